@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Entry point of the `spyglass` command: builds the commander program from the
+// subcommand modules and turns errors into one clear line and an exit code.
+import { Command, CommanderError } from 'commander';
+import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
+import { SUBCOMMANDS } from './subcommands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('spyglass')
+    .description('Look inside a running Python process without restarting it.')
+    .version('0.1.0')
+    .option('--debug', 'print stack traces of internal errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of SUBCOMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version end up here too, with exit code 0
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(formatUserError(err) + '\n');
+      if (debug && err.stack) process.stderr.write(err.stack + '\n');
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`spyglass: internal error: ${e?.message ?? String(err)}\n`);
+    process.stderr.write(debug && e?.stack ? e.stack + '\n' : '  (run with --debug for the stack trace)\n');
+    return EXIT_INTERNAL;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
