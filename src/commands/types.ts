@@ -1,0 +1,63 @@
+// The shape every shell command module has. The interactive shell, one-shot mode
+// (`spyglass PID --cmd "..."`) and any later front end call the same modules; none of
+// them formats output on its own.
+import type { OptionSpec } from './args.js';
+
+/** One event streamed by the agent for a request: `{id, event, data}` on the wire. */
+export interface AgentEvent {
+  event: string;
+  data: unknown;
+}
+
+/** A running request to the agent. Iterate for events; the iteration ends at `end`. */
+export interface AgentStream extends AsyncIterable<AgentEvent> {
+  /** ask the agent to stop the command (its hooks are removed) */
+  cancel(): void;
+  /** data sent with the final `end` message, once iteration has finished */
+  readonly endData: unknown;
+}
+
+/** The connection to the agent inside the target (implemented in src/channel/). */
+export interface AgentSession {
+  request(cmd: string, args: Record<string, unknown>): AgentStream;
+  /** a request with no stream: resolves with the `end` data, rejects with a UserError on `error` */
+  call(cmd: string, args: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Where a command writes its results: text for people, or one JSON value per line. */
+export interface CommandOutput {
+  readonly json: boolean;
+  readonly color: boolean;
+  /** a line of human text (ignored in --json mode) */
+  line(text: string): void;
+  /** one JSON value (printed as one line in --json mode; ignored otherwise) */
+  record(value: unknown): void;
+  /** progress/notes for people: stderr, never in --json stdout */
+  note(text: string): void;
+}
+
+export interface CommandContext {
+  pid: number;
+  agent: AgentSession;
+  out: CommandOutput;
+  /** aborted on Ctrl-C or when a one-shot --timeout expires */
+  signal: AbortSignal;
+  /** the user's working directory: files the command writes go here */
+  cwd: string;
+  /** the interactive terminal's input, for commands that talk back (console); undefined in one-shot mode */
+  interactive?: { question(prompt: string): Promise<string | undefined> };
+}
+
+export interface ShellCommand {
+  name: string;
+  /** one line */
+  summary: string;
+  /** e.g. 'watch module [class] method [--expr <value>] [-n <value>] ...' */
+  usage: string;
+  examples: Array<{ command: string; comment: string }>;
+  options: OptionSpec[];
+  /** parses words after the command name and runs it; throws UsageError on bad grammar */
+  run(ctx: CommandContext, words: string[]): Promise<void>;
+  /** completion candidates for the word being typed, beyond option names (module/class names...) */
+  complete?(ctx: CommandContext, words: string[], current: string): Promise<string[]>;
+}
