@@ -1,0 +1,13 @@
+// Every shell command, in the order `help` lists them. A command module adds one import
+// and one entry here; the shell, one-shot mode and completion all read this list.
+// (help, quit/exit and detach belong to the shell itself: src/shell/builtins.ts.)
+import { resetCommand } from './reset.js';
+import type { ShellCommand } from './types.js';
+
+export const COMMANDS: ShellCommand[] = [
+  resetCommand,
+];
+
+export function findCommand(name: string): ShellCommand | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
