@@ -8,3 +8,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
+
+# torch tests (mem/gilstat/torch issue): the CPU build of torch in a virtualenv of
+# pyenv's 3.11.7, at .venv-torch/ in the repository root. The tests skip, saying why,
+# when it is absent.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+torch_py=/root/.pyenv/versions/3.11.7/bin/python3.11
+if [ -x "$torch_py" ] && ! "$root/.venv-torch/bin/python" -c 'import torch' >/dev/null 2>&1; then
+  "$torch_py" -m venv "$root/.venv-torch"
+  "$root/.venv-torch/bin/pip" install -q torch==2.13.0
+fi
