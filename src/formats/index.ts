@@ -1,0 +1,68 @@
+// Every output format of `record`, produced from the one aggregate (StackProfile).
+import { writeFileSync } from 'node:fs';
+import type { StackProfile } from '../sampler/profile.js';
+import { toChromeTrace } from './chrometrace.js';
+import { toCollapsed } from './collapsed.js';
+import { toFlamegraphHtml, toFlamegraphSvg } from './flamegraph.js';
+import { toPprof } from './pprof.js';
+import { toSpeedscope } from './speedscope.js';
+
+export const FORMATS = ['flamegraph', 'speedscope', 'collapsed', 'pprof', 'chrometrace'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Formats that need the samples in time order, not only their counts. */
+export function needsTimeline(format: Format): boolean {
+  return format === 'speedscope' || format === 'chrometrace';
+}
+
+/** The file written when -o is not given. */
+export function defaultOutput(format: Format): string {
+  switch (format) {
+    case 'flamegraph':
+      return 'flamegraph.html';
+    case 'speedscope':
+      return 'profile.speedscope.json';
+    case 'collapsed':
+      return 'profile.collapsed.txt';
+    case 'pprof':
+      return 'profile.pb.gz';
+    case 'chrometrace':
+      return 'trace.json';
+  }
+}
+
+/** The bytes of a profile in a format; a flame graph is SVG when the file name ends in .svg. */
+export function renderProfile(profile: StackProfile, format: Format, path = ''): string | Buffer {
+  switch (format) {
+    case 'flamegraph':
+      return path.toLowerCase().endsWith('.svg') ? toFlamegraphSvg(profile) : toFlamegraphHtml(profile);
+    case 'speedscope':
+      return JSON.stringify(toSpeedscope(profile));
+    case 'collapsed':
+      return toCollapsed(profile);
+    case 'pprof':
+      return toPprof(profile);
+    case 'chrometrace':
+      return JSON.stringify(toChromeTrace(profile));
+  }
+}
+
+/** How to look at a written file, for the line printed after recording. */
+export function openHint(format: Format, path: string): string {
+  switch (format) {
+    case 'flamegraph':
+      return `open it in a browser (file://${path})`;
+    case 'speedscope':
+      return 'load it at https://www.speedscope.app or with `npx speedscope`';
+    case 'collapsed':
+      return 'feed it to flamegraph.pl or inferno-flamegraph';
+    case 'pprof':
+      return '`go tool pprof -http=: ' + path + '`, or upload it to Pyroscope/Grafana';
+    case 'chrometrace':
+      return 'open it at https://ui.perfetto.dev or chrome://tracing';
+  }
+}
+
+export function writeProfile(profile: StackProfile, format: Format, path: string): void {
+  writeFileSync(path, renderProfile(profile, format, path));
+}

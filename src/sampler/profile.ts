@@ -1,0 +1,213 @@
+// The one aggregate every output format is produced from: interned frames, unique
+// stacks (root first) with their sample counts, and, when a format needs time order
+// (speedscope, chrometrace), a per-thread timeline of which stack each sample hit.
+import type { Frame, ProcessSample } from './types.js';
+
+export type FrameKind = 'python' | 'thread' | 'process';
+
+export interface ProfileFrame {
+  kind: FrameKind;
+  name: string;
+  /** full file name as the target sees it ('' for thread/process frames) */
+  filename: string;
+  /** short form for labels (see filenames.ts) */
+  shortFile: string;
+  /** 0 when line numbers are off or unknown */
+  line: number;
+}
+
+export interface ProfileStack {
+  /** frame indices, root first */
+  frames: number[];
+  count: number;
+}
+
+export interface ThreadTimeline {
+  pid: number;
+  threadId: bigint;
+  nativeTid?: number;
+  name?: string;
+  /** index into StackProfile.tickTimes, one per sample: a gap means the thread was absent (idle) */
+  ticks: number[];
+  /** stack index per sample */
+  stacks: number[];
+}
+
+export interface ProfileOptions {
+  /** --nolineno: every frame of a function at line 0 */
+  lineNumbers?: boolean;
+  /** --function: frames keyed by the function's first line rather than the current line */
+  byFunction?: boolean;
+  /** --threads: a root frame per thread */
+  threadRoots?: boolean;
+  /** --subprocesses: a root frame per process */
+  processRoots?: boolean;
+  /** keep per-thread timelines (speedscope, chrometrace) */
+  timeline?: boolean;
+  /** shortens file names for labels; identity by default */
+  shorten?: (filename: string, pid: number) => string;
+}
+
+export interface ProfileMeta {
+  /** what was profiled, for titles: the command line */
+  title: string;
+  /** requested samples per second */
+  rate: number;
+  /** wall-clock start, ms since the epoch */
+  startedAt: number;
+  /** seconds the recording lasted */
+  duration: number;
+  /** sampling instants taken (each reads every thread) */
+  ticks: number;
+  /** samples that failed or tore and were dropped */
+  errors: number;
+  /** sampling instants missed because the sampler fell behind */
+  behind: number;
+}
+
+export interface TreeNode {
+  /** -1 for the root */
+  frame: number;
+  total: number;
+  self: number;
+  children: TreeNode[];
+}
+
+export class StackProfile {
+  readonly frames: ProfileFrame[] = [];
+  readonly stacks: ProfileStack[] = [];
+  readonly timelines = new Map<string, ThreadTimeline>();
+  readonly meta: ProfileMeta;
+  /** thread samples aggregated (a tick with 3 threads adds 3) */
+  total = 0;
+  /** seconds since the start of each sampling instant (kept only with the timeline option) */
+  readonly tickTimes: number[] = [];
+  private readonly frameIds = new Map<string, number>();
+  private readonly stackIds = new Map<string, number>();
+  private readonly processNames = new Map<number, string>();
+  private readonly opts: Required<Omit<ProfileOptions, 'shorten'>> & Pick<ProfileOptions, 'shorten'>;
+
+  constructor(opts: ProfileOptions = {}, meta: Partial<ProfileMeta> = {}) {
+    this.opts = {
+      lineNumbers: opts.lineNumbers ?? true,
+      byFunction: opts.byFunction ?? false,
+      threadRoots: opts.threadRoots ?? false,
+      processRoots: opts.processRoots ?? false,
+      timeline: opts.timeline ?? false,
+      shorten: opts.shorten,
+    };
+    this.meta = { title: '', rate: 100, startedAt: Date.now(), duration: 0, ticks: 0, errors: 0, behind: 0, ...meta };
+  }
+
+  get keepsTimeline(): boolean {
+    return this.opts.timeline;
+  }
+
+  /** The command line of a process, for its root frame under --subprocesses. */
+  setProcessName(pid: number, cmdline: string): void {
+    this.processNames.set(pid, cmdline);
+  }
+
+  /** Starts a sampling instant at `time` seconds since the start; add() then files samples under it. */
+  tick(time: number): void {
+    this.meta.ticks++;
+    if (this.opts.timeline) this.tickTimes.push(time);
+  }
+
+  add(s: ProcessSample): void {
+    const ids: number[] = [];
+    if (this.opts.processRoots) {
+      const cmd = this.processNames.get(s.pid);
+      ids.push(this.intern('process', cmd ? `process ${s.pid}: "${cmd}"` : `process ${s.pid}`, '', 0, s.pid));
+    }
+    const t = s.thread;
+    if (this.opts.threadRoots) ids.push(this.intern('thread', threadLabel(t.nativeTid, t.threadId, t.name), '', 0, s.pid));
+    for (let i = t.frames.length - 1; i >= 0; i--) {
+      const f = t.frames[i];
+      ids.push(this.intern('python', f.name, f.filename, this.lineOf(f), s.pid));
+    }
+    const key = ids.join(',');
+    let sid = this.stackIds.get(key);
+    if (sid === undefined) {
+      sid = this.stacks.length;
+      this.stacks.push({ frames: ids, count: 0 });
+      this.stackIds.set(key, sid);
+    }
+    this.stacks[sid].count++;
+    this.total++;
+    if (this.opts.timeline) {
+      const tkey = `${s.pid}:${t.threadId}`;
+      let tl = this.timelines.get(tkey);
+      if (!tl) {
+        tl = { pid: s.pid, threadId: t.threadId, nativeTid: t.nativeTid, name: t.name, ticks: [], stacks: [] };
+        this.timelines.set(tkey, tl);
+      }
+      if (t.name) tl.name = t.name;
+      tl.ticks.push(this.tickTimes.length - 1);
+      tl.stacks.push(sid);
+    }
+  }
+
+  /** The stacks as a tree rooted at a synthetic root (frame -1), children ordered by label. */
+  tree(): TreeNode {
+    const root: TreeNode = { frame: -1, total: 0, self: 0, children: [] };
+    const index = new Map<TreeNode, Map<number, TreeNode>>();
+    for (const st of this.stacks) {
+      let node = root;
+      node.total += st.count;
+      for (const f of st.frames) {
+        let kids = index.get(node);
+        if (!kids) index.set(node, (kids = new Map()));
+        let child = kids.get(f);
+        if (!child) {
+          child = { frame: f, total: 0, self: 0, children: [] };
+          kids.set(f, child);
+          node.children.push(child);
+        }
+        child.total += st.count;
+        node = child;
+      }
+      node.self += st.count;
+    }
+    const sort = (n: TreeNode) => {
+      n.children.sort((a, b) => compareLabels(this.label(a.frame), this.label(b.frame)));
+      n.children.forEach(sort);
+    };
+    sort(root);
+    return root;
+  }
+
+  /** "name (file.py:12)", "name (file.py)" without a line, or the bare name of a thread/process frame. */
+  label(frame: number): string {
+    const f = this.frames[frame];
+    if (f.kind !== 'python') return f.name;
+    return f.line > 0 ? `${f.name} (${f.shortFile}:${f.line})` : `${f.name} (${f.shortFile})`;
+  }
+
+  private lineOf(f: Frame): number {
+    if (!this.opts.lineNumbers) return 0;
+    if (this.opts.byFunction) return f.firstLine ?? 0;
+    return f.line;
+  }
+
+  private intern(kind: FrameKind, name: string, filename: string, line: number, pid: number): number {
+    const key = `${kind}\0${name}\0${filename}\0${line}`;
+    let id = this.frameIds.get(key);
+    if (id === undefined) {
+      id = this.frames.length;
+      const shortFile = filename && this.opts.shorten ? this.opts.shorten(filename, pid) : filename;
+      this.frames.push({ kind, name, filename, shortFile, line });
+      this.frameIds.set(key, id);
+    }
+    return id;
+  }
+}
+
+export function threadLabel(nativeTid: number | undefined, threadId: bigint, name: string | undefined): string {
+  const id = nativeTid !== undefined ? String(nativeTid) : `0x${threadId.toString(16)}`;
+  return name ? `thread ${id} "${name}"` : `thread ${id}`;
+}
+
+function compareLabels(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+// What the sampler needs from a stack reader, kept small so the sampler and every
+// output format can be developed and tested with synthetic samples, independent of how
+// the frames were read (the out-of-process reader, a test fixture, a future core file).
+
+/** One Python frame as read from the target. */
+export interface Frame {
+  /** function name (co_qualname or co_name) */
+  name: string;
+  /** co_filename as the target sees it */
+  filename: string;
+  /** current line, 0 when unknown */
+  line: number;
+  /** co_firstlineno: the function's own line, used by --function; undefined when not read */
+  firstLine?: number;
+}
+
+/** One Python thread at one sampling instant. */
+export interface ThreadSample {
+  /** the Python thread id (threading.get_ident()) */
+  threadId: bigint;
+  /** kernel TID when known */
+  nativeTid?: number;
+  /** threading name when known */
+  name?: string;
+  holdsGil: boolean;
+  /** the OS reported the thread running (and its top frame is not a known wait) */
+  active: boolean;
+  /** innermost first */
+  frames: Frame[];
+}
+
+/** A reader of one process's Python stacks. sample() throws when a read fails or tears. */
+export interface SampleSource {
+  readonly pid: number;
+  sample(): ThreadSample[];
+  /** kernel TIDs of the threads that have a Python thread state, for --blocking (undefined: pause every thread) */
+  pythonTids?(): number[] | undefined;
+  close(): void;
+}
+
+/** A thread sample that goes into the profile, with the process it came from. */
+export interface ProcessSample {
+  pid: number;
+  thread: ThreadSample;
+}
