@@ -1,0 +1,303 @@
+// Runs a piece of Python source inside a CPython 3.8–3.13 process with ptrace (no gdb, no
+// compiler, no helper binary). Only the main thread is stopped, for milliseconds; every
+// register, the vector state and the patched scratch bytes are restored on every exit path.
+//
+// Two ways to get the code run (cpython-internals.md §13.4, attach-notes.md):
+//  direct  — the main thread sleeps in a system call with the GIL released (time.sleep,
+//            Event().wait(), socket.accept()): call PyGILState_Ensure / PyRun_SimpleString /
+//            PyGILState_Release on it right away, then let the system call restart.
+//  pending — the main thread runs Python (or waits for the GIL): queue
+//            Py_AddPendingCall(PyRun_SimpleString, page); it runs at the thread's next
+//            eval-breaker check, holding the GIL, within a few milliseconds.
+import { readFileSync } from 'node:fs';
+import { ProcessGoneError, PermissionError, UserError } from '../errors.js';
+import { ElfFile } from '../proc/elf.js';
+import { ProcessMemory } from '../proc/memory.js';
+import { listThreads, threadState } from '../proc/process.js';
+import { gilLocked } from './gil.js';
+import type { PythonTarget } from '../reader/locate.js';
+import { EPERM, ESRCH, PtraceError, Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from './ptrace.js';
+
+export type Strategy = 'direct' | 'pending';
+
+export interface InjectResult {
+  strategy: Strategy;
+  /** the thread that was stopped */
+  tid: number;
+  /** how long that thread was stopped, in milliseconds */
+  stoppedMs: number;
+  /** why this strategy was chosen, for --debug and the tests */
+  reason: string;
+}
+
+export interface InjectOptions {
+  /** the whole injection (stop, calls, restore) must finish by then (ms since epoch) */
+  deadline: number;
+  /** a pending call that runs after this wall-clock time (ms since epoch) does nothing */
+  expiresAt: number;
+  /** for the tests: force one strategy where it is safe */
+  strategy?: Strategy;
+}
+
+const SYS_MMAP = 9n;
+const SYS_MUNMAP = 11n;
+const SYS_FUTEX = 202;
+const PAGE = 4096;
+/** `syscall; int3` at +0, `call *%rax; int3` at +3 */
+const SCRATCH = Buffer.from([0x0f, 0x05, 0xcc, 0xff, 0xd0, 0xcc]);
+const SYSCALL_AT = 0n;
+const CALL_AT = 3n;
+/** below the interrupted frame's 128-byte red zone, with slack */
+const STACK_GAP = 512n;
+
+/**
+ * The text PyRun_SimpleString runs. It executes in __main__'s namespace, so it binds no
+ * name there: the real source runs in a fresh dict. It catches everything, because an
+ * exception escaping a pending call surfaces later as SystemError in the target's main
+ * thread, and it does nothing when it runs too late (its client gave up).
+ */
+export function wrapPayload(source: string, expiresAtMs: number): string {
+  return [
+    'try:',
+    `    if __import__('time').time() < ${(expiresAtMs / 1000).toFixed(3)}:`,
+    `        exec(${JSON.stringify(source)}, {'__name__': '__spyglass_bootstrap__'})`,
+    'except BaseException:',
+    '    pass',
+    '',
+  ].join('\n');
+}
+
+interface Symbols {
+  ensure: bigint;
+  release: bigint;
+  check: bigint;
+  runString: bigint;
+  addPendingCall: bigint;
+  runtimeStart: bigint;
+  runtimeEnd: bigint;
+}
+
+function symbols(target: PythonTarget): Symbols {
+  const need = (name: string): bigint => {
+    const a = target.symbol(name);
+    if (a === undefined) throw new UserError(`cannot attach to process ${target.pid}: ${name} is not exported by its Python ${target.version.text}`);
+    return a;
+  };
+  // the size of _PyRuntime tells which futexes belong to the interpreter itself (the GIL,
+  // the pending-calls lock...): a thread waiting on one of those must not be re-entered
+  const elf = ElfFile.open(target.libPath ? `/proc/${target.pid}/root${target.libPath}` : `/proc/${target.pid}/exe`);
+  let size: bigint;
+  try {
+    size = elf.symbol('_PyRuntime')?.size ?? 0n;
+  } finally {
+    elf.close();
+  }
+  return {
+    ensure: need('PyGILState_Ensure'),
+    release: need('PyGILState_Release'),
+    check: need('PyGILState_Check'),
+    runString: need('PyRun_SimpleString'),
+    addPendingCall: need('Py_AddPendingCall'),
+    runtimeStart: target.pyRuntime,
+    runtimeEnd: target.pyRuntime + (size > 0n ? size : 1n << 20n),
+  };
+}
+
+/** One seized thread with the scratch code in place: runs syscalls and calls on it. */
+class Hijack {
+  readonly saved: Regs;
+  private readonly stepsBase: Regs;
+  /** true while the thread runs injected code: then it must neither be restored nor detached */
+  inFlight = false;
+  constructor(
+    readonly tracee: Tracee,
+    readonly scratch: bigint,
+    saved: Regs,
+    readonly deadline: number,
+  ) {
+    this.saved = saved;
+    this.stepsBase = saved.clone();
+  }
+
+  private async run(rip: bigint, set: Partial<Record<RegName, bigint>>, deadline: number): Promise<Regs> {
+    const r = this.stepsBase.clone();
+    for (const [k, v] of Object.entries(set)) r.set(k as RegName, v as bigint);
+    r.set('rip', rip);
+    // not a syscall any more: otherwise the kernel backs rip up by 2 to restart it
+    r.set('orig_rax', -1n);
+    r.set('rsp', (this.saved.get('rsp') - STACK_GAP) & ~15n);
+    this.tracee.setRegs(r);
+    this.tracee.cont();
+    this.inFlight = true;
+    const trapAt = rip + 3n; // int3 after the 2-byte instruction, rip is past it
+    for (;;) {
+      const stop = await this.tracee.waitStop(deadline);
+      this.inFlight = false;
+      if (stop.sig === SIGTRAP && stop.event === 0) {
+        const now = this.tracee.getRegs();
+        if (now.get('rip') === trapAt) return now;
+        throw new Error(`unexpected SIGTRAP at 0x${now.get('rip').toString(16)} during injection`);
+      }
+      // another signal arrived meanwhile: deliver it (Python's C handler only sets a flag)
+      this.tracee.cont(stop.event === 0 ? stop.sig : 0);
+      this.inFlight = true;
+    }
+  }
+
+  async syscall(nr: bigint, args: bigint[] = []): Promise<bigint> {
+    const names: RegName[] = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
+    const set: Partial<Record<RegName, bigint>> = { rax: nr };
+    args.forEach((a, i) => (set[names[i]] = a));
+    return (await this.run(this.scratch + SYSCALL_AT, set, this.deadline)).signed('rax');
+  }
+
+  async call(fn: bigint, args: bigint[] = [], deadline = this.deadline): Promise<bigint> {
+    const names: RegName[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
+    const set: Partial<Record<RegName, bigint>> = { rax: fn };
+    args.forEach((a, i) => (set[names[i]] = a));
+    return (await this.run(this.scratch + CALL_AT, set, deadline)).signed('rax');
+  }
+}
+
+function tracerOf(pid: number): number {
+  try {
+    return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function seizeError(pid: number, e: unknown): Error {
+  if (e instanceof PtraceError && e.errno === ESRCH) return new ProcessGoneError(pid);
+  if (e instanceof PtraceError && e.errno === EPERM) {
+    const tracer = tracerOf(pid);
+    if (tracer) {
+      return new UserError(`cannot attach to process ${pid}: it is already being traced by process ${tracer}`, 'detach the other debugger (gdb, strace, py-spy --native) and try again');
+    }
+    return new PermissionError(pid, 'ptrace');
+  }
+  return e as Error;
+}
+
+function inRuntime(sym: Symbols, addr: bigint): boolean {
+  return addr >= sym.runtimeStart && addr < sym.runtimeEnd;
+}
+
+/**
+ * Why the stopped main thread cannot take a direct call, or undefined when it can.
+ * It must sit inside a system call (the kernel will restart it) and not be waiting for
+ * one of the interpreter's own locks; whether it holds the GIL is asked in the target.
+ */
+function notBlockedReason(mem: ProcessMemory, regs: Regs, sym: Symbols): string | undefined {
+  const nr = regs.signed('orig_rax');
+  if (nr < 0n) return 'main thread is running';
+  let before: Buffer;
+  try {
+    before = mem.read(regs.get('rip') - 2n, 2);
+  } catch {
+    return 'main thread is not at a syscall instruction';
+  }
+  if (before[0] !== 0x0f || before[1] !== 0x05) return 'main thread is not at a syscall instruction';
+  if (Number(nr) === SYS_FUTEX && inRuntime(sym, regs.get('rdi'))) return 'main thread waits for an interpreter lock (the GIL)';
+  return undefined;
+}
+
+/** The thread that holds the GIL while the main thread waits: is any other thread running? */
+function otherThreadRunning(pid: number): boolean {
+  return listThreads(pid).some((tid) => tid !== pid && threadState(pid, tid) === 'R');
+}
+
+/** How long a started call may take before the attach reports it (the call itself is never abandoned). */
+const CALL_GRACE_MS = 5000;
+
+/**
+ * Gets `source` executed once inside the target. With 'direct' it has run when this
+ * returns; with 'pending' it is queued and runs at the main thread's next eval-breaker
+ * check (the caller waits for its effect with a deadline).
+ */
+export async function injectPython(target: PythonTarget, source: string, opts: InjectOptions): Promise<InjectResult> {
+  const pid = target.pid;
+  const sym = symbols(target);
+  if (target.entryAddr === 0n) throw new Error(`no entry point found for the executable of process ${pid}`);
+  const payload = Buffer.from(wrapPayload(source, opts.expiresAt) + '\0', 'utf8');
+  const pageSize = BigInt(Math.ceil(payload.length / PAGE) * PAGE);
+
+  const mem = ProcessMemory.open(pid, { write: true });
+  let tracee: Tracee;
+  let pendingSignal: number;
+  try {
+    ({ tracee, pendingSignal } = await Tracee.seize(pid, opts.deadline));
+  } catch (e) {
+    mem.close();
+    if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
+    if (e instanceof StopTimeoutError) throw new UserError(`cannot attach to process ${pid}: its main thread did not stop within the deadline`, 'is it in uninterruptible I/O (state D)?');
+    throw seizeError(pid, e);
+  }
+  const started = Date.now();
+  let saved: Regs | undefined;
+  let fp: ReturnType<Tracee['getFpState']> | undefined;
+  let original: Buffer | undefined;
+  let h: Hijack | undefined;
+  try {
+    saved = tracee.getRegs();
+    fp = tracee.getFpState();
+    original = mem.read(target.entryAddr, SCRATCH.length);
+    mem.write(target.entryAddr, SCRATCH);
+    h = new Hijack(tracee, target.entryAddr, saved, Math.max(opts.deadline, Date.now()) + CALL_GRACE_MS);
+
+    let reason = notBlockedReason(mem, saved, sym);
+    if (reason === undefined && (await h.call(sym.check)) !== 0n) reason = 'main thread holds the GIL inside a system call';
+    // PyGILState_Ensure would wait for a holder that is itself blocked, maybe for ever
+    if (reason === undefined && gilLocked(target, mem) === true && !otherThreadRunning(pid)) reason = 'the GIL is held by a blocked thread';
+    let strategy: Strategy;
+    if (reason === undefined) {
+      strategy = opts.strategy ?? 'direct';
+      reason = 'main thread is blocked in a system call without the GIL';
+    } else {
+      if (opts.strategy === 'direct') throw new Error(`cannot use the direct strategy: ${reason}`);
+      strategy = 'pending';
+    }
+
+    const page = await h.syscall(SYS_MMAP, [0n, pageSize, 3n /* RW */, 0x22n /* PRIVATE|ANON */, -1n, 0n]);
+    if (page < 0n && page > -4096n) throw new Error(`mmap in the target failed: errno ${-page}`);
+    mem.write(page, payload);
+
+    if (strategy === 'direct') {
+      const gil = await h.call(sym.ensure);
+      try {
+        await h.call(sym.runString, [page]);
+      } finally {
+        await h.call(sym.release, [gil]);
+      }
+      await h.syscall(SYS_MUNMAP, [page, pageSize]);
+    } else {
+      // the page is leaked on purpose: the queued call reads it whenever it runs
+      const rc = await h.call(sym.addPendingCall, [sym.runString, page]);
+      if (rc !== 0n) throw new UserError(`cannot attach to process ${pid}: its queue of pending calls is full`, 'try again in a moment');
+    }
+    return { strategy, tid: pid, stoppedMs: Date.now() - started, reason };
+  } catch (e) {
+    if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
+    if (e instanceof StopTimeoutError) {
+      throw new UserError(
+        `cannot attach to process ${pid}: an injected call has not returned after ${CALL_GRACE_MS / 1000} s; its main thread is left to finish it`,
+        'a C call may be holding the GIL; `spyglass dump ' + pid + '` shows where the threads are',
+      );
+    }
+    throw e;
+  } finally {
+    // a thread still inside an injected call returns to the scratch code: it must stay
+    // there, so nothing is restored under it (the kernel detaches it when we exit)
+    if (!h?.inFlight) {
+      try {
+        if (original) mem.write(target.entryAddr, original);
+        if (fp) tracee.setFpState(fp);
+        if (saved) tracee.setRegs(saved);
+      } catch {
+        // the thread has gone: nothing left to restore
+      }
+      tracee.detach(pendingSignal);
+    }
+    mem.close();
+  }
+}
