@@ -15,6 +15,8 @@ export interface AgentStream extends AsyncIterable<AgentEvent> {
   cancel(): void;
   /** data sent with the final `end` message, once iteration has finished */
   readonly endData: unknown;
+  /** input for the running request (console's lines, Ctrl-C, Ctrl-D): `{id, input: data}` on the wire */
+  send?(data: unknown): void;
 }
 
 /** The connection to the agent inside the target (implemented in src/channel/). */
@@ -45,7 +47,15 @@ export interface CommandContext {
   /** the user's working directory: files the command writes go here */
   cwd: string;
   /** the interactive terminal's input, for commands that talk back (console); undefined in one-shot mode */
-  interactive?: { question(prompt: string): Promise<string | undefined> };
+  interactive?: {
+    /** one line typed by the user (undefined on Ctrl-D); `complete` offers Tab completions for the line so far */
+    question(prompt: string, opts?: { complete?: (line: string) => Promise<string[]> }): Promise<string | undefined>;
+    /**
+     * Ctrl-C while the command runs goes to handler instead of aborting `signal` (console: stop
+     * the statement, stay in the console). Returns the function that removes the handler.
+     */
+    onInterrupt?(handler: () => void): () => void;
+  };
 }
 
 export interface ShellCommand {
