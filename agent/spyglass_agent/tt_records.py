@@ -118,9 +118,10 @@ def _children(obj):
 
 class Record(object):
     __slots__ = ('index', 'timestamp', 'cost_ms', 'module', 'cls', 'method', 'args', 'kwargs',
-                 'result', 'exception', 'thread', 'size', 'values_dropped', 'replay_of', 'is_method')
+                 'result', 'exception', 'thread', 'size', 'values_dropped', 'replay_of', 'is_method', 'nested')
 
     def method_path(self):
+        """`module.class.method` as tt -m spells it (`None` for the class of a module function)."""
         return '%s.%s.%s' % (self.module, self.cls if self.cls else 'None', self.method)
 
 
@@ -140,7 +141,7 @@ class RecordStore(object):
         return self._bytes
 
     def add(self, module, cls, method, is_method, args, kwargs, result, exception, cost_ms,
-            timestamp=None, replay_of=None):
+            timestamp=None, replay_of=None, nested=None):
         """Stores one call (values are taken as given: Snapshot objects). Returns (record, dropped indexes)."""
         rec = Record()
         rec.timestamp = time.time() if timestamp is None else timestamp
@@ -149,6 +150,7 @@ class RecordStore(object):
         rec.args, rec.kwargs, rec.result, rec.exception = args, kwargs, result, exception
         rec.thread = threading.current_thread().name
         rec.replay_of = replay_of
+        rec.nested = nested
         rec.values_dropped = False
         size = 256 + sum(approx_size(s.value) for s in _snapshots(rec) if s.copied)
         with self._lock:
