@@ -62,6 +62,8 @@ export interface ShellCommand {
   name: string;
   /** one line */
   summary: string;
+  /** optional longer help (how the command works, what its figures mean), shown by `help NAME` after the summary */
+  description?: string;
   /** e.g. 'watch module [class] method [--expr <value>] [-n <value>] ...' */
   usage: string;
   examples: Array<{ command: string; comment: string }>;

@@ -1,0 +1,63 @@
+// What the gilstat sampling worker and the shell side say to each other. The table rows
+// use the reference tool's field names; times are nanoseconds, as in the reference.
+import type { StackFrame } from './probe.js';
+
+export interface GilWorkerConfig {
+  pid: number;
+  rateHz: number;
+  reportEveryMs: number;
+  takeMs?: number;
+  holdMs?: number;
+  /** SharedArrayBuffer(4): set to 1 (and notified) to stop */
+  stop: SharedArrayBuffer;
+}
+
+export interface GilThreadRow {
+  tstate: string;
+  tid?: number;
+  thread_name: string;
+  takecnt: number;
+  hold_all: number;
+  holdavg: number;
+  take_all: number;
+  takeavg: number;
+  dropcnt: number;
+  drop_all: number;
+  dropavg: number;
+}
+
+export interface GilTable {
+  type: 'table';
+  /** the last table, sent when sampling stops */
+  final: boolean;
+  /** CLOCK_MONOTONIC ns (as decimal strings) of the first and latest sample */
+  window: { start_ns: string; end_ns: string };
+  samples: number;
+  /** sampling rate achieved */
+  rate_hz: number;
+  /** changes of GIL holder counted by the interpreter (exact) */
+  switches: number;
+  /** changes of holder the sampling saw */
+  switches_seen: number;
+  /** time nobody held the GIL */
+  free_ns: number;
+  threads: GilThreadRow[];
+}
+
+export interface GilReport {
+  type: 'report';
+  kind: 'hold' | 'take';
+  thread_name: string;
+  tid?: number;
+  duration_ns: number;
+  start_ns: string;
+  /** the thread's Python stack when the episode went over the threshold, innermost first */
+  stack: StackFrame[];
+  stack_at_ns?: string;
+}
+
+export type GilWorkerMessage =
+  | { type: 'started'; version: string; gil: string; rate_hz: number }
+  | GilTable
+  | GilReport
+  | { type: 'error'; message: string; hint?: string; user: boolean; stack?: string };
