@@ -59,6 +59,15 @@ export class AddressSpace {
   }
   /** true when [addr, addr+len) lies inside one readable mapping */
   contains(addr: bigint, len = 1n): boolean {
+    const i = this.indexOf(addr);
+    return i >= 0 && addr + len <= this.ends[i];
+  }
+  /** the readable (merged) mapping holding addr, so a reader can widen a read without leaving it */
+  region(addr: bigint): { start: bigint; end: bigint } | undefined {
+    const i = this.indexOf(addr);
+    return i >= 0 && addr < this.ends[i] ? { start: this.starts[i], end: this.ends[i] } : undefined;
+  }
+  private indexOf(addr: bigint): number {
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo <= hi) {
@@ -66,6 +75,6 @@ export class AddressSpace {
       if (this.starts[mid] <= addr) lo = mid + 1;
       else hi = mid - 1;
     }
-    return hi >= 0 && addr + len <= this.ends[hi];
+    return hi;
   }
 }

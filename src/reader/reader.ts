@@ -1,0 +1,402 @@
+// Reads every thread and frame of a running CPython from outside, through
+// /proc/PID/mem, without stopping it (cpython-internals.md §6-§10, §15). One reader is
+// opened per process and reused: per code object it caches name, file and line table,
+// so a repeated sample costs a few reads per thread (the sampler calls it many times a
+// second). Everything version-specific comes from the Layout; this file knows no offset.
+import { ProcessGoneError } from '../errors.js';
+import { AddressSpace } from '../proc/maps.js';
+import { MemoryReadError, ProcessMemory } from '../proc/memory.js';
+import { listThreads, processInfo, threadState } from '../proc/process.js';
+import { DEBUG_OFFSETS_MAX_SIZE } from './layouts/debug-offsets.js';
+import { layoutFor, type Layout } from './layouts/index.js';
+import { lineFor } from './linetable.js';
+import { locatePython, type PythonTarget } from './locate.js';
+import { KNOWN_TYPE_SYMBOLS, ObjectReader, type KnownTypes } from './objects.js';
+import { SnapshotMemory } from './snapshot.js';
+import { ThreadNames } from './thread-names.js';
+import type { LocalVariable, StackDump, StackFrame, ThreadActivity, ThreadStack } from './types.js';
+
+export interface SampleOptions {
+  /** read each frame's arguments and locals (slower) */
+  locals?: boolean;
+  /** look up thread names in threading (default true) */
+  threadNames?: boolean;
+  /** read each thread's scheduler state from /proc (default true) */
+  activity?: boolean;
+  /** frames per thread before the rest is left out (default 4096) */
+  maxDepth?: number;
+}
+
+const MAX_THREADS = 4096;
+const MAX_INTERPRETERS = 256;
+const DEFAULT_MAX_DEPTH = 4096;
+/** How far below a 3.11+ frame to read along with it: older frames of the same data stack. */
+const DATA_STACK_PREFETCH = 16 * 1024;
+/** glibc 2.36 x86_64 keeps the kernel TID at this offset of struct pthread (tried first). */
+const GLIBC_PTHREAD_TID = 720;
+const PTHREAD_SCAN_BYTES = 1024;
+
+interface CodeInfo {
+  /** false when the frame's executable is not a code object (3.13+ allows that): skip the frame */
+  isCode: boolean;
+  name: string;
+  filename: string;
+  firstlineno: number;
+  table: Buffer;
+  /** length of the bytecode in the unit frames record the instruction in */
+  lastiLimit: number;
+  /** where the local variable names are; read on the first --locals use */
+  localsFrom?: { names: bigint; kinds?: bigint; nlocals?: number; argCount: number };
+  locals?: { names: string[]; include: boolean[]; argCount: number };
+}
+
+/** Opens a reader on a live CPython process; throws a UserError when that is not possible. */
+export async function openReader(pid: number): Promise<PythonReader> {
+  const target = locatePython(pid);
+  try {
+    return new PythonReader(target);
+  } catch (e) {
+    target.close();
+    throw e;
+  }
+}
+
+export class PythonReader {
+  readonly pid: number;
+  readonly target: PythonTarget;
+  readonly layout: Layout;
+  private readonly mem: ProcessMemory;
+  private readonly snap: SnapshotMemory;
+  private readonly objects: ObjectReader;
+  private readonly threadNames: ThreadNames;
+  private readonly codes = new Map<bigint, CodeInfo>();
+  /** offset of the kernel TID in glibc's struct pthread (3.8-3.10); null when not found */
+  private pthreadTidOffset?: number | null;
+
+  constructor(target: PythonTarget) {
+    this.pid = target.pid;
+    this.target = target;
+    if (processInfo(this.pid).state === 'Z') throw new ProcessGoneError(this.pid, `process ${this.pid} has exited`);
+    this.mem = ProcessMemory.open(this.pid);
+    try {
+      this.snap = new SnapshotMemory(this.mem, new AddressSpace(target.maps));
+      const debugOffsets = target.version.minor >= 13 ? this.mem.read(target.pyRuntime, DEBUG_OFFSETS_MAX_SIZE) : undefined;
+      this.layout = layoutFor(target.version, debugOffsets);
+      const types: KnownTypes = {};
+      for (const [key, symbol] of Object.entries(KNOWN_TYPE_SYMBOLS)) types[key as keyof KnownTypes] = target.symbol(symbol);
+      this.objects = new ObjectReader(this.snap, this.layout, types);
+      this.threadNames = new ThreadNames(this.objects, this.layout);
+    } catch (e) {
+      this.mem.close();
+      throw this.gone(e);
+    }
+  }
+
+  /** read syscalls made so far */
+  get readCount(): number {
+    return this.mem.readCount;
+  }
+
+  close(): void {
+    this.mem.close();
+    this.target.close();
+  }
+
+  /** A ProcessGoneError when the target has exited, else the error itself. */
+  private gone(e: unknown): unknown {
+    if (e instanceof ProcessGoneError) return e;
+    let state: string | undefined;
+    try {
+      state = processInfo(this.pid).state;
+    } catch {
+      return new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`);
+    }
+    return state === 'Z' || state === 'X' ? new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`) : e;
+  }
+
+  /** Every thread of every interpreter, innermost frame first. */
+  sample(opts: SampleOptions = {}): StackDump {
+    this.snap.begin();
+    try {
+      return this.walk(opts);
+    } catch (e) {
+      throw this.gone(e);
+    }
+  }
+
+  private walk(opts: SampleOptions): StackDump {
+    const L = this.layout;
+    const threads: ThreadStack[] = [];
+    const interpreters: number[] = [];
+    const seenInterps = new Set<bigint>();
+    let interp = this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.interpretersHead));
+    // up to 3.11 one GIL serves every interpreter, and _PyRuntime says which thread holds it
+    const runtimeHolder = L.runtime.tstateCurrent !== undefined ? this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.tstateCurrent)) : 0n;
+    while (interp && !seenInterps.has(interp) && seenInterps.size < MAX_INTERPRETERS) {
+      seenInterps.add(interp);
+      if (!this.snap.valid(interp)) break;
+      const interpId = Number(this.snap.i64(interp + BigInt(L.interp.id)));
+      interpreters.push(interpId);
+      const holder = L.gil ? this.gilHolder(interp) : runtimeHolder;
+      const seen = new Set<bigint>();
+      let ts = this.snap.ptr(interp + BigInt(L.interp.threadsHead));
+      const interpThreads: Array<{ ts: bigint; raw: Buffer }> = [];
+      while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
+        seen.add(ts);
+        const raw = this.snap.read(ts, L.tstate.size);
+        interpThreads.push({ ts, raw });
+        ts = raw.readBigUInt64LE(L.tstate.next);
+      }
+      const tids = this.kernelTids(interpThreads.map((t) => t.raw));
+      interpThreads.forEach(({ ts, raw }, i) => {
+        const threadId = raw.readBigUInt64LE(L.tstate.threadId);
+        const tid = tids[i];
+        const stack = this.threadFrames(raw, opts);
+        threads.push({
+          interpreterId: interpId,
+          threadId: Number(threadId),
+          tid,
+          name: opts.threadNames === false ? undefined : this.threadNames.name(interp, threadId),
+          holdsGil: holder !== 0n && holder === ts,
+          activity: opts.activity === false || tid === undefined ? 'unknown' : activityOf(this.pid, tid),
+          ...stack,
+        });
+      });
+      interp = this.snap.ptr(interp + BigInt(L.interp.next));
+    }
+    const t = this.target;
+    return {
+      pid: this.pid,
+      python: { version: t.version.text, build: t.build, executable: t.exePath, library: t.libPath },
+      interpreters,
+      threads,
+    };
+  }
+
+  /** The thread state holding the interpreter's GIL (3.12+), or 0. */
+  private gilHolder(interp: bigint): bigint {
+    const G = this.layout.gil!;
+    const gil = this.snap.ptr(interp + BigInt(this.layout.interp.cevalGil!));
+    if (!gil || !this.snap.valid(gil)) return 0n;
+    // last_holder is not cleared on release: it only counts while the GIL is locked
+    return this.snap.i32(gil + BigInt(G.locked)) ? this.snap.ptr(gil + BigInt(G.lastHolder)) : 0n;
+  }
+
+  /**
+   * Kernel TIDs of the threads: native_thread_id on 3.11+; before that, the tid field of
+   * glibc's struct pthread that thread_id points at, whose offset is found once by
+   * looking for the TIDs the kernel lists (no ptrace needed).
+   */
+  private kernelTids(raws: Buffer[]): Array<number | undefined> {
+    const T = this.layout.tstate;
+    if (T.nativeThreadId !== undefined) return raws.map((r) => Number(r.readBigUInt64LE(T.nativeThreadId!)) || undefined);
+    const pthreads = raws.map((r) => r.readBigUInt64LE(T.threadId));
+    if (this.pthreadTidOffset === undefined) this.pthreadTidOffset = this.findPthreadTidOffset(pthreads);
+    const off = this.pthreadTidOffset;
+    if (off === null) return raws.map(() => undefined);
+    return pthreads.map((p) => {
+      try {
+        return this.snap.valid(p + BigInt(off), 4) ? this.snap.i32(p + BigInt(off)) : undefined;
+      } catch (e) {
+        if (e instanceof MemoryReadError) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  private findPthreadTidOffset(pthreads: bigint[]): number | null {
+    const tids = new Set(listThreads(this.pid));
+    const structs: Buffer[] = [];
+    for (const p of pthreads) {
+      if (!this.snap.valid(p, PTHREAD_SCAN_BYTES)) continue;
+      structs.push(this.snap.read(p, PTHREAD_SCAN_BYTES));
+    }
+    if (!structs.length) return null;
+    const fits = (off: number): boolean => {
+      const values = structs.map((s) => s.readInt32LE(off));
+      // every thread's value is a live TID of the process, no two alike, and the main thread's is the pid
+      return values.every((v) => tids.has(v)) && new Set(values).size === values.length && (values.includes(this.pid) || structs.length > 1);
+    };
+    if (fits(GLIBC_PTHREAD_TID)) return GLIBC_PTHREAD_TID;
+    for (let off = 0; off + 4 <= PTHREAD_SCAN_BYTES; off += 4) if (fits(off)) return off;
+    return null;
+  }
+
+  /** The frames of one thread, innermost first; an unreadable frame ends the walk. */
+  private threadFrames(tstate: Buffer, opts: SampleOptions): { frames: StackFrame[]; truncated?: boolean } {
+    const L = this.layout;
+    const frames: StackFrame[] = [];
+    const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const seen = new Set<bigint>();
+    let frame: bigint;
+    try {
+      if (L.tstate.frame !== undefined) frame = tstate.readBigUInt64LE(L.tstate.frame);
+      else if (L.tstate.currentFrame !== undefined) frame = tstate.readBigUInt64LE(L.tstate.currentFrame);
+      else {
+        const cframe = tstate.readBigUInt64LE(L.tstate.cframe!);
+        frame = cframe ? this.snap.ptr(cframe + BigInt(L.cframe!.currentFrame)) : 0n;
+      }
+      while (frame) {
+        if (seen.has(frame)) throw new MemoryReadError(frame, 0, 'the frame chain loops (torn read)');
+        seen.add(frame);
+        if (frames.length >= maxDepth) return { frames, truncated: true };
+        const next = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts);
+        frame = next;
+      }
+    } catch (e) {
+      if (!(e instanceof MemoryReadError || e instanceof RangeError)) throw e;
+      frames.push({ name: '<unreadable frame>', filename: '', line: 0, error: e.message });
+    }
+    return { frames };
+  }
+
+  /** One PyFrameObject (3.8-3.10); returns f_back. */
+  private frameObjectStep(frame: bigint, out: StackFrame[], opts: SampleOptions): bigint {
+    const F = this.layout.frameObject!;
+    const raw = this.snap.read(frame, F.localsplus);
+    const lasti = raw.readInt32LE(F.lasti);
+    const code = this.codeInfo(raw.readBigUInt64LE(F.code), lasti);
+    out.push(this.frameOf(code, lasti, opts.locals ? frame + BigInt(F.localsplus) : undefined, false));
+    return raw.readBigUInt64LE(F.back);
+  }
+
+  /** One _PyInterpreterFrame (3.11+); returns `previous`. */
+  private interpreterFrameStep(frame: bigint, out: StackFrame[], opts: SampleOptions): bigint {
+    const I = this.layout.iframe!;
+    // older frames of the same thread usually sit just below in the same data-stack chunk
+    const raw = this.snap.read(frame, I.localsplus, DATA_STACK_PREFETCH);
+    const previous = raw.readBigUInt64LE(I.previous);
+    if (I.skipOwnerFrom !== undefined && raw[I.owner] >= I.skipOwnerFrom) return previous; // C-stack shim
+    let codeAddr = raw.readBigUInt64LE(I.code);
+    if (I.tagged) codeAddr &= ~3n;
+    const instr = raw.readBigUInt64LE(I.instr);
+    const codeStart = codeAddr + BigInt(this.layout.code.codeAdaptive!);
+    const lasti = instr >= codeStart - 2n ? Number(instr - codeStart) / 2 : -2;
+    const code = this.codeInfo(codeAddr, lasti);
+    if (!code.isCode) return previous;
+    out.push(this.frameOf(code, lasti, opts.locals ? frame + BigInt(I.localsplus) : undefined, I.tagged));
+    return previous;
+  }
+
+  private frameOf(code: CodeInfo, lasti: number, localsAddr: bigint | undefined, tagged: boolean): StackFrame {
+    const frame: StackFrame = {
+      name: code.name,
+      filename: code.filename,
+      line: lineFor(this.layout.code.lineTableFormat, code.table, code.firstlineno, lasti),
+    };
+    if (localsAddr !== undefined) frame.locals = this.locals(this.localNames(code), localsAddr, tagged);
+    return frame;
+  }
+
+  private locals(info: NonNullable<CodeInfo['locals']>, addr: bigint, tagged: boolean): LocalVariable[] {
+    const n = info.names.length;
+    if (!n) return [];
+    const raw = this.snap.read(addr, 8 * n);
+    const out: LocalVariable[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!info.include[i]) continue;
+      let value = raw.readBigUInt64LE(8 * i);
+      if (value === 0n) continue; // not bound yet (or deleted)
+      let text: string;
+      if (tagged && (value & 3n) === 3n) text = String(BigInt.asIntN(64, value) >> 2n); // 3.14 tagged small int
+      else {
+        if (tagged) value &= ~3n;
+        text = this.valueRepr(value);
+      }
+      out.push({ name: info.names[i], value: text, argument: i < info.argCount });
+    }
+    return out;
+  }
+
+  private valueRepr(obj: bigint): string {
+    try {
+      const o = this.objects;
+      // a cell (a local captured by a closure, 3.11+) shows the value it holds
+      if (o.types.cell && o.typeOf(obj) === o.types.cell) {
+        const inner = this.snap.ptr(obj + BigInt(this.layout.cell.ref));
+        return inner ? o.repr(inner) : '<empty cell>';
+      }
+      return o.repr(obj);
+    } catch (e) {
+      if (e instanceof MemoryReadError || e instanceof RangeError) return `<unreadable at 0x${obj.toString(16)}>`;
+      throw e;
+    }
+  }
+
+  /**
+   * Name, file and line table of a code object, cached by address. A cached entry whose
+   * bytecode the frame's instruction offset does not fit is stale (the address was
+   * reused by another code object) and is read again.
+   */
+  private codeInfo(addr: bigint, lasti: number): CodeInfo {
+    const cached = this.codes.get(addr);
+    if (cached && (!cached.isCode || (lasti >= -1 && lasti < cached.lastiLimit))) return cached;
+    const info = this.readCode(addr);
+    this.codes.set(addr, info);
+    return info;
+  }
+
+  private readCode(addr: bigint): CodeInfo {
+    const C = this.layout.code;
+    const o = this.objects;
+    const raw = this.snap.read(addr, C.size);
+    const type = raw.readBigUInt64LE(this.layout.object.type);
+    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0 };
+    if (o.types.code !== undefined && type !== o.types.code) {
+      if (this.layout.minor >= 13) return notCode; // f_executable may legitimately be None
+      throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');
+    }
+    const ptr = (off: number) => raw.readBigUInt64LE(off);
+    const nameObj = ptr(C.qualname ?? C.name);
+    const table = o.bytes(ptr(C.lineTable)).data;
+    let lastiLimit: number;
+    if (C.bytecode !== undefined) {
+      const bytecodeLen = o.bytes(ptr(C.bytecode), 0).length;
+      lastiLimit = C.lineTableFormat === 'lnotab' ? bytecodeLen : bytecodeLen / 2;
+    } else lastiLimit = Number(raw.readBigInt64LE(this.layout.object.size));
+    const info: CodeInfo = {
+      isCode: true,
+      name: o.str(nameObj, 512).text,
+      filename: o.str(ptr(C.filename)).text,
+      firstlineno: raw.readInt32LE(C.firstlineno),
+      table,
+      lastiLimit,
+    };
+    const flags = raw.readInt32LE(C.flags);
+    const argCount =
+      raw.readInt32LE(C.argcount) +
+      raw.readInt32LE(C.kwonlyargcount) +
+      (flags & C.flagVarargs ? 1 : 0) +
+      (flags & C.flagVarkeywords ? 1 : 0);
+    info.localsFrom =
+      C.varnames !== undefined
+        ? { names: ptr(C.varnames), nlocals: raw.readInt32LE(C.nlocals!), argCount }
+        : { names: ptr(C.localsplusnames!), kinds: ptr(C.localspluskinds!), argCount };
+    return info;
+  }
+
+  /** Names of a code object's local variable slots, and which of them to show. */
+  private localNames(code: CodeInfo): NonNullable<CodeInfo['locals']> {
+    if (code.locals) return code.locals;
+    const C = this.layout.code;
+    const from = code.localsFrom!;
+    const o = this.objects;
+    let names = o.stringTuple(from.names);
+    let include: boolean[];
+    if (from.kinds === undefined) {
+      names = names.slice(0, from.nlocals);
+      include = names.map(() => true);
+    } else {
+      const kinds = o.bytes(from.kinds).data;
+      // locals and cells (locals captured by an inner function); free variables belong to the outer function
+      include = names.map((_, i) => (kinds[i] & (C.kindLocal! | C.kindCell!)) !== 0);
+    }
+    code.locals = { names, include, argCount: from.argCount };
+    return code.locals;
+  }
+}
+
+function activityOf(pid: number, tid: number): ThreadActivity {
+  const state = threadState(pid, tid);
+  return state === undefined ? 'unknown' : state === 'R' ? 'active' : 'idle';
+}

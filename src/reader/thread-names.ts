@@ -1,0 +1,66 @@
+// Python thread names, read from the target's `threading._active` ({ident: Thread}) and
+// each Thread's `_name` (cpython-internals.md §8.4). Finding `threading` means walking
+// sys.modules, the most expensive read the walk does, so everything is cached: the
+// `_active` dict per interpreter, and the name per thread ident, including "no name"
+// (threads started with _thread), which is only looked up again after a while.
+import { MemoryReadError } from '../proc/memory.js';
+import type { Layout } from './layouts/types.js';
+import type { ObjectReader } from './objects.js';
+
+/** How long a thread without a name (or an interpreter without threading) stays that way. */
+const NEGATIVE_TTL_MS = 1000;
+
+interface ActiveDict {
+  addr: bigint;
+  checkedAt: number;
+}
+
+export class ThreadNames {
+  private readonly names = new Map<string, { name?: string; at: number }>();
+  private readonly active = new Map<bigint, ActiveDict>();
+
+  constructor(
+    private readonly objects: ObjectReader,
+    private readonly L: Layout,
+  ) {}
+
+  /** The name of the thread with this ident in this interpreter, if threading knows it. */
+  name(interp: bigint, ident: bigint): string | undefined {
+    const key = `${interp}:${ident}`;
+    const now = Date.now();
+    const cached = this.names.get(key);
+    if (cached && (cached.name !== undefined || now - cached.at < NEGATIVE_TTL_MS)) return cached.name;
+    try {
+      this.refresh(interp, now);
+    } catch (e) {
+      if (!(e instanceof MemoryReadError || e instanceof RangeError)) throw e;
+    }
+    const found = this.names.get(key);
+    if (!found || found.at !== now) this.names.set(key, { at: now });
+    return this.names.get(key)!.name;
+  }
+
+  /** Re-reads every entry of threading._active. */
+  private refresh(interp: bigint, now: number): void {
+    const active = this.activeDict(interp, now);
+    if (!active) return;
+    const o = this.objects;
+    for (const [k, thread] of o.dict(active, 4096).items) {
+      const ident = o.long(k, 3);
+      if (ident === undefined) continue;
+      const nameObj = o.attribute(thread, '_name');
+      if (nameObj && o.typeOf(nameObj) === o.types.str) this.names.set(`${interp}:${ident}`, { name: o.str(nameObj, 256).text, at: now });
+    }
+  }
+
+  private activeDict(interp: bigint, now: number): bigint | undefined {
+    const cached = this.active.get(interp);
+    if (cached && (cached.addr || now - cached.checkedAt < NEGATIVE_TTL_MS)) return cached.addr || undefined;
+    const o = this.objects;
+    const modules = o.m.ptr(interp + BigInt(this.L.interp.modules));
+    const threading = modules ? o.dictGet(modules, 'threading') : undefined;
+    const addr = (threading && o.attribute(threading, '_active')) || 0n;
+    this.active.set(interp, { addr, checkedAt: now });
+    return addr || undefined;
+  }
+}
