@@ -52,6 +52,9 @@ _TIMED_CALLABLES = frozenset(
 )
 
 AWAIT = "[await]"
+_WRAPPER_FILENAME = "<spyglass hook>"
+# kept calls per traced call: a loop of millions of calls under -i 0 must not exhaust memory
+MAX_RECORDS = 50000
 
 
 class TraceUnavailable(Exception):
@@ -80,14 +83,14 @@ def _gap(rec):
 
 
 def _own_code(code):
-    return code.co_filename.startswith(_AGENT_DIR)
+    # the agent's functions and the hook wrappers are never part of a tree
+    return code.co_filename.startswith(_AGENT_DIR) or code.co_filename == _WRAPPER_FILENAME
 
 
 class _ProfileBackend(object):
     """3.8-3.11: ``sys.setprofile`` on this thread for the duration of the call."""
 
-    def __init__(self, root_code, interval, max_depth):
-        self.root_code = root_code
+    def __init__(self, interval, max_depth):
         self.interval = interval
         self.max_depth = max_depth
         self._active = {}  # thread id -> Recording
@@ -96,7 +99,8 @@ class _ProfileBackend(object):
         stack = rec.stack
         push = stack.append
         pop = stack.pop
-        out = rec.records.append
+        records = rec.records
+        out = records.append
         interval = self.interval
         max_depth = self.max_depth
         clock = perf_counter
@@ -109,7 +113,7 @@ class _ProfileBackend(object):
                 t0 = pop()
                 if t1 - t0 >= interval:
                     depth = len(stack)
-                    if depth <= max_depth:
+                    if depth <= max_depth and len(records) < MAX_RECORDS:
                         if event == "return":
                             caller = frame.f_back
                             out((frame.f_code, depth, t0, t1 - t0, caller.f_lineno if caller is not None else 0))
@@ -129,7 +133,7 @@ class _ProfileBackend(object):
             )
         return prev
 
-    def begin(self, suspended=False):
+    def begin(self, root_codes, suspended=False):
         tid = get_ident()
         if tid in self._active:
             return None  # a recursive call is part of the outer call's tree
@@ -181,7 +185,7 @@ class _ProfileBackend(object):
 class _MonitoringBackend(object):
     """3.12+: ``sys.monitoring`` local events on the code objects the traced calls reach."""
 
-    def __init__(self, root_code, interval, max_depth):
+    def __init__(self, interval, max_depth):
         monitoring = sys.monitoring
         events = monitoring.events
         self.tool = None
@@ -202,7 +206,6 @@ class _MonitoringBackend(object):
         self._codes = set()
         self._register(events, interval, max_depth)
         monitoring.set_events(self.tool, events.PY_UNWIND | events.PY_THROW)
-        self._instrument(root_code)
 
     def _instrument(self, code):
         if code in self._codes or _own_code(code):
@@ -233,7 +236,7 @@ class _MonitoringBackend(object):
                 t0 = stack.pop()
                 if t1 - t0 >= interval:
                     depth = len(stack)
-                    if depth <= max_depth:
+                    if depth <= max_depth and len(rec.records) < MAX_RECORDS:
                         caller = getframe(1).f_back
                         rec.records.append((code, depth, t0, t1 - t0, caller.f_lineno if caller is not None else 0))
 
@@ -276,7 +279,7 @@ class _MonitoringBackend(object):
                 t0 = stack.pop()
                 if t1 - t0 >= interval:
                     depth = len(stack)
-                    if depth <= max_depth:
+                    if depth <= max_depth and len(rec.records) < MAX_RECORDS:
                         rec.records.append((fn, depth, t0, t1 - t0, getframe(1).f_lineno))
 
         def on_unwind(code, offset, exc):
@@ -298,10 +301,13 @@ class _MonitoringBackend(object):
         register(self.tool, events.PY_UNWIND, on_unwind)
         register(self.tool, events.PY_THROW, on_throw)
 
-    def begin(self, suspended=False):
+    def begin(self, root_codes, suspended=False):
         tid = get_ident()
         if tid in self._active:
             return None
+        for code in root_codes:
+            if code not in self._codes:
+                self._instrument(code)
         rec = Recording()
         if not suspended:
             self._active[tid] = rec
@@ -336,13 +342,14 @@ class _MonitoringBackend(object):
         self.tool = None
 
 
-def make_tracer(root_code, interval_s, max_depth=None):
-    """A backend for one trace command: ``begin()``/``end()`` around each traced call, and
+def make_tracer(interval_s, max_depth=None):
+    """A backend for one trace command: ``begin(root_codes)``/``end()`` around each traced
+    call (root_codes: the code objects the call runs as its own), and
     ``close()`` at the end of the command. An async call is begun ``suspended=True`` and
     each step of the coroutine runs between ``resume()`` and ``pause()``."""
     depth = sys.maxsize if max_depth is None else max_depth
     backend = _MonitoringBackend if _HAS_MONITORING else _ProfileBackend
-    return backend(root_code, interval_s, depth)
+    return backend(interval_s, depth)
 
 
 # ---- agent thread: records -> tree -------------------------------------------------
@@ -354,7 +361,7 @@ def _describe(what, paths):
     if isinstance(what, types.CodeType):
         name = getattr(what, "co_qualname", what.co_name)
         return ("py", name, short_path(what.co_filename, paths), what.co_firstlineno)
-    if what == AWAIT:
+    if what is AWAIT:
         return ("await", AWAIT, "", 0)
     name = getattr(what, "__qualname__", None) or getattr(what, "__name__", None) or type(what).__name__
     module = getattr(what, "__module__", None)
@@ -373,7 +380,7 @@ def short_path(path, paths):
     return path[len(best) + 1:] if best else path
 
 
-def build_tree(rec, root_code, total_cost_s, start_s, paths=None):
+def build_tree(rec, root_code, root_codes, total_cost_s, paths=None):
     """The recorded call as a tree of dicts: name, kind, file, line, cost_ms, count,
     max_ms, children. Calls of the same callable under one parent are merged into one node
     (count, total and max), in the order first seen; await gaps become ``[await]`` nodes
@@ -391,10 +398,13 @@ def build_tree(rec, root_code, total_cost_s, start_s, paths=None):
     for what, depth, start, cost, line in records:
         children = pending.pop(depth + 1, [])
         if depth == 0:
-            root_children.extend(children)
+            # the traced call's own frame (one record per step of an async call); other
+            # depth-0 records are what ran around it on the thread (hooks of other commands)
+            if any(what is c for c in root_codes):
+                root_children.extend(children)
             continue
         pending.setdefault(depth, []).append((what, start, cost, line, children))
-    root_children.extend(pending.pop(1, []))
+    root_children.extend(n for n in pending.pop(1, []) if n[0] is AWAIT)
     root_children.sort(key=lambda n: n[1])
     cache = {}
 

@@ -1,0 +1,163 @@
+"""What watch, trace and monitor share: finding the function a request names, splitting a
+call's arguments into ``target`` and ``args``, compiling the request's expressions, and
+the hand-off from application threads to the command's own thread.
+
+The hand-off keeps the observed call cheap: a hook on an application thread appends a
+tuple to a bounded deque (never blocks, never renders); the command's thread drains it a
+few dozen times a second, renders, and streams events. When the deque is full (the
+client cannot keep up) further items are counted as dropped, not queued.
+"""
+import collections
+import inspect
+import threading
+import time
+import traceback
+import types
+
+from . import hooks
+from . import resolve as resolve_names
+from .errors import AgentError, bad_args
+from .expressions import ExpressionError, compile_expression
+
+DRAIN_SECONDS = 0.02
+QUEUE_MAX = 1000
+
+
+class MethodTarget(object):
+    """A resolved `module [class] method [-nm nested]`."""
+
+    def __init__(self, fn, label, binds_first, nested):
+        self.fn = fn
+        self.label = label
+        self.binds_first = binds_first  # args[0] is self/cls: shown as `target`
+        self.nested = nested
+        self.globals = fn.__globals__
+        code = fn.__code__
+        if nested:
+            code = next((c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == nested), code)
+        self.code = code
+        self.is_async = bool(code.co_flags & hooks.CO_COROUTINE)
+        self.is_generator = bool(code.co_flags & (hooks.CO_GENERATOR | hooks.CO_ITERABLE_COROUTINE))
+
+    def location(self):
+        return {'file': self.code.co_filename, 'line': self.code.co_firstlineno}
+
+    def install(self, ctx, on_enter, on_exit):
+        """Hooks the function for the request; the hook goes when the request ends."""
+        return hooks.install(ctx.owner, self.fn, on_enter, on_exit, nested=self.nested, where=self.label)
+
+
+def resolve(ctx):
+    """The MethodTarget named by the request's module/cls/method/nested arguments."""
+    module_name = ctx.arg('module', str, required=True)
+    cls_name = ctx.arg('cls', str)
+    method = ctx.arg('method', str, required=True)
+    nested = ctx.arg('nested', str)
+    fn, where = resolve_names.function(module_name, cls_name, method)
+    binds_first = False
+    if cls_name and not nested:
+        klass = resolve_names.cls(resolve_names.module(module_name), cls_name)
+        binds_first = not isinstance(inspect.getattr_static(klass, method), staticmethod)
+    return MethodTarget(fn, where + ('.' + nested if nested else ''), binds_first, nested)
+
+
+def split_args(args, binds_first):
+    """(target, args without self/cls) as the reference grammar names them."""
+    if binds_first and args:
+        return args[0], args[1:]
+    return None, args
+
+
+def compile_option(ctx, key, option, names_):
+    """The request's expression ``key`` compiled (None when absent); a syntax error is the
+    request's error, raised before anything is installed."""
+    source = ctx.arg(key, str)
+    if source is None or not source.strip():
+        return None
+    try:
+        return compile_expression(source, names_, option)
+    except ExpressionError as e:
+        raise AgentError('BadExpression', str(e))
+
+
+def int_arg(ctx, key, default, low, high=None):
+    value = ctx.arg(key, (int, float), default)
+    if value != int(value) or value < low or (high is not None and value > high):
+        raise bad_args('%s: %s must be an integer %s' % (
+            ctx.cmd, key, ('between %d and %d' % (low, high)) if high is not None else ('>= %d' % low)))
+    return int(value)
+
+
+def float_arg(ctx, key, default, low):
+    value = ctx.arg(key, (int, float), default)
+    if value < low:
+        raise bad_args('%s: %s must be >= %s' % (ctx.cmd, key, low))
+    return float(value)
+
+
+def error_text(exc):
+    return '%s: %s' % (type(exc).__name__, _cut(_safe_str(exc), 500))
+
+
+def exception_info(exc):
+    """type, message and traceback of an exception the observed call raised."""
+    return {
+        'type': type(exc).__name__,
+        'message': _cut(_safe_str(exc), 2000),
+        'traceback': _cut(''.join(traceback.format_exception(type(exc), exc, exc.__traceback__)), 8000, keep_end=True),
+    }
+
+
+def _safe_str(exc):
+    try:
+        return str(exc)
+    except Exception as e:  # a raising __str__ must not end the command
+        return '<str() raised %s>' % type(e).__name__
+
+
+def _cut(text, limit, keep_end=False):
+    if len(text) <= limit:
+        return text
+    return ('...' + text[-limit:]) if keep_end else (text[:limit] + '...')
+
+
+def thread_name(tid):
+    t = threading._active.get(tid)  # no lock and no call into the thread: a dict lookup
+    return t.name if t is not None else str(tid)
+
+
+class Handoff(object):
+    """Items from application threads to the command's thread (bounded, never blocks)."""
+
+    def __init__(self, limit=QUEUE_MAX):
+        self._items = collections.deque()
+        self._limit = limit
+        self.dropped = 0
+
+    def put(self, item):
+        if len(self._items) < self._limit:
+            self._items.append(item)
+        else:
+            self.dropped += 1
+
+    def take(self):
+        items = self._items
+        out = []
+        while items:
+            out.append(items.popleft())
+        return out
+
+
+def pump(ctx, handoff, handle_items, tick=None):
+    """Runs on the command's thread until the request must stop or ``handle_items``
+    returns True (its limit was reached). ``tick(now)`` runs every round (monitor's
+    cycles) and may end the command the same way. Returns why it stopped."""
+    while True:
+        stopped = ctx.wait(DRAIN_SECONDS)
+        items = handoff.take()
+        if items and handle_items(items):
+            return 'limit'
+        if tick is not None and tick(time.monotonic()):
+            return 'limit'
+        if stopped:
+            return 'cancelled' if ctx.cancelled else 'stopped'
