@@ -24,7 +24,7 @@ export interface ProfileStack {
 
 export interface ThreadTimeline {
   pid: number;
-  threadId: bigint;
+  threadId: number;
   nativeTid?: number;
   name?: string;
   /** index into StackProfile.tickTimes, one per sample: a gap means the thread was absent (idle) */
@@ -203,7 +203,7 @@ export class StackProfile {
   }
 }
 
-export function threadLabel(nativeTid: number | undefined, threadId: bigint, name: string | undefined): string {
+export function threadLabel(nativeTid: number | undefined, threadId: number, name: string | undefined): string {
   const id = nativeTid !== undefined ? String(nativeTid) : `0x${threadId.toString(16)}`;
   return name ? `thread ${id} "${name}"` : `thread ${id}`;
 }

@@ -17,7 +17,7 @@ export interface Frame {
 /** One Python thread at one sampling instant. */
 export interface ThreadSample {
   /** the Python thread id (threading.get_ident()) */
-  threadId: bigint;
+  threadId: number;
   /** kernel TID when known */
   nativeTid?: number;
   /** threading name when known */
@@ -29,10 +29,18 @@ export interface ThreadSample {
   frames: Frame[];
 }
 
+export interface SampleOptions {
+  /**
+   * kernel TID → scheduler state letter, read before the threads were paused (--blocking):
+   * a paused thread never looks running, so idle detection must use these
+   */
+  threadStates?: Map<number, string>;
+}
+
 /** A reader of one process's Python stacks. sample() throws when a read fails or tears. */
 export interface SampleSource {
   readonly pid: number;
-  sample(): ThreadSample[];
+  sample(opts?: SampleOptions): ThreadSample[];
   /** kernel TIDs of the threads that have a Python thread state, for --blocking (undefined: pause every thread) */
   pythonTids?(): number[] | undefined;
   close(): void;

@@ -13,7 +13,7 @@ import type { Frame, ThreadSample } from '../../src/sampler/types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const fr = (name: string, line: number): Frame => ({ name, filename: '/app/shop/orders.py', line });
-const t = (frames: Frame[]): ThreadSample => ({ threadId: 1n, nativeTid: 7, name: 'MainThread', holdsGil: true, active: true, frames });
+const t = (frames: Frame[]): ThreadSample => ({ threadId: 1, nativeTid: 7, name: 'MainThread', holdsGil: true, active: true, frames });
 
 /** main → handle → (parse 30, render 10), main → idle_loop 60: 100 samples */
 function profile(): StackProfile {

@@ -12,7 +12,7 @@ import { flameData, toFlamegraphHtml, toFlamegraphSvg } from '../../src/formats/
 import { shortFilename } from '../../src/sampler/filenames.js';
 
 const fr = (name: string, line: number, filename = '/app/work.py', firstLine?: number): Frame => ({ name, filename, line, firstLine });
-const thread = (frames: Frame[], threadId = 1n, name = 'MainThread', nativeTid = 100): ThreadSample => ({
+const thread = (frames: Frame[], threadId = 1, name = 'MainThread', nativeTid = 100): ThreadSample => ({
   threadId,
   nativeTid,
   name,
@@ -27,7 +27,7 @@ function sampleProfile(opts: ConstructorParameters<typeof StackProfile>[0] = {})
   const busy5 = thread([fr('busy', 5, '/app/work.py', 4), fr('main', 20, '/app/work.py', 18)]);
   const busy6 = thread([fr('busy', 6, '/app/work.py', 4), fr('main', 20, '/app/work.py', 18)]);
   const light = thread([fr('light', 12, '/app/work.py', 11), fr('main', 21, '/app/work.py', 18)]);
-  const worker = thread([fr('wait', 300, '/usr/lib/python3.11/threading.py'), fr('run', 8, '/app/work.py')], 2n, 'worker', 101);
+  const worker = thread([fr('wait', 300, '/usr/lib/python3.11/threading.py'), fr('run', 8, '/app/work.py')], 2, 'worker', 101);
   const ticks: ThreadSample[][] = [[busy5], [busy5, worker], [busy6], [light], [light], [busy5], [busy5]];
   ticks.forEach((samples, i) => {
     p.tick(i * 0.01);

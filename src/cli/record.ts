@@ -1,0 +1,109 @@
+// `spyglass record`: sample a running Python process (--pid) or a program launched
+// under it (after --) and write a flame graph or another profile format.
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { FORMATS, openHint, type Format } from '../formats/index.js';
+import { recordProfile, type RecordResult } from '../sampler/record.js';
+import { LiveLine } from '../sampler/status.js';
+
+export function parsePid(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`);
+  return n;
+}
+
+export function parsePositive(what: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a number above 0 (got '${v}')`);
+    return n;
+  };
+}
+
+/** Ctrl-C ends the recording and writes the output; a second Ctrl-C quits at once. */
+export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const handler = () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+  };
+  process.on('SIGINT', handler);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
+}
+
+export function summarize(r: RecordResult): string[] {
+  const s = r.stats;
+  const lines = [
+    `spyglass: wrote ${r.format} to ${r.path}: ${s.ticks} samples (${s.samples} thread samples) in ${s.elapsed.toFixed(1)} s, ` +
+      `${s.errors} errors${s.processes > 1 ? `, ${s.processes} processes` : ''}`,
+    `  ${openHint(r.format, r.path)}`,
+  ];
+  if (s.errors) lines.push(`  dropped samples: ${[...s.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
+  if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
+  return lines;
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .summary('sample a Python process and write a flame graph (or speedscope, collapsed, pprof, chrometrace)')
+    .description(
+      'Sample the Python stacks of a running process many times a second, without pausing it or ' +
+        'injecting anything, and write where the time goes. Ctrl-C, --duration or the target exiting ' +
+        'ends the recording; the output is written in every case.',
+    )
+    .usage('[options] (--pid PID | -- python app.py [args...])')
+    .option('-p, --pid <pid>', 'the process to profile', parsePid)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
+    .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json; a flame graph ending in .svg is an SVG)')
+    .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
+    .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parsePositive('--duration'))
+    .option('--idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
+    .option('--gil', 'only samples of threads holding the GIL')
+    .option('--threads', 'a root frame per thread')
+    .option('--subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
+    .option('--nolineno', 'ignore line numbers: one frame per function')
+    .option('--function', "aggregate by function (its first line) rather than by the current line")
+    .option('--blocking', 'pause the Python threads (ptrace) while reading each sample: exact, but slows the target')
+    .argument('[command...]', 'a program to launch and profile from its start (after --)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spyglass record --pid 4242                         # flamegraph.html until Ctrl-C
+  spyglass record -p 4242 -d 30 -o cpu.svg           # 30 s, interactive SVG flame graph
+  spyglass record -p 4242 -f speedscope -r 250       # open at https://www.speedscope.app
+  spyglass record -p 4242 -f pprof --subprocesses    # gunicorn master and its workers
+  spyglass record -- python app.py --port 8000       # profile a program from its start`,
+    )
+    .action(async (command: string[], o: Record<string, unknown>) => {
+      if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
+      if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
+      const sigint = abortOnSigint();
+      const live = LiveLine.forStderr();
+      try {
+        const r = await recordProfile({
+          pid: o.pid as number | undefined,
+          command: command.length ? command : undefined,
+          format: o.format as Format,
+          output: o.output as string | undefined,
+          rate: o.rate as number,
+          durationSec: o.duration as number | undefined,
+          idle: !!o.idle,
+          gil: !!o.gil,
+          threads: !!o.threads,
+          subprocesses: !!o.subprocesses,
+          nolineno: !!o.nolineno,
+          function: !!o.function,
+          blocking: !!o.blocking,
+          signal: sigint.signal,
+          status: live,
+        });
+        process.stderr.write(summarize(r).join('\n') + '\n');
+        if (r.exitCode !== undefined) process.exitCode = r.exitCode;
+      } finally {
+        sigint.dispose();
+      }
+    });
+}

@@ -1,0 +1,133 @@
+// `spyglass top PID`: a live view of where a Python process spends its time, like
+// py-spy top / Unix top. Redrawn every second in the terminal's alternate screen;
+// keys 1-4 pick the sort column, q (or Ctrl-C) quits. No UI library: ANSI escapes and
+// node:readline's keypress events in raw mode.
+import { emitKeypressEvents } from 'node:readline';
+import { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { processInfo } from '../proc/process.js';
+import { cachedShortener } from '../sampler/filenames.js';
+import { Sampler } from '../sampler/sampler.js';
+import { openPythonSource } from '../sampler/source.js';
+import { SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
+import { parsePid, parsePositive } from './record.js';
+
+const REFRESH_MS = 1000;
+const COLUMNS: Array<{ key: SortKey; title: string }> = [
+  { key: 'ownPct', title: '%Own' },
+  { key: 'totalPct', title: '%Total' },
+  { key: 'ownTime', title: 'OwnTime' },
+  { key: 'totalTime', title: 'TotalTime' },
+];
+
+export interface TopScreen {
+  pid: number;
+  cmdline: string;
+  rate: number;
+  summary: WindowSummary;
+  samples: number;
+  errors: number;
+  rows: FunctionRow[];
+  sort: SortKey;
+  width: number;
+  height: number;
+  ended?: string;
+}
+
+/** The lines of one screen, each at most `width` characters. */
+export function renderTop(s: TopScreen): string[] {
+  const errPct = s.samples ? (100 * s.errors) / (s.samples + s.errors) : 0;
+  const lines = [
+    `spyglass top · pid ${s.pid} · ${s.cmdline}`,
+    `Samples: ${s.samples}  Errors: ${s.errors} (${errPct.toFixed(1)}%)  Threads: ${s.summary.threads}  ` +
+      `GIL: ${s.summary.gilPct.toFixed(1)}%  Active: ${s.summary.activePct.toFixed(1)}%  Rate: ${s.rate} Hz`,
+    s.ended ?? 'Keys: 1-4 sort by column · q quit',
+    '',
+    COLUMNS.map((c) => (c.key === s.sort ? `[${c.title}]` : ` ${c.title} `).padStart(11)).join('') + '  Function (file)',
+  ];
+  const pct = (v: number) => `${v.toFixed(1)}%`.padStart(11);
+  const time = (v: number) => `${v.toFixed(2)}s`.padStart(11);
+  for (const r of s.rows.slice(0, Math.max(0, s.height - lines.length - 1))) {
+    lines.push(`${pct(r.ownPct)}${pct(r.totalPct)}${time(r.ownTime)}${time(r.totalTime)}  ${r.name} (${r.file})`);
+  }
+  return lines.map((l) => (l.length > s.width ? l.slice(0, s.width) : l));
+}
+
+export function registerTop(program: Command): void {
+  program
+    .command('top')
+    .summary('live view of the functions a Python process spends its time in (like top)')
+    .description('Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.')
+    .argument('<pid>', 'the process to watch', parsePid)
+    .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
+    .option('--idle', 'include idle threads')
+    .option('--gil', 'only threads holding the GIL')
+    .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top 4242 --rate 500 --gil')
+    .action(async (pid: number, o: { rate: number; idle?: boolean; gil?: boolean }) => {
+      const out = process.stdout;
+      if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
+      const shorten = cachedShortener(`/proc/${pid}/root`);
+      const stats = new TopStats(o.rate, shorten);
+      const stop = new AbortController();
+      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
+      await sampler.openRoot();
+      const cmdline = processInfo(pid).cmdline;
+      let sort: SortKey = 'ownPct';
+      let last: WindowSummary = stats.summary();
+      let lastRows: FunctionRow[] = [];
+      const draw = (ended?: string) => {
+        const lines = renderTop({
+          pid,
+          cmdline,
+          rate: o.rate,
+          summary: last,
+          samples: sampler.stats.ticks,
+          errors: sampler.stats.errors,
+          rows: lastRows,
+          sort,
+          width: out.columns || 80,
+          height: out.rows || 24,
+          ended,
+        });
+        out.write('\x1b[H' + lines.map((l) => l + '\x1b[K').join('\r\n') + '\x1b[J');
+      };
+      const refresh = () => {
+        last = stats.summary();
+        lastRows = stats.rows(sort);
+        stats.resetWindow();
+        draw();
+      };
+      const stdin = process.stdin;
+      emitKeypressEvents(stdin);
+      if (stdin.isTTY) stdin.setRawMode(true);
+      const onKey = (str: string | undefined, key: { name?: string; ctrl?: boolean }) => {
+        if (key?.name === 'q' || (key?.ctrl && key.name === 'c')) stop.abort();
+        const n = Number(str);
+        if (n >= 1 && n <= SORT_KEYS.length) {
+          sort = SORT_KEYS[n - 1];
+          // re-sort what is on screen now rather than wait for the next window
+          lastRows = [...lastRows].sort((a, b) => b[sort] - a[sort]);
+          draw();
+        }
+      };
+      stdin.on('keypress', onKey);
+      const onResize = () => draw();
+      out.on('resize', onResize);
+      out.write('\x1b[?1049h\x1b[?25l');
+      draw();
+      const first = setTimeout(refresh, 250);
+      const timer = setInterval(refresh, REFRESH_MS);
+      try {
+        await sampler.run();
+      } finally {
+        clearTimeout(first);
+        clearInterval(timer);
+        stdin.off('keypress', onKey);
+        out.off('resize', onResize);
+        if (stdin.isTTY) stdin.setRawMode(false);
+        stdin.pause();
+        out.write('\x1b[?25h\x1b[?1049l');
+      }
+      if (sampler.stats.targetExited) process.stderr.write(`spyglass: process ${pid} exited\n`);
+    });
+}

@@ -1,0 +1,161 @@
+// The recording engine behind `spyglass record` and the shell's `perf`: sample a
+// process (or a program it launches) until Ctrl-C, the duration, or the target's exit,
+// then write the profile in the chosen format. Whatever ends the recording, what was
+// sampled is written.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { resolve } from 'node:path';
+import { UsageError, UserError } from '../errors.js';
+import { FORMATS, defaultOutput, needsTimeline, writeProfile, type Format } from '../formats/index.js';
+import { cachedShortener } from './filenames.js';
+import { StackProfile } from './profile.js';
+import { Sampler, type SamplerStats } from './sampler.js';
+import { openPythonSource } from './source.js';
+import { statusLine } from './status.js';
+import type { SampleSource } from './types.js';
+
+export interface RecordOptions {
+  /** a running process to profile ... */
+  pid?: number;
+  /** ... or a program to launch and profile from its start: [executable, ...args] */
+  command?: string[];
+  /** samples per second (default 100) */
+  rate?: number;
+  /** seconds (default: until aborted or the target exits) */
+  durationSec?: number;
+  format?: Format;
+  /** file to write (default per format, e.g. flamegraph.html); relative to cwd */
+  output?: string;
+  cwd?: string;
+  idle?: boolean;
+  gil?: boolean;
+  threads?: boolean;
+  subprocesses?: boolean;
+  nolineno?: boolean;
+  function?: boolean;
+  blocking?: boolean;
+  /** aborting ends the recording and writes the output (Ctrl-C) */
+  signal?: AbortSignal;
+  /** live status: called about 4 times a second with one line; clearStatus before other output */
+  status?: { show(line: string): void; clear(): void };
+  /** where samples come from (tests); the out-of-process reader by default */
+  openSource?: (pid: number) => SampleSource;
+}
+
+export interface RecordResult {
+  /** absolute path of the file written */
+  path: string;
+  format: Format;
+  pid: number;
+  stats: SamplerStats;
+  /** launch mode: the program's exit code (128 + signal number when a signal ended it) */
+  exitCode?: number;
+}
+
+const STATUS_MS = 250;
+/** a launched program that ignores SIGINT at the end of the recording is killed after this */
+const KILL_AFTER_MS = 3000;
+
+export function checkFormat(format: string): Format {
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown format '${format}'`, `use one of: ${FORMATS.join(', ')}`);
+  return format as Format;
+}
+
+export async function recordProfile(opts: RecordOptions): Promise<RecordResult> {
+  if ((opts.pid === undefined) === !opts.command?.length) throw new UsageError('give either a pid or a command to launch (after --)');
+  const format = opts.format ?? 'flamegraph';
+  const rate = opts.rate ?? 100;
+  if (!(rate > 0) || rate > 10000) throw new UsageError(`--rate must be between 1 and 10000 samples per second (got ${rate})`);
+  if (opts.durationSec !== undefined && !(opts.durationSec > 0)) throw new UsageError(`--duration must be above 0 seconds (got ${opts.durationSec})`);
+  const path = resolve(opts.cwd ?? process.cwd(), opts.output ?? defaultOutput(format));
+
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let child: ChildProcess | undefined;
+  let childExit: Promise<number> | undefined;
+  let pid: number;
+  if (opts.command?.length) {
+    child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit', cwd: opts.cwd });
+    childExit = new Promise<number>((res, rej) => {
+      child!.once('error', (e) => rej(new UserError(`cannot run ${opts.command![0]}: ${e.message}`)));
+      child!.once('exit', (code, sig) => {
+        stop.abort();
+        res(code ?? 128 + (sig ? constants.signals[sig] : 0));
+      });
+    });
+    // a spawn failure surfaces on the next tick; the sampler then sees no process
+    childExit.catch(() => stop.abort());
+    if (child.pid === undefined) await childExit;
+    pid = child.pid!;
+  } else {
+    pid = opts.pid!;
+  }
+
+  const shorten = cachedShortener(`/proc/${pid}/root`);
+  const profile = new StackProfile(
+    {
+      lineNumbers: !opts.nolineno,
+      byFunction: opts.function,
+      threadRoots: opts.threads,
+      processRoots: opts.subprocesses,
+      timeline: needsTimeline(format),
+      shorten: (f) => shorten(f),
+    },
+    { rate, startedAt: Date.now(), title: opts.command?.join(' ') ?? '' },
+  );
+  const sampler = new Sampler({
+    pid,
+    rate,
+    durationSec: opts.durationSec,
+    idle: opts.idle,
+    gil: opts.gil,
+    blocking: opts.blocking,
+    subprocesses: opts.subprocesses,
+    waitForInterpreter: child !== undefined,
+    openSource: opts.openSource ?? openPythonSource,
+    signal: stop.signal,
+    onProcess: (p, cmdline) => {
+      profile.setProcessName(p, cmdline);
+      if (p === pid && !profile.meta.title) profile.meta.title = cmdline || `process ${pid}`;
+    },
+    onTick: (t) => {
+      profile.tick(t.time);
+      for (const s of t.kept) profile.add(s);
+    },
+  });
+
+  const started = performance.now();
+  const statusTimer = opts.status
+    ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (performance.now() - started) / 1000, rate)), STATUS_MS)
+    : undefined;
+  let stats: SamplerStats;
+  try {
+    await sampler.openRoot();
+    stats = await sampler.run();
+  } catch (e) {
+    if (child && child.exitCode === null) child.kill('SIGTERM');
+    throw e;
+  } finally {
+    if (statusTimer) clearInterval(statusTimer);
+    opts.status?.clear();
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  profile.meta.duration = stats.elapsed;
+  profile.meta.errors = stats.errors;
+  profile.meta.behind = stats.behind;
+  writeProfile(profile, format, path);
+  // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
+  // when --duration did, the program is stopped as it would be by Ctrl-C
+  let exitCode: number | undefined;
+  if (child && childExit) {
+    const running = child.exitCode === null && child.signalCode === null;
+    if (running) child.kill('SIGINT');
+    const kill = running ? setTimeout(() => child!.kill('SIGKILL'), KILL_AFTER_MS) : undefined;
+    exitCode = await childExit;
+    clearTimeout(kill);
+  }
+  return { path, format, pid, stats, exitCode };
+}
+

@@ -1,0 +1,248 @@
+// The sampling loop shared by `record` and `top`: at Poisson-distributed instants, read
+// every Python thread of the target (and of its child processes with --subprocesses),
+// drop torn samples (counted), drop idle threads unless --idle and non-GIL threads with
+// --gil, and hand what is kept to the caller. Never pauses the target unless --blocking.
+import { readFileSync } from 'node:fs';
+import { PermissionError, ProcessGoneError, UserError } from '../errors.js';
+import { MemoryReadError } from '../proc/memory.js';
+import { listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
+import { descendants } from './children.js';
+import { PauseFailedError, whilePaused } from './pause.js';
+import { PoissonTimer, sleepUntil } from './timer.js';
+import type { ProcessSample, SampleSource, ThreadSample } from './types.js';
+import { TornReadError, tornReason } from './validate.js';
+
+export interface SamplerOptions {
+  pid: number;
+  /** samples per second */
+  rate: number;
+  /** stop after this many seconds (default: until aborted or the target exits) */
+  durationSec?: number;
+  /** keep idle threads */
+  idle?: boolean;
+  /** keep only threads holding the GIL */
+  gil?: boolean;
+  /** pause the Python threads while reading (ptrace) */
+  blocking?: boolean;
+  /** also sample child Python processes */
+  subprocesses?: boolean;
+  /** the target is starting up (launch mode): wait for its interpreter instead of failing */
+  waitForInterpreter?: boolean;
+  openSource: (pid: number) => SampleSource | Promise<SampleSource>;
+  /** aborting ends the recording (Ctrl-C, the launched program exiting) */
+  signal?: AbortSignal;
+  onTick?: (tick: Tick) => void;
+  /** a process joined the sampling (the root first) */
+  onProcess?: (pid: number, cmdline: string) => void;
+}
+
+export interface Tick {
+  /** seconds since sampling started */
+  time: number;
+  /** thread samples that passed the filters */
+  kept: ProcessSample[];
+  /** every thread read at this instant, before filtering (top's statistics) */
+  read: ProcessSample[];
+}
+
+export interface SamplerStats {
+  /** seconds sampled */
+  elapsed: number;
+  ticks: number;
+  /** thread samples kept */
+  samples: number;
+  /** samples dropped because a read failed or tore */
+  errors: number;
+  /** error counts by reason */
+  errorKinds: Map<string, number>;
+  /** sampling instants skipped because the sampler fell behind */
+  behind: number;
+  /** processes sampled so far */
+  processes: number;
+  /** the root process exited during the recording */
+  targetExited: boolean;
+}
+
+const CHILD_SCAN_MS = 1000;
+
+function threadStates(pid: number): Map<number, string> {
+  const states = new Map<number, string>();
+  for (const tid of listThreads(pid)) {
+    try {
+      states.set(tid, parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')).state);
+    } catch {
+      /* the thread exited */
+    }
+  }
+  return states;
+}
+
+export class Sampler {
+  readonly opts: SamplerOptions;
+  readonly stats: SamplerStats = { elapsed: 0, ticks: 0, samples: 0, errors: 0, errorKinds: new Map(), behind: 0, processes: 0, targetExited: false };
+  private readonly sources = new Map<number, SampleSource>();
+  /** processes that have given a good sample: failures before that are start-up, not errors */
+  private readonly started = new Set<number>();
+  /** child processes that are not Python, by the executable they had then */
+  private readonly notPython = new Map<number, string>();
+  private timer: PoissonTimer;
+
+  constructor(opts: SamplerOptions) {
+    if (!(opts.rate > 0)) throw new UserError(`the sampling rate must be above 0 (got ${opts.rate})`);
+    this.opts = opts;
+    this.timer = new PoissonTimer(opts.rate);
+  }
+
+  /** Opens the root process now so that a bad pid fails before anything else happens. */
+  async openRoot(): Promise<void> {
+    if (this.opts.waitForInterpreter) return;
+    await this.addSource(this.opts.pid);
+  }
+
+  private async addSource(pid: number): Promise<void> {
+    const src = await this.opts.openSource(pid);
+    this.sources.set(pid, src);
+    this.stats.processes++;
+    let cmdline = '';
+    try {
+      cmdline = processInfo(pid).cmdline;
+    } catch {
+      /* it may have gone already; sampling notices */
+    }
+    this.opts.onProcess?.(pid, cmdline);
+  }
+
+  private error(kind: string): void {
+    this.stats.errors++;
+    this.stats.errorKinds.set(kind, (this.stats.errorKinds.get(kind) ?? 0) + 1);
+  }
+
+  private async scanChildren(): Promise<void> {
+    for (const pid of descendants(this.opts.pid)) {
+      if (this.sources.has(pid)) continue;
+      let exe = '';
+      try {
+        exe = processInfo(pid).exe ?? '';
+      } catch {
+        continue;
+      }
+      // a forked child that later exec()s another program gets another look
+      if (this.notPython.get(pid) === exe) continue;
+      try {
+        await this.addSource(pid);
+        this.notPython.delete(pid);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        this.notPython.set(pid, exe);
+      }
+    }
+  }
+
+  /** Reads one process; returns undefined when the process has gone. */
+  private async readProcess(pid: number, src: SampleSource): Promise<ThreadSample[] | undefined> {
+    try {
+      if (!this.opts.blocking) return src.sample();
+      // scheduler states must be read before pausing: a stopped thread never looks running
+      const states = threadStates(pid);
+      const tids = src.pythonTids?.() ?? [...states.keys()];
+      return await whilePaused(pid, tids, () => src.sample({ threadStates: states }));
+    } catch (e) {
+      if (e instanceof ProcessGoneError || !processExists(pid)) return undefined;
+      if (e instanceof PermissionError) throw e;
+      if (this.started.has(pid)) {
+        if (e instanceof TornReadError) this.error('torn read');
+        else if (e instanceof PauseFailedError) this.error('pause failed');
+        else if (e instanceof MemoryReadError) this.error('unreadable memory');
+        // not a race with the target: a bug, reported by name in the summary rather than
+        // ending the recording and losing what was sampled
+        else this.error(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+      return [];
+    }
+  }
+
+  private async tick(time: number): Promise<void> {
+    const read: ProcessSample[] = [];
+    const kept: ProcessSample[] = [];
+    for (const [pid, src] of [...this.sources]) {
+      const threads = await this.readProcess(pid, src);
+      if (threads === undefined) {
+        src.close();
+        this.sources.delete(pid);
+        if (pid === this.opts.pid) this.stats.targetExited = true;
+        continue;
+      }
+      const torn = tornReason(threads);
+      if (torn) {
+        if (this.started.has(pid)) this.error(`torn (${torn})`);
+        continue;
+      }
+      if (threads.length) this.started.add(pid);
+      for (const thread of threads) {
+        read.push({ pid, thread });
+        if (thread.frames.length === 0) continue;
+        if (!this.opts.idle && !thread.active) continue;
+        if (this.opts.gil && !thread.holdsGil) continue;
+        kept.push({ pid, thread });
+      }
+    }
+    this.stats.ticks++;
+    this.stats.samples += kept.length;
+    this.opts.onTick?.({ time, kept, read });
+  }
+
+  /** Samples until aborted, the duration ends, or the target exits. Closes every source. */
+  async run(): Promise<SamplerStats> {
+    const start = performance.now();
+    const end = this.opts.durationSec !== undefined ? start + this.opts.durationSec * 1000 : Infinity;
+    let nextChildScan = start;
+    const { signal } = this.opts;
+    this.timer = new PoissonTimer(this.opts.rate);
+    try {
+      while (!signal?.aborted && !this.stats.targetExited) {
+        const due = this.timer.advance();
+        if (due >= end) {
+          await sleepUntilOrAbort(end, signal);
+          break;
+        }
+        await sleepUntilOrAbort(due, signal);
+        if (signal?.aborted) break;
+        const now = performance.now();
+        if (!this.sources.has(this.opts.pid)) {
+          // launch mode: the interpreter appears some milliseconds after exec
+          if (!processExists(this.opts.pid)) {
+            this.stats.targetExited = true;
+            break;
+          }
+          try {
+            await this.addSource(this.opts.pid);
+          } catch (e) {
+            if (!(e instanceof UserError) || e instanceof PermissionError) throw e;
+            continue;
+          }
+        }
+        if (this.opts.subprocesses && now >= nextChildScan) {
+          await this.scanChildren();
+          nextChildScan = now + CHILD_SCAN_MS;
+        }
+        await this.tick((now - start) / 1000);
+      }
+    } finally {
+      this.stats.elapsed = (Math.min(performance.now(), end) - start) / 1000;
+      this.stats.behind = this.timer.behind;
+      for (const src of this.sources.values()) src.close();
+      this.sources.clear();
+    }
+    return this.stats;
+  }
+}
+
+/** sleepUntil that also wakes up early when the signal aborts during a long wait. */
+async function sleepUntilOrAbort(deadline: number, signal?: AbortSignal): Promise<void> {
+  while (!signal?.aborted) {
+    const rem = deadline - performance.now();
+    if (rem <= 0) return;
+    // long waits (low rates, the last stretch before --duration ends) are cut in slices
+    await sleepUntil(performance.now() + Math.min(rem, 200));
+  }
+}

@@ -1,0 +1,63 @@
+// The sampler's view of the out-of-process reader (reader/reader.ts): one sample is
+// every thread of every interpreter, with torn frames turned into a counted error and
+// py-spy's idle heuristic applied on top of the kernel's running state.
+import { openReader } from '../reader/reader.js';
+import type { StackDump, ThreadStack } from '../reader/types.js';
+import type { SampleOptions, SampleSource, ThreadSample } from './types.js';
+import { TornReadError } from './validate.js';
+
+/**
+ * Top frames that mean "waiting" even while the kernel reports the thread running (it
+ * may be between a wake-up and its next sleep): threading's waits and selectors.
+ */
+const WAIT_FRAMES: Array<[name: RegExp, file: RegExp]> = [
+  [/^(Condition\.)?wait$/, /[/\\]threading\.py$/],
+  [/^((Epoll|Poll|Select|Kqueue|Devpoll)Selector\.)?select$/, /[/\\]selectors\.py$/],
+  [/^poll$/, /[/\\](asyncore|zmq[/\\].*|gevent[/\\].*|tornado[/\\].*)\.py$/],
+];
+
+export function looksIdle(t: Pick<ThreadSample, 'frames'>): boolean {
+  const top = t.frames[0];
+  return !!top && WAIT_FRAMES.some(([name, file]) => name.test(top.name) && file.test(top.filename));
+}
+
+/** Converts one reader thread; throws TornReadError when its frame walk stopped on a bad read. */
+export function toThreadSample(t: ThreadStack, states?: Map<number, string>): ThreadSample {
+  const bad = t.frames.find((f) => f.error !== undefined);
+  if (bad) throw new TornReadError(`unreadable frame: ${bad.error}`);
+  let running: boolean;
+  if (states) running = t.tid !== undefined && states.get(t.tid) === 'R';
+  // a thread the kernel could not tell us about is shown rather than hidden
+  else running = t.activity !== 'idle';
+  const s: ThreadSample = {
+    threadId: t.threadId,
+    nativeTid: t.tid,
+    name: t.name,
+    holdsGil: t.holdsGil,
+    active: running,
+    frames: t.frames.map((f) => ({ name: f.name, filename: f.filename, line: f.line })),
+  };
+  if (s.active && looksIdle(s)) s.active = false;
+  return s;
+}
+
+export function samplesOf(dump: StackDump, states?: Map<number, string>): ThreadSample[] {
+  return dump.threads.map((t) => toThreadSample(t, states));
+}
+
+export async function openPythonSource(pid: number): Promise<SampleSource> {
+  const reader = await openReader(pid);
+  let lastTids: number[] | undefined;
+  return {
+    pid,
+    sample(opts: SampleOptions = {}): ThreadSample[] {
+      // with states read before a pause, the reader need not (and must not) read them again
+      const dump = reader.sample({ activity: opts.threadStates === undefined });
+      const tids = dump.threads.map((t) => t.tid);
+      lastTids = tids.every((t): t is number => t !== undefined) ? tids : undefined;
+      return samplesOf(dump, opts.threadStates);
+    },
+    pythonTids: () => lastTids,
+    close: () => reader.close(),
+  };
+}

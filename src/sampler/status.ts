@@ -1,0 +1,42 @@
+// The one-line live status of a recording on stderr, redrawn in place. Shown only when
+// stderr is a terminal, so logs and pipes never receive it.
+import type { SamplerStats } from './sampler.js';
+
+export function statusLine(stats: Pick<SamplerStats, 'ticks' | 'samples' | 'errors' | 'behind' | 'processes'>, elapsedSec: number, rate: number): string {
+  const effective = elapsedSec > 0 ? stats.ticks / elapsedSec : 0;
+  const parts = [
+    `${elapsedSec.toFixed(1)}s`,
+    `${stats.ticks} samples`,
+    `${stats.samples} thread samples`,
+    `${stats.errors} errors`,
+    `${effective.toFixed(0)}/${rate} Hz`,
+  ];
+  if (stats.processes > 1) parts.push(`${stats.processes} processes`);
+  if (stats.behind) parts.push(`${stats.behind} behind`);
+  return `recording: ${parts.join(', ')} (Ctrl-C to stop)`;
+}
+
+/** Redraws a line on a TTY stream; clear() removes it before normal output continues. */
+export class LiveLine {
+  private readonly stream: NodeJS.WriteStream;
+  private shown = false;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.stream = stream;
+  }
+
+  static forStderr(): LiveLine | undefined {
+    return process.stderr.isTTY ? new LiveLine(process.stderr) : undefined;
+  }
+
+  show(text: string): void {
+    const width = this.stream.columns || 80;
+    this.stream.write(`\r${text.length >= width ? text.slice(0, width - 1) : text}\x1b[K`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
+}

@@ -1,0 +1,32 @@
+// Detecting torn samples. Without pausing the target, a read can race with it: a frame
+// popped while we followed its pointer yields garbage names, absurd line numbers or a
+// chain that runs on. Such a sample is counted and dropped, never shown.
+import type { ThreadSample } from './types.js';
+
+/** A read that raced with the target: the frame chain changed or pointed at garbage. */
+export class TornReadError extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'TornReadError';
+  }
+}
+
+export const MAX_DEPTH = 4096;
+export const MAX_THREADS = 4096;
+const MAX_LINE = 10_000_000;
+// control characters never occur in code names or file names CPython produces
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/;
+
+/** Why a sample cannot be trusted, or undefined when it looks sound. */
+export function tornReason(threads: ThreadSample[]): string | undefined {
+  if (threads.length > MAX_THREADS) return `more than ${MAX_THREADS} threads`;
+  for (const t of threads) {
+    if (t.frames.length > MAX_DEPTH) return `stack deeper than ${MAX_DEPTH}`;
+    for (const f of t.frames) {
+      if (!f.name || CONTROL.test(f.name)) return 'unreadable function name';
+      if (!f.filename || CONTROL.test(f.filename)) return 'unreadable file name';
+      if (!Number.isInteger(f.line) || f.line < 0 || f.line > MAX_LINE) return 'impossible line number';
+    }
+  }
+  return undefined;
+}
