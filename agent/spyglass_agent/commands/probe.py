@@ -1,0 +1,34 @@
+"""`probe`: the smallest hook command: streams one ``call`` event per finished call of a
+function (count, cost, whether it raised) and ends after ``n`` calls or on cancel. The
+shell does not offer it; it exercises the hook engine and ownership end to end.
+
+args: module, class (optional), method, nested (optional), n (optional)."""
+import threading
+
+from .. import hooks, resolve
+
+NAME = 'probe'
+
+
+def run(ctx):
+    fn, where = resolve.function(ctx.arg('module', str, required=True), ctx.arg('class', str),
+                                 ctx.arg('method', str, required=True))
+    nested = ctx.arg('nested', str)
+    limit = ctx.arg('n', int)
+    lock = threading.Lock()
+    state = {'count': 0}
+
+    def on_exit(token, value, exc, cost):
+        with lock:
+            if limit is not None and state['count'] >= limit:
+                return
+            state['count'] += 1
+            count = state['count']
+        ctx.emit('call', {'count': count, 'cost_ms': cost * 1000.0, 'raised': exc is not None and type(exc).__name__})
+        if limit is not None and count >= limit:
+            ctx.stop()
+
+    handle = hooks.install(ctx.owner, fn, lambda args, kwargs: None, on_exit, nested=nested)
+    ctx.emit('hooked', {'target': handle.where})
+    ctx.wait()
+    return {'calls': state['count']}

@@ -1,0 +1,122 @@
+"""The agent: a Unix socket server in the target, one Connection per client.
+
+Peers are checked with SO_PEERCRED: only the target's own user and root may talk to the
+agent (the 0700 directory already keeps others from reaching the socket; the check holds
+even if someone loosens the modes). Nothing listens on TCP.
+"""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+
+from . import log, rundir
+from .connection import Connection
+from .protocol import encode
+
+SYS_ATTR = '_spyglass_agent'  # the one name the agent keeps outside its own modules
+
+
+class Agent(object):
+    def __init__(self, socket_path, version):
+        self.socket_path = socket_path
+        self.version = version
+        self.pid = os.getpid()
+        self.started_at = time.time()
+        self._lock = threading.Lock()
+        self._connections = set()
+        self._numbers = 0
+        self._stopping = False
+        self._listener = None
+        self._thread = None
+
+    def start(self):
+        self._listener = rundir.listen(self.socket_path)
+        try:
+            log.open_file(os.path.join(os.path.dirname(self.socket_path), rundir.LOG_NAME))
+        except OSError:
+            pass  # no log then; the agent works without one
+        log.info('agent %s listening on %s (python %s)' % (self.version, self.socket_path, sys.version.split()[0]))
+        self._thread = threading.Thread(target=self._accept_loop, name='spyglass-agent')
+        self._thread.daemon = True
+        self._thread.start()
+
+    def alive(self):
+        """False in a forked child (the threads did not survive fork) or once stopped."""
+        return (self.pid == os.getpid() and not self._stopping and self._thread is not None
+                and self._thread.is_alive())
+
+    def connections(self):
+        with self._lock:
+            return list(self._connections)
+
+    def _accept_loop(self):
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                if self._stopping:
+                    return
+                time.sleep(0.05)  # e.g. EMFILE: the target is out of fds; retry later
+                continue
+            try:
+                self._admit(sock)
+            except Exception:
+                log.error('accept failed: %s' % traceback.format_exc())
+                sock.close()
+
+    def _admit(self, sock):
+        pid, uid, gid = struct.unpack('3i', sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i')))
+        if uid != 0 and uid != os.geteuid():
+            log.info('refused pid %d uid %d' % (pid, uid))
+            sock.settimeout(1)
+            try:
+                sock.sendall(encode({'error': {
+                    'type': 'PermissionDenied',
+                    'message': 'uid %d may not use the agent of process %d (owned by uid %d)' % (uid, self.pid, os.geteuid()),
+                    'hint': 'run spyglass as the same user as the target, or as root'}}))
+            except OSError:
+                pass
+            sock.close()
+            return
+        with self._lock:
+            if self._stopping:
+                sock.close()
+                return
+            self._numbers += 1
+            conn = Connection(self, sock, self._numbers, (pid, uid, gid))
+            self._connections.add(conn)
+        log.info('client %d: pid %d uid %d' % (conn.number, pid, uid))
+        conn.start()
+
+    def forget(self, conn):
+        with self._lock:
+            self._connections.discard(conn)
+
+    def stop(self):
+        """Removes every client's hooks, closes every connection and the socket, removes
+        the agent's files and unregisters it: the target is as before the attach."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            connections = list(self._connections)
+        for conn in connections:
+            conn.close()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+        except OSError:
+            pass
+        self._listener.close()
+        if self._thread is not threading.current_thread():
+            self._thread.join(2)
+        rundir.remove(self.socket_path)
+        log.info('agent stopped')
+        log.close_file()
+        if getattr(sys, SYS_ATTR, None) is self:
+            delattr(sys, SYS_ATTR)
+        package = __name__.rpartition('.')[0]
+        for name in [m for m in sys.modules if m == package or m.startswith(package + '.')]:
+            del sys.modules[name]

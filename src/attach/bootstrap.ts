@@ -1,0 +1,71 @@
+// The Python source the injector runs inside the target (PyRun_SimpleString on 3.8-3.13,
+// a PEP 768 script file on 3.14). It is one expression statement, so it binds no name in
+// `__main__` (where PyRun_SimpleString runs it): the real work is exec'd in a fresh dict.
+// That code:
+// - reuses the agent in `sys._spyglass_agent` when one is alive (attaching twice);
+// - otherwise loads agent/spyglass_agent by path as the private package `_spyglass_agent`
+//   and starts it on the socket path the client chose (see src/channel/socket-path.ts);
+// - catches BaseException: nothing escapes into PyRun_SimpleString (a pending call that
+//   fails surfaces as SystemError in the target's main thread) and nothing is printed;
+//   a failure is written to bootstrap.err beside the socket, for the client to report;
+// - returns at once: binding the socket is all it does on the borrowed thread; the server
+//   runs in its own daemon threads.
+import { join } from 'node:path';
+import { AGENT_DIR } from '../paths.js';
+
+export interface BootstrapOptions {
+  /** where the agent must listen: agentSocketPath(uid, pid) */
+  socketPath: string;
+  /** the directory holding spyglass_agent/ (default: the installed agent) */
+  agentDir?: string;
+}
+
+/** The package is registered in sys.modules because its modules import each other
+ * relatively, which needs the parent package there; the name is private (leading
+ * underscore, on no sys.path) so it cannot shadow or collide with a module of the target. */
+const PACKAGE_NAME = '_spyglass_agent';
+
+function pythonBody(pkgDir: string, socketPath: string): string {
+  const s = JSON.stringify; // a JSON string literal is a valid Python string literal
+  return `def _spyglass_bootstrap(pkg_dir, socket_path):
+    import sys
+    try:
+        agent = getattr(sys, '_spyglass_agent', None)
+        if agent is None or not agent.alive():
+            name = ${s(PACKAGE_NAME)}
+            init = pkg_dir + '/__init__.py'
+            pkg = sys.modules.get(name)
+            if pkg is None or getattr(pkg, '__file__', None) != init:
+                import importlib.util
+                for m in [m for m in sys.modules if m == name or m.startswith(name + '.')]:
+                    del sys.modules[m]
+                spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[pkg_dir])
+                pkg = importlib.util.module_from_spec(spec)
+                sys.modules[name] = pkg
+                try:
+                    spec.loader.exec_module(pkg)
+                except BaseException:
+                    del sys.modules[name]
+                    raise
+            pkg.start(socket_path)
+    except BaseException:
+        try:
+            import os, stat, traceback
+            d = os.path.dirname(socket_path)
+            st = os.lstat(d)
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+                fd = os.open(d + '/bootstrap.err', os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                os.write(fd, traceback.format_exc().encode('utf-8', 'replace'))
+                os.close(fd)
+        except BaseException:
+            pass
+_spyglass_bootstrap(${s(pkgDir)}, ${s(socketPath)})
+`;
+}
+
+/** Python source to run in the target; see the file comment. Under 4 KiB (one page). */
+export function bootstrapSource(opts: BootstrapOptions): string {
+  const pkgDir = join(opts.agentDir ?? AGENT_DIR, 'spyglass_agent');
+  const body = pythonBody(pkgDir, opts.socketPath);
+  return `exec(${JSON.stringify(body)}, {'__name__': '_spyglass_bootstrap'})\n`;
+}
