@@ -42,9 +42,10 @@ class MethodTarget(object):
     def location(self):
         return {'file': self.code.co_filename, 'line': self.code.co_firstlineno}
 
-    def install(self, ctx, on_enter, on_exit):
-        """Hooks the function for the request; the hook goes when the request ends."""
-        return hooks.install(ctx.owner, self.fn, on_enter, on_exit, nested=self.nested, where=self.label)
+    def install(self, ctx, on_enter, on_exit, **steps):
+        """Hooks the function for the request; the hook goes when the request ends.
+        ``steps``: on_resume/on_suspend for hooks.install."""
+        return hooks.install(ctx.owner, self.fn, on_enter, on_exit, nested=self.nested, where=self.label, **steps)
 
 
 def resolve(ctx):

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover
     from threading import get_ident
 
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
-_HAS_MONITORING = hasattr(sys, "monitoring")
+HAS_MONITORING = hasattr(sys, "monitoring")
 
 # callables that are timed as their own node on 3.12+ (C_RETURN/C_RAISE fire for them)
 _TIMED_CALLABLES = frozenset(
@@ -52,6 +52,8 @@ _TIMED_CALLABLES = frozenset(
 )
 
 AWAIT = "[await]"
+YIELD = "[yield]"
+_CO_COROUTINE = 0x80
 _WRAPPER_FILENAME = "<spyglass hook>"
 # kept calls per traced call: a loop of millions of calls under -i 0 must not exhaust memory
 MAX_RECORDS = 50000
@@ -348,21 +350,21 @@ def make_tracer(interval_s, max_depth=None):
     ``close()`` at the end of the command. An async call is begun ``suspended=True`` and
     each step of the coroutine runs between ``resume()`` and ``pause()``."""
     depth = sys.maxsize if max_depth is None else max_depth
-    backend = _MonitoringBackend if _HAS_MONITORING else _ProfileBackend
+    backend = _MonitoringBackend if HAS_MONITORING else _ProfileBackend
     return backend(interval_s, depth)
 
 
 # ---- agent thread: records -> tree -------------------------------------------------
 
 
-def _describe(what, paths):
+def _describe(what, paths, gap_name=AWAIT):
     """(kind, name, file, line) of a record's callable; a C function's file and line are
     its call site's, filled in from the parent."""
     if isinstance(what, types.CodeType):
         name = getattr(what, "co_qualname", what.co_name)
         return ("py", name, short_path(what.co_filename, paths), what.co_firstlineno)
     if what is AWAIT:
-        return ("await", AWAIT, "", 0)
+        return ("await", gap_name, "", 0)
     name = getattr(what, "__qualname__", None) or getattr(what, "__name__", None) or type(what).__name__
     module = getattr(what, "__module__", None)
     if isinstance(module, str) and module not in ("builtins", "__main__") and not name.startswith(module + "."):
@@ -381,10 +383,11 @@ def short_path(path, paths):
 
 
 def build_tree(rec, root_code, root_codes, total_cost_s, paths=None):
-    """The recorded call as a tree of dicts: name, kind, file, line, cost_ms, count,
-    max_ms, children. Calls of the same callable under one parent are merged into one node
-    (count, total and max), in the order first seen; await gaps become ``[await]`` nodes
-    under the root."""
+    """The recorded call as a tree of dicts: name, kind, file, line, call_line, cost_ms,
+    count, max_ms, children. Calls of the same callable from one line under one parent are
+    merged into one node (count, total and max), in the order first seen; the gaps during
+    which an async call was suspended become ``[await]`` nodes under the root (``[yield]``
+    for a generator: the time its consumer held it)."""
     if paths is None:
         paths = [p for p in sys.path if p]
     records = list(rec.records)
@@ -407,12 +410,13 @@ def build_tree(rec, root_code, root_codes, total_cost_s, paths=None):
     root_children.extend(n for n in pending.pop(1, []) if n[0] is AWAIT)
     root_children.sort(key=lambda n: n[1])
     cache = {}
+    gap_name = AWAIT if root_code.co_flags & _CO_COROUTINE else YIELD
 
     def describe(what):
         key = what if isinstance(what, str) else id(what)
         d = cache.get(key)
         if d is None:
-            d = cache[key] = _describe(what, paths)
+            d = cache[key] = _describe(what, paths, gap_name)
         return d
 
     def merge(raw_children, parent_file):
