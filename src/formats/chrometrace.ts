@@ -22,7 +22,7 @@ export function toChromeTrace(profile: StackProfile): TraceEvent[] {
   const us = (seconds: number) => Math.round(seconds * 1e6);
   const named = new Set<number>();
   for (const tl of profile.timelines.values()) {
-    const tid = tl.nativeTid ?? Number(tl.threadId);
+    const tid = tl.nativeTid ?? tl.threadId;
     if (!named.has(tl.pid)) {
       named.add(tl.pid);
       events.push({ name: 'process_name', ph: 'M', pid: tl.pid, tid, args: { name: profile.meta.title || `process ${tl.pid}` } });

@@ -1,7 +1,8 @@
 # A CPU-bound target with a known split of work: each round calls heavy() for three
 # units of work and light() for one, so a sampling profiler must attribute about 75% of
 # the samples to heavy and 25% to light. A second thread sleeps (it must not appear
-# unless --idle). Runs for argv[1] seconds (default: until killed).
+# unless --idle). Runs for argv[1] seconds (default: until killed), then exits with
+# status argv[2] (default 0).
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ def main():
     while time.time() < end:
         heavy()
         light()
+    sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
 
 
 main()
