@@ -140,18 +140,25 @@ export class PythonReader {
       const holder = L.gil ? this.gilHolder(interp) : runtimeHolder;
       const seen = new Set<bigint>();
       let ts = this.snap.ptr(interp + BigInt(L.interp.threadsHead));
-      const interpThreads: Array<{ ts: bigint; raw: Buffer }> = [];
+      const interpThreads: Array<{ ts: bigint; raw: Buffer; stack: ReturnType<PythonReader['threadFrames']> }> = [];
       while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
         seen.add(ts);
-        const raw = this.snap.read(ts, L.tstate.size);
-        interpThreads.push({ ts, raw });
+        let raw = this.snap.read(ts, L.tstate.size);
+        // walk the frames right after reading the thread state, while they still match it
+        let stack = this.threadFrames(raw, opts);
+        if (stack.frames.some((f) => f.error)) {
+          // the thread moved on while we read it: read it once more, afresh
+          this.snap.begin();
+          raw = this.snap.read(ts, L.tstate.size);
+          stack = this.threadFrames(raw, opts);
+        }
+        interpThreads.push({ ts, raw, stack });
         ts = raw.readBigUInt64LE(L.tstate.next);
       }
       const tids = this.kernelTids(interpThreads.map((t) => t.raw));
-      interpThreads.forEach(({ ts, raw }, i) => {
+      interpThreads.forEach(({ ts, raw, stack }, i) => {
         const threadId = raw.readBigUInt64LE(L.tstate.threadId);
         const tid = tids[i];
-        const stack = this.threadFrames(raw, opts);
         threads.push({
           interpreterId: interpId,
           threadId: Number(threadId),

@@ -1,0 +1,65 @@
+// `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
+// outside (nothing injected, the target keeps running), as text or one JSON document.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
+import { openReader } from '../reader/reader.js';
+import { parsePid } from './record.js';
+
+export interface DumpOptions {
+  locals?: boolean;
+  json?: boolean;
+  file?: string;
+  outermostFirst?: boolean;
+}
+
+/** Reads the stacks of pid once and renders them as the options ask. */
+export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
+  const reader = await openReader(pid);
+  try {
+    const dump = reader.sample({ locals: o.locals });
+    const order = { outermostFirst: o.outermostFirst };
+    return o.json ? JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n' : renderStackText(dump, order);
+  } finally {
+    reader.close();
+  }
+}
+
+export function registerDump(program: Command): void {
+  program
+    .command('dump')
+    .summary("print every thread's Python stack, read from outside the process")
+    .description(
+      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
+        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
+        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
+        'is idle, active, or holds the GIL.',
+    )
+    .argument('<pid>', 'the Python process', parsePid)
+    .option('-l, --locals', "show each frame's arguments and local variables")
+    .option('--json', 'print one JSON document')
+    .option('-f, --file <file>', 'write to this file instead of stdout')
+    .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spyglass dump 4242                     # all threads, innermost frame first
+  spyglass dump 4242 --locals            # with arguments and local variables
+  spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json`,
+    )
+    .action(async (pid: number, o: DumpOptions) => {
+      const text = await dumpText(pid, o);
+      if (!o.file) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        writeFileSync(o.file, text);
+      } catch (e) {
+        throw new UserError(`cannot write ${o.file}: ${(e as Error).message}`);
+      }
+      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${o.file}\n`);
+    });
+}
