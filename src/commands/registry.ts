@@ -2,10 +2,16 @@
 // and one entry here; the shell, one-shot mode and completion all read this list.
 // (help, quit/exit and detach belong to the shell itself: src/shell/builtins.ts.)
 import { resetCommand } from './reset.js';
+import { watchCommand } from './watch.js';
+import { traceCommand } from './trace.js';
+import { monitorCommand } from './monitor.js';
 import { gilstatCommand } from './gilstat.js';
 import type { ShellCommand } from './types.js';
 
 export const COMMANDS: ShellCommand[] = [
+  watchCommand,
+  traceCommand,
+  monitorCommand,
   resetCommand,
   gilstatCommand,
 ];

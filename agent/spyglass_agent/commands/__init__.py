@@ -8,7 +8,8 @@ commands/<name>.py and add it to _MODULES below.
 """
 from . import eval as _eval
 from . import hello, ping, probe, reset, shutdown, threads
+from . import monitor, trace, watch
 
-_MODULES = (hello, ping, _eval, threads, probe, reset, shutdown)
+_MODULES = (hello, ping, _eval, threads, probe, reset, shutdown, watch, trace, monitor)
 
 REGISTRY = {m.NAME: m.run for m in _MODULES}

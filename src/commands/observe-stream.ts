@@ -1,0 +1,71 @@
+// What watch, trace and monitor share on the shell side: the `module [class] method
+// [-nm NESTED]` arguments, running the agent request as a stream that Ctrl-C / --timeout
+// cancel (the agent then removes the hook), and the time stamp of each result.
+import { parseMethodTarget, type OptionSpec } from './args.js';
+import type { AgentEvent, CommandContext } from './types.js';
+
+export const NESTED_OPTION: OptionSpec = {
+  names: ['-nm', '--nested-method'],
+  key: 'nested',
+  kind: 'string',
+  metavar: '<value>',
+  description: 'observe a function defined inside the method instead (one level deep)',
+};
+
+export function limitOption(defaultLimit: number, what: string): OptionSpec {
+  return { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: defaultLimit, min: 1, metavar: '<value>', description: `stop after this many ${what} (default ${defaultLimit})` };
+}
+
+export type Options = Record<string, string | number | boolean | undefined>;
+
+/** The agent arguments naming the observed function. */
+export function methodArgs(command: string, positionals: string[], o: Options): Record<string, unknown> {
+  const { module, cls, method } = parseMethodTarget(command, positionals);
+  return { module, cls, method, nested: o.nested };
+}
+
+/**
+ * Runs one streaming request until the agent ends it (its -n limit) or the user stops it
+ * (Ctrl-C, --timeout: the request is cancelled and the agent removes its hook). Returns
+ * the end data; each event goes to onEvent as it comes.
+ */
+export async function streamRequest(
+  ctx: CommandContext,
+  cmd: string,
+  args: Record<string, unknown>,
+  onEvent: (ev: AgentEvent) => void,
+): Promise<Record<string, unknown>> {
+  const stream = ctx.agent.request(cmd, args);
+  const stop = () => stream.cancel();
+  if (ctx.signal.aborted) stop();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const ev of stream) onEvent(ev);
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+  return (stream.endData ?? {}) as Record<string, unknown>;
+}
+
+/** HH:MM:SS.mmm of a Unix time in seconds (local time, as the target logs it). */
+export function clockTime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** A cost in ms with precision that suits its size. */
+export function ms(value: number): string {
+  if (value >= 100) return `${value.toFixed(1)}ms`;
+  if (value >= 1) return `${value.toFixed(3)}ms`;
+  return `${value.toFixed(4)}ms`;
+}
+
+/** The closing note of a stream: why it ended and what was lost. */
+export function endNote(ctx: CommandContext, what: string, end: Record<string, unknown>, shownKey = 'shown'): void {
+  const shown = Number(end[shownKey] ?? 0);
+  const reason = end.reason === 'limit' ? 'limit reached' : 'stopped';
+  let text = `${shown} ${what} shown (${reason}); hook removed`;
+  if (end.dropped) text += `; ${end.dropped} dropped because the client read too slowly`;
+  ctx.out.note(text);
+}

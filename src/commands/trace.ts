@@ -1,0 +1,128 @@
+// `trace module [class] method [-i <value>] [-nm <value>] [-et <value>] [-d <value>]
+// [-n <value>] [-f <value>]`: the tree of calls made inside each call of a method, with
+// cost, percent of the parent and file:line. Recording, -i/-d pruning and -et happen in
+// the agent (agent/spyglass_agent/tracer.py); this module draws the tree.
+import { parseArgs, type OptionSpec } from './args.js';
+import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest } from './observe-stream.js';
+import type { CommandContext, ShellCommand } from './types.js';
+
+const OPTIONS: OptionSpec[] = [
+  {
+    names: ['-i', '--interval'],
+    key: 'interval',
+    kind: 'float',
+    default: 0.1,
+    min: 0,
+    metavar: '<value>',
+    description: 'hide inner calls cheaper than this many ms (default 0.1; a kept call always keeps its callers)',
+  },
+  NESTED_OPTION,
+  { names: ['-et', '--entrance_time'], key: 'entrance', kind: 'float', default: 0, min: 0, metavar: '<value>', description: 'only show calls whose total cost exceeds this many ms' },
+  { names: ['-d', '--depth'], key: 'depth', kind: 'int', min: 1, metavar: '<value>', description: 'show calls at most this many levels below the method (with -i 0: the call path)' },
+  limitOption(10, 'shown calls'),
+  {
+    names: ['-f', '--filter'],
+    key: 'filter',
+    kind: 'string',
+    metavar: '<value>',
+    description: 'trace only calls for which this expression of target, args, kwargs is true (checked before the call)',
+  },
+];
+
+export interface TraceNode {
+  name: string;
+  kind: 'py' | 'c' | 'await';
+  file: string;
+  line: number;
+  call_line: number;
+  cost_ms: number;
+  max_ms: number;
+  count: number;
+  children: TraceNode[];
+}
+
+interface TraceEvent {
+  time: number;
+  method: string;
+  thread: string;
+  cost_ms?: number;
+  exception?: { type: string; message: string };
+  tree?: TraceNode;
+  filter_error?: { expr: string; error: string };
+  unavailable?: string;
+}
+
+function describe(n: TraceNode, parent?: TraceNode): string {
+  let text = `[${ms(n.cost_ms)}`;
+  if (parent && parent.cost_ms > 0) text += ` ${((n.cost_ms / parent.cost_ms) * 100).toFixed(1)}%`;
+  text += `] ${n.name}`;
+  if (n.count > 1) text += ` ×${n.count} (max ${ms(n.max_ms)})`;
+  if (n.kind !== 'await' && n.file) text += `  ${n.file}:${n.line}`;
+  return text;
+}
+
+/** The tree as indented lines: ├─ / └─ connectors, cost, percent of parent, file:line. */
+export function treeLines(root: TraceNode): string[] {
+  const out = [describe(root)];
+  const walk = (node: TraceNode, prefix: string) => {
+    node.children.forEach((child, i) => {
+      const last = i === node.children.length - 1;
+      out.push(`${prefix}${last ? '└─ ' : '├─ '}${describe(child, node)}`);
+      walk(child, prefix + (last ? '   ' : '│  '));
+    });
+  };
+  walk(root, '');
+  return out;
+}
+
+function printTrace(ctx: CommandContext, t: TraceEvent): void {
+  if (t.filter_error) {
+    ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  -f ${t.filter_error.expr} raised ${t.filter_error.error}`);
+    return;
+  }
+  if (t.unavailable) {
+    ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  not traced: ${t.unavailable}`);
+    return;
+  }
+  const status = t.exception ? `  raised ${t.exception.message}` : '';
+  ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
+  for (const l of treeLines(t.tree as TraceNode)) ctx.out.line(l);
+}
+
+export const traceCommand: ShellCommand = {
+  name: 'trace',
+  summary: 'Trace the calls made inside a method with their cost, as an indented tree.',
+  usage: 'trace module [class] method [-i <value>] [-nm <value>] [-et <value>] [-d <value>] [-n <value>] [-f <value>]',
+  examples: [
+    { command: 'trace __main__ func', comment: 'trace a module function (inner calls of 0.1 ms or more)' },
+    { command: 'trace __main__ func -i 1', comment: 'only inner calls of 1 ms or more' },
+    { command: 'trace __main__ classA func', comment: 'trace a method' },
+    { command: 'trace __main__ func -et 30', comment: 'only calls that took more than 30 ms in all' },
+    { command: 'trace __main__ func -i 0 -d 2', comment: 'every call two levels deep: the call path' },
+    { command: 'trace __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'only calls whose first argument has query "hello"' },
+  ],
+  options: OPTIONS,
+  async run(ctx, words) {
+    const { positionals, options: o } = parseArgs('trace', words, OPTIONS);
+    const args = {
+      ...methodArgs('trace', positionals, o),
+      interval: o.interval,
+      entrance: o.entrance,
+      depth: o.depth,
+      limit: o.limit,
+      filter: o.filter,
+    };
+    const end = await streamRequest(ctx, 'trace', args, (ev) => {
+      const data = ev.data as Record<string, unknown>;
+      if (ev.event === 'started') {
+        ctx.out.record({ event: 'started', ...data });
+        ctx.out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${o.limit} call(s); Ctrl-C to stop`);
+      } else if (ev.event === 'trace') {
+        ctx.out.record({ event: 'trace', ...data });
+        printTrace(ctx, data as unknown as TraceEvent);
+      }
+    });
+    ctx.out.record({ event: 'end', ...end });
+    endNote(ctx, 'call(s)', end);
+  },
+};
