@@ -3,6 +3,7 @@
 // subcommand modules and turns errors into one clear line and an exit code.
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
+import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';
 
 export function buildProgram(): Command {
@@ -22,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(routeBarePid(argv));
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {

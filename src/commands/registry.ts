@@ -1,10 +1,11 @@
 // Every shell command, in the order `help` lists them. A command module adds one import
 // and one entry here; the shell, one-shot mode and completion all read this list.
-// (help, quit/exit and detach belong to the shell itself: src/shell/builtins.ts.)
+// (help, quit/exit and detach belong to the shell itself: src/shell/dispatch.ts.)
 import { resetCommand } from './reset.js';
 import { watchCommand } from './watch.js';
 import { traceCommand } from './trace.js';
 import { monitorCommand } from './monitor.js';
+import { stackCommand } from './stack.js';
 import { gilstatCommand } from './gilstat.js';
 import type { ShellCommand } from './types.js';
 
@@ -12,6 +13,7 @@ export const COMMANDS: ShellCommand[] = [
   watchCommand,
   traceCommand,
   monitorCommand,
+  stackCommand,
   resetCommand,
   gilstatCommand,
 ];

@@ -1,0 +1,140 @@
+// attach(pid): from a pid to a connected AgentSession. Locate the interpreter; reuse the
+// agent if its socket already answers (attaching twice, or a second client); otherwise get
+// the bootstrap run inside the target (PEP 768 on 3.14 when allowed, ptrace injection
+// otherwise), wait for the socket with a deadline, and shake hands.
+import { readFileSync, rmSync } from 'node:fs';
+import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
+import { ProcessMemory } from '../proc/memory.js';
+import { processExists, processInfo, threadState } from '../proc/process.js';
+import { locatePython, type PythonTarget } from '../reader/locate.js';
+import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
+import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
+import { AgentClient, AgentGoneError } from '../channel/client.js';
+import type { AgentSession } from '../commands/types.js';
+import { bootstrapSource } from './bootstrap.js';
+import { injectPython, type Strategy } from './inject.js';
+import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
+import { writeScriptFile } from './script-file.js';
+
+export interface AttachOptions {
+  /** give up after this long (default 5 s) */
+  timeoutMs?: number;
+}
+
+export interface AttachedSession {
+  pid: number;
+  agent: AgentSession;
+  /** e.g. "3.12.1" */
+  version: string;
+  /** how the agent got there: already running, or the injection strategy used */
+  how: 'reused' | Strategy | 'pep768';
+  /** command start to agent ready, in milliseconds */
+  latencyMs: number;
+  /** resolves with a reason when the connection drops (the target exited) */
+  lost: Promise<string>;
+  /** removes this client's hooks and disconnects; the agent stays for the next attach */
+  detach(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+function wrap(conn: AgentClient, target: { pid: number; version: string }, how: AttachedSession['how'], started: number): AttachedSession {
+  return {
+    pid: target.pid,
+    agent: conn,
+    version: target.version,
+    how,
+    latencyMs: Date.now() - started,
+    lost: conn.whenClosed.then((e) => e.message),
+    detach: () => conn.detach(),
+  };
+}
+
+/** A connection to the agent of pid, or undefined when nobody listens on its socket (yet). */
+async function tryConnect(socketPath: string, pid: number, deadline: number): Promise<AgentClient | undefined> {
+  try {
+    const left = Math.max(deadline - Date.now(), 100);
+    return await AgentClient.connect(socketPath, { expectPid: pid, connectTimeoutMs: left, handshakeTimeoutMs: left });
+  } catch (e) {
+    // not listening (yet), or a stale socket left by an earlier process with this pid
+    if (e instanceof AgentGoneError) return undefined;
+    throw e;
+  }
+}
+
+/** 3.14 with remote debugging enabled and a running main thread: the script is run at its next bytecode. */
+async function tryPep768(target: PythonTarget, source: string, uid: number): Promise<boolean> {
+  if (target.version.minor < 14) return false;
+  // a main thread blocked in C would run the script only when it returns: ptrace does better there
+  if (threadState(target.pid, target.pid) !== 'R') return false;
+  const mem = ProcessMemory.open(target.pid, { write: true });
+  try {
+    const offsets = remoteDebugOffsets(mem.read(target.pyRuntime, DEBUG_OFFSETS_MAX_SIZE));
+    if (!offsets) return false;
+    const path = writeScriptFile(target.pid, uid, source);
+    sendRemoteExec(mem, target.pyRuntime, offsets, path);
+    return true;
+  } catch (e) {
+    if (e instanceof RemoteDebugUnavailableError) return false;
+    throw e;
+  } finally {
+    mem.close();
+  }
+}
+
+/** The last line of the traceback the bootstrap leaves when the agent cannot start. */
+function readBootstrapError(uid: number, pid: number): string | undefined {
+  try {
+    return readFileSync(bootstrapErrorPath(uid, pid), 'utf8').trim().split('\n').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function attach(pid: number, opts: AttachOptions = {}): Promise<AttachedSession> {
+  const started = Date.now();
+  const deadline = started + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  if (!processExists(pid)) throw new ProcessGoneError(pid);
+  const info = processInfo(pid);
+  const target = locatePython(pid);
+  const version = target.version.text;
+  try {
+    const socketPath = agentSocketPath(info.uid, pid);
+    const existing = await tryConnect(socketPath, pid, deadline);
+    if (existing) return wrap(existing, { pid, version }, 'reused', started);
+
+    rmSync(bootstrapErrorPath(info.uid, pid), { force: true });
+    const source = bootstrapSource({ socketPath });
+    let how: AttachedSession['how'];
+    if (await tryPep768(target, source, info.uid)) {
+      how = 'pep768';
+    } else {
+      // a pending call that runs after we gave up must not start an agent nobody waits for
+      const result = await injectPython(target, source, { deadline, expiresAt: deadline });
+      how = result.strategy;
+    }
+
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      const conn = await tryConnect(socketPath, pid, deadline);
+      if (conn) return wrap(conn, { pid, version }, how, started);
+      if (!processExists(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while spyglass was attaching`);
+      const failure = readBootstrapError(info.uid, pid);
+      if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);
+      if (Date.now() > deadline) {
+        throw new UserError(
+          `process ${pid} did not run the attach code within ${((deadline - started) / 1000).toFixed(1)} s; it was left as it was`,
+          how === 'pending'
+            ? 'its main thread has not reached Python code: a C call may be holding the GIL (`spyglass dump ' + pid + '` shows where)'
+            : 'try again with a longer --attach-timeout',
+        );
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  } catch (e) {
+    if (e instanceof NotPythonError || e instanceof UserError) throw e;
+    if (!processExists(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while spyglass was attaching`);
+    throw e;
+  } finally {
+    target.close();
+  }
+}

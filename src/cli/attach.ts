@@ -1,0 +1,71 @@
+// `spyglass PID` / `spyglass attach PID`: attach to a running Python process and open the
+// shell, or with --cmd run one command and exit (0 on success, 1 on a failure the user can
+// act on, 2 on bad usage). --json turns every command's output into JSON lines.
+import type { Command } from 'commander';
+import { UsageError, UserError } from '../errors.js';
+import { attach } from '../attach/attach.js';
+import { createOutput, wantColor } from '../shell/output.js';
+import { runOneShot } from '../shell/oneshot.js';
+import { runShell } from '../shell/shell.js';
+
+function parsePid(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`, 'find Python processes with `spyglass ps`');
+  return n;
+}
+
+function parseSeconds(option: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a number of seconds above 0 (got '${v}')`);
+    return n;
+  };
+}
+
+interface AttachCliOptions {
+  cmd?: string;
+  timeout?: number;
+  json?: boolean;
+  color: boolean;
+  attachTimeout: number;
+}
+
+export function registerAttach(program: Command): void {
+  program
+    .command('attach')
+    .summary('attach to a running Python process and open the spyglass shell (also: spyglass PID)')
+    .description(
+      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose\n' +
+        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it.\n' +
+        'With --cmd, run one command and exit. Detaching removes every hook this session installed.',
+    )
+    .argument('<pid>', 'the process to attach to', parsePid)
+    .option('-c, --cmd <command>', 'run one shell command and exit (e.g. --cmd "stack")')
+    .option('--timeout <seconds>', 'with --cmd: stop a streaming command after this many seconds', parseSeconds('--timeout'))
+    .option('--json', 'print every result as JSON lines, for scripts')
+    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
+    .option('--attach-timeout <seconds>', 'give up attaching after this many seconds', parseSeconds('--attach-timeout'), 5)
+    .action(async (pid: number, opts: AttachCliOptions, command: Command) => {
+      const debug = Boolean(command.parent?.opts().debug);
+      if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
+      const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
+      const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      try {
+        if (opts.cmd !== undefined) {
+          await runOneShot({ pid, agent: session.agent, out, line: opts.cmd, timeoutMs: opts.timeout && opts.timeout * 1000, lost: session.lost });
+        } else {
+          if (!opts.json) out.note(`attached to process ${pid} (Python ${session.version}) in ${session.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`);
+          await runShell({ pid, agent: session.agent, out, debug, lost: session.lost });
+        }
+      } finally {
+        await session.detach();
+      }
+    });
+}
+
+/** `spyglass 1234 ...` means `spyglass attach 1234 ...`: inserts the subcommand name. */
+export function routeBarePid(argv: string[]): string[] {
+  const i = argv.findIndex((a, n) => n >= 2 && !a.startsWith('-'));
+  if (i < 0 || !/^\d+$/.test(argv[i])) return argv;
+  return [...argv.slice(0, i), 'attach', ...argv.slice(i)];
+}

@@ -1,0 +1,54 @@
+// `stack [pid] [-f FILE] [--native]`: every thread's Python stack, exactly as `spyglass
+// dump` prints it (same reader, same renderer). Read from outside through /proc/PID/mem,
+// so it works even while the target's GIL is held by a stuck C call.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError, UsageError } from '../errors.js';
+import { openReader } from '../reader/reader.js';
+import { parseArgs } from './args.js';
+import { renderStackText, stackDumpJson } from './render-stack.js';
+import type { ShellCommand } from './types.js';
+
+export const stackCommand: ShellCommand = {
+  name: 'stack',
+  summary: 'Print the Python stack of every thread (the same as `spyglass dump`).',
+  usage: 'stack [pid] [-f <value>] [--native]',
+  examples: [
+    { command: 'stack', comment: 'stacks of the attached process' },
+    { command: 'stack -f ./stack.log', comment: 'write them to a file' },
+    { command: 'stack 3303', comment: 'stacks of another Python process' },
+  ],
+  options: [
+    { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'write the stacks to this file instead of the screen' },
+    { names: ['--native'], key: 'native', kind: 'flag', description: 'also show native (C) frames: not supported yet' },
+  ],
+  async run(ctx, words) {
+    const { positionals, options } = parseArgs('stack', words, this.options);
+    if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
+    if (options.native) throw new UserError('stack --native is not supported yet', 'the Python stacks: `stack`');
+    const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
+    if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
+    const reader = await openReader(pid);
+    let dump;
+    try {
+      dump = reader.sample({});
+    } finally {
+      reader.close();
+    }
+    const text = renderStackText(dump);
+    const file = options.file as string | undefined;
+    if (file) {
+      const path = resolve(ctx.cwd, file);
+      try {
+        writeFileSync(path, ctx.out.json ? JSON.stringify(stackDumpJson(dump)) + '\n' : text);
+      } catch (e) {
+        throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+      }
+      ctx.out.note(`wrote the stacks of process ${pid} to ${path}`);
+      ctx.out.record({ pid, file: path });
+      return;
+    }
+    ctx.out.line(text.trimEnd());
+    ctx.out.record(stackDumpJson(dump));
+  },
+};

@@ -1,0 +1,38 @@
+// Tab completion for the shell: command names for the first word, option names for a
+// word starting with '-', and otherwise whatever the command's own `complete` hook
+// offers (module, class and function names asked from the target).
+import { tokenize } from '../commands/args.js';
+import type { CommandContext, ShellCommand } from '../commands/types.js';
+import { BUILTIN_NAMES } from './dispatch.js';
+
+/** Splits the line at the cursor into finished words and the word being typed. */
+export function splitForCompletion(line: string): { words: string[]; current: string } {
+  const endsInSpace = /\s$/.test(line) || line === '';
+  let words: string[];
+  try {
+    words = tokenize(line);
+  } catch {
+    // an open quote: complete the raw last word
+    words = line.split(/\s+/).filter(Boolean);
+  }
+  if (endsInSpace) return { words, current: '' };
+  return { words: words.slice(0, -1), current: words[words.length - 1] ?? '' };
+}
+
+/** Candidates for the word being typed, and that word (what readline replaces). */
+export async function complete(line: string, commands: ShellCommand[], ctx: CommandContext | undefined): Promise<[string[], string]> {
+  const { words, current } = splitForCompletion(line);
+  const matching = (xs: Iterable<string>) => [...new Set(xs)].filter((x) => x.startsWith(current)).sort();
+  if (words.length === 0) return [matching([...commands.map((c) => c.name), ...BUILTIN_NAMES]), current];
+  if (words[0] === 'help' && words.length === 1) return [matching([...commands.map((c) => c.name), ...BUILTIN_NAMES]), current];
+  const cmd = commands.find((c) => c.name === words[0]);
+  if (!cmd) return [[], current];
+  if (current.startsWith('-')) return [matching(cmd.options.flatMap((o) => o.names)), current];
+  if (!cmd.complete || !ctx) return [[], current];
+  try {
+    return [matching(await cmd.complete(ctx, words.slice(1), current)), current];
+  } catch {
+    // completion is a convenience: a failing lookup offers nothing rather than an error
+    return [[], current];
+  }
+}

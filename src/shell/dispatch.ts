@@ -1,0 +1,67 @@
+// Runs one command line against the attached agent: the same path for the interactive
+// shell and for one-shot `spyglass PID --cmd "..."`. Built-ins (help, quit/exit, detach)
+// are handled here; everything else is a ShellCommand from the registry.
+import { UsageError } from '../errors.js';
+import { tokenize } from '../commands/args.js';
+import { COMMANDS, findCommand } from '../commands/registry.js';
+import type { CommandContext, ShellCommand } from '../commands/types.js';
+import { BUILTIN_HELP, renderCommandHelp, renderCommandList } from './help.js';
+
+export const QUIT_WORDS = ['quit', 'exit'];
+export const BUILTIN_NAMES = [...BUILTIN_HELP.map((b) => b.name), 'exit'];
+
+/** What the shell should do after a line: keep reading, or leave (detaching). */
+export type LineOutcome = 'continue' | 'quit';
+
+export function allCommands(): ShellCommand[] {
+  return COMMANDS;
+}
+
+function unknownCommand(name: string): UsageError {
+  const names = [...COMMANDS.map((c) => c.name), ...BUILTIN_NAMES];
+  const near = names.filter((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
+  return new UsageError(`unknown command: ${name}`, near.length ? `did you mean ${near.join(', ')}? (\`help\` lists all)` : '`help` lists the commands');
+}
+
+function help(ctx: CommandContext, words: string[]): void {
+  if (words.length > 1) throw new UsageError('help takes at most one command name', 'e.g. `help watch`');
+  if (words.length === 0) {
+    ctx.out.line(renderCommandList(COMMANDS));
+    ctx.out.record({ commands: [...COMMANDS.map((c) => ({ name: c.name, summary: c.summary })), ...BUILTIN_HELP] });
+    return;
+  }
+  const cmd = findCommand(words[0]);
+  if (!cmd) {
+    const builtin = BUILTIN_HELP.find((b) => b.name === words[0] || (words[0] === 'exit' && b.name === 'quit'));
+    if (!builtin) throw unknownCommand(words[0]);
+    ctx.out.line(builtin.summary);
+    ctx.out.record(builtin);
+    return;
+  }
+  ctx.out.line(renderCommandHelp(cmd));
+  ctx.out.record({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, examples: cmd.examples, options: cmd.options });
+}
+
+/** Runs one line; throws UserError/UsageError for the caller to print. */
+export async function runLine(ctx: CommandContext, line: string): Promise<LineOutcome> {
+  const words = tokenize(line);
+  if (words.length === 0) return 'continue';
+  const [name, ...rest] = words;
+  if (QUIT_WORDS.includes(name) || name === 'detach') {
+    if (rest.length) throw new UsageError(`${name} takes no arguments`);
+    return 'quit';
+  }
+  if (name === 'help') {
+    help(ctx, rest);
+    return 'continue';
+  }
+  const cmd = findCommand(name);
+  if (!cmd) throw unknownCommand(name);
+  // `CMD --help` / `CMD -h` print help like the top-level tool does (unless the command has a -h of its own)
+  if ((rest.includes('--help') || rest.includes('-h')) && !cmd.options.some((o) => o.names.includes('-h') || o.names.includes('--help'))) {
+    help(ctx, [name]);
+    return 'continue';
+  }
+  await cmd.run(ctx, rest);
+  return 'continue';
+}
