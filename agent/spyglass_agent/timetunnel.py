@@ -7,7 +7,7 @@ import inspect
 import threading
 import time
 
-from . import names
+from . import names, observe
 from .errors import AgentError
 from .tt_records import RecordStore, snapshot
 
@@ -33,17 +33,6 @@ class CallSpec(object):
 
     def label(self):
         return '.'.join([self.module, self.cls or 'None', self.method] + ([self.nested] if self.nested else []))
-
-
-def binds_first(cls, method):
-    """Whether calls of cls.method get self/cls as their first argument."""
-    if cls is None:
-        return False
-    try:
-        raw = inspect.getattr_static(cls, method)
-    except AttributeError:
-        return False
-    return not isinstance(raw, staticmethod)
 
 
 def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
@@ -91,13 +80,9 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
 def _exception_info(exc):
     if exc is None:
         return None
-    import traceback
-    return {
-        'type': type(exc).__name__,
-        'message': str(exc)[:2000],
-        'traceback': ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:],
-        'value': snapshot(exc, 'exception object'),
-    }
+    info = observe.exception_info(exc)
+    info['value'] = snapshot(exc, 'exception object')
+    return info
 
 
 def current_function(rec):

@@ -1,0 +1,43 @@
+// `getglobal module [class] field [-e EXPR] [-x N] [-r] [-v]`: a module global or a class
+// attribute of the target, rendered by the agent's shared renderer.
+import { UsageError } from '../errors.js';
+import { parseArgs, type OptionSpec } from './args.js';
+import type { ShellCommand } from './types.js';
+import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
+
+const OPTIONS: OptionSpec[] = [
+  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
+  ...RENDER_OPTIONS,
+];
+
+interface GetglobalAnswer {
+  module: string;
+  cls: string | null;
+  field: string;
+  expr?: string;
+  value: ValueNode;
+}
+
+export const getglobalCommand: ShellCommand = {
+  name: 'getglobal',
+  summary: 'Show a module global or a class attribute (static field) of the target.',
+  usage: 'getglobal module [class] field [-e <value>] [-x <value>] [-r] [-v]',
+  examples: [
+    { command: 'getglobal __main__ g_list', comment: 'a global of the script the target runs' },
+    { command: 'getglobal __main__ classA static_field', comment: 'a class attribute' },
+    { command: 'getglobal app.config SETTINGS -e "target[\'db\']" -x 2', comment: 'part of it, two levels deep' },
+  ],
+  options: OPTIONS,
+  async run(ctx, words) {
+    const { positionals, options } = parseArgs('getglobal', words, OPTIONS);
+    if (positionals.length !== 2 && positionals.length !== 3) {
+      throw new UsageError(`getglobal: expected \`module [class] field\`, got ${positionals.length} word(s)`, 'e.g. `getglobal __main__ g_list`');
+    }
+    const [module, cls, field] = positionals.length === 3 ? positionals : [positionals[0], undefined, positionals[1]];
+    const answer = (await ctx.agent.call('getglobal', { module, cls, field, expr: options.expr, ...renderArgs(options) })) as GetglobalAnswer;
+    ctx.out.record(answer);
+    const name = [module, cls, field].filter(Boolean).join('.');
+    ctx.out.line(`${answer.expr ? `${name}  -e ${answer.expr}` : name}  (${answer.value.type})`);
+    ctx.out.line(formatValue(answer.value));
+  },
+};

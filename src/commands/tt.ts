@@ -1,0 +1,203 @@
+// `tt`, the time tunnel: `-t module [class] method` records calls (arguments and results
+// as the call saw them), `-l` lists records, `-i INDEX` shows one, `-i INDEX -p` calls it
+// again, `-d INDEX` / `-da` delete. Records live in the agent, per session, until `tt -da`,
+// `reset` or detach.
+import { UsageError } from '../errors.js';
+import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
+import type { CommandContext, ShellCommand } from './types.js';
+import { RENDER_OPTIONS, formatValue, renderArgs, shortValue, type ValueNode } from './value-text.js';
+
+const OPTIONS: OptionSpec[] = [
+  { names: ['-t', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
+  { names: ['-nm', '--nested-method'], key: 'nested', kind: 'string', metavar: '<value>', description: 'record a function defined inside the method (one level deep)' },
+  { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 50, min: 1, metavar: '<value>', description: 'stop recording after this many calls (default 50)' },
+  { names: ['-l', '--list'], key: 'list', kind: 'flag', default: false, description: 'list the records' },
+  { names: ['-i', '--index'], key: 'index', kind: 'int', metavar: '<value>', description: 'show the record with this index' },
+  { names: ['-d', '--delete'], key: 'delete', kind: 'int', metavar: '<value>', description: 'delete the record with this index' },
+  { names: ['-da', '--delete_all'], key: 'deleteAll', kind: 'flag', default: false, description: 'delete every record' },
+  { names: ['-p', '--play'], key: 'play', kind: 'flag', default: false, description: 'with -i: call the method again with the recorded arguments (side effects happen again)' },
+  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
+  { names: ['-m', '--method'], key: 'method', kind: 'string', metavar: '<value>', description: 'with -l: only records of module.class.method (class None for a module function)' },
+  { names: ['--max-mem'], key: 'maxMem', kind: 'int', min: 1, metavar: '<MiB>', description: 'memory cap of this session\'s records (default 64 MiB); past it the oldest are dropped' },
+  ...RENDER_OPTIONS,
+];
+
+interface Summary {
+  index: number;
+  timestamp: number;
+  cost_ms: number;
+  method: string;
+  is_return: boolean;
+  is_exception: boolean;
+  args: string;
+  kwargs: string | null;
+  result: string;
+  thread: string;
+  replay_of: number | null;
+}
+
+interface ShownValue {
+  name: string;
+  value: ValueNode;
+  copied: boolean;
+  kept?: string;
+}
+
+interface Detail extends Omit<Summary, 'args' | 'kwargs' | 'result'> {
+  args: ShownValue[];
+  kwargs: ShownValue[];
+  result: ShownValue | null;
+  exception?: { type: string; message: string; traceback: string; value: ValueNode };
+  values_dropped: boolean;
+  dropped?: number[];
+}
+
+function stamp(t: number): string {
+  const d = new Date(t * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+const HEADER = ['INDEX', 'TIMESTAMP'.padEnd(23), 'COST(ms)'.padStart(10), 'IS-RET', 'IS-EXP', 'METHOD'].join('  ');
+
+function row(s: Summary): string {
+  const args = s.kwargs ? `${s.args} ${s.kwargs}` : s.args;
+  return [
+    String(s.index).padEnd(5),
+    stamp(s.timestamp),
+    s.cost_ms.toFixed(3).padStart(10),
+    String(s.is_return).padEnd(6),
+    String(s.is_exception).padEnd(6),
+    s.method + (s.replay_of ? ` (replay of ${s.replay_of})` : ''),
+  ].join('  ') + `\n       args ${shortValue(args, 100)}  →  ${shortValue(s.result, 100)}`;
+}
+
+async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
+  const { module, cls, method } = parseMethodTarget('tt', positionals);
+  const stream = ctx.agent.request('tt', { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem });
+  const stop = () => stream.cancel();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const ev of stream) {
+      const data = ev.data as Record<string, unknown>;
+      if (ev.event === 'started') {
+        ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
+        ctx.out.line(HEADER);
+      } else if (ev.event === 'record') {
+        ctx.out.record(data);
+        ctx.out.line(row(data as unknown as Summary));
+      } else if (ev.event === 'notice') {
+        ctx.out.record({ notice: data.text, dropped: data.dropped });
+        ctx.out.note(String(data.text));
+      }
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+  const end = (stream.endData ?? {}) as { recorded?: number; records?: number; filter_error?: string; lost?: number };
+  ctx.out.record({ end: true, ...end });
+  if (end.filter_error) ctx.out.note(`-f raised on some calls (they were not recorded): ${end.filter_error}`);
+  if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);
+  ctx.out.note(`recorded ${end.recorded ?? 0} call(s); ${end.records ?? 0} record(s) kept — \`tt -l\`, \`tt -i INDEX\``);
+}
+
+function showValue(ctx: CommandContext, label: string, v: ShownValue) {
+  const mark = v.copied ? '' : `  [${v.kept ?? 'kept by reference'}]`;
+  ctx.out.line(`${label.padEnd(12)}${formatValue(v.value, ' '.repeat(12))}${mark}`);
+}
+
+function detail(ctx: CommandContext, d: Detail) {
+  ctx.out.record(d);
+  ctx.out.line(`INDEX       ${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
+  ctx.out.line(`METHOD      ${d.method}`);
+  ctx.out.line(`TIMESTAMP   ${stamp(d.timestamp)}  (thread ${d.thread})`);
+  ctx.out.line(`COST(ms)    ${d.cost_ms.toFixed(3)}`);
+  ctx.out.line(`IS-RETURN   ${d.is_return}`);
+  ctx.out.line(`IS-EXCEPTION ${d.is_exception}`);
+  if (d.values_dropped) ctx.out.line('VALUES      not kept (the call was over the memory cap)');
+  d.args.forEach((a) => showValue(ctx, `${a.name}`, a));
+  d.kwargs.forEach((a) => showValue(ctx, `${a.name}=`, a));
+  if (d.result) showValue(ctx, 'RETURN-OBJ', d.result);
+  if (d.exception) {
+    ctx.out.line(`EXCEPTION   ${d.exception.type}: ${d.exception.message}`);
+    for (const l of d.exception.traceback.trimEnd().split('\n')) ctx.out.line(`  ${l}`);
+  }
+  if (d.dropped?.length) ctx.out.note(`memory cap reached: dropped the oldest record(s) ${d.dropped.join(', ')}`);
+}
+
+type Mode = 'record' | 'list' | 'show' | 'play' | 'delete' | 'delete_all';
+
+function modeOf(o: Record<string, string | number | boolean | undefined>, positionals: string[]): Mode {
+  const modes: Mode[] = [];
+  if (o.target) modes.push('record');
+  if (o.deleteAll) modes.push('delete_all');
+  if (o.delete !== undefined) modes.push('delete');
+  if (o.index !== undefined) modes.push(o.play ? 'play' : 'show');
+  if (o.list || (o.method !== undefined && !modes.length)) modes.push('list');
+  if (modes.length !== 1) {
+    throw new UsageError(
+      modes.length ? `tt: choose one of -t, -l, -i, -d, -da (got ${modes.join(', ')})` : 'tt: nothing to do',
+      'e.g. `tt -t __main__ A func`, `tt -l`, `tt -i 1000`, `tt -i 1000 -p`',
+    );
+  }
+  if (o.play && o.index === undefined) throw new UsageError('tt: -p needs -i INDEX (the record to replay)');
+  if (modes[0] !== 'record' && positionals.length) throw new UsageError(`tt: unexpected words ${positionals.join(' ')} (only -t takes \`module [class] method\`)`);
+  return modes[0];
+}
+
+export const ttCommand: ShellCommand = {
+  name: 'tt',
+  summary: 'Time tunnel: record calls of a method with their arguments and results, list, inspect and replay them.',
+  usage: 'tt [-t module [class] method] [-nm <value>] [-n <value>] [-l] [-i <value>] [-d <value>] [-da] [-x <value>] [-p] [-f <value>] [-r] [-v] [-m <value>] [--max-mem <MiB>]',
+  examples: [
+    { command: 'tt -t __main__ func', comment: 'record calls of a module function' },
+    { command: 'tt -t __main__ A func', comment: 'record calls of a method' },
+    { command: 'tt -l', comment: 'list the records' },
+    { command: 'tt -l -m __main__.None.func', comment: 'only those of one function (None: no class)' },
+    { command: 'tt -i 1000 -x 3', comment: 'show record 1000, three levels deep' },
+    { command: 'tt -i 1000 -p', comment: 'call it again with the same (recorded) arguments' },
+    { command: 'tt -t __main__ func -f "return_obj[\'success\']==True and cost>10"', comment: 'record only successful calls slower than 10 ms' },
+    { command: 'tt -t __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'record only calls whose first argument has query "hello"' },
+  ],
+  options: OPTIONS,
+  async run(ctx, words) {
+    const { positionals, options: o } = parseArgs('tt', words, OPTIONS);
+    const mode = modeOf(o, positionals);
+    const render = renderArgs(o);
+    switch (mode) {
+      case 'record':
+        return record(ctx, positionals, o);
+      case 'list': {
+        const l = (await ctx.agent.call('tt', { action: 'list', method: o.method })) as { records: Summary[]; total: number; dropped_for_cap: number; bytes_held: number; max_bytes: number };
+        ctx.out.record(l);
+        if (!l.records.length) ctx.out.line(l.total ? `no records of ${o.method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)');
+        else {
+          ctx.out.line(HEADER);
+          for (const s of l.records) ctx.out.line(row(s));
+        }
+        const mib = (n: number) => (n / 1048576).toFixed(1);
+        ctx.out.note(`${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` + (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''));
+        return;
+      }
+      case 'show':
+        return detail(ctx, (await ctx.agent.call('tt', { action: 'show', index: o.index, ...render })) as Detail);
+      case 'play': {
+        const d = (await ctx.agent.call('tt', { action: 'play', index: o.index, ...render })) as Detail;
+        ctx.out.note(`replayed ${o.index} with its recorded arguments as record ${d.index}`);
+        return detail(ctx, d);
+      }
+      case 'delete': {
+        const r = (await ctx.agent.call('tt', { action: 'delete', index: o.delete })) as { left: number };
+        ctx.out.record({ deleted: o.delete, left: r.left });
+        ctx.out.line(`deleted record ${o.delete}; ${r.left} left`);
+        return;
+      }
+      case 'delete_all': {
+        const r = (await ctx.agent.call('tt', { action: 'delete_all' })) as { deleted: number };
+        ctx.out.record(r);
+        ctx.out.line(`deleted ${r.deleted} record(s)`);
+        return;
+      }
+    }
+  },
+};

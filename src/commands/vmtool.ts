@@ -1,0 +1,87 @@
+// `vmtool -a getInstances -c module class [-e EXPR] [-n N]`: live instances of a class
+// (subclass instances included and marked); `vmtool -a forceGc`: a full collection,
+// with what each generation freed and how long it took.
+import { UsageError } from '../errors.js';
+import { parseArgs, type OptionSpec } from './args.js';
+import type { CommandContext, ShellCommand } from './types.js';
+import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
+
+const OPTIONS: OptionSpec[] = [
+  { names: ['-a', '--action'], key: 'action', kind: 'string', choices: ['getInstances', 'forceGc'], metavar: '<action>', description: 'getInstances or forceGc' },
+  { names: ['-c', '--class'], key: 'cls', kind: 'flag', default: false, description: 'followed by `module class`: the class whose instances to show' },
+  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `instances` (the list of instances) to show instead, e.g. instances[0].val' },
+  { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 10, min: -1, metavar: '<value>', description: 'how many instances to show (default 10, -1 for all)' },
+  ...RENDER_OPTIONS,
+];
+
+interface InstancesAnswer {
+  type: string;
+  total: number;
+  subclass_instances: number;
+  expr?: string;
+  value?: ValueNode;
+  instances?: Array<{ value: ValueNode; subclass?: string }>;
+}
+
+interface GcAnswer {
+  generations: Array<{ generation: number; collected: number; ms: number }>;
+  collected: number;
+  ms: number;
+  uncollectable: number;
+  counts_before: number[];
+  counts_after: number[];
+  enabled: boolean;
+}
+
+async function instances(ctx: CommandContext, positionals: string[], options: Record<string, string | number | boolean | undefined>) {
+  if (positionals.length !== 2) {
+    throw new UsageError(`vmtool: getInstances needs \`-c module class\`, got ${positionals.length} word(s)`, 'e.g. `vmtool -a getInstances -c __main__ A`');
+  }
+  const [module, cls] = positionals;
+  const limit = options.limit as number;
+  if (limit === 0) throw new UsageError('vmtool: -n must be -1 (all) or at least 1');
+  const a = (await ctx.agent.call('vmtool', { action: 'getInstances', module, cls, limit, expr: options.expr, ...renderArgs(options) })) as InstancesAnswer;
+  ctx.out.record(a);
+  const sub = a.subclass_instances ? ` (${a.subclass_instances} of subclasses)` : '';
+  if (a.value) {
+    ctx.out.line(`${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}; -e ${a.expr}:`);
+    ctx.out.line(formatValue(a.value));
+    return;
+  }
+  const shown = a.instances ?? [];
+  ctx.out.line(`${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}` + (shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : ''));
+  shown.forEach((inst, i) => {
+    const mark = inst.subclass ? `  [subclass ${inst.subclass}]` : '';
+    ctx.out.line(`[${i}]${mark} ${formatValue(inst.value, '    ')}`);
+  });
+}
+
+async function forceGc(ctx: CommandContext) {
+  const g = (await ctx.agent.call('vmtool', { action: 'forceGc' })) as GcAnswer;
+  ctx.out.record(g);
+  ctx.out.line(`full collection: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` + (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''));
+  for (const gen of g.generations) ctx.out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);
+  ctx.out.line(`  counts before ${JSON.stringify(g.counts_before)}, after ${JSON.stringify(g.counts_after)}${g.enabled ? '' : ' (automatic collection is disabled in the target)'}`);
+}
+
+export const vmtoolCommand: ShellCommand = {
+  name: 'vmtool',
+  summary: 'Live instances of a class (getInstances), or a forced full garbage collection (forceGc).',
+  usage: 'vmtool -a getInstances -c module class [-e <value>] [-x <value>] [-n <value>] [-r] [-v] | vmtool -a forceGc',
+  examples: [
+    { command: 'vmtool -a getInstances -c __main__ A', comment: 'the instances of class A (and of its subclasses, marked)' },
+    { command: 'vmtool -a getInstances -c __main__ A -e instances[0].val', comment: 'a field of the first one' },
+    { command: 'vmtool -a getInstances -c app.models User -n -1', comment: 'all of them' },
+    { command: 'vmtool -a forceGc', comment: 'run a full collection: objects freed per generation, time taken' },
+  ],
+  options: OPTIONS,
+  async run(ctx, words) {
+    const { positionals, options } = parseArgs('vmtool', words, OPTIONS);
+    if (options.action === undefined) throw new UsageError('vmtool: -a <action> is required', 'getInstances or forceGc');
+    if (options.action === 'forceGc') {
+      if (positionals.length) throw new UsageError(`vmtool: forceGc takes no arguments (got ${positionals.join(' ')})`);
+      return forceGc(ctx);
+    }
+    return instances(ctx, positionals, options);
+  },
+};
