@@ -80,7 +80,8 @@ class Connection(object):
         self.outbox = Outbox()
         self._requests = {}  # id -> RequestContext
         self._lock = threading.Lock()
-        self._closed = False
+        self._closed = False  # released: requests stopped, everything owned removed
+        self._ended = False  # and the socket closed
         self._reader = threading.Thread(target=self._read_loop, name='spyglass-conn-%d' % number)
         self._reader.daemon = True
         self._writer = threading.Thread(target=self._write_loop, name='spyglass-send-%d' % number)
@@ -124,7 +125,7 @@ class Connection(object):
             self._send_error(None, AgentError('BadMessage', 'not a JSON object: %s' % e))
             return True
         if message.get('detach'):
-            self.scope.release_all()
+            self._release()  # everything is undone before the client hears "detached"
             self.outbox.put_control({'detached': True})
             return False
         request_id = message.get('id')
@@ -237,14 +238,24 @@ class Connection(object):
                 pass
 
     # -- ending --------------------------------------------------------------------
-    def close(self, drain=True):
-        """Removes everything the client owns, then lets the writer flush and end."""
+    def _release(self):
+        """Stops the client's requests and removes everything it owns (idempotent)."""
         with self._lock:
             if self._closed:
-                return
+                return False
             self._closed = True
+        self.agent.forget(self)
         self.cancel_requests()
         self.scope.close()
+        return True
+
+    def close(self, drain=True):
+        """Removes everything the client owns, then lets the writer flush and end."""
+        self._release()
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
         self.outbox.close(drain=drain)
         if threading.current_thread() is not self._writer:
             self._writer.join(5)
@@ -252,7 +263,6 @@ class Connection(object):
             self.sock.close()
         except OSError:
             pass
-        self.agent.forget(self)
         log.info('client %d gone' % self.number)
 
 

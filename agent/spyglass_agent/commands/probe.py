@@ -28,7 +28,7 @@ def run(ctx):
         if limit is not None and count >= limit:
             ctx.stop()
 
-    handle = hooks.install(ctx.owner, fn, lambda args, kwargs: None, on_exit, nested=nested)
+    handle = hooks.install(ctx.owner, fn, lambda args, kwargs: None, on_exit, nested=nested, where=where)
     ctx.emit('hooked', {'target': handle.where})
     ctx.wait()
     return {'calls': state['count']}

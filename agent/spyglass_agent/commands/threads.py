@@ -7,7 +7,7 @@ AGENT_PREFIX = 'spyglass-'
 
 
 def thread_list():
-    known = {t.ident: t for t in threading.enumerate()}
+    known = {t.ident: t for t in threading.enumerate() if t.ident is not None}  # None: starting
     out = []
     for ident in sorted(set(known) | set(sys._current_frames())):
         t = known.get(ident)

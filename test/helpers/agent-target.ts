@@ -1,0 +1,73 @@
+// Targets for the agent and channel tests, with injection simulated: the target script
+// (test/targets/agent_host.py) runs the real bootstrap source on SIGUSR1, on its main
+// thread between bytecodes as PyRun_SimpleString would, so everything after the
+// injector's hand-off is exercised for real.
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bootstrapSource } from '../../src/attach/bootstrap.js';
+import { AgentClient, AgentGoneError, type ConnectOptions } from '../../src/channel/client.js';
+import { agentSocketPath } from '../../src/channel/socket-path.js';
+import type { Interpreter } from './pythons.js';
+import { startTarget, type Target } from './targets.js';
+
+export interface AgentTarget extends Target {
+  socketPath: string;
+  /** the target's __main__ globals before any attach (from its READY line) */
+  initialGlobals: string[];
+  /** runs the bootstrap in the target (as the injector would) and connects */
+  attach(opts?: ConnectOptions): Promise<AgentClient>;
+  /** connects to the already running agent */
+  connect(opts?: ConnectOptions): Promise<AgentClient>;
+}
+
+export async function startAgentTarget(
+  py: Interpreter,
+  opts: { args?: string[]; mode?: 'main' | 'fresh' } = {},
+): Promise<AgentTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'spyglass-agent-test-'));
+  const bootstrapFile = join(dir, 'bootstrap.py');
+  const target = await startTarget(py, 'agent_host.py', opts.args ?? [], {
+    env: { SPYGLASS_TEST_BOOTSTRAP: bootstrapFile, SPYGLASS_TEST_BOOTSTRAP_MODE: opts.mode ?? 'main' },
+  });
+  const socketPath = agentSocketPath(process.getuid!(), target.pid);
+  writeFileSync(bootstrapFile, bootstrapSource({ socketPath }));
+  const ready = await target.waitFor(/^READY /);
+  const stop = target.stop.bind(target);
+  const connect = (o: ConnectOptions = {}) => AgentClient.connect(socketPath, { expectPid: target.pid, ...o });
+  return Object.assign(target, {
+    socketPath,
+    initialGlobals: (JSON.parse(ready.slice(6)) as { globals: string[] }).globals,
+    connect,
+    async attach(o: ConnectOptions = {}) {
+      process.kill(target.pid, 'SIGUSR1');
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        try {
+          return await connect(o);
+        } catch (e) {
+          if (!(e instanceof AgentGoneError) || Date.now() > deadline) throw e;
+        }
+        await sleep(10);
+      }
+    },
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(socketPath, '..'), { recursive: true, force: true });
+    },
+  });
+}
+
+/** Threads and open file descriptors of a live process (for leak checks). */
+export function processResources(pid: number): { threads: number; fds: string[] } {
+  const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '?';
+    }
+  });
+  return { threads: readdirSync(`/proc/${pid}/task`).length, fds };
+}

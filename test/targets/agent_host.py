@@ -1,0 +1,84 @@
+"""Target for the agent/channel tests. It stands in for the injector: on SIGUSR1 it runs
+the bootstrap source (file named by SPYGLASS_TEST_BOOTSTRAP) on the main thread between
+bytecodes, in __main__'s namespace -- where and how PyRun_SimpleString runs a pending
+call -- or in a fresh dict when SPYGLASS_TEST_BOOTSTRAP_MODE=fresh (how PEP 768 runs a
+script). It prints nothing but READY (with its globals) and, with --workers, one RESULT
+line per worker: a checksum that hooks must not change (the workers keep
+calling compute afterwards)."""
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def compute(x):
+    return x * x + 1
+
+
+def make_counter():
+    count = 0
+
+    def bump(step=1):
+        nonlocal count
+        count += step
+        return count
+    return bump
+
+
+class Shop(object):
+    def __init__(self):
+        self.items = {'apple': 3, 'pear': 5}
+
+    def price(self, name):
+        return self.items[name] * 10
+
+    @classmethod
+    def create(cls):
+        return cls()
+
+    @staticmethod
+    def tax(value):
+        return value // 10
+
+
+SECRET = 'only-the-target-knows-%d' % os.getpid()
+shop = Shop()
+callbacks = [compute]  # a reference taken before any hook: it must see hooks too
+counter = make_counter()
+
+
+def worker(index, rounds):
+    total = 0
+    for r in range(rounds):
+        for i in range(200):
+            total += callbacks[0](i + index) + shop.price('apple') + counter(0)
+        time.sleep(0.002)
+    print('RESULT w%d %d' % (index, total))
+    while True:  # stay busy (and alive: thread counts stay comparable)
+        callbacks[0](index)
+        time.sleep(0.005)
+
+
+def run_bootstrap(signum, frame):
+    with open(os.environ['SPYGLASS_TEST_BOOTSTRAP']) as f:
+        source = f.read()
+    namespace = {} if os.environ.get('SPYGLASS_TEST_BOOTSTRAP_MODE') == 'fresh' else sys.modules['__main__'].__dict__
+    exec(compile(source, '<string>', 'exec'), namespace)
+
+
+def main():
+    workers = int(sys.argv[sys.argv.index('--workers') + 1]) if '--workers' in sys.argv else 0
+    rounds = int(sys.argv[sys.argv.index('--rounds') + 1]) if '--rounds' in sys.argv else 100
+    signal.signal(signal.SIGUSR1, run_bootstrap)
+    threads = [threading.Thread(target=worker, args=(i, rounds), name='worker-%d' % i) for i in range(workers)]
+    print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
+    for t in threads:
+        t.start()
+    while True:
+        time.sleep(0.05)
+
+
+if __name__ == '__main__':
+    main()
