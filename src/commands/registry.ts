@@ -7,6 +7,11 @@ import { traceCommand } from './trace.js';
 import { monitorCommand } from './monitor.js';
 import { stackCommand } from './stack.js';
 import { gilstatCommand } from './gilstat.js';
+import { ttCommand } from './tt.js';
+import { getglobalCommand } from './getglobal.js';
+import { vmtoolCommand } from './vmtool.js';
+import { moduleCommand } from './module.js';
+import { consoleCommand } from './console.js';
 import type { ShellCommand } from './types.js';
 
 export const COMMANDS: ShellCommand[] = [
@@ -16,6 +21,11 @@ export const COMMANDS: ShellCommand[] = [
   stackCommand,
   resetCommand,
   gilstatCommand,
+  ttCommand,
+  getglobalCommand,
+  vmtoolCommand,
+  moduleCommand,
+  consoleCommand,
 ];
 
 export function findCommand(name: string): ShellCommand | undefined {

@@ -9,7 +9,9 @@ commands/<name>.py and add it to _MODULES below.
 from . import eval as _eval
 from . import hello, ping, probe, reset, shutdown, threads
 from . import monitor, trace, watch
+from . import console, console_complete, getglobal, module, tt, vmtool
 
-_MODULES = (hello, ping, _eval, threads, probe, reset, shutdown, watch, trace, monitor)
+_MODULES = (hello, ping, _eval, threads, probe, reset, shutdown, watch, trace, monitor,
+            tt, getglobal, vmtool, module, console, console_complete)
 
 REGISTRY = {m.NAME: m.run for m in _MODULES}
