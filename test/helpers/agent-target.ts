@@ -24,11 +24,11 @@ export interface AgentTarget extends Target {
 
 export async function startAgentTarget(
   py: Interpreter,
-  opts: { args?: string[]; mode?: 'main' | 'fresh' } = {},
+  opts: { args?: string[]; mode?: 'main' | 'fresh'; /** another target with agent_host.py's SIGUSR1 bootstrap runner */ script?: string } = {},
 ): Promise<AgentTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-agent-test-'));
   const bootstrapFile = join(dir, 'bootstrap.py');
-  const target = await startTarget(py, 'agent_host.py', opts.args ?? [], {
+  const target = await startTarget(py, opts.script ?? 'agent_host.py', opts.args ?? [], {
     env: { SPYGLASS_TEST_BOOTSTRAP: bootstrapFile, SPYGLASS_TEST_BOOTSTRAP_MODE: opts.mode ?? 'main' },
   });
   const socketPath = agentSocketPath(process.getuid!(), target.pid);
