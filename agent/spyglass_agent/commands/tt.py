@@ -120,8 +120,15 @@ def _ranges(indexes):
 
 
 def _short(value):
-    node = render.render(value, expand=0)
-    text = node.get('repr', '')
+    """One line: a container of arguments shows each item's summary, not just its size."""
+    node = render.render(value, expand=1 if isinstance(value, (tuple, dict)) else 0)
+    children = node.get('children')
+    if children and isinstance(value, tuple):
+        text = '(%s%s)' % (', '.join(c['value']['repr'] for c in children), ',' if len(children) == 1 else '')
+    elif children and isinstance(value, dict):
+        text = '{%s}' % ', '.join('%s: %s' % (c['key']['repr'], c['value']['repr']) for c in children)
+    else:
+        text = node.get('repr', '')
     return text if len(text) <= SHORT_CHARS else text[:SHORT_CHARS - 3] + '...'
 
 

@@ -1,0 +1,124 @@
+"""Target for tt, getglobal, vmtool, module and console: classes defined in __main__,
+workers that call them with known arguments, and a ticker that writes to the target's
+own stdout (console output must never land there).
+
+Prints READY once set up. Workers:
+- process: Service.process(order) with order {'id': n, 'items': [n, n+1]}; right after
+  the call the caller appends 1000 to order['items'] (a mutation tt must not see).
+- handle: handle({'query': 'hello'|'other', 'n': n}) -> {'success': bool, 'n': n}.
+- fetch: an asyncio loop awaiting Service.fetch(n) -> n * 3.
+- big: big(blob) with a fresh 256 KiB bytes object per call (for tt's memory cap), only
+  while the file named by argv[1] exists... simpler: with --flood, every 2 ms.
+"""
+import asyncio
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import inside_helper  # noqa: E402
+
+g_list = [1, 2, 3, {'k': 'v'}]
+CONFIG = {'db': {'host': 'db.local', 'port': 5432}, 'debug': False}
+
+
+class Order(object):
+    kind = 'plain'  # a class attribute (static field) for getglobal
+
+    def __init__(self, oid, amount):
+        self.oid = oid
+        self.amount = amount
+
+
+class RushOrder(Order):
+    kind = 'rush'
+
+
+class Service(object):
+    rate = 2
+
+    def process(self, order):
+        return {'id': order['id'], 'total': sum(order['items']) * self.rate}
+
+    async def fetch(self, n):
+        await asyncio.sleep(0.001)
+        return n * 3
+
+    def fail(self, n):
+        raise ValueError('bad order %d' % n)
+
+
+def handle(req):
+    return {'success': req['query'] == 'hello', 'n': req['n']}
+
+
+def big(blob):
+    return len(blob)
+
+
+SERVICE = Service()
+ORDERS = [Order(i, i * 10) for i in range(3)] + [RushOrder(99, 990)]
+
+
+def process_worker():
+    n = 0
+    while True:
+        order = {'id': n, 'items': [n, n + 1]}
+        SERVICE.process(order)
+        order['items'].append(1000)  # mutated after the call
+        try:
+            SERVICE.fail(n)
+        except ValueError:
+            pass
+        n += 1
+        time.sleep(0.01)
+
+
+def handle_worker():
+    n = 0
+    while True:
+        handle({'query': 'hello' if n % 2 else 'other', 'n': n})
+        n += 1
+        time.sleep(0.01)
+
+
+def fetch_worker():
+    async def loop():
+        n = 0
+        while True:
+            await SERVICE.fetch(n)
+            n += 1
+            await asyncio.sleep(0.01)
+    asyncio.run(loop())
+
+
+def flood_worker():
+    while True:
+        big(os.urandom(256 * 1024))
+        time.sleep(0.002)
+
+
+def ticker():
+    n = 0
+    while True:
+        print('TICK %d' % n)
+        n += 1
+        time.sleep(0.05)
+
+
+def main():
+    workers = [process_worker, handle_worker, fetch_worker, ticker]
+    if '--flood' in sys.argv:
+        workers.append(flood_worker)
+    for w in workers:
+        t = threading.Thread(target=w, name=w.__name__)
+        t.daemon = True
+        t.start()
+    print('READY')
+    while True:
+        time.sleep(0.1)
+
+
+if __name__ == '__main__':
+    main()
