@@ -2,7 +2,8 @@
 // the reference tool's gilstat table. Pure: the sampler feeds it what it read, tests feed
 // it synthetic samples.
 //
-// Each sample says who held the GIL at that instant, the interpreter's switch counter,
+// Threads are named by an opaque key (the sampler uses threading.get_ident()), still
+// called `tstate` here. Each sample says who held the GIL at that instant, the interpreter's switch counter,
 // and which threads were blocked waiting to take it (or, under FORCE_SWITCHING, waiting
 // for a taker after dropping it). The time between two samples is split in half between
 // them, so an episode (a run of samples with the same state) lasts from the midpoint

@@ -13,7 +13,8 @@ export interface GilWorkerConfig {
 }
 
 export interface GilThreadRow {
-  tstate: string;
+  /** threading.get_ident() of the thread, as a decimal string */
+  ident: string;
   tid?: number;
   thread_name: string;
   takecnt: number;

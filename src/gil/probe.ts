@@ -1,15 +1,15 @@
 // What gilstat needs from the out-of-process reader, kept small so the sampler can be
-// built and tested on its own: where the GIL is, the Python threads (thread state, kernel
-// TID, name) and one thread's Python stack at a given moment.
-export interface StackFrame {
-  name: string;
-  filename: string;
-  line: number;
-}
+// built and tested on its own: where the GIL is, the Python threads (ident, kernel TID,
+// name), which thread a holder's thread state belongs to, and one thread's Python stack
+// at a given moment.
+import type { StackFrame } from '../reader/types.js';
+
+export type { StackFrame };
 
 export interface GilThread {
-  tstate: bigint;
-  /** kernel TID; undefined when it could not be mapped (then waits are not seen) */
+  /** threading.get_ident() */
+  ident: bigint;
+  /** kernel TID; undefined when it could not be mapped (then its waits are not seen) */
   tid?: number;
   name: string;
 }
@@ -23,7 +23,9 @@ export interface GilProbe {
   /** fills buf with the GIL struct (one read) */
   readGil(buf: Buffer): void;
   threads(): GilThread[];
+  /** the ident of the thread whose thread state this is (last_holder points at one) */
+  identOf(tstate: bigint): bigint | undefined;
   /** innermost frame first; [] when the thread could not be read */
-  stack(tstate: bigint): StackFrame[];
+  stack(ident: bigint): StackFrame[];
   close(): void;
 }

@@ -1,74 +1,81 @@
-// GilProbe on top of the out-of-process reader: the GIL's address from the reader's
-// per-version layouts, the thread list from the interpreter's thread states.
+// GilProbe on top of the out-of-process reader (src/reader/): threads, names and stacks
+// from its walk; the GIL's address from its per-version layout.
 import { NotPythonError } from '../errors.js';
 import { ProcessMemory } from '../proc/memory.js';
-import { listThreads } from '../proc/process.js';
-import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
-import { layoutFor, type Layout } from '../reader/layouts/index.js';
-import { locatePython } from '../reader/locate.js';
+import type { Layout } from '../reader/layouts/index.js';
+import { openReader } from '../reader/reader.js';
 import { GIL_STRUCT_SIZE, decodeGil, looksLikeGil, rawLocked } from './gil-struct.js';
-import type { GilProbe, GilThread, StackFrame } from './probe.js';
+import type { GilProbe, GilThread } from './probe.js';
 
 // Up to 3.11 the GIL is _PyRuntime.ceval.gil, the last member of ceval, and gilstate
 // follows it: {int check_enabled; PyThreadState *tstate_current; ...}. So the GIL struct
 // ends 8 bytes before tstate_current (3.8: gil @1152, tstate_current @1368; 3.9/3.10:
 // 352/568; 3.11: 360/576, cpython-internals.md §5). Checked against the struct's content.
 const GIL_BEFORE_TSTATE_CURRENT = GIL_STRUCT_SIZE + 8;
-// glibc x86_64: struct pthread.tid, for mapping thread_id (pthread_self) to a kernel TID
-// on 3.8-3.10, which keep no native id (cpython-internals.md §10.1)
-const PTHREAD_TID = 0x2d0n;
 
-function gilAddress(mem: ProcessMemory, l: Layout, pyRuntime: bigint, interp: bigint): bigint {
+function gilAddress(mem: ProcessMemory, l: Layout, pyRuntime: bigint): bigint {
+  const interp = mem.ptr(pyRuntime + BigInt(l.runtime.interpretersHead));
   if (l.interp.cevalGil !== undefined) return mem.ptr(interp + BigInt(l.interp.cevalGil));
   if (l.runtime.tstateCurrent !== undefined) return pyRuntime + BigInt(l.runtime.tstateCurrent - GIL_BEFORE_TSTATE_CURRENT);
   throw new NotPythonError(`gilstat: no GIL location known for this Python (layout ${l.source})`);
 }
 
-export function openGilProbe(pid: number): GilProbe {
-  const target = locatePython(pid);
-  const mem = ProcessMemory.open(pid);
+export async function openGilProbe(pid: number): Promise<GilProbe> {
+  const reader = await openReader(pid);
+  let mem: ProcessMemory | undefined;
   try {
-    const l = layoutFor(target.version, target.version.minor >= 13 ? mem.read(target.pyRuntime, DEBUG_OFFSETS_MAX_SIZE) : undefined);
-    const interp = mem.ptr(target.pyRuntime + BigInt(l.runtime.interpretersHead));
-    const gilAddr = gilAddress(mem, l, target.pyRuntime, interp);
-    const probe = mem.read(gilAddr, GIL_STRUCT_SIZE);
+    mem = ProcessMemory.open(pid);
+    const m = mem;
+    const gilAddr = gilAddress(m, reader.layout, reader.target.pyRuntime);
+    const probe = m.read(gilAddr, GIL_STRUCT_SIZE);
     if (!looksLikeGil(decodeGil(probe), rawLocked(probe))) {
-      throw new NotPythonError(`gilstat: the GIL of process ${pid} (Python ${target.version.text}) is not where this version keeps it`, 'run with --debug and report it');
+      throw new NotPythonError(`gilstat: the GIL of process ${pid} (Python ${reader.target.version.text}) is not where this version keeps it`);
     }
-    const tids = () => new Set(listThreads(pid));
+    const identOffset = BigInt(reader.layout.tstate.threadId);
+    // thread state address -> ident; thread states are reused after a thread exits, so
+    // the cache is dropped whenever the set of threads changes
+    const idents = new Map<bigint, bigint>();
+    let lastSet = '';
     return {
       pid,
-      version: target.version.text,
+      version: reader.target.version.text,
       gilAddr,
-      readGil: (buf) => void mem.readInto(gilAddr, buf, 0, GIL_STRUCT_SIZE),
+      readGil: (buf) => void m.readInto(gilAddr, buf, 0, GIL_STRUCT_SIZE),
       threads(): GilThread[] {
-        const live = tids();
-        const out: GilThread[] = [];
-        let ts = mem.ptr(interp + BigInt(l.interp.threadsHead));
-        for (let i = 0; ts !== 0n && i < 4096; i++) {
-          let tid: number | undefined;
-          if (l.tstate.nativeThreadId !== undefined) tid = Number(mem.u64(ts + BigInt(l.tstate.nativeThreadId)));
-          else {
-            const pthread = mem.ptr(ts + BigInt(l.tstate.threadId));
-            tid = pthread ? mem.i32(pthread + PTHREAD_TID) : undefined;
-          }
-          if (tid !== undefined && !live.has(tid)) tid = undefined;
-          out.push({ tstate: ts, tid, name: tid === pid ? 'MainThread' : `Thread-${tid ?? '?'}` });
-          ts = mem.ptr(ts + BigInt(l.tstate.next));
-        }
+        const dump = reader.sample({ activity: false, maxDepth: 1 });
+        const main = dump.interpreters[0];
+        const out = dump.threads
+          .filter((t) => t.interpreterId === main)
+          .map((t) => ({ ident: BigInt(t.threadId), tid: t.tid, name: t.name ?? (t.tid === pid ? 'MainThread' : `thread-${t.tid ?? t.threadId}`) }));
+        const set = out.map((t) => t.ident).join(',');
+        if (set !== lastSet) idents.clear();
+        lastSet = set;
         return out;
       },
-      stack(): StackFrame[] {
-        return [];
+      identOf(tstate: bigint): bigint | undefined {
+        let id = idents.get(tstate);
+        if (id === undefined) {
+          try {
+            id = m.u64(tstate + identOffset);
+          } catch {
+            return undefined;
+          }
+          idents.set(tstate, id);
+        }
+        return id;
+      },
+      stack(ident: bigint) {
+        const t = reader.sample({ activity: false, threadNames: false }).threads.find((x) => BigInt(x.threadId) === ident);
+        return (t?.frames ?? []).filter((f) => !f.error);
       },
       close() {
-        mem.close();
-        target.close();
+        m.close();
+        reader.close();
       },
     };
   } catch (e) {
-    mem.close();
-    target.close();
+    mem?.close();
+    reader.close();
     throw e;
   }
 }

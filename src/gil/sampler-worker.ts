@@ -24,7 +24,7 @@ function rows(stats: ThreadGilStats[], names: Map<bigint, GilThread>): GilThread
   return stats.map((s) => {
     const th = names.get(s.tstate);
     return {
-      tstate: '0x' + s.tstate.toString(16),
+      ident: s.tstate.toString(),
       tid: th?.tid,
       thread_name: th?.name ?? '?',
       takecnt: s.takecnt,
@@ -52,7 +52,7 @@ function run(probe: GilProbe): void {
 
   const refreshThreads = () => {
     const now = probe.threads();
-    const live = new Set(now.map((t) => t.tstate));
+    const live = new Set(now.map((t) => t.ident));
     for (const [ts, th] of known) {
       if (!live.has(ts)) {
         const last = acc.retire(ts);
@@ -60,7 +60,7 @@ function run(probe: GilProbe): void {
         known.delete(ts);
       }
     }
-    for (const t of now) known.set(t.tstate, t);
+    for (const t of now) known.set(t.ident, t);
     waits.keepOnly(now.flatMap((t) => (t.tid === undefined ? [] : [t.tid])));
   };
 
@@ -110,18 +110,22 @@ function run(probe: GilProbe): void {
     const gil = decodeGil(buf);
     waiting.clear();
     dropping.clear();
+    let holder = gil.holder !== 0n ? probe.identOf(gil.holder) ?? 0n : 0n;
+    if (holder !== 0n && !known.has(holder)) {
+      refreshThreads(); // a thread started since the last look
+      holder = probe.identOf(gil.holder) ?? 0n;
+    }
     // nobody sleeps on the GIL's condvars: no need to ask the kernel about each thread
     if (gil.condWaiters !== 0 || gil.switchWaiters !== 0) {
       for (const th of known.values()) {
-        if (th.tid === undefined || th.tstate === gil.holder) continue;
+        if (th.tid === undefined || th.ident === holder) continue;
         const k = waits.read(th.tid);
         const role = k?.futex !== undefined ? futexRole(probe.gilAddr, k.futex) : undefined;
-        if (role === 'take') waiting.add(th.tstate);
-        else if (role === 'drop') dropping.add(th.tstate);
+        if (role === 'take') waiting.add(th.ident);
+        else if (role === 'drop') dropping.add(th.ident);
       }
     }
-    if (gil.holder !== 0n && !known.has(gil.holder)) refreshThreads();
-    const ev = acc.add({ t, holder: gil.holder, switches: gil.switches, waiting, dropping });
+    const ev = acc.add({ t, holder, switches: gil.switches, waiting, dropping });
     for (const c of ev.crossed) pendingStacks.set(`${c.kind}:${c.tstate}`, { stack: probe.stack(c.tstate), at: process.hrtime.bigint() });
     for (const f of ev.finished) report(f);
     if (t - lastRefresh > THREAD_REFRESH_NS) {
@@ -145,7 +149,7 @@ function run(probe: GilProbe): void {
 
 let probe: GilProbe | undefined;
 try {
-  probe = openGilProbe(cfg.pid);
+  probe = await openGilProbe(cfg.pid);
   run(probe);
 } catch (e) {
   const user = e instanceof UserError;

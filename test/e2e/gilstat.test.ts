@@ -1,0 +1,98 @@
+// gilstat against a real target on every interpreter: a "sorter" thread holds the GIL in
+// one C call (~50 ms) every ~200 ms while "pyworker" runs Python. The target prints the
+// monotonic start/end of each sort, so the true hold share over gilstat's window is known.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gilstatCommand } from '../../src/commands/gilstat.js';
+import type { GilReport, GilTable } from '../../src/gil/messages.js';
+import { commandContext } from '../helpers/command-context.js';
+import { discoverPythons } from '../helpers/pythons.js';
+import { startTarget } from '../helpers/targets.js';
+
+function sortsOf(stdout: string): Array<[bigint, bigint]> {
+  return [...stdout.matchAll(/^SORT (\d+) (\d+)$/gm)].map((m) => [BigInt(m[1]), BigInt(m[2])]);
+}
+
+function overlap(a0: bigint, a1: bigint, b0: bigint, b1: bigint): bigint {
+  const lo = a0 > b0 ? a0 : b0;
+  const hi = a1 < b1 ? a1 : b1;
+  return hi > lo ? hi - lo : 0n;
+}
+
+// one version at a time: the accuracy check should not compete with itself for 2 cores
+describe('gilstat', { concurrency: false }, () => {
+  for (const py of discoverPythons()) {
+    test(`${py.label}: hold shares within 5 points, every long hold reported with the sorter's stack, off ends it`, async (t) => {
+      const target = await startTarget(py, 'res_gil.py');
+      t.after(() => target.stop());
+      const { ctx, out } = commandContext(target.pid);
+      const running = gilstatCommand.run(ctx, ['on', '10', '10', '-i', '3']);
+      const first = (await out.waitForRecord((r) => r.event === 'table', 15000)) as unknown as GilTable;
+
+      // `gilstat off` from another command invocation ends the running one
+      const off = commandContext(target.pid);
+      await gilstatCommand.run(off.ctx, ['off']);
+      assert.deepEqual(off.out.records, [{ event: 'off', was_on: true }]);
+      await running;
+      const last = out.records[out.records.length - 1];
+      assert.equal(last.event, 'table');
+      assert.equal(last.final, true);
+      const count = out.records.length;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(out.records.length, count, 'nothing is reported after off');
+      const again = commandContext(target.pid);
+      await gilstatCommand.run(again.ctx, ['off']);
+      assert.deepEqual(again.out.records, [{ event: 'off', was_on: false }]);
+
+      const w0 = BigInt(first.window.start_ns);
+      const w1 = BigInt(first.window.end_ns);
+      const span = Number(w1 - w0);
+      assert.ok(span > 2.5e9, `window ${span} ns`);
+      const sorts = sortsOf(target.stdout());
+      const truth = Number(sorts.reduce((acc, [a, b]) => acc + overlap(a, b, w0, w1), 0n)) / span;
+      const byName = new Map(first.threads.map((r) => [r.thread_name, r]));
+      const sorter = byName.get('sorter');
+      const worker = byName.get('pyworker');
+      assert.ok(sorter && worker, `threads named: ${[...byName.keys()].join(', ')}`);
+      const sorterShare = sorter.hold_all / span;
+      const workerShare = worker.hold_all / span;
+      assert.ok(truth > 0.1 && truth < 0.45, `the target sorted ${(truth * 100).toFixed(1)}% of the time`);
+      assert.ok(Math.abs(sorterShare - truth) <= 0.05, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}%`);
+      // the GIL is otherwise the worker's (the main thread wakes once a second, for microseconds)
+      assert.ok(Math.abs(workerShare - (1 - truth)) <= 0.05, `pyworker: estimated ${(workerShare * 100).toFixed(1)}%, true ~${((1 - truth) * 100).toFixed(1)}%`);
+      assert.ok(sorter.takecnt >= 8 && sorter.takecnt < 200, `sorter takecnt ${sorter.takecnt}`);
+      assert.ok(worker.take_all > 0 && worker.takeavg > 0, 'the worker waits while the sorter holds the GIL');
+
+      // every sort inside the window (10 ms margins: sampling starts/ends) was reported
+      const reports = out.records.filter((r) => r.event === 'report') as unknown as GilReport[];
+      const ms = 1_000_000n;
+      const inside = sorts.filter(([a, b]) => a > w0 + 10n * ms && b < w1 - 10n * ms && b - a > 15n * ms);
+      assert.ok(inside.length >= 8, `${inside.length} sorts in the window`);
+      for (const [a, b] of inside) {
+        // the hold covers the sort (give or take the sampling gaps of a busy 2-core machine)
+        const rep = reports.find((r) => {
+          const s = BigInt(r.start_ns);
+          return r.kind === 'hold' && r.thread_name === 'sorter' && overlap(s, s + BigInt(r.duration_ns), a, b) >= ((b - a) * 3n) / 4n;
+        });
+        assert.ok(rep, `no hold report for the sort ${a}..${b} (${Number(b - a) / 1e6} ms)`);
+        assert.ok(rep.duration_ns > 10e6);
+        const names = rep.stack.map((f) => f.name);
+        assert.ok(names.some((n) => /sort_once/.test(n)) && names.some((n) => /sorter/.test(n)), `stack: ${JSON.stringify(rep.stack)}`);
+        assert.ok(rep.stack.every((f) => f.filename.endsWith('res_gil.py') || !f.filename.includes('res_gil')));
+        assert.ok(rep.stack.find((f) => /sort_once/.test(f.name))!.line === 21, 'the line of sorted()');
+      }
+      // the text form names the fields and says the figures are estimates
+      const text = out.lines.join('\n');
+      assert.match(text, /ESTIMATES/);
+      assert.match(text, /thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/);
+      assert.match(text, /\[gilstat\] thread 'sorter' \(tid \d+\) held the GIL for \d+\.\d ms/);
+    });
+  }
+
+  test('bad grammar is a usage error', async () => {
+    const { ctx } = commandContext(process.pid);
+    await assert.rejects(gilstatCommand.run(ctx, ['maybe']), /expected `on` or `off`/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', 'ten']), /milliseconds/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '1', '2', '3']), /at most two/);
+  });
+});
