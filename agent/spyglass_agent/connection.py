@@ -12,7 +12,7 @@ import threading
 import traceback
 
 from . import log, protocol
-from .commands import REGISTRY
+from . import commands
 from .context import RequestContext
 from .errors import AgentError
 from .scope import Scope
@@ -152,10 +152,9 @@ class Connection(object):
     def _start_request(self, request_id, cmd, args):
         if args is None:
             args = {}
-        handler = REGISTRY.get(cmd) if isinstance(cmd, str) else None
-        if handler is None:
+        if not isinstance(cmd, str) or cmd not in commands.NAMES:
             self._send_error(request_id, AgentError(
-                'UnknownCommand', 'unknown command %r' % (cmd,), hint='commands: ' + ', '.join(sorted(REGISTRY))))
+                'UnknownCommand', 'unknown command %r' % (cmd,), hint='commands: ' + ', '.join(sorted(commands.NAMES))))
             return
         if not isinstance(args, dict):
             self._send_error(request_id, AgentError('BadArguments', '"args" must be a JSON object'))
@@ -168,15 +167,15 @@ class Connection(object):
                 return
             ctx = RequestContext(request_id, cmd, args, self, self.scope.child('request %r' % (request_id,)))
             self._requests[request_id] = ctx
-        t = threading.Thread(target=self._run, args=(ctx, handler),
+        t = threading.Thread(target=self._run, args=(ctx,),
                              name='spyglass-req-%d-%d' % (self.number, next(_request_numbers)))
         t.daemon = True
         t.start()
 
-    def _run(self, ctx, handler):
+    def _run(self, ctx):
         end = None
         try:
-            data = handler(ctx)
+            data = commands.find(ctx.cmd)(ctx)
             end = {'id': ctx.id, 'end': True}
             if data is not None:
                 end['data'] = data

@@ -21,6 +21,8 @@ const WNOHANG = 1;
 const WALL = 0x40000000;
 export const SIGTRAP = 5;
 const PTRACE_EVENT_STOP = 128;
+/** how long a thread that missed its stop deadline is still waited for, so that it can be detached */
+const LATE_STOP_MS = 2000;
 
 export const ESRCH = 3;
 export const EPERM = 1;
@@ -134,6 +136,9 @@ export class Tracee {
         check(libc().ptraceVal(PTRACE_INTERRUPT, tid, 0n, 0n), 'PTRACE_INTERRUPT');
       }
     } catch (e) {
+      // PTRACE_DETACH only works on a stopped tracee: an interrupted thread that was slow
+      // to stop would otherwise stay traced, and stopped for good once it does stop
+      if (e instanceof StopTimeoutError) await t.waitStop(Date.now() + LATE_STOP_MS).catch(() => undefined);
       t.detach(0);
       throw e;
     }

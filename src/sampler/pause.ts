@@ -6,7 +6,7 @@ import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from '../att
 import { PermissionError } from '../errors.js';
 
 /** How long all threads together may take to stop before the sample is given up. */
-export const PAUSE_DEADLINE_MS = 50;
+export const PAUSE_DEADLINE_MS = 200;
 
 export class PauseFailedError extends Error {
   constructor(why: string) {

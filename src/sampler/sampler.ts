@@ -220,6 +220,8 @@ export class Sampler {
             if (!(e instanceof UserError) || e instanceof PermissionError) throw e;
             continue;
           }
+          // the time spent waiting for the interpreter is not the sampler falling behind
+          this.timer = new PoissonTimer(this.opts.rate);
         }
         if (this.opts.subprocesses && now >= nextChildScan) {
           await this.scanChildren();

@@ -5,13 +5,14 @@
 // target (globals, output, threads, fds), shutdown.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentClient, AgentCommandError, AgentGoneError } from '../../src/channel/client.js';
 import type { HelloData, RenderedNode } from '../../src/channel/protocol.js';
+import { bootstrapErrorPath } from '../../src/channel/socket-path.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { processResources, startAgentTarget, type AgentTarget } from '../helpers/agent-target.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
@@ -176,6 +177,37 @@ for (const py of pythons) {
         }
         assert.equal(await evalRepr(c, '"still served"'), "'still served'");
         await c.detach();
+      });
+    });
+
+    test('unsafe run directories are refused; a failed bootstrap reports why and leaves the target fine', async () => {
+      await withTarget(py, async (t) => {
+        const pidDir = dirname(t.socketPath);
+        mkdirSync(dirname(pidDir), { recursive: true, mode: 0o700 });
+        // a symlink planted where the per-pid directory goes is never followed
+        const elsewhere = mkdtempSync(join(tmpdir(), 'spyglass-planted-'));
+        symlinkSync(elsewhere, pidDir);
+        try {
+          process.kill(t.pid, 'SIGUSR1');
+          await sleep(500);
+          assert.deepEqual(readdirSync(elsewhere), []);
+        } finally {
+          rmSync(pidDir, { force: true });
+          rmSync(elsewhere, { recursive: true, force: true });
+        }
+        // something in the socket's place that cannot be replaced: the bootstrap says why
+        mkdirSync(join(t.socketPath, 'occupied'), { recursive: true });
+        process.kill(t.pid, 'SIGUSR1');
+        const errFile = bootstrapErrorPath(process.getuid!(), t.pid);
+        await waitUntil('bootstrap.err is written', async () => existsSync(errFile));
+        assert.match(readFileSync(errFile, 'utf8').trim().split('\n').pop()!, /IsADirectoryError|PermissionError/);
+        assert.equal(lstatSync(errFile).mode & 0o777, 0o600);
+        rmSync(t.socketPath, { recursive: true });
+        const c = await t.attach();
+        assert.equal(existsSync(errFile), false, 'a started agent clears the old error');
+        assert.equal(await evalRepr(c, 'compute(1)'), '2');
+        await c.detach();
+        assert.equal(t.stderr(), '');
       });
     });
 

@@ -61,11 +61,25 @@ def worker(index, rounds):
         time.sleep(0.005)
 
 
+injections = {'queued': 0, 'running': False}
+
+
 def run_bootstrap(signum, frame):
-    with open(os.environ['SPYGLASS_TEST_BOOTSTRAP']) as f:
-        source = f.read()
-    namespace = {} if os.environ.get('SPYGLASS_TEST_BOOTSTRAP_MODE') == 'fresh' else sys.modules['__main__'].__dict__
-    exec(compile(source, '<string>', 'exec'), namespace)
+    # like CPython's pending calls, runs never nest: a signal arriving during a run
+    # queues another run after it
+    injections['queued'] += 1
+    if injections['running']:
+        return
+    injections['running'] = True
+    try:
+        while injections['queued']:
+            injections['queued'] -= 1
+            with open(os.environ['SPYGLASS_TEST_BOOTSTRAP']) as f:
+                source = f.read()
+            fresh = os.environ.get('SPYGLASS_TEST_BOOTSTRAP_MODE') == 'fresh'
+            exec(compile(source, '<string>', 'exec'), {} if fresh else sys.modules['__main__'].__dict__)
+    finally:
+        injections['running'] = False
 
 
 def main():

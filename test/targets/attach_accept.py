@@ -1,8 +1,10 @@
-# Attach case: the main thread blocks in socket.accept() on a listening TCP socket.
+# Attach case: the main thread blocks in socket.accept(); READY carries the port, and
+# ACCEPTED shows the accept still works after the attach.
 import socket
 
 srv = socket.socket()
 srv.bind(('127.0.0.1', 0))
 srv.listen(1)
 print('READY', srv.getsockname()[1], flush=True)
-srv.accept()
+conn, _ = srv.accept()
+print('ACCEPTED', conn.recv(16).decode(), flush=True)

@@ -1,33 +1,37 @@
-# A CPU-bound target with a known split of work: each round calls heavy() for three
-# units of work and light() for one, so a sampling profiler must attribute about 75% of
-# the samples to heavy and 25% to light. A second thread sleeps (it must not appear
-# unless --idle). Runs for argv[1] seconds (default: until killed), then exits with
-# status argv[2] (default 0).
+# A CPU-bound target with a known split of time: each round busy-loops in heavy() for
+# 3 ms and in light() for 1 ms, so a sampling profiler must attribute 75% of the samples
+# to heavy and 25% to light. The split is by the clock, not by amounts of work: equal
+# loops do not take equal time (the first one after a call runs slower), and on a busy
+# machine CPU time and wall time drift apart while the thread waits to be scheduled
+# (still "running" for the kernel, and for a sampler). A second thread sleeps (it must
+# not appear unless --idle).
+# Runs for argv[1] seconds (default: until killed), then exits with status argv[2]
+# (default 0).
 import sys
 import threading
 import time
 
-UNIT = 20000
+MS = 0.001
 
 
-def spin(n):
-    x = 0
-    for i in range(n):
-        x += i * i
-    return x
+def burn(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def heavy():
-    return spin(3 * UNIT)
+    burn(3 * MS)
 
 
 def light():
-    return spin(UNIT)
+    burn(1 * MS)
 
 
 def sleeper():
     while True:
-        time.sleep(1)
+        # a thread that wakes up is briefly running: sleep through any recording
+        time.sleep(600)
 
 
 def main():

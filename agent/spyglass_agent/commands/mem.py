@@ -14,9 +14,16 @@
   variable of a thread's frame, so the user sees what keeps it alive.
 """
 import gc
+import os
 import sys
 import threading
 import time
+
+from .. import names, observe
+from ..errors import AgentError, bad_args
+
+NAME = 'mem'
+_AGENT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _PAGE_SHIFT = 12
 _SLOT_SHIFT = 3  # objects are at least 8-byte aligned: 512 slots, 64 bytes a page
@@ -166,24 +173,6 @@ def _source_line(filename, lineno):
 
 # --- mem refs ----------------------------------------------------------------------
 
-class RefsError(Exception):
-    """A user-facing failure of `mem refs` (no such class, no instance)."""
-
-
-def find_class(module_name, class_name):
-    module = sys.modules.get(module_name)
-    if module is None:
-        raise RefsError('module %r is not imported in the target' % module_name)
-    obj = module
-    for part in class_name.split('.'):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise RefsError('%s has no attribute %r' % (module_name, class_name))
-    if not isinstance(obj, type):
-        raise RefsError('%s.%s is a %s, not a class' % (module_name, class_name, type(obj).__name__))
-    return obj
-
-
 def _frame_roots(own_thread):
     """id(value) -> description for every local variable of every other thread's frames."""
     names = {t.ident: t.name for t in threading.enumerate()}
@@ -255,7 +244,10 @@ def _describe(o):
 
 def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_budget=10.0):
     """The chain from a root (module global or thread frame local) down to one instance."""
-    cls = find_class(module_name, class_name)
+    try:
+        cls = names.find_class(names.find_module(module_name), class_name)
+    except names.NameNotFound as e:
+        raise AgentError('NotFound', str(e))
     own_frame = sys._getframe()
     instance = None
     count = 0
@@ -266,7 +258,8 @@ def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_b
             instance = o  # the last one: the youngest generation is listed first
     del objects
     if instance is None:
-        raise RefsError('no live instance of %s.%s' % (module_name, class_name))
+        raise AgentError('NoInstance', 'no live instance of %s.%s' % (module_name, class_name),
+                         hint='`mem summary` lists the types that have instances')
     roots = _frame_roots(threading.get_ident())
     module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items()) if getattr(m, '__dict__', None) is not None}
     # breadth-first upwards; parent[id] = (referrer, child) links back down to the instance
@@ -347,3 +340,36 @@ def _collapse_instance_dicts(steps, chain):
         out.append(step)
         i += 1
     return out
+
+
+# --- the agent command -------------------------------------------------------------
+
+def run(ctx):
+    action = ctx.arg('action', str, required=True)
+    limit = observe.int_arg(ctx, 'limit', 15, 1)
+    order = ctx.arg('order', str, 'descending')
+    if order not in ('descending', 'ascending'):
+        raise bad_args('mem: --order must be descending or ascending, not %r' % order)
+    if action == 'summary':
+        started = time.monotonic()
+        table, seen = summarize(ctx.done.is_set)
+        out = rows_of(table, limit, order)
+        out.update(objects=seen, seconds=time.monotonic() - started)
+        return out
+    if action == 'diff':
+        interval = observe.float_arg(ctx, 'interval', 15.0, 0.0)
+        before, _ = summarize(ctx.done.is_set)
+        ctx.emit('progress', {'message': 'first summary taken; the second follows in %g s' % interval})
+        if ctx.wait(interval):
+            return {'cancelled': True}
+        after, _ = summarize(ctx.done.is_set)
+        out = diff_of(before, after, limit, order)
+        out['interval'] = interval
+        return out
+    if action == 'top':
+        interval = observe.float_arg(ctx, 'interval', 10.0, 0.1)
+        ctx.emit('progress', {'message': 'tracing allocations for %g s' % interval})
+        return top_lines(interval, limit, ctx.done.is_set, _AGENT_DIR)
+    if action == 'refs':
+        return referrer_chain(ctx.arg('module', str, required=True), ctx.arg('cls', str, required=True))
+    raise bad_args('mem: unknown action %r' % action, hint='mem summary | diff | top | refs')

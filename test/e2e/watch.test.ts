@@ -1,0 +1,181 @@
+// watch against test/targets/observe_app.py on every interpreter: each option, references
+// taken before the watch, methods/classmethods/staticmethods, async, nested and generator
+// functions, filters that raise, the hook gone (original code objects back) after -n,
+// Ctrl-C, reset and a closed client, and the target's output unchanged throughout.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { AgentCommandError } from '../../src/channel/client.js';
+import { watchCommand } from '../../src/commands/watch.js';
+import { discoverPythons } from '../helpers/pythons.js';
+import { assertOutputUnchanged, assertRestored, evalRepr, events, runCommand, startObserved, type Observed } from '../helpers/observe.js';
+
+const watch = (o: Observed, line: string, opts = {}) => runCommand(watchCommand, o, line, opts);
+const reprs = (call: Record<string, any>) => Object.fromEntries(call.values.map((v: any) => [v.expr, v.value?.repr ?? `!${v.error}`]));
+
+describe('watch', { concurrency: true }, () => {
+  for (const py of discoverPythons()) {
+    describe(py.label, () => {
+      let o: Observed;
+      before(async () => {
+        o = await startObserved(py);
+      });
+      after(async () => {
+        await o?.stop();
+      });
+
+      test('module function through a reference taken before: args, kwargs, cost, -n', async () => {
+        const out = await watch(o, 'watch __main__ handle -n 2');
+        const calls = events(out, 'call');
+        assert.equal(calls.length, 2);
+        for (const c of calls) {
+          assert.equal(c.method, '__main__.handle');
+          assert.match(c.thread, /^(driver|worker)$/);
+          assert.ok(c.cost_ms >= 1.5 && c.cost_ms < 1000, `cost ${c.cost_ms}`); // query sleeps 2 ms
+          const v = reprs(c);
+          assert.match(v.args, /^\(\{'query': '(hello|world|worker)'\},\)$/);
+          assert.equal(v.kwargs, '{}');
+        }
+        assert.equal((events(out, 'end')[0] as any).shown, 2);
+        assert.match(out.lines.join('\n'), /EXPR {8}args\n {2}VALUE {7}\(\{'query'/);
+        await assertRestored(o);
+      });
+
+      test('-f on arguments, --expr items, -n counts only calls that passed', async () => {
+        const out = await watch(o, `watch __main__ handle -f "args[0]['query']=='hello'" --expr "args[0]['query'],return_obj['body']" -n 3`);
+        const calls = events(out, 'call');
+        assert.equal(calls.length, 3);
+        for (const c of calls) assert.deepEqual(reprs(c), { "args[0]['query']": "'hello'", "return_obj['body']": "'hello|hello|hello'" });
+      });
+
+      test('-f on cost and return value; Arthas-style {a,b} expression', async () => {
+        const out = await watch(o, `watch __main__ Account deposit --expr "{return_obj,args}" -f "return_obj['success']==False and cost>=0" -n 2`);
+        for (const c of events(out, 'call')) {
+          const v = reprs(c);
+          assert.match(v.return_obj, /'success': False/);
+          assert.match(v.args, /^\((-1|0),\)$/);
+        }
+      });
+
+      test('-e: only calls that raised, with type, message and traceback', async () => {
+        const out = await watch(o, 'watch __main__ risky -e -n 2');
+        const calls = events(out, 'call');
+        assert.equal(calls.length, 2);
+        for (const c of calls) {
+          assert.equal(c.exception.type, 'ValueError');
+          const n = Number(/^bad n (\d+)$/.exec(c.exception.message)![1]);
+          assert.equal(n % 3, 0);
+          assert.equal(reprs(c).args, `(${n},)`);
+          assert.match(c.exception.traceback, /in risky\n.*raise ValueError/s);
+        }
+        assert.match(out.lines.join('\n'), /EXCEPTION {3}ValueError: bad n \d+/);
+      });
+
+      test('method: target is the instance, private names mangled as in Python', async () => {
+        const out = await watch(o, `watch __main__ Account deposit --expr "target.owner,target._Account__val,args,kwargs,return_obj['balance']" -f "target.owner=='ann'" -n 1`);
+        const v = reprs(events(out, 'call')[0]);
+        const amount = Number(/^\((-?\d+),\)$/.exec(v.args)![1]);
+        assert.equal(v['target.owner'], "'ann'");
+        assert.equal(v['target._Account__val'], String(100 + amount));
+        assert.equal(v["return_obj['balance']"], String(100 + amount));
+        assert.match(v.kwargs, /^\{'note': 'r\d+'\}$/);
+      });
+
+      test('classmethod (target is the class) and staticmethod (no target)', async () => {
+        const cm = reprs(events(await watch(o, 'watch __main__ Account open --expr "target,args,return_obj.owner" -n 1'), 'call')[0]);
+        assert.equal(cm.target, "<class '__main__.Account'>");
+        assert.equal(cm.args, "('ann',)");
+        assert.equal(cm['return_obj.owner'], "'ann'");
+        const sm = reprs(events(await watch(o, 'watch __main__ Account fee --expr "target,args,return_obj" -n 1'), 'call')[0]);
+        assert.equal(sm.target, 'None');
+        const n = Number(/^\((\d+),\)$/.exec(sm.args)![1]);
+        assert.equal(sm.return_obj, String(n / 10));
+      });
+
+      test('bound method held by another thread since before the watch', async () => {
+        const out = await watch(o, `watch __main__ Account deposit -f "kwargs.get('note')=='worker'" -n 1`);
+        const c = events(out, 'call')[0];
+        assert.equal(c.thread, 'worker');
+        assert.equal(reprs(c).args, '(0,)');
+      });
+
+      test('async def: cost across the await, return_obj is the awaited result', async () => {
+        const out = await watch(o, 'watch __main__ fetch --expr "args[0],return_obj" -n 2');
+        for (const c of events(out, 'call')) {
+          const v = reprs(c);
+          assert.equal(Number(v.return_obj), 2 * Number(v['args[0]']));
+          assert.ok(c.cost_ms >= 2.5, `cost ${c.cost_ms} should include the 3 ms sleep`);
+        }
+      });
+
+      test('-nm: a function defined inside another; generators', async () => {
+        const nested = reprs(events(await watch(o, 'watch __main__ outer -nm inner --expr "args,return_obj" -n 1'), 'call')[0]);
+        const v = Number(/^\((\d+),\)$/.exec(nested.args)![1]);
+        assert.equal(nested.return_obj, String(2 * v));
+        const gen = reprs(events(await watch(o, 'watch __main__ numbers --expr "args,return_obj" -n 1'), 'call')[0]);
+        assert.deepEqual(gen, { args: '(3,)', return_obj: '3' });
+        await assertRestored(o);
+      });
+
+      test('-x expands deeper, -r shows the plain repr', async () => {
+        const x1 = events(await watch(o, 'watch __main__ handle --expr args -n 1 -x 1'), 'call')[0].values[0].value;
+        assert.equal(x1.children.length, 1);
+        assert.equal(x1.children[0].value.children, undefined);
+        const x2 = events(await watch(o, 'watch __main__ handle --expr args -n 1 -x 2'), 'call')[0].values[0].value;
+        assert.equal(x2.children[0].value.children[0].key.repr, "'query'");
+        const raw = events(await watch(o, 'watch __main__ handle --expr args -n 1 -r'), 'call')[0].values[0].value;
+        assert.match(raw.repr, /^\(\{'query': '\w+'\},\)$/);
+        assert.equal(raw.children, undefined);
+      });
+
+      test('an expression or filter that raises is that call\'s error; the target is unaffected', async () => {
+        const out = await watch(o, `watch __main__ handle -f "args[0]['nope']" -n 2`);
+        for (const c of events(out, 'call')) assert.deepEqual(c.filter_error, { expr: "args[0]['nope']", error: "KeyError: 'nope'" });
+        const bad = events(await watch(o, 'watch __main__ handle --expr "args,1/0" -n 1'), 'call')[0];
+        assert.equal(reprs(bad)['1/0'], '!ZeroDivisionError: division by zero');
+        assert.match(reprs(bad).args, /query/);
+        assertOutputUnchanged(o.target);
+      });
+
+      test('a syntax error is reported before any hook is installed', async () => {
+        await assert.rejects(watch(o, `watch __main__ handle -f "args[0"`), (e: unknown) => {
+          assert.ok(e instanceof AgentCommandError);
+          assert.match(e.message, /-f 'args\[0'/);
+          return true;
+        });
+        await assert.rejects(watch(o, 'watch __main__ no_such_function'), /no function no_such_function/);
+        await assertRestored(o);
+      });
+
+      test('while watched: identity, name, signature and globals unchanged; Ctrl-C removes the hook', async () => {
+        const running = watch(o, 'watch __main__ handle -n 100000', { stopAfterMs: 1500 });
+        await new Promise((r) => setTimeout(r, 400));
+        assert.equal(await evalRepr(o, 'handle.__code__ is ORIGINAL_CODE[0]'), 'False', 'the hook should be in');
+        assert.equal(await evalRepr(o, "(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__name__, handle.__qualname__, str(__import__('inspect').signature(handle)))"),
+          "(True, True, 'handle', 'handle', '(request)')");
+        assert.equal(await evalRepr(o, 'sorted(globals())'), `[${o.target.initialGlobals.map((g) => `'${g}'`).join(', ')}]`);
+        const out = await running;
+        assert.ok(events(out, 'call').length > 5);
+        assert.equal(events(out, 'end')[0].reason, 'cancelled');
+        await assertRestored(o);
+        assertOutputUnchanged(o.target);
+      });
+
+      test('reset and a closed connection remove the hooks of that client', async () => {
+        const other = await o.target.connect();
+        const streaming = runCommand(watchCommand, o, 'watch __main__ risky -n 100000', { client: other });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await evalRepr(o, 'risky.__code__ is ORIGINAL_CODE[3]'), 'False');
+        assert.equal(((await other.call('reset', {})) as { removed: number }).removed >= 1, true);
+        await streaming;
+        await assertRestored(o);
+        const again = runCommand(watchCommand, o, 'watch __main__ risky -n 100000', { client: other }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await evalRepr(o, 'risky.__code__ is ORIGINAL_CODE[3]'), 'False');
+        other.close();
+        await again;
+        for (let i = 0; i < 50 && (await evalRepr(o, 'codes_restored()')) !== 'True'; i++) await new Promise((r) => setTimeout(r, 20));
+        await assertRestored(o);
+      });
+    });
+  }
+});

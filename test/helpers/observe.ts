@@ -1,0 +1,95 @@
+// Shared by the watch/trace/monitor e2e tests: a test/targets/observe_app.py target with
+// the agent loaded, running a shell command module against it, and the checks every test
+// repeats (the target's output is unchanged, its functions are the originals again).
+import assert from 'node:assert/strict';
+import type { AgentClient } from '../../src/channel/client.js';
+import { tokenize } from '../../src/commands/args.js';
+import type { ShellCommand } from '../../src/commands/types.js';
+import { startAgentTarget, type AgentTarget } from './agent-target.js';
+import { commandContext, type CapturedOutput } from './command-context.js';
+import type { Interpreter } from './pythons.js';
+
+export interface Observed {
+  target: AgentTarget;
+  client: AgentClient;
+  stop(): Promise<void>;
+}
+
+export async function startObserved(py: Interpreter): Promise<Observed> {
+  const target = await startAgentTarget(py, { script: 'observe_app.py' });
+  try {
+    const client = await target.attach();
+    await target.waitFor(/^ROUND 3 /);
+    return {
+      target,
+      client,
+      async stop() {
+        client.close();
+        await target.stop();
+      },
+    };
+  } catch (e) {
+    await target.stop();
+    throw e;
+  }
+}
+
+/**
+ * Runs `line` (e.g. `watch __main__ handle -n 2`) through the command module as the shell
+ * would. With stopAfterMs the command is aborted then (Ctrl-C / --timeout); `until` aborts
+ * as soon as a record satisfies it.
+ */
+export async function runCommand(
+  cmd: ShellCommand,
+  o: Observed,
+  line: string,
+  opts: { stopAfterMs?: number; until?: (r: Record<string, unknown>) => boolean; client?: AgentClient } = {},
+): Promise<CapturedOutput> {
+  const words = tokenize(line);
+  assert.equal(words[0], cmd.name);
+  const { ctx, out, abort } = commandContext(o.target.pid, { agent: opts.client ?? o.client });
+  const timer = opts.stopAfterMs !== undefined ? setTimeout(() => abort.abort(), opts.stopAfterMs) : undefined;
+  const running = cmd.run(ctx, words.slice(1));
+  if (opts.until) {
+    out.waitForRecord(opts.until).then(() => abort.abort(), () => undefined);
+  }
+  try {
+    await running;
+  } finally {
+    clearTimeout(timer);
+  }
+  return out;
+}
+
+export function events(out: CapturedOutput, event: string): Array<Record<string, any>> {
+  return out.records.filter((r) => r.event === event) as Array<Record<string, any>>;
+}
+
+/** What observe_app.py's one_round(i) returns, as it prints it. */
+export function expectedRound(i: number): string {
+  const body = Array(3).fill(i % 2 === 0 ? 'hello' : 'world').join('|');
+  return JSON.stringify([body, 99 + (i % 5), i, i % 3 === 0 ? `bad n ${i}` : i, 2 * i, 2 * i, [0, 1, 2]]);
+}
+
+/** Every ROUND line printed so far is exactly what an unobserved run prints. */
+export function assertOutputUnchanged(target: AgentTarget): number {
+  const rounds = target.stdout().split('\n').filter((l) => l.startsWith('ROUND '));
+  for (const l of rounds) {
+    const m = /^ROUND (\d+) (.*)$/.exec(l);
+    assert.ok(m, l);
+    assert.equal(m[2], expectedRound(Number(m[1])), `round ${m[1]} changed while observed`);
+  }
+  assert.equal(target.stderr(), '', 'the target wrote to stderr');
+  return rounds.length;
+}
+
+/** repr of an expression evaluated in the target's __main__ (the agent's eval command). */
+export async function evalRepr(o: Observed, expr: string): Promise<string> {
+  const node = (await o.client.call('eval', { expr })) as { repr: string };
+  return node.repr;
+}
+
+/** The observed functions run their original code objects again (nothing left hooked). */
+export async function assertRestored(o: Observed): Promise<void> {
+  assert.equal(await evalRepr(o, 'codes_restored()'), 'True', 'a hooked function still runs a wrapper');
+}

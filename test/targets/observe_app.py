@@ -1,0 +1,164 @@
+"""Target for the watch/trace/monitor tests: functions with known arguments, results,
+costs and exceptions, called in rounds by a `driver` thread, plus a `worker` thread that
+holds a bound method taken before any hook and runs a profiler of its own.
+
+Every round prints `ROUND i <json>`, a pure function of i (the tests recompute it), so a
+hook that changed any result would show. On SIGUSR1 the main thread runs the bootstrap
+source named by SPYGLASS_TEST_BOOTSTRAP in __main__'s namespace, as the injector's
+pending call would. READY carries the module's global names (for the "nothing added to
+the globals" check).
+"""
+import asyncio
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+
+class Account(object):
+    def __init__(self, owner):
+        self.__val = 100
+        self.owner = owner
+
+    def deposit(self, amount, note=None):
+        self.__val += amount
+        return {'success': amount > 0, 'balance': self.__val}
+
+    @classmethod
+    def open(cls, owner):
+        return cls(owner)
+
+    @staticmethod
+    def fee(amount):
+        return amount // 10
+
+
+def parse(request):
+    return request['query'].strip()
+
+
+def query(q):
+    time.sleep(0.002)
+    return [q] * 3
+
+
+def render_page(rows):
+    return '|'.join(rows)
+
+
+def handle(request):
+    q = parse(request)
+    rows = query(q)
+    return {'success': True, 'body': render_page(rows)}
+
+
+def risky(n):
+    if n % 3 == 0:
+        raise ValueError('bad n %d' % n)
+    return n
+
+
+async def fetch(n):
+    await asyncio.sleep(0.003)
+    return n * 2
+
+
+def outer(n):
+    def inner(v):
+        return v + n
+    return inner(n)
+
+
+def numbers(n):
+    for i in range(n):
+        yield i
+    return n
+
+
+handlers = [handle]  # references taken before any hook: they must see hooks too
+HANDLE_ID = id(handle)
+WATCHED = (handle, parse, query, risky, fetch, outer, numbers, Account.deposit, Account.open.__func__, Account.fee)
+ORIGINAL_CODE = tuple(f.__code__ for f in WATCHED)
+PROFILE_STATE = {'installed': None, 'events': 0, 'monitoring_events': 0, 'monitoring_tool': None}
+
+
+def codes_restored():
+    return all(f.__code__ is c for f, c in zip(WATCHED, ORIGINAL_CODE))
+
+
+def one_round(i, loop):
+    out = [handlers[0]({'query': 'hello' if i % 2 == 0 else 'world'})['body']]
+    account = Account.open('ann')
+    out.append(account.deposit(i % 5 - 1, note='r%d' % i)['balance'])
+    out.append(Account.fee(i * 10))
+    try:
+        out.append(risky(i))
+    except ValueError as e:
+        out.append(str(e))
+    out.append(loop.run_until_complete(fetch(i)))
+    out.append(outer(i))
+    out.append(list(numbers(3)))
+    return out
+
+
+def driver():
+    loop = asyncio.new_event_loop()
+    i = 0
+    while True:
+        print('ROUND %d %s' % (i, json.dumps(one_round(i, loop), separators=(',', ':'))))
+        i += 1
+        time.sleep(0.01)
+
+
+def worker():
+    """Calls a bound method it took before any hook, under a profile function of its own
+    (which a trace of handle on this thread must chain and put back)."""
+    deposit = Account('bob').deposit
+
+    def profiler(frame, event, arg):
+        PROFILE_STATE['events'] += 1
+
+    sys.setprofile(profiler)
+    while True:
+        deposit(0, note='worker')
+        handle({'query': 'worker'})
+        PROFILE_STATE['installed'] = sys.getprofile() is profiler
+        time.sleep(0.02)
+
+
+def own_monitoring_tool():
+    """On 3.12+, a sys.monitoring tool of the target's own (the profiler id), counting
+    the starts of query: it must keep working while spyglass traces."""
+    if not hasattr(sys, 'monitoring'):
+        return
+    m = sys.monitoring
+    m.use_tool_id(m.PROFILER_ID, 'target-profiler')
+
+    def on_start(code, offset):
+        PROFILE_STATE['monitoring_events'] += 1
+
+    m.register_callback(m.PROFILER_ID, m.events.PY_START, on_start)
+    m.set_local_events(m.PROFILER_ID, query.__code__, m.events.PY_START)
+    PROFILE_STATE['monitoring_tool'] = m.get_tool(m.PROFILER_ID)
+
+
+def run_bootstrap(signum, frame):
+    with open(os.environ['SPYGLASS_TEST_BOOTSTRAP']) as f:
+        source = f.read()
+    exec(compile(source, '<string>', 'exec'), sys.modules['__main__'].__dict__)
+
+
+def main():
+    signal.signal(signal.SIGUSR1, run_bootstrap)
+    own_monitoring_tool()
+    print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
+    for target in (driver, worker):
+        threading.Thread(target=target, name=target.__name__, daemon=True).start()
+    while True:
+        time.sleep(0.05)
+
+
+if __name__ == '__main__':
+    main()
