@@ -1,8 +1,10 @@
 // Tab completion for the shell: command names for the first word, option names for a
 // word starting with '-', and otherwise whatever the command's own `complete` hook
-// offers (module, class and function names asked from the target).
+// offers, or else the module, class and function names its usage line asks for (asked
+// from the target: complete-names.ts).
 import { tokenize } from '../commands/args.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
+import { completeTargetNames } from './complete-names.js';
 import { BUILTIN_NAMES } from './dispatch.js';
 
 /** Splits the line at the cursor into finished words and the word being typed. */
@@ -27,10 +29,13 @@ export async function complete(line: string, commands: ShellCommand[], ctx: Comm
   if (words[0] === 'help' && words.length === 1) return [matching([...commands.map((c) => c.name), ...BUILTIN_NAMES]), current];
   const cmd = commands.find((c) => c.name === words[0]);
   if (!cmd) return [[], current];
+  const valueOf = cmd.options.find((o) => o.kind !== 'flag' && o.names.includes(words[words.length - 1]));
+  if (valueOf) return [matching(valueOf.choices ?? []), current];
   if (current.startsWith('-')) return [matching(cmd.options.flatMap((o) => o.names)), current];
-  if (!cmd.complete || !ctx) return [[], current];
+  if (!ctx) return [[], current];
   try {
-    return [matching(await cmd.complete(ctx, words.slice(1), current)), current];
+    const found = cmd.complete ? await cmd.complete(ctx, words.slice(1), current) : await completeTargetNames(ctx, cmd, words.slice(1), current);
+    return [matching(found ?? []), current];
   } catch {
     // completion is a convenience: a failing lookup offers nothing rather than an error
     return [[], current];

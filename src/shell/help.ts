@@ -19,12 +19,14 @@ function optionLabel(o: OptionSpec): string {
 function optionText(o: OptionSpec): string {
   let text = o.description;
   if (o.choices) text += ` (one of: ${o.choices.join(', ')})`;
-  if (o.default !== undefined && o.kind !== 'flag') text += ` (default: ${o.default})`;
+  // many descriptions already say their default in their own words
+  if (o.default !== undefined && o.kind !== 'flag' && !/\bdefault\b/.test(o.description)) text += ` (default: ${o.default})`;
   return text;
 }
 
 export function renderCommandHelp(cmd: ShellCommand): string {
   const out = ['USAGE:', `  ${cmd.usage}`, '', 'SUMMARY:', `  ${cmd.summary}`];
+  if (cmd.description) out.push(...cmd.description.split('\n').map((l) => (l ? `  ${l}` : '')));
   if (cmd.examples.length) {
     out.push('', 'EXAMPLES:');
     const width = Math.max(...cmd.examples.map((e) => e.command.length));

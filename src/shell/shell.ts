@@ -132,6 +132,8 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         if (inputEnded) break;
         continue;
       }
+      // saved at once: a terminal closed under the shell must not lose what was typed
+      saveHistory(history);
       running = new AbortController();
       try {
         const outcome = await runLine({ ...baseCtx(), signal: running.signal }, line);

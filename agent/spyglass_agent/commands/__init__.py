@@ -13,7 +13,8 @@ GIL), and importing every command there would stall the target for ~150 ms.
 import importlib
 
 NAMES = ('hello', 'ping', 'eval', 'threads', 'probe', 'reset', 'shutdown',
-         'watch', 'trace', 'monitor', 'tt', 'getglobal', 'vmtool', 'module', 'console', 'console_complete')
+         'watch', 'trace', 'monitor', 'tt', 'getglobal', 'vmtool', 'module', 'console', 'console_complete',
+         'complete_names')
 
 
 def find(name):
