@@ -1,0 +1,159 @@
+// One-shot mode, `spyglass PID --cmd "COMMAND"`, on every interpreter, against
+// test/targets/shell_app.py: `stack` prints what `spyglass dump` prints; --json prints
+// JSON lines with the command's records; a streaming command ends at its -n limit or at
+// --timeout with exit 0; unknown module/function exit 1 with one line; afterwards the
+// target runs its original code and its results are unchanged. Usage errors (exit 2)
+// are the shell's own and the same everywhere: checked on one interpreter.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { discoverPythons } from '../helpers/pythons.js';
+import { startTarget, TARGETS_DIR, type Target } from '../helpers/targets.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+
+const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
+const LINES: Record<string, number> = {};
+readFileSync(SCRIPT, 'utf8')
+  .split('\n')
+  .forEach((l, i) => {
+    const m = /# LINE:(\w+)/.exec(l);
+    if (m) LINES[m[1]] = i + 1;
+  });
+
+/** `Thread TID "name" (state)` blocks of the dump/stack text: name -> frame lines. */
+function threadsOf(text: string): Map<string, string[]> {
+  const threads = new Map<string, string[]>();
+  let frames: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^Thread \d+ "(.*)"/.exec(line);
+    if (head) threads.set(head[1], (frames = []));
+    else if (frames && /^ {4}\S/.test(line)) frames.push(line.trim());
+  }
+  return threads;
+}
+
+/** The target's own threads (the agent's are spyglass-*: they come and go with clients). */
+function ownThreads(text: string): Map<string, string[]> {
+  return new Map([...threadsOf(text)].filter(([name]) => !name.startsWith('spyglass-')));
+}
+
+function ok(r: CliRun, what: string): CliRun {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** One clear line (and at most a hint line), no stack trace. */
+function oneLineError(r: CliRun, code: number, re: RegExp): void {
+  assert.equal(r.code, code, `exit ${r.code}; stderr: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0], re);
+  assert.ok(lines.length <= 2 && (lines.length === 1 || /^ {2}hint: /.test(lines[1])), r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** The target printed nothing but `HANDLED n hello nN` lines, and still prints new ones. */
+async function stillHandling(target: Target): Promise<void> {
+  const count = () => target.stdout().split('\n').filter((l) => l.startsWith('HANDLED')).length;
+  const before = count();
+  await target.waitFor(new RegExp(`^HANDLED ${25 * before} `), 20000);
+  for (const l of target.stdout().trim().split('\n').filter((x) => x !== 'READY')) {
+    const m = /^HANDLED (\d+) (.*)$/.exec(l);
+    assert.ok(m, `unexpected output line: ${l}`);
+    assert.equal(m[2], `hello n${m[1]}`);
+  }
+  assert.equal(target.stderr(), '');
+}
+
+describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
+  for (const py of discoverPythons()) {
+    test(`${py.label}: stack = dump, --json, -n and --timeout, not-found errors, target unchanged`, async (t) => {
+      const target = await startTarget(py, 'shell_app.py');
+      t.after(() => target.stop());
+      const pid = String(target.pid);
+
+      // stack in the shell prints what dump prints
+      const stack = ok(await runCli([pid, '--cmd', 'stack']), 'stack');
+      const dump = ok(await runCli(['dump', pid]), 'dump');
+      const fromStack = ownThreads(stack.stdout);
+      const fromDump = ownThreads(dump.stdout);
+      assert.deepEqual(new Set(fromStack.keys()), new Set(['MainThread', 'parked-1', 'parked-2', 'caller']));
+      assert.deepEqual(new Set(fromDump.keys()), new Set(fromStack.keys()));
+      for (const name of ['parked-1', 'parked-2']) assert.deepEqual(fromStack.get(name), fromDump.get(name), name);
+      const minor = Number(py.minor.split('.')[1]);
+      const park = fromStack.get('parked-1')!.find((f) => f.startsWith('park '));
+      assert.equal(park, `park (${SCRIPT}:${LINES.park})`);
+      assert.ok(fromStack.get('parked-1')!.includes(`parked_in_middle (${SCRIPT}:${LINES.middle})`));
+      const fnNames = (frames: string[] | undefined) => (frames ?? []).map((f) => f.split(' ')[0]);
+      assert.deepEqual(fnNames(fromStack.get('MainThread')), ['main_loop', '<module>']);
+      assert.deepEqual(fnNames(fromDump.get('MainThread')), ['main_loop', '<module>']);
+      assert.equal(stack.stdout.split('\n')[0], dump.stdout.split('\n')[0], 'the same header line');
+      if (minor >= 11) assert.ok(fnNames(fromStack.get('caller')).includes('Thread.run'));
+
+      // --json: one JSON value per line, the same stacks
+      const json = ok(await runCli([pid, '--json', '--cmd', 'stack']), 'stack --json');
+      const lines = json.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 1);
+      const doc = JSON.parse(lines[0]) as { pid: number; threads: Array<{ name: string; frames: Array<{ name: string; line: number }> }> };
+      assert.equal(doc.pid, target.pid);
+      const parked = doc.threads.find((x) => x.name === 'parked-2');
+      assert.ok(parked?.frames.some((f) => f.name === 'park' && f.line === LINES.park), JSON.stringify(parked));
+
+      // a streaming command ends at its -n limit: exactly that many calls, as JSON lines
+      const watched = ok(await runCli([pid, '--json', '--cmd', 'watch __main__ handle -n 2']), 'watch -n 2');
+      const records = watched.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const calls = records.filter((r) => r.event === 'call') as Array<{ method: string; thread: string; values: Array<{ expr: string; value: { repr: string } }> }>;
+      assert.equal(calls.length, 2);
+      for (const c of calls) {
+        assert.equal(c.method, '__main__.handle');
+        assert.equal(c.thread, 'caller');
+        assert.match(c.values.find((v) => v.expr === 'args')!.value.repr, /^\(\d+,\)$/);
+      }
+      assert.deepEqual(records.at(-1), { event: 'end', shown: 2, dropped: 0, reason: 'limit' });
+
+      // ... or at --timeout when nothing comes: exit 0, and it did wait
+      const started = Date.now();
+      const waited = ok(await runCli([pid, '--cmd', 'watch __main__ never_called', '--timeout', '1.5']), 'watch --timeout');
+      assert.ok(Date.now() - started >= 1500, 'the command waited for --timeout');
+      assert.match(waited.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
+
+      // unknown module / function: one line, exit 1
+      oneLineError(await runCli([pid, '--cmd', 'watch no_such_module f']), 1, /^spyglass: module no_such_module is not imported in the target$/);
+      oneLineError(await runCli([pid, '--cmd', 'watch __main__ no_such_function']), 1, /^spyglass: module __main__ has no function no_such_function$/);
+      oneLineError(await runCli([pid, '--cmd', 'getglobal __main__ NO_SUCH']), 1, /NO_SUCH/);
+
+      // the functions are the originals again and the target's results never changed
+      const restored = ok(await runCli([pid, '--json', '--cmd', "getglobal __main__ codes_restored -e 'target()'"]), 'codes_restored');
+      assert.equal((JSON.parse(restored.stdout) as { value: { repr: string } }).value.repr, 'True');
+      await stillHandling(target);
+    });
+  }
+});
+
+const one = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
+test(`one-shot usage errors: one line + hint, exit 2 (${one.label})`, async (t) => {
+  const target = await startTarget(one, 'shell_app.py');
+  t.after(() => target.stop());
+  const pid = String(target.pid);
+  // the first attach loads the agent; the parallel runs then all reuse it
+  ok(await runCli([pid, '--cmd', 'help']), 'help');
+  const runs = await Promise.all([
+    runCli([pid, '--cmd', 'frobnicate']),
+    runCli([pid, '--cmd', 'watch __main__ handle --bogus']),
+    runCli([pid, '--cmd', 'watch __main__ handle -n many']),
+    runCli([pid, '--cmd', 'stack --native']),
+    runCli([pid, '--cmd', 'help watch']),
+    runCli([pid, '--timeout', '2']),
+  ]);
+  const [unknown, badOption, badValue, native, help, timeoutAlone] = runs;
+  oneLineError(unknown, 2, /^spyglass: unknown command: frobnicate$/);
+  oneLineError(badOption, 2, /^spyglass: watch: unknown option --bogus$/);
+  oneLineError(badValue, 2, /^spyglass: watch: -n needs an integer, got "many"$/);
+  oneLineError(native, 1, /^spyglass: stack --native is not supported yet$/);
+  oneLineError(timeoutAlone, 2, /^spyglass: --timeout only applies with --cmd$/);
+  ok(help, 'help watch');
+  for (const section of ['USAGE:', 'SUMMARY:', 'EXAMPLES:', 'OPTIONS:']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
+  assert.match(help.stdout, /^ {2}watch module \[class\] method /m);
+  assert.match(help.stdout, /^-n, --limits <value> +stop after this many shown calls/m);
+  await stillHandling(target);
+});

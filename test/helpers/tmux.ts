@@ -1,0 +1,91 @@
+// Drives a program on a real terminal: a detached tmux session (on a tmux server of the
+// tests' own, so a user's sessions are never touched) running one command; keys are sent
+// with send-keys and the screen read with capture-pane. Every wait is bounded. Always
+// kill() the session in t.after/finally.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+/** one tmux server per test process */
+const SOCKET = `spyglass-tests-${process.pid}`;
+let sessions = 0;
+
+async function tmux(...args: string[]): Promise<string> {
+  // -f /dev/null: none of the user's tmux configuration
+  return (await run('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' })).stdout;
+}
+
+export interface TmuxSession {
+  name: string;
+  /** tmux key names or literal text, one argument each: send('wat', 'Tab'), send('C-c') */
+  send(...keys: string[]): Promise<void>;
+  /** text typed as it is (no key-name lookup: 'Enter' stays five letters) */
+  type(text: string): Promise<void>;
+  /** the whole screen and scrollback, trailing blank lines dropped */
+  screen(): Promise<string>;
+  /** the last non-blank line of the screen: where the prompt and the line being typed are */
+  lastLine(): Promise<string>;
+  /** waits until the screen (or, with a function, what it returns) matches; the screen then */
+  waitFor(what: RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** the exit status once the command has ended, undefined while it runs */
+  exitStatus(): Promise<number | undefined>;
+  waitForExit(timeoutMs?: number): Promise<number>;
+  kill(): Promise<void>;
+}
+
+/** Runs argv (no shell) in a new session of a width x height terminal. */
+export async function startTmux(
+  argv: string[],
+  opts: { env?: Record<string, string>; cwd?: string; width?: number; height?: number } = {},
+): Promise<TmuxSession> {
+  const name = `s${++sessions}`;
+  const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const target = `${name}:0.0`;
+  // the pane must stay (with its last screen and exit status) however fast the command
+  // ends: open the session on a shell, set remain-on-exit, then replace the shell
+  await tmux('new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), ...(opts.cwd ? ['-c', opts.cwd] : []));
+  await tmux('set-option', '-t', name, 'remain-on-exit', 'on');
+  await tmux('respawn-pane', '-k', '-t', target, ...(opts.cwd ? ['-c', opts.cwd] : []), 'env', ...env, ...argv);
+  const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', target)).replace(/\s+$/, '');
+  const exitStatus = async () => {
+    const [dead, status] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
+    return dead === '1' ? Number(status) : undefined;
+  };
+  const session: TmuxSession = {
+    name,
+    async send(...keys) {
+      await tmux('send-keys', '-t', target, ...keys);
+    },
+    async type(text) {
+      await tmux('send-keys', '-t', target, '-l', text);
+    },
+    screen,
+    async lastLine() {
+      return (await screen()).split('\n').at(-1) ?? '';
+    },
+    async waitFor(what, timeoutMs = 20000) {
+      const test = typeof what === 'function' ? what : (s: string) => what.test(s);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await screen();
+        if (test(s)) return s;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on the terminal:\n${s.split('\n').slice(-25).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    exitStatus,
+    async waitForExit(timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const status = await exitStatus();
+        if (status !== undefined) return status;
+        if (Date.now() > deadline) throw new Error(`the command in tmux session ${name} did not exit within ${timeoutMs} ms:\n${(await screen()).split('\n').slice(-25).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async kill() {
+      await tmux('kill-session', '-t', name).catch(() => undefined);
+    },
+  };
+  return session;
+}
