@@ -34,6 +34,8 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   /** answers the question being asked with undefined when input ends (Ctrl-D) */
   let endQuestion: (() => void) | undefined;
   let inputEnded = false;
+  /** Ctrl-D came as the answer to a running command's question (console): leave only that command */
+  let eofForCommand = false;
   let lostReason: string | undefined;
 
   const baseCtx = (): CommandContext => ({
@@ -82,6 +84,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     r.on('SIGINT', onSigint);
     r.on('close', () => {
       inputEnded = true;
+      eofForCommand = running !== undefined && endQuestion !== undefined;
       endQuestion?.();
       running?.abort();
     });
@@ -150,8 +153,10 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         interruptHandler = undefined;
       }
       if (lostReason) break;
-      // Ctrl-D answered a command's own question: the shell keeps going with a fresh reader
-      if (inputEnded && !(input as { readableEnded?: boolean }).readableEnded) {
+      if (inputEnded) {
+        // Ctrl-D answered a command's own question: the shell keeps going with a fresh
+        // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt
+        if (!eofForCommand || (input as { readableEnded?: boolean }).readableEnded) break;
         inputEnded = false;
         rl = openReadline();
       }

@@ -25,9 +25,14 @@ export interface TmuxSession {
   screen(): Promise<string>;
   /** the last non-blank line of the screen: where the prompt and the line being typed are */
   lastLine(): Promise<string>;
-  /** waits until the screen (or, with a function, what it returns) matches; the screen then */
-  waitFor(what: RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
-  /** the exit status once the command has ended, undefined while it runs */
+  /** the index of the screen's last line (the prompt being typed on): pass it as `since` to look only at what comes from there */
+  mark(): Promise<number>;
+  /**
+   * Waits until the screen from line `since` on (the whole screen by default) matches
+   * the pattern or the predicate; resolves with that part of the screen.
+   */
+  waitFor(what: RegExp | ((screen: string) => boolean), opts?: { since?: number; timeoutMs?: number }): Promise<string>;
+  /** the exit status once the command has ended (128 + N if signal N killed it), undefined while it runs */
   exitStatus(): Promise<number | undefined>;
   waitForExit(timeoutMs?: number): Promise<number>;
   kill(): Promise<void>;
@@ -48,8 +53,11 @@ export async function startTmux(
   await tmux('respawn-pane', '-k', '-t', target, ...(opts.cwd ? ['-c', opts.cwd] : []), 'env', ...env, ...argv);
   const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', target)).replace(/\s+$/, '');
   const exitStatus = async () => {
-    const [dead, status] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
-    return dead === '1' ? Number(status) : undefined;
+    const [dead, status, signal] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}')).trim().split(':');
+    // tmux may see the terminal close a moment before it collects the exit status
+    if (dead !== '1' || (status === '' && signal === '')) return undefined;
+    // killed by a signal: the shell's convention, 128 + the signal number
+    return status !== '' ? Number(status) : 128 + Number(signal);
   };
   const session: TmuxSession = {
     name,
@@ -63,11 +71,14 @@ export async function startTmux(
     async lastLine() {
       return (await screen()).split('\n').at(-1) ?? '';
     },
-    async waitFor(what, timeoutMs = 20000) {
+    async mark() {
+      return (await screen()).split('\n').length - 1;
+    },
+    async waitFor(what, { since = 0, timeoutMs = 20000 } = {}) {
       const test = typeof what === 'function' ? what : (s: string) => what.test(s);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const s = await screen();
+        const s = (await screen()).split('\n').slice(since).join('\n');
         if (test(s)) return s;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on the terminal:\n${s.split('\n').slice(-25).join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
