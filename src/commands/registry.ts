@@ -12,6 +12,8 @@ import { getglobalCommand } from './getglobal.js';
 import { vmtoolCommand } from './vmtool.js';
 import { moduleCommand } from './module.js';
 import { consoleCommand } from './console.js';
+import { memCommand } from './mem.js';
+import { perfCommand } from './perf.js';
 import type { ShellCommand } from './types.js';
 
 export const COMMANDS: ShellCommand[] = [
@@ -26,6 +28,8 @@ export const COMMANDS: ShellCommand[] = [
   vmtoolCommand,
   moduleCommand,
   consoleCommand,
+  memCommand,
+  perfCommand,
 ];
 
 export function findCommand(name: string): ShellCommand | undefined {

@@ -184,6 +184,9 @@ def _frame_roots(own_thread):
         f = frame
         while f is not None:
             code = f.f_code
+            if f.f_locals is f.f_globals:  # module-level code: its "locals" are module globals
+                f = f.f_back
+                continue
             for var, value in list(f.f_locals.items()):
                 roots.setdefault(id(value), {
                     'value': value, 'kind': 'frame', 'thread': names.get(ident, str(ident)), 'function': code.co_name,
