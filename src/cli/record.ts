@@ -2,8 +2,8 @@
 // under it (after --) and write a flame graph or another profile format.
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FORMATS, openHint, type Format } from '../formats/index.js';
-import { recordProfile, type RecordResult } from '../sampler/record.js';
+import { FORMATS, type Format } from '../formats/index.js';
+import { recordProfile, summarizeRecording } from '../sampler/record.js';
 import { LiveLine } from '../sampler/status.js';
 
 export function parsePid(v: string): number {
@@ -31,19 +31,6 @@ export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
   return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
-export function summarize(r: RecordResult): string[] {
-  const s = r.stats;
-  const lines = [
-    `spyglass: wrote ${r.format} to ${r.path}: ${s.ticks} samples (${s.samples} thread samples) in ${s.elapsed.toFixed(1)} s, ` +
-      `${s.errors} errors${s.processes > 1 ? `, ${s.processes} processes` : ''}`,
-    `  ${openHint(r.format, r.path)}`,
-  ];
-  if (s.errors) lines.push(`  dropped samples: ${[...s.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
-  if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
-  return lines;
-}
-
 export function registerRecord(program: Command): void {
   program
     .command('record')
@@ -56,7 +43,7 @@ export function registerRecord(program: Command): void {
     .usage('[options] (--pid PID | -- python app.py [args...])')
     .option('-p, --pid <pid>', 'the process to profile', parsePid)
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
-    .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json; a flame graph ending in .svg is an SVG)')
+    .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)')
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parsePositive('--duration'))
     .option('--idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
@@ -100,7 +87,7 @@ Examples:
           signal: sigint.signal,
           status: live,
         });
-        process.stderr.write(summarize(r).join('\n') + '\n');
+        process.stderr.write(summarizeRecording(r).join('\n') + '\n');
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
       } finally {
         sigint.dispose();

@@ -9,7 +9,7 @@ import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
 import { openPythonSource } from '../sampler/source.js';
-import { SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
+import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
 import { parsePid, parsePositive } from './record.js';
 
 const REFRESH_MS = 1000;
@@ -106,7 +106,7 @@ export function registerTop(program: Command): void {
         if (n >= 1 && n <= SORT_KEYS.length) {
           sort = SORT_KEYS[n - 1];
           // re-sort what is on screen now rather than wait for the next window
-          lastRows = [...lastRows].sort((a, b) => b[sort] - a[sort]);
+          lastRows = [...lastRows].sort(byColumn(sort));
           draw();
         }
       };

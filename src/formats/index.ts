@@ -1,5 +1,6 @@
 // Every output format of `record`, produced from the one aggregate (StackProfile).
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StackProfile } from '../sampler/profile.js';
 import { toChromeTrace } from './chrometrace.js';
 import { toCollapsed } from './collapsed.js';
@@ -29,6 +30,19 @@ export function defaultOutput(format: Format): string {
     case 'chrometrace':
       return 'trace.json';
   }
+}
+
+/**
+ * A file in dir named after `name` that does not exist yet: name itself, else a number
+ * before its extensions (flamegraph-2.html, profile-2.pb.gz). Default output names use
+ * it so that a second recording never silently replaces the first one.
+ */
+export function unusedPath(dir: string, name: string): string {
+  const dot = name.indexOf('.', 1);
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  let path = join(dir, name);
+  for (let n = 2; existsSync(path); n++) path = join(dir, `${stem}-${n}${ext}`);
+  return path;
 }
 
 /** The bytes of a profile in a format; a flame graph is SVG when the file name ends in .svg. */

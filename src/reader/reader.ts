@@ -290,6 +290,7 @@ export class PythonReader {
       name: code.name,
       filename: code.filename,
       line: lineFor(this.layout.code.lineTableFormat, code.table, code.firstlineno, lasti),
+      firstLine: code.firstlineno,
     };
     if (localsAddr !== undefined) frame.locals = this.locals(this.localNames(code), localsAddr, tagged);
     return frame;

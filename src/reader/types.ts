@@ -16,6 +16,8 @@ export interface StackFrame {
   filename: string;
   /** 0 when unknown */
   line: number;
+  /** co_firstlineno: the line of the function's `def` (record --function aggregates by it) */
+  firstLine?: number;
   locals?: LocalVariable[];
   /** set when this frame could not be read (torn read, freed memory): the walk stopped here */
   error?: string;

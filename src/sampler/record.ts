@@ -3,10 +3,11 @@
 // then write the profile in the chosen format. Whatever ends the recording, what was
 // sampled is written.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError, UserError } from '../errors.js';
-import { FORMATS, defaultOutput, needsTimeline, writeProfile, type Format } from '../formats/index.js';
+import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from './filenames.js';
 import { StackProfile } from './profile.js';
 import { Sampler, type SamplerStats } from './sampler.js';
@@ -24,8 +25,10 @@ export interface RecordOptions {
   /** seconds (default: until aborted or the target exits) */
   durationSec?: number;
   format?: Format;
-  /** file to write (default per format, e.g. flamegraph.html); relative to cwd */
+  /** file to write, relative to cwd; replaced if it exists (the user named it) */
   output?: string;
+  /** without output: the file name in cwd (default per format, e.g. flamegraph.html), numbered if taken */
+  defaultOutput?: string;
   cwd?: string;
   idle?: boolean;
   gil?: boolean;
@@ -61,13 +64,24 @@ export function checkFormat(format: string): Format {
   return format as Format;
 }
 
+function checkWritable(dir: string): void {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw new UserError(`cannot write the profile into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'choose another output file');
+  }
+}
+
 export async function recordProfile(opts: RecordOptions): Promise<RecordResult> {
   if ((opts.pid === undefined) === !opts.command?.length) throw new UsageError('give either a pid or a command to launch (after --)');
   const format = opts.format ?? 'flamegraph';
   const rate = opts.rate ?? 100;
   if (!(rate > 0) || rate > 10000) throw new UsageError(`--rate must be between 1 and 10000 samples per second (got ${rate})`);
   if (opts.durationSec !== undefined && !(opts.durationSec > 0)) throw new UsageError(`--duration must be above 0 seconds (got ${opts.durationSec})`);
-  const path = resolve(opts.cwd ?? process.cwd(), opts.output ?? defaultOutput(format));
+  const cwd = resolve(opts.cwd ?? process.cwd());
+  const named = opts.output === undefined ? undefined : resolve(cwd, opts.output);
+  // a recording can last minutes: find out now, not at the end, that it cannot be saved
+  checkWritable(named ? dirname(named) : cwd);
 
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -145,6 +159,8 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   profile.meta.duration = stats.elapsed;
   profile.meta.errors = stats.errors;
   profile.meta.behind = stats.behind;
+  // the default name is chosen at the end: another recording may have taken it meanwhile
+  const path = named ?? unusedPath(cwd, opts.defaultOutput ?? defaultOutput(format));
   writeProfile(profile, format, path);
   // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
   // when --duration did, the program is stopped as it would be by Ctrl-C
@@ -159,3 +175,18 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   return { path, format, pid, stats, exitCode };
 }
 
+
+/** What a finished recording tells the user: the file written, how to open it, and what may be wrong with it. */
+export function summarizeRecording(r: RecordResult): string[] {
+  const s = r.stats;
+  const lines = [
+    `spyglass: wrote ${r.format} to ${r.path}: ${s.ticks} samples (${s.samples} thread samples) in ${s.elapsed.toFixed(1)} s, ` +
+      `${s.errors} errors${s.processes > 1 ? `, ${s.processes} processes` : ''}`,
+    `  ${openHint(r.format, r.path)}`,
+  ];
+  if (s.targetExited) lines.push(`  process ${r.pid} exited during the recording`);
+  if (s.errors) lines.push(`  dropped samples: ${[...s.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
+  if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
+  return lines;
+}

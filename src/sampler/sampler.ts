@@ -144,7 +144,10 @@ export class Sampler {
       if (!this.opts.blocking) return src.sample();
       // scheduler states must be read before pausing: a stopped thread never looks running
       const states = threadStates(pid);
-      const tids = src.pythonTids?.() ?? [...states.keys()];
+      let tids = src.pythonTids?.() ?? [...states.keys()];
+      // a sleeping thread that is paused wakes up (its system call restarts) and may still
+      // be running at the next sample; without --idle it is left out anyway, so left alone
+      if (!this.opts.idle) tids = tids.filter((tid) => states.get(tid) === 'R');
       return await whilePaused(pid, tids, () => src.sample({ threadStates: states }));
     } catch (e) {
       if (e instanceof ProcessGoneError || !processExists(pid)) return undefined;

@@ -35,7 +35,7 @@ export function toThreadSample(t: ThreadStack, states?: Map<number, string>): Th
     name: t.name,
     holdsGil: t.holdsGil,
     active: running,
-    frames: t.frames.map((f) => ({ name: f.name, filename: f.filename, line: f.line })),
+    frames: t.frames.map((f) => ({ name: f.name, filename: f.filename, line: f.line, firstLine: f.firstLine })),
   };
   if (s.active && looksIdle(s)) s.active = false;
   return s;

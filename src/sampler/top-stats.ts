@@ -19,6 +19,11 @@ export interface FunctionRow {
 export type SortKey = 'ownPct' | 'totalPct' | 'ownTime' | 'totalTime';
 export const SORT_KEYS: SortKey[] = ['ownPct', 'totalPct', 'ownTime', 'totalTime'];
 
+/** Descending by the column; ties by total time, then name, so that equal rows never swap places between redraws. */
+export function byColumn(sort: SortKey): (a: FunctionRow, b: FunctionRow) => number {
+  return (a, b) => b[sort] - a[sort] || b.totalTime - a.totalTime || a.name.localeCompare(b.name);
+}
+
 interface Counts {
   name: string;
   file: string;
@@ -97,7 +102,7 @@ export class TopStats {
         totalTime: c.totalAll / this.rate,
       });
     }
-    rows.sort((a, b) => b[sort] - a[sort] || b.totalTime - a.totalTime || a.name.localeCompare(b.name));
+    rows.sort(byColumn(sort));
     return rows.slice(0, limit);
   }
 
