@@ -1,25 +1,30 @@
 // `spyglass record` against real Python processes, checked by the numbers in the
 // profiles it writes: the known 3:1 split on every interpreter, idle threads left out
-// unless --idle, --gil keeping only the GIL holder, each format's content, launch mode,
-// Ctrl-C, --subprocesses and --blocking.
+// unless --idle, --gil keeping only the GIL holder, each format's content, -r, --nolineno,
+// --function, default file names that never overwrite, launch mode, Ctrl-C, the target
+// exiting, --subprocesses and --blocking. (The live status on a terminal: top.test.ts.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Profile as PprofProfile } from 'pprof-format';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { CLI_MAIN } from '../helpers/cli.js';
+import { flameDataOf, parseCollapsed, samplesIn, startProfileTarget, totalSamples, waitUntilSampling, type Stacks } from '../helpers/profiles.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
-import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
+import { TARGETS_DIR } from '../helpers/targets.js';
 
-const MAIN = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const pythons = discoverPythons();
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-record-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;
 const outFile = (name: string) => join(dir, `${++seq}-${name}`);
+/** the lines of profile_split.py's functions */
+const SPLIT_DEF = { heavy: 28, light: 32 };
+/** interpreters recorded at once: each recording is a node process and a busy target */
+const VERSIONS_AT_ONCE = 3;
 
 interface Run {
   code: number | null;
@@ -27,12 +32,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the spyglass CLI; onStart gets the child (to send it signals). */
-function spyglass(args: string[], onStart?: (pid: number) => void, timeoutMs = 30000): Promise<Run> {
+/** Runs the spyglass CLI; onStart gets its pid (to send it signals). Generous timeout: the machine may be loaded. */
+function spyglass(args: string[], opts: { onStart?: (pid: number) => void; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    const p = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -40,58 +45,73 @@ function spyglass(args: string[], onStart?: (pid: number) => void, timeoutMs = 3
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
       reject(new Error(`spyglass ${args.join(' ')} timed out; stderr=${stderr}`));
-    }, timeoutMs);
+    }, opts.timeoutMs ?? 180000);
     p.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    onStart?.(p.pid!);
+    opts.onStart?.(p.pid!);
   });
 }
 
-/** collapsed output → [frames, count] */
-function parseCollapsed(text: string): Array<[string[], number]> {
-  return text
-    .trimEnd()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const i = l.lastIndexOf(' ');
-      return [l.slice(0, i).split(';'), Number(l.slice(i + 1))];
-    });
+/** "wrote FORMAT to PATH: N samples" of the summary: sampling instants */
+function ticksOf(run: Run): number {
+  return Number(/: (\d+) samples/.exec(run.stderr)?.[1] ?? NaN);
 }
 
-/** samples whose stack contains a frame of `fn` */
-function samplesIn(stacks: Array<[string[], number]>, fn: string): number {
-  return stacks.filter(([frames]) => frames.some((f) => f.startsWith(`${fn} (`))).reduce((a, [, n]) => a + n, 0);
+/** "(N thread samples)" of the summary: the stacks kept, what the profile counts */
+function threadSamplesOf(run: Run): number {
+  return Number(/\((\d+) thread samples\)/.exec(run.stderr)?.[1] ?? NaN);
 }
 
-async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: Array<[string[], number]>; run: Run }> {
+async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: Stacks; run: Run }> {
   const out = outFile('profile.txt');
   const run = await spyglass(['record', '-p', String(pid), '-f', 'collapsed', '-o', out, ...extra]);
   assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /recording:/, 'no live status when stderr is not a terminal');
   return { stacks: parseCollapsed(readFileSync(out, 'utf8')), run };
 }
 
-describe('record: known 3:1 split, idle threads, on every interpreter', { concurrency: true }, () => {
+/**
+ * Records (collapsed) again and again, pooling the stacks, until `enough` holds or 4
+ * rounds: on a loaded machine the sampler is starved too and one round may get few samples.
+ */
+async function recordUntil(pid: number, extra: string[], enough: (s: Stacks) => boolean): Promise<{ stacks: Stacks; runs: Run[] }> {
+  const stacks: Stacks = [];
+  const runs: Run[] = [];
+  for (let round = 0; round < 4 && (round === 0 || !enough(stacks)); round++) {
+    const r = await recordCollapsed(pid, extra);
+    stacks.push(...r.stacks);
+    runs.push(r.run);
+  }
+  return { stacks, runs };
+}
+
+const heavyShare = (stacks: Stacks) => {
+  const heavy = samplesIn(stacks, 'heavy');
+  const light = samplesIn(stacks, 'light');
+  return { heavy, light, pct: (100 * heavy) / (heavy + light) };
+};
+
+describe('record: known 3:1 split, idle threads, on every interpreter', { concurrency: VERSIONS_AT_ONCE }, () => {
   for (const py of pythons) {
     test(py.label, async (t) => {
-      const target = await startTarget(py, 'profile_split.py');
+      const target = await startProfileTarget(py, 'profile_split.py');
       t.after(() => target.stop());
-      // two recordings at once: the split at a high rate (enough samples for ±5 points),
-      // and --idle --threads to see the sleeping thread
+      // two recordings at once: the split at a high rate (300 samples put ±5 points at
+      // two standard deviations), and --idle --threads to see the sleeping thread
       const [split, idle] = await Promise.all([
-        recordCollapsed(target.pid, ['-r', '500', '-d', '3']),
+        recordUntil(target.pid, ['-r', '500', '-d', '3'], (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') >= 300),
         recordCollapsed(target.pid, ['-r', '100', '-d', '1.5', '--idle', '--threads']),
       ]);
-      const heavy = samplesIn(split.stacks, 'heavy');
-      const light = samplesIn(split.stacks, 'light');
-      assert.ok(heavy + light >= 300, `enough samples: ${heavy + light}; ${split.run.stderr}`);
-      const share = (100 * heavy) / (heavy + light);
-      assert.ok(Math.abs(share - 75) <= 5, `heavy has ${share.toFixed(1)}% of heavy+light (want 75 ± 5): heavy ${heavy}, light ${light}`);
+      const { heavy, light, pct } = heavyShare(split.stacks);
+      const stderrs = split.runs.map((r) => r.stderr).join('');
+      assert.ok(heavy + light >= 300, `enough samples: ${heavy + light}; ${stderrs}`);
+      assert.ok(Math.abs(pct - 75) <= 5, `heavy has ${pct.toFixed(1)}% of heavy+light (want 75 ± 5): heavy ${heavy}, light ${light}`);
       assert.ok(split.stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))), 'the sleeping thread is left out without --idle');
       assert.ok(split.stacks.every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')), 'every stack starts at the module');
-      assert.match(split.run.stderr, /wrote collapsed to .*: \d+ samples/);
+      assert.ok(split.stacks.some(([frames]) => frames.join(';').includes(`heavy (profile_split.py:${SPLIT_DEF.heavy + 1});burn (profile_split.py:`)));
+      assert.match(stderrs, /wrote collapsed to .*: \d+ samples/);
 
       const sleeperStacks = idle.stacks.filter(([frames]) => frames[0].startsWith('thread ') && frames[0].endsWith('"sleeper"'));
       assert.ok(sleeperStacks.length > 0, `with --idle the sleeper appears under its thread root: ${idle.stacks.map(([f]) => f[0]).join(', ')}`);
@@ -101,54 +121,54 @@ describe('record: known 3:1 split, idle threads, on every interpreter', { concur
   }
 });
 
-describe('record: --gil keeps only the thread holding the GIL', { concurrency: true }, () => {
+describe('record: --gil keeps only the thread holding the GIL', { concurrency: VERSIONS_AT_ONCE }, () => {
   for (const py of pythons) {
     test(py.label, async (t) => {
-      const target = await startTarget(py, 'profile_gil.py');
+      const target = await startProfileTarget(py, 'profile_gil.py');
       t.after(() => target.stop());
       const [gil, all] = await Promise.all([
-        recordCollapsed(target.pid, ['-d', '1.5', '--gil', '--idle']),
+        recordUntil(target.pid, ['-d', '1.5', '--gil', '--idle'], (s) => totalSamples(s) > 50),
         recordCollapsed(target.pid, ['-d', '1.5', '--idle']),
       ]);
-      const total = (r: typeof gil) => r.stacks.reduce((a, [, n]) => a + n, 0);
-      assert.ok(total(gil) > 50, `GIL samples: ${total(gil)}`);
+      assert.ok(totalSamples(gil.stacks) > 50, `GIL samples: ${totalSamples(gil.stacks)}`);
       // the waiter gets the GIL only in the short gaps between two sum() calls
-      const holderShare = samplesIn(gil.stacks, 'hold_gil') / total(gil);
+      const holderShare = samplesIn(gil.stacks, 'hold_gil') / totalSamples(gil.stacks);
       assert.ok(holderShare >= 0.9, `--gil: ${(100 * holderShare).toFixed(1)}% in hold_gil: ${JSON.stringify(gil.stacks)}`);
       assert.ok(gil.stacks.every(([frames]) => !frames.some((f) => f.startsWith('<module> ('))), 'the main thread, waiting in join(), never holds the GIL');
       // without --gil the threads waiting for it are there too, as much as the holder
-      const waiterShare = samplesIn(all.stacks, 'want_gil') / total(all);
+      const waiterShare = samplesIn(all.stacks, 'want_gil') / totalSamples(all.stacks);
       assert.ok(waiterShare >= 0.25, `without --gil: ${(100 * waiterShare).toFixed(1)}% in want_gil: ${JSON.stringify(all.stacks)}`);
       assert.ok(all.stacks.some(([frames]) => frames[0].startsWith('<module> (')), 'with --idle the main thread appears');
     });
   }
 });
 
-describe('record: every format from one workload', { concurrency: true }, () => {
-  const py: Interpreter | undefined = pythons.find((p) => p.minor === '3.12') ?? pythons[0];
+describe('record: formats and options on one interpreter', { concurrency: true }, () => {
+  const py: Interpreter = pythons.find((p) => p.minor === '3.12') ?? pythons[0];
   const withTarget = async (t: { after(fn: () => unknown): void }, format: string, file: string) => {
-    const target = await startTarget(py!, 'profile_split.py');
+    const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
     const out = outFile(file);
     const run = await spyglass(['record', '-p', String(target.pid), '-f', format, '-o', out, '-r', '200', '-d', '1.5']);
     assert.equal(run.code, 0, run.stderr);
-    const ticks = Number(/: (\d+) samples/.exec(run.stderr)![1]);
-    return { out, ticks };
+    return { out, ticks: ticksOf(run), threadSamples: threadSamplesOf(run) };
   };
 
   test('flamegraph HTML and SVG', async (t) => {
     const { out } = await withTarget(t, 'flamegraph', 'fg.html');
     const html = readFileSync(out, 'utf8');
     assert.match(html, /^<!doctype html>/);
-    const data = JSON.parse(/\}\)\((\{.*\}), 'html'\);/.exec(html)![1]) as { frames: Array<[string, string, string]>; title: string };
+    const data = flameDataOf(html);
     assert.ok(data.frames.some(([name, loc]) => name === 'heavy' && /^profile_split\.py:\d+$/.test(loc)));
     assert.match(data.title, /profile_split\.py/);
     const svg = outFile('fg.svg');
-    const second = await startTarget(py!, 'profile_split.py');
+    const second = await startProfileTarget(py, 'profile_split.py');
     t.after(() => second.stop());
     const run = await spyglass(['record', '-p', String(second.pid), '-o', svg, '-d', '1']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(readFileSync(svg, 'utf8'), /^<\?xml[^]*<svg [^]*"heavy"/);
+    const text = readFileSync(svg, 'utf8');
+    assert.match(text, /^<\?xml[^]*<svg [^]*"heavy"/);
+    assert.equal(flameDataOf(text).tree[1], threadSamplesOf(run), 'the root holds every sample');
   });
 
   test('speedscope', async (t) => {
@@ -160,16 +180,16 @@ describe('record: every format from one workload', { concurrency: true }, () => 
     assert.equal(main.samples.length, ticks, 'one sample per instant for the busy main thread');
     assert.equal(main.weights.length, ticks);
     const names = new Set(main.samples.flatMap((s: number[]) => s.map((i) => file.shared.frames[i].name)));
-    for (const n of ['<module>', 'main', 'heavy', 'light', 'spin']) assert.ok(names.has(n), n);
+    for (const n of ['<module>', 'main', 'heavy', 'light', 'burn']) assert.ok(names.has(n), n);
   });
 
   test('pprof', async (t) => {
-    const { out, ticks } = await withTarget(t, 'pprof', 'p.pb.gz');
+    const { out, threadSamples } = await withTarget(t, 'pprof', 'p.pb.gz');
     const prof = PprofProfile.decode(gunzipSync(readFileSync(out)));
     const total = prof.sample.reduce((a, s) => a + Number(s.value[0]), 0);
-    assert.equal(total, ticks);
+    assert.equal(total, threadSamples);
     const names = new Set(prof.function.map((f) => prof.stringTable.strings[Number(f.name)]));
-    for (const n of ['heavy', 'light', 'spin']) assert.ok(names.has(n), n);
+    for (const n of ['heavy', 'light', 'burn']) assert.ok(names.has(n), n);
   });
 
   test('chrometrace', async (t) => {
@@ -180,53 +200,113 @@ describe('record: every format from one workload', { concurrency: true }, () => 
     assert.equal(begins.length, events.filter((e) => e.ph === 'E').length, 'every B has its E');
     assert.ok(events.some((e) => e.ph === 'M' && e.name === 'thread_name'));
   });
+
+  test('-r sets the rate; --nolineno and --function merge the lines of a function', async (t) => {
+    const target = await startProfileTarget(py, 'profile_split.py');
+    t.after(() => target.stop());
+    const [slow, nolineno, fn] = await Promise.all([
+      recordCollapsed(target.pid, ['-r', '20', '-d', '3']),
+      recordCollapsed(target.pid, ['-d', '1.5', '--nolineno']),
+      recordCollapsed(target.pid, ['-d', '1.5', '--function']),
+    ]);
+    // 20 Hz for 3 s: about 60 instants (a Poisson count: ±3 sigma is about ±25); a
+    // starved sampler takes fewer, never more
+    const ticks = ticksOf(slow.run);
+    assert.ok(ticks >= 5 && ticks <= 85, `-r 20 -d 3 took ${ticks} samples`);
+    const labels = (s: Stacks) => new Set(s.flatMap(([frames]) => frames));
+    assert.ok(labels(nolineno.stacks).has('heavy (profile_split.py)'), [...labels(nolineno.stacks)].join(', '));
+    assert.ok([...labels(nolineno.stacks)].every((l) => !/:\d+\)$/.test(l)), 'no line numbers at all');
+    const fnLabels = [...labels(fn.stacks)];
+    assert.ok(fnLabels.includes(`heavy (profile_split.py:${SPLIT_DEF.heavy})`), fnLabels.join(', '));
+    assert.deepEqual(fnLabels.filter((l) => l.startsWith('heavy (')), [`heavy (profile_split.py:${SPLIT_DEF.heavy})`], 'one frame per function, at its def line');
+  });
+
+  test('without -o: flamegraph.html in the current directory, numbered rather than overwritten', async (t) => {
+    const target = await startProfileTarget(py, 'profile_split.py');
+    t.after(() => target.stop());
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    writeFileSync(join(cwd, 'flamegraph.html'), 'an earlier profile');
+    const run = await spyglass(['record', '-p', String(target.pid), '-d', '1'], { cwd });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(readFileSync(join(cwd, 'flamegraph.html'), 'utf8'), 'an earlier profile');
+    assert.match(run.stderr, new RegExp(`wrote flamegraph to ${join(cwd, 'flamegraph-2.html')}: \\d+ samples`));
+    assert.match(run.stderr, /open it in a browser \(file:\/\//);
+    assert.ok(flameDataOf(readFileSync(join(cwd, 'flamegraph-2.html'), 'utf8')).frames.some(([name]) => name === 'heavy'));
+  });
+
+  test('an output directory that does not exist fails at once, not after the recording', async (t) => {
+    const target = await startProfileTarget(py, 'profile_split.py');
+    t.after(() => target.stop());
+    const run = await spyglass(['record', '-p', String(target.pid), '-o', join(dir, 'no', 'such', 'dir.svg')]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^spyglass: cannot write the profile into .*no\/such: ENOENT/);
+  });
 });
 
-describe('record: launch mode, Ctrl-C, subprocesses, blocking', { concurrency: true }, () => {
+describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { concurrency: true }, () => {
   const py = pythons.find((p) => p.minor === '3.11' && p.build === 'shared') ?? pythons[0];
 
   test('launch mode: sampled from the start, its exit ends the recording, exit code and stdout forwarded', async () => {
     const out = outFile('launch.txt');
-    const started = Date.now();
     const run = await spyglass(['record', '-f', 'collapsed', '-o', out, '-r', '200', '--', py.path, join(TARGETS_DIR, 'profile_split.py'), '1.5', '3']);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /^READY$/m);
-    assert.ok(Date.now() - started < 10000);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
-    assert.ok(samplesIn(stacks, 'heavy') > 100, JSON.stringify(stacks));
-    assert.equal(Number(/: (\d+) errors/.exec(run.stderr)?.[1] ?? -1), 0, run.stderr);
+    assert.ok(samplesIn(stacks, 'heavy') > 20, JSON.stringify(stacks));
+    // from the start: the interpreter's own start-up (imports run by site, encodings) is there too
+    assert.ok(stacks.filter(([frames]) => frames.some((f) => f.startsWith('heavy ('))).every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')));
+    assert.match(run.stderr, /in \d+\.\d s, 0 errors/);
   });
 
-  test('Ctrl-C ends the recording and writes the output', async (t) => {
-    const target = await startTarget(py, 'profile_split.py');
+  test('Ctrl-C (SIGINT) ends the recording and writes the output', async (t) => {
+    const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
     const out = outFile('sigint.txt');
-    const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out], (pid) => setTimeout(() => process.kill(pid, 'SIGINT'), 1500));
+    const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out], {
+      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), 1500)),
+    });
     assert.equal(run.code, 0, run.stderr);
-    assert.ok(samplesIn(parseCollapsed(readFileSync(out, 'utf8')), 'heavy') > 50);
+    const stacks = parseCollapsed(readFileSync(out, 'utf8'));
+    assert.ok(samplesIn(stacks, 'heavy') > 0, run.stderr);
+    assert.equal(totalSamples(stacks), threadSamplesOf(run), 'every sample taken is in the file');
     assert.ok(target.alive(), 'the target keeps running');
   });
 
+  test('the target exiting ends the recording and writes the output', async (t) => {
+    const target = await startProfileTarget(py, 'profile_split.py');
+    t.after(() => target.stop());
+    const out = outFile('exit.txt');
+    const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out, '-r', '200'], {
+      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(target.pid, 'SIGTERM'), 1500)),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const stacks = parseCollapsed(readFileSync(out, 'utf8'));
+    assert.match(run.stderr, new RegExp(`process ${target.pid} exited during the recording`));
+    assert.ok(samplesIn(stacks, 'heavy') > 0, run.stderr);
+    assert.equal(totalSamples(stacks), threadSamplesOf(run));
+  });
+
   test('--subprocesses samples the multiprocessing workers under a root frame per process', async (t) => {
-    const target = await startTarget(py, 'profile_children.py');
+    const target = await startProfileTarget(py, 'profile_children.py');
     t.after(() => target.stop());
     const workers = (await target.waitFor(/^READY/)).split(' ').slice(1).map(Number);
-    const { stacks, run } = await recordCollapsed(target.pid, ['-d', '2', '--subprocesses']);
+    const { stacks, runs } = await recordUntil(target.pid, ['-d', '2', '--subprocesses'], (s) =>
+      workers.every((w) => samplesIn(s.filter(([f]) => f[0].startsWith(`process ${w}:`)), 'child_work') > 20),
+    );
     for (const w of workers) {
       const mine = stacks.filter(([frames]) => frames[0].startsWith(`process ${w}:`));
       assert.ok(samplesIn(mine, 'child_work') > 20, `worker ${w}: ${JSON.stringify(stacks.map(([f, n]) => [f[0], f[f.length - 1], n]))}`);
     }
-    assert.match(run.stderr, /3 processes/);
+    assert.match(runs[0].stderr, /3 processes/);
   });
 
   test('--blocking pauses the Python threads and gives the same split', async (t) => {
-    const target = await startTarget(py, 'profile_split.py');
+    const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
-    const { stacks, run } = await recordCollapsed(target.pid, ['-d', '2', '-r', '200', '--blocking']);
-    const heavy = samplesIn(stacks, 'heavy');
-    const light = samplesIn(stacks, 'light');
-    assert.ok(heavy + light > 150, run.stderr);
-    assert.ok(Math.abs((100 * heavy) / (heavy + light) - 75) <= 8, `heavy ${heavy} light ${light}`);
+    const { stacks, runs } = await recordUntil(target.pid, ['-d', '2', '-r', '200', '--blocking'], (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') > 150);
+    const { heavy, light, pct } = heavyShare(stacks);
+    assert.ok(heavy + light > 150, runs.map((r) => r.stderr).join(''));
+    assert.ok(Math.abs(pct - 75) <= 8, `heavy ${heavy} light ${light}`);
     assert.ok(stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))), 'paused threads still count as idle when they were');
     assert.ok(target.alive());
   });
