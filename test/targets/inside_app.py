@@ -7,17 +7,23 @@ Prints READY once set up. Workers:
   the call the caller appends 1000 to order['items'] (a mutation tt must not see).
 - handle: handle({'query': 'hello'|'other', 'n': n}) -> {'success': bool, 'n': n}.
 - fetch: an asyncio loop awaiting Service.fetch(n) -> n * 3.
-- big: big(blob) with a fresh 256 KiB bytes object per call (for tt's memory cap), only
-  while the file named by argv[1] exists... simpler: with --flood, every 2 ms.
+- big: with --flood, big(blob) every 2 ms with a fresh 256 KiB bytes object (tt's memory cap).
+
+On SIGUSR1 the main thread runs the agent's bootstrap as the injector would
+(agent_host.run_bootstrap), so these tests do not depend on ptrace injection.
 """
 import asyncio
+import gc
+import json
 import os
+import signal
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import inside_helper  # noqa: E402
+from agent_host import run_bootstrap  # noqa: E402
 
 g_list = [1, 2, 3, {'k': 'v'}]
 CONFIG = {'db': {'host': 'db.local', 'port': 5432}, 'debug': False}
@@ -55,6 +61,19 @@ def handle(req):
 
 def big(blob):
     return len(blob)
+
+
+class Node(object):
+    def __init__(self):
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+def make_garbage(n):
+    """n unreachable cycles, kept until a collection (vmtool forceGc) frees them."""
+    gc.disable()
+    for _ in range(n):
+        Node()
+    return n
 
 
 SERVICE = Service()
@@ -115,7 +134,8 @@ def main():
         t = threading.Thread(target=w, name=w.__name__)
         t.daemon = True
         t.start()
-    print('READY')
+    signal.signal(signal.SIGUSR1, run_bootstrap)
+    print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
     while True:
         time.sleep(0.1)
 
