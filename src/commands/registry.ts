@@ -13,6 +13,7 @@ import { vmtoolCommand } from './vmtool.js';
 import { moduleCommand } from './module.js';
 import { consoleCommand } from './console.js';
 import { memCommand } from './mem.js';
+import { torchCommand } from './torch.js';
 import { perfCommand } from './perf.js';
 import type { ShellCommand } from './types.js';
 
@@ -29,6 +30,7 @@ export const COMMANDS: ShellCommand[] = [
   moduleCommand,
   consoleCommand,
   memCommand,
+  torchCommand,
   perfCommand,
 ];
 

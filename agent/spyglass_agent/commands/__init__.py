@@ -14,7 +14,7 @@ import importlib
 
 NAMES = ('hello', 'ping', 'eval', 'threads', 'probe', 'reset', 'shutdown',
          'watch', 'trace', 'monitor', 'tt', 'getglobal', 'vmtool', 'module', 'console', 'console_complete',
-         'mem', 'complete_names')
+         'mem', 'complete_names', 'torch')
 
 
 def find(name):

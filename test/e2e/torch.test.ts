@@ -1,0 +1,102 @@
+// torch: `torch profile` of a small model's forward in the CPU build of torch (the
+// .venv-torch virtualenv made by scripts/install-test-deps.sh), the Chrome trace parsed
+// for the model's operators; the CUDA-only commands fail clearly on CPU; a target that
+// never imported torch gets a clear error on every interpreter, and torch stays unimported.
+// CUDA paths (profiling CUDA activity, real snapshots) need a GPU and are not run here.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { tokenize } from '../../src/commands/args.js';
+import { torchCommand as cmd } from '../../src/commands/torch.js';
+import type { AgentSession } from '../../src/commands/types.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { startAgentTarget, type AgentTarget } from '../helpers/agent-target.js';
+import { commandContext } from '../helpers/command-context.js';
+import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
+
+const VENV_PYTHON = join(PACKAGE_ROOT, '.venv-torch', 'bin', 'python');
+
+/** The .venv-torch interpreter, or why the torch tests cannot run. */
+function torchPython(): Interpreter | string {
+  if (!existsSync(VENV_PYTHON)) return `${VENV_PYTHON} is missing (scripts/install-test-deps.sh creates it)`;
+  const r = spawnSync(VENV_PYTHON, ['-c', 'import sys, torch; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' });
+  if (r.status !== 0) return `torch does not import in ${VENV_PYTHON}: ${r.stderr.trim().split('\n').pop()}`;
+  const version = r.stdout.trim();
+  return { path: VENV_PYTHON, version, minor: version.split('.').slice(0, 2).join('.'), build: 'shared', label: `${version}-venv-torch` };
+}
+
+async function run(target: AgentTarget, agent: AgentSession, line: string, cwd: string) {
+  const { ctx, out } = commandContext(target.pid, { agent, cwd });
+  await cmd.run(ctx, tokenize(line));
+  return out;
+}
+
+const venv = torchPython();
+
+describe('torch', { concurrency: true }, () => {
+  test('profile a model forward (CPU torch); CUDA-only commands fail clearly', { skip: typeof venv === 'string' ? venv : false }, async (t) => {
+    const target = await startAgentTarget(venv as Interpreter, { script: 'torch_app.py' });
+    t.after(() => target.stop());
+    const client = await target.attach();
+    t.after(() => client.close());
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-torch-test-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+    // default file: ./trace.json in the user's directory
+    let out = await run(target, client, 'profile __main__ Net forward', dir);
+    const rec = out.records[0] as { path: string; kind: string; method: string; bytes: number; torch: string; thread: string };
+    assert.equal(rec.path, join(dir, 'trace.json'));
+    assert.deepEqual([rec.kind, rec.method, rec.thread], ['trace', '__main__.Net.forward', 'driver']);
+    assert.match(rec.torch, /^2\./);
+    const trace = JSON.parse(readFileSync(rec.path, 'utf8')) as { traceEvents: Array<{ name: string; ph: string; cat?: string }> };
+    assert.equal(readFileSync(rec.path).length, rec.bytes);
+    const ops = new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name));
+    assert.ok(ops.has('aten::linear') || ops.has('aten::addmm'), `operators: ${[...ops].slice(0, 30).join(', ')}`);
+    assert.ok(ops.has('aten::relu'), 'the relu between the two layers');
+    // one forward: two linear layers, not the many of several calls
+    const linears = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'aten::linear').length;
+    assert.equal(linears, 2, 'exactly the two Linear layers of one forward call');
+    assert.match(out.lines.join('\n'), /wrote .*trace\.json \(\d+ bytes\): Chrome trace of one call of __main__\.Net\.forward/);
+    assert.match(out.lines.join('\n'), /ui\.perfetto\.dev or chrome:\/\/tracing/);
+    assert.deepEqual(readdirSync(dir), ['trace.json'], 'no .part file left');
+
+    // -f relative to the user's directory; a second run works (the hook was removed and re-installed)
+    out = await run(target, client, 'profile __main__ Net forward -f sub.json', dir);
+    assert.equal((out.records[0] as { path: string }).path, join(dir, 'sub.json'));
+    assert.ok(JSON.parse(readFileSync(join(dir, 'sub.json'), 'utf8')).traceEvents.length > 0);
+
+    // CUDA-only: a clear error on a CPU build, nothing written
+    await assert.rejects(run(target, client, 'memory -s', dir), /CUDA is not available in the target \(torch 2\.[^)]*\): torch memory -s/);
+    await assert.rejects(run(target, client, 'memory -r __main__ Net forward', dir), /CUDA is not available.*torch memory -r/);
+    assert.ok(!existsSync(join(dir, 'snapshot.pickle')) && !existsSync(join(dir, 'snapshot.pickle.part')));
+
+    // grammar and names
+    await assert.rejects(run(target, client, 'profile __main__ Net nope', dir), /nope/);
+    await assert.rejects(run(target, client, 'memory', dir), /give one of -s/);
+    await assert.rejects(run(target, client, 'memory -s __main__ Net forward', dir), /takes no method/);
+    await assert.rejects(run(target, client, 'profile __main__ Net forward -f /nonexistent-dir/x.json', dir), /directory \/nonexistent-dir does not exist/);
+    await assert.rejects(run(target, client, 'flame', dir), /expected `profile` or `memory`/);
+  });
+
+  describe('torch not imported', { concurrency: 2 }, () => {
+    const pythons: Interpreter[] = discoverPythons();
+    if (typeof venv !== 'string') pythons.push(venv);
+    for (const py of pythons) {
+      test(py.label, async (t) => {
+        const target = await startAgentTarget(py, { script: 'torch_app.py', args: ['--no-torch'] });
+        t.after(() => target.stop());
+        const client = await target.attach();
+        t.after(() => client.close());
+        for (const line of ['profile __main__ plain_step', 'memory -s']) {
+          await assert.rejects(run(target, client, line, tmpdir()), /torch is not imported in the target process/);
+        }
+        // the agent did not import it either (the target reports any change)
+        await new Promise((r) => setTimeout(r, 200));
+        assert.deepEqual([...target.stdout().matchAll(/^TORCH (\d)$/gm)].map((m) => m[1]), ['0']);
+      });
+    }
+  });
+});
