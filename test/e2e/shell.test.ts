@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../src/commands/registry.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
-import { startTarget, TARGETS_DIR, type Target } from '../helpers/targets.js';
-import { CLI_MAIN, runCli } from '../helpers/cli.js';
+import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
+import { CLI_MAIN } from '../helpers/cli.js';
+import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
@@ -51,17 +52,6 @@ async function tab(shell: TmuxSession, text: string, times: 1 | 2, expect: (scre
 async function clearLine(shell: TmuxSession, pid: number): Promise<void> {
   await shell.send('C-e', 'C-u');
   await shell.waitFor((s) => s.split('\n').at(-1) === promptLine(pid));
-}
-
-/** The functions are the originals again and the target's results never changed. */
-async function assertTargetUntouched(target: Target): Promise<void> {
-  const r = await runCli([String(target.pid), '--json', '--cmd', "getglobal __main__ codes_restored -e 'target()'"]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal((JSON.parse(r.stdout) as { value: { repr: string } }).value.repr, 'True');
-  const handled = () => target.stdout().split('\n').filter((l) => l.startsWith('HANDLED'));
-  await target.waitFor(new RegExp(`^HANDLED ${25 * handled().length} `), 20000);
-  for (const l of handled()) assert.match(l, /^HANDLED (\d+) hello n\1$/);
-  assert.equal(target.stderr(), '');
 }
 
 describe('the interactive shell on a terminal', { concurrency: true }, () => {
@@ -153,7 +143,7 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await shell.type('quit');
       await shell.send('Enter');
       assert.equal(await shell.waitForExit(), 0);
-      await assertTargetUntouched(target);
+      await assertShellAppUntouched(target);
       const saved = readFileSync(historyFile, 'utf8').split('\n');
       assert.deepEqual(saved.slice(-4), ['stack', 'watch __main__ no_such_function', 'quit', '']);
       assert.ok(saved.includes('help watch'));
@@ -171,7 +161,7 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await again.waitFor(/'hello n\d+'/, { since });
       await again.send('C-d');
       assert.equal(await again.waitForExit(), 0);
-      await assertTargetUntouched(target);
+      await assertShellAppUntouched(target);
     });
   }
 });
