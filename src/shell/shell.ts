@@ -22,6 +22,8 @@ export interface ShellOptions {
 export async function runShell(opts: ShellOptions): Promise<void> {
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stdout;
+  /** on a terminal Ctrl-D means "leave"; from a pipe, end of input only means no more lines */
+  const terminal = (output as { isTTY?: boolean }).isTTY === true;
   const prompt = `spyglass ${opts.pid}> `;
   let history = loadHistory();
   let rl: Interface | undefined;
@@ -33,6 +35,10 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   let questionComplete: ((line: string) => Promise<string[]>) | undefined;
   /** answers the question being asked with undefined when input ends (Ctrl-D) */
   let endQuestion: (() => void) | undefined;
+  /** receives the next line typed, while a question is being asked */
+  let answer: ((line: string) => void) | undefined;
+  /** lines that came while no question was asked (typed ahead, or piped in): the next questions get them */
+  const typedAhead: string[] = [];
   let inputEnded = false;
   /** Ctrl-D came as the answer to a running command's question (console): leave only that command */
   let eofForCommand = false;
@@ -73,7 +79,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       input,
       output,
       completer,
-      terminal: (output as { isTTY?: boolean }).isTTY === true,
+      terminal,
       history,
       historySize: HISTORY_MAX,
       removeHistoryDuplicates: true,
@@ -82,32 +88,37 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       history = h;
     });
     r.on('SIGINT', onSigint);
+    r.on('line', (line: string) => {
+      if (answer) answer(line);
+      else typedAhead.push(line);
+    });
     r.on('close', () => {
       inputEnded = true;
       eofForCommand = running !== undefined && endQuestion !== undefined;
       endQuestion?.();
-      running?.abort();
+      // piped input: the lines already read still run, each to its own end
+      if (terminal) running?.abort();
     });
     return r;
   };
 
   function question(text: string, qopts?: { complete?: (line: string) => Promise<string[]> }): Promise<string | undefined> {
+    if (typedAhead.length) return Promise.resolve(typedAhead.shift());
     if (inputEnded || !rl) return Promise.resolve(undefined);
     const r = rl;
-    const cancel = new AbortController();
     return new Promise((resolve) => {
       questionComplete = qopts?.complete;
-      const done = (answer: string | undefined) => {
+      // a line typed, or undefined: Ctrl-D, or the command asking was stopped
+      const done = (line: string | undefined) => {
         questionComplete = undefined;
         endQuestion = undefined;
-        resolve(answer);
+        answer = undefined;
+        resolve(line);
       };
-      // Ctrl-D, or the command asking was stopped: no answer
-      endQuestion = () => {
-        cancel.abort();
-        done(undefined);
-      };
-      r.question(text, { signal: cancel.signal }, (answer) => done(answer));
+      endQuestion = () => done(undefined);
+      answer = done;
+      r.setPrompt(text);
+      r.prompt();
     });
   }
 
@@ -129,7 +140,6 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   try {
     for (;;) {
       if (lostReason) break;
-      if (inputEnded) break;
       const line = await question(prompt);
       if (line === undefined) {
         if (inputEnded) break;
@@ -153,7 +163,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         interruptHandler = undefined;
       }
       if (lostReason) break;
-      if (inputEnded) {
+      if (inputEnded && terminal) {
         // Ctrl-D answered a command's own question: the shell keeps going with a fresh
         // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt
         if (!eofForCommand || (input as { readableEnded?: boolean }).readableEnded) break;

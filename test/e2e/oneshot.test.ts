@@ -6,12 +6,14 @@
 // are the shell's own and the same everywhere: checked on one interpreter.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 
 const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
 const LINES: Record<string, number> = {};
@@ -115,10 +117,43 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
   }
 });
 
+/**
+ * Runs the CLI with `input` on its stdin (a pipe, not a terminal); `interruptWhen` sends
+ * it SIGINT (Ctrl-C) once its stderr matches.
+ */
+function runCliPiped(args: string[], opts: { input?: string; interruptWhen?: RegExp }): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (opts.interruptWhen?.test(stderr) && !interrupted) {
+        interrupted = true;
+        p.kill('SIGINT');
+      }
+    });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
 const one = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
-test(`one-shot usage errors: one line + hint, exit 2 (${one.label})`, async (t) => {
+test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shell input (${one.label})`, async (t) => {
   const target = await startTarget(one, 'shell_app.py');
-  t.after(() => target.stop());
+  const other = await startTarget(one, 'dump_known.py');
+  const dir = mkdtempSync(join(tmpdir(), 'spyglass-oneshot-'));
+  t.after(async () => {
+    await Promise.all([target.stop(), other.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const pid = String(target.pid);
   // the first attach loads the agent; the parallel runs then all reuse it
   ok(await runCli([pid, '--cmd', 'help']), 'help');
@@ -140,5 +175,28 @@ test(`one-shot usage errors: one line + hint, exit 2 (${one.label})`, async (t) 
   for (const section of ['USAGE:', 'SUMMARY:', 'EXAMPLES:', 'OPTIONS:']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
   assert.match(help.stdout, /^ {2}watch module \[class\] method /m);
   assert.match(help.stdout, /^-n, --limits <value> +stop after this many shown calls/m);
+
+  // Ctrl-C ends a one-shot streaming command cleanly
+  const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], { interruptWhen: /Ctrl-C to stop/ });
+  assert.equal(interrupted.code, 0, interrupted.stderr);
+  assert.match(interrupted.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
+
+  // stack -f FILE writes what stack prints; stack PID reads another process
+  const file = join(dir, 'stack.log');
+  const written = ok(await runCli([pid, '--cmd', `stack -f ${file}`]), 'stack -f');
+  assert.match(written.stderr, new RegExp(`wrote the stacks of process ${pid} to ${file}`));
+  const saved = threadsOf(readFileSync(file, 'utf8'));
+  assert.ok(saved.get('parked-1')?.includes(`park (${SCRIPT}:${LINES.park})`), [...saved.keys()].join(', '));
+  const otherStack = ok(await runCli([pid, '--cmd', `stack ${other.pid}`]), 'stack PID');
+  assert.match(otherStack.stdout, new RegExp(`^Process ${other.pid}: Python `));
+  assert.deepEqual(new Set(threadsOf(otherStack.stdout).keys()), new Set(['MainThread', 'sleeper-1', 'locals-demo']));
+
+  // the shell reading a pipe: every line runs, in order, each to its own end
+  const piped = await runCliPiped([pid], { input: 'watch __main__ handle --expr return_obj -n 1\nhelp reset\nstack\n' });
+  assert.equal(piped.code, 0, piped.stderr);
+  const at = (re: RegExp) => piped.stdout.search(re);
+  assert.ok(at(/'hello n\d+'/) >= 0 && at(/'hello n\d+'/) < at(/^USAGE:\n {2}reset$/m), piped.stdout);
+  assert.ok(at(/^USAGE:\n {2}reset$/m) < at(/^Thread \d+ "parked-1"/m), piped.stdout);
+  assert.match(piped.stderr, /1 call\(s\) shown \(limit reached\); hook removed/);
   await assertShellAppUntouched(target);
 });
