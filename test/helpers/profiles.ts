@@ -1,7 +1,7 @@
 // For the tests of `record`, `top` and the shell's `perf`: start the profile_* targets
 // with a start-up wait that survives a loaded machine, and read back what the profiles
 // written by spyglass contain (collapsed stacks, the data inside a flame graph).
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FlameData, FlameNode } from '../../src/formats/flamegraph-app.js';
 import type { Interpreter } from './pythons.js';
@@ -10,7 +10,7 @@ import { startTarget, type Target } from './targets.js';
 /** Python's start-up alone can take many seconds when every core is busy. */
 export const READY_TIMEOUT_MS = 60000;
 
-export function startProfileTarget(py: Interpreter, script: string, args: string[] = []): Promise<Target> {
+export function startProfileTarget(py: Interpreter | string, script: string, args: string[] = []): Promise<Target> {
   return startTarget(py, script, args, { readyTimeoutMs: READY_TIMEOUT_MS });
 }
 
@@ -71,4 +71,12 @@ export async function waitUntilSampling(pid: number, target: number, timeoutMs =
     await sleep(100);
   }
   throw new Error(`process ${pid} did not start sampling ${target} within ${timeoutMs} ms`);
+}
+
+/** CPU seconds (user + system) process `pid` has used so far. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields after the command name start at field 3 (state); utime and stime are 14 and 15, in clock ticks of 1/100 s
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100;
 }
