@@ -17,9 +17,24 @@ export function allCommands(): ShellCommand[] {
   return COMMANDS;
 }
 
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
 function unknownCommand(name: string): UsageError {
   const names = [...COMMANDS.map((c) => c.name), ...BUILTIN_NAMES];
-  const near = names.filter((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
+  // the closest spellings (a typo or two away), else the names that start alike
+  const distance = new Map(names.map((n) => [n, editDistance(n, name)]));
+  const best = Math.min(...distance.values());
+  const near = best <= 2 ? names.filter((n) => distance.get(n) === best) : names.filter((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
   return new UsageError(`unknown command: ${name}`, near.length ? `did you mean ${near.join(', ')}? (\`help\` lists all)` : '`help` lists the commands');
 }
 

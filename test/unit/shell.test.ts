@@ -164,6 +164,7 @@ test('built-ins: quit, exit and detach leave; help; CMD -h; unknown command is a
   assert.equal(await runLine(ctx, '   '), 'continue');
   await assert.rejects(runLine(ctx, 'quit now'), UsageError);
   await assert.rejects(runLine(ctx, 'frobnicate'), (e: unknown) => e instanceof UsageError && /unknown command: frobnicate/.test(e.message));
+  await assert.rejects(runLine(ctx, 'wtach __main__ f'), (e: unknown) => e instanceof UsageError && /did you mean watch\?/.test(e.hint ?? ''));
   await assert.rejects(runLine(ctx, 'help frobnicate'), UsageError);
   assert.equal(await runLine(ctx, 'watch -h'), 'continue');
   assert.match(out.lines.at(-1)!, /^USAGE:\n {2}watch module/);
