@@ -42,7 +42,7 @@ export interface RecordOptions {
   /** live status: called about 4 times a second with one line; clearStatus before other output */
   status?: { show(line: string): void; clear(): void };
   /** where samples come from (tests); the out-of-process reader by default */
-  openSource?: (pid: number) => SampleSource;
+  openSource?: (pid: number) => SampleSource | Promise<SampleSource>;
 }
 
 export interface RecordResult {

@@ -4,6 +4,7 @@
 import { openReader } from '../reader/reader.js';
 import type { StackDump, ThreadStack } from '../reader/types.js';
 import type { SampleOptions, SampleSource, ThreadSample } from './types.js';
+import { ThreadStates } from './thread-states.js';
 import { TornReadError } from './validate.js';
 
 /**
@@ -25,10 +26,8 @@ export function looksIdle(t: Pick<ThreadSample, 'frames'>): boolean {
 export function toThreadSample(t: ThreadStack, states?: Map<number, string>): ThreadSample {
   const bad = t.frames.find((f) => f.error !== undefined);
   if (bad) throw new TornReadError(`unreadable frame: ${bad.error}`);
-  let running: boolean;
-  if (states) running = t.tid !== undefined && states.get(t.tid) === 'R';
   // a thread the kernel could not tell us about is shown rather than hidden
-  else running = t.activity !== 'idle';
+  const running = states && t.tid !== undefined ? states.get(t.tid) === 'R' : t.activity !== 'idle';
   const s: ThreadSample = {
     threadId: t.threadId,
     nativeTid: t.tid,
@@ -47,17 +46,23 @@ export function samplesOf(dump: StackDump, states?: Map<number, string>): Thread
 
 export async function openPythonSource(pid: number): Promise<SampleSource> {
   const reader = await openReader(pid);
+  const states = new ThreadStates(pid);
   let lastTids: number[] | undefined;
   return {
     pid,
     sample(opts: SampleOptions = {}): ThreadSample[] {
-      // with states read before a pause, the reader need not (and must not) read them again
-      const dump = reader.sample({ activity: opts.threadStates === undefined });
+      // the scheduler states come from here (files kept open) rather than from the reader;
+      // with states read before a pause (--blocking) they must not be read again
+      const dump = reader.sample({ activity: false });
       const tids = dump.threads.map((t) => t.tid);
-      lastTids = tids.every((t): t is number => t !== undefined) ? tids : undefined;
-      return samplesOf(dump, opts.threadStates);
+      const known = tids.filter((t): t is number => t !== undefined);
+      lastTids = known.length === tids.length ? known : undefined;
+      return samplesOf(dump, opts.threadStates ?? states.read(known));
     },
     pythonTids: () => lastTids,
-    close: () => reader.close(),
+    close: () => {
+      states.close();
+      reader.close();
+    },
   };
 }
