@@ -137,13 +137,13 @@ function modeOf(o: Record<string, string | number | boolean | undefined>, positi
   if (o.delete !== undefined) modes.push('delete');
   if (o.index !== undefined) modes.push(o.play ? 'play' : 'show');
   if (o.list || (o.method !== undefined && !modes.length)) modes.push('list');
+  if (o.play && o.index === undefined) throw new UsageError('tt: -p needs -i INDEX (the record to replay)', 'e.g. `tt -i 1000 -p`');
   if (modes.length !== 1) {
     throw new UsageError(
       modes.length ? `tt: choose one of -t, -l, -i, -d, -da (got ${modes.join(', ')})` : 'tt: nothing to do',
       'e.g. `tt -t __main__ A func`, `tt -l`, `tt -i 1000`, `tt -i 1000 -p`',
     );
   }
-  if (o.play && o.index === undefined) throw new UsageError('tt: -p needs -i INDEX (the record to replay)');
   if (modes[0] !== 'record' && positionals.length) throw new UsageError(`tt: unexpected words ${positionals.join(' ')} (only -t takes \`module [class] method\`)`);
   return modes[0];
 }

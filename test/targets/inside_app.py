@@ -7,6 +7,8 @@ Prints READY once set up. Workers:
   the call the caller appends 1000 to order['items'] (a mutation tt must not see).
 - handle: handle({'query': 'hello'|'other', 'n': n}) -> {'success': bool, 'n': n}.
 - fetch: an asyncio loop awaiting Service.fetch(n) -> n * 3.
+- outer: outer(n) calls its nested inner(x) with x = 2n (for tt -nm); -> 3n.
+- total: total(values) with 150 numbers (for -v: more than the 100 items shown by default).
 - big: with --flood, big(blob) every 2 ms with a fresh 256 KiB bytes object (tt's memory cap).
 
 On SIGUSR1 the main thread runs the agent's bootstrap as the injector would
@@ -63,6 +65,16 @@ def big(blob):
     return len(blob)
 
 
+def outer(n):
+    def inner(x):
+        return x + n
+    return inner(2 * n)
+
+
+def total(values):
+    return sum(values)
+
+
 class Node(object):
     def __init__(self):
         self.me = self  # a reference cycle: only the collector frees it
@@ -78,6 +90,14 @@ def make_garbage(n):
 
 SERVICE = Service()
 ORDERS = [Order(i, i * 10) for i in range(3)] + [RushOrder(99, 990)]
+
+
+# the code objects before any hook, to check that hooks were all removed
+ORIGINAL_CODES = [(f, f.__code__) for f in (Service.process, Service.fetch, Service.fail, handle, big, outer, total)]
+
+
+def codes_restored():
+    return all(f.__code__ is c for f, c in ORIGINAL_CODES)
 
 
 def process_worker():
@@ -98,6 +118,8 @@ def handle_worker():
     n = 0
     while True:
         handle({'query': 'hello' if n % 2 else 'other', 'n': n})
+        outer(n)
+        total(list(range(n, n + 150)))
         n += 1
         time.sleep(0.01)
 
@@ -115,7 +137,7 @@ def fetch_worker():
 def flood_worker():
     while True:
         big(os.urandom(256 * 1024))
-        time.sleep(0.002)
+        time.sleep(0.01)
 
 
 def ticker():
@@ -130,12 +152,13 @@ def main():
     workers = [process_worker, handle_worker, fetch_worker, ticker]
     if '--flood' in sys.argv:
         workers.append(flood_worker)
+    signal.signal(signal.SIGUSR1, run_bootstrap)
+    # before the ticker starts, so that no TICK lands on the READY line
+    print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
     for w in workers:
         t = threading.Thread(target=w, name=w.__name__)
         t.daemon = True
         t.start()
-    signal.signal(signal.SIGUSR1, run_bootstrap)
-    print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
     while True:
         time.sleep(0.1)
 

@@ -1,0 +1,213 @@
+// tt on every interpreter: -t (with -n, -f, -nm), -l (-m), -i (-x, -r, -v), -p (a method
+// whose argument the caller mutated after the call, an async def), -d, -da, indexes from
+// 1000, records per client and released by reset, hooks removed when recording ends, and
+// the memory cap holding under a flood of large calls.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { resetCommand } from '../../src/commands/reset.js';
+import { ttCommand as tt } from '../../src/commands/tt.js';
+import type { ValueNode } from '../../src/commands/value-text.js';
+import type { CapturedOutput } from '../helpers/command-context.js';
+import { startInside, type InsideTarget } from '../helpers/inside.js';
+import { discoverPythons } from '../helpers/pythons.js';
+
+type Rec = Record<string, any>;
+
+/** the record events of a `tt -t` run (the end record excluded) */
+function recorded(out: CapturedOutput): Rec[] {
+  return out.records.filter((r) => typeof r.index === 'number');
+}
+
+function endOf(out: CapturedOutput): Rec {
+  const end = out.records.find((r) => r.end);
+  assert.ok(end, 'tt -t ended without its summary');
+  return end;
+}
+
+async function list(t: InsideTarget, extra = ''): Promise<Rec> {
+  return (await t.run(tt, `-l ${extra}`)).records[0];
+}
+
+async function show(t: InsideTarget, line: string): Promise<Rec> {
+  return (await t.run(tt, line)).records[0];
+}
+
+/** the value node of dict `node` under key `key` (a str key) */
+function item(node: ValueNode, key: string): ValueNode {
+  const c = node.children?.find((x) => x.key?.repr === `'${key}'`);
+  assert.ok(c, `no key ${key} in ${node.repr}`);
+  return c.value;
+}
+
+async function assertRestored(t: InsideTarget): Promise<void> {
+  const node = (await t.client.call('eval', { expr: 'codes_restored()' })) as ValueNode;
+  assert.equal(node.repr, 'True', 'a recorded function still runs a hook wrapper');
+}
+
+describe('tt', { concurrency: true }, () => {
+  for (const py of discoverPythons()) {
+    test(`record, list, show, replay, delete on ${py.label}`, async () => {
+      const t = await startInside(py);
+      try {
+        // -t with -n: exactly 3 records, indexed from 1000, the argument as the call saw it
+        let out = await t.run(tt, '-t __main__ Service process -n 3');
+        const procs = recorded(out);
+        assert.deepEqual(procs.map((r) => r.index), [1000, 1001, 1002]);
+        assert.ok(procs.every((r) => r.method === '__main__.Service.process' && r.is_return && !r.is_exception));
+        assert.deepEqual([endOf(out).recorded, endOf(out).records, endOf(out).reason], [3, 3, 'limit']);
+        assert.match(out.lines[0], /^INDEX\s+TIMESTAMP\s+COST\(ms\)\s+IS-RET\s+IS-EXP\s+METHOD$/);
+        assert.match(out.lines.join('\n'), /^1000 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+\.\d{3} +true +false +__main__\.Service\.process$/m);
+        await assertRestored(t);
+
+        // -i: self kept by reference, `order` a copy taken at call time: the caller appended
+        // 1000 to order['items'] right after the call, the record still has two items
+        let d = await show(t, '-i 1000');
+        assert.deepEqual(d.args.map((a: Rec) => [a.name, a.copied]), [['self', false], ['order', true]]);
+        assert.match(d.args[0].kept, /self: kept by reference/);
+        assert.equal(d.args[0].value.type, '__main__.Service');
+        const order = d.args[1].value as ValueNode;
+        const n = Number(item(order, 'id').repr);
+        const items = item(order, 'items');
+        assert.deepEqual([items.len, items.repr], [2, `[${n}, ${n + 1}]`]);
+        assert.equal(items.children, undefined, '-x 1 expands one level only');
+        assert.equal(item(d.result.value, 'total').repr, String((2 * n + 1) * 2));
+        // -x 2: the items list is expanded too; -r: plain repr text only
+        d = await show(t, '-i 1000 -x 2');
+        assert.deepEqual(item(d.args[1].value, 'items').children!.map((c) => c.value.repr), [String(n), String(n + 1)]);
+        d = await show(t, '-i 1000 -r');
+        assert.equal(d.args[1].value.repr, `{'id': ${n}, 'items': [${n}, ${n + 1}]}`);
+        assert.equal(d.args[1].value.children, undefined);
+        out = await t.run(tt, '-i 1000 -x 2');
+        assert.match(out.lines.join('\n'), new RegExp(`^order +\\{\\n +'id': ${n},\\n +'items': \\[\\n +${n},\\n +${n + 1},`, 'm'));
+        assert.match(out.lines.join('\n'), /^self +.*\[self: kept by reference/m);
+
+        // -p: the current method called again with the recorded values (not the mutated
+        // list, which would add 1000 to the total), stored as a new record
+        d = await show(t, '-i 1000 -p');
+        assert.deepEqual([d.index, d.replay_of, d.is_return], [1003, 1000, true]);
+        assert.equal(item(d.result.value, 'total').repr, String((2 * n + 1) * 2));
+        assert.equal(item(d.result.value, 'id').repr, String(n));
+        // the replay did not change the record it replayed
+        d = await show(t, '-i 1000 -x 2');
+        assert.equal(item(d.args[1].value, 'items').len, 2);
+
+        // an exception is recorded with its type, message and traceback
+        out = await t.run(tt, '-t __main__ Service fail -n 1');
+        const fail = recorded(out)[0];
+        assert.deepEqual([fail.index, fail.is_return, fail.is_exception], [1004, false, true]);
+        assert.match(fail.result, /^ValueError: bad order \d+$/);
+        d = await show(t, '-i 1004');
+        assert.equal(d.exception.type, 'ValueError');
+        assert.match(d.exception.traceback, /in fail\n/);
+        assert.equal(d.result, null);
+
+        // an async def: recorded with its awaited value, replayed on a fresh event loop
+        out = await t.run(tt, '-t __main__ Service fetch -n 1');
+        const fetch = recorded(out)[0];
+        const fetchArg = Number(/^\((\d+),\)$/.exec(fetch.args)![1]);
+        assert.equal(fetch.result, String(fetchArg * 3));
+        d = await show(t, `-i ${fetch.index} -p`);
+        assert.deepEqual([d.replay_of, d.result.value.repr], [fetch.index, String(fetchArg * 3)]);
+
+        // -f over args and return_obj: only matching calls use up -n
+        out = await t.run(tt, `-t __main__ handle -n 2 -f "args[0]['query']=='hello' and return_obj['success']"`);
+        const hellos = recorded(out);
+        assert.equal(hellos.length, 2);
+        for (const r of hellos) assert.match(r.args, /'query': 'hello'/);
+        // -nm: the function nested in outer, one call of it
+        out = await t.run(tt, '-t __main__ outer -nm inner -n 1');
+        const inner = recorded(out)[0];
+        assert.equal(inner.method, '__main__.None.outer.inner');
+        const x = Number(/^\((\d+),\)$/.exec(inner.args)![1]);
+        assert.equal(Number(inner.result), x + x / 2);
+        await assert.rejects(t.run(tt, `-i ${inner.index} -p`), /nested function/);
+        await assertRestored(t);
+
+        // -l lists all; -m filters by module.class.method (None: a module function)
+        let l = await list(t);
+        assert.deepEqual(l.records.map((r: Rec) => r.index), [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
+        l = await list(t, '-m __main__.Service.process');
+        assert.deepEqual(l.records.map((r: Rec) => r.index), [1000, 1001, 1002, 1003]);
+        l = await list(t, '-m __main__.None.handle');
+        assert.deepEqual(l.records.map((r: Rec) => r.index), [1007, 1008]);
+        assert.equal(l.total, 10);
+
+        // -d one, -d a missing one, then -da
+        out = await t.run(tt, '-d 1001');
+        assert.deepEqual(out.records[0], { deleted: 1001, left: 9 });
+        await assert.rejects(t.run(tt, '-d 1001'), /no record 1001/);
+        await assert.rejects(t.run(tt, '-i 1001'), /no record 1001/);
+        assert.ok(!(await list(t)).records.some((r: Rec) => r.index === 1001));
+        out = await t.run(tt, '-da');
+        assert.equal(out.records[0].deleted, 9);
+        assert.equal((await list(t)).total, 0);
+        // indexes go on from where they were
+        out = await t.run(tt, '-t __main__ handle -n 1');
+        assert.equal(recorded(out)[0].index, 1010);
+
+        // records belong to the client: another one sees none; reset releases them
+        const other = await t.target.connect();
+        try {
+          assert.equal((await t.run(tt, '-l', { client: other })).records[0].total, 0);
+        } finally {
+          other.close();
+        }
+        await t.run(resetCommand, '');
+        assert.equal((await list(t)).total, 0);
+
+        // grammar
+        await assert.rejects(t.run(tt, '-l -da'), /choose one of/);
+        await assert.rejects(t.run(tt, '-p'), /-p needs -i/);
+        await assert.rejects(t.run(tt, '-t __main__ Service nosuch'), /no method nosuch/);
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test(`-v shows every item on ${py.label}`, async () => {
+      const t = await startInside(py);
+      try {
+        const out = await t.run(tt, '-t __main__ total -n 1');
+        const index = recorded(out)[0].index;
+        let d = await show(t, `-i ${index}`);
+        let values = d.args[0].value as ValueNode;
+        assert.deepEqual([values.len, values.children!.length, values.truncated], [150, 100, 50]);
+        const text = (await t.run(tt, `-i ${index}`)).lines.join('\n');
+        assert.match(text, /\.\.\.\(50 more of 150\)/);
+        d = await show(t, `-i ${index} -v`);
+        values = d.args[0].value as ValueNode;
+        assert.deepEqual([values.children!.length, values.truncated], [150, undefined]);
+        assert.equal(Number(d.result.value.repr), values.children!.reduce((s, c) => s + Number(c.value.repr), 0));
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test(`memory cap under a flood of large calls on ${py.label}`, async () => {
+      // big(blob) is called every 10 ms with a fresh 256 KiB bytes object
+      const t = await startInside(py, ['--flood']);
+      try {
+        const out = await t.run(tt, '-t __main__ big -n 30 --max-mem 1');
+        assert.equal(recorded(out).length, 30);
+        const notices = out.records.filter((r) => r.notice) as Rec[];
+        assert.ok(notices.length >= 20, `expected a dropped-oldest notice for most calls, got ${notices.length}`);
+        assert.match(notices[0].notice, /^memory cap of 1 MiB reached: dropped the oldest record/);
+        assert.ok(out.notes.some((n) => /memory cap of 1 MiB reached/.test(n)));
+        const dropped = notices.flatMap((r) => r.dropped as number[]);
+        const l = await list(t);
+        // what is left is the newest records, within the cap, and every other one was dropped
+        assert.ok(l.bytes_held <= 1024 * 1024, `${l.bytes_held} bytes held`);
+        assert.ok(l.records.length >= 1 && l.records.length <= 4, `${l.records.length} records kept`);
+        assert.equal(l.records.at(-1).index, 1029);
+        assert.deepEqual([...dropped, ...l.records.map((r: Rec) => r.index)].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => 1000 + i));
+        assert.equal(l.dropped_for_cap, dropped.length);
+        // the last record kept what its call carried: the 256 KiB argument
+        const d = await show(t, '-i 1029');
+        assert.deepEqual([d.values_dropped, d.result.value.repr], [false, String(256 * 1024)]);
+        await assertRestored(t);
+      } finally {
+        await t.stop();
+      }
+    });
+  }
+});
