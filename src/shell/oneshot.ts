@@ -1,8 +1,8 @@
 // One-shot mode, `spyglass PID --cmd "COMMAND"`: one command, then exit. A streaming
 // command ends at its own -n limit, at --timeout, on Ctrl-C, or when the target goes.
-import { ProcessGoneError } from '../errors.js';
 import type { AgentSession, CommandOutput } from '../commands/types.js';
-import { runLine } from './dispatch.js';
+import { AgentGoneError } from '../channel/client.js';
+import { connectionLost, runLine } from './dispatch.js';
 
 export interface OneShotOptions {
   pid: number;
@@ -28,11 +28,11 @@ export async function runOneShot(opts: OneShotOptions): Promise<void> {
   try {
     await runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
   } catch (e) {
-    if (lostReason) throw new ProcessGoneError(opts.pid, `lost the connection to process ${opts.pid}: ${lostReason}`);
+    if (lostReason || e instanceof AgentGoneError) throw connectionLost(opts.pid, lostReason ?? (e as Error).message);
     throw e;
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSigint);
   }
-  if (lostReason) throw new ProcessGoneError(opts.pid, `lost the connection to process ${opts.pid}: ${lostReason}`);
+  if (lostReason) throw connectionLost(opts.pid, lostReason);
 }

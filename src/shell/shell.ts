@@ -3,9 +3,10 @@
 // quit/exit/Ctrl-D leaving (the caller then detaches).
 import { createInterface, type Interface } from 'node:readline';
 import { UserError, formatUserError } from '../errors.js';
+import { AgentGoneError } from '../channel/client.js';
 import type { AgentSession, CommandContext, CommandOutput } from '../commands/types.js';
 import { complete } from './complete.js';
-import { allCommands, runLine } from './dispatch.js';
+import { allCommands, connectionLost, runLine } from './dispatch.js';
 import { HISTORY_MAX, loadHistory, saveHistory } from './history.js';
 
 export interface ShellOptions {
@@ -152,9 +153,12 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         const outcome = await runLine({ ...baseCtx(), signal: running.signal }, line);
         if (outcome === 'quit') break;
       } catch (e) {
-        if (e instanceof UserError) {
+        if (e instanceof AgentGoneError || lostReason) {
+          // said once, as the shell's own end, below
+          lostReason ??= (e as Error).message;
+        } else if (e instanceof UserError) {
           opts.out.note(formatUserError(e));
-        } else if (!running.signal.aborted || lostReason) {
+        } else if (!running.signal.aborted) {
           const err = e as Error;
           opts.out.note(`spyglass: internal error: ${err?.message ?? String(e)}` + (opts.debug && err?.stack ? '\n' + err.stack : ''));
         }
@@ -176,5 +180,5 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     saveHistory(history);
     rl.close();
   }
-  if (lostReason) opts.out.note(`spyglass: ${lostReason}`);
+  if (lostReason) throw connectionLost(opts.pid, lostReason);
 }

@@ -6,7 +6,7 @@
 // are the shell's own and the same everywhere: checked on one interpreter.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,21 +118,21 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
 });
 
 /**
- * Runs the CLI with `input` on its stdin (a pipe, not a terminal); `interruptWhen` sends
- * it SIGINT (Ctrl-C) once its stderr matches.
+ * Runs the CLI with `input` on its stdin (a pipe, not a terminal); once its stderr
+ * matches `when.stderr`, `when.then` runs (once), e.g. to send it Ctrl-C.
  */
-function runCliPiped(args: string[], opts: { input?: string; interruptWhen?: RegExp }): Promise<CliRun> {
+function runCliPiped(args: string[], opts: { input?: string; when?: { stderr: RegExp; then: (cli: ChildProcess) => void } }): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let interrupted = false;
+    let reacted = false;
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      if (opts.interruptWhen?.test(stderr) && !interrupted) {
-        interrupted = true;
-        p.kill('SIGINT');
+      if (opts.when?.stderr.test(stderr) && !reacted) {
+        reacted = true;
+        opts.when.then(p);
       }
     });
     const timer = setTimeout(() => p.kill('SIGKILL'), 60000);
@@ -146,7 +146,7 @@ function runCliPiped(args: string[], opts: { input?: string; interruptWhen?: Reg
 }
 
 const one = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
-test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shell input (${one.label})`, async (t) => {
+test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shell input, target exiting (${one.label})`, async (t) => {
   const target = await startTarget(one, 'shell_app.py');
   const other = await startTarget(one, 'dump_known.py');
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-oneshot-'));
@@ -177,7 +177,9 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   assert.match(help.stdout, /^-n, --limits <value> +stop after this many shown calls/m);
 
   // Ctrl-C ends a one-shot streaming command cleanly
-  const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], { interruptWhen: /Ctrl-C to stop/ });
+  const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
+    when: { stderr: /Ctrl-C to stop/, then: (cli) => cli.kill('SIGINT') },
+  });
   assert.equal(interrupted.code, 0, interrupted.stderr);
   assert.match(interrupted.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
 
@@ -199,4 +201,11 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   assert.ok(at(/^USAGE:\n {2}reset$/m) < at(/^Thread \d+ "parked-1"/m), piped.stdout);
   assert.match(piped.stderr, /1 call\(s\) shown \(limit reached\); hook removed/);
   await assertShellAppUntouched(target);
+
+  // the target exits while a command streams: one line, exit 1
+  const orphaned = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
+    when: { stderr: /Ctrl-C to stop/, then: () => void target.stop() },
+  });
+  assert.equal(orphaned.code, 1, orphaned.stderr);
+  assert.deepEqual(orphaned.stderr.trimEnd().split('\n').slice(1), [`spyglass: process ${pid} exited`, '  hint: check the pid with `spyglass ps`']);
 });

@@ -165,3 +165,24 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
     });
   }
 });
+
+const lastPython = pythons.at(-1);
+test(`the target exits under the shell: one line, exit 1 (${lastPython?.label})`, { skip: !lastPython }, async (t) => {
+  const target = await startTarget(lastPython!, 'shell_app.py');
+  const home = mkdtempSync(join(tmpdir(), 'spyglass-shell-'));
+  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid)], { env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' } });
+  t.after(async () => {
+    await shell.kill();
+    await target.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  await shell.waitFor((s) => s.split('\n').at(-1) === promptLine(target.pid), { timeoutMs: 30000 });
+  await shell.type('watch __main__ never_called');
+  await shell.send('Enter');
+  await shell.waitFor(/Ctrl-C to stop/);
+  await target.stop();
+  assert.equal(await shell.waitForExit(), 1);
+  const screen = await shell.screen();
+  const after = screen.slice(screen.indexOf('Ctrl-C to stop')).split('\n').slice(1).filter((l) => l && !l.startsWith('Pane is dead'));
+  assert.deepEqual(after, [`spyglass: process ${target.pid} exited`, '  hint: check the pid with `spyglass ps`']);
+});
