@@ -1,0 +1,50 @@
+"""mem's summary: tracked objects and untracked atoms counted once each (however many
+containers share them), atoms inside untracked tuples found, the diff's signed deltas."""
+import gc
+import sys
+import unittest
+
+from _load import agent_package
+
+agent_package()
+from _spyglass_agent.commands import mem  # noqa: E402
+
+
+class Marker(object):
+    pass
+
+
+class SummaryTest(unittest.TestCase):
+    def count(self, table, t):
+        return table.get(t, (0, 0))[0]
+
+    def test_tracked_and_shared_atoms_count_once(self):
+        before, _ = mem.summarize()
+        shared = range(12345)  # an untracked atom of a type the process barely uses
+        self.assertFalse(gc.is_tracked(shared))
+        keep = [Marker() for _ in range(37)]
+        holders = [[shared] for _ in range(50)]  # fifty lists, one atom
+        nested = ((range(7),),)
+        gc.collect()  # untracks the tuples that hold only atoms
+        after, seen = mem.summarize()
+        self.assertEqual(self.count(after, Marker) - self.count(before, Marker), 37)
+        self.assertEqual(self.count(after, range) - self.count(before, range), 2)
+        self.assertEqual(after[range][1] - before.get(range, (0, 0))[1],
+                         sys.getsizeof(shared) + sys.getsizeof(nested[0][0]))
+        self.assertGreater(seen, 1000)
+        del keep, holders, nested
+
+    def test_rows_and_diff(self):
+        table = {int: [10, 280], str: [3, 150], Marker: [2, 96]}
+        rows = mem.rows_of(table, 2, 'descending')
+        self.assertEqual([r['type'] for r in rows['rows']], ['int', 'str'])
+        self.assertEqual((rows['total_count'], rows['total_size'], rows['types']), (15, 526, 3))
+        self.assertEqual(mem.rows_of(table, 1, 'ascending')['rows'][0]['type'], __name__ + '.Marker')
+        d = mem.diff_of({int: (10, 280), str: (3, 150)}, {int: (4, 112), str: (3, 150), Marker: (2, 96)}, 10, 'descending')
+        self.assertEqual([(r['type'], r['count_delta'], r['size_delta']) for r in d['rows']],
+                         [(__name__ + '.Marker', 2, 96), ('int', -6, -168)])
+        self.assertEqual((d['changed_types'], d['count_delta'], d['size_delta']), (2, -4, -72))
+
+
+if __name__ == '__main__':
+    unittest.main()
