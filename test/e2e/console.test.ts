@@ -1,0 +1,168 @@
+// console on every interpreter, driven through the command module with a scripted
+// terminal (the shell's question/Ctrl-C hooks): expressions and `_`, multi-line
+// statements, the target's names and Tab completion of them, tracebacks that stay in the
+// console, output that never reaches the target's stdout, Ctrl-C of a running loop, and
+// exit()/quit()/sys.exit()/raise SystemExit/Ctrl-D leaving the console, never the target.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { consoleCommand } from '../../src/commands/console.js';
+import type { CommandContext } from '../../src/commands/types.js';
+import type { ValueNode } from '../../src/commands/value-text.js';
+import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
+import { startInside, type InsideTarget } from '../helpers/inside.js';
+import { discoverPythons } from '../helpers/pythons.js';
+
+type Complete = (line: string) => Promise<string[]>;
+
+/** A console session on a scripted terminal: type a line, get what it printed. */
+class ScriptedConsole {
+  readonly out: CapturedOutput;
+  readonly done: Promise<void>;
+  /** the prompts asked so far ('>>> ' or '... ') */
+  readonly prompts: string[] = [];
+  private asked?: { resolve: (line: string | undefined) => void; complete?: Complete };
+  private wake: Array<() => void> = [];
+  private interruptHandler?: () => void;
+  private finished = false;
+
+  constructor(t: InsideTarget) {
+    const { ctx, out } = commandContext(t.target.pid, { agent: t.client });
+    this.out = out;
+    const interactive: NonNullable<CommandContext['interactive']> = {
+      question: (prompt, opts) =>
+        new Promise((resolve) => {
+          this.prompts.push(prompt);
+          this.asked = { resolve, complete: opts?.complete };
+          this.notify();
+        }),
+      onInterrupt: (handler) => {
+        this.interruptHandler = handler;
+        return () => (this.interruptHandler = undefined);
+      },
+    };
+    this.done = consoleCommand.run({ ...ctx, interactive }, []).finally(() => {
+      this.finished = true;
+      this.notify();
+    });
+  }
+
+  private notify() {
+    for (const w of this.wake.splice(0)) w();
+  }
+
+  /** waits until the console asks for a line (true) or has ended (false) */
+  private settled(timeoutMs = 20000): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the console neither prompted nor ended in ${timeoutMs} ms; output: ${this.out.lines.slice(-10).join(' | ')}`)), timeoutMs);
+      const check = () => {
+        if (this.asked || this.finished) {
+          clearTimeout(timer);
+          resolve(!!this.asked);
+        } else this.wake.push(check);
+      };
+      check();
+    });
+  }
+
+  /** sends a line (undefined: Ctrl-D) and resolves with the lines printed until the next prompt or the end */
+  async type(line: string | undefined): Promise<string[]> {
+    assert.ok(await this.settled(), 'the console has ended');
+    const start = this.out.lines.length;
+    const asked = this.asked!;
+    this.asked = undefined;
+    asked.resolve(line);
+    await this.settled();
+    return this.out.lines.slice(start);
+  }
+
+  /** Tab: the completions offered for the line typed so far */
+  async complete(line: string): Promise<string[]> {
+    assert.ok(await this.settled(), 'the console has ended');
+    return this.asked!.complete!(line);
+  }
+
+  /** Ctrl-C as the shell delivers it while the console runs */
+  interrupt(): void {
+    assert.ok(this.interruptHandler, 'the console took no Ctrl-C handler');
+    this.interruptHandler();
+  }
+}
+
+async function evalRepr(t: InsideTarget, expr: string): Promise<string> {
+  return ((await t.client.call('eval', { expr })) as ValueNode).repr;
+}
+
+/** resolves once the target's ticker has printed another line (it is alive and writing) */
+async function nextTick(t: InsideTarget): Promise<void> {
+  const last = Math.max(...t.target.stdout().split('\n').map((l) => Number(/^TICK (\d+)$/.exec(l)?.[1] ?? -1)));
+  await t.target.waitFor(new RegExp(`^TICK ${last + 1}$`));
+}
+
+describe('console', { concurrency: true }, () => {
+  for (const py of discoverPythons()) {
+    test(py.label, async () => {
+      const t = await startInside(py);
+      try {
+        const c = new ScriptedConsole(t);
+        let lines = await c.type('1 + 2');
+        assert.match(c.out.lines[0], new RegExp(`^Python ${py.version.replace(/\./g, '\\.')}\\S* in process ${t.target.pid} \\(spyglass console`));
+        assert.deepEqual(lines, ['3']);
+        assert.deepEqual(await c.type('_ * 10'), ['30']);
+        // multi-line statements: '... ' until the blank line
+        assert.deepEqual(await c.type('def seven(x):'), []);
+        assert.deepEqual(await c.type('    return x * 7'), []);
+        assert.deepEqual(await c.type(''), []);
+        assert.deepEqual(c.prompts.slice(-3), ['... ', '... ', '>>> ']);
+        assert.deepEqual(await c.type('seven(6)'), ['42']);
+        assert.deepEqual(await c.type('for i in range(3):'), []);
+        await c.type('    print("line", i)');
+        assert.deepEqual(await c.type(''), ['line 0', 'line 1', 'line 2']);
+        // the target's own names, readable and callable
+        assert.deepEqual(await c.type("CONFIG['db']['port']"), ['5432']);
+        assert.deepEqual(await c.type("SERVICE.process({'id': 1, 'items': [1, 2]})"), ["{'id': 1, 'total': 6}"]);
+        // Tab completion of names inside the target (and of the console's own)
+        assert.ok((await c.complete('SERV')).includes('SERVICE'));
+        assert.ok((await c.complete('x = SERVICE.pro')).includes('x = SERVICE.process('));
+        assert.ok((await c.complete('sev')).includes('seven('));
+        assert.deepEqual(await c.complete('no_such_name_'), []);
+        // an exception: traceback in the console, the console goes on
+        lines = await c.type('1 / 0');
+        assert.equal(lines[0], 'Traceback (most recent call last):');
+        assert.equal(lines.at(-1), 'ZeroDivisionError: division by zero');
+        assert.deepEqual(await c.type('seven(1)'), ['7']);
+        // output comes back here only; the target's ticker keeps writing to its own stdout
+        assert.deepEqual(await c.type("print('CONSOLE-ONLY-1')"), ['CONSOLE-ONLY-1']);
+        assert.deepEqual(await c.type("import sys; sys.stderr.write('CONSOLE-ONLY-2\\n')"), ['CONSOLE-ONLY-2', '15']);
+        await nextTick(t);
+        // Ctrl-C stops a statement that would run forever
+        assert.deepEqual(await c.type('while True: pass'), []);
+        const running = c.type('');
+        await new Promise((r) => setTimeout(r, 300));
+        c.interrupt();
+        lines = await running;
+        assert.equal(lines.at(-1), 'KeyboardInterrupt');
+        assert.deepEqual(await c.type("'still here'"), ["'still here'"]);
+        // exit() leaves the console, not the target
+        assert.deepEqual(await c.type('exit()'), []);
+        await c.done;
+        assert.ok(c.out.notes.some((n) => n === `left the console (exit()); process ${t.target.pid} keeps running`), c.out.notes.join('|'));
+
+        // every other way out: quit(), sys.exit(3), raise SystemExit, Ctrl-D
+        for (const [line, reason] of [['quit()', 'exit()'], ['import sys; sys.exit(3)', 'exit(3)'], ['raise SystemExit', 'exit()'], [undefined, 'eof']] as const) {
+          const again = new ScriptedConsole(t);
+          await again.type(line);
+          await again.done;
+          assert.ok(again.out.notes.some((n) => n.startsWith(`left the console (${reason})`)), `${line}: ${again.out.notes.join('|')}`);
+        }
+        // the target lives on, its streams are its own again, and nothing typed leaked
+        await nextTick(t);
+        assert.ok(t.target.alive());
+        assert.equal(await evalRepr(t, 'type(__import__("sys").stdout).__name__'), "'TextIOWrapper'");
+        assert.doesNotMatch(t.target.stdout(), /CONSOLE-ONLY|line 0|still here/);
+        assert.equal(t.target.stderr(), '');
+      } finally {
+        await t.stop();
+      }
+    });
+  }
+});
