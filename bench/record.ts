@@ -70,24 +70,44 @@ function runMeasured(argv: string[]): Promise<CommandRun> {
   });
 }
 
-/** The target's last "COUNT n t" line. */
-function lastCount(target: Target): { n: number; t: number } {
+interface Count {
+  batches: number;
+  /** time.monotonic() */
+  t: number;
+  /** the target's CPU seconds */
+  cpu: number;
+}
+
+/** The target's last "COUNT batches monotonic cpu" line. */
+function lastCount(target: Target): Count {
   const lines = target.stdout().trimEnd().split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^COUNT (\d+) ([\d.]+)$/.exec(lines[i]);
-    if (m) return { n: Number(m[1]), t: Number(m[2]) };
+    const m = /^COUNT (\d+) ([\d.]+) ([\d.]+)$/.exec(lines[i]);
+    if (m) return { batches: Number(m[1]), t: Number(m[2]), cpu: Number(m[3]) };
   }
   throw new Error('the target printed no COUNT line');
 }
 
-/** Batches per second of the target while fn runs (fn's span, at the target's 0.25 s resolution). */
-async function throughputDuring(target: Target, fn: () => Promise<unknown>): Promise<number> {
+interface Throughput {
+  batches: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** What the target did while fn ran (fn's span, at the target's 0.25 s resolution). */
+async function throughputDuring(target: Target, fn: () => Promise<unknown>): Promise<Throughput> {
   await sleep(300);
   const a = lastCount(target);
   await fn();
   await sleep(300);
   const b = lastCount(target);
-  return (b.n - a.n) / (b.t - a.t);
+  return { batches: b.batches - a.batches, seconds: b.t - a.t, cpuSeconds: b.cpu - a.cpu };
+}
+
+/** Pooled throughput: per wall second and per CPU second of the target. */
+function rates(xs: Throughput[]): { wall: number; cpu: number } {
+  const sum = (k: keyof Throughput) => xs.reduce((a, x) => a + x[k], 0);
+  return { wall: sum('batches') / sum('seconds'), cpu: sum('batches') / sum('cpuSeconds') };
 }
 
 const fmtPct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
@@ -138,23 +158,32 @@ function pyspyProfiler(exe: string): Profiler {
 }
 
 async function slowdown(python: string, profilers: Profiler[]): Promise<void> {
-  const SECONDS = 8;
-  console.log(`\n### 2. Target slowdown and profiler CPU (${SECONDS} s per phase, throughput against the no-profiler phases on either side; command CPU includes its start-up)\n`);
-  console.log('| profiler | Hz | target throughput vs without | profiler CPU, % of one core |');
-  console.log('|---|---|---|---|');
+  const SECONDS = 4;
+  const REPEATS = 3;
+  console.log(
+    `\n### 2. Target slowdown and profiler CPU (${REPEATS} phases of ${SECONDS} s with the profiler, each between two without; ` +
+      'command CPU includes its start-up)\n',
+  );
+  console.log('| profiler | Hz | target batches/s vs without | target batches per CPU-second vs without | profiler CPU, % of one core |');
+  console.log('|---|---|---|---|---|');
   const target = await startProfileTarget(python, 'profile_bench.py', ['4', '30']);
   try {
     await target.waitFor(/^COUNT/);
     const idle = () => sleep(SECONDS * 1000);
-    let before = await throughputDuring(target, idle);
     for (const p of profilers) {
       for (const rate of [100, 1000]) {
-        let run: CommandRun | undefined;
-        const during = await throughputDuring(target, async () => (run = await runMeasured(p.argv(target.pid, rate, SECONDS, join(work, 'slow.txt')))));
-        const after = await throughputDuring(target, idle);
-        const base = (before + after) / 2;
-        console.log(`| ${p.name} | ${rate} | ${fmtPct((100 * (during - base)) / base)} | ${((100 * run!.cpu) / run!.wall).toFixed(2)} |`);
-        before = after;
+        const off: Throughput[] = [await throughputDuring(target, idle)];
+        const on: Throughput[] = [];
+        const runs: CommandRun[] = [];
+        for (let i = 0; i < REPEATS; i++) {
+          on.push(await throughputDuring(target, async () => runs.push(await runMeasured(p.argv(target.pid, rate, SECONDS, join(work, 'slow.txt'))))));
+          off.push(await throughputDuring(target, idle));
+        }
+        const [with_, without] = [rates(on), rates(off)];
+        const cpu = runs.reduce((a, r) => a + r.cpu, 0) / runs.reduce((a, r) => a + r.wall, 0);
+        console.log(
+          `| ${p.name} | ${rate} | ${fmtPct((100 * (with_.wall - without.wall)) / without.wall)} | ${fmtPct((100 * (with_.cpu - without.cpu)) / without.cpu)} | ${(100 * cpu).toFixed(2)} |`,
+        );
       }
     }
   } finally {

@@ -46,14 +46,16 @@ export class PoissonTimer {
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Sleeps until a performance.now() deadline with sub-millisecond precision: a timer for
- * the bulk (timers fire up to ~1 ms late), then a short Atomics.wait for the rest.
- * Always yields to the event loop at least once, so signals and input are handled.
+ * Sleeps until a performance.now() deadline. Gaps above 2 ms are one timer, which may
+ * fire up to a millisecond late: harmless for instants that are random anyway (the
+ * deadlines are absolute, so the rate is kept), and one wake-up per sample is the
+ * sampler's main cost at low rates. Shorter gaps (high rates) yield to the event loop
+ * once, so signals and input are handled, then wait out the rest precisely.
  */
 export async function sleepUntil(deadline: number): Promise<void> {
   const rem = deadline - performance.now();
-  if (rem > 2) await sleep(rem - 1.5);
-  else await new Promise((r) => setImmediate(r));
+  if (rem > 2) return sleep(rem);
+  await new Promise((r) => setImmediate(r));
   const left = deadline - performance.now();
   if (left > 0) Atomics.wait(waitCell, 0, 0, left);
 }

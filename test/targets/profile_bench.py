@@ -1,7 +1,8 @@
 # The benchmark target of bench/record.ts: N threads, each at the bottom of a D-deep
 # Python call chain, doing CPU-bound work in small batches. Every 0.25 s it prints
-# "COUNT <batches done by all threads> <time.monotonic()>", so that a benchmark can
-# measure the throughput while a profiler samples it and while none does.
+# "COUNT <batches done by all threads> <time.monotonic()> <time.process_time()>", so
+# that a benchmark can measure the throughput (per second and per CPU second) while a
+# profiler samples it and while none does.
 #   python profile_bench.py N D
 import sys
 import threading
@@ -35,7 +36,7 @@ def main():
     print("READY", flush=True)
     while True:
         time.sleep(0.25)
-        print("COUNT", done[0], time.monotonic(), flush=True)
+        print("COUNT", done[0], time.monotonic(), time.process_time(), flush=True)
 
 
 main()
