@@ -3,14 +3,17 @@
 // statements, the target's names and Tab completion of them, tracebacks that stay in the
 // console, output that never reaches the target's stdout, Ctrl-C of a running loop, and
 // exit()/quit()/sys.exit()/raise SystemExit/Ctrl-D leaving the console, never the target.
+// Then once through the real shell on a terminal (tmux): Tab, Ctrl-C and Ctrl-D as keys.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { consoleCommand } from '../../src/commands/console.js';
 import type { CommandContext } from '../../src/commands/types.js';
 import type { ValueNode } from '../../src/commands/value-text.js';
+import { CLI_MAIN } from '../helpers/cli.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
 import { startInside, type InsideTarget } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
+import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 type Complete = (line: string) => Promise<string[]>;
 
@@ -165,4 +168,60 @@ describe('console', { concurrency: true }, () => {
       }
     });
   }
+});
+
+/** the screen from `since` on ends with this prompt line (the terminal drops trailing blanks) */
+function endsWith(prompt: string) {
+  return (screen: string) => screen.split('\n').at(-1) === prompt.trimEnd();
+}
+
+async function enter(shell: TmuxSession, line: string, prompt: string, expect: RegExp): Promise<string> {
+  const since = await shell.mark();
+  await shell.type(line);
+  await shell.send('Enter');
+  return shell.waitFor((s) => expect.test(s) && endsWith(prompt)(s), { since });
+}
+
+describe('console in the shell on a terminal', () => {
+  const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
+  test(`${py.label}: Tab, Ctrl-C and Ctrl-D as keys`, async () => {
+    // the agent is loaded already: the shell's attach reuses it
+    const t = await startInside(py);
+    let shell: TmuxSession | undefined;
+    try {
+      const pid = t.target.pid;
+      const shellPrompt = `spyglass ${pid}> `;
+      shell = await startTmux([process.execPath, CLI_MAIN, String(pid)], { env: { NO_COLOR: '1', SPYGLASS_HISTORY: '/dev/null' } });
+      await shell.waitFor(endsWith(shellPrompt), { timeoutMs: 30000 });
+      await enter(shell, 'console', '>>> ', /spyglass console/);
+      // Tab completes a name of the target inside the console's line
+      let since = await shell.mark();
+      await shell.type('SERVICE.pro');
+      await shell.send('Tab');
+      await shell.waitFor((s) => s.split('\n').at(-1) === '>>> SERVICE.process(', { since });
+      await enter(shell, "{'id': 2, 'items': [1, 2]})", '>>> ', /^\{'id': 2, 'total': 6\}$/m);
+      // Ctrl-C stops the statement and stays in the console
+      await enter(shell, 'while True: pass', '... ', /\.\.\./);
+      since = await shell.mark();
+      await shell.send('Enter');
+      await new Promise((r) => setTimeout(r, 500));
+      await shell.send('C-c');
+      await shell.waitFor((s) => /KeyboardInterrupt/.test(s) && endsWith('>>> ')(s), { since });
+      await enter(shell, '6 * 7', '>>> ', /^42$/m);
+      // Ctrl-D leaves the console, back to the shell, whose commands still work
+      since = await shell.mark();
+      await shell.send('C-d');
+      await shell.waitFor((s) => new RegExp(`left the console \\(eof\\); process ${pid} keeps running`).test(s) && endsWith(shellPrompt)(s), { since });
+      await enter(shell, 'getglobal __main__ Order kind', shellPrompt, /'plain'/);
+      // exit() typed in a second console: the same
+      await enter(shell, 'console', '>>> ', /spyglass console/);
+      await enter(shell, 'exit()', shellPrompt, /left the console \(exit\(\)\)/);
+      assert.ok(t.target.alive());
+      await nextTick(t);
+      assert.doesNotMatch(t.target.stdout(), /'total': 6/);
+    } finally {
+      await shell?.kill();
+      await t.stop();
+    }
+  });
 });
