@@ -68,8 +68,13 @@ function hasExited(pid: number): boolean {
   }
 }
 
-/** The error that ends a shell or a one-shot command when the agent's connection closed under it. */
-export function connectionLost(pid: number, reason: string): UserError {
+/**
+ * The error that ends a shell or a one-shot command when the agent's connection closed
+ * under it. A dying process closes its sockets before it is gone: wait a moment to tell
+ * "the process exited" from "the agent went away".
+ */
+export async function connectionLost(pid: number, reason: string): Promise<UserError> {
+  for (let waited = 0; waited < 500 && !hasExited(pid); waited += 25) await new Promise((r) => setTimeout(r, 25));
   if (hasExited(pid)) return new ProcessGoneError(pid, `process ${pid} exited`);
   return new UserError(`lost the connection to process ${pid}: ${reason}`, 'attach again with `spyglass PID`');
 }

@@ -28,11 +28,11 @@ export async function runOneShot(opts: OneShotOptions): Promise<void> {
   try {
     await runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
   } catch (e) {
-    if (lostReason || e instanceof AgentGoneError) throw connectionLost(opts.pid, lostReason ?? (e as Error).message);
+    if (lostReason || e instanceof AgentGoneError) throw await connectionLost(opts.pid, lostReason ?? (e as Error).message);
     throw e;
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSigint);
   }
-  if (lostReason) throw connectionLost(opts.pid, lostReason);
+  if (lostReason) throw await connectionLost(opts.pid, lostReason);
 }

@@ -180,5 +180,5 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     saveHistory(history);
     rl.close();
   }
-  if (lostReason) throw connectionLost(opts.pid, lostReason);
+  if (lostReason) throw await connectionLost(opts.pid, lostReason);
 }

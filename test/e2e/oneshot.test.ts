@@ -164,8 +164,9 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
     runCli([pid, '--cmd', 'stack --native']),
     runCli([pid, '--cmd', 'help watch']),
     runCli([pid, '--timeout', '2']),
+    runCli([pid, '--json', '--cmd', 'help']),
   ]);
-  const [unknown, badOption, badValue, native, help, timeoutAlone] = runs;
+  const [unknown, badOption, badValue, native, help, timeoutAlone, jsonHelp] = runs;
   oneLineError(unknown, 2, /^spyglass: unknown command: frobnicate$/);
   oneLineError(badOption, 2, /^spyglass: watch: unknown option --bogus$/);
   oneLineError(badValue, 2, /^spyglass: watch: -n needs an integer, got "many"$/);
@@ -175,6 +176,8 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   for (const section of ['USAGE:', 'SUMMARY:', 'EXAMPLES:', 'OPTIONS:']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
   assert.match(help.stdout, /^ {2}watch module \[class\] method /m);
   assert.match(help.stdout, /^-n, --limits <value> +stop after this many shown calls/m);
+  const listed = JSON.parse(ok(jsonHelp, 'help --json').stdout) as { commands: Array<{ name: string; summary: string }> };
+  for (const name of ['watch', 'trace', 'stack', 'reset', 'help', 'quit']) assert.ok(listed.commands.some((c) => c.name === name && c.summary), name);
 
   // Ctrl-C ends a one-shot streaming command cleanly
   const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
