@@ -1,9 +1,11 @@
 // getglobal on every interpreter: module globals and class attributes of classes defined
-// in __main__, -e over target, -x depth, -r, did-you-mean for unknown names, --json nodes.
+// in __main__, -e over target, -x depth, -r, -v, did-you-mean for unknown names, and the
+// one-shot CLI's --json output (real JSON nodes with type names, not repr text).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getglobalCommand as cmd } from '../../src/commands/getglobal.js';
 import type { ValueNode } from '../../src/commands/value-text.js';
+import { runCli } from '../helpers/cli.js';
 import { startInside } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
 
@@ -37,6 +39,13 @@ describe('getglobal', { concurrency: true }, () => {
         out = await t.run(cmd, '__main__ g_list -r');
         assert.equal((out.records[0].value as ValueNode).repr, "[1, 2, 3, {'k': 'v'}]");
         assert.equal((out.records[0].value as ValueNode).children, undefined);
+        // -v: every item, not the first 100 (with a count of what was left out)
+        out = await t.run(cmd, '__main__ g_list -e "list(range(150))"');
+        let node = out.records[0].value as ValueNode;
+        assert.deepEqual([node.len, node.children!.length, node.truncated], [150, 100, 50]);
+        assert.match(out.lines.join('\n'), /^  \.\.\.\(50 more of 150\)$/m);
+        node = (await t.run(cmd, '__main__ g_list -e "list(range(150))" -v')).records[0].value as ValueNode;
+        assert.deepEqual([node.children!.length, node.children![149].value.repr, node.truncated], [150, '149', undefined]);
         // an instance: attributes as children
         out = await t.run(cmd, '__main__ SERVICE');
         assert.equal((out.records[0].value as ValueNode).type, '__main__.Service');
@@ -47,6 +56,14 @@ describe('getglobal', { concurrency: true }, () => {
         await assert.rejects(t.run(cmd, '__main__ Order knd'), /Order has no attribute 'knd'.*did you mean: kind/);
         await assert.rejects(t.run(cmd, '__main__ CONFIG -e "target["'), /-e/);
         await assert.rejects(t.run(cmd, '__main__'), /expected `module \[class\] field`/);
+        // the one-shot CLI (its attach reuses the loaded agent): --json is JSON with type names
+        const cli = await runCli([String(t.target.pid), '--json', '--cmd', 'getglobal __main__ ORDERS -x 2']);
+        assert.equal(cli.code, 0, cli.stderr);
+        const json = JSON.parse(cli.stdout) as { value: ValueNode };
+        assert.deepEqual([json.value.type, json.value.len], ['list', 4]);
+        const last = json.value.children![3].value;
+        assert.equal(last.type, '__main__.RushOrder');
+        assert.deepEqual(last.children!.map((c) => [c.name, c.value.type, c.value.repr]), [['oid', 'int', '99'], ['amount', 'int', '990']]);
       } finally {
         await t.stop();
       }
