@@ -23,7 +23,7 @@ const HOW =
   'samples become hold and wait intervals per thread. The figures are therefore ESTIMATES: shares of time are ' +
   'accurate to a few percent over seconds, episodes shorter than the sampling period (0.5 ms) can be missed, ' +
   'and counts are the episodes seen; the total of GIL switches comes exactly from the interpreter\'s own counter. ' +
-  'The target is not slowed beyond the memory reads (under 3%, see BENCHMARKS.md).';
+  'The target is not measurably slowed (BENCHMARKS.md, "gilstat"); the sampler itself uses about 15% of one core in the spyglass process.';
 
 function fmtNs(n: number): string {
   return String(Math.round(n));

@@ -1,15 +1,15 @@
 """Benchmark target for gilstat's cost (bench/gilstat.ts): three threads contend for the
 GIL (two run Python loops, one sorts a list in one C call, so the GIL's condition
 variable has sleepers most of the time and gilstat's kernel-state reads are exercised).
-Every 0.25 s the main thread prints "WORK <monotonic_ns> <loop iterations so far>": the
-benchmark compares the rate with and without gilstat on.
+Every 0.25 s the main thread prints "WORK <monotonic_ns> <loop iterations> <sorts>" (so
+far): the benchmark compares both rates with and without gilstat on.
 """
 import random
 import sys
 import threading
 import time
 
-counts = [0, 0]
+counts = [0, 0, 0]  # loop-0, loop-1, sorts
 data = [random.random() for _ in range(100000)]
 
 
@@ -24,6 +24,7 @@ def loop(slot):
 def sorter():
     while True:
         sorted(data)
+        counts[2] += 1
         time.sleep(0.01)
 
 
@@ -32,4 +33,4 @@ for i, target in enumerate((lambda: loop(0), lambda: loop(1), sorter)):
 sys.stdout.write('READY\n')
 while True:
     time.sleep(0.25)
-    sys.stdout.write('WORK %d %d\n' % (time.monotonic_ns(), counts[0] + counts[1]))
+    sys.stdout.write('WORK %d %d %d\n' % (time.monotonic_ns(), counts[0] + counts[1], counts[2]))
