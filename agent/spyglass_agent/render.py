@@ -91,6 +91,10 @@ class Renderer(object):
                 self._set_repr(node, obj)
                 if expandable:
                     self._attributes(node, obj, depth)
+        except Exception as e:
+            # a container subclass whose own __len__, items() or __iter__ raises
+            return {'type': node['type'], 'repr': _placeholder(obj), 'error': 'could not be read: %s: %s' % (
+                type(e).__name__, _cut(str(e), 200))}
         finally:
             self._path.discard(id(obj))
         return node
@@ -150,7 +154,10 @@ class Renderer(object):
     def _short(self, v):
         """A one-item repr inside a summary: atoms and nested containers stay cheap."""
         if isinstance(v, (dict,) + _SEQUENCES):
-            return '%s[%d]' % (type(v).__name__, len(v))
+            try:
+                return '%s[%d]' % (type(v).__name__, len(v))
+            except Exception:  # its own __len__ raised: the item's node says why
+                return '%s[?]' % type(v).__name__
         text, _ = self._repr(v, 60)
         return text
 
@@ -207,11 +214,15 @@ class Renderer(object):
             if not isinstance(text, str):
                 raise TypeError('__repr__ returned %s' % type(text).__name__)
         except _ReprTimeout:
-            return '<%s object at 0x%x>' % (type_name(obj), id(obj)), '__repr__ took over %gs' % REPR_SECONDS
+            return _placeholder(obj), '__repr__ took over %gs' % REPR_SECONDS
         except Exception as e:
-            return '<%s object at 0x%x>' % (type_name(obj), id(obj)), '__repr__ raised %s: %s' % (
-                type(e).__name__, _cut(str(e), 200))
+            return _placeholder(obj), '__repr__ raised %s: %s' % (type(e).__name__, _cut(str(e), 200))
         return _cut(text, limit), None
+
+
+def _placeholder(obj):
+    """What object.__repr__ would say: stands in for a repr that could not be had."""
+    return '<%s object at 0x%x>' % (type_name(obj), id(obj))
 
 
 def _cut(text, limit):
