@@ -34,10 +34,14 @@ export async function startObserved(py: Interpreter): Promise<Observed> {
   }
 }
 
+/** A command whose -n is never reached is stopped after this long, so a test fails
+ * on its counts instead of hanging. */
+const SAFETY_STOP_MS = 30000;
+
 /**
  * Runs `line` (e.g. `watch __main__ handle -n 2`) through the command module as the shell
- * would. With stopAfterMs the command is aborted then (Ctrl-C / --timeout); `until` aborts
- * as soon as a record satisfies it.
+ * would. With stopAfterMs the command is aborted then (Ctrl-C / --timeout; default
+ * SAFETY_STOP_MS); `until` aborts as soon as a record satisfies it.
  */
 export async function runCommand(
   cmd: ShellCommand,
@@ -48,7 +52,7 @@ export async function runCommand(
   const words = tokenize(line);
   assert.equal(words[0], cmd.name);
   const { ctx, out, abort } = commandContext(o.target.pid, { agent: opts.client ?? o.client });
-  const timer = opts.stopAfterMs !== undefined ? setTimeout(() => abort.abort(), opts.stopAfterMs) : undefined;
+  const timer = setTimeout(() => abort.abort(), opts.stopAfterMs ?? SAFETY_STOP_MS);
   const running = cmd.run(ctx, words.slice(1));
   if (opts.until) {
     out.waitForRecord(opts.until).then(() => abort.abort(), () => undefined);
@@ -83,9 +87,10 @@ export function assertOutputUnchanged(target: AgentTarget): number {
   return rounds.length;
 }
 
-/** repr of an expression evaluated in the target's __main__ (the agent's eval command). */
+/** The full repr() of an expression evaluated in the target's __main__ (the agent's eval
+ * command, raw: containers are not summarised). */
 export async function evalRepr(o: Observed, expr: string): Promise<string> {
-  const node = (await o.client.call('eval', { expr })) as { repr: string };
+  const node = (await o.client.call('eval', { expr, raw: true })) as { repr: string };
   return node.repr;
 }
 

@@ -77,11 +77,52 @@ def numbers(n):
     return n
 
 
+class Loud(object):
+    def __repr__(self):
+        raise RuntimeError('no repr for you')
+
+
+def catalog(doc, items, odd):
+    """Deep, long and unprintable arguments (for watch -x, -v and a raising __repr__)."""
+    return len(items)
+
+
+DOC = {'a': {'b': {'c': {'d': {'e': 1}}}}}
+ITEMS = list(range(150))
+
+
+def slow_sometimes(i):
+    """15 ms on every fourth round, next to nothing otherwise (for trace -et)."""
+    if i % 4 == 0:
+        time.sleep(0.015)
+    return i
+
+
+def tally(i):
+    """Only the tests call it (run_tally): known calls, failures and costs for monitor."""
+    if i % 4 == 0:
+        raise KeyError(i)
+    time.sleep(0.001 if i < 30 else 0.05)
+    return i
+
+
+def run_tally(n):
+    failed = 0
+    for i in range(n):
+        try:
+            tally(i)
+        except KeyError:
+            failed += 1
+    return failed
+
+
 handlers = [handle]  # references taken before any hook: they must see hooks too
 HANDLE_ID = id(handle)
-WATCHED = (handle, parse, query, risky, fetch, outer, numbers, Account.deposit, Account.open.__func__, Account.fee)
+WATCHED = (handle, parse, query, risky, fetch, outer, numbers, Account.deposit, Account.open.__func__, Account.fee,
+           slow_sometimes, tally, catalog)
 ORIGINAL_CODE = tuple(f.__code__ for f in WATCHED)
-PROFILE_STATE = {'installed': None, 'events': 0, 'monitoring_events': 0, 'monitoring_tool': None}
+PROFILE_STATE = {'installed': None, 'events': 0, 'trace_installed': None, 'trace_events': 0,
+                 'monitoring_events': 0, 'monitoring_tool': None}
 
 
 def codes_restored():
@@ -100,6 +141,8 @@ def one_round(i, loop):
     out.append(loop.run_until_complete(fetch(i)))
     out.append(outer(i))
     out.append(list(numbers(3)))
+    slow_sometimes(i)
+    catalog(DOC, ITEMS, Loud())
     return out
 
 
@@ -113,18 +156,23 @@ def driver():
 
 
 def worker():
-    """Calls a bound method it took before any hook, under a profile function of its own
-    (which a trace of handle on this thread must chain and put back)."""
+    """Calls a bound method it took before any hook, under a profile function and a trace
+    function of its own (which a trace of handle on this thread must leave working)."""
     deposit = Account('bob').deposit
 
     def profiler(frame, event, arg):
         PROFILE_STATE['events'] += 1
 
+    def tracer(frame, event, arg):
+        PROFILE_STATE['trace_events'] += 1  # 'call' events only: no local tracing
+
     sys.setprofile(profiler)
+    sys.settrace(tracer)
     while True:
         deposit(0, note='worker')
         handle({'query': 'worker'})
         PROFILE_STATE['installed'] = sys.getprofile() is profiler
+        PROFILE_STATE['trace_installed'] = sys.gettrace() is tracer
         time.sleep(0.02)
 
 
