@@ -11,9 +11,14 @@ interface Slot {
   optional: boolean;
 }
 
+/** The spellings of the options that take a value (the next word is that value, not a positional). */
+function valueOptionNames(options: OptionSpec[]): Set<string> {
+  return new Set(options.filter((o) => o.kind !== 'flag').flatMap((o) => o.names));
+}
+
 /** The positional slots of the usage alternative that names a module, up to that group's end. */
 export function moduleSlots(cmd: Pick<ShellCommand, 'name' | 'usage' | 'options'>): Slot[][] {
-  const valueTaking = new Set(cmd.options.filter((o) => o.kind !== 'flag').flatMap((o) => o.names));
+  const valueTaking = valueOptionNames(cmd.options);
   const out: Slot[][] = [];
   for (const alternative of cmd.usage.split(' | ')) {
     const tokens = alternative.trim().split(/\s+/);
@@ -36,7 +41,7 @@ export function moduleSlots(cmd: Pick<ShellCommand, 'name' | 'usage' | 'options'
 
 /** The positional words of a command line: option names and their values left out. */
 export function positionalWords(words: string[], options: OptionSpec[]): string[] {
-  const valueTaking = new Set(options.filter((o) => o.kind !== 'flag').flatMap((o) => o.names));
+  const valueTaking = valueOptionNames(options);
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
@@ -72,8 +77,9 @@ export async function completeTargetNames(
   words: string[],
   current: string,
 ): Promise<string[] | undefined> {
+  // the word being typed is an option's value: not a name
+  if (valueOptionNames(cmd.options).has(words[words.length - 1])) return undefined;
   const typed = positionalWords(words, cmd.options);
-  if (words.length && cmd.options.some((o) => o.kind !== 'flag' && o.names.includes(words[words.length - 1]))) return undefined;
   for (const slots of moduleSlots(cmd)) {
     const m = slots.findIndex((s) => s.word === 'module');
     // literal words before the module (`mem refs module class`) must be the ones typed
