@@ -145,13 +145,19 @@ describe('tt', { concurrency: true }, () => {
         out = await t.run(tt, '-t __main__ handle -n 1');
         assert.equal(recorded(out)[0].index, 1010);
 
-        // records belong to the client: another one sees none; reset releases them
+        // records belong to the client: another one sees none, and its own go when it detaches
+        const stores = async () => ((await t.client.call('eval', { expr: "len(sys.modules['_spyglass_agent.commands.tt']._stores)" })) as ValueNode).repr;
+        assert.equal(await stores(), '1');
         const other = await t.target.connect();
         try {
           assert.equal((await t.run(tt, '-l', { client: other })).records[0].total, 0);
+          await t.run(tt, '-t __main__ handle -n 1', { client: other });
+          assert.equal(await stores(), '2');
         } finally {
-          other.close();
+          await other.detach();
         }
+        assert.equal(await stores(), '1');
+        // reset releases this client's
         await t.run(resetCommand, '');
         assert.equal((await list(t)).total, 0);
 
