@@ -57,7 +57,7 @@ export function renderReport(r: GilReport): string[] {
   if (r.stack.length) {
     lines.push(`  its Python stack then (innermost first):`);
     for (const f of r.stack) lines.push(`    ${f.name} (${f.filename}:${f.line})`);
-  } else lines.push('  (its stack could not be read in time)');
+  } else lines.push(`  (no stack: ${r.stack_missing ?? 'not read'})`);
   return lines;
 }
 

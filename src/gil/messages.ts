@@ -55,6 +55,8 @@ export interface GilReport {
   /** the thread's Python stack when the episode went over the threshold, innermost first */
   stack: StackFrame[];
   stack_at_ns?: string;
+  /** why stack is empty, when it is */
+  stack_missing?: string;
 }
 
 export type GilWorkerMessage =

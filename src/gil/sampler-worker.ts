@@ -78,6 +78,11 @@ function run(probe: GilProbe): void {
       start_ns: e.start.toString(),
       stack: captured?.stack ?? [],
       stack_at_ns: captured?.at.toString(),
+      stack_missing: !captured
+        ? 'no sample came while it went on past the threshold: the sampler was not scheduled (a busy machine), so only its start and end were seen'
+        : captured.stack.length
+          ? undefined
+          : 'its stack could not be read (its frames changed during the read)',
     });
   };
 

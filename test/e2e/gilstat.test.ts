@@ -58,8 +58,18 @@ describe('gilstat', { concurrency: false }, () => {
       const workerShare = worker.hold_all / span;
       assert.ok(truth > 0.1 && truth < 0.6, `the target sorted ${(truth * 100).toFixed(1)}% of the time`);
       assert.ok(Math.abs(sorterShare - truth) <= 0.05, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}%`);
-      // the GIL is otherwise the worker's (the main thread wakes once a second, for microseconds)
-      assert.ok(Math.abs(workerShare - (1 - truth)) <= 0.05, `pyworker: estimated ${(workerShare * 100).toFixed(1)}%, true ~${((1 - truth) * 100).toFixed(1)}%`);
+      // the GIL is otherwise the worker's (the main thread wakes once a second, for
+      // microseconds), except while it is free: after the sorter drops it, until the
+      // worker's thread is scheduled to take it (long on a loaded machine). The target
+      // cannot time that itself, so the worker's truth leans on the table's free time,
+      // which is bounded here so it cannot swallow the worker's share
+      const freeShare = first.free_ns / span;
+      const workerTruth = 1 - truth - freeShare;
+      assert.ok(freeShare < 0.2, `GIL free ${(freeShare * 100).toFixed(1)}% of the time`);
+      assert.ok(
+        Math.abs(workerShare - workerTruth) <= 0.05,
+        `pyworker: estimated ${(workerShare * 100).toFixed(1)}%, true ~${(workerTruth * 100).toFixed(1)}% (GIL free ${(freeShare * 100).toFixed(1)}%)`,
+      );
       assert.ok(sorter.takecnt >= 8 && sorter.takecnt < 200, `sorter takecnt ${sorter.takecnt}`);
       assert.ok(worker.take_all > 0 && worker.takeavg > 0, 'the worker waits while the sorter holds the GIL');
 
@@ -68,6 +78,10 @@ describe('gilstat', { concurrency: false }, () => {
       const ms = 1_000_000n;
       const inside = sorts.filter(([a, b]) => a > w0 + 10n * ms && b < w1 - 10n * ms && b - a > 15n * ms);
       assert.ok(inside.length >= 5, `${inside.length} sorts in the window`);
+      // a stack needs a sample while the hold goes on past the threshold: on a loaded
+      // machine the sampler can be descheduled for a whole sort, and the report then says
+      // so instead of giving a stack; that may happen to a few sorts, not to most
+      let unseen = 0;
       for (const [a, b] of inside) {
         // the hold covers most of the sort (give or take the sampling gaps of a busy 2-core
         // machine: a stalled sampler moves an episode's edges by half the gap)
@@ -78,11 +92,17 @@ describe('gilstat', { concurrency: false }, () => {
         const near = reports.filter((r) => r.thread_name === 'sorter' && BigInt(r.start_ns) > a - 200n * ms && BigInt(r.start_ns) < b + 200n * ms);
         assert.ok(rep, `no hold report for the sort ${a}..${b} (${Number(b - a) / 1e6} ms); sorter reports near it: ${JSON.stringify(near.map((r) => [r.kind, r.start_ns, r.duration_ns]))}`);
         assert.ok(rep.duration_ns > 10e6);
+        if (rep.stack.length === 0) {
+          assert.match(rep.stack_missing ?? '', /the sampler was not scheduled/);
+          unseen++;
+          continue;
+        }
         const names = rep.stack.map((f) => f.name);
         assert.ok(names.some((n) => /sort_once/.test(n)) && names.some((n) => /sorter/.test(n)), `stack: ${JSON.stringify(rep.stack)}`);
         assert.ok(rep.stack.every((f) => f.filename.endsWith('res_gil.py') || !f.filename.includes('res_gil')));
         assert.ok(rep.stack.find((f) => /sort_once/.test(f.name))!.line === 21, 'the line of sorted()');
       }
+      assert.ok(unseen <= inside.length / 4, `${unseen} of ${inside.length} long holds reported without a stack`);
       // the text form names the fields and says the figures are estimates
       const text = out.lines.join('\n');
       assert.match(text, /ESTIMATES/);
