@@ -1,5 +1,6 @@
 """mem's summary: tracked objects and untracked atoms counted once each (however many
-containers share them), atoms inside untracked tuples found, the diff's signed deltas."""
+containers share them), atoms inside untracked tuples found, the agent's own tables left
+out, the diff's signed deltas."""
 import gc
 import sys
 import unittest
@@ -33,6 +34,12 @@ class SummaryTest(unittest.TestCase):
                          sys.getsizeof(shared) + sys.getsizeof(nested[0][0]))
         self.assertGreater(seen, 1000)
         del keep, holders, nested
+
+    def test_a_diff_does_not_see_its_own_first_table(self):
+        before, _ = mem.summarize()
+        after, _ = mem.summarize(earlier=before)
+        self.assertEqual(self.count(after, list) - self.count(before, list), 0)
+        self.assertEqual(self.count(after, bytearray) - self.count(before, bytearray), 0)
 
     def test_rows_and_diff(self):
         table = {int: [10, 280], str: [3, 150], Marker: [2, 96]}

@@ -37,10 +37,12 @@ def type_name(t):
     return '%s.%s' % (module, name)
 
 
-def summarize(should_stop=None):
+def summarize(should_stop=None, earlier=None):
     """{type: [count, total_size]} over the whole heap, and the number of objects seen.
 
-    Ignores the bookkeeping of this call itself (the gc list, the per-type table)."""
+    Ignores the bookkeeping of this call (the gc list, the per-type table, the bitmaps)
+    and the table of an ``earlier`` summary still alive (diff's first one), so a diff
+    does not show the agent's own lists."""
     getsizeof = sys.getsizeof
     is_tracked = gc.is_tracked
     get_referents = gc.get_referents
@@ -48,15 +50,16 @@ def summarize(should_stop=None):
     pages = {}
     objects = gc.get_objects()
     mine = {id(objects), id(table), id(pages)}
+    if earlier is not None:
+        mine.add(id(earlier))
+        mine.update(id(entry) for entry in earlier.values())
     seen = 0
     chunk = 2000
     for start in range(0, len(objects), chunk):
         if should_stop is not None and should_stop():
             break
-        batch = objects[start:start + chunk]
+        batch = [o for o in objects[start:start + chunk] if id(o) not in mine]
         for o in batch:
-            if id(o) in mine:
-                continue
             t = type(o)
             entry = table.get(t)
             if entry is None:
@@ -365,7 +368,7 @@ def run(ctx):
         ctx.emit('progress', {'message': 'first summary taken; the second follows in %g s' % interval})
         if ctx.wait(interval):
             return {'cancelled': True}
-        after, _ = summarize(ctx.done.is_set)
+        after, _ = summarize(ctx.done.is_set, earlier=before)
         out = diff_of(before, after, limit, order)
         out['interval'] = interval
         return out
