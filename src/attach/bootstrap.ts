@@ -7,7 +7,8 @@
 //   and starts it on the socket path the client chose (see src/channel/socket-path.ts);
 // - catches BaseException: nothing escapes into PyRun_SimpleString (a pending call that
 //   fails surfaces as SystemError in the target's main thread) and nothing is printed;
-//   a failure is written to bootstrap.err beside the socket, for the client to report;
+//   a failure is written to bootstrap.err beside the socket (atomically), for the client
+//   to report;
 // - returns at once: binding the socket is all it does on the borrowed thread; the server
 //   runs in its own daemon threads.
 import { join } from 'node:path';
@@ -29,6 +30,10 @@ function pythonBody(pkgDir: string, socketPath: string): string {
   const s = JSON.stringify; // a JSON string literal is a valid Python string literal
   return `def _spyglass_bootstrap(pkg_dir, socket_path):
     import sys
+    # each file the import reads hands the GIL to the target's busy threads, and taking
+    # it back waits a whole switch interval (5 ms): a short one while loading, restored after
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0002))
     try:
         agent = getattr(sys, '_spyglass_agent', None)
         if agent is None or not agent.alive():
@@ -54,11 +59,15 @@ function pythonBody(pkgDir: string, socketPath: string): string {
             d = os.path.dirname(socket_path)
             st = os.lstat(d)
             if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
-                fd = os.open(d + '/bootstrap.err', os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                # written aside and renamed: the client never reads a half-written file
+                fd = os.open(d + '/bootstrap.err.part', os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
                 os.write(fd, traceback.format_exc().encode('utf-8', 'replace'))
                 os.close(fd)
+                os.rename(d + '/bootstrap.err.part', d + '/bootstrap.err')
         except BaseException:
             pass
+    finally:
+        sys.setswitchinterval(interval)
 _spyglass_bootstrap(${s(pkgDir)}, ${s(socketPath)})
 `;
 }

@@ -4,6 +4,7 @@
 // waitpid is polled with WNOHANG and a deadline, yielding to the event loop between polls.
 import koffi from 'koffi';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadState } from '../proc/process.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETREGS = 12;
@@ -11,6 +12,7 @@ const PTRACE_SETREGS = 13;
 const PTRACE_GETFPREGS = 14;
 const PTRACE_SETFPREGS = 15;
 const PTRACE_DETACH = 17;
+const PTRACE_GETSIGINFO = 0x4202;
 const PTRACE_GETREGSET = 0x4204;
 const PTRACE_SETREGSET = 0x4205;
 const PTRACE_SEIZE = 0x4206;
@@ -20,6 +22,10 @@ const NT_X86_XSTATE = 0x202;
 const WNOHANG = 1;
 const WALL = 0x40000000;
 export const SIGTRAP = 5;
+const SIGSTOP = 19;
+const EINVAL = 22;
+/** polls in a row that must see the thread trace-stopped with nothing to wait for (see waitStop) */
+const STOLEN_STOP_POLLS = 3;
 const PTRACE_EVENT_STOP = 128;
 /** how long a thread that missed its stop deadline is still waited for, so that it can be detached */
 const LATE_STOP_MS = 2000;
@@ -144,9 +150,17 @@ export class Tracee {
     }
   }
 
-  /** Polls waitpid(WNOHANG) until the thread stops; throws on exit or after the deadline. */
+  /**
+   * Polls waitpid(WNOHANG) until the thread stops; throws on exit or after the deadline.
+   *
+   * When the tracee is also a child of this process (a test's target, a program spyglass
+   * launched), libuv's SIGCHLD handler calls waitpid on it too and may take the stop
+   * report first. The stop is then recognised from /proc (state 't', seen on a few polls
+   * in a row so that a report on its way is not missed) and read with PTRACE_GETSIGINFO.
+   */
   async waitStop(deadline: number): Promise<Stop> {
     const status = new Int32Array(1);
+    let stoppedPolls = 0;
     for (let polls = 0; ; polls++) {
       const rc = libc().waitpid(this.tid, status, WNOHANG | WALL);
       if (rc === -1) {
@@ -166,10 +180,26 @@ export class Tracee {
         }
         return { sig: (st >> 8) & 0xff, event: (st >>> 16) & 0xff };
       }
+      stoppedPolls = threadState(this.tid, this.tid) === 't' ? stoppedPolls + 1 : 0;
+      if (stoppedPolls >= STOLEN_STOP_POLLS) return this.stopFromSiginfo();
       if (Date.now() > deadline) throw new StopTimeoutError(this.tid);
       // the first polls come back quickly: most stops take well under a millisecond
       await (polls < 20 ? new Promise((r) => setImmediate(r)) : sleep(1));
     }
+  }
+
+  /** The stop waitpid would have reported, rebuilt from the siginfo of the stopped thread. */
+  private stopFromSiginfo(): Stop {
+    const info = Buffer.alloc(128);
+    if (libc().ptraceBuf(PTRACE_GETSIGINFO, this.tid, 0n, info) === -1) {
+      // EINVAL: a group-stop (SIGSTOP and friends), which has no siginfo
+      if (koffi.errno() === EINVAL) return { sig: SIGSTOP, event: PTRACE_EVENT_STOP };
+      throw new PtraceError('PTRACE_GETSIGINFO', koffi.errno());
+    }
+    const sig = info.readInt32LE(0);
+    const code = info.readInt32LE(8);
+    // a PTRACE_EVENT stop has si_code = SIGTRAP | event << 8; a signal has a small si_code
+    return sig === SIGTRAP && (code & 0xff) === SIGTRAP ? { sig, event: (code >> 8) & 0xff } : { sig, event: 0 };
   }
 
   getRegs(): Regs {

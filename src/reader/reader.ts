@@ -156,8 +156,14 @@ export class PythonReader {
         ts = raw.readBigUInt64LE(L.tstate.next);
       }
       const tids = this.kernelTids(interpThreads.map((t) => t.raw));
-      interpThreads.forEach(({ ts, raw, stack }, i) => {
-        const threadId = raw.readBigUInt64LE(L.tstate.threadId);
+      const ids = interpThreads.map(({ raw }) => raw.readBigUInt64LE(L.tstate.threadId));
+      interpThreads.forEach(({ ts, stack }, i) => {
+        const threadId = ids[i];
+        // A thread being started: its state is made (and put first in the list) by the
+        // thread that starts it, and up to 3.11 carries that creator's ids until the new
+        // thread runs. It is not a second copy of its creator: leave it out.
+        // From 3.12 it carries no ids (0) until then.
+        if (!stack.frames.length && (threadId === 0n || ids.indexOf(threadId, i + 1) !== -1)) return;
         const tid = tids[i];
         threads.push({
           interpreterId: interpId,
@@ -214,7 +220,8 @@ export class PythonReader {
   private findPthreadTidOffset(pthreads: bigint[]): number | null {
     const tids = new Set(listThreads(this.pid));
     const structs: Buffer[] = [];
-    for (const p of pthreads) {
+    // a thread being started shares its creator's pthread (see walk): count each once
+    for (const p of new Set(pthreads)) {
       if (!this.snap.valid(p, PTHREAD_SCAN_BYTES)) continue;
       structs.push(this.snap.read(p, PTHREAD_SCAN_BYTES));
     }

@@ -151,5 +151,18 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       }
       assert.ok(held >= 3, `the sorter held the GIL in ${held} of 5 samples`);
     });
+
+    test(`${py.label}: a thread state being started is not shown as a second copy of its creator`, async (t) => {
+      const target = await startTarget(py, 'dump_starting_thread.py');
+      t.after(() => target.stop());
+      const reader = await openReader(target.pid);
+      t.after(() => reader.close());
+      const dump = reader.sample();
+      assert.equal(dump.threads.length, 1, JSON.stringify(dump.threads.map((x) => [x.tid, x.name, x.frames.length])));
+      const main = dump.threads[0];
+      assert.equal(main.name, 'MainThread');
+      assert.equal(main.tid, target.pid, 'the kernel TID is still found (up to 3.10 through the pthread struct)');
+      assert.deepEqual(main.frames.slice(-2).map((f) => f.name), ['wait_here', '<module>']);
+    });
   }
 });

@@ -1,6 +1,7 @@
 // Starts real Python target programs from test/targets/ and makes sure they are stopped
 // by pid when the test ends, even when it fails.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import type { Interpreter } from './pythons.js';
@@ -20,16 +21,26 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
+/** pids of the targets still running (for a notChild target, the target, not its shell) */
+const live = new Set<number>();
 process.on('exit', () => {
-  for (const p of live) {
+  for (const pid of live) {
     try {
-      if (p.pid) process.kill(p.pid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
   }
 });
+
+/** The pid of the one process `ppid` started (the shell of a notChild target). */
+async function onlyChildOf(ppid: number): Promise<number> {
+  for (const until = Date.now() + 10000; Date.now() < until; await new Promise((r) => setTimeout(r, 5))) {
+    const kids = readFileSync(`/proc/${ppid}/task/${ppid}/children`, 'utf8').trim();
+    if (kids) return Number(kids.split(' ')[0]);
+  }
+  throw new Error(`the shell ${ppid} did not start its target`);
+}
 
 /**
  * Runs `python -u test/targets/<script> ...args` and waits until it prints a line
@@ -39,16 +50,17 @@ export async function startTarget(
   py: Interpreter | string,
   script: string,
   args: string[] = [],
-  opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; notChild?: boolean } = {},
 ): Promise<Target> {
   const exe = typeof py === 'string' ? py : py.path;
   const scriptPath = script.startsWith('/') ? script : join(TARGETS_DIR, script);
-  const proc = spawn(exe, ['-u', scriptPath, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
-    cwd: opts.cwd,
-  });
-  live.add(proc);
+  const argv = [exe, '-u', scriptPath, ...args];
+  // notChild: a shell between us and the target, for tests that ptrace it in this process
+  // (Node reaps its own children with waitpid, which would also take the ptrace stops)
+  const [cmd, ...cmdArgs] = opts.notChild ? ['/bin/sh', '-c', '"$@" & wait $!', 'sh', ...argv] : argv;
+  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, cwd: opts.cwd });
+  const pid = opts.notChild ? await onlyChildOf(proc.pid!) : proc.pid!;
+  live.add(pid);
   let out = '';
   let err = '';
   let exited = false;
@@ -63,13 +75,13 @@ export async function startTarget(
   const exitPromise = new Promise<void>((resolve) =>
     proc.on('exit', () => {
       exited = true;
-      live.delete(proc);
+      live.delete(pid);
       for (const w of waiters.splice(0)) w();
       resolve();
     }),
   );
   const target: Target = {
-    pid: proc.pid!,
+    pid,
     proc,
     stdout: () => out,
     stderr: () => err,
@@ -81,7 +93,8 @@ export async function startTarget(
           timeoutMs,
         );
         const check = () => {
-          const line = out.split('\n').find((l) => re.test(l));
+          // complete lines only: a line may arrive in two chunks
+          const line = out.split('\n').slice(0, -1).find((l) => re.test(l));
           if (line !== undefined) {
             clearTimeout(timer);
             resolve(line);
@@ -96,7 +109,7 @@ export async function startTarget(
     async stop() {
       if (!exited) {
         try {
-          process.kill(proc.pid!, 'SIGKILL');
+          process.kill(pid, 'SIGKILL');
         } catch {
           /* gone */
         }
