@@ -86,6 +86,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) stop.abort();
 
   let child: ChildProcess | undefined;
   let childExit: Promise<number> | undefined;

@@ -107,7 +107,8 @@ describe('perf: default file, another pid, --timeout, --json, usage', { concurre
     const page = readFileSync(html, 'utf8');
     assert.match(page, /^<!doctype html>/);
     const names = flameDataOf(page).frames.map(([name]) => name);
-    assert.ok(names.includes('hold_gil') && names.includes('want_gil'), names.join(', '));
+    // (its other thread mostly waits for the GIL: idle, left out)
+    assert.ok(names.includes('hold_gil'), names.join(', '));
     assert.ok(!names.includes('heavy'), 'not the attached process');
   });
 
