@@ -1,8 +1,11 @@
 // torch: `torch profile` of a small model's forward in the CPU build of torch (the
 // .venv-torch virtualenv made by scripts/install-test-deps.sh), the Chrome trace parsed
 // for the model's operators; the CUDA-only commands fail clearly on CPU; a target that
-// never imported torch gets a clear error on every interpreter, and torch stays unimported.
-// CUDA paths (profiling CUDA activity, real snapshots) need a GPU and are not run here.
+// never imported torch gets a clear error on every interpreter, and torch stays unimported;
+// with a stand-in torch module (torch_app.py --fake-torch) that claims CUDA, the snapshot
+// and record paths (history on, dump, history off, the file streamed back in chunks) and
+// the missing-API error run on every interpreter. Real CUDA (profiling CUDA activity,
+// real snapshots) needs a GPU and is not run here.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -96,6 +99,47 @@ describe('torch', { concurrency: true }, () => {
         // the agent did not import it either (the target reports any change)
         await new Promise((r) => setTimeout(r, 200));
         assert.deepEqual([...target.stdout().matchAll(/^TORCH (\d)$/gm)].map((m) => m[1]), ['0']);
+      });
+    }
+  });
+  describe('CUDA memory paths with a stand-in torch', { concurrency: 2 }, () => {
+    for (const py of discoverPythons()) {
+      test(py.label, async (t) => {
+        const target = await startAgentTarget(py, { script: 'torch_app.py', args: ['--fake-torch'] });
+        t.after(() => target.stop());
+        const client = await target.attach();
+        t.after(() => client.close());
+        const dir = mkdtempSync(join(tmpdir(), 'spyglass-torch-fake-'));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        const snapshot = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 256));
+
+        // -s: the bytes torch wrote, unchanged, in ./snapshot.pickle
+        let out = await run(target, client, 'memory -s', dir);
+        const s = out.records[0] as { path: string; kind: string; bytes: number; torch: string };
+        assert.deepEqual([s.path, s.kind, s.bytes, s.torch], [join(dir, 'snapshot.pickle'), 'memory_snapshot', 300_000, '2.5.0+fake']);
+        assert.deepEqual(readFileSync(s.path), snapshot);
+        assert.match(out.lines.join('\n'), /pytorch\.org\/memory_viz/);
+
+        // -r: history on as the call starts, dumped and off as it ends, hook gone
+        out = await run(target, client, 'memory -r __main__ plain_step -f rec.pickle', dir);
+        const r = out.records[0] as { path: string; method: string; thread: string };
+        assert.deepEqual([r.path, r.method, r.thread], [join(dir, 'rec.pickle'), '__main__.plain_step', 'driver']);
+        assert.deepEqual(readFileSync(r.path), snapshot);
+        const fake = [...target.stdout().matchAll(/^FAKE (.*)$/gm)].map((m) => m[1]);
+        assert.deepEqual(fake, ['dump', 'record all', 'dump', 'record None']);
+        assert.deepEqual(readdirSync(dir).sort(), ['rec.pickle', 'snapshot.pickle']);
+
+        // Ctrl-C while waiting for a call that never comes: nothing written, history never on
+        const waiting = commandContext(target.pid, { agent: client, cwd: dir });
+        setTimeout(() => waiting.abort.abort(), 1000);
+        await cmd.run(waiting.ctx, tokenize('memory -r __main__ install_fake_torch -f never.pickle'));
+        assert.equal((waiting.out.records[0] as { path: unknown }).path, null);
+        assert.match(waiting.out.notes.join('\n'), /stopped before __main__\.install_fake_torch was called; hook removed, nothing written/);
+        assert.deepEqual(readdirSync(dir).sort(), ['rec.pickle', 'snapshot.pickle']);
+        assert.equal([...target.stdout().matchAll(/^FAKE /gm)].length, 4);
+
+        // a torch without torch.profiler
+        await assert.rejects(run(target, client, 'profile __main__ plain_step', dir), /torch 2\.5\.0\+fake has no torch\.profiler, which torch profile needs/);
       });
     }
   });

@@ -2,6 +2,10 @@
 forward the "driver" thread calls every 20 ms. With --no-torch, torch is never imported
 (a plain function is called instead) and the target prints "TORCH <0|1>" whenever
 'torch' in sys.modules changes, so a test sees that the agent did not import it.
+With --fake-torch, a stand-in module is put in sys.modules['torch'] (any interpreter): a
+torch "2.5.0+fake" with CUDA "available" and torch.cuda.memory's snapshot functions
+(each call printed as "FAKE ..."; a snapshot is 300,000 known bytes, several chunks),
+but no torch.profiler: the CUDA memory paths and the missing-API error run without a GPU.
 The agent is loaded as in test/helpers/agent-target.ts: SIGUSR1 runs the bootstrap source
 named by SPYGLASS_TEST_BOOTSTRAP in __main__'s namespace. Prints READY {"globals": [...]}.
 """
@@ -12,7 +16,30 @@ import sys
 import threading
 import time
 
-NO_TORCH = '--no-torch' in sys.argv
+FAKE_TORCH = '--fake-torch' in sys.argv
+NO_TORCH = '--no-torch' in sys.argv or FAKE_TORCH
+
+FAKE_SNAPSHOT = (bytes(range(256)) * 1172)[:300000]
+
+
+def install_fake_torch():
+    import types
+    memory = types.ModuleType('torch.cuda.memory')
+
+    def _record_memory_history(enabled='all', max_entries=None, **kwargs):
+        sys.stdout.write('FAKE record %s\n' % enabled)
+
+    def _dump_snapshot(filename):
+        sys.stdout.write('FAKE dump\n')
+        with open(filename, 'wb') as f:
+            f.write(FAKE_SNAPSHOT)
+
+    memory._record_memory_history = _record_memory_history
+    memory._dump_snapshot = _dump_snapshot
+    torch = types.ModuleType('torch')
+    torch.__version__ = '2.5.0+fake'
+    torch.cuda = types.SimpleNamespace(is_available=lambda: True, memory=memory)
+    sys.modules['torch'] = torch
 
 if not NO_TORCH:
     import torch
@@ -54,6 +81,8 @@ def run_bootstrap(signum, frame):
 
 
 def main():
+    if FAKE_TORCH:
+        install_fake_torch()
     signal.signal(signal.SIGUSR1, run_bootstrap)
     threading.Thread(target=driver, name='driver', daemon=True).start()
     sys.stdout.write('READY %s\n' % json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))

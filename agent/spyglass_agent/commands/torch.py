@@ -186,22 +186,23 @@ def _memory(ctx, torch):
         out = _send(ctx, torch, memory._dump_snapshot)
     else:
         _api(torch, 'cuda.memory._record_memory_history', what)
+        # made here and removed here: a call that ends after the command gave up finds
+        # the directory gone, and its dump fails instead of leaving a file behind
+        tmp = tempfile.mkdtemp(prefix='spyglass-torch-rec-')
+        recorded = os.path.join(tmp, 'snapshot.pickle')
 
         def finish(_):
             # dumped before recording stops: the history is part of the snapshot
-            tmp = tempfile.mkdtemp(prefix='spyglass-torch-rec-')
-            path = os.path.join(tmp, 'snapshot.pickle')
             try:
-                memory._dump_snapshot(path)
+                memory._dump_snapshot(recorded)
             finally:
                 _stop_history(memory)
-            return path
 
-        def export(recorded, path):
-            shutil.move(recorded, path)
-            shutil.rmtree(os.path.dirname(recorded), ignore_errors=True)
-
-        out = _on_next_call(ctx, torch, lambda: _start_history(memory), finish, export)
+        try:
+            out = _on_next_call(ctx, torch, lambda: _start_history(memory), finish,
+                                lambda _, path: shutil.move(recorded, path))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     out['kind'] = 'memory_snapshot'
     return out
 
