@@ -55,6 +55,8 @@ def snapshot(value, by_reference=None):
 
 def approx_size(value, budget=_SIZE_NODE_BUDGET):
     """Estimated bytes held by value and what it contains (sampled for big containers)."""
+    if type(value) in _LEAF_TYPES:  # most arguments: no walk needed
+        return sys.getsizeof(value)
     seen = set()
     # (object, weight): an item stands for `weight` items when a container was sampled
     stack = [(value, 1.0)]
@@ -80,13 +82,23 @@ def approx_size(value, budget=_SIZE_NODE_BUDGET):
         else:
             child_weight = weight
         for child in items:
-            stack.append((child, child_weight))
+            if type(child) in _LEAF_TYPES:
+                # counted where met, without the walk's bookkeeping: a leaf shared by
+                # several containers is counted more than once (an over-estimate is safe)
+                total += sys.getsizeof(child) * child_weight
+                visited += 1
+            else:
+                stack.append((child, child_weight))
     return int(total)
+
+
+_LEAVES = (str, bytes, bytearray, int, float, complex, bool, type(None))
+_LEAF_TYPES = frozenset(_LEAVES)
 
 
 def _children(obj):
     """(some contained objects, how many there are in all), or None for a leaf."""
-    if isinstance(obj, (str, bytes, bytearray, int, float, complex, bool, type(None))):
+    if isinstance(obj, _LEAVES):
         return None
     try:
         if isinstance(obj, dict):
