@@ -56,7 +56,7 @@ describe('gilstat', { concurrency: false }, () => {
       assert.ok(sorter && worker, `threads named: ${[...byName.keys()].join(', ')}`);
       const sorterShare = sorter.hold_all / span;
       const workerShare = worker.hold_all / span;
-      assert.ok(truth > 0.1 && truth < 0.6, `the target sorted ${(truth * 100).toFixed(1)}% of the time`);
+      assert.ok(truth > 0.1 && truth < 0.8, `the target sorted ${(truth * 100).toFixed(1)}% of the time`);
       assert.ok(Math.abs(sorterShare - truth) <= 0.05, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}%`);
       // the GIL is otherwise the worker's (the main thread wakes once a second, for
       // microseconds), except while it is free: after the sorter drops it, until the
