@@ -21,6 +21,11 @@ const dir = mkdtempSync(join(tmpdir(), 'spyglass-record-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;
 const outFile = (name: string) => join(dir, `${++seq}-${name}`);
+/**
+ * How long to let a recording run once it has opened the target's memory before ending
+ * it: finding the interpreter in there takes seconds on a loaded machine.
+ */
+const SAMPLING_MS = 4000;
 /** the lines of profile_split.py's functions */
 const SPLIT_DEF = { heavy: 28, light: 32 };
 /**
@@ -270,7 +275,7 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     t.after(() => target.stop());
     const out = outFile('sigint.txt');
     const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out], {
-      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), 1500)),
+      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), SAMPLING_MS)),
     });
     assert.equal(run.code, 0, run.stderr);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
@@ -284,7 +289,7 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     t.after(() => target.stop());
     const out = outFile('exit.txt');
     const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out, '-r', '200'], {
-      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(target.pid, 'SIGTERM'), 1500)),
+      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(target.pid, 'SIGTERM'), SAMPLING_MS)),
     });
     assert.equal(run.code, 0, run.stderr);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
