@@ -17,6 +17,8 @@ from .connection import Connection
 from .protocol import encode
 
 SYS_ATTR = '_spyglass_agent'  # the one name the agent keeps outside its own modules
+_PACKAGE_NAME = __name__.rpartition('.')[0]
+_PACKAGE = sys.modules.get(_PACKAGE_NAME)  # this load of the package (the bootstrap registers it first)
 
 
 class Agent(object):
@@ -29,6 +31,7 @@ class Agent(object):
         self._connections = set()
         self._numbers = 0
         self._stopping = False
+        self._unregistered = False
         self._listener = None
         self._thread = None
 
@@ -45,7 +48,7 @@ class Agent(object):
 
     def alive(self):
         """False in a forked child (the threads did not survive fork) or once stopped."""
-        return (self.pid == os.getpid() and not self._stopping and self._thread is not None
+        return (self.pid == os.getpid() and not self._stopping and not self._unregistered and self._thread is not None
                 and self._thread.is_alive())
 
     def connections(self):
@@ -95,9 +98,27 @@ class Agent(object):
         with self._lock:
             self._connections.discard(conn)
 
+    def unregister(self):
+        """Makes the agent unreachable and forgotten at once: its socket and files go, and
+        sys no longer points at it or at its modules, so any attach from now on starts a
+        fresh agent. stop() begins with this; `shutdown` calls it before answering, since
+        its client may attach again as soon as it has the answer, before stop() runs (a
+        late stop() would then remove the new agent's socket and modules)."""
+        with self._lock:
+            if self._unregistered:
+                return
+            self._unregistered = True
+        rundir.remove(self.socket_path)
+        if getattr(sys, SYS_ATTR, None) is self:
+            delattr(sys, SYS_ATTR)
+        if sys.modules.get(_PACKAGE_NAME) is _PACKAGE:  # not the modules of a newer agent
+            for name in [m for m in sys.modules if m == _PACKAGE_NAME or m.startswith(_PACKAGE_NAME + '.')]:
+                del sys.modules[name]
+
     def stop(self):
         """Removes every client's hooks, closes every connection and the socket, removes
         the agent's files and unregisters it: the target is as before the attach."""
+        self.unregister()
         with self._lock:
             if self._stopping:
                 return
@@ -112,11 +133,5 @@ class Agent(object):
         self._listener.close()
         if self._thread is not threading.current_thread():
             self._thread.join(2)
-        rundir.remove(self.socket_path)
         log.info('agent stopped')
         log.close_file()
-        if getattr(sys, SYS_ATTR, None) is self:
-            delattr(sys, SYS_ATTR)
-        package = __name__.rpartition('.')[0]
-        for name in [m for m in sys.modules if m == package or m.startswith(package + '.')]:
-            del sys.modules[name]

@@ -13,6 +13,7 @@ import { UserError } from '../../src/errors.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
+import { processResources } from '../helpers/agent-target.js';
 
 const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: Target, readyAt: number) => Promise<void> }> = [
   {
@@ -108,6 +109,42 @@ for (const py of discoverPythons()) {
       assert.equal(strip(touched.stdout()), strip(untouched.stdout()));
       assert.equal(doneT.split(' ')[1], doneU.split(' ')[1]);
       assert.equal(touched.stderr(), '');
+    });
+
+    test('50 attach/detach cycles on a busy multi-threaded target: no crash, no leaked thread or fd, same results', async (t) => {
+      const target = await startTarget(py, 'attach_busy.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const before = processResources(target.pid);
+      const hows: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const s = await attach(target.pid, { timeoutMs: 10000 });
+        hows.push(s.how);
+        const node = (await s.agent.call('eval', { expr: 'len(threads)' })) as { repr: string };
+        assert.equal(node.repr, '4');
+        // every tenth cycle removes the agent, so the next attach injects it afresh
+        if (i % 10 === 9) await s.agent.call('shutdown', {});
+        await s.detach();
+      }
+      assert.equal(hows.filter((h) => h !== 'reused').length, 5, hows.join(' '));
+      // the agent is gone (its threads end just after the answer): the target is back to
+      // its own threads and files
+      let after = processResources(target.pid);
+      for (const until = Date.now() + 10000; after.threads !== before.threads && Date.now() < until; after = processResources(target.pid)) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(after.threads, before.threads, 'threads');
+      assert.deepEqual(after.fds.sort(), before.fds.sort(), 'file descriptors');
+      process.kill(target.pid, 'SIGUSR1');
+      for (let k = 0; k < 4; k++) await target.waitFor(new RegExp(`^RESULT ${k} `), 30000);
+      // each worker's value is the one its number of rounds gives: nothing was disturbed
+      for (const line of target.stdout().split('\n').filter((l) => l.startsWith('RESULT'))) {
+        const [k, rounds, value] = line.split(' ').slice(1).map(Number);
+        assert.ok(rounds > 0, line);
+        let n = 0;
+        for (let r = 0; r < rounds; r++) for (let j = 0; j < 1000; j++) n = (n * 31 + j + k) % 1000003;
+        assert.equal(value, n, line);
+      }
+      assert.equal(target.stderr(), '');
     });
 
     test('attaching twice reuses the agent; a second client can attach while one is connected', async (t) => {

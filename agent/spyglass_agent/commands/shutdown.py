@@ -5,5 +5,7 @@ NAME = 'shutdown'
 
 
 def run(ctx):
+    # gone from sys and the socket before the answer: an attach right after starts afresh
+    ctx.agent.unregister()
     ctx.after_end(ctx.agent.stop)
     return {'clients': len(ctx.agent.connections())}
