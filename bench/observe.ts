@@ -26,16 +26,19 @@ interface Batch {
   kind: 'HOT' | 'SERVE';
   start: number;
   end: number;
-  value: number; // ns per hot call, or µs per request
+  wall: number; // ns per hot call, or µs per request
+  cpu: number; // the same in the process's CPU time (all threads: the observer's too)
 }
+
+type Figures = { hot: number; serve: number; serveWall: number };
 
 function batches(target: Target): Batch[] {
   return target
     .stdout()
     .split('\n')
-    .map((l) => /^(HOT|SERVE) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(l))
+    .map((l) => /^(HOT|SERVE) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ kind: m[1] as Batch['kind'], start: Number(m[2]), end: Number(m[3]), value: Number(m[4]) }));
+    .map((m) => ({ kind: m[1] as Batch['kind'], start: Number(m[2]), end: Number(m[3]), wall: Number(m[4]), cpu: Number(m[5]) }));
 }
 
 function median(xs: number[]): number {
@@ -43,16 +46,15 @@ function median(xs: number[]): number {
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
 }
 
-/** median batch value of each kind among the batches that ran wholly inside [t0, t1] */
-function windowOf(target: Target, t0: number, t1: number): Record<Batch['kind'], number> {
+/** medians over the batches that ran wholly inside [t0, t1] */
+function windowOf(target: Target, t0: number, t1: number): Figures {
   const inside = batches(target).filter((b) => b.start >= t0 && b.end <= t1);
-  return {
-    HOT: median(inside.filter((b) => b.kind === 'HOT').map((b) => b.value)),
-    SERVE: median(inside.filter((b) => b.kind === 'SERVE').map((b) => b.value)),
-  };
+  const hot = inside.filter((b) => b.kind === 'HOT');
+  const serve = inside.filter((b) => b.kind === 'SERVE');
+  return { hot: median(hot.map((b) => b.cpu)), serve: median(serve.map((b) => b.cpu)), serveWall: median(serve.map((b) => b.wall)) };
 }
 
-async function window(target: Target): Promise<Record<Batch['kind'], number>> {
+async function window(target: Target): Promise<Figures> {
   const t0 = Date.now() / 1000;
   await sleep(WINDOW_MS);
   return windowOf(target, t0, Date.now() / 1000);
@@ -96,12 +98,12 @@ const MODES: Mode[] = [
 interface Row {
   tool: string;
   mode: string;
-  hotBase: number;
-  hot: number;
-  serveBase: number;
-  serve: number;
+  base: Figures;
+  observed: Figures;
   note?: string;
 }
+
+const mean = (a: Figures, b: Figures): Figures => ({ hot: (a.hot + b.hot) / 2, serve: (a.serve + b.serve) / 2, serveWall: (a.serveWall + b.serveWall) / 2 });
 
 /** Every mode between two unobserved windows; returns one row per mode. */
 async function run(toolName: string, target: Target, tool: Tool): Promise<Row[]> {
@@ -114,18 +116,11 @@ async function run(toolName: string, target: Target, tool: Tool): Promise<Row[]>
     await tool.stop(mode);
     await sleep(SETTLE_MS);
     if (!target.alive()) {
-      rows.push({ tool: toolName, mode: mode.label, hotBase: before.HOT, hot: during.HOT, serveBase: before.SERVE, serve: during.SERVE, note: 'the target died when the observation stopped: ' + target.stderr().trim().split('\n').slice(-1)[0] });
+      rows.push({ tool: toolName, mode: mode.label, base: before, observed: during, note: 'the target died when the observation stopped: ' + target.stderr().trim().split('\n').slice(-1)[0] });
       break;
     }
     const afterWindow = await window(target);
-    rows.push({
-      tool: toolName,
-      mode: mode.label,
-      hotBase: (before.HOT + afterWindow.HOT) / 2,
-      hot: during.HOT,
-      serveBase: (before.SERVE + afterWindow.SERVE) / 2,
-      serve: during.SERVE,
-    });
+    rows.push({ tool: toolName, mode: mode.label, base: mean(before, afterWindow), observed: during });
     before = afterWindow;
   }
   return rows;
@@ -211,13 +206,17 @@ async function reference(): Promise<Row[] | string> {
 }
 
 function print(rows: Row[]): void {
-  console.log('| tool | observation | hot() ns/call unobserved → observed | added per call | request µs unobserved → observed | slowdown |');
-  console.log('|---|---|---|---|---|---|');
+  // CPU time (the whole process's) is what an observer adds and what other processes'
+  // load hardly moves; a request's slowdown is that added CPU over its unobserved wall time
+  console.log('| tool | observation | hot(): CPU ns/call, unobserved → observed | added per call | request: CPU µs, unobserved → observed | added per request | slowdown (added / unobserved wall) | measured wall change |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const added = r.hot - r.hotBase;
-    const slowdown = (r.serve / r.serveBase - 1) * 100;
+    const { base, observed } = r;
+    const addedServe = observed.serve - base.serve;
     console.log(
-      `| ${r.tool} | ${r.mode} | ${r.hotBase.toFixed(0)} → ${r.hot.toFixed(0)} | ${(added / 1000).toFixed(2)} µs | ${r.serveBase.toFixed(0)} → ${r.serve.toFixed(0)} | ${slowdown.toFixed(1)}%${r.note ? ` (${r.note})` : ''} |`,
+      `| ${r.tool} | ${r.mode} | ${base.hot.toFixed(0)} → ${observed.hot.toFixed(0)} | ${((observed.hot - base.hot) / 1000).toFixed(2)} µs | ` +
+        `${base.serve.toFixed(0)} → ${observed.serve.toFixed(0)} | ${addedServe.toFixed(0)} µs | ${((addedServe / base.serveWall) * 100).toFixed(1)}% | ` +
+        `${((observed.serveWall / base.serveWall - 1) * 100).toFixed(1)}%${r.note ? ` (${r.note})` : ''} |`,
     );
   }
 }

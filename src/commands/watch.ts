@@ -14,7 +14,7 @@ const OPTIONS: OptionSpec[] = [
     kind: 'string',
     default: 'args,kwargs',
     metavar: '<value>',
-    description: 'what to show: expression(s) of target, return_obj, cost, args, kwargs; `a,b` or `{a,b}` shows each item (default args,kwargs)',
+    description: 'what to show: expression(s) of target, return_obj, cost, args (positional parameters as bound), kwargs (keyword-only and **kwargs); `a,b` or `{a,b}` shows each item (default args,kwargs)',
   },
   NESTED_OPTION,
   { names: ['-e', '--exception'], key: 'exception', kind: 'flag', default: false, description: 'only calls that raised (with the exception type, message and traceback)' },

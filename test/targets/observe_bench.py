@@ -3,10 +3,10 @@ of realistic shape (decode, validate, a 1 ms database wait, compute, render: ~10
 calls), timed
 by the target itself on its main thread, forever, in alternating batches:
 
-  HOT <start> <end> <ns per call>        a batch of hot() calls
-  SERVE <start> <end> <us per request>   a batch of handle_request() calls
+  HOT <start> <end> <wall ns> <cpu ns>      per call, a batch of hot() calls
+  SERVE <start> <end> <wall us> <cpu us>    per request, a batch of handle_request() calls
 
-(start/end: time.time()), so a benchmark compares the batches that ran while a tool was
+(start/end: time.time(); cpu: the process's CPU time, every thread), so a benchmark compares the batches that ran while a tool was
 observing with those that ran before, whichever tool it is. The agent is loaded as in
 observe_app.py: SIGUSR1 runs the bootstrap source named by SPYGLASS_TEST_BOOTSTRAP in
 __main__'s namespace (a reference tool that attaches by itself needs nothing from this).
@@ -89,12 +89,16 @@ SERVE_BATCH = 200
 
 
 def timed(label, fn, n, unit):
+    # wall time per call, and the whole process's CPU time per call: the latter includes
+    # what an observer's own threads spend, and is not inflated by other processes' load
     t0 = time.time()
-    c0 = time.perf_counter()
+    w0 = time.perf_counter()
+    c0 = time.process_time()
     for i in range(n):
         fn(i)
-    per_call = (time.perf_counter() - c0) / n * unit
-    print('%s %.4f %.4f %.2f' % (label, t0, time.time(), per_call), flush=True)
+    wall = (time.perf_counter() - w0) / n * unit
+    cpu = (time.process_time() - c0) / n * unit
+    print('%s %.4f %.4f %.2f %.2f' % (label, t0, time.time(), wall, cpu), flush=True)
 
 
 def serve(i):

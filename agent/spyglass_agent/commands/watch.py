@@ -7,6 +7,12 @@ it, evaluating the expressions (so values are taken when the call ends); renderi
 (-x/-v/-r, truncation, a user ``__repr__`` that raises) happens on this command's thread.
 ``-n`` counts only calls that passed the filter; the hook goes when the command ends.
 
+``args`` and ``kwargs`` are the call's parameters as the function received them: the hook
+keeps the function's own signature (so ``inspect.signature`` is unchanged), and so sees
+the bound parameters rather than how the caller spelled the call. ``args`` holds every
+positional-or-keyword parameter (one passed by keyword, or left to its default, too) and
+``*args``; ``kwargs`` the keyword-only parameters and ``**kwargs``.
+
 Events: ``started`` {method, file, line, async, generator}, then one ``call`` per shown
 call: {time, method, thread, cost_ms, values: [{expr, value | error}]} with
 ``exception`` {type, message, traceback} when the call raised, or ``filter_error``
