@@ -130,6 +130,7 @@ class ConsoleSession(code.InteractiveConsole):
 
     def _run(self):
         stdio_router.route_current_thread(
+            self._read_line,
             lambda text: self._emit('output', {'stream': 'stdout', 'text': text}),
             lambda text: self._emit('output', {'stream': 'stderr', 'text': text}),
             self._display,
@@ -187,6 +188,17 @@ class ConsoleSession(code.InteractiveConsole):
                 return
             except KeyboardInterrupt:
                 continue
+
+    def _read_line(self):
+        """A line for input() / sys.stdin of the code typed here: asked of the console's user
+        (the prompt input() wrote is shown before it); '' for Ctrl-D, as at end of file."""
+        self._emit('prompt', {'prompt': ''})
+        item = self._next_input()
+        if item is _EOF:
+            return ''
+        if item is _INTERRUPT:
+            raise KeyboardInterrupt
+        return item + '\n'
 
     def _display(self, value):
         if value is None:

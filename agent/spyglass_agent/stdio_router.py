@@ -1,4 +1,5 @@
-"""Per-thread routing of sys.stdout / sys.stderr / sys.displayhook, for the console's code.
+"""Per-thread routing of sys.stdin / sys.stdout / sys.stderr / sys.displayhook, for the
+console's code.
 
 Swapping the process-wide streams for a buffer (what the reference tool does) would
 capture what the target's own threads print meanwhile, and restoring `sys.__stdout__`
@@ -9,14 +10,21 @@ to the stream that was there before. When the last console closes the original s
 is put back, unless the application replaced the proxy meanwhile, in which case its
 choice is left alone (the proxy, if still referenced somewhere, just passes through).
 sys.displayhook is routed the same way: the default one would set `builtins._`, which
-applications using gettext rely on.
+applications using gettext rely on. sys.stdin too: `input()`, `help()` or pdb typed in
+the console must ask the console's user, not read (and steal) the target's own stdin.
+For a routed thread the proxies have no file descriptor, so that input() does not go to
+the target's terminal through readline.
 """
+import io
 import sys
 import threading
 
 _lock = threading.Lock()
-_sinks = {}  # thread ident -> {'stdout': write(text), 'stderr': write(text), 'displayhook': fn(value)}
-_installed = {}  # 'stdout'/'stderr'/'displayhook' -> the proxy put in place
+# thread ident -> {'stdin': readline() -> str ('' at end of input), 'stdout': write(text),
+#                  'stderr': write(text), 'displayhook': fn(value)}
+_sinks = {}
+_installed = {}  # 'stdin'/'stdout'/'stderr'/'displayhook' -> the proxy put in place
+_STREAMS = ('stdin', 'stdout', 'stderr')
 
 
 class _RoutedStream(object):
@@ -44,10 +52,39 @@ class _RoutedStream(object):
         if self._sink() is None:
             return self._original.flush()
 
+    def readline(self, size=-1):
+        sink = self._sink()
+        if sink is None:
+            return self._original.readline(size)
+        return sink()
+
+    def read(self, size=-1):
+        sink = self._sink()
+        if sink is None:
+            return self._original.read(size)
+        lines = []  # what the console's user types until Ctrl-D
+        for line in iter(sink, ''):
+            lines.append(line)
+        return ''.join(lines)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
     def isatty(self):
         if self._sink() is not None:
             return False
         return self._original.isatty()
+
+    def fileno(self):
+        if self._sink() is not None:
+            raise io.UnsupportedOperation('the console has no file descriptor')
+        return self._original.fileno()
 
     def __getattr__(self, attr):
         # encoding, errors, buffer, fileno... of the stream the target really has
@@ -68,14 +105,18 @@ class _RoutedDisplayhook(object):
         return sinks['displayhook'](value)
 
 
-def route_current_thread(stdout_write, stderr_write, displayhook):
-    """Sends this thread's output to the given functions until unroute_current_thread()."""
+def route_current_thread(stdin_readline, stdout_write, stderr_write, displayhook):
+    """Gives this thread's input and output to the given functions until unroute_current_thread()."""
     with _lock:
         if not _sinks:
-            for name in ('stdout', 'stderr'):
-                _install(name, _RoutedStream(name, getattr(sys, name)))
+            for name in _STREAMS:
+                original = getattr(sys, name)
+                # no stdin (a daemon's, closed): the application's `sys.stdin is None` stays true
+                if original is not None or name != 'stdin':
+                    _install(name, _RoutedStream(name, original))
             _install('displayhook', _RoutedDisplayhook(sys.displayhook))
-        _sinks[threading.get_ident()] = {'stdout': stdout_write, 'stderr': stderr_write, 'displayhook': displayhook}
+        _sinks[threading.get_ident()] = {'stdin': stdin_readline, 'stdout': stdout_write, 'stderr': stderr_write,
+                                         'displayhook': displayhook}
 
 
 def _install(name, proxy):

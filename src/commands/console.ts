@@ -2,6 +2,7 @@
 // sent to the agent as input of one streaming request; the agent answers with `output`
 // and `prompt` events. Ctrl-C interrupts the running statement (or clears a half-typed
 // one), Ctrl-D or exit() leaves the console; the target keeps running in every case.
+// input() and help() typed there read their lines from this console too.
 import { UserError } from '../errors.js';
 import { parseArgs } from './args.js';
 import type { AgentStream, CommandContext, ShellCommand } from './types.js';
@@ -26,6 +27,12 @@ export class LineAssembler {
   flush(): void {
     if (this.partial) this.emit(this.partial);
     this.partial = '';
+  }
+  /** the unfinished last line, taken out (input()'s prompt goes before what the user types) */
+  takePartial(): string {
+    const text = this.partial;
+    this.partial = '';
+    return text;
   }
 }
 
@@ -60,9 +67,10 @@ async function runConsole(ctx: CommandContext, io: NonNullable<CommandContext['i
         const o = ev.data as OutputEvent;
         (o.stream === 'stderr' ? err : out).push(o.text);
       } else if (ev.event === 'prompt') {
-        out.flush();
+        // the console's prompt, or an empty one when code typed there reads a line (input()):
+        // what it printed without a newline is that prompt's text
         err.flush();
-        const line = await io.question((ev.data as { prompt: string }).prompt, { complete });
+        const line = await io.question(out.takePartial() + (ev.data as { prompt: string }).prompt, { complete });
         send(line === undefined ? { eof: true } : { line });
       }
     }

@@ -1,7 +1,8 @@
 // console on every interpreter, driven through the command module with a scripted
 // terminal (the shell's question/Ctrl-C hooks): expressions and `_`, multi-line
 // statements, the target's names and Tab completion of them, tracebacks that stay in the
-// console, output that never reaches the target's stdout, Ctrl-C of a running loop, and
+// console, output that never reaches the target's stdout, input() and help() answered
+// from the console, Ctrl-C of a running loop, and
 // exit()/quit()/sys.exit()/raise SystemExit/Ctrl-D leaving the console, never the target.
 // Then once through the real shell on a terminal (tmux): Tab, Ctrl-C and Ctrl-D as keys.
 import assert from 'node:assert/strict';
@@ -145,6 +146,19 @@ describe('console', { concurrency: true }, () => {
         lines = await running;
         assert.equal(lines.at(-1), 'KeyboardInterrupt');
         assert.deepEqual(await c.type("'still here'"), ["'still here'"]);
+        // input() and help() read their lines from the console, not the target's stdin
+        assert.deepEqual(await c.type("name = input('Name: ')"), []);
+        assert.equal(c.prompts.at(-1), 'Name: ');
+        assert.deepEqual(await c.type('Ada'), []);
+        assert.deepEqual(await c.type('name'), ["'Ada'"]);
+        await c.type("input('more? ')");
+        lines = await c.type(undefined); // Ctrl-D there: EOFError, as at the end of a file
+        assert.deepEqual([lines.at(-1), c.prompts.at(-1)], ['EOFError: EOF when reading a line', '>>> ']);
+        await c.type('help()');
+        assert.equal(c.prompts.at(-1), 'help> ');
+        assert.match((await c.type('len')).join('\n'), /len\(obj, \/\)/);
+        await c.type('quit');
+        assert.deepEqual(await c.type('seven(3)'), ['21']);
         // exit() leaves the console, not the target
         assert.deepEqual(await c.type('exit()'), []);
         await c.done;
@@ -160,7 +174,7 @@ describe('console', { concurrency: true }, () => {
         // the target lives on, its streams are its own again, and nothing typed leaked
         await nextTick(t);
         assert.ok(t.target.alive());
-        assert.equal(await evalRepr(t, 'type(__import__("sys").stdout).__name__'), "'TextIOWrapper'");
+        assert.equal(await evalRepr(t, '[type(s).__name__ for s in (sys.stdin, sys.stdout, sys.stderr)]'), "['TextIOWrapper', 'TextIOWrapper', 'TextIOWrapper']");
         assert.doesNotMatch(t.target.stdout(), /CONSOLE-ONLY|line 0|still here/);
         assert.equal(t.target.stderr(), '');
       } finally {
