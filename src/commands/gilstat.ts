@@ -22,11 +22,17 @@ const HOW =
   '/proc/PID/task/TID/syscall (a thread blocked in futex() on the GIL is waiting to take it). Consecutive ' +
   'samples become hold and wait intervals per thread. The figures are therefore ESTIMATES: shares of time are ' +
   'accurate to a few percent over seconds, episodes shorter than the sampling period (0.5 ms) can be missed, ' +
-  'and counts are the episodes seen; the total of GIL switches comes exactly from the interpreter\'s own counter. ' +
+  'and counts are the episodes seen; the total of GIL switches comes exactly from the interpreter\'s own counter, ' +
+  'and the header states the hold times\' error bound: the time between two samples across which the GIL changed hands ' +
+  '(small normally; large when the machine is so busy that the sampler is not scheduled). ' +
   'The target is not measurably slowed (BENCHMARKS.md, "gilstat"); the sampler itself uses about 15% of one core in the spyglass process.';
 
 function fmtNs(n: number): string {
   return String(Math.round(n));
+}
+
+function pct(part: number, whole: number): string {
+  return whole ? ((100 * part) / whole).toFixed(1) : '0.0';
 }
 
 function pad(s: string, w: number, left = false): string {
@@ -37,7 +43,8 @@ export function renderTable(t: GilTable, pid: number, version: string): string[]
   const span = Number(BigInt(t.window.end_ns) - BigInt(t.window.start_ns));
   const lines = [
     `gilstat ${pid} (Python ${version}): ${(span / 1e9).toFixed(1)} s, ${t.samples} samples at ~${t.rate_hz} Hz ` +
-      `(ESTIMATES from sampling; times in ns); GIL switches: ${t.switches} (exact), GIL free ${span ? ((100 * t.free_ns) / span).toFixed(1) : '0.0'}%`,
+      `(ESTIMATES from sampling; times in ns); GIL switches: ${t.switches} (exact), GIL free ${pct(t.free_ns, span)}%; ` +
+      `hold times within ±${pct(t.uncertain_ns, span)}% (time between samples across which the GIL changed hands)`,
   ];
   const rows = [...t.threads].sort((a, b) => b.hold_all - a.hold_all);
   const nameW = Math.max(11, ...rows.map((r) => r.thread_name.length + 2));
@@ -45,7 +52,7 @@ export function renderTable(t: GilTable, pid: number, version: string): string[]
   lines.push(head.join(''));
   for (const r of rows) {
     lines.push(
-      [pad(r.thread_name, nameW, true), ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)), pad(span ? ((100 * r.hold_all) / span).toFixed(1) : '0.0', 7)].join(''),
+      [pad(r.thread_name, nameW, true), ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)), pad(pct(r.hold_all, span), 7)].join(''),
     );
   }
   return lines;

@@ -79,6 +79,12 @@ export class GilAccounting {
   switchesSeen = 0;
   /** time the GIL was seen free (no holder) */
   freeNs = 0n;
+  /**
+   * time between two samples across which the GIL changed hands: who held it when, inside
+   * such a gap, is the midpoint guess. Every thread's hold time is right to within this
+   * much (a stalled sampler makes it large: a whole hold can fall inside one gap).
+   */
+  uncertainNs = 0n;
 
   constructor(private readonly opts: AccountingOptions = {}) {}
 
@@ -102,6 +108,7 @@ export class GilAccounting {
 
     const switched = s.switches - prev.switches;
     if (switched > 0n) this.switchesExact += switched;
+    if (switched > 0n || s.holder !== prev.holder) this.uncertainNs += s.t - prev.t;
     // same holder but the counter moved: someone else held it in between
     const sameHold = s.holder !== 0n && s.holder === prev.holder && switched === 0n;
     if (!sameHold) {

@@ -42,6 +42,8 @@ export interface GilTable {
   switches_seen: number;
   /** time nobody held the GIL */
   free_ns: number;
+  /** time between samples across which the GIL changed hands (the hold figures' error bound) */
+  uncertain_ns: number;
   threads: GilThreadRow[];
 }
 

@@ -98,6 +98,7 @@ function run(probe: GilProbe): void {
       switches: Number(acc.switchesExact),
       switches_seen: acc.switchesSeen,
       free_ns: Number(acc.freeNs),
+      uncertain_ns: Number(acc.uncertainNs),
       threads: rows(acc.snapshot(), known).concat(gone),
     });
   };

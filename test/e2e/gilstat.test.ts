@@ -57,7 +57,13 @@ describe('gilstat', { concurrency: false }, () => {
       const sorterShare = sorter.hold_all / span;
       const workerShare = worker.hold_all / span;
       assert.ok(truth > 0.1 && truth < 0.8, `the target sorted ${(truth * 100).toFixed(1)}% of the time`);
-      assert.ok(Math.abs(sorterShare - truth) <= 0.05, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}%`);
+      // within 5 points; when the sampler was descheduled across GIL switches for longer
+      // than that (a machine loaded far beyond its cores), within the error bound the
+      // table states instead (time between samples across which the GIL changed hands)
+      const uncertain = first.uncertain_ns / span;
+      const tolerance = Math.max(0.05, uncertain + 0.01);
+      const how = `(GIL changed hands between samples ${(uncertain * 100).toFixed(1)}% of the time)`;
+      assert.ok(Math.abs(sorterShare - truth) <= tolerance, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}% ${how}`);
       // the GIL is otherwise the worker's (the main thread wakes once a second, for
       // microseconds), except while it is free: after the sorter drops it, until the
       // worker's thread is scheduled to take it (long on a loaded machine). The target
@@ -67,8 +73,8 @@ describe('gilstat', { concurrency: false }, () => {
       const workerTruth = 1 - truth - freeShare;
       assert.ok(freeShare < 0.2, `GIL free ${(freeShare * 100).toFixed(1)}% of the time`);
       assert.ok(
-        Math.abs(workerShare - workerTruth) <= 0.05,
-        `pyworker: estimated ${(workerShare * 100).toFixed(1)}%, true ~${(workerTruth * 100).toFixed(1)}% (GIL free ${(freeShare * 100).toFixed(1)}%)`,
+        Math.abs(workerShare - workerTruth) <= tolerance,
+        `pyworker: estimated ${(workerShare * 100).toFixed(1)}%, true ~${(workerTruth * 100).toFixed(1)}% (GIL free ${(freeShare * 100).toFixed(1)}%) ${how}`,
       );
       assert.ok(sorter.takecnt >= 8 && sorter.takecnt < 200, `sorter takecnt ${sorter.takecnt}`);
       assert.ok(worker.take_all > 0 && worker.takeavg > 0, 'the worker waits while the sorter holds the GIL');
@@ -106,6 +112,7 @@ describe('gilstat', { concurrency: false }, () => {
       // the text form names the fields and says the figures are estimates
       const text = out.lines.join('\n');
       assert.match(text, /ESTIMATES/);
+      assert.match(text, /hold times within ±\d+\.\d%/);
       assert.match(text, /thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/);
       assert.match(text, /\[gilstat\] thread 'sorter' \(tid \d+\) held the GIL for \d+\.\d ms/);
     });

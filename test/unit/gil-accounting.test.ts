@@ -94,3 +94,17 @@ test('/proc/PID/task/TID/syscall lines', () => {
   assert.deepEqual(parseSyscallLine('202 0x7f00aa10 0x89 0x0 0x0 0x0 0xffffffff 0x7ffd 0x7f00\n'), { running: false, futex: 0x7f00aa10n });
   assert.deepEqual(parseSyscallLine('230 0x1 0x0 0x7ffe 0x7ffe 0x0 0x0 0x7ffe 0x7f\n'), { running: false });
 });
+
+test('time between samples across which the GIL changed hands is the error bound', () => {
+  const acc = new GilAccounting();
+  acc.add(sample(0, A, 0));
+  acc.add(sample(1, A, 0)); // same holder, no switch: certain
+  acc.add(sample(41, A, 2)); // a 40 ms stall in which B held it and gave it back: unseen
+  acc.add(sample(42, B, 3)); // a seen change of holder: 1 ms uncertain
+  acc.add(sample(43, B, 3));
+  assert.equal(acc.uncertainNs, ms(41));
+  // B's 40 ms inside the stall are lost, and the bound says how much can be
+  const s = new Map(acc.snapshot().map((x) => [x.tstate, x]));
+  assert.equal(s.get(B)!.holdAll, ms(1) + ms(1) / 2n);
+  assert.ok(ms(40) - s.get(B)!.holdAll <= acc.uncertainNs);
+});
