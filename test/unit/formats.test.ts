@@ -10,6 +10,10 @@ import { toPprof } from '../../src/formats/pprof.js';
 import { toChromeTrace, type TraceEvent } from '../../src/formats/chrometrace.js';
 import { flameData, toFlamegraphHtml, toFlamegraphSvg } from '../../src/formats/flamegraph.js';
 import { shortFilename } from '../../src/sampler/filenames.js';
+import { unusedPath } from '../../src/formats/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const fr = (name: string, line: number, filename = '/app/work.py', firstLine?: number): Frame => ({ name, filename, line, firstLine });
 const thread = (frames: Frame[], threadId = 1, name = 'MainThread', nativeTid = 100): ThreadSample => ({
@@ -260,5 +264,20 @@ describe('flamegraph', () => {
     assert.match(svg, /^<\?xml[^>]*\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.equal(svg.match(/\]\]>/g)!.length, 1);
     assert.match(svg, /, 'svg'\);/);
+  });
+});
+
+describe('default output names', () => {
+  test('an existing file is never the default: a number goes before the extensions', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-names-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    assert.equal(unusedPath(dir, 'flamegraph.html'), join(dir, 'flamegraph.html'));
+    writeFileSync(join(dir, 'flamegraph.html'), '');
+    writeFileSync(join(dir, 'flamegraph-2.html'), '');
+    assert.equal(unusedPath(dir, 'flamegraph.html'), join(dir, 'flamegraph-3.html'));
+    writeFileSync(join(dir, 'profile.pb.gz'), '');
+    assert.equal(unusedPath(dir, 'profile.pb.gz'), join(dir, 'profile-2.pb.gz'));
+    writeFileSync(join(dir, 'profile.speedscope.json'), '');
+    assert.equal(unusedPath(dir, 'profile.speedscope.json'), join(dir, 'profile-2.speedscope.json'));
   });
 });
