@@ -85,6 +85,15 @@ class ScriptedConsole {
     return this.asked!.complete!(line);
   }
 
+  /** resolves once the console has printed this line (while a statement runs) */
+  async printed(line: string, timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.out.lines.includes(line)) {
+      if (Date.now() > deadline) throw new Error(`the console did not print ${line}; output: ${this.out.lines.slice(-10).join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Ctrl-C as the shell delivers it while the console runs */
   interrupt(): void {
     assert.ok(this.interruptHandler, 'the console took no Ctrl-C handler');
@@ -138,10 +147,11 @@ describe('console', { concurrency: true }, () => {
         assert.deepEqual(await c.type("print('CONSOLE-ONLY-1')"), ['CONSOLE-ONLY-1']);
         assert.deepEqual(await c.type("import sys; sys.stderr.write('CONSOLE-ONLY-2\\n')"), ['CONSOLE-ONLY-2', '15']);
         await nextTick(t);
-        // Ctrl-C stops a statement that would run forever
-        assert.deepEqual(await c.type('while True: pass'), []);
+        // Ctrl-C stops a statement that would run forever (sent once it runs)
+        assert.deepEqual(await c.type('for i in __import__("itertools").count():'), []);
+        assert.deepEqual(await c.type('    if i == 0: print("LOOPING")'), []);
         const running = c.type('');
-        await new Promise((r) => setTimeout(r, 300));
+        await c.printed('LOOPING');
         c.interrupt();
         lines = await running;
         assert.equal(lines.at(-1), 'KeyboardInterrupt');
@@ -215,10 +225,11 @@ describe('console in the shell on a terminal', () => {
       await shell.waitFor((s) => s.split('\n').at(-1) === '>>> SERVICE.process(', { since });
       await enter(shell, "{'id': 2, 'items': [1, 2]})", '>>> ', /^\{'id': 2, 'total': 6\}$/m);
       // Ctrl-C stops the statement and stays in the console
-      await enter(shell, 'while True: pass', '... ', /\.\.\./);
+      await enter(shell, 'for i in __import__("itertools").count():', '... ', /\.\.\./);
+      await enter(shell, '    if i == 0: print("LOOPING")', '... ', /\.\.\./);
       since = await shell.mark();
       await shell.send('Enter');
-      await new Promise((r) => setTimeout(r, 500));
+      await shell.waitFor(/^LOOPING$/m, { since });
       await shell.send('C-c');
       await shell.waitFor((s) => /KeyboardInterrupt/.test(s) && endsWith('>>> ')(s), { since });
       await enter(shell, '6 * 7', '>>> ', /^42$/m);
