@@ -94,12 +94,13 @@ async function record(ctx: CommandContext, positionals: string[], o: Record<stri
   } finally {
     ctx.signal.removeEventListener('abort', stop);
   }
-  const end = (stream.endData ?? {}) as { recorded?: number; records?: number; filter_error?: string; lost?: number };
+  const end = (stream.endData ?? {}) as { recorded?: number; records?: number; dropped?: number; filter_error?: string; lost?: number };
   ctx.out.record({ end: true, ...end });
   if (end.filter_error) ctx.out.note(`-f raised on some calls (they were not recorded): ${end.filter_error}`);
   if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);
   ctx.out.note(
     `recorded ${end.recorded ?? 0} call(s); ${end.records ?? 0} record(s) kept` +
+      (end.dropped ? ` (${end.dropped} oldest dropped for the memory cap)` : '') +
       (ctx.interactive ? ' — `tt -l`, `tt -i INDEX`, `tt -i INDEX -p`' : ' until this one-shot session detaches (list and replay them from the shell: `spyglass PID`)'),
   );
 }

@@ -207,6 +207,8 @@ describe('tt', { concurrency: true }, () => {
         assert.equal(l.records.at(-1).index, 1029);
         assert.deepEqual([...dropped, ...l.records.map((r: Rec) => r.index)].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => 1000 + i));
         assert.equal(l.dropped_for_cap, dropped.length);
+        assert.equal(endOf(out).dropped, dropped.length);
+        assert.ok(out.notes.some((n) => n.includes(`(${dropped.length} oldest dropped for the memory cap)`)), out.notes.join('|'));
         // the last record kept what its call carried: the 256 KiB argument
         const d = await show(t, '-i 1029');
         assert.deepEqual([d.values_dropped, d.result.value.repr], [false, String(256 * 1024)]);

@@ -89,25 +89,36 @@ def _record(ctx):
     # records are stored on the application thread (cheap); their summaries are rendered
     # and sent from this request's thread
     handoff = observe.Handoff()
+    limit_reached = threading.Event()
     on_enter, on_exit = record_advice(store, spec, limit, check, lambda rec, dropped: handoff.put((rec, dropped)),
-                                      lambda: None)
+                                      limit_reached.set)
     target.install(ctx, on_enter, on_exit)
     ctx.emit('started', {'target': target.label, 'limit': limit, 'max_mem_mb': store.max_bytes >> 20,
                          'location': target.location()})
-    counts = {'recorded': 0, 'dropped': 0}
+    counts = {'recorded': 0}
+    dropped_before = store.dropped_for_cap
 
     def send(items):
         for rec, dropped in items:
             counts['recorded'] += 1
             ctx.emit('record', _summary(rec))
             if dropped:
-                counts['dropped'] += len(dropped)
                 ctx.emit('notice', {'text': 'memory cap of %d MiB reached: dropped the oldest record%s %s' % (
                     store.max_bytes >> 20, 's' if len(dropped) > 1 else '', _ranges(dropped)), 'dropped': dropped})
         return counts['recorded'] >= limit
 
-    reason = observe.pump(ctx, handoff, send)
-    out = dict(counts, records=len(store), reason=reason, lost=handoff.dropped)
+    def done(now):
+        # every call -n allows was recorded: counting the records sent is not enough, as
+        # some may have been lost in a full hand-off. Send what is left, then stop.
+        if not limit_reached.is_set():
+            return False
+        send(handoff.take())
+        return True
+
+    reason = observe.pump(ctx, handoff, send, done)
+    # counted by the store: the notices of records lost in the hand-off are lost with them
+    out = dict(counts, dropped=store.dropped_for_cap - dropped_before, records=len(store), reason=reason,
+               lost=handoff.dropped)
     if errors:
         out['filter_error'] = errors[0]
     return out
