@@ -1,13 +1,16 @@
 // tt on every interpreter: -t (with -n, -f, -nm), -l (-m), -i (-x, -r, -v), -p (a method
 // whose argument the caller mutated after the call, an async def), -d, -da, indexes from
-// 1000, records per client and released by reset, hooks removed when recording ends, and
-// the memory cap holding under a flood of large calls.
+// 1000, records per client and released by reset, hooks removed when recording ends, the
+// memory cap holding under a flood of large calls, and -n honoured when calls come faster
+// than records can be streamed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { tokenize } from '../../src/commands/args.js';
 import { resetCommand } from '../../src/commands/reset.js';
 import { ttCommand as tt } from '../../src/commands/tt.js';
 import type { ValueNode } from '../../src/commands/value-text.js';
-import type { CapturedOutput } from '../helpers/command-context.js';
+import { startAgentTarget } from '../helpers/agent-target.js';
+import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
 import { startInside, type InsideTarget } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
 
@@ -218,4 +221,30 @@ describe('tt', { concurrency: true }, () => {
       }
     });
   }
+});
+
+describe('tt under a call rate faster than records can be streamed', () => {
+  const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
+  test(`-n is honoured and the command ends on ${py.label}`, async () => {
+    // inside_bench.py calls handle() in a tight loop: the hand-off to the streaming thread
+    // overflows, and tt -t must still end once -n calls are recorded (they all are kept)
+    const target = await startAgentTarget(py, { script: 'inside_bench.py' });
+    try {
+      const client = await target.attach();
+      try {
+        const { ctx, out } = commandContext(target.pid, { agent: client });
+        await tt.run(ctx, tokenize('-t __main__ handle -n 3000'));
+        const end = endOf(out);
+        assert.deepEqual([end.reason, end.records, end.recorded + end.lost], ['limit', 3000, 3000]);
+        assert.equal(recorded(out).length, end.recorded);
+        if (end.lost) assert.ok(out.notes.some((n) => n.startsWith(`${end.lost} records were made faster than they could be shown`)));
+        const l = (await client.call('tt', { action: 'list' })) as Rec;
+        assert.deepEqual([l.total, l.records[0].index, l.records.at(-1).index], [3000, 1000, 3999]);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await target.stop();
+    }
+  });
 });

@@ -95,17 +95,17 @@ def _record(ctx):
     target.install(ctx, on_enter, on_exit)
     ctx.emit('started', {'target': target.label, 'limit': limit, 'max_mem_mb': store.max_bytes >> 20,
                          'location': target.location()})
-    counts = {'recorded': 0}
+    # recorded: sent to the client; unsent: its outgoing queue was full
+    counts = {'recorded': 0, 'unsent': 0}
     dropped_before = store.dropped_for_cap
 
     def send(items):
         for rec, dropped in items:
-            counts['recorded'] += 1
-            ctx.emit('record', _summary(rec))
+            counts['recorded' if ctx.emit('record', _summary(rec)) else 'unsent'] += 1
             if dropped:
                 ctx.emit('notice', {'text': 'memory cap of %d MiB reached: dropped the oldest record%s %s' % (
                     store.max_bytes >> 20, 's' if len(dropped) > 1 else '', _ranges(dropped)), 'dropped': dropped})
-        return counts['recorded'] >= limit
+        return counts['recorded'] + counts['unsent'] >= limit
 
     def done(now):
         # every call -n allows was recorded: counting the records sent is not enough, as
@@ -117,8 +117,8 @@ def _record(ctx):
 
     reason = observe.pump(ctx, handoff, send, done)
     # counted by the store: the notices of records lost in the hand-off are lost with them
-    out = dict(counts, dropped=store.dropped_for_cap - dropped_before, records=len(store), reason=reason,
-               lost=handoff.dropped)
+    out = {'recorded': counts['recorded'], 'dropped': store.dropped_for_cap - dropped_before, 'records': len(store),
+           'reason': reason, 'lost': handoff.dropped + counts['unsent']}
     if errors:
         out['filter_error'] = errors[0]
     return out
