@@ -14,6 +14,8 @@ import { assertOutputUnchanged, assertRestored, evalRepr, events, runCommand, st
 import { TARGETS_DIR } from '../helpers/targets.js';
 
 const trace = (o: Observed, line: string, opts = {}) => runCommand(traceCommand, o, line, opts);
+/** handle is also called under cProfile on 3.8-3.11, where those calls cannot be traced */
+const NOT_PROFILED = `-f "args[0]['query']!='profiled'"`;
 
 /** Line numbers of the target's functions and of the lines calling them (the tree shows both). */
 const SOURCE = readFileSync(join(TARGETS_DIR, 'observe_app.py'), 'utf8').split('\n');
@@ -59,7 +61,7 @@ describe('trace', { concurrency: true }, () => {
       });
 
       test('tree: names, file:line, call lines, cost and percent of parent; -n', async () => {
-        const out = await trace(o, 'trace __main__ handle -n 2');
+        const out = await trace(o, `trace __main__ handle -n 2 ${NOT_PROFILED}`);
         const traces = events(out, 'trace');
         assert.equal(traces.length, 2);
         assert.equal(events(out, 'end')[0].shown, 2);
@@ -85,7 +87,7 @@ describe('trace', { concurrency: true }, () => {
       });
 
       test('-i hides cheaper inner calls but keeps every kept call\'s callers', async () => {
-        const traces = events(await trace(o, 'trace __main__ handle -i 1 -n 3'), 'trace');
+        const traces = events(await trace(o, `trace __main__ handle -i 1 -n 3 ${NOT_PROFILED}`), 'trace');
         assert.equal(traces.length, 3);
         for (const t of traces) {
           const root = t.tree as TraceNode;
@@ -94,15 +96,15 @@ describe('trace', { concurrency: true }, () => {
         }
         // parse and render_page take microseconds: hidden (unless a GIL switch stretched one)
         assert.ok(traces.some((t) => !t.tree.children.some((c: TraceNode) => c.name === 'parse' || c.name === 'render_page')));
-        const all = events(await trace(o, 'trace __main__ handle -i 0 -n 1'), 'trace')[0].tree as TraceNode;
+        const all = events(await trace(o, `trace __main__ handle -i 0 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
         assert.deepEqual(all.children.map((c) => c.name), ['parse', 'query', 'render_page']);
       });
 
       test('-d limits depth; with -i 0 it shows the call path', async () => {
-        const d1 = events(await trace(o, 'trace __main__ handle -i 0 -d 1 -n 1'), 'trace')[0].tree as TraceNode;
+        const d1 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
         assert.deepEqual(d1.children.map((c) => c.name), ['parse', 'query', 'render_page']);
         assert.equal(depth(d1), 1);
-        const d2 = events(await trace(o, 'trace __main__ handle -i 0 -d 2 -n 1'), 'trace')[0].tree as TraceNode;
+        const d2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
         assert.equal(depth(d2), 2);
         assert.deepEqual(child(d2, 'parse').children.map((c) => c.name), ['str.strip']);
         assert.deepEqual(child(d2, 'query').children.map((c) => c.name), ['time.sleep']);
@@ -145,8 +147,18 @@ describe('trace', { concurrency: true }, () => {
         assert.ok(t.cost_ms >= 2.5);
       });
 
+      test('a thread under cProfile (3.8-3.11): its calls are reported as not traceable, cProfile keeps running', { skip: monitoring && 'cProfile uses sys.monitoring on 3.12+' }, async () => {
+        const t = events(await trace(o, `trace __main__ handle -f "args[0]['query']=='profiled'" -n 1`), 'trace')[0];
+        assert.equal(t.thread, 'c_profiled');
+        assert.match(t.unavailable, /runs a C-level profiler \(\w+\) that cannot be chained/);
+        assert.equal(t.tree, undefined);
+        await new Promise((r) => setTimeout(r, 150));
+        assert.equal(await evalRepr(o, "PROFILE_STATE['cprofile_installed']"), 'True');
+        await assertRestored(o);
+      });
+
       test('only the traced call is recorded: concurrent calls on other threads never enter the tree', async () => {
-        const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query']!='worker'" -n 3`), 'trace');
+        const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query'] in ('hello', 'world')" -n 3`), 'trace');
         assert.equal(traces.length, 3);
         const expected = new Set(['handle', 'parse', 'str.strip', 'query', 'time.sleep', 'render_page', 'str.join']);
         for (const t of traces) {

@@ -30,15 +30,15 @@ describe('watch', { concurrency: true }, () => {
         assert.equal(calls.length, 2);
         for (const c of calls) {
           assert.equal(c.method, '__main__.handle');
-          assert.match(c.thread, /^(driver|worker)$/);
+          assert.match(c.thread, /^(driver|worker|c_profiled)$/);
           assert.ok(c.cost_ms >= 1.5 && c.cost_ms < 1000, `cost ${c.cost_ms}`); // query sleeps 2 ms
           const [args, kwargs] = c.values;
           assert.equal(args.value.repr, '(dict[1],)'); // -x 1: the tuple's items, one level
-          assert.match(args.value.children[0].value.repr, /^\{'query': '(hello|world|worker)'\}$/);
+          assert.match(args.value.children[0].value.repr, /^\{'query': '(hello|world|worker|profiled)'\}$/);
           assert.equal(kwargs.value.repr, '{}');
         }
         assert.equal((events(out, 'end')[0] as any).shown, 2);
-        assert.match(out.lines.join('\n'), /EXPR {8}args\n {2}VALUE {7}\(\n {16}\{'query': '(hello|world|worker)'\},\n {14}\)/);
+        assert.match(out.lines.join('\n'), /EXPR {8}args\n {2}VALUE {7}\(\n {16}\{'query': '(hello|world|worker|profiled)'\},\n {14}\)/);
         await assertRestored(o);
       });
 

@@ -122,7 +122,7 @@ WATCHED = (handle, parse, query, risky, fetch, outer, numbers, Account.deposit, 
            slow_sometimes, tally, catalog)
 ORIGINAL_CODE = tuple(f.__code__ for f in WATCHED)
 PROFILE_STATE = {'installed': None, 'events': 0, 'trace_installed': None, 'trace_events': 0,
-                 'monitoring_events': 0, 'monitoring_tool': None}
+                 'monitoring_events': 0, 'monitoring_tool': None, 'cprofile_installed': None}
 
 
 def codes_restored():
@@ -176,6 +176,18 @@ def worker():
         time.sleep(0.02)
 
 
+def c_profiled():
+    """3.8-3.11: calls handle under cProfile, a C-level profile function that a trace on
+    this thread cannot chain (it must say so and leave cProfile running)."""
+    import cProfile
+    profile = cProfile.Profile()
+    profile.enable()
+    while True:
+        handle({'query': 'profiled'})
+        PROFILE_STATE['cprofile_installed'] = sys.getprofile() is not None
+        time.sleep(0.05)
+
+
 def own_monitoring_tool():
     """On 3.12+, a sys.monitoring tool of the target's own (the profiler id), counting
     the starts of query: it must keep working while spyglass traces."""
@@ -202,7 +214,8 @@ def main():
     signal.signal(signal.SIGUSR1, run_bootstrap)
     own_monitoring_tool()
     print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
-    for target in (driver, worker):
+    threads = (driver, worker) if hasattr(sys, 'monitoring') else (driver, worker, c_profiled)
+    for target in threads:
         threading.Thread(target=target, name=target.__name__, daemon=True).start()
     while True:
         time.sleep(0.05)
