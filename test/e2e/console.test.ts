@@ -7,6 +7,7 @@
 // Then once through the real shell on a terminal (tmux): Tab, Ctrl-C and Ctrl-D as keys.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { AgentClient } from '../../src/channel/client.js';
 import { consoleCommand } from '../../src/commands/console.js';
 import type { CommandContext } from '../../src/commands/types.js';
 import type { ValueNode } from '../../src/commands/value-text.js';
@@ -29,8 +30,8 @@ class ScriptedConsole {
   private interruptHandler?: () => void;
   private finished = false;
 
-  constructor(t: InsideTarget) {
-    const { ctx, out } = commandContext(t.target.pid, { agent: t.client });
+  constructor(t: InsideTarget, client: AgentClient = t.client) {
+    const { ctx, out } = commandContext(t.target.pid, { agent: client });
     this.out = out;
     const interactive: NonNullable<CommandContext['interactive']> = {
       question: (prompt, opts) =>
@@ -181,11 +182,23 @@ describe('console', { concurrency: true }, () => {
           await again.done;
           assert.ok(again.out.notes.some((n) => n.startsWith(`left the console (${reason})`)), `${line}: ${again.out.notes.join('|')}`);
         }
+        // a client that dies while its console runs a loop: the loop is stopped, the console closed
+        const doomed = await t.target.connect();
+        const orphan = new ScriptedConsole(t, doomed);
+        await orphan.type('for i in __import__("itertools").count():');
+        await orphan.type('    if i == 0: print("ORPHAN-LOOPING")');
+        void orphan.type('').catch(() => undefined);
+        await orphan.printed('ORPHAN-LOOPING');
+        doomed.close();
+        await orphan.done.catch(() => undefined);
+        const consoles = 'len([x for x in __import__("threading").enumerate() if x.name.startswith("spyglass-console")])';
+        for (let i = 0; i < 100 && (await evalRepr(t, consoles)) !== '0'; i++) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await evalRepr(t, consoles), '0');
         // the target lives on, its streams are its own again, and nothing typed leaked
         await nextTick(t);
         assert.ok(t.target.alive());
         assert.equal(await evalRepr(t, '[type(s).__name__ for s in (sys.stdin, sys.stdout, sys.stderr)]'), "['TextIOWrapper', 'TextIOWrapper', 'TextIOWrapper']");
-        assert.doesNotMatch(t.target.stdout(), /CONSOLE-ONLY|line 0|still here/);
+        assert.doesNotMatch(t.target.stdout(), /CONSOLE-ONLY|line 0|still here|LOOPING/);
         assert.equal(t.target.stderr(), '');
       } finally {
         await t.stop();
