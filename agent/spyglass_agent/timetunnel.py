@@ -144,7 +144,7 @@ def replay(store, index, timeout=None):
         exc = RuntimeError('the replayed call raised SystemExit(%r) (the target was not stopped)' % (exc.code,))
     return store.add(rec.module, rec.cls, rec.method, rec.is_method, rec.args, rec.kwargs,
                      None if exc is not None else snapshot(outcome.get('value')), _exception_info(exc),
-                     outcome['cost'], timestamp=started, replay_of=index)
+                     outcome['cost'], timestamp=started, replay_of=index, thread=worker.name)
 
 
 def run_filter(fn):

@@ -153,14 +153,14 @@ class RecordStore(object):
         return self._bytes
 
     def add(self, module, cls, method, is_method, args, kwargs, result, exception, cost_ms,
-            timestamp=None, replay_of=None, nested=None):
+            timestamp=None, replay_of=None, nested=None, thread=None):
         """Stores one call (values are taken as given: Snapshot objects). Returns (record, dropped indexes)."""
         rec = Record()
         rec.timestamp = time.time() if timestamp is None else timestamp
         rec.cost_ms = cost_ms
         rec.module, rec.cls, rec.method, rec.is_method = module, cls, method, is_method
         rec.args, rec.kwargs, rec.result, rec.exception = args, kwargs, result, exception
-        rec.thread = threading.current_thread().name
+        rec.thread = thread or threading.current_thread().name
         rec.replay_of = replay_of
         rec.nested = nested
         rec.values_dropped = False

@@ -87,7 +87,7 @@ describe('tt', { concurrency: true }, () => {
         // -p: the current method called again with the recorded values (not the mutated
         // list, which would add 1000 to the total), stored as a new record
         d = await show(t, '-i 1000 -p');
-        assert.deepEqual([d.index, d.replay_of, d.is_return], [1003, 1000, true]);
+        assert.deepEqual([d.index, d.replay_of, d.is_return, d.thread], [1003, 1000, true, 'spyglass-tt-replay-1000']);
         assert.equal(item(d.result.value, 'total').repr, String((2 * n + 1) * 2));
         assert.equal(item(d.result.value, 'id').repr, String(n));
         // the replay did not change the record it replayed
