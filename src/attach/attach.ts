@@ -12,13 +12,15 @@ import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
 import { AgentClient, AgentGoneError } from '../channel/client.js';
 import type { AgentSession } from '../commands/types.js';
 import { bootstrapSource } from './bootstrap.js';
-import { injectPython, type Strategy } from './inject.js';
+import { DirectUnavailableError, injectPython, type Strategy } from './inject.js';
 import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
 import { writeScriptFile } from './script-file.js';
 
 export interface AttachOptions {
   /** give up after this long (default 5 s) */
   timeoutMs?: number;
+  /** for the tests: the strategy of the first ptrace injection, where it is safe */
+  strategy?: Strategy;
 }
 
 export interface AttachedSession {
@@ -37,6 +39,8 @@ export interface AttachedSession {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** how long a pending call may take before a direct call is tried (see attach) */
+const PENDING_RETRY_MS = 250;
 
 function wrap(conn: AgentClient, target: { pid: number; version: string }, how: AttachedSession['how'], started: number): AttachedSession {
   return {
@@ -110,13 +114,27 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
       how = 'pep768';
     } else {
       // a pending call that runs after we gave up must not start an agent nobody waits for
-      const result = await injectPython(target, source, { deadline, expiresAt: deadline });
+      const result = await injectPython(target, source, { deadline, expiresAt: deadline, strategy: opts.strategy });
       how = result.strategy;
     }
 
+    let nextDirectTry = Date.now() + PENDING_RETRY_MS;
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
       const conn = await tryConnect(socketPath, pid, deadline);
       if (conn) return wrap(conn, { pid, version }, how, started);
+      // A pending call runs at the main thread's next bytecode; if the thread went into a
+      // blocking call first (it was queued just before an Event().wait()), it may never run.
+      // Once the thread is blocked, a direct call gets in (running the bootstrap twice is
+      // harmless: the second finds the agent the first started).
+      if (how === 'pending' && Date.now() >= nextDirectTry && Date.now() < deadline) {
+        nextDirectTry = Date.now() + PENDING_RETRY_MS;
+        try {
+          how = (await injectPython(target, source, { deadline, expiresAt: deadline, strategy: 'direct' })).strategy;
+        } catch (e) {
+          if (!(e instanceof DirectUnavailableError)) throw e;
+        }
+        continue;
+      }
       if (!processExists(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while spyglass was attaching`);
       const failure = readBootstrapError(info.uid, pid);
       if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);

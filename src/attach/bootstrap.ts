@@ -10,7 +10,10 @@
 //   a failure is written to bootstrap.err beside the socket (atomically), for the client
 //   to report;
 // - returns at once: binding the socket is all it does on the borrowed thread; the server
-//   runs in its own daemon threads.
+//   runs in its own daemon threads;
+// - may run twice (attach follows a pending call with a direct one when the main thread
+//   blocks first): sys._spyglass_bootstrapping, set only while it runs, makes a nested
+//   run return at once, and a later run finds the running agent in sys._spyglass_agent.
 import { join } from 'node:path';
 import { AGENT_DIR } from '../paths.js';
 
@@ -30,6 +33,11 @@ function pythonBody(pkgDir: string, socketPath: string): string {
   const s = JSON.stringify; // a JSON string literal is a valid Python string literal
   return `def _spyglass_bootstrap(pkg_dir, socket_path):
     import sys
+    # attach may run this a second time, on the same main thread, while a first run
+    # (a pending call) is blocked in a system call: the second run then does nothing
+    if getattr(sys, '_spyglass_bootstrapping', False):
+        return
+    sys._spyglass_bootstrapping = True
     # each file the import reads hands the GIL to the target's busy threads, and taking
     # it back waits a whole switch interval (5 ms): a short one while loading, restored after
     interval = sys.getswitchinterval()
@@ -68,6 +76,7 @@ function pythonBody(pkgDir: string, socketPath: string): string {
             pass
     finally:
         sys.setswitchinterval(interval)
+        del sys._spyglass_bootstrapping
 _spyglass_bootstrap(${s(pkgDir)}, ${s(socketPath)})
 `;
 }

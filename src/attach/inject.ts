@@ -103,6 +103,14 @@ function symbols(target: PythonTarget): Symbols {
   };
 }
 
+/** The direct strategy was asked for and the main thread is not where it can take it. */
+export class DirectUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`cannot use the direct strategy: ${reason}`);
+    this.name = 'DirectUnavailableError';
+  }
+}
+
 /** One seized thread with the scratch code in place: runs syscalls and calls on it. */
 class Hijack {
   readonly saved: Regs;
@@ -254,7 +262,7 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
       strategy = opts.strategy ?? 'direct';
       reason = 'main thread is blocked in a system call without the GIL';
     } else {
-      if (opts.strategy === 'direct') throw new Error(`cannot use the direct strategy: ${reason}`);
+      if (opts.strategy === 'direct') throw new DirectUnavailableError(reason);
       strategy = 'pending';
     }
 

@@ -92,6 +92,28 @@ for (const py of discoverPythons()) {
       });
     }
 
+    test('a pending call the main thread never reaches (it blocked first): a direct call follows; the late one is harmless', async (t) => {
+      const target = await startTarget(py, 'attach_event.py', ['3'], { notChild: true });
+      t.after(() => target.stop());
+      // pending on a main thread already blocked stands for one queued just before it blocked
+      const s = await attach(target.pid, { timeoutMs: 8000, strategy: 'pending' });
+      try {
+        assert.equal(s.how, 'direct');
+        const node = (await s.agent.call('eval', { expr: 'seconds' })) as { repr: string };
+        assert.equal(node.repr, '3.0');
+      } finally {
+        await s.detach();
+      }
+      // the wait ends on time; then the queued bootstrap runs at the next bytecode, finds
+      // the agent and does nothing, and the program ends normally
+      const slept = Number((await target.waitFor(/^WOKE/, 10000)).split(' ')[1]);
+      assert.ok(slept >= 2.95 && slept < 4, `Event().wait(3) lasted ${slept} s`);
+      for (const until = Date.now() + 10000; target.alive() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(target.alive(), false, 'the program ended');
+      assert.equal(target.proc.exitCode, 0);
+      assert.equal(target.stderr(), '');
+    });
+
     test('a value only the target knows; then it finishes exactly like an untouched run', async (t) => {
       const untouched = await startTarget(py, 'attach_work.py', ['30'], { notChild: true });
       const touched = await startTarget(py, 'attach_work.py', ['30'], { notChild: true });
