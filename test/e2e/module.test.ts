@@ -1,5 +1,6 @@
 // module FILEPATH on every interpreter: an imported file and the main script by absolute
-// path, by paths relative to the client's directory, through a symlink; a file that is not
+// path, by paths relative to the client's directory, through a symlink, as a .pyc, a
+// package by its directory; a file that is not
 // loaded (existing, missing, or with the name of a loaded one).
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -49,6 +50,14 @@ describe('module', { concurrency: true }, () => {
         // a symlink to the file: resolved
         ({ rec } = await names(link));
         assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        // a compiled file stands for its source, a package directory for its __init__.py
+        const tag = `cpython-${py.minor.replace('.', '')}`;
+        ({ rec } = await names(join(TARGETS_DIR, '__pycache__', `inside_helper.${tag}.pyc`)));
+        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        // (a repr of a plain path: the path in quotes)
+        const asyncioDir = ((await t.client.call('eval', { expr: "__import__('asyncio').__path__[0]" })) as { repr: string }).repr.slice(1, -1);
+        ({ rec } = await names(asyncioDir));
+        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['asyncio']);
         // not loaded: a file the target never imported, a missing one, a copy with a loaded one's name
         ({ rec, out } = await names(join(TARGETS_DIR, 'exit_soon.py')));
         assert.deepEqual([rec.loaded, rec.exists, rec.modules], [false, true, []]);
