@@ -93,6 +93,16 @@ describe('watch', { concurrency: true }, () => {
         assert.equal(sm.return_obj, String(n / 10));
       });
 
+      test('a function of another module: keyword-only parameters and **kwargs land in kwargs', async () => {
+        const c = events(await watch(o, 'watch observe_lib scale --expr "args,kwargs,return_obj" -n 1'), 'call')[0];
+        const v = reprs(c);
+        const i = Number(/^\((\d+), 1\)$/.exec(v.args)![1]);
+        assert.equal(v.kwargs, "{'factor': 3, 'tag': 'r'}");
+        assert.equal(v.return_obj, String(3 * i + 1 + 1));
+        assert.equal(c.method, 'observe_lib.scale');
+        await assertRestored(o);
+      });
+
       test('bound method held by another thread since before the watch', async () => {
         const out = await watch(o, `watch __main__ Account deposit -f "args[1]=='worker'" -n 1`);
         const c = events(out, 'call')[0];

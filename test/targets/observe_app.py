@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+import observe_lib
+
 
 class Account(object):
     def __init__(self, owner):
@@ -119,7 +121,7 @@ def run_tally(n):
 handlers = [handle]  # references taken before any hook: they must see hooks too
 HANDLE_ID = id(handle)
 WATCHED = (handle, parse, query, risky, fetch, outer, numbers, Account.deposit, Account.open.__func__, Account.fee,
-           slow_sometimes, tally, catalog)
+           slow_sometimes, tally, catalog, observe_lib.scale)
 ORIGINAL_CODE = tuple(f.__code__ for f in WATCHED)
 PROFILE_STATE = {'installed': None, 'events': 0, 'trace_installed': None, 'trace_events': 0,
                  'monitoring_events': 0, 'monitoring_tool': None, 'cprofile_installed': None}
@@ -143,6 +145,7 @@ def one_round(i, loop):
     out.append(list(numbers(3)))
     slow_sometimes(i)
     catalog(DOC, ITEMS, Loud())
+    observe_lib.scale(i, 1, factor=3, tag='r')
     return out
 
 
