@@ -49,8 +49,9 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
     def on_enter(args, kwargs):
         if replaying() or state['count'] >= limit:
             return None
-        snaps = tuple(snapshot(a, SELF_KEPT if (i == 0 and spec.binds_first) else None) for i, a in enumerate(args))
-        return time.time(), snaps, dict((k, snapshot(v)) for k, v in kwargs.items())
+        cap = store.max_bytes
+        snaps = tuple(snapshot(a, SELF_KEPT if (i == 0 and spec.binds_first) else None, cap) for i, a in enumerate(args))
+        return time.time(), snaps, dict((k, snapshot(v, max_bytes=cap)) for k, v in kwargs.items())
 
     def on_exit(token, value, exc, cost):
         if token is None:
@@ -68,7 +69,8 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
             state['count'] += 1
             last = state['count'] >= limit
         rec, dropped = store.add(spec.module, spec.cls, spec.method, spec.binds_first, args, kwargs,
-                                 None if exc is not None else snapshot(value), _exception_info(exc),
+                                 None if exc is not None else snapshot(value, max_bytes=store.max_bytes),
+                                 _exception_info(exc),
                                  cost_ms, timestamp=started, nested=spec.nested)
         on_record(rec, dropped)
         if last:
@@ -143,7 +145,8 @@ def replay(store, index, timeout=None):
     if isinstance(exc, SystemExit):
         exc = RuntimeError('the replayed call raised SystemExit(%r) (the target was not stopped)' % (exc.code,))
     return store.add(rec.module, rec.cls, rec.method, rec.is_method, rec.args, rec.kwargs,
-                     None if exc is not None else snapshot(outcome.get('value')), _exception_info(exc),
+                     None if exc is not None else snapshot(outcome.get('value'), max_bytes=store.max_bytes),
+                     _exception_info(exc),
                      outcome['cost'], timestamp=started, replay_of=index, thread=worker.name)
 
 

@@ -5,7 +5,8 @@ time by deep copy, so that the application mutating an argument later does not r
 history. What cannot be copied (locks, sockets, generators...) is kept by reference and
 marked as such; `self` is always kept by reference, because replay must act on the live
 object, not on a copy of a service. The store is bounded by an estimate of the memory
-its snapshots hold: past the cap the oldest records go first, and the caller is told.
+its snapshots hold: past the cap the oldest records go first, and the caller is told. A
+value estimated over the whole cap is neither copied nor kept: the record says so.
 """
 import copy
 import sys
@@ -21,15 +22,19 @@ _SIZE_SAMPLE_ITEMS = 64
 
 
 class Snapshot(object):
-    """One value as the call saw it: a private deep copy, or the live object when it cannot be copied."""
+    """One value as the call saw it: a private deep copy, the live object when it cannot be
+    copied, or nothing (kept is False) when it was too big to keep."""
 
-    __slots__ = ('value', 'copied', 'why')
+    __slots__ = ('value', 'copied', 'why', 'size', 'kept')
 
-    def __init__(self, value, copied, why=None):
+    def __init__(self, value, copied, why=None, size=0, kept=True):
         self.value = value
         self.copied = copied
-        # why the live object is kept instead of a copy (shown to the user)
+        # why the live object, or nothing, is kept instead of a copy (shown to the user)
         self.why = why
+        # estimated bytes held by the copy
+        self.size = size
+        self.kept = kept
 
     def fresh(self):
         """The value to hand to a replayed call: a new copy, so the replay cannot alter the record."""
@@ -41,16 +46,26 @@ class Snapshot(object):
             return self.value
 
 
-def snapshot(value, by_reference=None):
-    """Deep-copies value; falls back to the live object (marked) when the copy fails."""
+def snapshot(value, by_reference=None, max_bytes=None):
+    """Deep-copies value; falls back to the live object (marked) when the copy fails. A value
+    estimated over max_bytes is not copied at all (the copy alone could exhaust the
+    target's memory) and not kept either (a reference would keep it alive)."""
     if by_reference is not None:
         return Snapshot(value, False, by_reference)
+    size = approx_size(value)
+    if max_bytes is not None and size > max_bytes:
+        return not_kept(size, max_bytes)
     try:
-        return Snapshot(copy.deepcopy(value), True)
+        return Snapshot(copy.deepcopy(value), True, size=size)
     except BaseException as e:  # a custom __deepcopy__ may raise anything
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         return Snapshot(value, False, 'not copyable: %s' % type(e).__name__)
+
+
+def not_kept(size, cap):
+    return Snapshot(None, False, 'not kept: ~%d MiB, over the %d MiB memory cap' % (size >> 20, max(1, cap >> 20)),
+                    kept=False)
 
 
 def approx_size(value, budget=_SIZE_NODE_BUDGET):
@@ -163,8 +178,8 @@ class RecordStore(object):
         rec.thread = thread or threading.current_thread().name
         rec.replay_of = replay_of
         rec.nested = nested
-        rec.values_dropped = False
-        size = 256 + sum(approx_size(s.value) for s in _snapshots(rec) if s.copied)
+        rec.values_dropped = not all(s.kept for s in _snapshots(rec))
+        size = 256 + sum(s.size for s in _snapshots(rec) if s.copied)
         with self._lock:
             dropped = []
             if size > self.max_bytes:
@@ -222,9 +237,9 @@ def _snapshots(rec):
 
 
 def _drop_values(rec, size, cap):
-    why = 'not kept: the call held ~%d MiB, over the %d MiB memory cap' % (size >> 20, max(1, cap >> 20))
-    rec.args = tuple(Snapshot(None, False, why) if s.copied else s for s in rec.args)
-    rec.kwargs = dict((k, Snapshot(None, False, why) if s.copied else s) for k, s in rec.kwargs.items())
+    dropped = not_kept(size, cap)
+    rec.args = tuple(dropped if s.copied else s for s in rec.args)
+    rec.kwargs = dict((k, dropped if s.copied else s) for k, s in rec.kwargs.items())
     if rec.result is not None and rec.result.copied:
-        rec.result = Snapshot(None, False, why)
+        rec.result = dropped
     rec.values_dropped = True

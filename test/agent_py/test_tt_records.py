@@ -26,6 +26,21 @@ class SnapshotTest(unittest.TestCase):
         fresh['items'].append(5)
         self.assertEqual(snap.value, {'items': [1, 2]}, 'a replay must not alter the record')
 
+    def test_value_over_the_cap_is_neither_copied_nor_kept(self):
+        class NoCopy(object):
+            def __deepcopy__(self, memo):
+                raise AssertionError('a value over the cap must not be copied')
+
+        huge = [NoCopy()] + [b'x' * 1024] * 4096  # ~4 MiB
+        snap = snapshot(huge, max_bytes=1 << 20)
+        self.assertEqual((snap.value, snap.copied, snap.kept), (None, False, False))
+        self.assertRegex(snap.why, r'^not kept: ~4 MiB, over the 1 MiB memory cap$')
+        store = RecordStore(max_bytes=1 << 20)
+        rec, _ = store.add('m', None, 'f', False, (snap,), {}, snapshot(None), None, 1.0)
+        self.assertTrue(rec.values_dropped)
+        small = snapshot([1, 2], max_bytes=1 << 20)
+        self.assertEqual((small.copied, small.kept, small.size), (True, True, approx_size([1, 2])))
+
     def test_not_copyable_is_kept_by_reference_and_marked(self):
         lock = threading.Lock()
         snap = snapshot({'lock': lock})

@@ -192,6 +192,26 @@ describe('tt', { concurrency: true }, () => {
       }
     });
 
+    test(`a value over the memory cap is not kept on ${py.label}`, async () => {
+      const t = await startInside(py);
+      try {
+        const { ctx, out } = commandContext(t.target.pid, { agent: t.client });
+        const running = tt.run(ctx, tokenize('-t __main__ big -n 1 --max-mem 1'));
+        while (!out.notes.some((n) => n.startsWith('recording __main__.big'))) await new Promise((r) => setTimeout(r, 20));
+        await t.client.call('eval', { expr: 'BIG_CALL.set()' }); // big(3 MiB of bytes) on the target's thread
+        await running;
+        const index = recorded(out)[0].index;
+        const d = await show(t, `-i ${index}`);
+        assert.equal(d.values_dropped, true);
+        assert.deepEqual([d.args[0].copied, d.args[0].kept, d.args[0].value.repr], [false, 'not kept: ~3 MiB, over the 1 MiB memory cap', 'None']);
+        assert.equal(d.result.value.repr, String(3 << 20));
+        assert.ok((await list(t)).bytes_held < 64 * 1024);
+        await assert.rejects(t.run(tt, `-i ${index} -p`), /kept no arguments/);
+      } finally {
+        await t.stop();
+      }
+    });
+
     test(`memory cap under a flood of large calls on ${py.label}`, async () => {
       // big(blob) is called every 10 ms with a fresh 256 KiB bytes object
       const t = await startInside(py, ['--flood']);

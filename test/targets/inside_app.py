@@ -9,6 +9,8 @@ Prints READY once set up. Workers:
 - fetch: an asyncio loop awaiting Service.fetch(n) -> n * 3.
 - outer: outer(n) calls its nested inner(x) with x = 2n (for tt -nm); -> 3n.
 - total: total(values) with 150 numbers (for -v: more than the 100 items shown by default).
+- big_worker: calls big() once with a 3 MiB argument each time BIG_CALL is set (tt's cap
+  on a single value).
 - big: with --flood, big(blob) every 2 ms with a fresh 256 KiB bytes object (tt's memory cap).
 
 On SIGUSR1 the main thread runs the agent's bootstrap as the injector would
@@ -140,6 +142,16 @@ def flood_worker():
         time.sleep(0.01)
 
 
+BIG_CALL = threading.Event()
+
+
+def big_worker():
+    while True:
+        BIG_CALL.wait()
+        BIG_CALL.clear()
+        big(b'x' * (3 << 20))
+
+
 def ticker():
     n = 0
     while True:
@@ -149,7 +161,7 @@ def ticker():
 
 
 def main():
-    workers = [process_worker, handle_worker, fetch_worker, ticker]
+    workers = [process_worker, handle_worker, fetch_worker, big_worker, ticker]
     if '--flood' in sys.argv:
         workers.append(flood_worker)
     signal.signal(signal.SIGUSR1, run_bootstrap)
