@@ -54,6 +54,14 @@ def roundtrip(node):
 
 
 class JsonTest(unittest.TestCase):
+    # a __repr__ that raises at once must not be timed out instead when the machine is loaded
+    def setUp(self):
+        self.repr_seconds = render.REPR_SECONDS
+        render.REPR_SECONDS = 10.0
+
+    def tearDown(self):
+        render.REPR_SECONDS = self.repr_seconds
+
     def test_real_json_with_type_names(self):
         value = {
             (1, 2): float('nan'),
@@ -104,10 +112,13 @@ class JsonTest(unittest.TestCase):
         self.assertIn('__repr__ returned non-string', node['error'])
         self.assertRegex(node['repr'], r'^<.*NotStr object at 0x')
 
+
+class SlowReprTest(unittest.TestCase):
     def test_many_slow_reprs_are_bounded_in_total(self):
         start = time.monotonic()
         node = render.render([Slow() for _ in range(40)], expand=1)
-        self.assertLess(time.monotonic() - start, render.TOTAL_SECONDS + 2 * render.REPR_SECONDS + 1)
+        # the budget is wall-clock time: on a loaded machine only one repr's time more
+        self.assertLess(time.monotonic() - start, render.TOTAL_SECONDS + render.REPR_SECONDS + 3)
         # the list was cut when the time ran out, and says how much is missing
         self.assertLess(len(node['children']), 40)
         self.assertEqual(node['truncated'], 40 - len(node['children']))
