@@ -4,12 +4,17 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { procError } from './process.js';
 
+/** x86_64 user space ends at 2^47: every address we read lies below, exact as a Number. */
+const USER_SPACE_END = 2 ** 47;
+
 export class MemoryReadError extends Error {
   readonly addr: bigint;
-  constructor(addr: bigint, len: number, why: string) {
-    super(`cannot read ${len} bytes at 0x${addr.toString(16)}: ${why}`);
+  constructor(addr: bigint | number, len: number, why: string) {
+    // a Number address read from a torn struct may be anything, even not an integer
+    const big = typeof addr === 'bigint' ? addr : Number.isSafeInteger(addr) ? BigInt(addr) : -1n;
+    super(`cannot read ${len} bytes at 0x${big.toString(16)}: ${why}`);
     this.name = 'MemoryReadError';
-    this.addr = addr;
+    this.addr = big;
   }
 }
 
@@ -37,15 +42,19 @@ export class ProcessMemory {
     this.fd = -1;
   }
 
-  /** Reads exactly len bytes into buf at off; throws MemoryReadError if any is unmapped. */
-  readInto(addr: bigint, buf: Buffer, off = 0, len = buf.length - off): Buffer {
-    if (addr <= 0n || addr >= 0x8000_0000_0000n) throw new MemoryReadError(addr, len, 'not a user-space address');
+  /**
+   * Reads exactly len bytes into buf at off; throws MemoryReadError if any is unmapped.
+   * The address may be a Number (the sampler's hot path: no BigInt arithmetic per read).
+   */
+  readInto(addr: bigint | number, buf: Buffer, off = 0, len = buf.length - off): Buffer {
+    const at = Number(addr);
+    if (!(at > 0 && at < USER_SPACE_END)) throw new MemoryReadError(addr, len, 'not a user-space address');
     let done = 0;
     while (done < len) {
       let n: number;
       this.readCount++;
       try {
-        n = readSync(this.fd, buf, off + done, len - done, addr + BigInt(done));
+        n = readSync(this.fd, buf, off + done, len - done, at + done);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EIO' || code === 'EFAULT') throw new MemoryReadError(addr, len, 'unmapped');

@@ -12,7 +12,7 @@ import { layoutFor, type Layout } from './layouts/index.js';
 import { lineFor } from './linetable.js';
 import { locatePython, type PythonTarget } from './locate.js';
 import { KNOWN_TYPE_SYMBOLS, ObjectReader, type KnownTypes } from './objects.js';
-import { SnapshotMemory } from './snapshot.js';
+import { SnapshotMemory, u64At } from './snapshot.js';
 import { ThreadNames } from './thread-names.js';
 import type { LocalVariable, StackDump, StackFrame, ThreadActivity, ThreadStack } from './types.js';
 
@@ -35,6 +35,12 @@ const DATA_STACK_PREFETCH = 16 * 1024;
 /** glibc 2.36 x86_64 keeps the kernel TID at this offset of struct pthread (tried first). */
 const GLIBC_PTHREAD_TID = 720;
 const PTHREAD_SCAN_BYTES = 1024;
+/**
+ * How long a cached code object is trusted before its identifying fields are read again:
+ * the address of a freed code object can be reused by another one whose bytecode the
+ * frame's instruction offset also fits (the cheap check made on every use).
+ */
+const CODE_RECHECK_MS = 1000;
 
 interface CodeInfo {
   /** false when the frame's executable is not a code object (3.13+ allows that): skip the frame */
@@ -45,6 +51,15 @@ interface CodeInfo {
   table: Buffer;
   /** length of the bytecode in the unit frames record the instruction in */
   lastiLimit: number;
+  /** the code object's fields that tell it from another one later at the same address */
+  identity: string;
+  /** performance.now() when identity was last compared with the target */
+  checkedAt: number;
+  /**
+   * The frame for each instruction offset seen, shared by every sample (frozen): a
+   * repeated sample decodes no line table and allocates no frame.
+   */
+  frames: Map<number, StackFrame>;
   /** where the local variable names are; read on the first --locals use */
   localsFrom?: { names: bigint; kinds?: bigint; nlocals?: number; argCount: number };
   locals?: { names: string[]; include: boolean[]; argCount: number };
@@ -69,7 +84,9 @@ export class PythonReader {
   private readonly snap: SnapshotMemory;
   private readonly objects: ObjectReader;
   private readonly threadNames: ThreadNames;
-  private readonly codes = new Map<bigint, CodeInfo>();
+  private readonly codes = new Map<number, CodeInfo>();
+  /** performance.now() at the start of the current sample */
+  private sampleTime = 0;
   /** offset of the kernel TID in glibc's struct pthread (3.8-3.10); null when not found */
   private pthreadTidOffset?: number | null;
 
@@ -117,6 +134,7 @@ export class PythonReader {
   /** Every thread of every interpreter, innermost frame first. */
   sample(opts: SampleOptions = {}): StackDump {
     this.snap.begin();
+    this.sampleTime = performance.now();
     try {
       return this.walk(opts);
     } catch (e) {
@@ -148,7 +166,7 @@ export class PythonReader {
         let stack = this.threadFrames(raw, opts);
         if (stack.frames.some((f) => f.error)) {
           // the thread moved on while we read it: read it once more, afresh
-          this.snap.begin();
+          this.snap.forget();
           raw = this.snap.read(ts, L.tstate.size);
           stack = this.threadFrames(raw, opts);
         }
@@ -241,14 +259,14 @@ export class PythonReader {
     const L = this.layout;
     const frames: StackFrame[] = [];
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-    const seen = new Set<bigint>();
-    let frame: bigint;
+    const seen = new Set<number>();
+    let frame: number;
     try {
-      if (L.tstate.frame !== undefined) frame = tstate.readBigUInt64LE(L.tstate.frame);
-      else if (L.tstate.currentFrame !== undefined) frame = tstate.readBigUInt64LE(L.tstate.currentFrame);
+      if (L.tstate.frame !== undefined) frame = u64At(tstate, L.tstate.frame);
+      else if (L.tstate.currentFrame !== undefined) frame = u64At(tstate, L.tstate.currentFrame);
       else {
-        const cframe = tstate.readBigUInt64LE(L.tstate.cframe!);
-        frame = cframe ? this.snap.ptr(cframe + BigInt(L.cframe!.currentFrame)) : 0n;
+        const cframe = u64At(tstate, L.tstate.cframe!);
+        frame = cframe ? this.snap.ptrAt(cframe + L.cframe!.currentFrame) : 0;
       }
       while (frame) {
         if (seen.has(frame)) throw new MemoryReadError(frame, 0, 'the frame chain loops (torn read)');
@@ -264,43 +282,53 @@ export class PythonReader {
     return { frames };
   }
 
+  // The frame steps run for every frame of every sample: addresses are Numbers and the
+  // fields are read in place from the cached segment (no BigInt, no Buffer per frame).
+
   /** One PyFrameObject (3.8-3.10); returns f_back. */
-  private frameObjectStep(frame: bigint, out: StackFrame[], opts: SampleOptions): bigint {
+  private frameObjectStep(frame: number, out: StackFrame[], opts: SampleOptions): number {
     const F = this.layout.frameObject!;
-    const raw = this.snap.read(frame, F.localsplus);
-    const lasti = raw.readInt32LE(F.lasti);
-    const code = this.codeInfo(raw.readBigUInt64LE(F.code), lasti);
-    out.push(this.frameOf(code, lasti, opts.locals ? frame + BigInt(F.localsplus) : undefined, false));
-    return raw.readBigUInt64LE(F.back);
+    const { buf, at, base } = this.snap.segment(frame, F.localsplus);
+    const off = at + frame - base;
+    const lasti = buf.readInt32LE(off + F.lasti);
+    const code = this.codeInfo(u64At(buf, off + F.code), lasti);
+    out.push(this.frameOf(code, lasti, opts.locals ? frame + F.localsplus : undefined, false));
+    return u64At(buf, off + F.back);
   }
 
   /** One _PyInterpreterFrame (3.11+); returns `previous`. */
-  private interpreterFrameStep(frame: bigint, out: StackFrame[], opts: SampleOptions): bigint {
+  private interpreterFrameStep(frame: number, out: StackFrame[], opts: SampleOptions): number {
     const I = this.layout.iframe!;
     // older frames of the same thread usually sit just below in the same data-stack chunk
-    const raw = this.snap.read(frame, I.localsplus, DATA_STACK_PREFETCH);
-    const previous = raw.readBigUInt64LE(I.previous);
-    if (I.skipOwnerFrom !== undefined && raw[I.owner] >= I.skipOwnerFrom) return previous; // C-stack shim
-    let codeAddr = raw.readBigUInt64LE(I.code);
-    if (I.tagged) codeAddr &= ~3n;
-    const instr = raw.readBigUInt64LE(I.instr);
-    const codeStart = codeAddr + BigInt(this.layout.code.codeAdaptive!);
-    const lasti = instr >= codeStart - 2n ? Number(instr - codeStart) / 2 : -2;
+    const { buf, at, base } = this.snap.segment(frame, I.localsplus, DATA_STACK_PREFETCH);
+    const off = at + frame - base;
+    const previous = u64At(buf, off + I.previous);
+    if (I.skipOwnerFrom !== undefined && buf[off + I.owner] >= I.skipOwnerFrom) return previous; // C-stack shim
+    let codeAddr = u64At(buf, off + I.code);
+    if (I.tagged) codeAddr -= codeAddr % 4; // the low two bits are tags (no 32-bit `&` on an address)
+    const instr = u64At(buf, off + I.instr);
+    const codeStart = codeAddr + this.layout.code.codeAdaptive!;
+    const lasti = instr >= codeStart - 2 ? (instr - codeStart) / 2 : -2;
     const code = this.codeInfo(codeAddr, lasti);
     if (!code.isCode) return previous;
-    out.push(this.frameOf(code, lasti, opts.locals ? frame + BigInt(I.localsplus) : undefined, I.tagged));
+    out.push(this.frameOf(code, lasti, opts.locals ? frame + I.localsplus : undefined, I.tagged));
     return previous;
   }
 
-  private frameOf(code: CodeInfo, lasti: number, localsAddr: bigint | undefined, tagged: boolean): StackFrame {
-    const frame: StackFrame = {
-      name: code.name,
-      filename: code.filename,
-      line: lineFor(this.layout.code.lineTableFormat, code.table, code.firstlineno, lasti),
-      firstLine: code.firstlineno,
-    };
-    if (localsAddr !== undefined) frame.locals = this.locals(this.localNames(code), localsAddr, tagged);
-    return frame;
+  private frameOf(code: CodeInfo, lasti: number, localsAddr: number | undefined, tagged: boolean): StackFrame {
+    let frame = code.frames.get(lasti);
+    if (frame === undefined) {
+      frame = Object.freeze({
+        name: code.name,
+        filename: code.filename,
+        line: lineFor(this.layout.code.lineTableFormat, code.table, code.firstlineno, lasti),
+        firstLine: code.firstlineno,
+      });
+      // a torn instruction pointer can give any offset: only real ones are kept
+      if (Number.isInteger(lasti)) code.frames.set(lasti, frame);
+    }
+    if (localsAddr === undefined) return frame;
+    return { ...frame, locals: this.locals(this.localNames(code), BigInt(localsAddr), tagged) };
   }
 
   private locals(info: NonNullable<CodeInfo['locals']>, addr: bigint, tagged: boolean): LocalVariable[] {
@@ -339,16 +367,30 @@ export class PythonReader {
   }
 
   /**
-   * Name, file and line table of a code object, cached by address. A cached entry whose
-   * bytecode the frame's instruction offset does not fit is stale (the address was
-   * reused by another code object) and is read again.
+   * Name, file and line table of a code object, cached by address. The address of a
+   * freed code object can be reused by another: a cached entry whose bytecode the
+   * frame's instruction offset does not fit is read again at once, and every entry's
+   * identifying fields are compared with the target's again after CODE_RECHECK_MS.
    */
-  private codeInfo(addr: bigint, lasti: number): CodeInfo {
+  private codeInfo(addr: number, lasti: number): CodeInfo {
     const cached = this.codes.get(addr);
-    if (cached && (!cached.isCode || (lasti >= -1 && lasti < cached.lastiLimit))) return cached;
-    const info = this.readCode(addr);
+    if (cached && (!cached.isCode || (lasti >= -1 && lasti < cached.lastiLimit))) {
+      if (this.sampleTime - cached.checkedAt < CODE_RECHECK_MS) return cached;
+      if (this.codeIdentity(this.snap.read(BigInt(addr), this.layout.code.size)) === cached.identity) {
+        cached.checkedAt = this.sampleTime;
+        return cached;
+      }
+    }
+    const info = this.readCode(BigInt(addr));
     this.codes.set(addr, info);
     return info;
+  }
+
+  /** What tells one code object from another at the same address: its type, name, file, table and first line. */
+  private codeIdentity(raw: Buffer): string {
+    const C = this.layout.code;
+    const fields = [this.layout.object.type, C.qualname ?? C.name, C.filename, C.lineTable];
+    return fields.map((off) => raw.readBigUInt64LE(off).toString(36)).join(':') + ':' + raw.readInt32LE(C.firstlineno);
   }
 
   private readCode(addr: bigint): CodeInfo {
@@ -356,7 +398,9 @@ export class PythonReader {
     const o = this.objects;
     const raw = this.snap.read(addr, C.size);
     const type = raw.readBigUInt64LE(this.layout.object.type);
-    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0 };
+    const identity = this.codeIdentity(raw);
+    const checkedAt = this.sampleTime;
+    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0, identity, checkedAt, frames: new Map() };
     if (o.types.code !== undefined && type !== o.types.code) {
       if (this.layout.minor >= 13) return notCode; // f_executable may legitimately be None
       throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');
@@ -376,6 +420,9 @@ export class PythonReader {
       firstlineno: raw.readInt32LE(C.firstlineno),
       table,
       lastiLimit,
+      identity,
+      checkedAt,
+      frames: new Map(),
     };
     const flags = raw.readInt32LE(C.flags);
     const argCount =

@@ -4,15 +4,31 @@
 // syscall, and everything read within a block is mutually consistent. Pointers are
 // checked against the target's mappings before they are followed, so a torn read
 // yields "unreadable", not a read of garbage.
+//
+// The sampler calls this hundreds of times a second, so the hot path avoids BigInt and
+// allocation: addresses are Numbers (user-space addresses are below 2^47, exact as a
+// double; never use 32-bit bitwise operators on them), and the bytes of one sample are
+// copied into one reusable arena rather than a fresh Buffer per read. The BigInt methods
+// remain for the colder readers (objects, thread names, locals).
 import { AddressSpace, readMaps } from '../proc/maps.js';
 import { MemoryReadError, type ProcessMemory } from '../proc/memory.js';
 
-const BLOCK_SHIFT = 12n;
-const BLOCK = 1n << BLOCK_SHIFT;
+const BLOCK = 4096;
+/** Bytes one sample may copy into the arena; a larger sample falls back to fresh Buffers. */
+const ARENA_BYTES = 1 << 20;
+const TWO_32 = 2 ** 32;
 
-interface Segment {
-  base: bigint;
+/** The bytes [base, end) of the target, held in buf from offset at. */
+export interface Segment {
+  base: number;
+  end: number;
   buf: Buffer;
+  at: number;
+}
+
+/** A little-endian u64 as a Number: exact for addresses (below 2^53), approximate for garbage. */
+export function u64At(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO_32;
 }
 
 export class SnapshotMemory {
@@ -20,6 +36,10 @@ export class SnapshotMemory {
   private space: AddressSpace;
   private mapsRefreshed = false;
   private blocks = new Map<number, Segment>();
+  /** the segment of the last hit: consecutive reads mostly fall into the same one */
+  private last: Segment | undefined;
+  private readonly arena = Buffer.allocUnsafe(ARENA_BYTES);
+  private arenaUsed = 0;
 
   constructor(mem: ProcessMemory, space: AddressSpace) {
     this.mem = mem;
@@ -30,47 +50,90 @@ export class SnapshotMemory {
     return this.mem.readCount;
   }
 
-  /** Starts a new sample: forgets every cached block. */
+  /** Starts a new sample: forgets every cached block and reuses the arena. */
   begin(): void {
-    this.blocks.clear();
+    this.forget();
+    this.arenaUsed = 0;
     this.mapsRefreshed = false;
+  }
+
+  /**
+   * Forgets the cached blocks (the next reads see the target afresh) but keeps the bytes
+   * already handed out valid until the next begin(): a re-read within one sample.
+   */
+  forget(): void {
+    this.blocks.clear();
+    this.last = undefined;
   }
 
   /** True when [addr, addr+len) is mapped readable (re-reading the maps once per sample if not). */
   valid(addr: bigint, len = 1): boolean {
-    if (addr <= 0n) return false;
-    if (this.space.contains(addr, BigInt(len))) return true;
+    return this.validAt(Number(addr), len);
+  }
+
+  validAt(addr: number, len = 1): boolean {
+    // a Number read from a torn struct may be anything (not even an integer)
+    if (!(addr > 0 && Number.isSafeInteger(addr))) return false;
+    if (this.cached(addr, len)) return true;
+    if (this.space.contains(BigInt(addr), BigInt(len))) return true;
     if (this.mapsRefreshed) return false;
     // the target may have mapped memory since we last looked (a new thread stack, arena)
     this.mapsRefreshed = true;
     this.space = new AddressSpace(readMaps(this.mem.pid));
-    return this.space.contains(addr, BigInt(len));
+    return this.space.contains(BigInt(addr), BigInt(len));
+  }
+
+  /** The cached segment holding [addr, addr+len), if any. */
+  private cached(addr: number, len: number): Segment | undefined {
+    const last = this.last;
+    if (last !== undefined && addr >= last.base && addr + len <= last.end) return last;
+    const seg = this.blocks.get(Math.floor(addr / BLOCK));
+    if (seg === undefined || addr + len > seg.end) return undefined;
+    this.last = seg;
+    return seg;
   }
 
   /**
-   * len bytes at addr. `before`/`after` widen the read on a cache miss (clipped to the
-   * mapping), for data known to lie next to each other, e.g. older frames of a data stack.
+   * The segment holding [addr, addr+len), read on a miss. `before` widens the read
+   * (clipped to the mapping) for data known to lie just below, e.g. older frames of a
+   * data stack.
    */
-  read(addr: bigint, len: number, before = 0, after = 0): Buffer {
-    if (!this.valid(addr, len)) throw new MemoryReadError(addr, len, 'not mapped');
-    const end = addr + BigInt(len);
-    const first = Number(addr >> BLOCK_SHIFT);
-    const last = Number((end - 1n) >> BLOCK_SHIFT);
-    const seg = this.blocks.get(first);
-    if (seg && seg === this.blocks.get(last)) {
-      const off = Number(addr - seg.base);
-      return seg.buf.subarray(off, off + len);
+  segment(addr: number, len: number, before = 0): Segment {
+    return this.cached(addr, len) ?? this.fetch(addr, len, before);
+  }
+
+  private fetch(addr: number, len: number, before: number): Segment {
+    if (!this.validAt(addr, len)) throw new MemoryReadError(addr, len, 'not mapped');
+    const region = this.space.region(BigInt(addr))!;
+    const start = Math.max(Number(region.start), Math.floor((addr - before) / BLOCK) * BLOCK);
+    const stop = Math.min(Number(region.end), Math.ceil((addr + len) / BLOCK) * BLOCK);
+    const size = stop - start;
+    let buf = this.arena;
+    let at = this.arenaUsed;
+    if (at + size <= buf.length) this.arenaUsed += size;
+    else {
+      buf = Buffer.allocUnsafe(size);
+      at = 0;
     }
-    const region = this.space.region(addr)!;
-    let start = ((addr - BigInt(before)) >> BLOCK_SHIFT) << BLOCK_SHIFT;
-    let stop = (((end + BigInt(after) + BLOCK - 1n) >> BLOCK_SHIFT) << BLOCK_SHIFT);
-    if (start < region.start) start = region.start;
-    if (stop > region.end) stop = region.end;
-    const buf = this.mem.read(start, Number(stop - start));
-    const fetched: Segment = { base: start, buf };
-    for (let b = Number(start >> BLOCK_SHIFT); b <= Number((stop - 1n) >> BLOCK_SHIFT); b++) this.blocks.set(b, fetched);
-    const off = Number(addr - start);
-    return buf.subarray(off, off + len);
+    this.mem.readInto(start, buf, at, size);
+    const seg: Segment = { base: start, end: stop, buf, at };
+    for (let b = start / BLOCK; b < stop / BLOCK; b++) this.blocks.set(b, seg);
+    this.last = seg;
+    return seg;
+  }
+
+  /** len bytes at addr, valid until the next begin(). */
+  read(addr: bigint, len: number, before = 0): Buffer {
+    const a = Number(addr);
+    const seg = this.segment(a, len, before);
+    const off = seg.at + a - seg.base;
+    return seg.buf.subarray(off, off + len);
+  }
+
+  /** A pointer at addr, as a Number (see u64At). */
+  ptrAt(addr: number): number {
+    const seg = this.segment(addr, 8);
+    return u64At(seg.buf, seg.at + addr - seg.base);
   }
 
   ptr(addr: bigint): bigint {

@@ -34,7 +34,8 @@ export function toThreadSample(t: ThreadStack, states?: Map<number, string>): Th
     name: t.name,
     holdsGil: t.holdsGil,
     active: running,
-    frames: t.frames.map((f) => ({ name: f.name, filename: f.filename, line: f.line, firstLine: f.firstLine })),
+    // the reader's frames (read without locals) are frozen and shared between samples: passed on as they are
+    frames: t.frames,
   };
   if (s.active && looksIdle(s)) s.active = false;
   return s;
