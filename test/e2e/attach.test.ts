@@ -29,12 +29,15 @@ const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: T
   },
   {
     script: 'attach_event.py',
-    args: ['3'],
-    how: ['direct'],
+    // long enough that a slow attach on a loaded machine still ends before the wait does
+    args: ['6'],
+    // pending when the main thread is caught before it blocks (waiting for the GIL the two
+    // busy threads pass around): it then runs Python and the call with it
+    how: ['direct', 'pending'],
     // the interrupted wait resumed and ended on time, not early, not late
     after: async (t) => {
-      const slept = Number((await t.waitFor(/^WOKE/, 10000)).split(' ')[1]);
-      assert.ok(slept >= 2.95 && slept < 4, `Event().wait(3) lasted ${slept} s`);
+      const slept = Number((await t.waitFor(/^WOKE/, 15000)).split(' ')[1]);
+      assert.ok(slept >= 5.95 && slept < 7.5, `Event().wait(6) lasted ${slept} s`);
     },
   },
   {
@@ -60,6 +63,9 @@ const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: T
   },
 ];
 
+/** Lets a target that printed READY reach the call it then blocks in. */
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
 async function withSession<T>(pid: number, fn: (s: AttachedSession) => Promise<T>): Promise<T> {
   const s = await attach(pid, { timeoutMs: 5000 });
   try {
@@ -75,6 +81,7 @@ for (const py of discoverPythons()) {
       test(`${c.script}: attached at once, the target carries on unchanged`, async (t) => {
         const target = await startTarget(py, c.script, c.args, { notChild: true });
         t.after(() => target.stop());
+        await settle();
         const readyAt = Date.now();
         const started = Date.now();
         await withSession(target.pid, async (s) => {
@@ -93,8 +100,9 @@ for (const py of discoverPythons()) {
     }
 
     test('a pending call the main thread never reaches (it blocked first): a direct call follows; the late one is harmless', async (t) => {
-      const target = await startTarget(py, 'attach_event.py', ['3'], { notChild: true });
+      const target = await startTarget(py, 'attach_sleep.py', ['3'], { notChild: true });
       t.after(() => target.stop());
+      await settle();
       // pending on a main thread already blocked stands for one queued just before it blocked
       const s = await attach(target.pid, { timeoutMs: 8000, strategy: 'pending' });
       try {
@@ -104,10 +112,10 @@ for (const py of discoverPythons()) {
       } finally {
         await s.detach();
       }
-      // the wait ends on time; then the queued bootstrap runs at the next bytecode, finds
+      // the sleep ends on time; then the queued bootstrap runs at the next bytecode, finds
       // the agent and does nothing, and the program ends normally
       const slept = Number((await target.waitFor(/^WOKE/, 10000)).split(' ')[1]);
-      assert.ok(slept >= 2.95 && slept < 4, `Event().wait(3) lasted ${slept} s`);
+      assert.ok(slept >= 2.95 && slept < 4, `time.sleep(3) lasted ${slept} s`);
       for (const until = Date.now() + 10000; target.alive() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
       assert.equal(target.alive(), false, 'the program ended');
       assert.equal(target.proc.exitCode, 0);
