@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { monitorCommand } from '../../src/commands/monitor.js';
 import { discoverPythons } from '../helpers/pythons.js';
-import { assertRestored, evalRepr, events, runCommand, startObserved, type Observed } from '../helpers/observe.js';
+import { assertRestored, evalRepr, events, runCommand, startObserved, waitUntil, type Observed } from '../helpers/observe.js';
 
 const monitor = (o: Observed, line: string, opts = {}) => runCommand(monitorCommand, o, line, opts);
 
@@ -24,7 +24,7 @@ describe('monitor', { concurrency: true }, () => {
       test('known calls: total, success, failure, rate, avg/min/max/p50/p99', async () => {
         const running = monitor(o, 'monitor __main__ tally -c 6 -n 1');
         // the cycle starts when the hook is in; the burst (~0.45 s) then falls inside it
-        for (let i = 0; i < 200 && (await evalRepr(o, 'tally.__code__ is ORIGINAL_CODE[11]')) === 'True'; i++) await new Promise((r) => setTimeout(r, 20));
+        await waitUntil(o, 'tally.__code__ is not ORIGINAL_CODE[11]');
         assert.equal(await evalRepr(o, 'run_tally(40)'), '10');
         const out = await running;
         const [cycle] = events(out, 'cycle');

@@ -10,7 +10,7 @@ import { traceCommand } from '../../src/commands/trace.js';
 import type { ShellCommand } from '../../src/commands/types.js';
 import { watchCommand } from '../../src/commands/watch.js';
 import { discoverPythons } from '../helpers/pythons.js';
-import { assertOutputUnchanged, evalRepr, events, runCommand, startObserved, type Observed } from '../helpers/observe.js';
+import { assertOutputUnchanged, evalRepr, events, runCommand, startObserved, waitUntil, type Observed } from '../helpers/observe.js';
 
 const COMMANDS: Array<[ShellCommand, string, string]> = [
   // command, a run that goes on until stopped, a run that ends by its own -n
@@ -28,7 +28,7 @@ async function onOwnClient(o: Observed, cmd: ShellCommand, line: string, end: (c
   const client = await o.target.connect();
   try {
     const running = runCommand(cmd, o, line, { client }).catch(() => undefined); // the connection may go first
-    await waitFor(o, 'handle.__code__ is not ORIGINAL_CODE[0]');
+    await waitUntil(o, 'handle.__code__ is not ORIGINAL_CODE[0]');
     await end(client);
     await running;
   } finally {
@@ -56,14 +56,6 @@ const ENDINGS: Array<[string, Ending]> = [
   ['connection closed', (o, cmd, endless) => onOwnClient(o, cmd, endless, async (c) => c.close())],
 ];
 
-async function waitFor(o: Observed, expr: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    if ((await evalRepr(o, expr)) === 'True') return;
-    assert.ok(i < 500, `${expr} never became true`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('watch/trace/monitor lifecycle', { concurrency: true }, () => {
   for (const py of discoverPythons()) {
     describe(py.label, { concurrency: false }, () => {
@@ -79,7 +71,7 @@ describe('watch/trace/monitor lifecycle', { concurrency: true }, () => {
         test(`${cmd.name}: every ending restores the original code, same function object`, async () => {
           for (const [name, end] of ENDINGS) {
             await end(o, cmd, endless, limited);
-            await waitFor(o, 'codes_restored()').catch((e) => assert.fail(`${cmd.name} after ${name}: ${e}`));
+            await waitUntil(o, 'codes_restored()').catch((e) => assert.fail(`${cmd.name} after ${name}: ${e}`));
             assert.equal(await evalRepr(o, '(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__code__ is ORIGINAL_CODE[0])'), '(True, True, True)', name);
           }
           assertOutputUnchanged(o.target);

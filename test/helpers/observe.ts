@@ -41,13 +41,13 @@ const SAFETY_STOP_MS = 30000;
 /**
  * Runs `line` (e.g. `watch __main__ handle -n 2`) through the command module as the shell
  * would. With stopAfterMs the command is aborted then (Ctrl-C / --timeout; default
- * SAFETY_STOP_MS); `until` aborts as soon as a record satisfies it.
+ * SAFETY_STOP_MS); `until` aborts as soon as a record satisfies it, `stopWhen` when it settles.
  */
 export async function runCommand(
   cmd: ShellCommand,
   o: Observed,
   line: string,
-  opts: { stopAfterMs?: number; until?: (r: Record<string, unknown>) => boolean; client?: AgentClient } = {},
+  opts: { stopAfterMs?: number; until?: (r: Record<string, unknown>) => boolean; stopWhen?: Promise<unknown>; client?: AgentClient } = {},
 ): Promise<CapturedOutput> {
   const words = tokenize(line);
   assert.equal(words[0], cmd.name);
@@ -57,6 +57,7 @@ export async function runCommand(
   if (opts.until) {
     out.waitForRecord(opts.until).then(() => abort.abort(), () => undefined);
   }
+  opts.stopWhen?.then(() => abort.abort(), () => abort.abort());
   try {
     await running;
   } finally {
@@ -97,4 +98,13 @@ export async function evalRepr(o: Observed, expr: string): Promise<string> {
 /** The observed functions run their original code objects again (nothing left hooked). */
 export async function assertRestored(o: Observed): Promise<void> {
   assert.equal(await evalRepr(o, 'codes_restored()'), 'True', 'a hooked function still runs a wrapper');
+}
+
+/** Waits (bounded, polling) until a Python expression in the target's __main__ is true. */
+export async function waitUntil(o: Observed, expr: string, timeoutMs = 15000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    if ((await evalRepr(o, expr)) === 'True') return;
+    assert.ok(Date.now() < deadline, `${expr} is still not true after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
