@@ -65,6 +65,12 @@ export interface ProfileMeta {
   behind: number;
 }
 
+interface StackTrieNode {
+  /** the id of the stack that ends here, once seen */
+  stack?: number;
+  children: Map<number, StackTrieNode>;
+}
+
 export interface TreeNode {
   /** -1 for the root */
   frame: number;
@@ -83,7 +89,14 @@ export class StackProfile {
   /** seconds since the start of each sampling instant (kept only with the timeline option) */
   readonly tickTimes: number[] = [];
   private readonly frameIds = new Map<string, number>();
-  private readonly stackIds = new Map<string, number>();
+  /**
+   * Frame ids by frame object: the reader hands out one shared, frozen object per code
+   * object and instruction, so a repeated frame is found without building its string
+   * key (weak: a source that makes new objects per sample leaks nothing).
+   */
+  private readonly frameIdsByObject = new WeakMap<Frame, number>();
+  /** stack ids in a trie of frame ids, root first: no string key per sample */
+  private readonly stackTrie: StackTrieNode = { children: new Map() };
   private readonly processNames = new Map<number, string>();
   private readonly opts: Required<Omit<ProfileOptions, 'shorten'>> & Pick<ProfileOptions, 'shorten'>;
 
@@ -122,17 +135,8 @@ export class StackProfile {
     }
     const t = s.thread;
     if (this.opts.threadRoots) ids.push(this.intern('thread', threadLabel(t.nativeTid, t.threadId, t.name), '', 0, s.pid));
-    for (let i = t.frames.length - 1; i >= 0; i--) {
-      const f = t.frames[i];
-      ids.push(this.intern('python', f.name, f.filename, this.lineOf(f), s.pid));
-    }
-    const key = ids.join(',');
-    let sid = this.stackIds.get(key);
-    if (sid === undefined) {
-      sid = this.stacks.length;
-      this.stacks.push({ frames: ids, count: 0 });
-      this.stackIds.set(key, sid);
-    }
+    for (let i = t.frames.length - 1; i >= 0; i--) ids.push(this.pythonFrameId(t.frames[i], s.pid));
+    const sid = this.stackId(ids);
     this.stacks[sid].count++;
     this.total++;
     if (this.opts.timeline) {
@@ -188,6 +192,30 @@ export class StackProfile {
     if (!this.opts.lineNumbers) return 0;
     if (this.opts.byFunction) return f.firstLine ?? 0;
     return f.line;
+  }
+
+  private pythonFrameId(f: Frame, pid: number): number {
+    let id = this.frameIdsByObject.get(f);
+    if (id === undefined) {
+      id = this.intern('python', f.name, f.filename, this.lineOf(f), pid);
+      // only a frozen frame is sure to say the same next time
+      if (Object.isFrozen(f)) this.frameIdsByObject.set(f, id);
+    }
+    return id;
+  }
+
+  private stackId(ids: number[]): number {
+    let node = this.stackTrie;
+    for (const id of ids) {
+      let child = node.children.get(id);
+      if (child === undefined) node.children.set(id, (child = { children: new Map() }));
+      node = child;
+    }
+    if (node.stack === undefined) {
+      node.stack = this.stacks.length;
+      this.stacks.push({ frames: ids, count: 0 });
+    }
+    return node.stack;
   }
 
   private intern(kind: FrameKind, name: string, filename: string, line: number, pid: number): number {
