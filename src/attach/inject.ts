@@ -210,6 +210,34 @@ function notBlockedReason(mem: ProcessMemory, regs: Regs, sym: Symbols): string 
   return undefined;
 }
 
+/**
+ * select, pselect6 and ppoll (Python up to 3.10 sleeps in select, which glibc turns into
+ * pselect6) are restarted with the time left that the kernel wrote into the caller's
+ * timeout when the thread was stopped: without this, the time the thread was borrowed
+ * would be added to the wait. Other waits restart exactly (futex, clock_nanosleep: an
+ * absolute deadline) or report EINTR, which Python retries with the time left (PEP 475).
+ */
+const RESTARTED_TIMEOUT_ARG: Record<number, { reg: RegName; unitsPerSecond: bigint }> = {
+  23: { reg: 'r8', unitsPerSecond: 1_000_000n }, // select: struct timeval
+  270: { reg: 'r8', unitsPerSecond: 1_000_000_000n }, // pselect6: struct timespec
+  271: { reg: 'rdx', unitsPerSecond: 1_000_000_000n }, // ppoll: struct timespec
+};
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: the kernel will re-issue the call */
+const RESTART_CODES = new Set([-512n, -513n, -514n]);
+
+function shortenRestartedTimeout(mem: ProcessMemory, regs: Regs, borrowedMs: number): void {
+  const arg = RESTARTED_TIMEOUT_ARG[Number(regs.signed('orig_rax'))];
+  const at = arg && RESTART_CODES.has(regs.signed('rax')) ? regs.get(arg.reg) : 0n;
+  if (!at) return;
+  const t = mem.read(at, 16);
+  const unit = arg.unitsPerSecond;
+  const left = t.readBigInt64LE(0) * unit + t.readBigInt64LE(8) - (BigInt(borrowedMs) * unit) / 1000n;
+  const clamped = left > 0n ? left : 0n;
+  t.writeBigInt64LE(clamped / unit, 0);
+  t.writeBigInt64LE(clamped % unit, 8);
+  mem.write(at, t);
+}
+
 /** The thread that holds the GIL while the main thread waits: is any other thread running? */
 function otherThreadRunning(pid: number): boolean {
   return listThreads(pid).some((tid) => tid !== pid && threadState(pid, tid) === 'R');
@@ -300,7 +328,10 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
       try {
         if (original) mem.write(target.entryAddr, original);
         if (fp) tracee.setFpState(fp);
-        if (saved) tracee.setRegs(saved);
+        if (saved) {
+          shortenRestartedTimeout(mem, saved, Date.now() - started);
+          tracee.setRegs(saved);
+        }
       } catch {
         // the thread has gone: nothing left to restore
       }

@@ -14,6 +14,8 @@ import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { processResources } from '../helpers/agent-target.js';
+import { injectPython } from '../../src/attach/inject.js';
+import { locatePython } from '../../src/reader/locate.js';
 
 const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: Target, readyAt: number) => Promise<void> }> = [
   {
@@ -119,6 +121,27 @@ for (const py of discoverPythons()) {
       for (const until = Date.now() + 10000; target.alive() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
       assert.equal(target.alive(), false, 'the program ended');
       assert.equal(target.proc.exitCode, 0);
+      assert.equal(target.stderr(), '');
+    });
+
+    test('a long borrowed call does not lengthen the interrupted sleep', async (t) => {
+      const target = await startTarget(py, 'attach_sleep.py', ['3'], { notChild: true });
+      t.after(() => target.stop());
+      await settle();
+      const located = locatePython(target.pid);
+      try {
+        // code that keeps the main thread for a while (at least 800 ms even on a quiet machine; unchanged, the sleep would end 0.8 s late)
+        const r = await injectPython(located, 'import time\nt = time.monotonic()\nwhile time.monotonic() - t < 0.8: pass', {
+          deadline: Date.now() + 8000,
+          expiresAt: Date.now() + 8000,
+          strategy: 'direct',
+        });
+        assert.ok(r.stoppedMs >= 800, `borrowed ${r.stoppedMs} ms`);
+      } finally {
+        located.close();
+      }
+      const slept = Number((await target.waitFor(/^WOKE/, 10000)).split(' ')[1]);
+      assert.ok(slept >= 2.95 && slept < 3.6, `time.sleep(3) lasted ${slept} s`);
       assert.equal(target.stderr(), '');
     });
 

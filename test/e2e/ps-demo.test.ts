@@ -46,6 +46,9 @@ test('demo starts the sample service, prints its named threads, and stops it', a
   assert.match(r.stdout, /^ {4}refresh_cache \(.*examples\/sample_service\.py:\d+\)$/m);
   assert.match(r.stdout, /^ {4}main \(.*examples\/sample_service\.py:\d+\)$/m);
   assert.match(r.stdout, /stopped the sample service/);
+  // each thread once: a request thread being started is not a second copy of http-server
+  const ids = [...r.stdout.matchAll(/^Thread (\d+) /gm)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, ids.length, `thread ids: ${ids.join(' ')}`);
   await new Promise((res) => setTimeout(res, 200));
   assert.ok(!existsSync(`/proc/${pid}`), `the service (pid ${pid}) is gone`);
 });
