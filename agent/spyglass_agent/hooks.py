@@ -31,6 +31,7 @@ Callbacks never raise into the target, and calls made by a callback on the same 
 (a ``__repr__`` that is itself hooked) are not observed again.
 """
 import gc
+import os
 import threading
 import time
 import types
@@ -47,7 +48,9 @@ CO_VARARGS = 0x04
 CO_VARKEYWORDS = 0x08
 
 _PLACEHOLDER = '__spyglass_site__'
-_WRAPPER_FILENAME = '<spyglass hook>'
+WRAPPER_FILENAME = '<spyglass hook>'
+# the agent's own package: frames in it are the agent's, never the user's
+AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 
 _lock = threading.RLock()
 _patches = {}  # id(function) -> _FunctionPatch, while any hook is on it or its nested functions
@@ -281,7 +284,7 @@ def _build_wrapper(code, site):
     # wrapper too (its code must have as many as the function has closure cells)
     source = 'def _spyglass_outer():\n    %s\n    %s\n' % (
         ' = '.join(free) + ' = None' if free else 'pass', body)
-    module = compile(source, _WRAPPER_FILENAME, 'exec', dont_inherit=True)
+    module = compile(source, WRAPPER_FILENAME, 'exec', dont_inherit=True)
     outer = _const_code(module, '_spyglass_outer')
     wrapper = _const_code(outer, '_spyglass_wrapper')
     if len(wrapper.co_freevars) != len(free):
@@ -310,7 +313,7 @@ def _const_code(code, name):
 
 
 def is_wrapper(code):
-    return isinstance(code, types.CodeType) and code.co_filename == _WRAPPER_FILENAME
+    return isinstance(code, types.CodeType) and code.co_filename == WRAPPER_FILENAME
 
 
 class _NestedPatch(object):
@@ -478,3 +481,8 @@ def active():
             n += sum(len(np.site.hooks) for ps in p.nested.values() for np in ps[:1])
             out.append((p.fn.__module__ + '.' + p.fn.__qualname__, n))
         return out
+
+
+def is_agent_file(filename):
+    """Whether code from ``filename`` is the agent's own (its modules or a hook wrapper)."""
+    return filename == WRAPPER_FILENAME or filename.startswith(AGENT_DIR + os.sep)

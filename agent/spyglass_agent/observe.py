@@ -105,8 +105,21 @@ def exception_info(exc):
     return {
         'type': type(exc).__name__,
         'message': _cut(_safe_str(exc), 2000),
-        'traceback': _cut(''.join(traceback.format_exception(type(exc), exc, exc.__traceback__)), 8000, keep_end=True),
+        'traceback': _cut(''.join(_user_traceback(exc).format()), 8000, keep_end=True),
     }
+
+
+def _user_traceback(exc):
+    """The exception's traceback (and its causes') without the agent's own frames: the
+    swapped-in hook code and the engine's call of the original function say nothing about
+    the user's code and would only suggest that the agent raised."""
+    root = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    te, seen = root, set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack[:] = [f for f in te.stack if not hooks.is_agent_file(f.filename)]
+        te = te.__cause__ or te.__context__
+    return root
 
 
 def _safe_str(exc):

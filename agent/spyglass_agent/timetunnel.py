@@ -9,7 +9,7 @@ import time
 
 from . import names, observe
 from .errors import AgentError
-from .tt_records import RecordStore, snapshot
+from .tt_records import snapshot
 
 SELF_KEPT = 'self: kept by reference (replay acts on the live object)'
 

@@ -26,17 +26,17 @@ Two backends:
   as cProfile cannot be chained from Python, so such a thread's calls are reported as not
   traceable instead of silently breaking the profiler.
 """
-import os
 import sys
 import types
 from time import perf_counter
+
+from .hooks import is_agent_file
 
 try:
     from _thread import get_ident
 except ImportError:  # pragma: no cover
     from threading import get_ident
 
-_AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 HAS_MONITORING = hasattr(sys, "monitoring")
 
 # callables that are timed as their own node on 3.12+ (C_RETURN/C_RAISE fire for them)
@@ -54,7 +54,6 @@ _TIMED_CALLABLES = frozenset(
 AWAIT = "[await]"
 YIELD = "[yield]"
 _CO_COROUTINE = 0x80
-_WRAPPER_FILENAME = "<spyglass hook>"
 # kept calls per traced call: a loop of millions of calls under -i 0 must not exhaust memory
 MAX_RECORDS = 50000
 
@@ -86,7 +85,7 @@ def _gap(rec):
 
 def _own_code(code):
     # the agent's functions and the hook wrappers are never part of a tree
-    return code.co_filename.startswith(_AGENT_DIR) or code.co_filename == _WRAPPER_FILENAME
+    return is_agent_file(code.co_filename)
 
 
 class _ProfileBackend(object):

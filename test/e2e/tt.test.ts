@@ -102,6 +102,7 @@ describe('tt', { concurrency: true }, () => {
         d = await show(t, '-i 1004');
         assert.equal(d.exception.type, 'ValueError');
         assert.match(d.exception.traceback, /in fail\n/);
+        assert.doesNotMatch(d.exception.traceback, /spyglass_agent/);
         assert.equal(d.result, null);
 
         // an async def: recorded with its awaited value, replayed on a fresh event loop

@@ -14,16 +14,14 @@
   variable of a thread's frame, so the user sees what keeps it alive.
 """
 import gc
-import os
 import sys
 import threading
 import time
 
-from .. import names, observe
+from .. import hooks, names, observe
 from ..errors import AgentError, bad_args
 
 NAME = 'mem'
-_AGENT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _PAGE_SHIFT = 12
 _SLOT_SHIFT = 3  # objects are at least 8-byte aligned: 512 slots, 64 bytes a page
@@ -375,7 +373,7 @@ def run(ctx):
     if action == 'top':
         interval = observe.float_arg(ctx, 'interval', 10.0, 0.1)
         ctx.emit('progress', {'message': 'tracing allocations for %g s' % interval})
-        return top_lines(interval, limit, ctx.done.is_set, _AGENT_DIR)
+        return top_lines(interval, limit, ctx.done.is_set, hooks.AGENT_DIR)
     if action == 'refs':
         return referrer_chain(ctx.arg('module', str, required=True), ctx.arg('cls', str, required=True))
     raise bad_args('mem: unknown action %r' % action, hint='mem summary | diff | top | refs')
