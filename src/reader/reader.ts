@@ -43,9 +43,10 @@ const FRAME_OBJECT_PREFETCH = 16 * 1024;
 const GLIBC_PTHREAD_TID = 720;
 const PTHREAD_SCAN_BYTES = 1024;
 /**
- * How long a cached code object is trusted before its identifying fields are read again:
- * the address of a freed code object can be reused by another one whose bytecode the
- * frame's instruction offset also fits (the cheap check made on every use).
+ * How long a cached code object is trusted before it is read again: the address of a
+ * freed code object can be reused by another one whose bytecode the frame's instruction
+ * offset also fits (the cheap check made on every use). Its name, even, may then be a new
+ * string at the address of the old one: only the contents tell them apart.
  */
 const CODE_RECHECK_MS = 1000;
 
@@ -58,9 +59,7 @@ interface CodeInfo {
   table: Buffer;
   /** length of the bytecode in the unit frames record the instruction in */
   lastiLimit: number;
-  /** the code object's fields that tell it from another one later at the same address */
-  identity: string;
-  /** performance.now() when identity was last compared with the target */
+  /** performance.now() when this was last compared with the target */
   checkedAt: number;
   /**
    * The frame for each instruction offset seen, shared by every sample (frozen): a
@@ -376,28 +375,20 @@ export class PythonReader {
   /**
    * Name, file and line table of a code object, cached by address. The address of a
    * freed code object can be reused by another: a cached entry whose bytecode the
-   * frame's instruction offset does not fit is read again at once, and every entry's
-   * identifying fields are compared with the target's again after CODE_RECHECK_MS.
+   * frame's instruction offset does not fit is read again at once, and every entry is
+   * read again after CODE_RECHECK_MS and kept (with its frames) only if nothing changed.
    */
   private codeInfo(addr: number, lasti: number): CodeInfo {
     const cached = this.codes.get(addr);
-    if (cached && (!cached.isCode || (lasti >= -1 && lasti < cached.lastiLimit))) {
-      if (this.sampleTime - cached.checkedAt < CODE_RECHECK_MS) return cached;
-      if (this.codeIdentity(this.snap.read(BigInt(addr), this.layout.code.size)) === cached.identity) {
-        cached.checkedAt = this.sampleTime;
-        return cached;
-      }
-    }
+    const fits = cached !== undefined && (!cached.isCode || (lasti >= -1 && lasti < cached.lastiLimit));
+    if (fits && this.sampleTime - cached.checkedAt < CODE_RECHECK_MS) return cached;
     const info = this.readCode(BigInt(addr));
+    if (fits && sameCode(info, cached)) {
+      cached.checkedAt = this.sampleTime;
+      return cached;
+    }
     this.codes.set(addr, info);
     return info;
-  }
-
-  /** What tells one code object from another at the same address: its type, name, file, table and first line. */
-  private codeIdentity(raw: Buffer): string {
-    const C = this.layout.code;
-    const fields = [this.layout.object.type, C.qualname ?? C.name, C.filename, C.lineTable];
-    return fields.map((off) => raw.readBigUInt64LE(off).toString(36)).join(':') + ':' + raw.readInt32LE(C.firstlineno);
   }
 
   private readCode(addr: bigint): CodeInfo {
@@ -405,9 +396,8 @@ export class PythonReader {
     const o = this.objects;
     const raw = this.snap.read(addr, C.size);
     const type = raw.readBigUInt64LE(this.layout.object.type);
-    const identity = this.codeIdentity(raw);
     const checkedAt = this.sampleTime;
-    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0, identity, checkedAt, frames: new Map() };
+    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0, checkedAt, frames: new Map() };
     if (o.types.code !== undefined && type !== o.types.code) {
       if (this.layout.minor >= 13) return notCode; // f_executable may legitimately be None
       throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');
@@ -427,7 +417,6 @@ export class PythonReader {
       firstlineno: raw.readInt32LE(C.firstlineno),
       table,
       lastiLimit,
-      identity,
       checkedAt,
       frames: new Map(),
     };
@@ -463,6 +452,17 @@ export class PythonReader {
     code.locals = { names, include, argCount: from.argCount };
     return code.locals;
   }
+}
+
+function sameCode(a: CodeInfo, b: CodeInfo): boolean {
+  return (
+    a.isCode === b.isCode &&
+    a.name === b.name &&
+    a.filename === b.filename &&
+    a.firstlineno === b.firstlineno &&
+    a.lastiLimit === b.lastiLimit &&
+    a.table.equals(b.table)
+  );
 }
 
 function activityOf(pid: number, tid: number): ThreadActivity {

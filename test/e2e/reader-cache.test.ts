@@ -1,0 +1,58 @@
+// The reader caches each code object's name, file and line table by address, and the
+// sampler relies on that to be cheap. A freed code object's address is reused by the
+// next one of the same size, whose bytecode the frame's instruction offset also fits:
+// the cache must notice (re-checked at least every second) rather than name the old
+// function forever. test/targets/code_reuse.py replaces the function the main thread
+// runs, at the same address, whenever it gets SIGUSR1.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { discoverPythons } from '../helpers/pythons.js';
+import { startTarget, type Target } from '../helpers/targets.js';
+import { openReader, type PythonReader } from '../../src/reader/reader.js';
+
+/** Generous: a loaded machine can leave the target without a CPU for seconds. */
+const WAIT_MS = 30000;
+
+/** The function the main thread is in, by sampling until it is `want` (or the time is up). */
+async function sampleUntil(reader: PythonReader, pid: number, want: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (const until = Date.now() + WAIT_MS; Date.now() < until; await sleep(20)) {
+    const main = reader.sample({ threadNames: false, activity: false }).threads.find((t) => t.tid === pid);
+    const top = main?.frames[0]?.name;
+    if (top && top !== seen.at(-1)) seen.push(top);
+    if (top === want) return seen;
+  }
+  assert.fail(`the main thread never showed ${want}; it showed ${seen.join(', ')}`);
+}
+
+async function running(target: Target, name: string): Promise<number> {
+  const line = await target.waitFor(new RegExp(`^RUNNING ${name} \\d+$`), WAIT_MS);
+  return Number(line.split(' ')[2]);
+}
+
+describe('a code object at a reused address is read again', { concurrency: true }, () => {
+  for (const py of discoverPythons()) {
+    test(py.label, async (t) => {
+      const target = await startTarget(py, 'code_reuse.py', [], { readyTimeoutMs: 60000 });
+      t.after(() => target.stop());
+      const reader = await openReader(target.pid);
+      t.after(() => reader.close());
+
+      const first = await running(target, 'spin_1');
+      await sampleUntil(reader, target.pid, 'spin_1');
+      for (let i = 0; i < 10; i++) reader.sample({ threadNames: false, activity: false }); // cached and in use
+      process.kill(target.pid, 'SIGUSR1');
+      const second = await running(target, 'spin_2');
+      assert.equal(second, first, 'premise: spin_2 took the freed address of spin_1');
+
+      const seen = await sampleUntil(reader, target.pid, 'spin_2');
+      assert.ok(seen.every((n) => n === 'spin_1' || n === 'spin_2'), seen.join(', '));
+      // once read again, the new function stays
+      for (let i = 0; i < 20; i++) {
+        const main = reader.sample({ threadNames: false, activity: false }).threads.find((x) => x.tid === target.pid);
+        assert.equal(main?.frames[0]?.name, 'spin_2');
+      }
+    });
+  }
+});
