@@ -27,6 +27,11 @@ export interface SampleOptions {
   maxDepth?: number;
 }
 
+/** reads of a thread list that keeps changing under us before the last one is taken as it is */
+const TORN_LIST_ATTEMPTS = 3;
+
+class TornThreadListError extends Error {}
+
 const MAX_THREADS = 4096;
 const MAX_INTERPRETERS = 256;
 const DEFAULT_MAX_DEPTH = 4096;
@@ -139,16 +144,20 @@ export class PythonReader {
 
   /** Every thread of every interpreter, innermost frame first. */
   sample(opts: SampleOptions = {}): StackDump {
-    this.snap.begin();
-    this.sampleTime = performance.now();
-    try {
-      return this.walk(opts);
-    } catch (e) {
-      throw this.gone(e);
+    for (let attempt = 1; ; attempt++) {
+      this.snap.begin();
+      this.sampleTime = performance.now();
+      try {
+        return this.walk(opts, attempt < TORN_LIST_ATTEMPTS);
+      } catch (e) {
+        if (e instanceof TornThreadListError) continue;
+        throw this.gone(e);
+      }
     }
   }
 
-  private walk(opts: SampleOptions): StackDump {
+  /** strict: a thread list that changed under us (see below) is read again from the start */
+  private walk(opts: SampleOptions, strict: boolean): StackDump {
     const L = this.layout;
     const threads: ThreadStack[] = [];
     const interpreters: number[] = [];
@@ -168,6 +177,12 @@ export class PythonReader {
       while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
         seen.add(ts);
         let raw = this.snap.read(ts, L.tstate.size);
+        // a thread state freed while we followed the list (a thread ending or starting):
+        // what we read is no longer one of this interpreter's threads
+        if (raw.readBigUInt64LE(L.tstate.interp) !== interp) {
+          if (strict) throw new TornThreadListError();
+          break;
+        }
         // walk the frames right after reading the thread state, while they still match it
         let stack = this.threadFrames(raw, opts);
         if (stack.frames.some((f) => f.error)) {
