@@ -54,24 +54,20 @@ const EVENT_LOOP_SLICE_MS = 50;
 let eventLoopServedAt = performance.now();
 
 /**
- * Sleeps until a performance.now() deadline. Within a slice of the last turn of the
- * event loop the wait blocks (precise, cheap); otherwise a gap above 2 ms is one timer,
- * which may fire up to a millisecond late (harmless for instants that are random
- * anyway: the deadlines are absolute, so the rate is kept), and a shorter one yields to
- * the event loop once, then waits out the rest precisely.
+ * Sleeps until a performance.now() deadline, never less. Within a slice of the last turn
+ * of the event loop the wait blocks (precise, cheap); otherwise the event loop is served
+ * once, by a timer for a gap above 2 ms or at once for a shorter one, and what is left
+ * is waited out blocked: a timer fires up to 2 ms early, as libuv counts whole
+ * milliseconds.
  */
 export async function sleepUntil(deadline: number): Promise<void> {
   const now = performance.now();
-  if (deadline - eventLoopServedAt <= EVENT_LOOP_SLICE_MS) {
-    if (deadline > now) Atomics.wait(waitCell, 0, 0, deadline - now);
-    return;
+  if (deadline - eventLoopServedAt > EVENT_LOOP_SLICE_MS) {
+    const rem = deadline - now;
+    if (rem > 2) await sleep(rem);
+    else await new Promise((r) => setImmediate(r));
+    eventLoopServedAt = performance.now();
   }
-  const rem = deadline - now;
-  if (rem > 2) await sleep(rem);
-  else {
-    await new Promise((r) => setImmediate(r));
-    const left = deadline - performance.now();
-    if (left > 0) Atomics.wait(waitCell, 0, 0, left);
-  }
-  eventLoopServedAt = performance.now();
+  const left = deadline - performance.now();
+  if (left > 0) Atomics.wait(waitCell, 0, 0, left);
 }
