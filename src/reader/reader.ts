@@ -54,6 +54,12 @@ const PTHREAD_SCAN_BYTES = 1024;
  * string at the address of the old one: only the contents tell them apart.
  */
 const CODE_RECHECK_MS = 1000;
+/**
+ * A cached code object not met for this long is forgotten: a long recording of a program
+ * that makes code at run time (templates, exec) would otherwise keep every one. An entry
+ * in use is re-checked, and so marked, every CODE_RECHECK_MS.
+ */
+const CODE_FORGET_MS = 60_000;
 
 interface CodeInfo {
   /** false when the frame's executable is not a code object (3.13+ allows that): skip the frame */
@@ -98,6 +104,7 @@ export class PythonReader {
   private readonly codes = new Map<number, CodeInfo>();
   /** performance.now() at the start of the current sample */
   private sampleTime = 0;
+  private codesSweptAt = 0;
   /** offset of the kernel TID in glibc's struct pthread (3.8-3.10); null when not found */
   private pthreadTidOffset?: number | null;
 
@@ -144,6 +151,7 @@ export class PythonReader {
 
   /** Every thread of every interpreter, innermost frame first. */
   sample(opts: SampleOptions = {}): StackDump {
+    if (performance.now() - this.codesSweptAt > CODE_FORGET_MS) this.forgetOldCodes();
     for (let attempt = 1; ; attempt++) {
       this.snap.begin();
       this.sampleTime = performance.now();
@@ -404,6 +412,12 @@ export class PythonReader {
     }
     this.codes.set(addr, info);
     return info;
+  }
+
+  private forgetOldCodes(): void {
+    const now = performance.now();
+    for (const [addr, code] of this.codes) if (now - code.checkedAt > CODE_FORGET_MS) this.codes.delete(addr);
+    this.codesSweptAt = now;
   }
 
   private readCode(addr: bigint): CodeInfo {

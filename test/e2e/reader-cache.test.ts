@@ -56,3 +56,29 @@ describe('a code object at a reused address is read again', { concurrency: true 
     });
   }
 });
+
+test('code objects not met for a minute are forgotten', async (t) => {
+  const py = discoverPythons().at(-1)!;
+  const target = await startTarget(py, 'profile_split.py', [], { readyTimeoutMs: 60000 });
+  t.after(() => target.stop());
+  const reader = await openReader(target.pid);
+  t.after(() => reader.close());
+  const cached = () => (reader as unknown as { codes: Map<number, unknown> }).codes.size;
+  // heavy() and light() take turns: sample until both have been cached
+  const names = new Set<string>();
+  for (const until = Date.now() + WAIT_MS; !(names.has('heavy') && names.has('light')) && Date.now() < until; await sleep(5)) {
+    for (const th of reader.sample({ threadNames: false, activity: false }).threads) for (const f of th.frames) names.add(f.name);
+  }
+  assert.ok(names.has('heavy') && names.has('light'), [...names].join(', '));
+  const before = cached();
+  const realNow = performance.now.bind(performance);
+  performance.now = () => realNow() + 61_000;
+  try {
+    const dump = reader.sample({ threadNames: false, activity: false });
+    const inSample = new Set(dump.threads.flatMap((th) => th.frames.map((f) => `${f.filename}:${f.firstLine}:${f.name}`)));
+    assert.ok(cached() <= inSample.size + 1, `${cached()} code objects cached after the sweep, ${inSample.size} in the sample (${before} before)`);
+    assert.ok(cached() < before);
+  } finally {
+    performance.now = realNow;
+  }
+});
