@@ -1,8 +1,12 @@
-// Attach on every installed interpreter: the four cases of the issue, each attached at once
-// (latency itself is measured by bench/attach.ts) (CPU-bound main thread, main blocked in Event().wait() while threads run, main in
-// time.sleep, main in socket.accept), each target still doing exactly what it did before;
-// a value only the target knows read through the agent, with the target's own output
-// unchanged; and a C call that holds the GIL for ever reported after a bounded wait.
+// Attach on every installed interpreter: the four cases of the issue (CPU-bound main
+// thread, main blocked in Event().wait() while threads run, main in time.sleep, main in
+// socket.accept), each attached at once (latency is measured by bench/attach.ts) and each
+// target still doing exactly what it did before; an interrupted sleep not lengthened by
+// the borrowed call; a pending call that never runs followed by a direct one; 50
+// attach/detach cycles on a busy target without leaks; a value only the target knows read
+// through the agent with the target's own output unchanged; reuse and a second client; a
+// C call that holds the GIL reported after a bounded wait; a target that is our own
+// child; and bad input for `spyglass PID`, one clear line each.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
