@@ -3,6 +3,9 @@
 // with send-keys and the screen read with capture-pane. Every wait is bounded. Always
 // kill() the session in t.after/finally.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -46,18 +49,27 @@ export async function startTmux(
   const name = `s${++sessions}`;
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
   const target = `${name}:0.0`;
-  // the pane must stay (with its last screen and exit status) however fast the command
+  // the pane must stay (with its last screen) however fast the command
   // ends: open the session on a shell, set remain-on-exit, then replace the shell
   await tmux('new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), ...(opts.cwd ? ['-c', opts.cwd] : []));
   await tmux('set-option', '-t', name, 'remain-on-exit', 'on');
-  await tmux('respawn-pane', '-k', '-t', target, ...(opts.cwd ? ['-c', opts.cwd] : []), 'env', ...env, ...argv);
+  // The exit status is recorded by a shell that waits for the command, not read from tmux:
+  // tmux 3.3 was seen to leave a pane's exited command unreaped (a zombie; pane dead but
+  // no status) when a SIGCHLD came while it was busy with another child. The shell's trap
+  // is a handler, not an ignore, so the command still gets SIGINT with the default action
+  // (handlers are reset by exec); the shell just outlives it. `$?` of a command killed by
+  // signal N is 128 + N.
+  const statusDir = mkdtempSync(join(tmpdir(), 'spyglass-tmux-'));
+  const statusFile = join(statusDir, 'status');
+  const script = 'trap : INT; "$@"; echo $? > "$0.part" && mv "$0.part" "$0"';
+  await tmux('respawn-pane', '-k', '-t', target, ...(opts.cwd ? ['-c', opts.cwd] : []), 'env', ...env, 'sh', '-c', script, statusFile, ...argv);
   const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', target)).replace(/\s+$/, '');
   const exitStatus = async () => {
-    const [dead, status, signal] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}')).trim().split(':');
-    // tmux may see the terminal close a moment before it collects the exit status
-    if (dead !== '1' || (status === '' && signal === '')) return undefined;
-    // killed by a signal: the shell's convention, 128 + the signal number
-    return status !== '' ? Number(status) : 128 + Number(signal);
+    try {
+      return Number(readFileSync(statusFile, 'utf8'));
+    } catch {
+      return undefined; // still running
+    }
   };
   const session: TmuxSession = {
     name,
@@ -96,6 +108,7 @@ export async function startTmux(
     },
     async kill() {
       await tmux('kill-session', '-t', name).catch(() => undefined);
+      rmSync(statusDir, { recursive: true, force: true });
     },
   };
   return session;
