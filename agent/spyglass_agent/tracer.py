@@ -120,10 +120,15 @@ class _ProfileBackend(object):
                             out((frame.f_code, depth, t0, t1 - t0, caller.f_lineno if caller is not None else 0))
                         else:  # c_return / c_exception: frame is the caller
                             out((arg, depth, t0, t1 - t0, frame.f_lineno))
-            if prev is not None:
-                prev(frame, event, arg)
 
-        return profile
+        if prev is None:
+            return profile
+
+        def chained(frame, event, arg):
+            profile(frame, event, arg)
+            prev(frame, event, arg)
+
+        return chained
 
     def _previous(self):
         prev = sys.getprofile()
@@ -219,6 +224,7 @@ class _MonitoringBackend(object):
         codes = self._codes
         instrument = self._instrument
         timed = _TIMED_CALLABLES
+        timed_c = _TIMED_CALLABLES - {type}  # a class is timed too, and its __init__ discovered
         clock = perf_counter
         getframe = sys._getframe
         FunctionType = types.FunctionType
@@ -264,12 +270,19 @@ class _MonitoringBackend(object):
                     instrument(inner.__code__)
 
         def on_call(code, offset, fn, arg0):
+            # the common cases first: a Python function already instrumented, a C function
             rec = active_get(get_ident())
             if rec is not None:
                 kind = type(fn)
-                if kind in timed or isinstance(fn, type):
+                if kind is FunctionType:
+                    if fn.__code__ not in codes:
+                        instrument(fn.__code__)
+                elif kind in timed_c:
                     rec.stack.append(clock())
-                if kind is not FunctionType or fn.__code__ not in codes:
+                elif isinstance(fn, type):
+                    rec.stack.append(clock())
+                    discover(fn)
+                else:
                     discover(fn)
 
         def on_c_end(code, offset, fn, arg0):
@@ -356,14 +369,12 @@ def make_tracer(interval_s, max_depth=None):
 # ---- agent thread: records -> tree -------------------------------------------------
 
 
-def _describe(what, paths, gap_name=AWAIT):
+def _describe(what, paths):
     """(kind, name, file, line) of a record's callable; a C function's file and line are
     its call site's, filled in from the parent."""
     if isinstance(what, types.CodeType):
         name = getattr(what, "co_qualname", what.co_name)
         return ("py", name, short_path(what.co_filename, paths), what.co_firstlineno)
-    if what is AWAIT:
-        return ("await", gap_name, "", 0)
     name = getattr(what, "__qualname__", None) or getattr(what, "__name__", None) or type(what).__name__
     module = getattr(what, "__module__", None)
     if isinstance(module, str) and module not in ("builtins", "__main__") and not name.startswith(module + "."):
@@ -381,71 +392,90 @@ def short_path(path, paths):
     return path[len(best) + 1:] if best else path
 
 
-def build_tree(rec, root_code, root_codes, total_cost_s, paths=None):
-    """The recorded call as a tree of dicts: name, kind, file, line, call_line, cost_ms,
-    count, max_ms, children. Calls of the same callable from one line under one parent are
-    merged into one node (count, total and max), in the order first seen; the gaps during
-    which an async call was suspended become ``[await]`` nodes under the root (``[yield]``
-    for a generator: the time its consumer held it)."""
-    if paths is None:
-        paths = [p for p in sys.path if p]
-    records = list(rec.records)
-    for start, cost in rec.awaits:
-        records.append((AWAIT, 1, start, cost, 0))
-    # post-order -> children per node; the root may come as several depth-0 records (one
-    # per step of an async call), all of whose children belong to the one root
-    records.sort(key=lambda r: (r[2] + r[3], -r[1]))  # by end time, deeper first on ties
-    pending = {}
-    root_children = []
-    for what, depth, start, cost, line in records:
-        children = pending.pop(depth + 1, [])
-        if depth == 0:
-            # the traced call's own frame (one record per step of an async call); other
-            # depth-0 records are what ran around it on the thread (hooks of other commands)
-            if any(what is c for c in root_codes):
-                root_children.extend(children)
-            continue
-        pending.setdefault(depth, []).append((what, start, cost, line, children))
-    root_children.extend(n for n in pending.pop(1, []) if n[0] is AWAIT)
-    root_children.sort(key=lambda n: n[1])
-    cache = {}
-    gap_name = AWAIT if root_code.co_flags & _CO_COROUTINE else YIELD
+# described callables kept per trace command: a busy handler's tree names the same few
+# dozen functions on every call, and naming one (qualname, path relative to sys.path)
+# costs more than placing it in the tree
+_NAMES_KEPT = 4096
 
-    def describe(what):
-        key = what if isinstance(what, str) else id(what)
-        d = cache.get(key)
-        if d is None:
-            d = cache[key] = _describe(what, paths, gap_name)
-        return d
 
-    def merge(raw_children, parent_file):
-        # one node per callable and call site under a parent
-        out = []
-        by_key = {}
-        for what, start, cost, call_line, kids in raw_children:
-            kind, name, file, line = describe(what)
-            if kind == "c":
-                file, line = parent_file, call_line
-            key = (kind, name, file, line, call_line)
-            node = by_key.get(key)
-            if node is None:
-                node = {
-                    "name": name, "kind": kind, "file": file, "line": line, "call_line": call_line,
-                    "cost_ms": 0.0, "max_ms": 0.0, "count": 0, "_kids": [],
-                }
-                by_key[key] = node
-                out.append(node)
-            node["cost_ms"] += cost * 1000.0
-            node["max_ms"] = max(node["max_ms"], cost * 1000.0)
-            node["count"] += 1
-            node["_kids"].extend(kids)
-        for node in out:
-            node["children"] = merge(sorted(node.pop("_kids"), key=lambda n: n[1]), node["file"])
-        return out
+class TreeBuilder(object):
+    """Builds the trees of one trace command, naming each callable once (``paths``: the
+    sys.path entries file names are made relative to)."""
 
-    kind, name, file, line = _describe(root_code, paths)
-    return {
-        "name": name, "kind": kind, "file": file, "line": line,
-        "cost_ms": total_cost_s * 1000.0, "max_ms": total_cost_s * 1000.0, "count": 1,
-        "call_line": 0, "children": merge(root_children, file),
-    }
+    def __init__(self, paths=None):
+        self.paths = [p for p in sys.path if p] if paths is None else paths
+        self._names = {}  # id(callable) -> (callable, description); the callable held so its id stays its own
+
+    def _describe(self, what):
+        entry = self._names.get(id(what))
+        if entry is not None and entry[0] is what:
+            return entry[1]
+        if len(self._names) >= _NAMES_KEPT:
+            self._names.clear()
+        described = _describe(what, self.paths)
+        self._names[id(what)] = (what, described)
+        return described
+
+    def build(self, rec, root_code, root_codes, total_cost_s):
+        """The recorded call as a tree of dicts: name, kind, file, line, call_line, cost_ms,
+        count, max_ms, children. Calls of the same callable from one line under one parent
+        are merged into one node (count, total and max), in the order first seen; the gaps
+        during which an async call was suspended become ``[await]`` nodes under the root
+        (``[yield]`` for a generator: the time its consumer held it)."""
+        # post-order (records are appended as calls end) -> children per node; the root may
+        # come as several depth-0 records (one per step of an async call), all of whose
+        # children belong to the one root
+        records = rec.records
+        if rec.awaits:
+            records = records + [(AWAIT, 1, start, cost, 0) for start, cost in rec.awaits]
+            records.sort(key=lambda r: (r[2] + r[3], -r[1]))  # by end time, deeper first on ties
+        pending = {}
+        root_children = []
+        for what, depth, start, cost, line in records:
+            children = pending.pop(depth + 1, [])
+            if depth == 0:
+                # the traced call's own frame (one record per step of an async call); other
+                # depth-0 records are what ran around it on the thread (hooks of other commands)
+                if any(what is c for c in root_codes):
+                    root_children.extend(children)
+                continue
+            pending.setdefault(depth, []).append((what, start, cost, line, children))
+        root_children.extend(n for n in pending.pop(1, []) if n[0] is AWAIT)
+        root_children.sort(key=lambda n: n[1])
+        gap = ("await", AWAIT if root_code.co_flags & _CO_COROUTINE else YIELD, "", 0)
+        named = self._describe
+
+        def describe(what):
+            return gap if what is AWAIT else named(what)
+
+        def merge(raw_children, parent_file):
+            # one node per callable and call site under a parent
+            out = []
+            by_key = {}
+            for what, start, cost, call_line, kids in raw_children:
+                kind, name, file, line = describe(what)
+                if kind == "c":
+                    file, line = parent_file, call_line
+                key = (kind, name, file, line, call_line)
+                node = by_key.get(key)
+                if node is None:
+                    node = {
+                        "name": name, "kind": kind, "file": file, "line": line, "call_line": call_line,
+                        "cost_ms": 0.0, "max_ms": 0.0, "count": 0, "_kids": [],
+                    }
+                    by_key[key] = node
+                    out.append(node)
+                node["cost_ms"] += cost * 1000.0
+                node["max_ms"] = max(node["max_ms"], cost * 1000.0)
+                node["count"] += 1
+                node["_kids"].extend(kids)
+            for node in out:
+                node["children"] = merge(sorted(node.pop("_kids"), key=lambda n: n[1]), node["file"])
+            return out
+
+        kind, name, file, line = named(root_code)
+        return {
+            "name": name, "kind": kind, "file": file, "line": line,
+            "cost_ms": total_cost_s * 1000.0, "max_ms": total_cost_s * 1000.0, "count": 1,
+            "call_line": 0, "children": merge(root_children, file),
+        }

@@ -8,7 +8,8 @@
   suspended shows as ``[await]``.
 - ``-et`` is decided here, as the call ends: a cheaper call is dropped before anything is
   built or shipped. ``-n`` counts the calls shown.
-- Building the tree (names, paths, merging repeated calls) happens on this command's thread.
+- Building the tree (names, paths, merging repeated calls) happens on this command's thread;
+  each callable is named once per command.
 
 Events: ``started`` {method, file, line, interval_ms, depth, backend}, then one ``trace``
 per shown call: {time, method, thread, cost_ms, exception: {type, message} | absent,
@@ -17,7 +18,6 @@ max_ms, count, children}; or {time, method, thread, filter_error: {expr, error}}
 {..., unavailable: reason} for a call that could not be traced. End data: {shown,
 dropped, reason}.
 """
-import sys
 import time
 
 from .. import observe, tracer
@@ -95,7 +95,7 @@ def run(ctx):
             recorder.pause(token[0])
 
     shown = [0]
-    paths = [p for p in sys.path if p]
+    trees = tracer.TreeBuilder()
 
     def show(batch):
         for kind, started, tid, detail in batch:
@@ -109,7 +109,7 @@ def run(ctx):
                 event['cost_ms'] = cost * 1000.0
                 if exc is not None:
                     event['exception'] = {'type': type(exc).__name__, 'message': observe.error_text(exc)}
-                event['tree'] = tracer.build_tree(rec, target.code, running_codes(sites), cost, paths)
+                event['tree'] = trees.build(rec, target.code, running_codes(sites), cost)
             ctx.emit('trace', event)
             shown[0] += 1
             if shown[0] >= limit:
