@@ -131,7 +131,8 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
         try {
           how = (await injectPython(target, source, { deadline, expiresAt: deadline, strategy: 'direct' })).strategy;
         } catch (e) {
-          if (!(e instanceof DirectUnavailableError)) throw e;
+          // a follow-up that ran out of time is the deadline's failure, reported below
+          if (!(e instanceof DirectUnavailableError) && Date.now() < deadline) throw e;
         }
         continue;
       }
