@@ -6,13 +6,13 @@ its thread stacks show recognizable work. It prints "READY port=N" once everythi
 
     python3 examples/sample_service.py [--port N]
 """
+import http.client
 import json
 import queue
 import random
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ORDERS = queue.Queue(maxsize=100)
@@ -26,7 +26,7 @@ def price_order(order):
     for item, qty in order["items"]:
         unit = PRICES[item]
         # a deliberately slow discount rule, so the workers show up in samples
-        for step in range(2000):
+        for step in range(20000):
             unit = unit * 0.9999 + 0.00001 * (step % 7)
         total += unit * qty
     return round(total, 2)
@@ -48,6 +48,8 @@ def refresh_cache():
 
 
 class Api(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a client's requests share one connection
+
     def do_GET(self):
         body = json.dumps(STATS).encode()
         STATS["served"] += 1
@@ -71,12 +73,16 @@ class Api(BaseHTTPRequestHandler):
 
 def generate_load(port):
     rng = random.Random(7)
-    url = "http://127.0.0.1:%d/orders" % port
+    # one kept-alive connection, as a client library would hold it
+    conn = http.client.HTTPConnection("127.0.0.1", port)
     while True:
         items = [[rng.choice(sorted(PRICES)), rng.randint(1, 5)] for _ in range(3)]
-        req = urllib.request.Request(url, data=json.dumps({"items": items}).encode(), method="POST")
-        urllib.request.urlopen(req).read()
-        urllib.request.urlopen(url).read()
+        conn.request("POST", "/orders", body=json.dumps({"items": items}), headers={"Content-Type": "application/json"})
+        conn.getresponse().read()
+        conn.request("GET", "/stats")
+        conn.getresponse().read()
+        # clients think between orders: some 70 orders a second, the workers busy a good part of the time
+        time.sleep(0.01)
 
 
 def main():
