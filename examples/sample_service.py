@@ -49,6 +49,7 @@ def refresh_cache():
 
 class Api(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a client's requests share one connection
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no delayed-ACK stall between them
 
     def do_GET(self):
         body = json.dumps(STATS).encode()

@@ -68,32 +68,28 @@ function sys3(minor: string): boolean {
   return SUPPORTED_MINORS.includes(Number(minor));
 }
 
-/** The sample service, started and ready (it printed READY), or a UserError. */
-async function startService(python: string, script: string): Promise<ChildProcess> {
-  const child = spawn(python, ['-u', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => reject(new UserError(`the sample service did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (/^READY/m.test(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.on('exit', (code) => {
+/** Resolves once the sample service printed READY; rejects (UserError) when it exits first, is too slow, or the demo is interrupted. */
+function serviceReady(child: ChildProcess, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const fail = (e: UserError) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new UserError(`the sample service did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    signal.addEventListener('abort', () => fail(new UserError('interrupted while the sample service was starting', undefined, 130)), { once: true });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (/^READY/m.test(out)) {
         clearTimeout(timer);
-        reject(new UserError(`the sample service exited (code ${code}) before it was ready: ${err.trim().split('\n').pop() ?? ''}`));
-      });
+        resolve();
+      }
     });
-  } catch (e) {
-    stopService(child);
-    throw e;
-  }
-  return child;
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => fail(new UserError(`cannot start the sample service: ${e.message}`)));
+    child.on('exit', (code) => fail(new UserError(`the sample service exited (code ${code}) before it was ready: ${err.trim().split('\n').pop() ?? ''}`)));
+  });
 }
 
 /**
@@ -180,15 +176,15 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
   const script = join(EXAMPLES_DIR, 'sample_service.py');
   const dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'spyglass-demo-'));
   mkdirSync(dir, { recursive: true });
-  const child = await startService(python, script);
-  const pid = child.pid!;
   // Ctrl-C ends the step under way and skips the rest; a second one quits at once. The
-  // service goes with the demo in every case.
+  // service goes with the demo in every case, a crash of the demo included.
   const interrupted = new AbortController();
   const onSigint = () => {
     if (interrupted.signal.aborted) process.exit(130);
     interrupted.abort();
   };
+  const child = spawn(python, ['-u', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid!;
   const onExit = () => stopService(child);
   process.on('SIGINT', onSigint);
   process.on('exit', onExit);
@@ -204,10 +200,11 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
     }
   };
   try {
+    await serviceReady(child, interrupted.signal);
     out.line(`spyglass demo: started ${script} with ${python} (pid ${pid})`);
     await step(`its threads, read from outside (spyglass dump ${pid})`, () => showStacks(pid, out));
     await step(`a ${PROFILE_SECONDS} s profile (spyglass record --pid ${pid} -d ${PROFILE_SECONDS})`, () => profile(pid, dir, interrupted.signal, out));
-    await step(`3 calls of one function, from inside (spyglass ${pid}, then ${WATCH_LINE.replace(/ --expr.*/, ' -n 3')})`, () => watchCalls(pid, out));
+    await step(`3 calls of one function, from inside (spyglass ${pid}, then watch)`, () => watchCalls(pid, out));
   } finally {
     stopService(child);
     process.off('SIGINT', onSigint);
