@@ -189,22 +189,22 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
   process.on('SIGINT', onSigint);
   process.on('exit', onExit);
   let failed = 0;
-  const step = async (title: string, run: () => Promise<void>) => {
+  const step = async (what: string, title: string, run: () => Promise<void>) => {
     if (interrupted.signal.aborted) return;
     out.line(`\n== ${title}\n`);
     try {
       await run();
     } catch (e) {
       failed++;
-      out.line(`spyglass demo: ${title} failed: ${(e as Error).message}`);
+      out.line(`spyglass demo: ${what} failed: ${(e as Error).message}`);
     }
   };
   try {
     await serviceReady(child, interrupted.signal);
     out.line(`spyglass demo: started ${script} with ${python} (pid ${pid})`);
-    await step(`its threads, read from outside (spyglass dump ${pid})`, () => showStacks(pid, out));
-    await step(`a ${PROFILE_SECONDS} s profile (spyglass record --pid ${pid} -d ${PROFILE_SECONDS})`, () => profile(pid, dir, interrupted.signal, out));
-    await step(`3 calls of one function, from inside (spyglass ${pid}, then watch)`, () => watchCalls(pid, out));
+    await step('the stacks', `its threads, read from outside (spyglass dump ${pid})`, () => showStacks(pid, out));
+    await step('the profile', `a ${PROFILE_SECONDS} s profile (spyglass record --pid ${pid} -d ${PROFILE_SECONDS})`, () => profile(pid, dir, interrupted.signal, out));
+    await step('the watch', `3 calls of one function, from inside (spyglass ${pid}, then watch)`, () => watchCalls(pid, out));
   } finally {
     stopService(child);
     process.off('SIGINT', onSigint);
@@ -227,10 +227,10 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .summary('run spyglass on a bundled sample Python service: its stacks, a flame graph, a watch, in about 5 s')
     .description(
-      'Starts examples/sample_service.py (an HTTP API with worker threads, standard library only) with\n' +
-        'python3 from PATH (or an installed CPython), and on it: prints its thread stacks as `spyglass dump`\n' +
-        'would, records a 2 s flame graph and its top functions as `spyglass record` would, attaches and\n' +
-        'watches 3 calls of one function as the shell\'s `watch` would, detaches, and stops the service.',
+      'Starts examples/sample_service.py (an HTTP API with worker threads, standard library only) with ' +
+        'python3 from PATH (or an installed CPython), and on it: prints its thread stacks as `spyglass dump` ' +
+        'would, records a 2 s flame graph and its top functions as `spyglass record` would, attaches and ' +
+        "watches 3 calls of one function as the shell's `watch` would, detaches, and stops the service.",
     )
     .option('--dir <dir>', 'where to write the flame graph (default: a new temporary directory)')
     .action(async (o: { dir?: string }) => {
