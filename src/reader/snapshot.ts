@@ -78,9 +78,13 @@ export class SnapshotMemory {
     if (this.space.contains(BigInt(addr), BigInt(len))) return true;
     if (this.mapsRefreshed) return false;
     // the target may have mapped memory since we last looked (a new thread stack, arena)
+    this.refreshMaps();
+    return this.space.contains(BigInt(addr), BigInt(len));
+  }
+
+  private refreshMaps(): void {
     this.mapsRefreshed = true;
     this.space = new AddressSpace(readMaps(this.mem.pid));
-    return this.space.contains(BigInt(addr), BigInt(len));
   }
 
   /** The cached segment holding [addr, addr+len), if any. */
@@ -104,18 +108,33 @@ export class SnapshotMemory {
 
   private fetch(addr: number, len: number, before: number): Segment {
     if (!this.validAt(addr, len)) throw new MemoryReadError(addr, len, 'not mapped');
+    try {
+      return this.readSegment(addr, len, before);
+    } catch (e) {
+      if (!(e instanceof MemoryReadError)) throw e;
+      // The region the read was widened to may be stale: the kernel merges neighbouring
+      // anonymous mappings into one line of /proc/PID/maps, and one of them (a thread's
+      // stack, a data-stack chunk) may have been freed since. Look again (once a sample),
+      // read only what was asked for; if that fails too, the sample tore.
+      if (!this.mapsRefreshed) this.refreshMaps();
+      if (!this.space.contains(BigInt(addr), BigInt(len))) throw e;
+      return this.readSegment(addr, len, 0);
+    }
+  }
+
+  private readSegment(addr: number, len: number, before: number): Segment {
     const region = this.space.region(BigInt(addr))!;
     const start = Math.max(Number(region.start), Math.floor((addr - before) / BLOCK) * BLOCK);
     const stop = Math.min(Number(region.end), Math.ceil((addr + len) / BLOCK) * BLOCK);
     const size = stop - start;
     let buf = this.arena;
     let at = this.arenaUsed;
-    if (at + size <= buf.length) this.arenaUsed += size;
-    else {
+    if (at + size > buf.length) {
       buf = Buffer.allocUnsafe(size);
       at = 0;
     }
     this.mem.readInto(start, buf, at, size);
+    if (buf === this.arena) this.arenaUsed += size;
     const seg: Segment = { base: start, end: stop, buf, at };
     for (let b = start / BLOCK; b < stop / BLOCK; b++) this.blocks.set(b, seg);
     this.last = seg;
