@@ -218,7 +218,7 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
   out.line(`\n== stopped the sample service (pid ${pid}). Next, on your own Python process (\`spyglass ps\` lists them):`);
   out.line('  spyglass PID                     attach and open the shell (watch, trace, tt, console, ...; `help` lists them)');
   out.line('  spyglass record --pid PID -d 30  a 30 s flame graph, nothing injected');
-  out.line('  spyglass top --pid PID           live top functions');
+  out.line('  spyglass top PID                 live top functions');
   return failed;
 }
 

@@ -4,7 +4,7 @@
 // node:readline's keypress events in raw mode.
 import { emitKeypressEvents } from 'node:readline';
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
@@ -58,12 +58,17 @@ export function registerTop(program: Command): void {
     .command('top')
     .summary('live view of the functions a Python process spends its time in (like top)')
     .description('Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.')
-    .argument('<pid>', 'the process to watch', parsePid)
+    .argument('[pid]', 'the process to watch', parsePid)
+    // py-spy's spelling, so `top --pid PID` works as it does there
+    .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', parsePid)
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('--idle', 'include idle threads')
     .option('--gil', 'only threads holding the GIL')
-    .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top 4242 --rate 500 --gil')
-    .action(async (pid: number, o: { rate: number; idle?: boolean; gil?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
+    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean }) => {
+      if (arg !== undefined && o.pid !== undefined && arg !== o.pid) throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
+      const pid = arg ?? o.pid;
+      if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       const shorten = cachedShortener(`/proc/${pid}/root`);
