@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_MAIN } from '../helpers/cli.js';
+import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { parseCollapsed, READY_TIMEOUT_MS, samplesIn, startProfileTarget, totalSamples } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTmux } from '../helpers/tmux.js';
@@ -45,7 +45,9 @@ describe('top on a terminal', { concurrency: true }, () => {
     test(py.label, async (t) => {
       const target = await startProfileTarget(py, 'profile_split.py');
       t.after(() => target.stop());
-      const term = await startTmux([process.execPath, CLI_MAIN, 'top', String(target.pid)], { width: 140, height: 30 });
+      // py-spy's spelling on one interpreter, the positional pid on the others
+      const pidArgs = py === versions[0] ? ['--pid', String(target.pid)] : [String(target.pid)];
+      const term = await startTmux([process.execPath, CLI_MAIN, 'top', ...pidArgs], { width: 140, height: 30 });
       t.after(() => term.kill());
       // enough run time for the cumulated columns to hold the 3:1 split (about 300 samples)
       let screen = await term.waitFor((s) => (row(rowsOf(s), 'main')?.totalTime ?? 0) >= 3, { timeoutMs: READY_TIMEOUT_MS + 30000 });
@@ -109,4 +111,13 @@ test('record on a terminal: live status line, Ctrl-C writes the profile', async 
   assert.equal(totalSamples(stacks), Number(/\((\d+) thread samples\)/.exec(after)![1]));
   assert.ok(samplesIn(stacks, 'heavy') >= 20, after);
   assert.ok(target.alive(), 'Ctrl-C reached spyglass, not the target');
+});
+
+test('top without a pid, or with two different ones: one line, exit 2', async () => {
+  for (const args of [['top'], ['top', '1', '--pid', '2']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^spyglass: (no process given|two different pids given)\n/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
 });
