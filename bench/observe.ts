@@ -5,6 +5,7 @@
 // run, so a loaded machine shifts both alike. The reference tool (PyFlightProfiler) is run
 // on the same workload in the same run when it can be installed.
 //   npx tsc -p tsconfig.json && node dist/bench/observe.js [python3.11]
+// (BENCH_ONLY=<part of a row's label> runs only the matching rows)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -93,7 +94,13 @@ const MODES: Mode[] = [
     spyglass: { cmd: 'trace', args: { method: 'handle_request', interval: 0.1 } },
     reference: `trace __main__ handle_request -n ${FOREVER}`,
   },
-];
+  {
+    // recording alone: every call recorded, none shipped (none costs more than -et)
+    label: 'trace handle_request, -i 0.1, -et rejects every call',
+    spyglass: { cmd: 'trace', args: { method: 'handle_request', interval: 0.1, entrance: 1e9 } },
+    reference: `trace __main__ handle_request -et 1000000000 -n ${FOREVER}`,
+  },
+].filter((m) => m.label.includes(process.env.BENCH_ONLY ?? ''));
 
 interface Row {
   tool: string;
