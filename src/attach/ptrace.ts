@@ -53,6 +53,20 @@ function libc(): NonNullable<typeof lib> {
   return lib;
 }
 
+/**
+ * The exit status of child `pid` if it has ended (reaped now; 128 + N when signal N ended
+ * it), undefined while it runs or is stopped. For a child whose end libuv missed: libuv
+ * takes the ptrace stops of a traced child of ours for its exit and forgets it.
+ */
+export function reapChild(pid: number): number | undefined {
+  const status = new Int32Array(1);
+  if (libc().waitpid(pid, status, WNOHANG) !== pid) return undefined;
+  const st = status[0];
+  if ((st & 0x7f) === 0) return (st >> 8) & 0xff; // exited
+  if ((st & 0xff) === 0x7f) return undefined; // a stop report, not an end
+  return 128 + (st & 0x7f); // killed by a signal
+}
+
 /** A failed ptrace/waitpid call, with the errno the kernel gave. */
 export class PtraceError extends Error {
   readonly errno: number;

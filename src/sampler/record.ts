@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { reapChild } from '../attach/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
+import { threadState } from '../proc/process.js';
 import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from './filenames.js';
 import { StackProfile } from './profile.js';
@@ -90,16 +92,25 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
 
   let child: ChildProcess | undefined;
   let childExit: Promise<number> | undefined;
+  let childEnded = false;
   let pid: number;
   if (opts.command?.length) {
     child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit', cwd: opts.cwd });
     childExit = new Promise<number>((res, rej) => {
+      const ended = (code: number) => {
+        childEnded = true;
+        stop.abort();
+        res(code);
+      };
       child!.once('error', (e) => rej(new UserError(`cannot run ${opts.command![0]}: ${e.message}`)));
       child!.once('exit', (code, sig) => {
-        stop.abort();
-        res(code ?? 128 + (sig ? constants.signals[sig] : 0));
+        // --blocking ptraces the program: libuv takes a stop for its exit. It still runs:
+        // its real end is then awaited here, as libuv no longer will.
+        if (childPid !== undefined && isAlive(childPid)) awaitEnd(childPid).then(ended);
+        else ended(code ?? 128 + (sig ? constants.signals[sig] : 0));
       });
     });
+    const childPid = child.pid;
     // a spawn failure surfaces on the next tick; the sampler then sees no process
     childExit.catch(() => stop.abort());
     if (child.pid === undefined) await childExit;
@@ -167,9 +178,12 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   // when --duration did, the program is stopped as it would be by Ctrl-C
   let exitCode: number | undefined;
   if (child && childExit) {
-    const running = child.exitCode === null && child.signalCode === null;
-    if (running) child.kill('SIGINT');
-    const kill = running ? setTimeout(() => child!.kill('SIGKILL'), KILL_AFTER_MS) : undefined;
+    const running = !childEnded;
+    // by pid: libuv may wrongly believe the program ended (see above); it is our unreaped
+    // child, so the pid cannot belong to anyone else yet
+    const signal = (sig: NodeJS.Signals) => child!.pid !== undefined && process.kill(child!.pid, sig);
+    if (running) signal('SIGINT');
+    const kill = running ? setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS) : undefined;
     exitCode = await childExit;
     clearTimeout(kill);
   }
@@ -190,4 +204,19 @@ export function summarizeRecording(r: RecordResult): string[] {
   if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
   if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
   return lines;
+}
+
+/** Whether process `pid` exists and has not ended (a zombie has ended). */
+function isAlive(pid: number): boolean {
+  const state = threadState(pid, pid);
+  return state !== undefined && state !== 'Z';
+}
+
+/** Polls for the end of a child libuv stopped watching; its exit status when it comes. */
+async function awaitEnd(pid: number): Promise<number> {
+  for (;;) {
+    const code = reapChild(pid);
+    if (code !== undefined) return code;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

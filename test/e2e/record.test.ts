@@ -270,6 +270,16 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     assert.match(run.stderr, /in \d+\.\d s, 0 errors/);
   });
 
+  test('launch mode with --blocking: the program\'s ptrace stops are not taken for its exit', async () => {
+    const out = outFile('launch-blocking.txt');
+    const run = await spyglass(['record', '--blocking', '-f', 'collapsed', '-o', out, '-r', '200', '--', py.path, join(TARGETS_DIR, 'profile_split.py'), '4', '3']);
+    // the program ran to its own end (its exit code), and the recording lasted as long
+    assert.equal(run.code, 3, run.stderr);
+    const seconds = Number(/in (\d+\.\d) s, /.exec(run.stderr)?.[1]);
+    assert.ok(seconds >= 3.5, `recorded ${seconds} s of a 4 s program:\n${run.stderr}`);
+    assert.ok(samplesIn(parseCollapsed(readFileSync(out, 'utf8')), 'heavy') > 10);
+  });
+
   test('Ctrl-C (SIGINT) ends the recording and writes the output', async (t) => {
     const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
