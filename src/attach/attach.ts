@@ -2,7 +2,7 @@
 // agent if its socket already answers (attaching twice, or a second client); otherwise get
 // the bootstrap run inside the target (PEP 768 on 3.14 when allowed, ptrace injection
 // otherwise), wait for the socket with a deadline, and shake hands.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
 import { ProcessMemory } from '../proc/memory.js';
 import { processExists, processInfo, threadState } from '../proc/process.js';
@@ -12,7 +12,7 @@ import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
 import { AgentClient, AgentGoneError } from '../channel/client.js';
 import type { AgentSession } from '../commands/types.js';
 import { bootstrapSource } from './bootstrap.js';
-import { DirectUnavailableError, injectPython, type Strategy } from './inject.js';
+import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
 import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
 import { writeScriptFile } from './script-file.js';
 
@@ -86,6 +86,15 @@ async function tryPep768(target: PythonTarget, source: string, uid: number): Pro
   }
 }
 
+/** Whether process `pid` runs the same Node as this one: a tracer that is, is another spyglass. */
+function isSpyglass(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
+}
+
 /** The last line of the traceback the bootstrap leaves when the agent cannot start. */
 function readBootstrapError(uid: number, pid: number): string | undefined {
   try {
@@ -113,9 +122,15 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
     if (await tryPep768(target, source, info.uid)) {
       how = 'pep768';
     } else {
-      // a pending call that runs after we gave up must not start an agent nobody waits for
-      const result = await injectPython(target, source, { deadline, expiresAt: deadline, strategy: opts.strategy });
-      how = result.strategy;
+      try {
+        // a pending call that runs after we gave up must not start an agent nobody waits for
+        how = (await injectPython(target, source, { deadline, expiresAt: deadline, strategy: opts.strategy })).strategy;
+      } catch (e) {
+        // another spyglass is injecting right now (two first attaches at once): its agent
+        // will serve this client too, so wait for its socket below
+        if (!(e instanceof AlreadyTracedError && isSpyglass(e.tracer))) throw e;
+        how = 'reused';
+      }
     }
 
     let nextDirectTry = Date.now() + PENDING_RETRY_MS;

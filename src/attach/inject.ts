@@ -175,13 +175,21 @@ function tracerOf(pid: number): number {
   }
 }
 
+/** The target is traced by another process (a debugger, or another spyglass attaching now). */
+export class AlreadyTracedError extends UserError {
+  constructor(
+    pid: number,
+    readonly tracer: number,
+  ) {
+    super(`cannot attach to process ${pid}: it is already being traced by process ${tracer}`, 'detach the other debugger (gdb, strace, py-spy --native) and try again');
+  }
+}
+
 function seizeError(pid: number, e: unknown): Error {
   if (e instanceof PtraceError && e.errno === ESRCH) return new ProcessGoneError(pid);
   if (e instanceof PtraceError && e.errno === EPERM) {
     const tracer = tracerOf(pid);
-    if (tracer) {
-      return new UserError(`cannot attach to process ${pid}: it is already being traced by process ${tracer}`, 'detach the other debugger (gdb, strace, py-spy --native) and try again');
-    }
+    if (tracer) return new AlreadyTracedError(pid, tracer);
     return new PermissionError(pid, 'ptrace');
   }
   return e as Error;

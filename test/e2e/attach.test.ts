@@ -242,6 +242,16 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
   }
 });
 
+test(`two first attaches at the same moment: both get the one agent (${discoverPythons().at(-1)?.label})`, async (t) => {
+  const target = await startTarget(discoverPythons().at(-1)!, 'attach_sleep.py', [], { notChild: true });
+  t.after(() => target.stop());
+  const runs = await Promise.all([0, 1].map(() => runCli([String(target.pid), '--cmd', 'getglobal __main__ seconds'])));
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /3600/);
+  }
+});
+
 // one interpreter is enough for the bounded wait: the decision is the same on all
 const stuckPython = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
 test(`a C call holding the GIL: attach gives up after a bounded wait and leaves the target as it was (${stuckPython?.label})`, async (t) => {
