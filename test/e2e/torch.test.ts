@@ -125,6 +125,8 @@ describe('torch', { concurrency: true }, () => {
         const r = out.records[0] as { path: string; method: string; thread: string };
         assert.deepEqual([r.path, r.method, r.thread], [join(dir, 'rec.pickle'), '__main__.plain_step', 'driver']);
         assert.deepEqual(readFileSync(r.path), snapshot);
+        // the target's own lines may reach us a moment after the command's answer
+        await target.waitFor(/^FAKE record None$/, 10000);
         const fake = [...target.stdout().matchAll(/^FAKE (.*)$/gm)].map((m) => m[1]);
         assert.deepEqual(fake, ['dump', 'record all', 'dump', 'record None']);
         assert.deepEqual(readdirSync(dir).sort(), ['rec.pickle', 'snapshot.pickle']);
