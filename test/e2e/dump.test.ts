@@ -7,20 +7,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverPythons } from '../helpers/pythons.js';
-import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
+import { markerLines, startTarget, TARGETS_DIR } from '../helpers/targets.js';
 import { runCli } from '../helpers/cli.js';
 import { openReader } from '../../src/reader/reader.js';
 import type { StackDump, ThreadStack } from '../../src/reader/types.js';
 
 const SCRIPT = join(TARGETS_DIR, 'dump_known.py');
 /** line numbers of the "# LINE:tag" markers in the target */
-const LINES: Record<string, number> = {};
-readFileSync(SCRIPT, 'utf8')
-  .split('\n')
-  .forEach((l, i) => {
-    const m = /# LINE:(\w+)/.exec(l);
-    if (m) LINES[m[1]] = i + 1;
-  });
+const LINES = markerLines(SCRIPT);
 
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-dump-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -11,18 +11,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverPythons } from '../helpers/pythons.js';
-import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
+import { markerLines, startTarget, TARGETS_DIR } from '../helpers/targets.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 
 const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
-const LINES: Record<string, number> = {};
-readFileSync(SCRIPT, 'utf8')
-  .split('\n')
-  .forEach((l, i) => {
-    const m = /# LINE:(\w+)/.exec(l);
-    if (m) LINES[m[1]] = i + 1;
-  });
+const LINES = markerLines(SCRIPT);
 
 /** `Thread TID "name" (state)` blocks of the dump/stack text: name -> frame lines. */
 function threadsOf(text: string): Map<string, string[]> {

@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../src/commands/registry.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
-import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
+import { markerLines, startTarget, TARGETS_DIR } from '../helpers/targets.js';
 import { CLI_MAIN } from '../helpers/cli.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
-const PARK_LINE = readFileSync(SCRIPT, 'utf8').split('\n').findIndex((l) => l.includes('# LINE:park')) + 1;
+const PARK_LINE = markerLines(SCRIPT).park;
 
 const WANTED = ['3.8', '3.11', '3.13'];
 const pythons = WANTED.map((m) => discoverPythons().find((p) => p.minor === m)).filter((p): p is Interpreter => p !== undefined);

@@ -123,3 +123,15 @@ export async function startTarget(
   });
   return target;
 }
+
+/** Line numbers of the `# LINE:tag` markers in a target script, by tag. */
+export function markerLines(script: string): Record<string, number> {
+  const lines: Record<string, number> = {};
+  readFileSync(script, 'utf8')
+    .split('\n')
+    .forEach((l, i) => {
+      const m = /# LINE:(\w+)/.exec(l);
+      if (m) lines[m[1]] = i + 1;
+    });
+  return lines;
+}
