@@ -15,6 +15,12 @@ export function processExists(pid: number): boolean {
   return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}/stat`);
 }
 
+/** Gone, or a zombie its parent has not reaped yet: it will run no more. */
+export function hasExited(pid: number): boolean {
+  const state = threadState(pid, pid);
+  return state === undefined || state === 'Z';
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number;

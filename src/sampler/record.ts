@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { reapChild } from '../attach/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
-import { threadState } from '../proc/process.js';
+import { hasExited } from '../proc/process.js';
 import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from './filenames.js';
 import { StackProfile } from './profile.js';
@@ -106,7 +106,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
       child!.once('exit', (code, sig) => {
         // --blocking ptraces the program: libuv takes a stop for its exit. It still runs:
         // its real end is then awaited here, as libuv no longer will.
-        if (childPid !== undefined && isAlive(childPid)) awaitEnd(childPid).then(ended);
+        if (childPid !== undefined && !hasExited(childPid)) awaitEnd(childPid).then(ended);
         else ended(code ?? 128 + (sig ? constants.signals[sig] : 0));
       });
     });
@@ -204,12 +204,6 @@ export function summarizeRecording(r: RecordResult): string[] {
   if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
   if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
   return lines;
-}
-
-/** Whether process `pid` exists and has not ended (a zombie has ended). */
-function isAlive(pid: number): boolean {
-  const state = threadState(pid, pid);
-  return state !== undefined && state !== 'Z';
 }
 
 /** Polls for the end of a child libuv stopped watching; its exit status when it comes. */

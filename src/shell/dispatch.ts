@@ -1,10 +1,9 @@
 // Runs one command line against the attached agent: the same path for the interactive
 // shell and for one-shot `spyglass PID --cmd "..."`. Built-ins (help, quit/exit, detach)
 // are handled here; everything else is a ShellCommand from the registry.
-import { readFileSync } from 'node:fs';
 import { ProcessGoneError, UsageError, UserError } from '../errors.js';
 import { tokenize } from '../commands/args.js';
-import { parseStat } from '../proc/process.js';
+import { hasExited } from '../proc/process.js';
 import { COMMANDS, findCommand } from '../commands/registry.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
 import { BUILTIN_HELP, renderCommandHelp, renderCommandList } from './help.js';
@@ -57,15 +56,6 @@ function help(ctx: CommandContext, words: string[]): void {
   }
   ctx.out.line(renderCommandHelp(cmd));
   ctx.out.record({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, examples: cmd.examples, options: cmd.options });
-}
-
-/** Gone, or a zombie its parent has not reaped yet. */
-function hasExited(pid: number): boolean {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state === 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /**
