@@ -4,6 +4,7 @@ Peers are checked with SO_PEERCRED: only the target's own user and root may talk
 agent (the 0700 directory already keeps others from reaching the socket; the check holds
 even if someone loosens the modes). Nothing listens on TCP.
 """
+import atexit
 import os
 import socket
 import struct
@@ -45,6 +46,13 @@ class Agent(object):
         self._thread = threading.Thread(target=self._accept_loop, name='spyglass-agent')
         self._thread.daemon = True
         self._thread.start()
+        # a target that exits with the agent loaded takes its socket and directory along
+        # (a kill -9 cannot: the client sweeps those, src/channel/stale-dirs.ts)
+        atexit.register(self._at_exit)
+
+    def _at_exit(self):
+        if self.pid == os.getpid():  # a forked child inherits the handler, not the directory
+            rundir.remove(self.socket_path)
 
     def alive(self):
         """False in a forked child (the threads did not survive fork) or once stopped."""
@@ -109,6 +117,7 @@ class Agent(object):
                 return
             self._unregistered = True
         rundir.remove(self.socket_path)
+        atexit.unregister(self._at_exit)
         if getattr(sys, SYS_ATTR, None) is self:
             delattr(sys, SYS_ATTR)
         if sys.modules.get(_PACKAGE_NAME) is _PACKAGE:  # not the modules of a newer agent

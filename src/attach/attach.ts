@@ -10,6 +10,7 @@ import { locatePython, type PythonTarget } from '../reader/locate.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
 import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
 import { AgentClient, AgentGoneError } from '../channel/client.js';
+import { sweepStaleAgentDirs } from '../channel/stale-dirs.js';
 import type { AgentSession } from '../commands/types.js';
 import { bootstrapSource } from './bootstrap.js';
 import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
@@ -116,6 +117,7 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
     const existing = await tryConnect(socketPath, pid, deadline);
     if (existing) return wrap(existing, { pid, version }, 'reused', started);
 
+    sweepStaleAgentDirs(info.uid);
     rmSync(bootstrapErrorPath(info.uid, pid), { force: true });
     const source = bootstrapSource({ socketPath });
     let how: AttachedSession['how'];

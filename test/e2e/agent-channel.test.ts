@@ -14,6 +14,7 @@ import { AgentClient, AgentCommandError, AgentGoneError } from '../../src/channe
 import type { HelloData, RenderedNode } from '../../src/channel/protocol.js';
 import { bootstrapErrorPath } from '../../src/channel/socket-path.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { hasExited } from '../../src/proc/process.js';
 import { processResources, startAgentTarget, type AgentTarget } from '../helpers/agent-target.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
@@ -184,6 +185,8 @@ for (const py of pythons) {
       await withTarget(py, async (t) => {
         const pidDir = dirname(t.socketPath);
         mkdirSync(dirname(pidDir), { recursive: true, mode: 0o700 });
+        // an earlier process with this pid, killed with its agent loaded, may have left one
+        rmSync(pidDir, { recursive: true, force: true });
         // a symlink planted where the per-pid directory goes is never followed
         const elsewhere = mkdtempSync(join(tmpdir(), 'spyglass-planted-'));
         symlinkSync(elsewhere, pidDir);
@@ -316,6 +319,22 @@ for (const py of pythons) {
         },
         { args },
       );
+    });
+
+    test('a target that exits normally with the agent loaded takes its socket directory along', async () => {
+      await withTarget(py, async (t) => {
+        const before = await t.attach();
+        const handlers = await evalRepr(before, "__import__('atexit')._ncallbacks()");
+        await before.detach();
+        const c = await t.attach();
+        assert.equal(await evalRepr(c, "__import__('atexit')._ncallbacks()"), handlers, 'one exit handler per agent, not one per attach');
+        await c.detach();
+        assert.equal(existsSync(t.socketPath), true, 'the agent stays loaded after a detach');
+        process.kill(t.pid, 'SIGUSR2');
+        await waitUntil('the target exits', async () => hasExited(t.pid));
+        assert.equal(existsSync(dirname(t.socketPath)), false);
+        assert.equal(t.stderr(), '');
+      });
     });
 
     test('shutdown removes the agent entirely; a later attach starts a fresh one (PEP 768 style: fresh globals)', async () => {

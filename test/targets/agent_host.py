@@ -4,7 +4,7 @@ bytecodes, in __main__'s namespace -- where and how PyRun_SimpleString runs a pe
 call -- or in a fresh dict when SPYGLASS_TEST_BOOTSTRAP_MODE=fresh (how PEP 768 runs a
 script). It prints nothing but READY (with its globals) and, with --workers, one RESULT
 line per worker: a checksum that hooks must not change (the workers keep
-calling compute afterwards)."""
+calling compute afterwards). SIGUSR2 makes it exit normally."""
 import json
 import os
 import signal
@@ -86,6 +86,7 @@ def main():
     workers = int(sys.argv[sys.argv.index('--workers') + 1]) if '--workers' in sys.argv else 0
     rounds = int(sys.argv[sys.argv.index('--rounds') + 1]) if '--rounds' in sys.argv else 100
     signal.signal(signal.SIGUSR1, run_bootstrap)
+    signal.signal(signal.SIGUSR2, lambda signum, frame: sys.exit(0))  # a normal exit (atexit handlers run)
     threads = [threading.Thread(target=worker, args=(i, rounds), name='worker-%d' % i) for i in range(workers)]
     print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}))
     for t in threads:
