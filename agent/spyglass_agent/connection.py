@@ -11,7 +11,7 @@ import socket
 import threading
 import traceback
 
-from . import log, protocol
+from . import hooks, log, protocol
 from . import commands
 from .context import RequestContext
 from .errors import AgentError
@@ -93,6 +93,7 @@ class Connection(object):
 
     # -- reading -------------------------------------------------------------------
     def _read_loop(self):
+        hooks.unobserved_thread()
         reader = self.sock.makefile('rb', buffering=65536)
         try:
             while True:
@@ -215,6 +216,7 @@ class Connection(object):
 
     # -- writing -------------------------------------------------------------------
     def _write_loop(self):
+        hooks.unobserved_thread()
         try:
             while True:
                 item = self.outbox.get()

@@ -78,6 +78,14 @@ def _in_callback():
     return getattr(_guard, 'active', False)
 
 
+def unobserved_thread():
+    """Marks the calling thread as the agent's own machinery (accept, read, send): no hook
+    observes what it calls. The protocol encodes every message with json.dumps, so a user
+    watching json.dumps would otherwise see the agent's calls, each of which, shown, is
+    encoded again."""
+    _guard.active = True
+
+
 def _enter(hooks, args, kwargs):
     tokens = []
     _guard.active = True

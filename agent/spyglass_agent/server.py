@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 
-from . import log, rundir
+from . import hooks, log, rundir
 from .connection import Connection
 from .protocol import encode
 
@@ -64,6 +64,7 @@ class Agent(object):
             return list(self._connections)
 
     def _accept_loop(self):
+        hooks.unobserved_thread()
         while True:
             try:
                 sock, _ = self._listener.accept()

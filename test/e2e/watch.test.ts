@@ -104,6 +104,22 @@ describe('watch', { concurrency: true }, () => {
         await assertRestored(o);
       });
 
+      test("a stdlib function the agent itself uses (json.dumps): only the target's calls are shown", async () => {
+        // the agent encodes every message with json.dumps: its own calls must not show,
+        // nor feed back (each event shown would be encoded, and shown, and so on)
+        const out = await watch(o, `watch json dumps --expr "kwargs['separators'],kwargs['default'],return_obj" -n 4`);
+        const calls = events(out, 'call');
+        assert.equal(calls.length, 4);
+        for (const c of calls) {
+          assert.equal(c.thread, 'driver');
+          const v = reprs(c);
+          assert.equal(v["kwargs['separators']"], "(',', ':')"); // keyword-only: bound into kwargs
+          assert.equal(v["kwargs['default']"], 'None'); // the agent passes its own
+          assert.match(v.return_obj, /^'\[/); // a ROUND line's list, printed by the driver
+        }
+        await assertRestored(o);
+      });
+
       test('bound method held by another thread since before the watch', async () => {
         const out = await watch(o, `watch __main__ Account deposit -f "args[1]=='worker'" -n 1`);
         const c = events(out, 'call')[0];
