@@ -3,7 +3,7 @@
 // alone those pile up in /tmp/spyglass-<uid>, and a later process that gets the same pid
 // would find an old log. Every fresh attach sweeps them: a directory named after a pid
 // that no longer exists belongs to nobody.
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processExists } from '../proc/process.js';
 import { agentRunDir } from './socket-path.js';
@@ -25,10 +25,23 @@ export function sweepStaleAgentDirs(uid: number, base = agentRunDir(uid), now = 
   for (const name of names) {
     if (!/^[1-9]\d*$/.test(name) || processExists(Number(name))) continue;
     const dir = join(base, name);
+    const tomb = join(base, `.swept-${name}-${process.pid}`);
     try {
       const st = lstatSync(dir);
       if (!st.isDirectory() || st.uid !== uid || now - st.mtimeMs < MIN_AGE_MS) continue;
-      rmSync(dir, { recursive: true, force: true }); // removes links inside, never follows them
+      // Move it aside first, then look again: a process that got this pid between the
+      // first look and the move cannot have bound its socket yet (starting Python and
+      // being attached take far longer), so it gets its directory back untouched.
+      renameSync(dir, tomb);
+      if (processExists(Number(name))) {
+        try {
+          renameSync(tomb, dir);
+        } catch {
+          rmSync(tomb, { recursive: true, force: true }); // its agent made a fresh one already
+        }
+        continue;
+      }
+      rmSync(tomb, { recursive: true, force: true }); // removes links inside, never follows them
       swept.push(Number(name));
     } catch {
       // raced with another sweep, or not ours to remove: leave it

@@ -317,7 +317,7 @@ describe(`attach: bad input gets one clear line (${stuckPython?.label})`, { conc
   });
 
   test('a process that exits while spyglass attaches', async (t) => {
-    const target = await startTarget(stuckPython, 'attach_exits.py', ['2'], { notChild: true });
+    const target = await startTarget(stuckPython, 'attach_exits.py', ['60'], { notChild: true });
     t.after(() => target.stop());
     const r = await runCli([String(target.pid), '--cmd', 'stack', '--attach-timeout', '30']);
     expectOneLine(r, 1, new RegExp(`^spyglass: process ${target.pid} exited while spyglass was attaching`));

@@ -99,9 +99,11 @@ test('record on a terminal: live status line, Ctrl-C writes the profile', async 
   const out = join(dir, 'ctrl-c.txt');
   const term = await startTmux([process.execPath, CLI_MAIN, 'record', '-p', String(target.pid), '-f', 'collapsed', '-o', out]);
   t.after(() => term.kill());
-  const status = /recording: [\d.]+s, (\d+) samples, (\d+) thread samples, 0 errors, \d+\/100 Hz \(Ctrl-C to stop\)/;
+  // a sample torn by the target changing under the read counts as an error: rare, not none
+  const status = /recording: [\d.]+s, (\d+) samples, (\d+) thread samples, (\d+) errors, \d+\/100 Hz \(Ctrl-C to stop\)/;
   const screen = await term.waitFor((s) => Number(status.exec(s)?.[1] ?? 0) >= 50, { timeoutMs: READY_TIMEOUT_MS + 30000 });
-  assert.match(screen, status);
+  const [, samples, , errors] = status.exec(screen)!;
+  assert.ok(Number(errors) * 100 <= Number(samples), screen);
   await term.send('C-c');
   assert.equal(await term.waitForExit(30000), 0);
   const after = await term.screen();
