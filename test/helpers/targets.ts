@@ -72,12 +72,28 @@ export async function startTarget(
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
   });
+  let stdoutEnded = false;
+  proc.stdout!.on('end', () => (stdoutEnded = true));
+  let howExited = '';
   const exitPromise = new Promise<void>((resolve) =>
-    proc.on('exit', () => {
-      exited = true;
+    proc.on('exit', (code, signal) => {
+      howExited = signal ? `killed by ${signal}` : `exit code ${code}`;
       live.delete(pid);
-      for (const w of waiters.splice(0)) w();
-      resolve();
+      // 'exit' can come before the last output is read (a target that prints and ends at
+      // once): its lines count until stdout ends (a grandchild may hold it: not for long)
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        exited = true;
+        for (const w of waiters.splice(0)) w();
+        resolve();
+      };
+      if (stdoutEnded) finish();
+      else {
+        proc.stdout!.once('end', finish);
+        setTimeout(finish, 500);
+      }
     }),
   );
   const target: Target = {
@@ -100,7 +116,7 @@ export async function startTarget(
             resolve(line);
           } else if (exited) {
             clearTimeout(timer);
-            reject(new Error(`${scriptPath} exited before printing ${re}; stderr=${err.slice(-1000)}`));
+            reject(new Error(`${scriptPath} exited (${howExited}) before printing ${re}; stderr=${err.slice(-1000)}`));
           } else waiters.push(check);
         };
         check();
