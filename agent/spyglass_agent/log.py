@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+from .threadnames import thread_name
+
 _MAX_BYTES = 1 << 20  # stop writing past 1 MiB: a log must not fill the disk
 
 _lock = threading.Lock()
@@ -29,7 +31,7 @@ def close_file():
 
 
 def _write(level, message):
-    line = ('%s %s [%s] %s\n' % (time.strftime('%H:%M:%S'), level, threading.current_thread().name, message)).encode(
+    line = ('%s %s [%s] %s\n' % (time.strftime('%H:%M:%S'), level, thread_name(), message)).encode(
         'utf-8', 'replace')
     with _lock:
         fd = _state['fd']

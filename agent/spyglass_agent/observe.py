@@ -9,7 +9,6 @@ client cannot keep up) further items are counted as dropped, not queued.
 """
 import collections
 import inspect
-import threading
 import time
 import traceback
 import types
@@ -133,11 +132,6 @@ def _cut(text, limit, keep_end=False):
     if len(text) <= limit:
         return text
     return ('...' + text[-limit:]) if keep_end else (text[:limit] + '...')
-
-
-def thread_name(tid):
-    t = threading._active.get(tid)  # no lock and no call into the thread: a dict lookup
-    return t.name if t is not None else str(tid)
 
 
 class Handoff(object):

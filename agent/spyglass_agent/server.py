@@ -43,8 +43,9 @@ class Agent(object):
         except OSError:
             pass  # no log then; the agent works without one
         log.info('agent %s listening on %s (python %s)' % (self.version, self.socket_path, sys.version.split()[0]))
-        self._thread = threading.Thread(target=self._accept_loop, name='spyglass-agent')
-        self._thread.daemon = True
+        # daemon given here: left to default, Thread() would ask current_thread(), which on the
+        # bootstrap's loader thread (not started by threading) leaves a dummy entry behind
+        self._thread = threading.Thread(target=self._accept_loop, name='spyglass-agent', daemon=True)
         self._thread.start()
         # a target that exits with the agent loaded takes its socket and directory along
         # (a kill -9 cannot: the client sweeps those, src/channel/stale-dirs.ts)

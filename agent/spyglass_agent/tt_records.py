@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 
+from .threadnames import thread_name
+
 FIRST_INDEX = 1000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -175,7 +177,7 @@ class RecordStore(object):
         rec.cost_ms = cost_ms
         rec.module, rec.cls, rec.method, rec.is_method = module, cls, method, is_method
         rec.args, rec.kwargs, rec.result, rec.exception = args, kwargs, result, exception
-        rec.thread = thread or threading.current_thread().name
+        rec.thread = thread or thread_name()
         rec.replay_of = replay_of
         rec.nested = nested
         rec.values_dropped = not all(s.kept for s in _snapshots(rec))

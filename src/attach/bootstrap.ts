@@ -9,10 +9,15 @@
 //   fails surfaces as SystemError in the target's main thread) and nothing is printed;
 //   a failure is written to bootstrap.err beside the socket (atomically), for the client
 //   to report;
-// - returns at once: binding the socket is all it does on the borrowed thread; the server
-//   runs in its own daemon threads;
+// - returns at once: on the borrowed thread it only starts a raw thread (_thread, which
+//   takes no lock of threading's) that loads and starts the agent. The borrowed thread
+//   stopped at an arbitrary bytecode and may hold threading's _active_limbo_lock (inside
+//   Thread.start or enumerate) or an import lock; starting the agent's threads right there
+//   deadlocked the target's main thread for good. The loader waits for such a lock like
+//   any other thread; the agent never calls current_thread() on it (that would leave a
+//   dummy thread behind);
 // - may run twice (attach follows a pending call with a direct one when the main thread
-//   blocks first): sys._spyglass_bootstrapping, set only while it runs, makes a nested
+//   blocks first): sys._spyglass_bootstrapping, set until the load ends, makes a second
 //   run return at once, and a later run finds the running agent in sys._spyglass_agent.
 import { join } from 'node:path';
 import { AGENT_DIR } from '../paths.js';
@@ -32,12 +37,22 @@ const PACKAGE_NAME = '_spyglass_agent';
 function pythonBody(pkgDir: string, socketPath: string): string {
   const s = JSON.stringify; // a JSON string literal is a valid Python string literal
   return `def _spyglass_bootstrap(pkg_dir, socket_path):
+    # on the borrowed thread, at any bytecode boundary of the target's: it may hold any
+    # lock (threading's own, an import's), so start one raw thread and return
     import sys
-    # attach may run this a second time, on the same main thread, while a first run
-    # (a pending call) is blocked in a system call: the second run then does nothing
+    # attach may run this twice (a pending call, then a direct one): while a load is
+    # under way a second run does nothing
     if getattr(sys, '_spyglass_bootstrapping', False):
         return
     sys._spyglass_bootstrapping = True
+    try:
+        import _thread
+        _thread.start_new_thread(_spyglass_load, (pkg_dir, socket_path))
+    except BaseException:
+        del sys._spyglass_bootstrapping
+        _spyglass_failed(socket_path)
+def _spyglass_load(pkg_dir, socket_path):
+    import sys
     # each file the import reads hands the GIL to the target's busy threads, and taking
     # it back waits a whole switch interval (5 ms): a short one while loading, restored after
     interval = sys.getswitchinterval()
@@ -62,21 +77,23 @@ function pythonBody(pkgDir: string, socketPath: string): string {
                     raise
             pkg.start(socket_path)
     except BaseException:
-        try:
-            import os, stat, traceback
-            d = os.path.dirname(socket_path)
-            st = os.lstat(d)
-            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
-                # written aside and renamed: the client never reads a half-written file
-                fd = os.open(d + '/bootstrap.err.part', os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-                os.write(fd, traceback.format_exc().encode('utf-8', 'replace'))
-                os.close(fd)
-                os.rename(d + '/bootstrap.err.part', d + '/bootstrap.err')
-        except BaseException:
-            pass
+        _spyglass_failed(socket_path)
     finally:
         sys.setswitchinterval(interval)
         del sys._spyglass_bootstrapping
+def _spyglass_failed(socket_path):
+    try:
+        import os, stat, traceback
+        d = os.path.dirname(socket_path)
+        st = os.lstat(d)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            # written aside and renamed: the client never reads a half-written file
+            fd = os.open(d + '/bootstrap.err.part', os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            os.write(fd, traceback.format_exc().encode('utf-8', 'replace'))
+            os.close(fd)
+            os.rename(d + '/bootstrap.err.part', d + '/bootstrap.err')
+    except BaseException:
+        pass
 _spyglass_bootstrap(${s(pkgDir)}, ${s(socketPath)})
 `;
 }

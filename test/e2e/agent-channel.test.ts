@@ -321,6 +321,20 @@ for (const py of pythons) {
       );
     });
 
+    test("the bootstrap's thread may hold threading's lock: the agent still starts, the thread carries on, no dummy thread", async () => {
+      await withTarget(
+        py,
+        async (t) => {
+          const c = await t.attach();
+          await t.waitFor(/^RELEASED/, 5000);
+          assert.equal(await evalRepr(c, "sorted(t.name for t in __import__('threading').enumerate() if not t.name.startswith('spyglass-'))"), "['MainThread']");
+          await c.detach();
+          assert.equal(t.stderr(), '');
+        },
+        { script: 'bootstrap_in_lock.py' },
+      );
+    });
+
     test('a target that exits normally with the agent loaded takes its socket directory along', async () => {
       await withTarget(py, async (t) => {
         const before = await t.attach();

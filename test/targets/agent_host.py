@@ -55,7 +55,9 @@ def worker(index, rounds):
         for i in range(200):
             total += callbacks[0](i + index) + shop.price('apple') + counter(0)
         time.sleep(0.002)
-    print('RESULT w%d %d' % (index, total))
+    # one write: print() writes the text and the newline separately, and two workers
+    # finishing together interleaved them ("RESULT w1 ...RESULT w2 ...\n\n")
+    sys.stdout.write('RESULT w%d %d\n' % (index, total))
     while True:  # stay busy (and alive: thread counts stay comparable)
         callbacks[0](index)
         time.sleep(0.005)

@@ -25,6 +25,7 @@ import threading
 
 from .. import file_transfer, observe
 from ..errors import AgentError, bad_args
+from ..threadnames import thread_name
 
 NAME = 'torch'
 
@@ -134,7 +135,7 @@ def _on_next_call(ctx, torch, start, finish, export, activities=None):
         raise AgentError('TorchFailed', '%s: torch failed: %s' % (target.label, catcher.error))
     state, cost, tid = catcher.result
     out = _send(ctx, torch, lambda path: export(state, path))
-    out.update(method=target.label, cost_ms=cost * 1000.0, thread=observe.thread_name(tid))
+    out.update(method=target.label, cost_ms=cost * 1000.0, thread=thread_name(tid))
     return out
 
 

@@ -23,6 +23,7 @@ import time
 from .. import observe, tracer
 from ..errors import AgentError
 from ..expressions import BEFORE_CALL_NAMES
+from ..threadnames import thread_name
 
 try:
     from _thread import get_ident
@@ -99,7 +100,7 @@ def run(ctx):
 
     def show(batch):
         for kind, started, tid, detail in batch:
-            event = {'time': started, 'method': target.label, 'thread': observe.thread_name(tid)}
+            event = {'time': started, 'method': target.label, 'thread': thread_name(tid)}
             if kind == 'filter_error':
                 event['filter_error'] = {'expr': accept_expr.source, 'error': detail}
             elif kind == 'unavailable':

@@ -24,6 +24,7 @@ from .. import render
 from ..expressions import AFTER_CALL_NAMES, ExpressionError, compile_items
 from ..errors import AgentError
 from .. import observe
+from ..threadnames import thread_name
 
 try:
     from _thread import get_ident
@@ -88,7 +89,7 @@ def run(ctx):
 
     def show(batch):
         for started, cost_ms, tid, exc, values, filter_error in batch:
-            event = {'time': started, 'method': target.label, 'thread': observe.thread_name(tid), 'cost_ms': cost_ms}
+            event = {'time': started, 'method': target.label, 'thread': thread_name(tid), 'cost_ms': cost_ms}
             if exc is not None:
                 event['exception'] = observe.exception_info(exc)
             if filter_error is not None:
