@@ -15,7 +15,9 @@
 //   Thread.start or enumerate) or an import lock; starting the agent's threads right there
 //   deadlocked the target's main thread for good. The loader waits for such a lock like
 //   any other thread; the agent never calls current_thread() on it (that would leave a
-//   dummy thread behind);
+//   dummy thread behind). A target that has not imported threading yet gets it imported
+//   on the borrowed (main) thread first: the thread that imports it is taken for the main
+//   thread, and a loader in that role broke the target's exit (threading._shutdown);
 // - may run twice (attach follows a pending call with a direct one when the main thread
 //   blocks first): sys._spyglass_bootstrapping, set until the load ends, makes a second
 //   run return at once, and a later run finds the running agent in sys._spyglass_agent.
@@ -46,6 +48,10 @@ function pythonBody(pkgDir: string, socketPath: string): string {
         return
     sys._spyglass_bootstrapping = True
     try:
+        if 'threading' not in sys.modules:
+            # threading takes the thread that first imports it for the main thread (up to
+            # 3.12): it must be this one (the main thread), not the loader
+            import threading
         import _thread
         _thread.start_new_thread(_spyglass_load, (pkg_dir, socket_path))
     except BaseException:

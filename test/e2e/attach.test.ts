@@ -119,6 +119,9 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
           assert.equal(s.how, 'direct');
           const node = (await s.agent.call('eval', { expr: 'seconds' })) as { repr: string };
           assert.equal(node.repr, '3.0');
+          // the target had not imported threading: the agent's load did, on the right thread
+          const main = (await s.agent.call('eval', { expr: "__import__('threading').main_thread().native_id == __import__('os').getpid()" })) as { repr: string };
+          assert.equal(main.repr, 'True', 'threading takes the main thread for its main thread');
         } finally {
           await s.detach();
         }
