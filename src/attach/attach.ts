@@ -153,7 +153,7 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
         }
         continue;
       }
-      if (!processExists(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while spyglass was attaching`);
+      if (!processExists(pid)) throw new ProcessGoneError(pid); // worded below
       const failure = readBootstrapError(info.uid, pid);
       if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);
       if (Date.now() > deadline) {
@@ -167,8 +167,11 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
       await new Promise((r) => setTimeout(r, wait));
     }
   } catch (e) {
+    // it was there when the attach began: gone now (whichever read or ptrace call noticed), it exited during it
+    const exited = `process ${pid} exited while spyglass was attaching`;
+    if (e instanceof ProcessGoneError) throw new ProcessGoneError(pid, exited);
     if (e instanceof NotPythonError || e instanceof UserError) throw e;
-    if (!processExists(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while spyglass was attaching`);
+    if (!processExists(pid)) throw new ProcessGoneError(pid, exited);
     throw e;
   } finally {
     target.close();
