@@ -9,8 +9,9 @@
 //   fails surfaces as SystemError in the target's main thread) and nothing is printed;
 //   a failure is written to bootstrap.err beside the socket (atomically), for the client
 //   to report;
-// - returns at once: on the borrowed thread it only starts a raw thread (_thread, which
-//   takes no lock of threading's) that loads and starts the agent. The borrowed thread
+// - returns soon: on the borrowed thread it only starts a raw thread (_thread, which
+//   takes no lock of threading's) that loads and starts the agent, and waits for it
+//   without the GIL for at most LOAD_WAIT_S. The borrowed thread
 //   stopped at an arbitrary bytecode and may hold threading's _active_limbo_lock (inside
 //   Thread.start or enumerate) or an import lock; starting the agent's threads right there
 //   deadlocked the target's main thread for good. The loader waits for such a lock like
@@ -36,6 +37,10 @@ export interface BootstrapOptions {
  * underscore, on no sys.path) so it cannot shadow or collide with a module of the target. */
 const PACKAGE_NAME = '_spyglass_agent';
 
+/** How long the borrowed thread waits for the loader: the usual load on a busy target, not
+ * much longer (it may hold a lock the loader needs, which then waits this long). */
+const LOAD_WAIT_S = 0.3;
+
 function pythonBody(pkgDir: string, socketPath: string): string {
   const s = JSON.stringify; // a JSON string literal is a valid Python string literal
   return `def _spyglass_bootstrap(pkg_dir, socket_path):
@@ -53,11 +58,17 @@ function pythonBody(pkgDir: string, socketPath: string): string {
             # 3.12): it must be this one (the main thread), not the loader
             import threading
         import _thread
-        _thread.start_new_thread(_spyglass_load, (pkg_dir, socket_path))
+        done = _thread.allocate_lock()
+        done.acquire()
+        _thread.start_new_thread(_spyglass_load, (pkg_dir, socket_path, done))
     except BaseException:
         del sys._spyglass_bootstrapping
         _spyglass_failed(socket_path)
-def _spyglass_load(pkg_dir, socket_path):
+        return
+    # waiting here, without the GIL, lets the load run at full speed (on a busy target it
+    # would share the GIL with this thread); bounded, as this thread may hold what it needs
+    done.acquire(timeout=${LOAD_WAIT_S})
+def _spyglass_load(pkg_dir, socket_path, done):
     import sys
     # each file the import reads hands the GIL to the target's busy threads, and taking
     # it back waits a whole switch interval (5 ms): a short one while loading, restored after
@@ -87,6 +98,7 @@ def _spyglass_load(pkg_dir, socket_path):
     finally:
         sys.setswitchinterval(interval)
         del sys._spyglass_bootstrapping
+        done.release()
 def _spyglass_failed(socket_path):
     try:
         import os, stat, traceback
