@@ -78,6 +78,12 @@ test('Tab offers commands, options, option values, and the target\'s names by ki
   assert.deepEqual(await candidates('help tr'), ['trace']);
   assert.deepEqual(await candidates('watch --ex'), ['--exception', '--expand', '--expr']);
   assert.deepEqual(await candidates('vmtool -a '), ['forceGc', 'getInstances']);
+  // a command's forms, read from its usage line; then the form's own words
+  assert.deepEqual(await candidates('gilstat '), ['off', 'on']);
+  assert.deepEqual(await candidates('mem '), ['diff', 'refs', 'summary', 'top']);
+  assert.deepEqual(await candidates('mem s'), ['summary']);
+  assert.deepEqual(await candidates('torch '), ['memory', 'profile']);
+  assert.deepEqual(await candidates('torch profile __m'), ['__main__']);
   const asked: Array<Record<string, unknown>> = [];
   assert.deepEqual(await candidates('watch __m', asked), ['__main__']);
   assert.deepEqual(asked.at(-1), { prefix: '__m' });
