@@ -3,6 +3,7 @@
 // subcommand modules and turns errors into one clear line and an exit code.
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
+import { AgentCommandError } from '../channel/client.js';
 import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';
 
@@ -19,25 +20,37 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** With --json a script reads stdout: a failure goes there too, as one JSON line (the
+ * human line stays on stderr). */
+function jsonError(type: string, message: string, exitCode: number, hint?: string): void {
+  process.stdout.write(JSON.stringify({ event: 'error', type, message, ...(hint ? { hint } : {}), exit_code: exitCode }) + '\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
+  const json = argv.includes('--json');
   try {
     await program.parseAsync(routeBarePid(argv));
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // help and version end up here too, with exit code 0
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+      // help and version end up here too, with exit code 0 (commander printed the message)
+      if (err.exitCode === 0) return 0;
+      if (json) jsonError('UsageError', err.message.replace(/^error: /, ''), EXIT_USAGE);
+      return EXIT_USAGE;
     }
     if (err instanceof UserError) {
       process.stderr.write(formatUserError(err) + '\n');
       if (debug && err.stack) process.stderr.write(err.stack + '\n');
+      // the agent's own type (NotFound, ExpressionFailed...) says more than the class
+      if (json) jsonError(err instanceof AgentCommandError ? err.type : err.name, err.message, err.exitCode, err.hint);
       return err.exitCode;
     }
     const e = err as Error;
     process.stderr.write(`spyglass: internal error: ${e?.message ?? String(err)}\n`);
     process.stderr.write(debug && e?.stack ? e.stack + '\n' : '  (run with --debug for the stack trace)\n');
+    if (json) jsonError('InternalError', e?.message ?? String(err), EXIT_INTERNAL);
     return EXIT_INTERNAL;
   }
 }

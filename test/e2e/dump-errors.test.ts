@@ -33,6 +33,24 @@ test('a pid that does not exist', async () => {
   assertUserError(await runCli(['dump', '4194303']), /^spyglass: process 4194303 does not exist/);
 });
 
+test('with --json the failure is also one JSON line on stdout, for scripts', async () => {
+  const gone = await runCli(['dump', '4194303', '--json']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /^spyglass: process 4194303 does not exist/);
+  assert.deepEqual(JSON.parse(gone.stdout), {
+    event: 'error',
+    type: 'ProcessGoneError',
+    message: 'process 4194303 does not exist (or has exited)',
+    hint: 'check the pid with `spyglass ps`',
+    exit_code: 1,
+  });
+  const usage = await runCli(['dump', '--json', '--no-such-option', '1']);
+  assert.equal(usage.code, 2);
+  const record = JSON.parse(usage.stdout);
+  assert.deepEqual([record.event, record.type, record.exit_code], ['error', 'UsageError', 2]);
+  assert.match(record.message, /unknown option '--no-such-option'/);
+});
+
 test('a pid that is not a number is a usage error', async () => {
   const r = await runCli(['dump', '12ab']);
   assert.equal(r.code, 2);

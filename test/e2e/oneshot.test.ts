@@ -105,6 +105,12 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
       oneLineError(await runCli([pid, '--cmd', 'watch no_such_module f']), 1, /^spyglass: module no_such_module is not imported in the target$/);
       oneLineError(await runCli([pid, '--cmd', 'watch __main__ no_such_function']), 1, /^spyglass: module __main__ has no function no_such_function$/);
       oneLineError(await runCli([pid, '--cmd', 'getglobal __main__ NO_SUCH']), 1, /NO_SUCH/);
+      // with --json the agent's error is also a JSON line on stdout, typed by the agent
+      const jsonFailure = await runCli([pid, '--json', '--cmd', 'watch no_such_module f']);
+      assert.equal(jsonFailure.code, 1);
+      const failure = JSON.parse(jsonFailure.stdout) as Record<string, unknown>;
+      assert.deepEqual([failure.event, failure.message, failure.exit_code], ['error', 'module no_such_module is not imported in the target', 1]);
+      assert.equal(failure.type, 'ModuleNotFound');
 
       await assertShellAppUntouched(target);
     });
