@@ -7,7 +7,7 @@ import { AgentGoneError } from '../channel/client.js';
 import type { AgentSession, CommandContext, CommandOutput } from '../commands/types.js';
 import { complete } from './complete.js';
 import { allCommands, connectionLost, runLine } from './dispatch.js';
-import { HISTORY_MAX, loadHistory, saveHistory } from './history.js';
+import { HISTORY_MAX, appendHistory, loadHistory } from './history.js';
 
 export interface ShellOptions {
   pid: number;
@@ -146,8 +146,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         if (inputEnded) break;
         continue;
       }
-      // saved at once: a terminal closed under the shell must not lose what was typed
-      saveHistory(history);
+      if (terminal) appendHistory(line); // typed lines only, not a script piped in
       running = new AbortController();
       try {
         const outcome = await runLine({ ...baseCtx(), signal: running.signal }, line);
@@ -177,7 +176,6 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
-    saveHistory(history);
     rl.close();
   }
   if (lostReason) throw await connectionLost(opts.pid, lostReason);

@@ -3,7 +3,7 @@
 // file, built-in commands, and the line loop reading a pipe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,7 +14,7 @@ import { complete } from '../../src/shell/complete.js';
 import { moduleSlots, positionalWords } from '../../src/shell/complete-names.js';
 import { runLine } from '../../src/shell/dispatch.js';
 import { renderCommandHelp } from '../../src/shell/help.js';
-import { HISTORY_MAX, loadHistory, saveHistory } from '../../src/shell/history.js';
+import { HISTORY_MAX, appendHistory, loadHistory } from '../../src/shell/history.js';
 import { runShell } from '../../src/shell/shell.js';
 import { commandContext } from '../helpers/command-context.js';
 
@@ -146,19 +146,24 @@ test('help CMD: usage, summary, description, examples and options; defaults said
   );
 });
 
-test('history: newest first in memory, oldest first on disk, capped, private', () => {
+test('history: each line appended (two shells at once keep both), newest first, each once, capped, private', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-history-'));
   try {
     const file = join(dir, 'h');
     assert.deepEqual(loadHistory(file), []);
-    saveHistory(['third', 'second', 'first'], file);
-    assert.equal(readFileSync(file, 'utf8'), 'first\nsecond\nthird\n');
+    // two shells started from the same file, typing in turn
+    for (const line of ['a1', 'b1', 'a2', 'b2', 'a1', '  ']) appendHistory(line, file);
+    assert.equal(readFileSync(file, 'utf8'), 'a1\nb1\na2\nb2\na1\n');
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.deepEqual(loadHistory(file), ['third', 'second', 'first']);
-    writeFileSync(file, Array.from({ length: HISTORY_MAX + 5 }, (_, i) => `l${i}`).join('\n'));
+    assert.deepEqual(loadHistory(file), ['a1', 'b2', 'a2', 'b1']);
+    // grown to twice the cap: cut back to the newest HISTORY_MAX on the next load
+    writeFileSync(file, Array.from({ length: 2 * HISTORY_MAX + 5 }, (_, i) => `l${i}\n`).join(''));
     const h = loadHistory(file);
     assert.equal(h.length, HISTORY_MAX);
-    assert.equal(h[0], `l${HISTORY_MAX + 4}`);
+    assert.equal(h[0], `l${2 * HISTORY_MAX + 4}`);
+    const kept = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.deepEqual([kept.length, kept[0]], [HISTORY_MAX, `l${HISTORY_MAX + 5}`]);
+    assert.deepEqual(readdirSync(dir), ['h'], 'nothing left beside it');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
