@@ -20,6 +20,7 @@ import { startTarget, type Target } from '../test/helpers/targets.js';
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 6000);
 const SETTLE_MS = 1000; // after a tool says it started/stopped, before a window opens
 const FOREVER = 100000000; // -n for "every call until stopped"
+const REFERENCE_STEP_MS = 120000; // longest wait for one answer of the reference tool's driver
 const VENV = '/tmp/bench-venv-fp2';
 const VENV_BASE = '/root/.pyenv/versions/3.11.7/bin/python3.11';
 
@@ -185,7 +186,12 @@ async function reference(): Promise<Row[] | string> {
   const lines = createInterface({ input: driver.stdout! })[Symbol.asyncIterator]();
   const expect = async (what: RegExp) => {
     for (;;) {
-      const { value, done } = await lines.next();
+      // its driver has been seen to hang (its agent thread kept the target's exit waiting)
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${what} from its driver within ${REFERENCE_STEP_MS / 1000} s`)), REFERENCE_STEP_MS);
+      });
+      const { value, done } = await Promise.race([lines.next(), timeout]).finally(() => clearTimeout(timer));
       if (done) throw new Error(`the reference tool's driver exited before printing ${what}`);
       if (what.test(value)) return value;
       if (/^FAILED/.test(value)) throw new Error(value);

@@ -50,17 +50,18 @@ class Outbox(object):
             self._cond.notify()
             return True
 
-    def get(self):
-        """(message, after-callbacks) or None once closed and drained."""
+    def get_all(self):
+        """Every waiting [(message, after-callbacks)], in order; [] once closed and drained."""
         with self._cond:
             while not self._queue and not self._closed:
                 self._cond.wait()
-            if not self._queue:
-                return None
-            is_event, message, after = self._queue.popleft()
-            if is_event:
-                self._events -= 1
-            return message, after
+            out = []
+            while self._queue:
+                is_event, message, after = self._queue.popleft()
+                if is_event:
+                    self._events -= 1
+                out.append((message, after))
+            return out
 
     def close(self, drain=False):
         with self._cond:
@@ -219,13 +220,15 @@ class Connection(object):
         hooks.unobserved_thread()
         try:
             while True:
-                item = self.outbox.get()
-                if item is None:
+                # all that waits goes in one send: each send lets go of the GIL, and taking it
+                # back from a busy application thread can take a whole switch interval
+                batch = self.outbox.get_all()
+                if not batch:
                     break
-                message, after = item
-                self.sock.sendall(protocol.encode(message))
-                for fn in after or ():
-                    _call_quietly(fn)
+                self.sock.sendall(b''.join(protocol.encode(message) for message, _ in batch))
+                for _, after in batch:
+                    for fn in after or ():
+                        _call_quietly(fn)
         except OSError:
             pass  # the client went away; the reader sees it too
         except Exception:
