@@ -175,6 +175,7 @@ class Connection(object):
         t.start()
 
     def _run(self, ctx):
+        hooks.unobserved_thread()  # user code it runs is marked: hooks.observed()
         end = None
         try:
             data = commands.find(ctx.cmd)(ctx)

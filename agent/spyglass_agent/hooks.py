@@ -30,6 +30,7 @@ can be removed in any order, and the original code returns when the last one goe
 Callbacks never raise into the target, and calls made by a callback on the same thread
 (a ``__repr__`` that is itself hooked) are not observed again.
 """
+import contextlib
 import gc
 import os
 import threading
@@ -79,11 +80,23 @@ def _in_callback():
 
 
 def unobserved_thread():
-    """Marks the calling thread as the agent's own machinery (accept, read, send): no hook
+    """Marks the calling thread as the agent's own (accept, read, send, requests): no hook
     observes what it calls. The protocol encodes every message with json.dumps, so a user
     watching json.dumps would otherwise see the agent's calls, each of which, shown, is
-    encoded again."""
+    encoded again; rendering a value calls its __repr__, which a user may be watching."""
     _guard.active = True
+
+
+@contextlib.contextmanager
+def observed():
+    """Within it the calling thread's calls are observed like the target's: the user's own
+    code that a request runs (an eval, a -e expression)."""
+    was = _in_callback()
+    _guard.active = False
+    try:
+        yield
+    finally:
+        _guard.active = was
 
 
 def _enter(hooks, args, kwargs):
@@ -203,6 +216,7 @@ def _stepwise(it, hooks, tokens):
 
 
 def _step_notify(steppers, name):
+    was = _in_callback()  # an agent thread may be the one stepping the call
     _guard.active = True
     try:
         for h, token in steppers:
@@ -212,7 +226,7 @@ def _step_notify(steppers, name):
                 h.errors += 1
                 log.error('hook %s failed: %r' % (name, e))
     finally:
-        _guard.active = False
+        _guard.active = was
 
 
 @types.coroutine

@@ -13,9 +13,9 @@ except ImportError:  # pragma: no cover
     from threading import get_ident
 
 
-def thread_name(tid=None):
-    """The threading name of thread ``tid`` (default: the calling thread), or its id."""
-    if tid is None:
-        tid = get_ident()
+def thread_name():
+    """The threading name of the calling thread, or its id. Taken at the time of a call: a
+    short-lived thread (a request, a worker) is gone by the time its call is shown."""
+    tid = get_ident()
     t = threading._active.get(tid)  # no lock and no call into the thread: a dict lookup
     return t.name if t is not None else str(tid)

@@ -120,6 +120,27 @@ describe('watch', { concurrency: true }, () => {
         await assertRestored(o);
       });
 
+      test("what the agent does for a request is not observed (rendering calls __repr__); the user's code in an eval is", async () => {
+        let done!: () => void;
+        const running = watch(o, 'watch __main__ Loud __repr__ -n 100000', { stopWhen: new Promise<void>((r) => (done = r)) });
+        try {
+          await waitUntil(o, "Loud.__repr__.__code__.co_filename == '<spyglass hook>'");
+          // the agent renders the result, calling Loud.__repr__ (which raises): its own call
+          const rendered = (await o.client.call('eval', { expr: 'Loud()' })) as { repr: string };
+          assert.match(rendered.repr, /^<__main__\.Loud object at 0x[0-9a-f]+>$/); // its __repr__ raised
+          // the expression itself is the user's code running in the target: that call shows
+          await assert.rejects(o.client.call('eval', { expr: 'Loud.__repr__(Loud())' }), /no repr for you/);
+          await new Promise((r) => setTimeout(r, 300));
+        } finally {
+          done();
+        }
+        const calls = events(await running, 'call');
+        assert.equal(calls.length, 1, JSON.stringify(calls.map((c) => [c.thread, c.exception?.message])));
+        assert.match(calls[0].thread, /^spyglass-req-/);
+        assert.equal(calls[0].exception.message, 'no repr for you');
+        await assertRestored(o);
+      });
+
       test('bound method held by another thread since before the watch', async () => {
         const out = await watch(o, `watch __main__ Account deposit -f "args[1]=='worker'" -n 1`);
         const c = events(out, 'call')[0];

@@ -5,7 +5,7 @@ The expression only reads the namespace (an expression cannot bind names except 
 ``:=``, which is the user's explicit choice)."""
 import sys
 
-from .. import render
+from .. import hooks, render
 from ..errors import AgentError
 
 NAME = 'eval'
@@ -23,7 +23,8 @@ def run(ctx):
     except SyntaxError as e:
         raise AgentError('BadExpression', 'invalid expression %r: %s' % (expr, e.msg))
     try:
-        value = eval(code, vars(module))
+        with hooks.observed():
+            value = eval(code, vars(module))
     except Exception as e:
         raise AgentError('ExpressionFailed', '%s: %s' % (type(e).__name__, e))
     return render.render(value, ctx.arg('expand', int, 1), ctx.arg('verbose', bool, False), ctx.arg('raw', bool, False))

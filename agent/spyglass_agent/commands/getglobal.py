@@ -1,7 +1,7 @@
 """`getglobal module [class] field [-e EXPR]`: a module global or a class attribute,
 rendered by the shared renderer. `-e` is an expression of `target` (the value), compiled
 once and evaluated with the module's globals readable."""
-from .. import names, render
+from .. import hooks, names, render
 from ..errors import AgentError
 from ..expressions import ExpressionError, compile_expression
 
@@ -27,7 +27,8 @@ def run(ctx):
         except ExpressionError as e:
             raise AgentError('BadExpression', str(e))
         try:
-            value = fn(value)
+            with hooks.observed():
+                value = fn(value)
         except Exception as e:
             raise AgentError('ExpressionFailed', '-e %r raised %s: %s' % (expr, type(e).__name__, e))
         out['expr'] = expr

@@ -105,7 +105,7 @@ class _NextCall(object):
         if token is None:
             return
         try:
-            self.result = (self._finish(token[0]), cost, threading.get_ident())
+            self.result = (self._finish(token[0]), cost, thread_name())
         except Exception as e:
             self.error = observe.error_text(e)
         self.done.set()
@@ -133,9 +133,9 @@ def _on_next_call(ctx, torch, start, finish, export, activities=None):
     handle.remove()
     if catcher.error is not None:
         raise AgentError('TorchFailed', '%s: torch failed: %s' % (target.label, catcher.error))
-    state, cost, tid = catcher.result
+    state, cost, thread = catcher.result
     out = _send(ctx, torch, lambda path: export(state, path))
-    out.update(method=target.label, cost_ms=cost * 1000.0, thread=thread_name(tid))
+    out.update(method=target.label, cost_ms=cost * 1000.0, thread=thread)
     return out
 
 

@@ -25,10 +25,6 @@ from ..errors import AgentError
 from ..expressions import BEFORE_CALL_NAMES
 from ..threadnames import thread_name
 
-try:
-    from _thread import get_ident
-except ImportError:  # pragma: no cover
-    from threading import get_ident
 
 NAME = 'trace'
 
@@ -65,13 +61,13 @@ def run(ctx):
                     return None
             except Exception as e:
                 passed[0] += 1
-                handoff.put(('filter_error', clock(), get_ident(), observe.error_text(e)))
+                handoff.put(('filter_error', clock(), thread_name(), observe.error_text(e)))
                 return None
         try:
             rec = recorder.begin(running_codes(sites), suspended=stepwise)
         except tracer.TraceUnavailable as e:
             passed[0] += 1
-            handoff.put(('unavailable', clock(), get_ident(), str(e)))
+            handoff.put(('unavailable', clock(), thread_name(), str(e)))
             return None
         if rec is None:
             return None  # a recursive call: already part of the outer call's tree
@@ -85,7 +81,7 @@ def run(ctx):
         if cost * 1000.0 < entrance_ms or passed[0] >= limit:
             return
         passed[0] += 1
-        handoff.put(('trace', started, get_ident(), (rec, cost, exc)))
+        handoff.put(('trace', started, thread_name(), (rec, cost, exc)))
 
     def on_resume(token):
         if token is not None:
@@ -99,8 +95,8 @@ def run(ctx):
     trees = tracer.TreeBuilder()
 
     def show(batch):
-        for kind, started, tid, detail in batch:
-            event = {'time': started, 'method': target.label, 'thread': thread_name(tid)}
+        for kind, started, thread, detail in batch:
+            event = {'time': started, 'method': target.label, 'thread': thread}
             if kind == 'filter_error':
                 event['filter_error'] = {'expr': accept_expr.source, 'error': detail}
             elif kind == 'unavailable':

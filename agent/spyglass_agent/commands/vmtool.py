@@ -1,5 +1,5 @@
 """`vmtool -a getInstances -c module class [-e EXPR] [-n LIMIT]` and `vmtool -a forceGc`."""
-from .. import heap, names, render
+from .. import heap, hooks, names, render
 from ..errors import AgentError, bad_args
 from ..expressions import ExpressionError, compile_expression
 
@@ -38,7 +38,8 @@ def _instances(ctx):
                'total': len(found), 'subclass_instances': sum(1 for o in found if type(o) is not cls)}
         if fn is not None:
             try:
-                value = fn(found)
+                with hooks.observed():
+                    value = fn(found)
             except Exception as e:
                 raise AgentError('ExpressionFailed', '-e %r raised %s: %s' % (expr, type(e).__name__, e))
             out['expr'] = expr

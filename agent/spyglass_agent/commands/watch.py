@@ -26,10 +26,6 @@ from ..errors import AgentError
 from .. import observe
 from ..threadnames import thread_name
 
-try:
-    from _thread import get_ident
-except ImportError:  # pragma: no cover
-    from threading import get_ident
 
 NAME = 'watch'
 DEFAULT_EXPR = 'args,kwargs'
@@ -74,7 +70,7 @@ def run(ctx):
                     return
             except Exception as e:
                 passed[0] += 1
-                handoff.put((clock(), cost_ms, get_ident(), exc, None, observe.error_text(e)))
+                handoff.put((clock(), cost_ms, thread_name(), exc, None, observe.error_text(e)))
                 return
         passed[0] += 1
         values = []
@@ -83,13 +79,13 @@ def run(ctx):
                 values.append((label, fn(this, value, cost_ms, args, kwargs), None))
             except Exception as e:  # this call's error; the target's call is unaffected
                 values.append((label, None, observe.error_text(e)))
-        handoff.put((clock(), cost_ms, get_ident(), exc, values, None))
+        handoff.put((clock(), cost_ms, thread_name(), exc, values, None))
 
     shown = [0]
 
     def show(batch):
-        for started, cost_ms, tid, exc, values, filter_error in batch:
-            event = {'time': started, 'method': target.label, 'thread': thread_name(tid), 'cost_ms': cost_ms}
+        for started, cost_ms, thread, exc, values, filter_error in batch:
+            event = {'time': started, 'method': target.label, 'thread': thread, 'cost_ms': cost_ms}
             if exc is not None:
                 event['exception'] = observe.exception_info(exc)
             if filter_error is not None:
