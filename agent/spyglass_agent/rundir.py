@@ -4,9 +4,9 @@ The client chooses the socket path (``<base>/<pid>/agent.sock``, base being
 ``/tmp/spyglass-<uid>``: see src/channel/socket-path.ts) so both sides agree without
 talking. Both directories must be real directories (not symlinks) owned by our user
 with mode 0700: anything else (another user pre-creating them in /tmp to read or hijack
-our socket) is refused, never followed. The socket itself is 0600. A socket file left
-by an earlier process that had the same pid is stale by definition (a pid has one
-process) and is replaced.
+our socket) is refused, never followed. The socket itself is 0600. A socket (or log, or
+error) file left by an earlier process that had the same pid is stale by definition (a
+pid has one process, and an agent that stops removes its files) and is replaced.
 """
 import os
 import socket
@@ -42,7 +42,7 @@ def listen(socket_path):
     pid_dir = os.path.dirname(socket_path)
     ensure_private_dir(os.path.dirname(pid_dir))
     ensure_private_dir(pid_dir)
-    for stale in (socket_path, os.path.join(pid_dir, ERROR_NAME)):
+    for stale in (socket_path, os.path.join(pid_dir, ERROR_NAME), os.path.join(pid_dir, LOG_NAME)):
         try:
             os.unlink(stale)
         except FileNotFoundError:

@@ -5,7 +5,7 @@
 // target (globals, output, threads, fds), shutdown.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -206,8 +206,12 @@ for (const py of pythons) {
         assert.match(readFileSync(errFile, 'utf8').trim().split('\n').pop()!, /IsADirectoryError|PermissionError/);
         assert.equal(lstatSync(errFile).mode & 0o777, 0o600);
         rmSync(t.socketPath, { recursive: true });
+        const logFile = join(dirname(t.socketPath), 'agent.log');
+        writeFileSync(logFile, 'a line from an earlier process with this pid\n');
         const c = await t.attach();
         assert.equal(existsSync(errFile), false, 'a started agent clears the old error');
+        assert.doesNotMatch(readFileSync(logFile, 'utf8'), /earlier process/, '... and starts a fresh log');
+        assert.match(readFileSync(logFile, 'utf8'), /listening on/);
         assert.equal(await evalRepr(c, 'compute(1)'), '2');
         await c.detach();
         assert.equal(t.stderr(), '');
