@@ -2,10 +2,10 @@
 // agent if its socket already answers (attaching twice, or a second client); otherwise get
 // the bootstrap run inside the target (PEP 768 on 3.14 when allowed, ptrace injection
 // otherwise), wait for the socket with a deadline, and shake hands.
-import { readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
 import { ProcessMemory } from '../proc/memory.js';
-import { processExists, processInfo, threadState } from '../proc/process.js';
+import { isSpyglass, processExists, processInfo, threadState } from '../proc/process.js';
 import { locatePython, type PythonTarget } from '../reader/locate.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
 import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
@@ -84,15 +84,6 @@ async function tryPep768(target: PythonTarget, source: string, uid: number): Pro
     throw e;
   } finally {
     mem.close();
-  }
-}
-
-/** Whether process `pid` runs the same Node as this one: a tracer that is, is another spyglass. */
-function isSpyglass(pid: number): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`) === realpathSync(process.execPath);
-  } catch {
-    return false;
   }
 }
 

@@ -1,25 +1,15 @@
 // The script file PEP 768 asks the target to run (3.14): written into the target user's
 // private run directory (0700, owned by that user, as the agent requires), readable by
 // the target only; the script deletes itself first thing.
-import { chownSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { agentPidDir, agentRunDir } from '../channel/socket-path.js';
+import { agentPidDir, agentRunDir, ensurePrivateDir } from '../channel/socket-path.js';
 import { wrapPayload } from './inject.js';
-
-function privateDir(path: string, uid: number): void {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== uid) {
-    if (st.isDirectory() && process.getuid?.() === 0) chownSync(path, uid, -1);
-    else throw new UserError(`${path} is not a directory owned by uid ${uid}; refusing to use it`, 'remove it, or check who created it');
-  }
-}
 
 /** Writes the bootstrap script for `pid` and returns its absolute path. */
 export function writeScriptFile(pid: number, uid: number, source: string, expiresAt = Date.now() + 5000): string {
-  privateDir(agentRunDir(uid), uid);
-  privateDir(agentPidDir(uid, pid), uid);
+  ensurePrivateDir(agentRunDir(uid), uid);
+  ensurePrivateDir(agentPidDir(uid, pid), uid);
   const path = join(agentPidDir(uid, pid), 'bootstrap.py');
   const text = `try:\n    __import__('os').unlink(${JSON.stringify(path)})\nexcept BaseException:\n    pass\n` + wrapPayload(source, expiresAt);
   writeFileSync(path, text, { mode: 0o600 });

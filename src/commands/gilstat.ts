@@ -6,6 +6,7 @@ import { UsageError, UserError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import type { CommandContext, CommandOutput, ShellCommand } from './types.js';
 import type { GilReport, GilTable, GilThreadRow } from '../gil/messages.js';
+import { stopElsewhere } from '../gil/owners.js';
 import { DEFAULT_RATE_HZ, GilstatSession } from '../gil/session.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -121,7 +122,7 @@ export const gilstatCommand: ShellCommand = {
   examples: [
     { command: 'gilstat on', comment: 'every 5 s, per thread: takecnt, hold_all, holdavg, take_all, takeavg, dropcnt, drop_all, dropavg (ns)' },
     { command: 'gilstat on 10 10', comment: 'also report every wait for the GIL > 10 ms and every hold > 10 ms, with the thread\'s stack' },
-    { command: 'gilstat off', comment: 'stop it (Ctrl-C does too)' },
+    { command: 'gilstat off', comment: 'stop it, here or in another spyglass shell of yours (Ctrl-C does too)' },
   ],
   options: OPTIONS,
   description: HOW,
@@ -132,14 +133,20 @@ export const gilstatCommand: ShellCommand = {
     if (action === 'off') {
       if (rest.length) throw new UsageError('gilstat off takes no arguments');
       const s = GilstatSession.get(ctx.pid);
-      if (!s) {
-        ctx.out.note('gilstat is not on');
-        ctx.out.record({ event: 'off', was_on: false });
+      if (s) {
+        await s.stop();
+        ctx.out.line('gilstat off');
+        ctx.out.record({ event: 'off', was_on: true });
         return;
       }
-      await s.stop();
-      ctx.out.line('gilstat off');
-      ctx.out.record({ event: 'off', was_on: true });
+      const owner = stopElsewhere(ctx.pid);
+      if (owner !== undefined) {
+        ctx.out.line(`gilstat off (it ran in spyglass process ${owner})`);
+        ctx.out.record({ event: 'off', was_on: true, owner });
+        return;
+      }
+      ctx.out.note('gilstat is not on');
+      ctx.out.record({ event: 'off', was_on: false });
       return;
     }
     throw new UsageError(`gilstat: expected \`on\` or \`off\`${action ? `, got ${JSON.stringify(action)}` : ''}`, 'e.g. `gilstat on 10 10`, `gilstat off`');

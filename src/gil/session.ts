@@ -1,8 +1,10 @@
 // Runs the gilstat sampler of one process on a worker thread and hands its messages to
 // whoever iterates the session. The samplers this client runs are registered by pid, so
-// `gilstat off` (or the end of the client) stops them.
+// `gilstat off` (or the end of the client) stops them; `gilstat off` in another spyglass
+// process reaches them through owners.ts.
 import { Worker } from 'node:worker_threads';
 import type { GilWorkerConfig, GilWorkerMessage } from './messages.js';
+import { OFF_SIGNAL, claim, release, stillClaimed } from './owners.js';
 
 export interface GilstatOptions {
   takeMs?: number;
@@ -17,6 +19,11 @@ export const DEFAULT_RATE_HZ = 2000;
 export const DEFAULT_REPORT_MS = 5000;
 
 const running = new Map<number, GilstatSession>();
+
+/** On OFF_SIGNAL: `gilstat off` in another process removed the markers of the samplers to stop. */
+function stopDisowned(): void {
+  for (const [pid, session] of running) if (!stillClaimed(pid)) void session.stop();
+}
 
 export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
   private readonly worker: Worker;
@@ -41,7 +48,11 @@ export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
     this.exited = new Promise((resolve) =>
       this.worker.on('exit', () => {
         this.ended = true;
-        if (running.get(pid) === this) running.delete(pid);
+        if (running.get(pid) === this) {
+          running.delete(pid);
+          release(pid);
+        }
+        if (running.size === 0) process.off(OFF_SIGNAL, stopDisowned);
         this.wake?.();
         resolve();
       }),
@@ -53,6 +64,8 @@ export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
     await running.get(pid)?.stop();
     const s = new GilstatSession(pid, opts);
     running.set(pid, s);
+    claim(pid);
+    if (!process.listeners(OFF_SIGNAL).includes(stopDisowned)) process.on(OFF_SIGNAL, stopDisowned);
     return s;
   }
 

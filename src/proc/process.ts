@@ -1,6 +1,6 @@
 // Plain facts about processes from /proc: existence, owner, command line, threads and
 // their scheduler state. No ptrace, nothing that disturbs the target.
-import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync, existsSync } from 'node:fs';
 import { PermissionError, ProcessGoneError } from '../errors.js';
 
 /** Turns an fs error on /proc/PID/... into the user error it means. */
@@ -13,6 +13,15 @@ export function procError(pid: number, e: unknown, what: string): Error {
 
 export function processExists(pid: number): boolean {
   return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}/stat`);
+}
+
+/** Whether process `pid` runs the same Node as this one: another spyglass, in practice. */
+export function isSpyglass(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
 }
 
 /** Gone, or a zombie its parent has not reaped yet: it will run no more. */

@@ -2,9 +2,13 @@
 // one C call (~50 ms) every ~200 ms while "pyworker" runs Python. The target prints the
 // monotonic start/end of each sort, so the true hold share over gilstat's window is known.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gilstatCommand } from '../../src/commands/gilstat.js';
 import type { GilReport, GilTable } from '../../src/gil/messages.js';
+import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { commandContext } from '../helpers/command-context.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
@@ -117,6 +121,35 @@ describe('gilstat', { concurrency: false }, () => {
       assert.match(text, /\[gilstat\] thread 'sorter' \(tid \d+\) held the GIL for \d+\.\d ms/);
     });
   }
+
+  test('`gilstat off` in another spyglass process stops the sampler of the first, which ends with its final table', async (t) => {
+    const py = discoverPythons().at(-1)!;
+    const target = await startTarget(py, 'res_gil.py');
+    t.after(() => target.stop());
+    const pid = String(target.pid);
+    const first = spawn(process.execPath, [CLI_MAIN, pid, '--json', '--cmd', 'gilstat on -i 1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => first.kill('SIGKILL'));
+    let stdout = '';
+    first.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const ended = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+    for (const until = Date.now() + 20000; !/"event":"table"/.test(stdout); await sleep(50)) {
+      assert.ok(Date.now() < until, `the first spyglass did not start sampling: ${stdout}`);
+    }
+    const marker = `/tmp/spyglass-${process.getuid!()}/gilstat/${pid}`;
+    assert.equal(readFileSync(marker, 'utf8').trim(), String(first.pid), 'the sampling process is named');
+
+    const off = await runCli([pid, '--json', '--cmd', 'gilstat off']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(JSON.parse(off.stdout), { event: 'off', was_on: true, owner: first.pid });
+    const code = await Promise.race([ended, sleep(10000).then(() => 'still running')]);
+    assert.equal(code, 0, `the first spyglass: ${stdout.slice(-500)}`);
+    const records = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(records.filter((r) => r.event === 'table').at(-1)?.final, true);
+    assert.equal(existsSync(marker), false);
+    // nothing runs any more: a second `off` says so
+    const again = await runCli([pid, '--json', '--cmd', 'gilstat off']);
+    assert.deepEqual(JSON.parse(again.stdout), { event: 'off', was_on: false });
+  });
 
   test('bad grammar is a usage error', async () => {
     const { ctx } = commandContext(process.pid);
