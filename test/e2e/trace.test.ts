@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { traceCommand, type TraceNode } from '../../src/commands/trace.js';
-import { discoverPythons } from '../helpers/pythons.js';
-import { assertOutputUnchanged, assertRestored, evalRepr, events, runCommand, startObserved, type Observed } from '../helpers/observe.js';
+import { assertOutputUnchanged, assertRestored, describeObserved, evalRepr, events, runCommand, type Observed } from '../helpers/observe.js';
 import { TARGETS_DIR } from '../helpers/targets.js';
 
 const trace = (o: Observed, line: string, opts = {}) => runCommand(traceCommand, o, line, opts);
@@ -47,160 +46,148 @@ function assertCostsNest(node: TraceNode): void {
   }
 }
 
-describe('trace', { concurrency: true }, () => {
-  for (const py of discoverPythons()) {
-    const monitoring = Number(py.minor.split('.')[1]) >= 12;
-    // one version's tests run one after another: each checks that its hooks are gone
-    describe(py.label, { concurrency: false }, () => {
-      let o: Observed;
-      before(async () => {
-        o = await startObserved(py);
-      });
-      after(async () => {
-        await o?.stop();
-      });
+describeObserved('trace', (o, py) => {
+  const monitoring = Number(py.minor.split('.')[1]) >= 12;
 
-      test('tree: names, file:line, call lines, cost and percent of parent; -n', async () => {
-        const out = await trace(o, `trace __main__ handle -n 2 ${NOT_PROFILED}`);
-        const traces = events(out, 'trace');
-        assert.equal(traces.length, 2);
-        assert.equal(events(out, 'end')[0].shown, 2);
-        assert.equal(events(out, 'started')[0].backend, monitoring ? 'sys.monitoring' : 'setprofile');
-        for (const t of traces) {
-          const root = t.tree as TraceNode;
-          assert.deepEqual([root.name, root.file, root.line], ['handle', 'observe_app.py', lineOf('def handle(')]);
-          assert.equal(root.cost_ms, t.cost_ms);
-          const query = child(root, 'query');
-          assert.deepEqual([query.file, query.line, query.call_line], ['observe_app.py', lineOf('def query('), lineOf('rows = query(q)')]);
-          const sleep = child(query, 'time.sleep');
-          assert.equal(sleep.kind, 'c');
-          assert.equal(sleep.call_line, lineOf('time.sleep(0.002)'));
-          assert.ok(sleep.cost_ms >= 1.5, `sleep ${sleep.cost_ms}`);
-          assertCostsNest(root);
-        }
-        const text = out.lines.join('\n');
-        const pct = (100 * child(traces[0].tree, 'query').cost_ms / traces[0].cost_ms).toFixed(1);
-        assert.match(text, new RegExp(`^\\[[\\d.]+ms\\] handle  observe_app\\.py:${lineOf('def handle(')}$`, 'm'));
-        assert.match(text, new RegExp(`^[├└]─ \\[[\\d.]+ms ${pct.replace('.', '\\.')}%\\] query  observe_app\\.py:${lineOf('def query(')}$`, 'm'));
-        assert.match(text, /^[│ ] {2}└─ \[[\d.]+ms [\d.]+%\] time\.sleep {2}observe_app\.py:\d+$/m);
-        await assertRestored(o);
-      });
+  test('tree: names, file:line, call lines, cost and percent of parent; -n', async () => {
+    const out = await trace(o, `trace __main__ handle -n 2 ${NOT_PROFILED}`);
+    const traces = events(out, 'trace');
+    assert.equal(traces.length, 2);
+    assert.equal(events(out, 'end')[0].shown, 2);
+    assert.equal(events(out, 'started')[0].backend, monitoring ? 'sys.monitoring' : 'setprofile');
+    for (const t of traces) {
+      const root = t.tree as TraceNode;
+      assert.deepEqual([root.name, root.file, root.line], ['handle', 'observe_app.py', lineOf('def handle(')]);
+      assert.equal(root.cost_ms, t.cost_ms);
+      const query = child(root, 'query');
+      assert.deepEqual([query.file, query.line, query.call_line], ['observe_app.py', lineOf('def query('), lineOf('rows = query(q)')]);
+      const sleep = child(query, 'time.sleep');
+      assert.equal(sleep.kind, 'c');
+      assert.equal(sleep.call_line, lineOf('time.sleep(0.002)'));
+      assert.ok(sleep.cost_ms >= 1.5, `sleep ${sleep.cost_ms}`);
+      assertCostsNest(root);
+    }
+    const text = out.lines.join('\n');
+    const pct = (100 * child(traces[0].tree, 'query').cost_ms / traces[0].cost_ms).toFixed(1);
+    assert.match(text, new RegExp(`^\\[[\\d.]+ms\\] handle  observe_app\\.py:${lineOf('def handle(')}$`, 'm'));
+    assert.match(text, new RegExp(`^[├└]─ \\[[\\d.]+ms ${pct.replace('.', '\\.')}%\\] query  observe_app\\.py:${lineOf('def query(')}$`, 'm'));
+    assert.match(text, /^[│ ] {2}└─ \[[\d.]+ms [\d.]+%\] time\.sleep {2}observe_app\.py:\d+$/m);
+    await assertRestored(o);
+  });
 
-      test('-i hides cheaper inner calls but keeps every kept call\'s callers', async () => {
-        const traces = events(await trace(o, `trace __main__ handle -i 1 -n 3 ${NOT_PROFILED}`), 'trace');
-        assert.equal(traces.length, 3);
-        for (const t of traces) {
-          const root = t.tree as TraceNode;
-          for (const n of allNodes(root).slice(1)) assert.ok(n.cost_ms >= 1, `${n.name} costs ${n.cost_ms} < -i 1`);
-          assert.ok(child(child(root, 'query'), 'time.sleep')); // the 2 ms sleep with its caller
-        }
-        // parse and render_page take microseconds: hidden (unless a GIL switch stretched one)
-        assert.ok(traces.some((t) => !t.tree.children.some((c: TraceNode) => c.name === 'parse' || c.name === 'render_page')));
-        const all = events(await trace(o, `trace __main__ handle -i 0 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
-        assert.deepEqual(all.children.map((c) => c.name), ['parse', 'query', 'render_page']);
-      });
+  test('-i hides cheaper inner calls but keeps every kept call\'s callers', async () => {
+    const traces = events(await trace(o, `trace __main__ handle -i 1 -n 3 ${NOT_PROFILED}`), 'trace');
+    assert.equal(traces.length, 3);
+    for (const t of traces) {
+      const root = t.tree as TraceNode;
+      for (const n of allNodes(root).slice(1)) assert.ok(n.cost_ms >= 1, `${n.name} costs ${n.cost_ms} < -i 1`);
+      assert.ok(child(child(root, 'query'), 'time.sleep')); // the 2 ms sleep with its caller
+    }
+    // parse and render_page take microseconds: hidden (unless a GIL switch stretched one)
+    assert.ok(traces.some((t) => !t.tree.children.some((c: TraceNode) => c.name === 'parse' || c.name === 'render_page')));
+    const all = events(await trace(o, `trace __main__ handle -i 0 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
+    assert.deepEqual(all.children.map((c) => c.name), ['parse', 'query', 'render_page']);
+  });
 
-      test('-d limits depth; with -i 0 it shows the call path', async () => {
-        const d1 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
-        assert.deepEqual(d1.children.map((c) => c.name), ['parse', 'query', 'render_page']);
-        assert.equal(depth(d1), 1);
-        const d2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
-        assert.equal(depth(d2), 2);
-        assert.deepEqual(child(d2, 'parse').children.map((c) => c.name), ['str.strip']);
-        assert.deepEqual(child(d2, 'query').children.map((c) => c.name), ['time.sleep']);
-        assert.deepEqual(child(d2, 'render_page').children.map((c) => c.name), ['str.join']);
-      });
+  test('-d limits depth; with -i 0 it shows the call path', async () => {
+    const d1 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
+    assert.deepEqual(d1.children.map((c) => c.name), ['parse', 'query', 'render_page']);
+    assert.equal(depth(d1), 1);
+    const d2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
+    assert.equal(depth(d2), 2);
+    assert.deepEqual(child(d2, 'parse').children.map((c) => c.name), ['str.strip']);
+    assert.deepEqual(child(d2, 'query').children.map((c) => c.name), ['time.sleep']);
+    assert.deepEqual(child(d2, 'render_page').children.map((c) => c.name), ['str.join']);
+  });
 
-      test('-et: only calls slower than it are shown', async () => {
-        const out = await trace(o, 'trace __main__ slow_sometimes -et 10 -n 2');
-        const traces = events(out, 'trace');
-        assert.equal(traces.length, 2);
-        for (const t of traces) {
-          assert.ok(t.cost_ms >= 10, `cost ${t.cost_ms}`);
-          assert.ok(child(t.tree, 'time.sleep').cost_ms >= 10);
-        }
-      });
+  test('-et: only calls slower than it are shown', async () => {
+    const out = await trace(o, 'trace __main__ slow_sometimes -et 10 -n 2');
+    const traces = events(out, 'trace');
+    assert.equal(traces.length, 2);
+    for (const t of traces) {
+      assert.ok(t.cost_ms >= 10, `cost ${t.cost_ms}`);
+      assert.ok(child(t.tree, 'time.sleep').cost_ms >= 10);
+    }
+  });
 
-      test('-f on args and on target, decided before the call', async () => {
-        const risky = events(await trace(o, 'trace __main__ risky -f "args[0] % 3 == 0" -n 2'), 'trace');
-        assert.equal(risky.length, 2);
-        for (const t of risky) {
-          assert.equal(t.exception.type, 'ValueError');
-          assert.equal(Number(/^ValueError: bad n (\d+)$/.exec(t.exception.message)![1]) % 3, 0);
-        }
-        const bob = events(await trace(o, `trace __main__ Account deposit -f "target.owner=='bob'" -n 1`), 'trace');
-        assert.equal(bob[0].thread, 'worker');
-        const bad = events(await trace(o, `trace __main__ handle -f "args[0]['nope']" -n 1`), 'trace');
-        assert.deepEqual(bad[0].filter_error, { expr: "args[0]['nope']", error: "KeyError: 'nope'" });
-        await assertRestored(o);
-        assertOutputUnchanged(o.target);
-      });
+  test('-f on args and on target, decided before the call', async () => {
+    const risky = events(await trace(o, 'trace __main__ risky -f "args[0] % 3 == 0" -n 2'), 'trace');
+    assert.equal(risky.length, 2);
+    for (const t of risky) {
+      assert.equal(t.exception.type, 'ValueError');
+      assert.equal(Number(/^ValueError: bad n (\d+)$/.exec(t.exception.message)![1]) % 3, 0);
+    }
+    const bob = events(await trace(o, `trace __main__ Account deposit -f "target.owner=='bob'" -n 1`), 'trace');
+    assert.equal(bob[0].thread, 'worker');
+    const bad = events(await trace(o, `trace __main__ handle -f "args[0]['nope']" -n 1`), 'trace');
+    assert.deepEqual(bad[0].filter_error, { expr: "args[0]['nope']", error: "KeyError: 'nope'" });
+    await assertRestored(o);
+    assertOutputUnchanged(o.target);
+  });
 
-      test('async def: the awaits show, with the time suspended', async () => {
-        const t = events(await trace(o, 'trace __main__ fetch -i 0 -n 1'), 'trace')[0];
-        const seen = JSON.stringify(t); // in every message: what the agent sent
-        const root = t.tree as TraceNode;
-        assert.equal(root?.name, 'fetch', seen);
-        const awaits = root.children.filter((c) => c.kind === 'await');
-        assert.ok(awaits.length >= 1, seen);
-        assert.equal(awaits[0].name, '[await]');
-        // asyncio.sleep(0.003) arms its 3 ms timer inside its first step and is then
-        // suspended until the timer fires: a thread descheduled after arming it (a loaded
-        // machine) moves part of the 3 ms from the await into sleep's own step
-        const suspended = awaits.reduce((s, a) => s + a.cost_ms, 0);
-        const sleep = root.children.find((c) => c.name === 'sleep' && c.kind === 'py');
-        assert.ok(sleep && suspended > 0 && suspended + sleep.cost_ms >= 2.5, `asyncio.sleep(0.003) is spent suspended: ${seen}`);
-        assert.ok(t.cost_ms >= 2.5, seen);
-      });
+  test('async def: the awaits show, with the time suspended', async () => {
+    const t = events(await trace(o, 'trace __main__ fetch -i 0 -n 1'), 'trace')[0];
+    const seen = JSON.stringify(t); // in every message: what the agent sent
+    const root = t.tree as TraceNode;
+    assert.equal(root?.name, 'fetch', seen);
+    const awaits = root.children.filter((c) => c.kind === 'await');
+    assert.ok(awaits.length >= 1, seen);
+    assert.equal(awaits[0].name, '[await]');
+    // asyncio.sleep(0.003) arms its 3 ms timer inside its first step and is then
+    // suspended until the timer fires: a thread descheduled after arming it (a loaded
+    // machine) moves part of the 3 ms from the await into sleep's own step
+    const suspended = awaits.reduce((s, a) => s + a.cost_ms, 0);
+    const sleep = root.children.find((c) => c.name === 'sleep' && c.kind === 'py');
+    assert.ok(sleep && suspended > 0 && suspended + sleep.cost_ms >= 2.5, `asyncio.sleep(0.003) is spent suspended: ${seen}`);
+    assert.ok(t.cost_ms >= 2.5, seen);
+  });
 
-      test('a thread under cProfile (3.8-3.11): its calls are reported as not traceable, cProfile keeps running', { skip: monitoring && 'cProfile uses sys.monitoring on 3.12+' }, async () => {
-        const t = events(await trace(o, `trace __main__ handle -f "args[0]['query']=='profiled'" -n 1`), 'trace')[0];
-        assert.equal(t.thread, 'c_profiled');
-        assert.match(t.unavailable, /runs a C-level profiler \(\w+\) that cannot be chained/);
-        assert.equal(t.tree, undefined);
-        await new Promise((r) => setTimeout(r, 150));
-        assert.equal(await evalRepr(o, "PROFILE_STATE['cprofile_installed']"), 'True');
-        await assertRestored(o);
-      });
+  test('a thread under cProfile (3.8-3.11): its calls are reported as not traceable, cProfile keeps running', { skip: monitoring && 'cProfile uses sys.monitoring on 3.12+' }, async () => {
+    const t = events(await trace(o, `trace __main__ handle -f "args[0]['query']=='profiled'" -n 1`), 'trace')[0];
+    assert.equal(t.thread, 'c_profiled');
+    assert.match(t.unavailable, /runs a C-level profiler \(\w+\) that cannot be chained/);
+    assert.equal(t.tree, undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await evalRepr(o, "PROFILE_STATE['cprofile_installed']"), 'True');
+    await assertRestored(o);
+  });
 
-      test('only the traced call is recorded: concurrent calls on other threads never enter the tree', async () => {
-        const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query'] in ('hello', 'world')" -n 3`), 'trace');
-        assert.equal(traces.length, 3);
-        const expected = new Set(['handle', 'parse', 'str.strip', 'query', 'time.sleep', 'render_page', 'str.join']);
-        for (const t of traces) {
-          assert.equal(t.thread, 'driver');
-          for (const n of allNodes(t.tree)) assert.ok(expected.has(n.name), `${n.name} in the tree of driver's handle`);
-        }
-        // nothing left behind on the thread or in the interpreter
-        if (monitoring) assert.equal(await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'), "[None, None, 'target-profiler', None, None, None]");
-        await assertRestored(o);
-      });
+  test('only the traced call is recorded: concurrent calls on other threads never enter the tree', async () => {
+    const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query'] in ('hello', 'world')" -n 3`), 'trace');
+    assert.equal(traces.length, 3);
+    const expected = new Set(['handle', 'parse', 'str.strip', 'query', 'time.sleep', 'render_page', 'str.join']);
+    for (const t of traces) {
+      assert.equal(t.thread, 'driver');
+      for (const n of allNodes(t.tree)) assert.ok(expected.has(n.name), `${n.name} in the tree of driver's handle`);
+    }
+    // nothing left behind on the thread or in the interpreter
+    if (monitoring) assert.equal(await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'), "[None, None, 'target-profiler', None, None, None]");
+    await assertRestored(o);
+  });
 
-      test("the target's own profiler, tracer and sys.monitoring tool keep working on the traced thread", async () => {
-        const state = async () => JSON.parse((await evalRepr(o, 'json.dumps(PROFILE_STATE)')).slice(1, -1)) as Record<string, any>;
-        const before = await state();
-        assert.equal(before.installed, true);
-        assert.equal(before.trace_installed, true);
-        const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query']=='worker'" -n 3`), 'trace');
-        assert.equal(traces.length, 3);
-        for (const t of traces) {
-          assert.equal(t.thread, 'worker');
-          assert.equal(t.unavailable, undefined);
-          assert.ok(child(child(t.tree, 'query'), 'time.sleep'));
-        }
-        await new Promise((r) => setTimeout(r, 100)); // a worker round after the last trace
-        const afterTrace = await state();
-        assert.equal(afterTrace.installed, true, 'the worker\'s profile function is back');
-        assert.equal(afterTrace.trace_installed, true, 'the worker\'s trace function is untouched');
-        assert.ok(afterTrace.events > before.events);
-        assert.ok(afterTrace.trace_events > before.trace_events);
-        if (monitoring) {
-          assert.equal(afterTrace.monitoring_tool, 'target-profiler');
-          assert.ok(afterTrace.monitoring_events > before.monitoring_events + 3, 'query starts were counted while traced');
-          assert.equal(await evalRepr(o, 'sys.monitoring.get_tool(sys.monitoring.PROFILER_ID)'), "'target-profiler'");
-        }
-        assertOutputUnchanged(o.target);
-      });
-    });
-  }
+  test("the target's own profiler, tracer and sys.monitoring tool keep working on the traced thread", async () => {
+    const state = async () => JSON.parse((await evalRepr(o, 'json.dumps(PROFILE_STATE)')).slice(1, -1)) as Record<string, any>;
+    const before = await state();
+    assert.equal(before.installed, true);
+    assert.equal(before.trace_installed, true);
+    const traces = events(await trace(o, `trace __main__ handle -i 0 -f "args[0]['query']=='worker'" -n 3`), 'trace');
+    assert.equal(traces.length, 3);
+    for (const t of traces) {
+      assert.equal(t.thread, 'worker');
+      assert.equal(t.unavailable, undefined);
+      assert.ok(child(child(t.tree, 'query'), 'time.sleep'));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // a worker round after the last trace
+    const afterTrace = await state();
+    assert.equal(afterTrace.installed, true, 'the worker\'s profile function is back');
+    assert.equal(afterTrace.trace_installed, true, 'the worker\'s trace function is untouched');
+    assert.ok(afterTrace.events > before.events);
+    assert.ok(afterTrace.trace_events > before.trace_events);
+    if (monitoring) {
+      assert.equal(afterTrace.monitoring_tool, 'target-profiler');
+      assert.ok(afterTrace.monitoring_events > before.monitoring_events + 3, 'query starts were counted while traced');
+      assert.equal(await evalRepr(o, 'sys.monitoring.get_tool(sys.monitoring.PROFILER_ID)'), "'target-profiler'");
+    }
+    assertOutputUnchanged(o.target);
+  });
 });

@@ -3,14 +3,13 @@
 // one-shot --timeout do), -n reached, `reset`, detach, and the client's connection dying.
 // Afterwards the function runs its original code object again and is the same object.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { AgentClient } from '../../src/channel/client.js';
 import { monitorCommand } from '../../src/commands/monitor.js';
 import { traceCommand } from '../../src/commands/trace.js';
 import type { ShellCommand } from '../../src/commands/types.js';
 import { watchCommand } from '../../src/commands/watch.js';
-import { discoverPythons } from '../helpers/pythons.js';
-import { assertOutputUnchanged, evalRepr, events, runCommand, startObserved, waitUntil, type Observed } from '../helpers/observe.js';
+import { assertOutputUnchanged, describeObserved, evalRepr, events, runCommand, waitUntil, type Observed } from '../helpers/observe.js';
 
 const COMMANDS: Array<[ShellCommand, string, string]> = [
   // command, a run that goes on until stopped, a run that ends by its own -n
@@ -56,27 +55,15 @@ const ENDINGS: Array<[string, Ending]> = [
   ['connection closed', (o, cmd, endless) => onOwnClient(o, cmd, endless, async (c) => c.close())],
 ];
 
-describe('watch/trace/monitor lifecycle', { concurrency: true }, () => {
-  for (const py of discoverPythons()) {
-    describe(py.label, { concurrency: false }, () => {
-      let o: Observed;
-      before(async () => {
-        o = await startObserved(py);
-      });
-      after(async () => {
-        await o?.stop();
-      });
-
-      for (const [cmd, endless, limited] of COMMANDS) {
-        test(`${cmd.name}: every ending restores the original code, same function object`, async () => {
-          for (const [name, end] of ENDINGS) {
-            await end(o, cmd, endless, limited);
-            await waitUntil(o, 'codes_restored()').catch((e) => assert.fail(`${cmd.name} after ${name}: ${e}`));
-            assert.equal(await evalRepr(o, '(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__code__ is ORIGINAL_CODE[0])'), '(True, True, True)', name);
-          }
-          assertOutputUnchanged(o.target);
-        });
+describeObserved('watch/trace/monitor lifecycle', (o) => {
+  for (const [cmd, endless, limited] of COMMANDS) {
+    test(`${cmd.name}: every ending restores the original code, same function object`, async () => {
+      for (const [name, end] of ENDINGS) {
+        await end(o, cmd, endless, limited);
+        await waitUntil(o, 'codes_restored()').catch((e) => assert.fail(`${cmd.name} after ${name}: ${e}`));
+        assert.equal(await evalRepr(o, '(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__code__ is ORIGINAL_CODE[0])'), '(True, True, True)', name);
       }
+      assertOutputUnchanged(o.target);
     });
   }
 });

@@ -2,12 +2,13 @@
 // the agent loaded, running a shell command module against it, and the checks every test
 // repeats (the target's output is unchanged, its functions are the originals again).
 import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
 import type { AgentClient } from '../../src/channel/client.js';
 import { tokenize } from '../../src/commands/args.js';
 import type { ShellCommand } from '../../src/commands/types.js';
 import { startAgentTarget, type AgentTarget } from './agent-target.js';
 import { commandContext, type CapturedOutput } from './command-context.js';
-import type { Interpreter } from './pythons.js';
+import { discoverPythons, type Interpreter } from './pythons.js';
 
 export interface Observed {
   target: AgentTarget;
@@ -32,6 +33,28 @@ export async function startObserved(py: Interpreter): Promise<Observed> {
     await target.stop();
     throw e;
   }
+}
+
+/**
+ * One describe per interpreter under `name`, each with its own observed target: `o` is
+ * filled in before the first test and stopped after the last. A version's tests run one
+ * after another (each checks that its hooks are gone); versions run side by side.
+ */
+export function describeObserved(name: string, body: (o: Observed, py: Interpreter) => void): void {
+  describe(name, { concurrency: true }, () => {
+    for (const py of discoverPythons()) {
+      describe(py.label, { concurrency: false }, () => {
+        const o = {} as Observed;
+        before(async () => {
+          Object.assign(o, await startObserved(py));
+        });
+        after(async () => {
+          await o.stop?.();
+        });
+        body(o, py);
+      });
+    }
+  });
 }
 
 /** A command whose -n is never reached is stopped after this long, so a test fails
