@@ -52,7 +52,6 @@ export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
           running.delete(pid);
           release(pid);
         }
-        if (running.size === 0) process.off(OFF_SIGNAL, stopDisowned);
         this.wake?.();
         resolve();
       }),
@@ -65,6 +64,7 @@ export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
     const s = new GilstatSession(pid, opts);
     running.set(pid, s);
     claim(pid);
+    // kept for good once set: a late signal then does nothing (see owners.ts)
     if (!process.listeners(OFF_SIGNAL).includes(stopDisowned)) process.on(OFF_SIGNAL, stopDisowned);
     return s;
   }

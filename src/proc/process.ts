@@ -70,6 +70,16 @@ export function parseStat(text: string): { comm: string; state: string; ppid: nu
   return { comm, state: fields[0], ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), fields };
 }
 
+/** When `pid` started (clock ticks since boot, field 22 of its stat): with the pid, it names
+ * one process for good, as a pid alone is reused. Undefined once it is gone. */
+export function startTime(pid: number): string | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
 export function processInfo(pid: number): ProcessInfo {
   try {
     const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));

@@ -3,7 +3,7 @@
 // monotonic start/end of each sort, so the true hold share over gilstat's window is known.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gilstatCommand } from '../../src/commands/gilstat.js';
@@ -136,7 +136,7 @@ describe('gilstat', { concurrency: false }, () => {
       assert.ok(Date.now() < until, `the first spyglass did not start sampling: ${stdout}`);
     }
     const marker = `/tmp/spyglass-${process.getuid!()}/gilstat/${pid}`;
-    assert.equal(readFileSync(marker, 'utf8').trim(), String(first.pid), 'the sampling process is named');
+    assert.equal(readFileSync(marker, 'utf8').split(' ')[0], String(first.pid), 'the sampling process is named');
 
     const off = await runCli([pid, '--json', '--cmd', 'gilstat off']);
     assert.equal(off.code, 0, off.stderr);
@@ -149,6 +149,12 @@ describe('gilstat', { concurrency: false }, () => {
     // nothing runs any more: a second `off` says so
     const again = await runCli([pid, '--json', '--cmd', 'gilstat off']);
     assert.deepEqual(JSON.parse(again.stdout), { event: 'off', was_on: false });
+    // a stale marker whose pid now belongs to another spyglass (this test's own Node, with
+    // no handler: the signal would kill it) is removed, and nobody is signalled
+    writeFileSync(marker, `${process.pid} 1\n`);
+    const stale = await runCli([pid, '--json', '--cmd', 'gilstat off']);
+    assert.deepEqual(JSON.parse(stale.stdout), { event: 'off', was_on: false });
+    assert.equal(existsSync(marker), false);
   });
 
   test('bad grammar is a usage error', async () => {
