@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UserError) {
       process.stderr.write(formatUserError(err) + '\n');
       if (debug && err.stack) process.stderr.write(err.stack + '\n');
-      // the agent's own type (NotFound, ExpressionFailed...) says more than the class
+      // the agent's own type (ModuleNotFound, ExpressionFailed...) says more than the class
       if (json) jsonError(err instanceof AgentCommandError ? err.type : err.name, err.message, err.exitCode, err.hint);
       return err.exitCode;
     }

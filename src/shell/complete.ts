@@ -1,7 +1,7 @@
 // Tab completion for the shell: command names for the first word, option names for a
-// word starting with '-', a command's forms for its first word (`gilstat on|off`), and otherwise whatever the command's own `complete` hook
-// offers, or else the module, class and function names its usage line asks for (asked
-// from the target: complete-names.ts).
+// word starting with '-', a command's forms for its first word (`gilstat on|off`), and
+// otherwise whatever the command's own `complete` hook offers, or else the module, class
+// and function names its usage line asks for (asked from the target: complete-names.ts).
 import { tokenize } from '../commands/args.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
 import { completeTargetNames } from './complete-names.js';
