@@ -255,7 +255,7 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
     const W = width();
     const height = TOP + (maxDepth + 1) * ROW + 10;
     chart.setAttribute('height', String(height));
-    if (host === 'html') chart.setAttribute('width', String(W));
+    if (host !== 'svg') chart.setAttribute('width', String(W));
     const out: SVGGElement[] = [];
     const draw = (n: Node, x: number, w: number, faded: boolean) => {
       const g = svgEl('g', { class: faded ? 'frame faded' : 'frame', 'data-id': n.id });
