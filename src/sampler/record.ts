@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { reapChild } from '../attach/ptrace.js';
+import { reapChild } from '../proc/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
 import { hasExited } from '../proc/process.js';
 import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';

@@ -18,8 +18,8 @@ import sys
 import threading
 import time
 
-from .. import hooks, names, observe
-from ..errors import AgentError, bad_args
+from ... import hooks, names, observe
+from ...errors import AgentError, bad_args
 
 NAME = 'mem'
 
