@@ -1,7 +1,8 @@
-// The processes page's rows: `spyglass ps` (cli/ps.ts) plus what /proc tells about each
-// process's load: CPU% since the previous listing, resident memory and thread count.
+// The processes page's rows: `spyglass ps`'s list (reader/processes.ts) plus what /proc
+// tells about each process's load: CPU% since the previous listing, resident memory and
+// thread count.
 import { readFileSync } from 'node:fs';
-import { listPythonProcesses, type PythonProcess } from '../cli/ps.js';
+import { listPythonProcesses, type PythonProcess } from '../reader/processes.js';
 import { parseStat } from '../proc/process.js';
 
 export interface ProcessRow extends PythonProcess {
