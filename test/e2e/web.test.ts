@@ -142,8 +142,21 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       const pausedAt = (await page.textContent('.live-status'))!.match(/^(\d+) samples/)![1];
       await page.waitForTimeout(1500);
       assert.equal((await page.textContent('.live-status'))!.match(/^(\d+) samples/)![1], pausedAt);
+      await page.click('.live-pause');
+      await page.waitForFunction((n) => Number(/^(\d+) samples/.exec(document.querySelector('.live-status')?.textContent ?? '')?.[1]) > n, Number(pausedAt), { timeout: 10000 });
       assert.deepEqual(errors, []);
       assert.deepEqual(foreign, [], 'nothing is fetched from elsewhere');
+
+      // leaving the page stops the sampling: the live profile (still listed) stops growing
+      const auth = { 'x-spyglass-token': TOKEN };
+      const listed = (await (await fetch(`${base}/api/profiles`, { headers: auth })).json()) as { profiles: Array<{ id: string; name: string }> };
+      const live = listed.profiles.find((p) => p.name.startsWith(`live ${target.pid} `))!;
+      const ticks = async () => Number(/^(\d+) samples/.exec(((await (await fetch(`${base}/api/profiles/${live.id}`, { headers: auth })).json()) as { table: { subtitle: string } }).table.subtitle)![1]);
+      await page.close();
+      await new Promise((r) => setTimeout(r, 500));
+      const atClose = await ticks();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await ticks(), atClose, 'no samples after the page closed');
     });
   }
 
