@@ -15,5 +15,6 @@ await build({
   target: 'es2022',
   minify: true,
   legalComments: 'none',
+  loader: { '.css': 'text' },
   logLevel: 'warning',
 });

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
 import { stackDumpJson } from '../commands/render-stack.js';
 import { LiveProfile } from './live-profile.js';
+import { TerminalSession } from './terminal.js';
 import type { ProfileRegistry } from './profiles.js';
 import type { ClientMessage, ServerMessage, WireThread } from './protocol.js';
 
@@ -22,6 +23,7 @@ interface StacksWatch {
 export class Connection {
   private stacks?: StacksWatch;
   private live?: LiveProfile;
+  private term?: TerminalSession;
 
   constructor(
     private readonly ws: WebSocket,
@@ -35,7 +37,7 @@ export class Connection {
       } catch {
         return this.fail('request', new UserError('a message is not JSON'));
       }
-      this.handle(msg).catch((e) => this.fail(msg.op === 'stacks' ? 'stacks' : 'live', e));
+      this.handle(msg).catch((e) => this.fail(msg.op === 'stacks' ? 'stacks' : msg.op?.startsWith('term-') ? 'term' : 'live', e));
     });
     ws.on('close', () => void this.close());
   }
@@ -44,7 +46,7 @@ export class Connection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(m));
   }
 
-  private fail(topic: 'stacks' | 'live' | 'request', e: unknown): void {
+  private fail(topic: 'stacks' | 'live' | 'term' | 'request', e: unknown): void {
     // a user's mistake is one line with its hint; a bug still shows its message, never a stack
     const err = e as Error;
     this.send({ type: 'error', topic, message: err?.message ?? String(e), ...(e instanceof UserError && e.hint ? { hint: e.hint } : {}) });
@@ -82,6 +84,28 @@ export class Connection {
         await this.live?.close();
         this.live = undefined;
         return;
+      case 'term-open': {
+        await this.term?.close();
+        const size = (n: unknown, fallback: number) => (typeof n === 'number' && n >= 10 && n <= 1000 ? Math.floor(n) : fallback);
+        this.term = new TerminalSession(checkPid(m.pid), (x) => this.send(x), size(m.cols, 80), size(m.rows, 24));
+        try {
+          await this.term.open();
+        } catch (e) {
+          this.term = undefined;
+          throw e;
+        }
+        return;
+      }
+      case 'term-input':
+        if (typeof m.data === 'string') this.term?.write(m.data);
+        return;
+      case 'term-resize':
+        if (typeof m.cols === 'number' && typeof m.rows === 'number' && m.cols >= 10 && m.rows >= 2) this.term?.resize(Math.floor(m.cols), Math.floor(m.rows));
+        return;
+      case 'term-close':
+        await this.term?.close();
+        this.term = undefined;
+        return;
       default:
         throw new UserError(`unknown request ${JSON.stringify((m as { op?: unknown }).op)}`);
     }
@@ -114,8 +138,9 @@ export class Connection {
 
   async close(): Promise<void> {
     this.stopStacks();
-    await this.live?.close();
+    await Promise.all([this.live?.close(), this.term?.close()]);
     this.live = undefined;
+    this.term = undefined;
   }
 }
 

@@ -23,14 +23,18 @@ export interface LiveOptions {
 }
 
 const PUSH_MS = 1000;
+/** the first aggregate goes out sooner: the page shows something right after the click */
+const FIRST_PUSH_MS = 250;
 
 export class LiveProfile {
   private opts: LiveOptions;
+  /** set once the process is open (resume), before any sample */
   private profile!: StackProfile;
   private entry!: ProfileEntry;
   private stop?: AbortController;
   private running?: Promise<void>;
   private readonly push: ReturnType<typeof setInterval>;
+  private readonly firstPush: ReturnType<typeof setTimeout>;
   private readonly started = performance.now();
   private sampledBefore = 0;
   private runStarted = 0;
@@ -48,6 +52,7 @@ export class LiveProfile {
     this.opts = opts;
     this.shorten = cachedShortener(`/proc/${opts.pid}/root`);
     this.push = setInterval(() => this.sendUpdate(), PUSH_MS);
+    this.firstPush = setTimeout(() => this.sendUpdate(), FIRST_PUSH_MS);
   }
 
   /** Opens the process (a bad pid fails here) and starts sampling. */
@@ -57,7 +62,6 @@ export class LiveProfile {
     } catch {
       /* the sampler says why */
     }
-    this.newProfile();
     await this.resume();
   }
 
@@ -79,6 +83,8 @@ export class LiveProfile {
     const stop = new AbortController();
     const sampler = new Sampler({ pid: this.opts.pid, rate: this.opts.rate, idle: true, openSource: openPythonSource, signal: stop.signal, onTick: (t) => this.onTick(t) });
     await sampler.openRoot();
+    // listed once the process could be opened: a wrong pid leaves nothing behind
+    if (!this.profile) this.newProfile();
     this.stop = stop;
     this.runStarted = performance.now();
     this.running = sampler.run().then(
@@ -130,7 +136,7 @@ export class LiveProfile {
   }
 
   private sendUpdate(): void {
-    if (this.ended) return;
+    if (this.ended || !this.entry) return;
     const w = this.window;
     const n = w.ticks || 1;
     const window: LiveWindow = {
@@ -161,12 +167,14 @@ export class LiveProfile {
     this.ended = true;
     this.stop = undefined;
     clearInterval(this.push);
+    clearTimeout(this.firstPush);
     this.send({ type: 'live-ended', reason });
   }
 
   /** Stops sampling for good (the page left, or asked); the profile stays listed. */
   async close(): Promise<void> {
     clearInterval(this.push);
+    clearTimeout(this.firstPush);
     const stop = this.stop;
     this.stop = undefined;
     this.ended = true;

@@ -12,7 +12,14 @@ export type ClientMessage =
   | { op: 'live-reset' }
   /** changes which samples count; the aggregate starts again */
   | { op: 'live-filter'; gil: boolean; idle: boolean }
-  | { op: 'live-stop' };
+  | { op: 'live-stop' }
+  /** attaches (injects the agent) and opens the shell in a terminal of this size */
+  | { op: 'term-open'; pid: number; cols: number; rows: number }
+  /** keystrokes, as the terminal sends them */
+  | { op: 'term-input'; data: string }
+  | { op: 'term-resize'; cols: number; rows: number }
+  /** leaves the shell and detaches: every hook it installed is removed */
+  | { op: 'term-close' };
 
 export interface WireFrame {
   name: string;
@@ -32,7 +39,9 @@ export type ServerMessage =
   | { type: 'stacks'; pid: number; python: string; threads: WireThread[] }
   | { type: 'live'; profileId: string; table: StackTable; ticks: number; errors: number; elapsed: number; paused: boolean; gil: boolean; idle: boolean; window: LiveWindow; formats: readonly string[] }
   | { type: 'live-ended'; reason: string }
-  | { type: 'error'; message: string; hint?: string; topic: 'stacks' | 'live' | 'request' };
+  | { type: 'term-output'; data: string }
+  | { type: 'term-closed'; reason: string }
+  | { type: 'error'; message: string; hint?: string; topic: 'stacks' | 'live' | 'term' | 'request' };
 
 /** What one refresh interval (about a second) of sampling saw. */
 export interface LiveWindow {

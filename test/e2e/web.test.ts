@@ -23,6 +23,8 @@ import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { BUNDLE } from '../../src/web/page-html.js';
 import { READY_TIMEOUT_MS, startProfileTarget } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
+import { assertShellAppUntouched } from '../helpers/shell-app.js';
+import { startTarget } from '../helpers/targets.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'test-token-0123456789abcdef';
@@ -157,6 +159,51 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       const atClose = await ticks();
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(await ticks(), atClose, 'no samples after the page closed');
+    });
+  }
+
+  /** what the page's terminal shows, its rows joined by newlines */
+  const terminalText = (page: Page) => page.$eval('.xterm-rows', (e) => [...e.children].map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n').trimEnd());
+  const waitForTerminal = async (page: Page, re: RegExp, timeoutMs = 20000): Promise<string> => {
+    for (const deadline = Date.now() + timeoutMs; ; await page.waitForTimeout(100)) {
+      const text = await terminalText(page);
+      if (re.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`the terminal never showed ${re}:\n${text}`);
+    }
+  };
+
+  for (const py of pythons) {
+    test(`attach page: the shell in a terminal, console, watch, and leaving the page removes the hooks (${py.label})`, async (t) => {
+      // not our child: attaching ptraces it, and Node's own waitpid would take the ptrace stops
+      const target = await startTarget(py, 'shell_app.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const { page, errors } = await openPage(`/process/${target.pid}`);
+      t.after(() => page.close());
+      await page.click('a.attach');
+      // rows are read with their trailing blanks cut: a prompt ends in '>'
+      const prompt = `spyglass ${target.pid}>`;
+      await waitForTerminal(page, new RegExp(`attached to process ${target.pid} \\(Python ${py.version.replace(/\./g, '\\.')}\\)[\\s\\S]*${prompt}$`));
+      // a console statement returns its value
+      await page.keyboard.type('console');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, />>>$/);
+      await page.keyboard.type('6 * 7');
+      await page.keyboard.press('Enter');
+      await waitForTerminal(page, /^>>> 6 \* 7\n42\n>>>$/m);
+      await page.keyboard.press('Control+D');
+      await waitForTerminal(page, new RegExp(`${prompt}$`));
+      // watch streams the calls' arguments as they come
+      await page.keyboard.type('watch __main__ handle -n 100000');
+      await page.keyboard.press('Enter');
+      // each call: its header, then the argument n as a row of the args tuple
+      const watched = await waitForTerminal(page, /__main__\.handle {2}cost=[\d.]+ms {2}returned {2}thread=caller\n {2}EXPR +args\n {2}VALUE +\(\n +\d+,/);
+      assert.match(watched, /watching __main__\.handle \(.*shell_app\.py:\d+\); up to 100000 call\(s\); Ctrl-C to stop/);
+      if (py === pythons[0]) await shot(page, 'web-attach');
+      // leaving the page while the watch runs: the shell ends and the session detaches
+      await page.goto(`${base}/?token=${TOKEN}#/`);
+      await page.waitForSelector('table.processes');
+      await assertShellAppUntouched(target);
+      assert.deepEqual(errors, []);
     });
   }
 

@@ -1,6 +1,7 @@
 // The web page's entry point (bundled by scripts/build-web.mjs): a header with the
-// three pages and a router on the URL's fragment (#/, #/process/PID, #/profiles), so
+// three pages and a router on the URL's fragment (#/, #/process/PID, #/attach/PID, #/profiles), so
 // that the token in the query stays in the address bar and a reload works.
+import { attachPage } from './attach-page.js';
 import { h } from './dom.js';
 import { processPage } from './process-page.js';
 import { profilesPage } from './profiles-page.js';
@@ -17,8 +18,10 @@ function route(): void {
   leave();
   const hash = location.hash.replace(/^#/, '') || '/';
   const proc = /^\/process\/(\d+)$/.exec(hash);
-  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${hash}` || (!!proc && a.getAttribute('href') === '#/'));
+  const inside = /^\/attach\/(\d+)$/.exec(hash);
+  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${hash}` || ((!!proc || !!inside) && a.getAttribute('href') === '#/'));
   if (proc) leave = processPage(main, Number(proc[1]));
+  else if (inside) leave = attachPage(main, Number(inside[1]));
   else if (hash === '/profiles') leave = profilesPage(main);
   else leave = psPage(main);
 }

@@ -44,6 +44,7 @@ export function processPage(root: HTMLElement, pid: number): () => void {
 
   root.replaceChildren(
     h('h2', {}, `Process ${pid}`, h('span', { class: 'muted python' })),
+    h('p', {}, h('a', { href: `#/attach/${pid}`, class: 'attach' }, 'Attach: open the shell inside the process'), h('span', { class: 'muted' }, ' (injects the agent; leaving that page removes every hook)')),
     h('section', {},
       h('h3', {}, 'Live profile'),
       h('div', { class: 'controls' }, startBtn, pauseBtn, resetBtn, rate, h('label', {}, gil, ' only the GIL holder'), h('label', {}, idle, ' idle threads too'), downloads, liveStatus),

@@ -55,4 +55,5 @@ export const CSS = `
   .columns { display: flex; gap: 30px; flex-wrap: wrap; }
   .profile-list { padding-left: 18px; }
   .sandwich .flame { margin: 10px 0; }
+  .terminal { background: #000; padding: 6px; display: inline-block; }
 `;
