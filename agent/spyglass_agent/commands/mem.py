@@ -7,7 +7,8 @@
   were seen: a set of ids would cost ~100 bytes per atom (doubling a heap of strings),
   so a bitmap per 4 KiB page of address space is used instead: 64 bytes per page that
   holds any atom, under 2% of the heap. The one list made is gc.get_objects()'s own
-  (8 bytes per tracked object); no object is copied.
+  (8 bytes per tracked object); no object is copied. Modules whose traversal visits a
+  free list are counted but never traversed (referents.py, docs/free-lists.md).
 - diff: two summaries an interval apart, per-type signed deltas.
 - top: tracemalloc for the interval only (left running if the target had started it).
 - refs: from one live instance, referrers upwards until a module global or a local
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 
-from .. import hooks, names, observe
+from .. import hooks, names, observe, referents
 from ..errors import AgentError, bad_args
 
 NAME = 'mem'
@@ -66,6 +67,8 @@ def summarize(should_stop=None, earlier=None):
             entry[1] += getsizeof(o, 0)
         seen += len(batch)
         # atoms: referents the collector does not track, each counted once
+        if referents.UNSAFE_MODULES:
+            batch = [o for o in batch if not referents.unsafe_module(o)]
         stack = get_referents(*batch)
         del batch
         while stack:
