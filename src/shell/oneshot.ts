@@ -2,6 +2,7 @@
 // command ends at its own -n limit, at --timeout, on Ctrl-C, or when the target goes.
 import type { AgentSession, CommandOutput } from '../commands/types.js';
 import { AgentGoneError } from '../channel/client.js';
+import { boundedAfterStop, type Silence } from './bounded.js';
 import { connectionLost, runLine } from './dispatch.js';
 
 export interface OneShotOptions {
@@ -13,6 +14,8 @@ export interface OneShotOptions {
   timeoutMs?: number;
   /** resolves when the connection to the agent is lost */
   lost?: Promise<string>;
+  /** how long the agent has been silent: a stopped command whose agent stays silent ends anyway */
+  unansweredMs?: Silence['unansweredMs'];
 }
 
 export async function runOneShot(opts: OneShotOptions): Promise<void> {
@@ -26,7 +29,8 @@ export async function runOneShot(opts: OneShotOptions): Promise<void> {
     ac.abort();
   });
   try {
-    await runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    const running = runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    await (opts.unansweredMs ? boundedAfterStop(running, ac.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : running);
   } catch (e) {
     if (lostReason || e instanceof AgentGoneError) throw await connectionLost(opts.pid, lostReason ?? (e as Error).message);
     throw e;
