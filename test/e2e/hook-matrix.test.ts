@@ -66,11 +66,20 @@ async function run(s: Session, line: string): Promise<CapturedOutput> {
   const cmd = findCommand(words[0]);
   assert.ok(cmd, words[0]);
   const { ctx, out, abort } = commandContext(s.target.pid, { agent: s.client, cwd: s.dir });
-  const timer = setTimeout(() => abort.abort(), 20000);
+  // stopped after 20 s; a command that does not end 10 s later means a frozen target:
+  // the test fails instead of waiting for ever
+  const stop = setTimeout(() => abort.abort(), 20000);
+  let frozen: NodeJS.Timeout | undefined;
   try {
-    await cmd.run(ctx, words.slice(1));
+    await Promise.race([
+      cmd.run(ctx, words.slice(1)),
+      new Promise((_, reject) => {
+        frozen = setTimeout(() => reject(new Error(`\`${line}\` did not end within 30 s (is the target frozen?)`)), 30000);
+      }),
+    ]);
   } finally {
-    clearTimeout(timer);
+    clearTimeout(stop);
+    clearTimeout(frozen);
   }
   return out;
 }
