@@ -40,9 +40,13 @@ class _ReprTimeout(BaseException):
 
 
 def type_name(obj):
-    t = type(obj)
+    return qualified_name(type(obj))
+
+
+def qualified_name(t):
+    """A type's name as its module would spell it: `Order.Line` of `app.orders`, `dict`."""
     module = getattr(t, '__module__', None)
-    name = getattr(t, '__qualname__', t.__name__)
+    name = getattr(t, '__qualname__', None) or t.__name__
     if module in (None, 'builtins'):
         return name
     return '%s.%s' % (module, name)

@@ -7,7 +7,7 @@ import time
 
 from ... import names
 from ...errors import AgentError
-from .summary import type_name
+from ...render import qualified_name
 
 
 def _frame_roots(own_thread):
@@ -72,7 +72,7 @@ def _short_repr(v, width=60):
 
 
 def _describe(o):
-    return {'type': type_name(type(o)), 'address': '0x%x' % id(o), 'repr': _short_repr(o)}
+    return {'type': qualified_name(type(o)), 'address': '0x%x' % id(o), 'repr': _short_repr(o)}
 
 
 def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_budget=10.0):
@@ -126,7 +126,7 @@ def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_b
                 break
             queue.append(r)
         del referrers
-    result = {'type': type_name(cls), 'instances': count, 'visited': visits}
+    result = {'type': qualified_name(cls), 'instances': count, 'visited': visits}
     if found is None:
         result['chain'] = [_describe(instance)]
         result['root'] = None
