@@ -13,13 +13,10 @@ def run(ctx):
     cls_name = ctx.arg('cls', str)
     field = ctx.arg('field', str, required=True)
     expr = ctx.arg('expr', str)
-    try:
-        module = names.find_module(module_name)
-        owner = names.find_class(module, cls_name) if cls_name else module
-        where = module_name + ('.' + cls_name if cls_name else '')
-        value = names.find_field(owner, field, where)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    module = names.find_module(module_name)
+    owner = names.find_class(module, cls_name) if cls_name else module
+    where = module_name + ('.' + cls_name if cls_name else '')
+    value = names.find_field(owner, field, where)
     out = {'module': module_name, 'cls': cls_name, 'field': field}
     if expr is not None:
         try:

@@ -5,7 +5,7 @@ import sys
 import threading
 import time
 
-from ... import names
+from ... import names, render
 from ...errors import AgentError
 from ...render import qualified_name
 
@@ -64,10 +64,8 @@ def _edge(parent, child):
 
 
 def _short_repr(v, width=60):
-    try:
-        r = repr(v)
-    except Exception:
-        r = '<%s>' % type(v).__name__
+    # through the renderer: a module's globals dict on the chain is summarized, not repr()'d
+    r = render.text(v, width + 1)
     return r if len(r) <= width else r[:width - 3] + '...'
 
 
@@ -77,10 +75,7 @@ def _describe(o):
 
 def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_budget=10.0):
     """The chain from a root (module global or thread frame local) down to one instance."""
-    try:
-        cls = names.find_class(names.find_module(module_name), class_name)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    cls = names.find_class(names.find_module(module_name), class_name)
     own_frame = sys._getframe()
     instance = None
     count = 0

@@ -22,11 +22,8 @@ def _instances(ctx):
     limit = ctx.arg('limit', int, 10)
     expr = ctx.arg('expr', str)
     options = (ctx.arg('expand', int, 1), bool(ctx.arg('verbose', bool, False)), bool(ctx.arg('raw', bool, False)))
-    try:
-        module = names.find_module(module_name)
-        cls = names.find_class(module, cls_name)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    module = names.find_module(module_name)
+    cls = names.find_class(module, cls_name)
     fn = None
     if expr is not None:
         try:
