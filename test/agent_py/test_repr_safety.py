@@ -11,17 +11,7 @@ from _load import agent_package
 agent_package()
 from _spyglass_agent import render  # noqa: E402
 from _spyglass_agent.commands.mem import referrers  # noqa: E402
-
-
-class Raises(object):
-    def __repr__(self):
-        raise RuntimeError('no repr for you')
-
-
-class Slow(object):
-    def __repr__(self):
-        while True:
-            time.sleep(0.01)
+from test_render import Raises, Slow  # noqa: E402  (the hostile reprs the renderer's own tests use)
 
 
 class Counted(list):
