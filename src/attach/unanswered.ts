@@ -2,7 +2,7 @@
 // The agent cannot tell us itself (its threads are not running: a C call holding the GIL,
 // a deadlock), so their stacks are read from outside, as `spyglass dump` does.
 import { basename } from 'node:path';
-import { UserError } from '../errors.js';
+import type { UserError } from '../errors.js';
 import { AgentNotAnsweringError } from '../channel/client.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump, ThreadStack } from '../reader/types.js';

@@ -1,4 +1,4 @@
-// The client side of agent/spyglass_agent/file_transfer.py: a file the target wrote (a
+// The client side of agent/spyglass_agent/commands/torch/file_transfer.py: a file the target wrote (a
 // torch trace or snapshot) arrives as base64 `file_chunk` events and is written where the
 // user runs spyglass. It goes to DEST.part first and is renamed once its size and SHA-256
 // match what the agent sent, so a stopped or broken transfer never leaves a file that
@@ -18,6 +18,12 @@ export function outputPath(cwd: string, given: string): string {
   return full;
 }
 
+/** One `file_chunk` event: the file's bytes in order, base64. */
+export interface FileChunk {
+  seq: number;
+  data: string;
+}
+
 export class FileReceiver {
   private readonly partPath: string;
   private fd: number;
@@ -30,8 +36,7 @@ export class FileReceiver {
     this.fd = openSync(this.partPath, 'w');
   }
 
-  chunk(data: unknown): void {
-    const { seq, data: b64 } = data as { seq: number; data: string };
+  chunk({ seq, data: b64 }: FileChunk): void {
     if (seq !== this.nextSeq) throw new Error(`file transfer: chunk ${seq} arrived, ${this.nextSeq} expected`);
     const buf = Buffer.from(b64, 'base64');
     writeSync(this.fd, buf);

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { discoverPythons } from '../helpers/pythons.js';
-import { startTarget, type Target } from '../helpers/targets.js';
+import { startTarget } from '../helpers/targets.js';
 import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 
 /** src/shell/bounded.ts's STOP_GRACE_MS, plus starting node and attaching on a loaded machine */

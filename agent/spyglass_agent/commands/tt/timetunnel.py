@@ -1,14 +1,14 @@
 """tt's recording and replay, independent of the wire: a tunnel per client holds its
 record store; `record_advice` makes the hook callbacks; `replay` calls a recorded call
-again. Rendering of records for the client lives in commands/tt.py.
+again. Rendering of records for the client lives in commands/tt/__init__.py.
 """
 import asyncio
 import inspect
 import threading
 import time
 
-from . import names, observe
-from .errors import AgentError
+from ... import names, observe
+from ...errors import AgentError
 from .tt_records import snapshot
 
 SELF_KEPT = 'self: kept by reference (replay acts on the live object)'
@@ -92,8 +92,8 @@ def current_function(rec):
     try:
         module = names.find_module(rec.module)
         owner = names.find_class(module, rec.cls) if rec.cls else module
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', 'cannot replay %d: %s' % (rec.index, e))
+    except AgentError as e:
+        raise AgentError(e.type, 'cannot replay %d: %s' % (rec.index, e.message), e.hint)
     try:
         raw = inspect.getattr_static(owner, rec.method)
     except AttributeError:
