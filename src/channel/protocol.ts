@@ -60,15 +60,6 @@ export interface DetachedMessage {
 }
 export type AgentMessage = EventMessage | EndMessage | ErrorMessage | DetachedMessage;
 
-export interface ThreadInfo {
-  ident: number;
-  native_id: number | null;
-  name: string;
-  daemon: boolean | null;
-  /** one of the agent's own threads */
-  agent: boolean;
-}
-
 /** `end` data of the `hello` handshake */
 export interface HelloData {
   agent_version: string;
@@ -109,7 +100,6 @@ export interface RenderedChild {
 export function parseAgentMessage(line: string): AgentMessage {
   const msg = JSON.parse(line) as unknown;
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error(`not a protocol message: ${line.slice(0, 200)}`);
-  const m = msg as Record<string, unknown>;
-  if ('error' in m || 'detached' in m || ('id' in m && ('event' in m || 'end' in m))) return m as unknown as AgentMessage;
+  if ('error' in msg || 'detached' in msg || ('id' in msg && ('event' in msg || 'end' in msg))) return msg as AgentMessage;
   throw new Error(`not a protocol message: ${line.slice(0, 200)}`);
 }

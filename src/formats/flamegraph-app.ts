@@ -235,7 +235,7 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
 
   // ---- drawing -----------------------------------------------------------------------
   const colour = (n: Node): string => {
-    if (matcher && matcher.test(n.haystack)) return 'rgb(230,0,230)';
+    if (matcher?.test(n.haystack)) return 'rgb(230,0,230)';
     const kind = n.frame >= 0 ? data.frames[n.frame][2] : 'root';
     if (data.diff) {
       // growth red, shrink blue, by the change relative to the larger of the two

@@ -3,7 +3,7 @@
 // (cyclic garbage made in the target is collected; counts per generation and time).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { vmtoolCommand as vmtool } from '../../src/commands/vmtool.js';
 import { startInside } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
@@ -11,7 +11,7 @@ import { discoverPythons } from '../helpers/pythons.js';
 type Rec = Record<string, any>;
 
 /** the attribute `name` of an instance node */
-function attr(node: ValueNode, name: string): string {
+function attr(node: RenderedNode, name: string): string {
   const c = node.children?.find((x) => x.name === name);
   assert.ok(c, `no attribute ${name} in ${node.repr}`);
   return c.value.repr;
@@ -29,7 +29,7 @@ describe('vmtool', { concurrency: true }, () => {
         const oids = a.instances.map((i: Rec) => [attr(i.value, 'oid'), i.subclass ?? null]);
         assert.deepEqual(oids.sort(), [['0', null], ['1', null], ['2', null], ['99', '__main__.RushOrder']]);
         assert.match(out.lines[0], /^4 instances of __main__\.Order \(1 of subclasses\)$/);
-        assert.match(out.lines.join('\n'), /^\[\d\]  \[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m);
+        assert.match(out.lines.join('\n'), /^\[\d\] {2}\[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m);
         // -n: how many are shown (the total is still counted); -n -1: all
         out = await t.run(vmtool, '-a getInstances -c __main__ Order -n 2');
         a = out.records[0] as Rec;
