@@ -77,7 +77,11 @@ async function main(): Promise<void> {
   const target = await startProfileTarget(py, 'profile_split.py');
   try {
     const { proc: web, url } = await startWeb();
-    console.log(`machine: ${cpus().length} × ${cpus()[0].model}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; target: ${py} test/targets/profile_split.py\n`);
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0].model}, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; target: ${py} test/targets/profile_split.py\n`,
+    );
 
     // 2. request → first aggregate with stacks, on a fresh connection each time
     const firsts: number[] = [];
@@ -108,7 +112,24 @@ async function main(): Promise<void> {
       }
     });
     ws.send(JSON.stringify({ op: 'live-start', pid: target.pid, rate: 100 }));
-    const rec = spawn(process.execPath, [CLI, 'record', '-p', String(target.pid), '-r', '100', '-d', String(WARMUP_S + WINDOW_S + 5), '-f', 'collapsed', '-o', join(work, 'rec.txt')], { stdio: 'ignore', env: env() });
+    const rec = spawn(
+      process.execPath,
+      [
+        CLI,
+        'record',
+        '-p',
+        String(target.pid),
+        '-r',
+        '100',
+        '-d',
+        String(WARMUP_S + WINDOW_S + 5),
+        '-f',
+        'collapsed',
+        '-o',
+        join(work, 'rec.txt'),
+      ],
+      { stdio: 'ignore', env: env() },
+    );
     children.push(rec);
     await sleep(WARMUP_S * 1000);
     const a = { web: cpuSeconds(web.pid!), rec: cpuSeconds(rec.pid!), t: performance.now(), ticks: last?.ticks ?? 0 };
@@ -122,13 +143,16 @@ async function main(): Promise<void> {
     console.log('| profiler | CPU (% of one core) | samples/s achieved |');
     console.log('|---|---|---|');
     console.log(`| \`spyglass record -r 100\` | ${((100 * (b.rec - a.rec)) / wall).toFixed(1)} | ~100 |`);
-    console.log(`| \`spyglass web\`, live profile at 100 Hz (aggregate sent every second) | ${((100 * (b.web - a.web)) / wall).toFixed(1)} | ${((b.ticks - a.ticks) / wall).toFixed(0)} |`);
+    console.log(
+      `| \`spyglass web\`, live profile at 100 Hz (aggregate sent every second) | ${((100 * (b.web - a.web)) / wall).toFixed(1)} | ${((b.ticks - a.ticks) / wall).toFixed(0)} |`,
+    );
     console.log(`\n### 2. Request to first aggregate with stacks (5 fresh connections)\n`);
     console.log(`median ${median(firsts).toFixed(0)} ms, all: ${firsts.map((x) => x.toFixed(0)).join(', ')} ms`);
     console.log(`\n### 3. Size of the aggregate message as the live profile runs\n`);
     console.log('| elapsed (s) | message bytes | unique stacks |');
     console.log('|---|---|---|');
-    for (const [t, bytes, stacks] of sizes.filter((_, i) => i % 5 === 0 || i === sizes.length - 1)) console.log(`| ${t.toFixed(0)} | ${bytes} | ${stacks} |`);
+    for (const [t, bytes, stacks] of sizes.filter((_, i) => i % 5 === 0 || i === sizes.length - 1))
+      console.log(`| ${t.toFixed(0)} | ${bytes} | ${stacks} |`);
     if (PAGE_MINUTES > 0) await pageMemory(url, target.pid);
     web.kill('SIGINT');
   } finally {
@@ -139,7 +163,10 @@ async function main(): Promise<void> {
 /** Opens the process page, starts a live profile and samples the page's heap every minute. */
 async function pageMemory(url: URL, pid: number): Promise<void> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--js-flags=--expose-gc'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--js-flags=--expose-gc'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const cdp = await page.context().newCDPSession(page);

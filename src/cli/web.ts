@@ -46,7 +46,13 @@ Examples:
     )
     .action(async (o: { port: number; host: string; open?: boolean }) => {
       pageScript(); // a checkout built without the page fails now, not on the first visit
-      const server = await startWebServer({ host: o.host, port: o.port, token: newToken(), maxUploadBytes: DEFAULT_MAX_UPLOAD, profileDir: process.cwd() });
+      const server = await startWebServer({
+        host: o.host,
+        port: o.port,
+        token: newToken(),
+        maxUploadBytes: DEFAULT_MAX_UPLOAD,
+        profileDir: process.cwd(),
+      });
       if (!['127.0.0.1', 'localhost', '::1'].includes(o.host)) {
         process.stderr.write(
           `spyglass: warning: listening on ${o.host}: anyone who can reach this address and has the token can read and profile your processes\n` +

@@ -86,7 +86,7 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
   /** (re)builds the nodes, keeping the zoom on the frame at the same path when it is still there */
   const rebuild = () => {
     const path: number[] = [];
-    for (let n: Node | null = zoomed; n && n.parent; n = n.parent) path.unshift(n.frame);
+    for (let n: Node | null = zoomed; n?.parent; n = n.parent) path.unshift(n.frame);
     nodes = [];
     root = build(data.tree, null, 0);
     maxDepth = nodes.reduce((m, n) => Math.max(m, n.depth), 0);

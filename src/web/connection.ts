@@ -24,6 +24,10 @@ export class Connection {
   private stacks?: StacksWatch;
   private live?: LiveProfile;
   private term?: TerminalSession;
+  /** the page has gone: what a request still in flight opens is closed at once */
+  private closed = false;
+  /** bumped by every stop: a watch whose reader opens after a later stop closes it */
+  private stacksGeneration = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -100,7 +104,8 @@ export class Connection {
         if (typeof m.data === 'string') this.term?.write(m.data);
         return;
       case 'term-resize':
-        if (typeof m.cols === 'number' && typeof m.rows === 'number' && m.cols >= 10 && m.rows >= 2) this.term?.resize(Math.floor(m.cols), Math.floor(m.rows));
+        if (typeof m.cols === 'number' && typeof m.rows === 'number' && m.cols >= 10 && m.rows >= 2)
+          this.term?.resize(Math.floor(m.cols), Math.floor(m.rows));
         return;
       case 'term-close':
         await this.term?.close();
@@ -112,11 +117,21 @@ export class Connection {
   }
 
   private async watchStacks(pid: number): Promise<void> {
+    const generation = this.stacksGeneration;
     const reader = await openReader(pid);
+    if (this.closed || generation !== this.stacksGeneration) {
+      reader.close();
+      return;
+    }
     const read = () => {
       try {
         const dump = stackDumpJson(reader.sample()) as { python: { version: string }; threads: WireThread[] };
-        this.send({ type: 'stacks', pid, python: dump.python.version, threads: dump.threads.map((t) => ({ tid: t.tid, name: t.name, state: t.state, frames: t.frames })) });
+        this.send({
+          type: 'stacks',
+          pid,
+          python: dump.python.version,
+          threads: dump.threads.map((t) => ({ tid: t.tid, name: t.name, state: t.state, frames: t.frames })),
+        });
       } catch (e) {
         // the process went or is no longer ours: say so once; anything else (a read that
         // raced the target) is retried at the next second
@@ -130,6 +145,7 @@ export class Connection {
   }
 
   private stopStacks(): void {
+    this.stacksGeneration++;
     if (!this.stacks) return;
     clearInterval(this.stacks.timer);
     this.stacks.reader.close();
@@ -137,6 +153,7 @@ export class Connection {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.stopStacks();
     await Promise.all([this.live?.close(), this.term?.close()]);
     this.live = undefined;

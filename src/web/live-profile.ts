@@ -81,7 +81,14 @@ export class LiveProfile {
   async resume(): Promise<void> {
     if (this.stop || this.ended) return;
     const stop = new AbortController();
-    const sampler = new Sampler({ pid: this.opts.pid, rate: this.opts.rate, idle: true, openSource: openPythonSource, signal: stop.signal, onTick: (t) => this.onTick(t) });
+    const sampler = new Sampler({
+      pid: this.opts.pid,
+      rate: this.opts.rate,
+      idle: true,
+      openSource: openPythonSource,
+      signal: stop.signal,
+      onTick: (t) => this.onTick(t),
+    });
     await sampler.openRoot();
     // listed once the process could be opened: a wrong pid leaves nothing behind
     if (!this.profile) this.newProfile();

@@ -37,7 +37,19 @@ export interface WireThread {
 
 export type ServerMessage =
   | { type: 'stacks'; pid: number; python: string; threads: WireThread[] }
-  | { type: 'live'; profileId: string; table: StackTable; ticks: number; errors: number; elapsed: number; paused: boolean; gil: boolean; idle: boolean; window: LiveWindow; formats: readonly string[] }
+  | {
+      type: 'live';
+      profileId: string;
+      table: StackTable;
+      ticks: number;
+      errors: number;
+      elapsed: number;
+      paused: boolean;
+      gil: boolean;
+      idle: boolean;
+      window: LiveWindow;
+      formats: readonly string[];
+    }
   | { type: 'live-ended'; reason: string }
   | { type: 'term-output'; data: string }
   | { type: 'term-closed'; reason: string }

@@ -63,7 +63,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       // gets the answer rather than a broken connection, up to a point
       else if (size > 4 * max) req.destroy();
     });
-    req.on('end', () => (size > max ? reject(new HttpError(413, `the file is more than the ${max} bytes allowed`)) : resolve(Buffer.concat(chunks))));
+    req.on('end', () =>
+      size > max ? reject(new HttpError(413, `the file is more than the ${max} bytes allowed`)) : resolve(Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }
@@ -78,7 +80,8 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
   const guard = (req: IncomingMessage, url: URL): HttpError | undefined => {
     const why = refusedOrigin(req, allowedHosts);
     if (why) return new HttpError(403, why);
-    if (!tokenMatches(requestToken(req, url), o.token)) return new HttpError(401, 'a valid token is required: open the URL spyglass web printed');
+    if (!tokenMatches(requestToken(req, url), o.token))
+      return new HttpError(401, 'a valid token is required: open the URL spyglass web printed');
     return undefined;
   };
 
@@ -95,7 +98,11 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
     }
     if (req.method === 'GET' && path === '/api/ps') return sendJson(res, 200, { rows: lister.list() });
     if (req.method === 'GET' && path === '/api/profiles') {
-      return sendJson(res, 200, { profiles: registry.list().map((e) => ({ id: e.id, name: e.name, source: e.source, createdAt: e.createdAt, downloads: e.profile ? FORMATS : [] })) });
+      return sendJson(res, 200, {
+        profiles: registry
+          .list()
+          .map((e) => ({ id: e.id, name: e.name, source: e.source, createdAt: e.createdAt, downloads: e.profile ? FORMATS : [] })),
+      });
     }
     if (req.method === 'POST' && path === '/api/profiles') {
       const name = (url.searchParams.get('name') || 'uploaded profile').slice(0, 200);
@@ -110,7 +117,8 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       if (!entry) throw new HttpError(404, 'no such profile (the server was restarted?)');
       if (!m[2]) return sendJson(res, 200, { id: entry.id, name: entry.name, table: entry.table() });
       const format = url.searchParams.get('format') as Format;
-      if (!entry.profile || !FORMATS.includes(format)) throw new HttpError(400, `a live profile downloads as one of: ${FORMATS.join(', ')}`);
+      if (!entry.profile || !FORMATS.includes(format))
+        throw new HttpError(400, `a live profile downloads as one of: ${FORMATS.join(', ')}`);
       const bytes = renderProfile(entry.profile, format);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(bytes);
@@ -157,7 +165,11 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new UserError(`port ${o.port} is in use`, 'choose another with --port, or --port 0 for any free one') : new UserError(`cannot listen on ${o.host}:${o.port}: ${e.message}`)),
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new UserError(`port ${o.port} is in use`, 'choose another with --port, or --port 0 for any free one')
+          : new UserError(`cannot listen on ${o.host}:${o.port}: ${e.message}`),
+      ),
     );
     server.listen(o.port, o.host, resolve);
   });

@@ -99,7 +99,11 @@ export function diffFlameData(before: StackTable, after: StackTable, o: TreeOpti
   const base = buildTree(mapped);
   const attach = (n: FlameNode, b: FlameNode | undefined) => {
     n[4] = b ? b[1] * scale : 0;
-    for (const c of n[3]) attach(c, b?.[3].find((x) => x[0] === c[0]));
+    for (const c of n[3])
+      attach(
+        c,
+        b?.[3].find((x) => x[0] === c[0]),
+      );
   };
   attach(data.tree, base);
   data.diff = true;

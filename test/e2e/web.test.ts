@@ -60,7 +60,15 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     base = `http://127.0.0.1:${server.port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
@@ -75,7 +83,8 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     const foreign: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('request', (r) => {
-      if (!r.url().startsWith(base) && !r.url().startsWith(`ws://127.0.0.1:${server.port}`) && !r.url().startsWith('blob:')) foreign.push(r.url());
+      if (!r.url().startsWith(base) && !r.url().startsWith(`ws://127.0.0.1:${server.port}`) && !r.url().startsWith('blob:'))
+        foreign.push(r.url());
     });
     await page.goto(`${base}/?token=${TOKEN}#${hash}`);
     return { page, errors, foreign };
@@ -116,14 +125,22 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await page.waitForSelector('.profile-view g.frame text:text-matches("^heavy")', { timeout: READY_TIMEOUT_MS });
       await page.click('.tab[data-mode="table"]');
       await page.waitForSelector('table.functions td.fn:text-is("burn")', { timeout: 15000 });
-      const table = await page.$$eval('table.functions tbody tr', (rs) => rs.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent ?? '')));
+      const table = await page.$$eval('table.functions tbody tr', (rs) =>
+        rs.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent ?? '')),
+      );
       assert.equal(table[0][4], 'burn', `sorted by own time, burn first: ${JSON.stringify(table.slice(0, 4))}`);
-      assert.ok(table.some((r) => r[4] === 'heavy'), 'heavy is listed');
+      assert.ok(
+        table.some((r) => r[4] === 'heavy'),
+        'heavy is listed',
+      );
       // the sandwich of heavy: main calls it, burn is under it
       await page.click('table.functions td.fn:text-is("heavy")');
       await page.waitForSelector('.sandwich .flame');
       const sandwichLabels = await frameLabels(page, '.sandwich');
-      assert.ok(sandwichLabels.some((l) => l.startsWith('main')) && sandwichLabels.some((l) => l.startsWith('burn')), sandwichLabels.join(' | '));
+      assert.ok(
+        sandwichLabels.some((l) => l.startsWith('main')) && sandwichLabels.some((l) => l.startsWith('burn')),
+        sandwichLabels.join(' | '),
+      );
       if (py === pythons[0]) await shot(page, 'web-live-table');
       await page.click('.tab[data-mode="flame"]');
       // the GIL chart and holders line come with each second's update
@@ -135,7 +152,10 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       const saved = join(dir, `live-${target.pid}.txt`);
       await dl.saveAs(saved);
       const collapsed = (await import('node:fs')).readFileSync(saved, 'utf8');
-      assert.match(collapsed, /^thread \d+ "MainThread";.*main \(profile_split\.py:\d+\);heavy \(profile_split\.py:\d+\);burn \(profile_split\.py:\d+\) \d+$/m);
+      assert.match(
+        collapsed,
+        /^thread \d+ "MainThread";.*main \(profile_split\.py:\d+\);heavy \(profile_split\.py:\d+\);burn \(profile_split\.py:\d+\) \d+$/m,
+      );
       assert.doesNotMatch(collapsed, /sleeper/, 'the idle thread is left out');
 
       // pause stops counting
@@ -145,15 +165,27 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await page.waitForTimeout(1500);
       assert.equal((await page.textContent('.live-status'))!.match(/^(\d+) samples/)![1], pausedAt);
       await page.click('.live-pause');
-      await page.waitForFunction((n) => Number(/^(\d+) samples/.exec(document.querySelector('.live-status')?.textContent ?? '')?.[1]) > n, Number(pausedAt), { timeout: 10000 });
+      await page.waitForFunction(
+        (n) => Number(/^(\d+) samples/.exec(document.querySelector('.live-status')?.textContent ?? '')?.[1]) > n,
+        Number(pausedAt),
+        { timeout: 10000 },
+      );
       assert.deepEqual(errors, []);
       assert.deepEqual(foreign, [], 'nothing is fetched from elsewhere');
 
       // leaving the page stops the sampling: the live profile (still listed) stops growing
       const auth = { 'x-spyglass-token': TOKEN };
-      const listed = (await (await fetch(`${base}/api/profiles`, { headers: auth })).json()) as { profiles: Array<{ id: string; name: string }> };
+      const listed = (await (await fetch(`${base}/api/profiles`, { headers: auth })).json()) as {
+        profiles: Array<{ id: string; name: string }>;
+      };
       const live = listed.profiles.find((p) => p.name.startsWith(`live ${target.pid} `))!;
-      const ticks = async () => Number(/^(\d+) samples/.exec(((await (await fetch(`${base}/api/profiles/${live.id}`, { headers: auth })).json()) as { table: { subtitle: string } }).table.subtitle)![1]);
+      const ticks = async () =>
+        Number(
+          /^(\d+) samples/.exec(
+            ((await (await fetch(`${base}/api/profiles/${live.id}`, { headers: auth })).json()) as { table: { subtitle: string } }).table
+              .subtitle,
+          )![1],
+        );
       await page.close();
       await new Promise((r) => setTimeout(r, 500));
       const atClose = await ticks();
@@ -163,7 +195,13 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
   }
 
   /** what the page's terminal shows, its rows joined by newlines */
-  const terminalText = (page: Page) => page.$eval('.xterm-rows', (e) => [...e.children].map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n').trimEnd());
+  const terminalText = (page: Page) =>
+    page.$eval('.xterm-rows', (e) =>
+      [...e.children]
+        .map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd())
+        .join('\n')
+        .trimEnd(),
+    );
   const waitForTerminal = async (page: Page, re: RegExp, timeoutMs = 20000): Promise<string> => {
     for (const deadline = Date.now() + timeoutMs; ; await page.waitForTimeout(100)) {
       const text = await terminalText(page);
@@ -182,7 +220,10 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await page.click('a.attach');
       // rows are read with their trailing blanks cut: a prompt ends in '>'
       const prompt = `spyglass ${target.pid}>`;
-      await waitForTerminal(page, new RegExp(`attached to process ${target.pid} \\(Python ${py.version.replace(/\./g, '\\.')}\\)[\\s\\S]*${prompt}$`));
+      await waitForTerminal(
+        page,
+        new RegExp(`attached to process ${target.pid} \\(Python ${py.version.replace(/\./g, '\\.')}\\)[\\s\\S]*${prompt}$`),
+      );
       // a console statement returns its value
       await page.keyboard.type('console');
       await page.keyboard.press('Enter');
@@ -196,8 +237,10 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await page.keyboard.type('watch __main__ handle -n 100000');
       await page.keyboard.press('Enter');
       // each call: its header, then the argument n as a row of the args tuple
-      const watched = await waitForTerminal(page, /__main__\.handle {2}cost=[\d.]+ms {2}returned {2}thread=caller\n {2}EXPR +args\n {2}VALUE +\(\n +\d+,/);
-      assert.match(watched, /watching __main__\.handle \(.*shell_app\.py:\d+\); up to 100000 call\(s\); Ctrl-C to stop/);
+      await waitForTerminal(
+        page,
+        /__main__\.handle {2}cost=[\d.]+ms {2}returned {2}thread=caller\n {2}EXPR +args\n {2}VALUE +\(\n +\d+,/,
+      );
       if (py === pythons[0]) await shot(page, 'web-attach');
       // leaving the page while the watch runs: the shell ends and the session detaches
       await page.goto(`${base}/?token=${TOKEN}#/`);
@@ -215,12 +258,19 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       writeFileSync(path, content);
       await page.setInputFiles('input.upload', path);
     };
-    await upload('before.collapsed.txt', 'main (app.py:1);handle (app.py:5);parse (app.py:9) 60\nmain (app.py:1);handle (app.py:5);render (app.py:20) 40\n');
+    await upload(
+      'before.collapsed.txt',
+      'main (app.py:1);handle (app.py:5);parse (app.py:9) 60\nmain (app.py:1);handle (app.py:5);render (app.py:20) 40\n',
+    );
     await page.waitForSelector('.profile-view g.frame text:text-matches("^parse")');
     const labels = await frameLabels(page, '.profile-view');
-    for (const want of ['main (app.py:1)', 'handle (app.py:5)', 'parse (app.py:9)', 'render (app.py:20)']) assert.ok(labels.includes(want), `${want} in ${labels.join(' | ')}`);
+    for (const want of ['main (app.py:1)', 'handle (app.py:5)', 'parse (app.py:9)', 'render (app.py:20)'])
+      assert.ok(labels.includes(want), `${want} in ${labels.join(' | ')}`);
 
-    await upload('after.collapsed.txt', 'main (app.py:1);handle (app.py:5);parse (app.py:9) 60\nmain (app.py:1);handle (app.py:5);render (app.py:20) 140\n');
+    await upload(
+      'after.collapsed.txt',
+      'main (app.py:1);handle (app.py:5);parse (app.py:9) 60\nmain (app.py:1);handle (app.py:5);render (app.py:20) 140\n',
+    );
     await page.waitForSelector('.profile-list a:text-is("after.collapsed.txt")');
     await page.selectOption('.diff-before', { label: 'before.collapsed.txt' });
     await page.selectOption('.diff-after', { label: 'after.collapsed.txt' });
@@ -238,7 +288,8 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     await upload('checkout.pb.gz', pprofFile());
     await page.waitForSelector('.profile-view g.frame text:text-matches("^price")');
     const pprofLabels = await frameLabels(page, '.profile-view');
-    for (const want of ['main (checkout.py:2)', 'checkout (checkout.py:8)', 'price (checkout.py:14)', 'tax (checkout.py:22)']) assert.ok(pprofLabels.includes(want), `${want} in ${pprofLabels.join(' | ')}`);
+    for (const want of ['main (checkout.py:2)', 'checkout (checkout.py:8)', 'price (checkout.py:14)', 'tax (checkout.py:22)'])
+      assert.ok(pprofLabels.includes(want), `${want} in ${pprofLabels.join(' | ')}`);
     // the table of the pprof profile in seconds (100 Hz): price 0.70 s own
     await page.click('.tab[data-mode="table"]');
     const price = await page.$eval('table.functions tbody tr:first-child', (tr) => tr.textContent);
@@ -248,13 +299,19 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
 
     const p = new StackProfile({}, { rate: 100 });
     p.tick(0);
-    p.add({ pid: 1, thread: { threadId: 1, holdsGil: true, active: true, frames: [{ name: 'only_in_speedscope', filename: '/x/s.py', line: 3 }] } });
+    p.add({
+      pid: 1,
+      thread: { threadId: 1, holdsGil: true, active: true, frames: [{ name: 'only_in_speedscope', filename: '/x/s.py', line: 3 }] },
+    });
     await upload('one.speedscope.json', JSON.stringify(toSpeedscope(p)));
     await page.click('.tab[data-mode="flame"]');
     await page.waitForSelector('.profile-view g.frame text:text-matches("^only_in_speedscope")');
 
     // a malformed file: a message on the page, and the page still works
-    await upload('broken.speedscope.json', '{"shared": {"frames": []}, "profiles": [{"type": "sampled", "samples": [[4]], "weights": [1]}]}');
+    await upload(
+      'broken.speedscope.json',
+      '{"shared": {"frames": []}, "profiles": [{"type": "sampled", "samples": [[4]], "weights": [1]}]}',
+    );
     await page.waitForSelector('.error:not([hidden])');
     assert.match((await page.textContent('.error'))!, /broken\.speedscope\.json: not a speedscope profile: frame index 4 out of range/);
     await page.click('.profile-list a:text-is("checkout.pb.gz")');
@@ -280,19 +337,31 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       const r = await get('/api/ps', { 'x-spyglass-token': TOKEN, origin: 'http://evil.example' });
       assert.equal(r.status, 403);
       assert.match(await r.text(), /evil\.example.*not allowed/);
-      const post = await fetch(`${base}/api/profiles`, { method: 'POST', body: 'a;b 1\n', headers: { 'x-spyglass-token': TOKEN, origin: 'http://127.0.0.1:1' } });
+      const post = await fetch(`${base}/api/profiles`, {
+        method: 'POST',
+        body: 'a;b 1\n',
+        headers: { 'x-spyglass-token': TOKEN, origin: 'http://127.0.0.1:1' },
+      });
       assert.equal(post.status, 403);
       // a DNS-rebinding page reaches 127.0.0.1 under its own name
       const { request } = await import('node:http');
       const status = await new Promise<number>((res, rej) =>
-        request(`${base}/api/ps`, { headers: { host: 'rebind.example:80', 'x-spyglass-token': TOKEN } }, (m) => (m.resume(), res(m.statusCode!))).on('error', rej).end(),
+        request(`${base}/api/ps`, { headers: { host: 'rebind.example:80', 'x-spyglass-token': TOKEN } }, (m) => {
+          m.resume();
+          res(m.statusCode!);
+        })
+          .on('error', rej)
+          .end(),
       );
       assert.equal(status, 403);
     });
     const wsOutcome = (url: string, headers: Record<string, string> = {}) =>
       new Promise<string>((res) => {
         const ws = new WebSocket(url, { headers });
-        ws.on('open', () => (ws.close(), res('open')));
+        ws.on('open', () => {
+          ws.close();
+          res('open');
+        });
         ws.on('unexpected-response', (_req, r) => res(String(r.statusCode)));
         ws.on('error', (e) => res(`error ${e.message}`));
       });
@@ -305,7 +374,11 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     });
     test('an oversized upload is refused and the server keeps answering', async () => {
       const big = Buffer.alloc(MAX_UPLOAD + 1, 'a');
-      const r = await fetch(`${base}/api/profiles?name=big.txt`, { method: 'POST', body: new Uint8Array(big), headers: { 'x-spyglass-token': TOKEN } });
+      const r = await fetch(`${base}/api/profiles?name=big.txt`, {
+        method: 'POST',
+        body: new Uint8Array(big),
+        headers: { 'x-spyglass-token': TOKEN },
+      });
       assert.equal(r.status, 413);
       assert.match(((await r.json()) as { error: string }).error, new RegExp(`more than the ${MAX_UPLOAD} bytes allowed`));
       assert.equal((await get('/api/profiles', { 'x-spyglass-token': TOKEN })).status, 200);
@@ -318,7 +391,11 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
         ['bad.pb', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), /not a pprof profile/],
       ];
       for (const [name, body, message] of cases) {
-        const r = await fetch(`${base}/api/profiles?name=${name}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'x-spyglass-token': TOKEN } });
+        const r = await fetch(`${base}/api/profiles?name=${name}`, {
+          method: 'POST',
+          body: typeof body === 'string' ? body : new Uint8Array(body),
+          headers: { 'x-spyglass-token': TOKEN },
+        });
         assert.equal(r.status, 400, name);
         const j = (await r.json()) as { error: string; hint: string };
         assert.match(j.error, message, name);
@@ -329,7 +406,8 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     test('a WebSocket request for a process that does not exist: one error message, the connection stays', async () => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`);
       await new Promise((r) => ws.once('open', r));
-      const next = () => new Promise<{ type: string; message: string; topic: string }>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+      const next = () =>
+        new Promise<{ type: string; message: string; topic: string }>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
       let m = next();
       ws.send(JSON.stringify({ op: 'live-start', pid: 999999999 }));
       assert.deepEqual(await m.then((x) => [x.type, x.topic, /process 999999999 does not exist/.test(x.message)]), ['error', 'live', true]);

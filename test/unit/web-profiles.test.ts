@@ -17,11 +17,21 @@ import { tokenMatches } from '../../src/web/auth.js';
 import type { FlameNode } from '../../src/formats/flamegraph-app.js';
 
 const fr = (name: string, line: number): Frame => ({ name, filename: '/srv/app/work.py', line });
-const th = (frames: Frame[], threadId = 1, name = 'MainThread'): ThreadSample => ({ threadId, nativeTid: 100 + threadId, name, holdsGil: true, active: true, frames });
+const th = (frames: Frame[], threadId = 1, name = 'MainThread'): ThreadSample => ({
+  threadId,
+  nativeTid: 100 + threadId,
+  name,
+  holdsGil: true,
+  active: true,
+  frames,
+});
 
 /** main → busy 6, main → light → busy 2, a worker → wait 3 */
 function profile(threadRoots = false): StackProfile {
-  const p = new StackProfile({ threadRoots, timeline: true, shorten: (f) => f.slice(f.lastIndexOf('/') + 1) }, { title: 'python work.py', rate: 100, duration: 0.11 });
+  const p = new StackProfile(
+    { threadRoots, timeline: true, shorten: (f) => f.slice(f.lastIndexOf('/') + 1) },
+    { title: 'python work.py', rate: 100, duration: 0.11 },
+  );
   const add = (n: number, t: ThreadSample) => {
     for (let i = 0; i < n; i++) {
       p.tick(i / 100);
@@ -63,7 +73,13 @@ describe('web: profiles read back from every record format', () => {
   });
   test('collapsed with thread roots: the roots are thread frames', () => {
     const t = openProfile(Buffer.from(toCollapsed(profile(true))), 'p.txt');
-    assert.deepEqual(t.frames.filter((f) => f[2] === 'thread').map((f) => f[0]).sort(), ['thread 101 "MainThread"', 'thread 102 "worker-1"']);
+    assert.deepEqual(
+      t.frames
+        .filter((f) => f[2] === 'thread')
+        .map((f) => f[0])
+        .sort(),
+      ['thread 101 "MainThread"', 'thread 102 "worker-1"'],
+    );
   });
   test('speedscope (one profile per thread, equal weights: counts and rate)', () => {
     const t = openProfile(Buffer.from(JSON.stringify(toSpeedscope(profile()))), 'p.json');
@@ -85,7 +101,10 @@ describe('web: profiles read back from every record format', () => {
   test('py-spy and pyflame collapsed labels', () => {
     const t = openProfile(Buffer.from('<module> (app.py:3);handle (app.py:10) 4\n/srv/app.py:<module>:3;/srv/app.py:handle:10 2\n'), 'x');
     const rows = functionRows(t);
-    assert.deepEqual(rows.find((r) => r.name === 'handle' && r.location === 'app.py:10'), { name: 'handle', location: 'app.py:10', own: 6, total: 6 });
+    assert.deepEqual(
+      rows.find((r) => r.name === 'handle' && r.location === 'app.py:10'),
+      { name: 'handle', location: 'app.py:10', own: 6, total: 6 },
+    );
   });
 });
 
@@ -95,14 +114,21 @@ describe('web: malformed profiles are refused with a message', () => {
     ['collapsed with a bad count', Buffer.from('a;b 3\na;c x\n'), /line 2/],
     ['speedscope that is not JSON', Buffer.from('{"shared": '), /not valid JSON/],
     ['speedscope without frames', Buffer.from('{"profiles": []}'), /no shared\.frames/],
-    ['speedscope with a frame index out of range', Buffer.from(JSON.stringify({ shared: { frames: [{ name: 'a' }] }, profiles: [{ type: 'sampled', samples: [[3]], weights: [1] }] })), /frame index 3 out of range/],
+    [
+      'speedscope with a frame index out of range',
+      Buffer.from(JSON.stringify({ shared: { frames: [{ name: 'a' }] }, profiles: [{ type: 'sampled', samples: [[3]], weights: [1] }] })),
+      /frame index 3 out of range/,
+    ],
     ['gzip that is not pprof', gzipSync(Buffer.from('hello world, not protobuf at all')), /not a pprof profile/],
     ['truncated gzip', toPprof(profile()).subarray(0, 40), /cannot be unpacked/],
     ['binary junk', Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x88, 0x99, 0x01]), /not a pprof profile/],
   ];
   for (const [what, bytes, message] of cases) {
     test(what, () => {
-      assert.throws(() => openProfile(bytes, 'bad'), (e: unknown) => e instanceof ProfileFormatError && message.test((e as Error).message));
+      assert.throws(
+        () => openProfile(bytes, 'bad'),
+        (e: unknown) => e instanceof ProfileFormatError && message.test((e as Error).message),
+      );
     });
   }
 });
@@ -151,4 +177,3 @@ describe('web: token', () => {
     for (const bad of [undefined, '', 'ab', 'abcd', 'abC']) assert.equal(tokenMatches(bad, 'abc'), false);
   });
 });
-

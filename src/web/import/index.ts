@@ -14,6 +14,15 @@ export { ProfileFormatError } from './errors.js';
 /** A gzip bomb must not take the server's memory: what a profile may unpack to. */
 export const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
 
+/** NUL and the other control characters no text profile holds (tab, newlines, form feed are fine). */
+function hasControlBytes(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x09 || (c > 0x0d && c < 0x20)) return true;
+  }
+  return false;
+}
+
 export function openProfile(bytes: Buffer, name: string): StackTable {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     let raw: Buffer;
@@ -25,7 +34,7 @@ export function openProfile(bytes: Buffer, name: string): StackTable {
     return parsePprof(raw, name);
   }
   const text = bytes.toString('utf8');
-  const isText = !text.includes('\ufffd') && !/[\x00-\x08\x0e-\x1f]/.test(text.slice(0, 4096));
+  const isText = !text.includes('\ufffd') && !hasControlBytes(text.slice(0, 4096));
   if (!isText) return parsePprof(bytes, name);
   const start = text.trimStart()[0];
   if (start === '{' || start === '[') {

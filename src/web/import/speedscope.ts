@@ -48,7 +48,8 @@ export function parseSpeedscope(doc: unknown, title: string): StackTable {
     const root = many ? [frames.id([`thread ${pi} "${typeof p.name === 'string' ? p.name : pi}"`, '', 'thread'])] : [];
     if (p.type === 'sampled') {
       const weights = p.weights;
-      if (!Array.isArray(p.samples) || !Array.isArray(weights) || p.samples.length !== weights.length) fail(`profile ${pi}: samples and weights differ`);
+      if (!Array.isArray(p.samples) || !Array.isArray(weights) || p.samples.length !== weights.length)
+        fail(`profile ${pi}: samples and weights differ`);
       p.samples.forEach((s, si) => {
         if (!Array.isArray(s)) fail(`profile ${pi}: sample ${si} is not an array`);
         const w = Number(weights[si]);
@@ -63,7 +64,8 @@ export function parseSpeedscope(doc: unknown, title: string): StackTable {
       const open: number[] = [];
       let last = Number(p.startValue ?? 0);
       for (const e of p.events) {
-        if (!isObject(e) || (e.type !== 'O' && e.type !== 'C') || typeof e.at !== 'number') fail(`profile ${pi}: an event is not {type: "O"|"C", at, frame}`);
+        if (!isObject(e) || (e.type !== 'O' && e.type !== 'C') || typeof e.at !== 'number')
+          fail(`profile ${pi}: an event is not {type: "O"|"C", at, frame}`);
         if (open.length) add([...root, ...open], e.at - last);
         last = e.at;
         if (e.type === 'O') open.push(frameId(e.frame));

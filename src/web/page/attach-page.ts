@@ -19,11 +19,21 @@ export function attachPage(root: HTMLElement, pid: number): () => void {
   const detachBtn = h('button', { type: 'button', class: 'detach', onclick: () => sock.send({ op: 'term-close' }) }, 'Detach');
   root.replaceChildren(
     h('h2', {}, `Process ${pid}, from inside`),
-    h('p', { class: 'muted' }, 'The spyglass shell, attached to the process (`help` lists the commands). Leaving this page detaches and removes every hook the shell installed.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The spyglass shell, attached to the process (`help` lists the commands). Leaving this page detaches and removes every hook the shell installed.',
+    ),
     h('div', { class: 'controls' }, detachBtn, h('a', { href: `#/process/${pid}` }, 'back to the process'), status),
     box,
   );
-  const term = new Terminal({ convertEol: true, cols: 120, rows: 32, fontSize: 13, fontFamily: 'ui-monospace, Menlo, Consolas, monospace' });
+  const term = new Terminal({
+    convertEol: true,
+    cols: 120,
+    rows: 32,
+    fontSize: 13,
+    fontFamily: 'ui-monospace, Menlo, Consolas, monospace',
+  });
   term.open(box);
   const sock = openSocket(
     (m) => {

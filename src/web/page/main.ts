@@ -9,7 +9,13 @@ import { psPage } from './ps-page.js';
 import { CSS } from './style.js';
 
 document.head.append(h('style', {}, CSS));
-const nav = h('header', { class: 'top' }, h('span', { class: 'brand' }, 'spyglass'), h('a', { href: '#/' }, 'Processes'), h('a', { href: '#/profiles' }, 'Profiles'));
+const nav = h(
+  'header',
+  { class: 'top' },
+  h('span', { class: 'brand' }, 'spyglass'),
+  h('a', { href: '#/' }, 'Processes'),
+  h('a', { href: '#/profiles' }, 'Profiles'),
+);
 const main = h('main');
 document.getElementById('app')!.replaceWith(nav, main);
 
@@ -19,7 +25,8 @@ function route(): void {
   const hash = location.hash.replace(/^#/, '') || '/';
   const proc = /^\/process\/(\d+)$/.exec(hash);
   const inside = /^\/attach\/(\d+)$/.exec(hash);
-  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${hash}` || ((!!proc || !!inside) && a.getAttribute('href') === '#/'));
+  for (const a of nav.querySelectorAll('a'))
+    a.classList.toggle('active', a.getAttribute('href') === `#${hash}` || ((!!proc || !!inside) && a.getAttribute('href') === '#/'));
   if (proc) leave = processPage(main, Number(proc[1]));
   else if (inside) leave = attachPage(main, Number(inside[1]));
   else if (hash === '/profiles') leave = profilesPage(main);

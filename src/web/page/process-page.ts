@@ -9,7 +9,13 @@ import { percentChart } from './chart.js';
 import { h } from './dom.js';
 import { profileView, type ProfileView } from './profile-view.js';
 
-const EXTENSIONS: Record<string, string> = { flamegraph: 'html', speedscope: 'speedscope.json', collapsed: 'collapsed.txt', pprof: 'pb.gz', chrometrace: 'trace.json' };
+const EXTENSIONS: Record<string, string> = {
+  flamegraph: 'html',
+  speedscope: 'speedscope.json',
+  collapsed: 'collapsed.txt',
+  pprof: 'pb.gz',
+  chrometrace: 'trace.json',
+};
 
 export function processPage(root: HTMLElement, pid: number): () => void {
   const stacksStatus = h('span', { class: 'muted' });
@@ -19,21 +25,64 @@ export function processPage(root: HTMLElement, pid: number): () => void {
   const liveErr = h('div', { class: 'error', hidden: true });
   const stacksErr = h('div', { class: 'error', hidden: true });
 
-  const rate = h('select', { class: 'rate' }, ...[10, 50, 100, 250, 1000].map((r) => h('option', { value: r, selected: r === 100 }, `${r} Hz`)));
-  const gil = h('input', { type: 'checkbox', class: 'gil-filter', onchange: () => sock.send({ op: 'live-filter', gil: gil.checked, idle: idle.checked }) });
-  const idle = h('input', { type: 'checkbox', class: 'idle-filter', onchange: () => sock.send({ op: 'live-filter', gil: gil.checked, idle: idle.checked }) });
+  const rate = h(
+    'select',
+    { class: 'rate' },
+    ...[10, 50, 100, 250, 1000].map((r) => h('option', { value: r, selected: r === 100 }, `${r} Hz`)),
+  );
+  const gil = h('input', {
+    type: 'checkbox',
+    class: 'gil-filter',
+    onchange: () => sock.send({ op: 'live-filter', gil: gil.checked, idle: idle.checked }),
+  });
+  const idle = h('input', {
+    type: 'checkbox',
+    class: 'idle-filter',
+    onchange: () => sock.send({ op: 'live-filter', gil: gil.checked, idle: idle.checked }),
+  });
   let liveOn = false;
   let paused = false;
   let profileId = '';
-  const startBtn = h('button', { type: 'button', class: 'live-start primary', onclick: () => (liveOn ? stopLive() : startLive()) }, 'Start live profile');
-  const pauseBtn = h('button', { type: 'button', class: 'live-pause', disabled: true, onclick: () => sock.send({ op: paused ? 'live-resume' : 'live-pause' }) }, 'Pause');
-  const resetBtn = h('button', { type: 'button', class: 'live-reset', disabled: true, onclick: () => (chart.clear(), sock.send({ op: 'live-reset' })) }, 'Reset');
+  const startBtn = h(
+    'button',
+    { type: 'button', class: 'live-start primary', onclick: () => (liveOn ? stopLive() : startLive()) },
+    'Start live profile',
+  );
+  const pauseBtn = h(
+    'button',
+    { type: 'button', class: 'live-pause', disabled: true, onclick: () => sock.send({ op: paused ? 'live-resume' : 'live-pause' }) },
+    'Pause',
+  );
+  const resetBtn = h(
+    'button',
+    {
+      type: 'button',
+      class: 'live-reset',
+      disabled: true,
+      onclick: () => {
+        chart.clear();
+        sock.send({ op: 'live-reset' });
+      },
+    },
+    'Reset',
+  );
   const downloads = h('span', { class: 'downloads', hidden: true });
   const drawDownloads = (formats: readonly string[]) => {
     if (downloads.childElementCount === formats.length) return;
     downloads.replaceChildren(
       'Download: ',
-      ...formats.map((f) => h('button', { type: 'button', class: 'link', 'data-format': f, onclick: () => void download(`/api/profiles/${profileId}/download?format=${f}`, `profile-${pid}.${EXTENSIONS[f] ?? f}`) }, f)),
+      ...formats.map((f) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            'data-format': f,
+            onclick: () => void download(`/api/profiles/${profileId}/download?format=${f}`, `profile-${pid}.${EXTENSIONS[f] ?? f}`),
+          },
+          f,
+        ),
+      ),
     );
   };
   const liveStatus = h('span', { class: 'muted live-status' });
@@ -44,10 +93,28 @@ export function processPage(root: HTMLElement, pid: number): () => void {
 
   root.replaceChildren(
     h('h2', {}, `Process ${pid}`, h('span', { class: 'muted python' })),
-    h('p', {}, h('a', { href: `#/attach/${pid}`, class: 'attach' }, 'Attach: open the shell inside the process'), h('span', { class: 'muted' }, ' (injects the agent; leaving that page removes every hook)')),
-    h('section', {},
+    h(
+      'p',
+      {},
+      h('a', { href: `#/attach/${pid}`, class: 'attach' }, 'Attach: open the shell inside the process'),
+      h('span', { class: 'muted' }, ' (injects the agent; leaving that page removes every hook)'),
+    ),
+    h(
+      'section',
+      {},
       h('h3', {}, 'Live profile'),
-      h('div', { class: 'controls' }, startBtn, pauseBtn, resetBtn, rate, h('label', {}, gil, ' only the GIL holder'), h('label', {}, idle, ' idle threads too'), downloads, liveStatus),
+      h(
+        'div',
+        { class: 'controls' },
+        startBtn,
+        pauseBtn,
+        resetBtn,
+        rate,
+        h('label', {}, gil, ' only the GIL holder'),
+        h('label', {}, idle, ' idle threads too'),
+        downloads,
+        liveStatus,
+      ),
       liveErr,
       h('div', { class: 'gil-row' }, chart.el, holders),
       liveBody,
@@ -65,8 +132,20 @@ export function processPage(root: HTMLElement, pid: number): () => void {
         h(
           'details',
           { class: 'thread', open: true },
-          h('summary', {}, h('span', { class: 'thread-name' }, t.name ?? '(unnamed)'), ` tid ${t.tid ?? '?'} `, h('span', { class: `state state-${t.state}` }, t.state)),
-          h('ol', { class: 'frames' }, ...t.frames.map((f) => h('li', {}, h('span', { class: 'fn' }, f.name), h('span', { class: 'muted' }, ` ${f.filename}${f.line ? ':' + f.line : ''}`)))),
+          h(
+            'summary',
+            {},
+            h('span', { class: 'thread-name' }, t.name ?? '(unnamed)'),
+            ` tid ${t.tid ?? '?'} `,
+            h('span', { class: `state state-${t.state}` }, t.state),
+          ),
+          h(
+            'ol',
+            { class: 'frames' },
+            ...t.frames.map((f) =>
+              h('li', {}, h('span', { class: 'fn' }, f.name), h('span', { class: 'muted' }, ` ${f.filename}${f.line ? ':' + f.line : ''}`)),
+            ),
+          ),
           t.frames.length ? null : h('div', { class: 'muted' }, '(no Python frames)'),
         ),
       ),
@@ -90,7 +169,11 @@ export function processPage(root: HTMLElement, pid: number): () => void {
         liveStatus.textContent = `${m.ticks} samples · ${m.elapsed.toFixed(1)} s${m.errors ? ` · ${m.errors} errors` : ''}${paused ? ' · paused' : ''}`;
         if (!paused && m.window.ticks) {
           chart.add(m.window.at, m.window.gilPct);
-          holders.textContent = Object.entries(m.window.holders).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v.toFixed(0)}%`).join(' · ') || 'no thread held the GIL';
+          holders.textContent =
+            Object.entries(m.window.holders)
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => `${k}: ${v.toFixed(0)}%`)
+              .join(' · ') || 'no thread held the GIL';
         }
         if (view) view.update(m.table);
         else {
@@ -110,7 +193,9 @@ export function processPage(root: HTMLElement, pid: number): () => void {
         return;
     }
   };
-  const sock = openSocket(onMessage, () => showError(stacksErr, { message: 'the connection to spyglass web was lost', hint: 'is the server still running? reload the page' }));
+  const sock = openSocket(onMessage, () =>
+    showError(stacksErr, { message: 'the connection to spyglass web was lost', hint: 'is the server still running? reload the page' }),
+  );
   const setStacks = (on: boolean) => {
     stacksOn = on;
     pauseStacks.textContent = on ? 'Pause' : 'Resume';

@@ -29,10 +29,18 @@ export function profileView(initial: StackTable): ProfileView {
   /** '' all threads merged; 'split' a root per thread; else a thread root's frame index */
   let threadChoice = '';
   let picked: FunctionRow | undefined;
-  const opts = (): TreeOptions => (threadChoice === '' ? { mergeRoots: true } : threadChoice === 'split' ? {} : { through: Number(threadChoice) });
+  const opts = (): TreeOptions =>
+    threadChoice === '' ? { mergeRoots: true } : threadChoice === 'split' ? {} : { through: Number(threadChoice) };
 
   const tabs = h('div', { class: 'tabs' });
-  const threadSelect = h('select', { class: 'thread-filter', title: 'threads', onchange: () => ((threadChoice = threadSelect.value), refresh()) });
+  const threadSelect = h('select', {
+    class: 'thread-filter',
+    title: 'threads',
+    onchange: () => {
+      threadChoice = threadSelect.value;
+      refresh();
+    },
+  });
   const body = h('div', { class: 'view-body' });
   const el = h('div', { class: 'profile-view' }, h('div', { class: 'toolbar' }, tabs, threadSelect), body);
 
@@ -65,7 +73,22 @@ export function profileView(initial: StackTable): ProfileView {
 
   const drawTabs = () =>
     tabs.replaceChildren(
-      ...MODES.map(([m, title]) => h('button', { type: 'button', class: m === mode ? 'tab active' : 'tab', 'data-mode': m, onclick: () => ((mode = m), drawTabs(), show()) }, title)),
+      ...MODES.map(([m, title]) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            class: m === mode ? 'tab active' : 'tab',
+            'data-mode': m,
+            onclick: () => {
+              mode = m;
+              drawTabs();
+              show();
+            },
+          },
+          title,
+        ),
+      ),
     );
   const drawThreads = () => {
     const roots = threadRoots(table);

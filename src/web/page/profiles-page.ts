@@ -27,7 +27,9 @@ export function profilesPage(root: HTMLElement): () => void {
     h('h2', {}, 'Profiles'),
     drop,
     error,
-    h('div', { class: 'columns' },
+    h(
+      'div',
+      { class: 'columns' },
       h('section', {}, h('h3', {}, 'Opened and recorded since the server started'), list),
       h('section', {}, h('h3', {}, 'Compare two'), h('div', { class: 'controls' }, 'before ', before, ' after ', after, compare)),
     ),
@@ -44,14 +46,33 @@ export function profilesPage(root: HTMLElement): () => void {
     profiles = (await getJson<{ profiles: Listed[] }>('/api/profiles')).profiles;
     list.replaceChildren(
       ...profiles.map((p) =>
-        h('li', {}, h('a', { href: '#', 'data-id': p.id, onclick: (e: Event) => (e.preventDefault(), void open(p.id)) }, p.name), h('span', { class: 'muted' }, ` ${p.source} · ${new Date(p.createdAt).toLocaleTimeString()}`)),
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            {
+              href: '#',
+              'data-id': p.id,
+              onclick: (e: Event) => {
+                e.preventDefault();
+                void open(p.id);
+              },
+            },
+            p.name,
+          ),
+          h('span', { class: 'muted' }, ` ${p.source} · ${new Date(p.createdAt).toLocaleTimeString()}`),
+        ),
       ),
     );
     if (!profiles.length) list.replaceChildren(h('li', { class: 'muted' }, 'none yet'));
-    for (const [sel, pick] of [[before, 1], [after, 0]] as const) {
+    for (const [sel, pick] of [
+      [before, 1],
+      [after, 0],
+    ] as const) {
       const keep = sel.value;
       sel.replaceChildren(...profiles.map((p) => h('option', { value: p.id }, p.name)));
-      sel.value = profiles.some((p) => p.id === keep) ? keep : profiles[Math.min(pick, profiles.length - 1)]?.id ?? '';
+      sel.value = profiles.some((p) => p.id === keep) ? keep : (profiles[Math.min(pick, profiles.length - 1)]?.id ?? '');
     }
   };
   const table = async (id: string) => (await getJson<{ table: StackTable }>(`/api/profiles/${id}`)).table;
@@ -82,7 +103,13 @@ export function profilesPage(root: HTMLElement): () => void {
     try {
       showError(undefined);
       const [a, b] = await Promise.all([table(before.value), table(after.value)]);
-      viewer.replaceChildren(h('div', { class: 'diff-view' }, flamePanel(diffFlameData(a, b, { mergeRoots: true }), { orientation: 'flame' }, { titles: true }).el));
+      viewer.replaceChildren(
+        h(
+          'div',
+          { class: 'diff-view' },
+          flamePanel(diffFlameData(a, b, { mergeRoots: true }), { orientation: 'flame' }, { titles: true }).el,
+        ),
+      );
     } catch (e) {
       showError(e);
     }

@@ -7,7 +7,13 @@ import { fmtBytes, h } from './dom.js';
 const REFRESH_MS = 2000;
 
 export function psPage(root: HTMLElement): () => void {
-  const filter = h('input', { type: 'search', class: 'filter', placeholder: 'Filter: pid, version, user, command', autocomplete: 'off', oninput: () => draw() });
+  const filter = h('input', {
+    type: 'search',
+    class: 'filter',
+    placeholder: 'Filter: pid, version, user, command',
+    autocomplete: 'off',
+    oninput: () => draw(),
+  });
   const status = h('span', { class: 'muted' });
   const tbody = h('tbody');
   root.replaceChildren(
