@@ -8,7 +8,7 @@
 // screenshot of each page there (the README's images).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { BUNDLE } from '../../src/web/page-html.js';
 import { READY_TIMEOUT_MS, startProfileTarget } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
+import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { startTarget } from '../helpers/targets.js';
 
@@ -237,10 +238,7 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await page.keyboard.type('watch __main__ handle -n 100000');
       await page.keyboard.press('Enter');
       // each call: its header, then the argument n as a row of the args tuple
-      await waitForTerminal(
-        page,
-        /__main__\.handle {2}cost=[\d.]+ms {2}returned {2}thread=caller\n {2}EXPR +args\n {2}VALUE +\(\n +\d+,/,
-      );
+      await waitForTerminal(page, /__main__\.handle {2}cost=[\d.]+ms {2}returned {2}thread=caller\n {2}EXPR +args\n {2}VALUE +\(\n +\d+,/);
       if (py === pythons[0]) await shot(page, 'web-attach');
       // leaving the page while the watch runs: the shell ends and the session detaches
       await page.goto(`${base}/?token=${TOKEN}#/`);
@@ -416,5 +414,63 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       assert.equal((await m).message, 'a message is not JSON');
       ws.close();
     });
+  });
+});
+
+describe('spyglass web, the command', () => {
+  test('prints one URL with a token, warns off loopback, lists what record writes into its directory, Ctrl-C stops it', async (t) => {
+    if (!existsSync(BUNDLE)) execFileSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build-web.mjs')]);
+    const cwd = mkdtempSync(join(tmpdir(), 'spyglass-web-cli-'));
+    t.after(() => rmSync(cwd, { recursive: true, force: true }));
+    const proc = spawn(process.execPath, [CLI_MAIN, 'web', '--port', '0', '--host', '0.0.0.0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    });
+    let out = '';
+    let err = '';
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20000);
+      proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /^spyglass web: open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32})$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    assert.match(err, /^spyglass: warning: listening on 0\.0\.0\.0: anyone who can reach this address and has the token/m);
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app"><\/div>/);
+    const origin = new URL(url);
+    assert.equal((await fetch(`${origin.origin}/`)).status, 401);
+    // a profile record writes into the server's directory is listed and opens
+    writeFileSync(join(cwd, 'profile.collapsed.txt'), 'main (app.py:1);work (app.py:4) 5\n');
+    const auth = { 'x-spyglass-token': origin.searchParams.get('token')! };
+    const listed = (await (await fetch(`${origin.origin}/api/profiles`, { headers: auth })).json()) as {
+      profiles: Array<{ id: string; name: string; source: string }>;
+    };
+    const rec = listed.profiles.find((p) => p.name === 'profile.collapsed.txt');
+    assert.equal(rec?.source, 'recorded');
+    const table = (await (await fetch(`${origin.origin}/api/profiles/${rec!.id}`, { headers: auth })).json()) as {
+      table: { frames: string[][] };
+    };
+    assert.deepEqual(table.table.frames, [
+      ['main', 'app.py:1', 'python'],
+      ['work', 'app.py:4', 'python'],
+    ]);
+    proc.kill('SIGINT');
+    assert.equal(await exited, 0);
+  });
+
+  test('a bad port is a usage error', async () => {
+    const r = await runCli(['web', '--port', '70000']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not a port number: '70000'/);
   });
 });
