@@ -1,10 +1,10 @@
 // `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
 // outside (nothing injected, the target keeps running), as text or one JSON document.
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 import { parsePid } from './record.js';
 
 export interface DumpOptions {
@@ -55,11 +55,9 @@ Examples:
         process.stdout.write(text);
         return;
       }
-      try {
-        writeFileSync(o.file, text);
-      } catch (e) {
-        throw new UserError(`cannot write ${o.file}: ${(e as Error).message}`);
-      }
-      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${o.file}\n`);
+      const saved = saveFile(resolve(o.file), text);
+      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${saved.path}\n`);
+      const elsewhere = savedElsewhere(saved, 'dump');
+      if (elsewhere) throw elsewhere;
     });
 }

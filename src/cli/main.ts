@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Entry point of the `spyglass` command: builds the commander program from the
-// subcommand modules and turns errors into one clear line and an exit code.
+// subcommand modules and turns errors into one clear line and an exit code (README,
+// "Exit status and streams").
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
 import { AgentCommandError } from '../channel/client.js';
+import { wasInterrupted, watchOutputStreams } from '../run-end.js';
 import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';
 
@@ -32,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await program.parseAsync(routeBarePid(argv));
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    // a status the command chose (launch mode: the program's own) comes first
+    if (process.exitCode !== undefined) return Number(process.exitCode);
+    return wasInterrupted() ? 130 : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version end up here too, with exit code 0 (commander printed the message)
@@ -55,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+watchOutputStreams();
 main(process.argv).then((code) => {
   process.exitCode = code;
 });
