@@ -35,8 +35,8 @@ export function registerAttach(program: Command): void {
     .command('attach')
     .summary('attach to a running Python process and open the spyglass shell (also: spyglass PID)')
     .description(
-      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose\n' +
-        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it.\n' +
+      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose ' +
+        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it. ' +
         'With --cmd, run one command and exit. Detaching removes every hook this session installed.',
     )
     .argument('<pid>', 'the process to attach to', parsePid)

@@ -31,9 +31,9 @@ export function registerDump(program: Command): void {
     .command('dump')
     .summary("print every thread's Python stack, read from outside the process")
     .description(
-      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
-        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
+      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
+        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
+        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it ' +
         'is idle, active, or holds the GIL.',
     )
     .argument('<pid>', 'the Python process', parsePid)

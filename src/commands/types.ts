@@ -36,6 +36,8 @@ export interface CommandOutput {
   record(value: unknown): void;
   /** progress/notes for people: stderr, never in --json stdout */
   note(text: string): void;
+  /** columns to wrap help text to (help-text.ts); 80 when not given */
+  readonly width?: number;
 }
 
 export interface CommandContext {
