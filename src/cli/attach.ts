@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
+import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { createOutput, wantColor } from '../shell/output.js';
 import { runOneShot } from '../shell/oneshot.js';
 import { runShell } from '../shell/shell.js';
@@ -49,8 +50,18 @@ export function registerAttach(program: Command): void {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
-      const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      // Ctrl-C while the agent is being loaded must not kill spyglass with the target's
+      // thread stopped mid-injection: attach ends first (it is bounded), then this run, 130
+      const onSigint = () => markInterrupted();
+      process.on('SIGINT', onSigint);
+      let session;
       try {
+        session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      try {
+        if (wasInterrupted()) return;
         if (opts.cmd !== undefined) {
           await runOneShot({ pid, agent: session.agent, out, line: opts.cmd, timeoutMs: opts.timeout && opts.timeout * 1000, lost: session.lost });
         } else {

@@ -33,7 +33,8 @@ export class FileReceiver {
   constructor(readonly wanted: string) {
     this.path = wanted;
     try {
-      this.fd = openSync(this.partPath, 'w');
+      // read back too: moving aside copies what was received from this very file
+      this.fd = openSync(this.partPath, 'w+');
     } catch (e) {
       this.fd = -1;
       this.moveAside(e);
@@ -91,7 +92,7 @@ export class FileReceiver {
     if (this.notWritten) throw cause; // already in the fallback place: nowhere else to go
     const old = { fd: this.fd, part: this.partPath };
     const saved = saveWith(this.wanted, (aside) => {
-      const fd = openSync(`${aside}.part`, 'w');
+      const fd = openSync(`${aside}.part`, 'w+');
       try {
         copyBytes(old.fd, fd, this.bytes);
       } catch (e) {
