@@ -54,7 +54,7 @@ export function registerAttach(program: Command): void {
       // thread stopped mid-injection: attach ends first (it is bounded), then this run, 130
       const onSigint = () => markInterrupted();
       process.on('SIGINT', onSigint);
-      let session;
+      let session: Awaited<ReturnType<typeof attach>>;
       try {
         session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
       } finally {

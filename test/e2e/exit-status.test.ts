@@ -34,7 +34,10 @@ function failed(r: CliRun, code: number, re: RegExp, json = false): void {
   assert.match(lines[0], re, r.stderr);
   assert.ok(lines.length <= 2 && (lines.length === 1 || /^( {2}hint: |\(run with --help)/.test(lines[1])), r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  if (!json) return assert.equal(r.stdout, '', 'nothing on stdout');
+  if (!json) {
+    assert.equal(r.stdout, '', 'nothing on stdout');
+    return;
+  }
   const out = r.stdout.trimEnd().split('\n');
   assert.equal(out.length, 1, r.stdout);
   const e = JSON.parse(out[0]) as { event: string; exit_code: number; message: string };
