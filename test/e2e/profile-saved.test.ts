@@ -16,8 +16,9 @@ import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
 /**
- * Runs the CLI; once it samples the target (after printing `starting` on stderr, when
- * given: attaching reads the target's memory too), removes `dir`, then sends Ctrl-C.
+ * Runs the CLI; a second after it starts sampling the target (after printing `starting`
+ * on stderr, when given: attaching reads the target's memory too), removes `dir`, then
+ * sends Ctrl-C.
  */
 function recordWhileRemoving(args: string[], target: number, dir: string, starting?: RegExp): Promise<CliRun> {
   const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,13 +33,17 @@ function recordWhileRemoving(args: string[], target: number, dir: string, starti
     if (starting?.test(stderr)) started();
   });
   const timer = setTimeout(() => p.kill('SIGKILL'), 90000);
-  void start.then(() => waitUntilSampling(p.pid!, target)).then(
-    () => {
-      rmSync(dir, { recursive: true, force: true });
-      p.kill('SIGINT');
-    },
-    () => p.kill('SIGKILL'),
-  );
+  void start
+    .then(() => waitUntilSampling(p.pid!, target))
+    // some samples in the profile (at 100 Hz, idle threads counted), however loaded the machine
+    .then(() => new Promise((res) => setTimeout(res, 1000)))
+    .then(
+      () => {
+        rmSync(dir, { recursive: true, force: true });
+        p.kill('SIGINT');
+      },
+      () => p.kill('SIGKILL'),
+    );
   return new Promise((resolve) =>
     p.on('close', (code) => {
       clearTimeout(timer);
@@ -70,7 +75,11 @@ describe('the output directory removed while recording', { concurrency: 3 }, () 
 
       const dir = mkdtempSync(join(tmpdir(), 'spyglass-saved-'));
       const asked = join(dir, 'cpu.txt');
-      const run = await recordWhileRemoving(['record', '--idle', '-p', String(target.pid), '-f', 'collapsed', '-o', asked], target.pid, dir);
+      const run = await recordWhileRemoving(
+        ['record', '--idle', '-p', String(target.pid), '-f', 'collapsed', '-o', asked],
+        target.pid,
+        dir,
+      );
       assert.equal(run.code, 1, run.stderr);
       const saved = savedInstead(run.stderr, asked, 'profile');
       dirs.push(saved);
@@ -78,18 +87,29 @@ describe('the output directory removed while recording', { concurrency: 3 }, () 
       // every sample taken is in the file that was saved
       const samples = Number(/\((\d+) thread samples\)/.exec(run.stderr)?.[1]);
       const stacks = parseCollapsed(readFileSync(saved, 'utf8'));
-      assert.equal(stacks.reduce((n, [, c]) => n + c, 0), samples);
+      assert.equal(
+        stacks.reduce((n, [, c]) => n + c, 0),
+        samples,
+      );
       assert.ok(samplesIn(stacks, 'main_loop') > 0 && samplesIn(stacks, 'park') > 0, run.stderr);
 
       const perfDir = mkdtempSync(join(tmpdir(), 'spyglass-saved-'));
       const perfAsked = join(perfDir, 'flame.svg');
-      const perf = await recordWhileRemoving([String(target.pid), '--json', '--cmd', `perf -f ${perfAsked}`], target.pid, perfDir, /^perf: sampling/m);
+      const perf = await recordWhileRemoving(
+        [String(target.pid), '--json', '--cmd', `perf -f ${perfAsked}`],
+        target.pid,
+        perfDir,
+        /^perf: sampling/m,
+      );
       assert.equal(perf.code, 1, perf.stderr);
       const perfSaved = savedInstead(perf.stderr, perfAsked, 'flame graph');
       dirs.push(perfSaved);
       assert.match(readFileSync(perfSaved, 'utf8'), /^<\?xml|^<svg/);
       // --json: the perf record names where the file is, then the error line
-      const [record, error] = perf.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const [record, error] = perf.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.deepEqual([record.event, record.path, (record.not_written as { path: string }).path], ['perf', perfSaved, perfAsked]);
       assert.deepEqual([error.event, error.exit_code], ['error', 1]);
       assert.ok(target.alive());
