@@ -4,16 +4,12 @@
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
+import { parsePid } from '../commands/args.js';
 import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { createOutput, wantColor } from '../shell/output.js';
 import { runOneShot } from '../shell/oneshot.js';
 import { runShell } from '../shell/shell.js';
 
-function parsePid(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`, 'find Python processes with `spyglass ps`');
-  return n;
-}
 
 function parseSeconds(option: string): (v: string) => number {
   return (v) => {
@@ -40,7 +36,7 @@ export function registerAttach(program: Command): void {
         'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it. ' +
         'With --cmd, run one command and exit. Detaching removes every hook this session installed.',
     )
-    .argument('<pid>', 'the process to attach to', parsePid)
+    .argument('<pid>', 'the process to attach to', (v: string) => parsePid(v, '', 'find Python processes with `spyglass ps`'))
     .option('-c, --cmd <command>', 'run one shell command and exit (e.g. --cmd "stack")')
     .option('--timeout <seconds>', 'with --cmd: stop a streaming command after this many seconds', parseSeconds('--timeout'))
     .option('--json', 'print every result as JSON lines, for scripts')

@@ -20,6 +20,12 @@ export function outputPath(cwd: string, given: string): string {
   return full;
 }
 
+/** One `file_chunk` event: the file's bytes in order, base64. */
+export interface FileChunk {
+  seq: number;
+  data: string;
+}
+
 export class FileReceiver {
   /** where the file goes: the path asked for, or a fallback place once that failed */
   path: string;
@@ -45,8 +51,7 @@ export class FileReceiver {
     return `${this.path}.part`;
   }
 
-  chunk(data: unknown): void {
-    const { seq, data: b64 } = data as { seq: number; data: string };
+  chunk({ seq, data: b64 }: FileChunk): void {
     if (seq !== this.nextSeq) throw new Error(`file transfer: chunk ${seq} arrived, ${this.nextSeq} expected`);
     const buf = Buffer.from(b64, 'base64');
     try {

@@ -11,16 +11,10 @@ holds any atom, under 2% of the heap. The one list made is gc.get_objects()'s ow
 import gc
 import sys
 
+from ...render import qualified_name
+
 _PAGE_SHIFT = 12
 _SLOT_SHIFT = 3  # objects are at least 8-byte aligned: 512 slots, 64 bytes a page
-
-
-def type_name(t):
-    module = getattr(t, '__module__', None)
-    name = getattr(t, '__qualname__', None) or t.__name__
-    if module in (None, 'builtins'):
-        return name
-    return '%s.%s' % (module, name)
 
 
 def summarize(should_stop=None, earlier=None):
@@ -85,7 +79,7 @@ def summarize(should_stop=None, earlier=None):
 
 def rows_of(table, limit, order):
     """The summary as rows for the client, sorted by total size, plus totals."""
-    rows = [{'type': type_name(t), 'count': c, 'size': s} for t, (c, s) in table.items()]
+    rows = [{'type': qualified_name(t), 'count': c, 'size': s} for t, (c, s) in table.items()]
     rows.sort(key=lambda r: (r['size'], r['count']), reverse=(order != 'ascending'))
     total_count = sum(r['count'] for r in rows)
     total_size = sum(r['size'] for r in rows)
@@ -99,7 +93,7 @@ def diff_of(before, after, limit, order):
         c0, s0 = before.get(t, (0, 0))
         c1, s1 = after.get(t, (0, 0))
         if c0 != c1 or s0 != s1:
-            rows.append({'type': type_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0})
+            rows.append({'type': qualified_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0})
     rows.sort(key=lambda r: (r['size_delta'], r['count_delta']), reverse=(order != 'ascending'))
     return {
         'rows': rows[:limit],
