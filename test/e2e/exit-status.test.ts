@@ -6,7 +6,7 @@
 // on every interpreter: checked against one. (demo's 0 and 130: ps-demo.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,19 +46,21 @@ function failed(r: CliRun, code: number, re: RegExp, json = false): void {
 
 /** Runs the CLI and sends it SIGINT once `ready(pid)` resolves. */
 function interrupted(args: string[], ready: (pid: number, stderr: () => string) => Promise<void>): Promise<CliRun> {
-  const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
   let stderr = '';
-  p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => p.kill('SIGKILL'), 90000);
-  void ready(p.pid!, () => stderr).then(() => p.kill('SIGINT'), () => p.kill('SIGKILL'));
-  return new Promise((resolve) =>
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runCli(args, {
+    timeoutMs: 90000,
+    onStderr: (soFar) => (stderr = soFar),
+    onStart: (pid) => {
+      const send = (sig: NodeJS.Signals) => () => {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // gone already
+        }
+      };
+      void ready(pid, () => stderr).then(send('SIGINT'), send('SIGKILL'));
+    },
+  });
 }
 
 async function until(cond: () => boolean, timeoutMs = 60000): Promise<void> {
@@ -127,7 +129,10 @@ test('record: the summary on stderr, nothing on stdout; 0, 1, 2, and 130 after C
   failed(await runCli(['record', '-d', '1']), 2, /^spyglass: nothing to record$/);
   failed(await runCli(['record', '-p', pid, '-r', 'fast']), 2, /^spyglass: --rate must be a number above 0 \(got 'fast'\)$/);
   const out = join(dir, 'c.txt');
-  const stopped = await interrupted(['record', '-p', pid, '--idle', '-f', 'collapsed', '-o', out], (p) => waitUntilSampling(p, target.pid));
+  const stopped = await interrupted(['record', '-p', pid, '--idle', '-f', 'collapsed', '-o', out], async (p) => {
+    await waitUntilSampling(p, target.pid);
+    await new Promise((res) => setTimeout(res, 1000)); // some samples first, however loaded the machine
+  });
   assert.equal(stopped.code, 130, stopped.stderr);
   assert.equal(stopped.stdout, '');
   assert.match(stopped.stderr, /^spyglass: wrote collapsed to /);

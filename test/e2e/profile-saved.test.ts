@@ -6,14 +6,22 @@
 // (ENOSPC) and into a directory that does not exist.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { parseCollapsed, samplesIn, waitUntilSampling } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
+
+/** Sends a signal to a process that may have ended already. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone: nothing to stop
+  }
+}
 
 /**
  * Runs the CLI; a second after it starts sampling the target (after printing `starting`
@@ -21,35 +29,29 @@ import { startTarget } from '../helpers/targets.js';
  * sends Ctrl-C.
  */
 function recordWhileRemoving(args: string[], target: number, dir: string, starting?: RegExp): Promise<CliRun> {
-  const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let started: () => void;
-  const start = new Promise<void>((res) => (started = res));
-  if (!starting) started!();
-  p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  p.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    if (starting?.test(stderr)) started();
+  let started = false;
+  const removeThenStop = (pid: number) => {
+    started = true;
+    void waitUntilSampling(pid, target)
+      // some samples in the profile (at 100 Hz, idle threads counted), however loaded the machine
+      .then(() => new Promise((res) => setTimeout(res, 1000)))
+      .then(
+        () => {
+          rmSync(dir, { recursive: true, force: true });
+          signal(pid, 'SIGINT');
+        },
+        () => signal(pid, 'SIGKILL'),
+      );
+  };
+  return runCli(args, {
+    timeoutMs: 90000,
+    onStart: (pid) => {
+      if (!starting) removeThenStop(pid);
+    },
+    onStderr: (soFar, pid) => {
+      if (!started && starting?.test(soFar)) removeThenStop(pid);
+    },
   });
-  const timer = setTimeout(() => p.kill('SIGKILL'), 90000);
-  void start
-    .then(() => waitUntilSampling(p.pid!, target))
-    // some samples in the profile (at 100 Hz, idle threads counted), however loaded the machine
-    .then(() => new Promise((res) => setTimeout(res, 1000)))
-    .then(
-      () => {
-        rmSync(dir, { recursive: true, force: true });
-        p.kill('SIGINT');
-      },
-      () => p.kill('SIGKILL'),
-    );
-  return new Promise((resolve) =>
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
 }
 
 /** The fallback file named by the error's hint: in a new private directory, with the asked name. */

@@ -22,6 +22,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** gets the child's pid as soon as it runs (to send it signals) */
   onStart?: (pid: number) => void;
+  /** gets what it printed on stderr so far, each time more comes (to act once it says something) */
+  onStderr?: (soFar: string, pid: number) => void;
   /** written to its stdin, which then ends (otherwise stdin is /dev/null) */
   input?: string;
   /**
@@ -55,7 +57,10 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
       stdout = `${stdout.split('\n').slice(0, n).join('\n')}\n`;
       p.stdout!.destroy();
     });
-    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onStderr?.(stderr, p.pid!);
+    });
     // a closed stdin (the CLI gone first) is not the test's failure
     p.stdin?.on('error', () => undefined);
     p.stdin?.end(opts.input);
