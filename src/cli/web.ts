@@ -27,11 +27,12 @@ export function registerWeb(program: Command): void {
     .command('web')
     .summary('a browser console: processes, live thread stacks and profiles, saved profiles and their comparison')
     .description(
-      'Start a local web server and print the URL (with a secret token) that opens it. Pages: the\n' +
-        'Python processes on this host; one process read from outside (threads and stacks every second,\n' +
-        'a live profile: functions table, flame graph, GIL share); saved profiles (collapsed, speedscope,\n' +
-        'pprof) as flame graph, icicle, left-heavy, table with callers/callees, and a differential view.\n' +
-        'Listens on 127.0.0.1; every request needs the token. Stop it with Ctrl-C.',
+      'Start a local web server and print the URL (with a secret token) that opens it. Pages: the ' +
+        'Python processes on this host; one process read from outside (threads and stacks every second, ' +
+        'a live profile: functions table, flame graph, GIL share); one process from inside (attach: the ' +
+        'shell in a terminal; leaving the page detaches); saved profiles (collapsed, speedscope, pprof) as ' +
+        'flame graph, icicle, left-heavy, table with callers/callees, and a differential view. Listens on ' +
+        '127.0.0.1; every request needs the token. Stop it with Ctrl-C.',
     )
     .option('--port <n>', 'the port to listen on (0: any free one)', parsePort, 0)
     .option('--host <addr>', 'the address to listen on; anything but 127.0.0.1/localhost is reachable from other machines', '127.0.0.1')
