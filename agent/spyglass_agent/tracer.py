@@ -94,6 +94,13 @@ _TASK_MAKER = "task maker"  # BaseEventLoop.create_task: its return value is fol
 _HIDDEN = "hidden"
 
 
+class _TaskMakerStart(float):
+    """The start time of a ``create_task`` call on the stack: a float as a key and in
+    arithmetic, but not ``type(x) is float``, so its return takes the slow path."""
+
+    __slots__ = ()
+
+
 class TraceUnavailable(Exception):
     """This thread's call cannot be traced without disturbing something the target set."""
 
@@ -236,7 +243,15 @@ def _finish(rec):
 
 
 def _waited_on(value, code):
-    """What an awaiting frame that suspended itself waits on, in words (None if unknown)."""
+    """What an awaiting frame that suspended itself waits on, in words (None if unknown).
+    Runs inside the target's call: whatever the value's class does, nothing raises."""
+    try:
+        return _waited_on_unguarded(value, code)
+    except Exception:
+        return None
+
+
+def _waited_on_unguarded(value, code):
     if value is None:
         return "the event loop"  # a bare yield: asyncio.sleep(0)
     where = code.co_filename.replace(os.sep, "/")
@@ -269,7 +284,15 @@ def _create_task_code():
 
 def _task_made(rec, task, stack):
     """``create_task`` returned ``task`` inside the traced call: its coroutine becomes a
-    Node under the coroutine that created it. Returns its frame (None if not followed)."""
+    Node under the coroutine that created it. Returns its frame (None if not followed).
+    Runs inside the target's call: whatever a loop's create_task returned, nothing raises."""
+    try:
+        return _follow_task(rec, task, stack)
+    except Exception:
+        return None
+
+
+def _follow_task(rec, task, stack):
     get_coro = getattr(task, "get_coro", None)
     coro = get_coro() if get_coro is not None else None
     frame = getattr(coro, "cr_frame", None)
@@ -294,12 +317,15 @@ def _yield_offsets(code):
     that an await repeats (docs/trace-internals.md)."""
     offsets = set()
     previous = None
-    for ins in dis.get_instructions(code):
-        if ins.opname == "YIELD_VALUE":
-            offsets.add(ins.offset)
-        elif ins.opname == "YIELD_FROM" and previous is not None:
-            offsets.add(previous)
-        previous = ins.offset
+    try:
+        for ins in dis.get_instructions(code):
+            if ins.opname == "YIELD_VALUE":
+                offsets.add(ins.offset)
+            elif ins.opname == "YIELD_FROM" and previous is not None:
+                offsets.add(previous)
+            previous = ins.offset
+    except Exception:
+        pass  # unreadable bytecode: every step is taken for the last (one node per step)
     return frozenset(offsets)
 
 
@@ -362,7 +388,7 @@ class _ProfileBackend(object):
             if rec is not None:
                 node = rec.open.get(frame)
                 if node is None:
-                    del state.followed[frame]
+                    state.followed.pop(frame, None)
                     return
                 state.current = rec
                 rec.begin_step(node.depth)
@@ -390,7 +416,7 @@ class _ProfileBackend(object):
             elif kind is PLAIN:
                 stack.append(clock())
             elif kind is _TASK_MAKER:
-                stack.append([clock()])
+                stack.append(_TaskMakerStart(clock()))
             else:
                 _enter_stepped(rec, frame, clock())
 
@@ -404,9 +430,8 @@ class _ProfileBackend(object):
                 followed = _task_made(rec, arg, stack)
                 if followed is not None:
                     state.followed[followed] = rec
-                t0 = entry[0]
-                if t1 - t0 >= interval:
-                    record(rec, frame, event, arg, t0, t1)
+                if t1 - entry >= interval:
+                    record(rec, frame, event, arg, entry, t1)
 
         def record(rec, frame, event, arg, t0, t1):
             stack = rec.stack
@@ -524,8 +549,9 @@ class _ProfileBackend(object):
                 state.current = None
             if state.armed is rec:
                 state.armed = None
-            for frame in [f for f, r in state.followed.items() if r is rec]:
-                del state.followed[frame]
+            for frame, r in list(state.followed.items()):
+                if r is rec:
+                    state.followed.pop(frame, None)
             if tid == get_ident():
                 self._release(tid, state)
 
@@ -611,7 +637,7 @@ class _MonitoringBackend(object):
                 return
             node = rec.open.get(frame)
             if node is None:
-                del followed[frame]
+                followed.pop(frame, None)
                 return
             active[tid] = rec
             rec.begin_step(node.depth)
@@ -629,7 +655,7 @@ class _MonitoringBackend(object):
                 if kind is None:
                     rec.stack.append(clock())
                 elif kind is _TASK_MAKER:
-                    rec.stack.append([clock()])
+                    rec.stack.append(_TaskMakerStart(clock()))
                 else:
                     _enter_stepped(rec, getframe(up), clock())
             return on_start
@@ -685,8 +711,8 @@ class _MonitoringBackend(object):
                     if frame is not None:
                         instrument(frame.f_code)
                         followed[frame] = rec
-                    if t1 - t0[0] >= interval:
-                        record_py(rec, code, t0[0], t1, getframe(up))
+                    if t1 - t0 >= interval:
+                        record_py(rec, code, t0, t1, getframe(up))
                 if not stack:
                     step_over(tid, rec)
             return on_end
@@ -801,8 +827,9 @@ class _MonitoringBackend(object):
         tid = get_ident()
         if self._active.get(tid) is rec:
             del self._active[tid]
-        for frame in [f for f, r in self._followed.items() if r is rec]:
-            del self._followed[frame]
+        for frame, r in list(self._followed.items()):  # other threads may add theirs meanwhile
+            if r is rec:
+                self._followed.pop(frame, None)
         _finish(rec)
 
     def close(self):
