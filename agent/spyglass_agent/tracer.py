@@ -56,7 +56,7 @@ import sys
 import types
 from time import perf_counter
 
-from . import hooks
+from . import hooks, log
 
 try:
     from _thread import get_ident
@@ -330,23 +330,42 @@ def _yield_offsets(code):
 
 
 class _ThreadState(object):
-    """3.8-3.11: what the profile function of one thread serves."""
+    """3.8-3.11: what our profile functions on one thread serve."""
 
-    __slots__ = ("current", "armed", "followed", "prev", "function")
+    __slots__ = ("current", "armed", "followed", "prev", "idle", "installed")
 
     def __init__(self, prev):
         self.current = None  # the Recording whose step runs now
         self.armed = None  # the Recording waiting for its root frame to be called
         self.followed = {}  # frame of a followed task -> its Recording
         self.prev = prev  # the thread's profile function before ours
-        self.function = None
+        self.idle = None  # our function between steps (chained to prev)
+        self.installed = None  # the function we set last
 
     def unused(self):
         return self.current is None and self.armed is None and not self.followed
 
 
+def _chain(fn, prev):
+    """``fn``, and the thread's own profile function after it when it had one."""
+    if prev is None:
+        return fn
+
+    def chained(frame, event, arg):
+        fn(frame, event, arg)
+        prev(frame, event, arg)
+
+    return chained
+
+
 class _ProfileBackend(object):
-    """3.8-3.11: ``sys.setprofile`` on the threads running traced calls, while they do."""
+    """3.8-3.11: ``sys.setprofile`` on the threads running traced calls, while they do.
+
+    Between steps (and before the traced call starts) a thread has the *idle* function,
+    which only looks at calls, for the traced frame or a followed task's; a step runs
+    under a *recording* function made for it, whose locals are that recording's stack
+    (the hot path); when the step's stack empties, the idle function comes back, or the
+    thread's own function when nothing is pending."""
 
     def __init__(self, interval, max_depth):
         self.interval = interval
@@ -369,152 +388,170 @@ class _ProfileBackend(object):
             self._kinds[code] = kind
         return kind
 
-    def _profile_function(self, state):
-        kinds_get = self._kinds.get
-        kind_of = self._kind_of
-        interval = self.interval
-        max_depth = self.max_depth
-        clock = perf_counter
-        PLAIN, HIDDEN, MAX = _PLAIN, _HIDDEN, MAX_RECORDS
+    @staticmethod
+    def _set(state, fn):
+        sys.setprofile(fn)
+        state.installed = fn
 
-        def idle(frame, event):
-            # between steps: only the root frame armed for, or a followed task's frame, starts one
-            if self._closed:
-                self._release(get_ident(), state, force=True)
-                return
-            if event != "call":
-                return
-            rec = state.followed.get(frame)
-            if rec is not None:
-                node = rec.open.get(frame)
-                if node is None:
-                    state.followed.pop(frame, None)
+    def _restore(self, state):
+        if sys.getprofile() is state.installed:
+            sys.setprofile(state.prev)
+        state.installed = None
+
+    def _idle_function(self, state):
+        def idle(frame, event, arg):
+            try:
+                if event != "call":
                     return
-                state.current = rec
-                rec.begin_step(node.depth)
-                _enter_stepped(rec, frame, clock())
-                return
-            rec = state.armed
-            if rec is not None and _is_root(frame.f_code, rec.roots):
-                state.armed = None
-                state.current = rec
-                rec.begin_step(0)
-                if type(kind_of(frame.f_code)) is frozenset:
-                    _enter_stepped(rec, frame, clock())
-                else:
-                    rec.stack.append(clock())
+                if self._closed:
+                    self._restore(state)
+                    return
+                followed = state.followed
+                rec = followed.get(frame) if followed else None
+                if rec is not None:
+                    node = rec.open.get(frame)
+                    if node is None:
+                        followed.pop(frame, None)
+                    else:
+                        self._start_step(state, rec, node.depth, frame)
+                    return
+                rec = state.armed
+                if rec is not None and _is_root(frame.f_code, rec.roots):
+                    state.armed = None
+                    self._start_step(state, rec, 0, frame)
+            except Exception:  # never into the target's call: stop tracing it
+                self._fail(state)
 
-        def call_slow(rec, frame, kind):
-            stack = rec.stack
-            code = frame.f_code
-            if kind is None:
-                kind = kind_of(code)
-            if kind is _AGENT or (stack[-1] is HIDDEN and hooks._in_callback()):
-                # the agent's frame, or what its callbacks run (a user's -f expression)
-                stack.append(HIDDEN)
-                rec.hidden += 1
-            elif kind is PLAIN:
-                stack.append(clock())
-            elif kind is _TASK_MAKER:
-                stack.append(_TaskMakerStart(clock()))
+        return idle
+
+    def _start_step(self, state, rec, depth, frame):
+        rec.begin_step(depth)
+        state.current = rec
+        self._set(state, _chain(self._recording_function(state, rec), state.prev))
+        # the call that starts the step: the bottom of the stack
+        if type(self._kind_of(frame.f_code)) is frozenset:
+            _enter_stepped(rec, frame, perf_counter())
+        else:
+            rec.stack.append(perf_counter())
+
+    def _fail(self, state):
+        """A bug of ours met something unforeseen: this thread's recording stops, the
+        traced call goes on untouched."""
+        state.current = None
+        state.armed = None
+        state.followed.clear()
+        self._restore(state)
+        log.error("trace: recording stopped on a thread: %r" % (sys.exc_info()[1],))
+
+    def _step_over(self, state):
+        state.current = None
+        if state.unused():
+            self._restore(state)
+        else:
+            self._set(state, state.idle)
+
+    def _recording_function(self, state, rec):
+        stack = rec.stack
+        push = stack.append
+        pop = stack.pop
+        kinds_get = self._kinds.get
+        interval = self.interval
+        clock = perf_counter
+        call_slow, return_slow, record, step_over = self._call_slow, self._return_slow, self._record, self._step_over
+        PLAIN, HIDDEN = _PLAIN, _HIDDEN
+
+        def recording(frame, event, arg):
+            try:
+                if event == "call":
+                    kind = kinds_get(frame.f_code)
+                    if kind is PLAIN and stack[-1] is not HIDDEN:
+                        push(clock())
+                    else:
+                        call_slow(rec, frame, kind)
+                elif event == "c_call":
+                    push(clock())
+                elif stack:
+                    t1 = clock()
+                    t0 = pop()
+                    if type(t0) is float:
+                        if t1 - t0 >= interval or not stack:
+                            record(rec, frame, event, arg, t0, t1)
+                    else:
+                        return_slow(state, rec, frame, event, arg, t0, t1)
+                    if not stack:
+                        step_over(state)  # the step (or the whole call) is over
+            except Exception:  # never into the target's call: stop tracing it
+                self._fail(state)
+
+        return recording
+
+    def _call_slow(self, rec, frame, kind):
+        stack = rec.stack
+        if kind is None:
+            kind = self._kind_of(frame.f_code)
+        if kind is _AGENT or (stack and stack[-1] is _HIDDEN and hooks._in_callback()):
+            # the agent's frame, or what its callbacks run (a user's -f expression)
+            stack.append(_HIDDEN)
+            rec.hidden += 1
+        elif kind is _PLAIN:
+            stack.append(perf_counter())
+        elif kind is _TASK_MAKER:
+            stack.append(_TaskMakerStart(perf_counter()))
+        else:
+            _enter_stepped(rec, frame, perf_counter())
+
+    def _return_slow(self, state, rec, frame, event, arg, entry, t1):
+        if entry is _HIDDEN:
+            rec.hidden -= 1
+        elif type(entry) is Node:
+            _leave_stepped(rec, entry, frame, arg, frame.f_lasti in self._kind_of(frame.f_code), t1)
+        else:  # create_task returned
+            followed = _task_made(rec, arg, rec.stack)
+            if followed is not None:
+                state.followed[followed] = rec
+            if t1 - entry >= self.interval:
+                self._record(rec, frame, event, arg, entry, t1)
+
+    def _record(self, rec, frame, event, arg, t0, t1):
+        stack = rec.stack
+        depth = rec.base + len(stack) - rec.hidden
+        records = rec.records
+        if depth > self.max_depth or len(records) >= MAX_RECORDS:
+            return
+        parent = stack[-1] if stack else None
+        if event == "return":
+            if parent is _HIDDEN:
+                parent = _parent_below(stack)
+                caller, line = _user_caller(frame)
             else:
-                _enter_stepped(rec, frame, clock())
-
-        def return_slow(rec, frame, event, arg, entry, t1):
-            stack = rec.stack
-            if entry is HIDDEN:
-                rec.hidden -= 1
-            elif type(entry) is Node:
-                _leave_stepped(rec, entry, frame, arg, frame.f_lasti in kind_of(frame.f_code), t1)
-            else:  # create_task returned
-                followed = _task_made(rec, arg, stack)
-                if followed is not None:
-                    state.followed[followed] = rec
-                if t1 - entry >= interval:
-                    record(rec, frame, event, arg, entry, t1)
-
-        def record(rec, frame, event, arg, t0, t1):
-            stack = rec.stack
-            depth = rec.base + len(stack) - rec.hidden
-            records = rec.records
-            if depth > max_depth or len(records) >= MAX:
-                return
-            parent = stack[-1] if stack else None
-            if event == "return":
-                if parent is HIDDEN:
-                    parent = _parent_below(stack)
-                    caller, line = _user_caller(frame)
-                else:
-                    back = frame.f_back
-                    caller, line = (back.f_code, back.f_lineno) if back is not None else (None, 0)
-                records.append((frame.f_code, parent, t0, t1 - t0, line, depth, caller, None))
-            elif parent is not HIDDEN:  # c_return / c_exception: frame is the caller
-                records.append((arg, parent, t0, t1 - t0, frame.f_lineno, depth, frame.f_code, None))
-
-        def profile(frame, event, arg):
-            rec = state.current
-            if rec is None:
-                idle(frame, event)
-                return
-            stack = rec.stack
-            if event == "call":
-                kind = kinds_get(frame.f_code)
-                if kind is PLAIN and stack[-1] is not HIDDEN:
-                    stack.append(clock())
-                else:
-                    call_slow(rec, frame, kind)
-            elif event == "c_call":
-                stack.append(clock())
-            elif stack:
-                t1 = clock()
-                t0 = stack.pop()
-                if type(t0) is float:
-                    if t1 - t0 >= interval or not stack:
-                        record(rec, frame, event, arg, t0, t1)
-                else:
-                    return_slow(rec, frame, event, arg, t0, t1)
-                if not stack:
-                    state.current = None  # the step (or the whole call) is over
-
-        prev = state.prev
-        if prev is None:
-            return profile
-
-        def chained(frame, event, arg):
-            profile(frame, event, arg)
-            prev(frame, event, arg)
-
-        return chained
+                back = frame.f_back
+                caller, line = (back.f_code, back.f_lineno) if back is not None else (None, 0)
+            records.append((frame.f_code, parent, t0, t1 - t0, line, depth, caller, None))
+        elif parent is not _HIDDEN:  # c_return / c_exception: frame is the caller
+            records.append((arg, parent, t0, t1 - t0, frame.f_lineno, depth, frame.f_code, None))
 
     def _state(self):
-        """This thread's state, our profile function set on it (raises TraceUnavailable
-        when the thread runs a profiler that cannot be chained)."""
+        """This thread's state, with our idle function set unless one of ours is (raises
+        TraceUnavailable when the thread runs a profiler that cannot be chained). A
+        thread's state is made once per command: a busy handler begins on every call."""
         tid = get_ident()
         state = self._threads.get(tid)
-        if state is not None and sys.getprofile() is state.function:
+        current = sys.getprofile()
+        if state is not None and current is not None and current is state.installed:
             return state
-        prev = sys.getprofile()
-        if prev is not None and not isinstance(prev, (types.FunctionType, types.MethodType)):
+        if current is not None and not isinstance(current, (types.FunctionType, types.MethodType)):
             raise TraceUnavailable(
                 "thread %d runs a C-level profiler (%s) that cannot be chained on Python %d.%d"
-                % (tid, type(prev).__name__, sys.version_info[0], sys.version_info[1])
+                % (tid, type(current).__name__, sys.version_info[0], sys.version_info[1])
             )
         if state is None:
-            state = self._threads[tid] = _ThreadState(prev)
-        else:
-            state.prev = prev  # ours was replaced (or never set): chain whatever is there now
-        state.function = self._profile_function(state)
-        sys.setprofile(state.function)
+            state = self._threads[tid] = _ThreadState(current)
+            state.idle = _chain(self._idle_function(state), current)
+        elif current is not state.prev:
+            state.prev = current  # the thread's own function changed: chain the one there now
+            state.idle = _chain(self._idle_function(state), current)
+        self._set(state, state.idle)
         return state
-
-    def _release(self, tid, state, force=False):
-        """Puts the thread's own profile function back once nothing needs ours."""
-        if not (force or state.unused()):
-            return
-        if self._threads.get(tid) is state:
-            del self._threads[tid]
-        if sys.getprofile() is state.function:
-            sys.setprofile(state.prev)
 
     def begin(self, root_codes, suspended=False):
         state = self._threads.get(get_ident())
@@ -528,38 +565,40 @@ class _ProfileBackend(object):
     def resume(self, rec):
         # the step starts with agent code (the stepping driver): recording starts at the
         # call of the traced frame itself
-        state = self._state()
-        state.armed = rec
+        self._state().armed = rec
 
     def pause(self, rec):
-        tid = get_ident()
-        state = self._threads.get(tid)
+        state = self._threads.get(get_ident())
         if state is None:
             return
-        if state.current is rec:
-            state.current = None
         if state.armed is rec:
             state.armed = None
-        self._release(tid, state)
+        if state.current is rec:
+            self._step_over(state)
+        elif state.unused():
+            self._restore(state)
 
     def end(self, rec):
         _finish(rec)
-        for tid, state in list(self._threads.items()):
-            if state.current is rec:
-                state.current = None
+        tid = get_ident()
+        for thread, state in list(self._threads.items()):
             if state.armed is rec:
                 state.armed = None
             for frame, r in list(state.followed.items()):
                 if r is rec:
                     state.followed.pop(frame, None)
-            if tid == get_ident():
-                self._release(tid, state)
+            if thread == tid:
+                if state.current is rec:
+                    self._step_over(state)
+                elif state.unused():
+                    self._restore(state)
 
     def close(self):
         # a thread that still has our function (a traced call that never ended) takes it
-        # off at its next event
+        # off at its next call
         self._closed = True
         self._kinds.clear()
+        self._threads.clear()
 
 
 class _MonitoringBackend(object):
@@ -630,6 +669,12 @@ class _MonitoringBackend(object):
         # Each event callback is made for how far up the stack the frame that fired the
         # event is (1 from the callback itself; 2 when PY_THROW/PY_UNWIND hand it on).
 
+        def fail():
+            # a bug of ours met something unforeseen: this thread's recording stops, the
+            # traced call goes on untouched
+            active.pop(get_ident(), None)
+            log.error("trace: recording stopped on a thread: %r" % (sys.exc_info()[1],))
+
         def start_followed(tid, frame):
             # a step of a task the traced call created, run by the event loop
             rec = followed.get(frame)
@@ -645,30 +690,36 @@ class _MonitoringBackend(object):
 
         def make_start(up):
             def on_start(code, offset):
-                tid = get_ident()
-                rec = active_get(tid)
-                if rec is None:
-                    if followed:
-                        start_followed(tid, getframe(up))
-                    return
-                kind = kinds_get(code)
-                if kind is None:
-                    rec.stack.append(clock())
-                elif kind is _TASK_MAKER:
-                    rec.stack.append(_TaskMakerStart(clock()))
-                else:
-                    _enter_stepped(rec, getframe(up), clock())
+                try:
+                    tid = get_ident()
+                    rec = active_get(tid)
+                    if rec is None:
+                        if followed:
+                            start_followed(tid, getframe(up))
+                        return
+                    kind = kinds_get(code)
+                    if kind is None:
+                        rec.stack.append(clock())
+                    elif kind is _TASK_MAKER:
+                        rec.stack.append(_TaskMakerStart(clock()))
+                    else:
+                        _enter_stepped(rec, getframe(up), clock())
+                except Exception:  # never into the target's call: stop tracing it
+                    fail()
             return on_start
 
         def make_resume(up):
             def on_resume(code, offset):
-                tid = get_ident()
-                rec = active_get(tid)
-                if rec is None:
-                    if followed:
-                        start_followed(tid, getframe(up))
-                    return
-                _enter_stepped(rec, getframe(up), clock())
+                try:
+                    tid = get_ident()
+                    rec = active_get(tid)
+                    if rec is None:
+                        if followed:
+                            start_followed(tid, getframe(up))
+                        return
+                    _enter_stepped(rec, getframe(up), clock())
+                except Exception:  # never into the target's call: stop tracing it
+                    fail()
             return on_resume
 
         def record(rec, what, t0, t1, caller, line):
@@ -694,41 +745,47 @@ class _MonitoringBackend(object):
 
         def make_end(up):
             def on_end(code, offset, value):
+                try:
+                    tid = get_ident()
+                    rec = active_get(tid)
+                    if rec is None or not rec.stack:
+                        return
+                    t1 = clock()
+                    stack = rec.stack
+                    t0 = stack.pop()
+                    if type(t0) is float:
+                        if t1 - t0 >= interval or not stack:
+                            record_py(rec, code, t0, t1, getframe(up))
+                    elif type(t0) is Node:
+                        _leave_stepped(rec, t0, getframe(up), value, False, t1)
+                    else:  # create_task returned
+                        frame = _task_made(rec, value, stack)
+                        if frame is not None:
+                            instrument(frame.f_code)
+                            followed[frame] = rec
+                        if t1 - t0 >= interval:
+                            record_py(rec, code, t0, t1, getframe(up))
+                    if not stack:
+                        step_over(tid, rec)
+                except Exception:  # never into the target's call: stop tracing it
+                    fail()
+            return on_end
+
+        def on_yield(code, offset, value):
+            try:
                 tid = get_ident()
                 rec = active_get(tid)
                 if rec is None or not rec.stack:
                     return
                 t1 = clock()
                 stack = rec.stack
-                t0 = stack.pop()
-                if type(t0) is float:
-                    if t1 - t0 >= interval or not stack:
-                        record_py(rec, code, t0, t1, getframe(up))
-                elif type(t0) is Node:
-                    _leave_stepped(rec, t0, getframe(up), value, False, t1)
-                else:  # create_task returned
-                    frame = _task_made(rec, value, stack)
-                    if frame is not None:
-                        instrument(frame.f_code)
-                        followed[frame] = rec
-                    if t1 - t0 >= interval:
-                        record_py(rec, code, t0, t1, getframe(up))
+                node = stack.pop()
+                if type(node) is Node:
+                    _leave_stepped(rec, node, getframe(1), value, True, t1)
                 if not stack:
                     step_over(tid, rec)
-            return on_end
-
-        def on_yield(code, offset, value):
-            tid = get_ident()
-            rec = active_get(tid)
-            if rec is None or not rec.stack:
-                return
-            t1 = clock()
-            stack = rec.stack
-            node = stack.pop()
-            if type(node) is Node:
-                _leave_stepped(rec, node, getframe(1), value, True, t1)
-            if not stack:
-                step_over(tid, rec)
+            except Exception:  # never into the target's call: stop tracing it
+                fail()
 
         def discover(fn):
             kind = type(fn)
@@ -753,29 +810,35 @@ class _MonitoringBackend(object):
                     instrument(inner.__code__)
 
         def on_call(code, offset, fn, arg0):
-            # the common cases first: a Python function already instrumented, a C function
-            rec = active_get(get_ident())
-            if rec is not None:
-                kind = type(fn)
-                if kind is FunctionType:
-                    if fn.__code__ not in codes:
-                        instrument(fn.__code__)
-                elif kind in timed_c:
-                    rec.stack.append(clock())
-                elif isinstance(fn, type):
-                    rec.stack.append(clock())
-                    discover(fn)
-                else:
-                    discover(fn)
+            try:
+                # the common cases first: a Python function already instrumented, a C function
+                rec = active_get(get_ident())
+                if rec is not None:
+                    kind = type(fn)
+                    if kind is FunctionType:
+                        if fn.__code__ not in codes:
+                            instrument(fn.__code__)
+                    elif kind in timed_c:
+                        rec.stack.append(clock())
+                    elif isinstance(fn, type):
+                        rec.stack.append(clock())
+                        discover(fn)
+                    else:
+                        discover(fn)
+            except Exception:  # never into the target's call: stop tracing it
+                fail()
 
         def on_c_end(code, offset, fn, arg0):
-            rec = active_get(get_ident())
-            if rec is not None and rec.stack and (type(fn) in timed or isinstance(fn, type)):
-                t1 = clock()
-                t0 = rec.stack.pop()
-                if t1 - t0 >= interval:
-                    caller = getframe(1)
-                    record(rec, fn, t0, t1, caller.f_code, caller.f_lineno or 0)
+            try:
+                rec = active_get(get_ident())
+                if rec is not None and rec.stack and (type(fn) in timed or isinstance(fn, type)):
+                    t1 = clock()
+                    t0 = rec.stack.pop()
+                    if t1 - t0 >= interval:
+                        caller = getframe(1)
+                        record(rec, fn, t0, t1, caller.f_code, caller.f_lineno or 0)
+            except Exception:  # never into the target's call: stop tracing it
+                fail()
 
         on_start, on_resume, on_end = make_start(1), make_resume(1), make_end(1)
         start_thrown, resume_thrown, end_unwound = make_start(2), make_resume(2), make_end(2)
