@@ -10,7 +10,8 @@ import unittest
 from _load import agent_package
 
 agent_package()
-from _spyglass_agent import hooks, tracer  # noqa: E402
+from _spyglass_agent import hooks  # noqa: E402
+from _spyglass_agent.commands.trace import tracer  # noqa: E402
 from _spyglass_agent.scope import Scope  # noqa: E402
 
 

@@ -174,10 +174,12 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
       test('suspended on a queue, on a lock', async () => {
         const q = (await oneTree(o, 'trace __main__ queued -n 1')).tree;
         const get = allNodes(q).find((n) => n.waits?.some((w) => w.on === 'a queue'));
-        assert.ok(get && get.file.endsWith('asyncio/queues.py'), JSON.stringify(q));
+        assert.ok(get, JSON.stringify(q));
+        assert.ok(get.file.endsWith('asyncio/queues.py'), get.file);
         const l = (await oneTree(o, 'trace __main__ locked -n 1')).tree;
         const acquire = allNodes(l).find((n) => n.waits?.some((w) => w.on === 'a lock'));
-        assert.ok(acquire && acquire.file.endsWith('asyncio/locks.py'), JSON.stringify(l));
+        assert.ok(acquire, JSON.stringify(l));
+        assert.ok(acquire.file.endsWith('asyncio/locks.py'), acquire.file);
         assert.ok(acquire.suspended_ms! >= 4, `suspended ${acquire.suspended_ms}`);
       });
 

@@ -14,7 +14,7 @@ parent, so a kept child has a kept parent.
 
 A call of a generator, coroutine or async generator function runs in steps, with other
 code in between. It is one ``Node`` per call, keyed by its frame object, which lives as
-long as the generator does (docs/trace-internals.md): opened at its first step, popped
+long as the generator does (docs/trace-internals.md §1): opened at its first step, popped
 at each suspension and pushed again at each resumption, closed when it returns. Its cost
 is its wall time from the first step to the return, less the time a generator had handed
 a value to its consumer (that time is the consumer's, and shows in the consumer's
@@ -56,7 +56,7 @@ import sys
 import types
 from time import perf_counter
 
-from . import hooks, log
+from ... import hooks, log
 
 try:
     from _thread import get_ident
@@ -243,8 +243,9 @@ def _finish(rec):
 
 
 def _waited_on(value, code):
-    """What an awaiting frame that suspended itself waits on, in words (None if unknown).
-    Runs inside the target's call: whatever the value's class does, nothing raises."""
+    """What an awaiting frame that suspended itself waits on, in words (None if unknown;
+    docs/trace-internals.md §3). Runs inside the target's call: whatever the value's class
+    does, nothing raises."""
     try:
         return _waited_on_unguarded(value, code)
     except Exception:
@@ -274,8 +275,9 @@ def _waited_on_unguarded(value, code):
 
 
 def _create_task_code():
-    """The code of ``BaseEventLoop.create_task`` when asyncio is loaded (never imported
-    here: the target's modules are its own business)."""
+    """The code of ``BaseEventLoop.create_task``, which every way of making a task goes
+    through (docs/trace-internals.md §4), when asyncio is loaded (never imported here: the
+    target's modules are its own business)."""
     module = sys.modules.get("asyncio.base_events")
     loop = getattr(module, "BaseEventLoop", None)
     fn = getattr(loop, "create_task", None)
@@ -314,7 +316,7 @@ def _follow_task(rec, task, stack):
 def _yield_offsets(code):
     """Offsets ``f_lasti`` has, in a profile 'return' event, when the frame suspended
     rather than returned: at a YIELD_VALUE, or (3.8-3.10) right before the YIELD_FROM
-    that an await repeats (docs/trace-internals.md)."""
+    that an await repeats (docs/trace-internals.md §2)."""
     offsets = set()
     previous = None
     try:
@@ -436,7 +438,8 @@ class _ProfileBackend(object):
 
     def _fail(self, state):
         """A bug of ours met something unforeseen: this thread's recording stops, the
-        traced call goes on untouched."""
+        traced call goes on untouched (what a profile function raises would go into it:
+        docs/trace-internals.md §5)."""
         state.current = None
         state.armed = None
         state.followed.clear()
@@ -802,7 +805,7 @@ class _MonitoringBackend(object):
                     if type(f) is FunctionType and f.__code__ not in codes:
                         instrument(f.__code__)
             else:
-                call = getattr(kind, "__call__", None)
+                call = getattr(kind, "__call__", None)  # noqa: B004 (the class's own Python __call__, not callability)
                 if type(call) is FunctionType and call.__code__ not in codes:
                     instrument(call.__code__)
                 inner = getattr(fn, "func", None)  # functools.partial
