@@ -32,6 +32,12 @@ async def fan():
     await asyncio.gather(part(1), part(2))
 
 
+async def grouped():
+    async with asyncio.TaskGroup() as group:
+        group.create_task(part(1))
+        group.create_task(part(2))
+
+
 async def leaves_a_task_running():
     asyncio.ensure_future(part(10))
     await asyncio.sleep(0)
@@ -144,6 +150,13 @@ class AsyncTrace(unittest.TestCase):
         parts = child(tree, 'part')
         self.assertEqual((parts['count'], parts['task'], parts['unfinished']), (2, True, False))
         self.assertGreaterEqual(parts['max_ms'], 10)
+
+    @unittest.skipUnless(hasattr(asyncio, 'TaskGroup'), 'TaskGroup is 3.11+')
+    def test_task_group_tasks_under_the_creating_call(self):
+        tree = trace(grouped, lambda: asyncio.run(grouped()))
+        first = grouped.__code__.co_firstlineno
+        parts = [(c['call_line'], c['count'], c['task']) for c in tree['children'] if c['name'] == 'part']
+        self.assertEqual(parts, [(first + 2, 1, True), (first + 3, 1, True)])
 
     def test_task_left_running_is_closed_when_the_call_returns(self):
         async def main():
