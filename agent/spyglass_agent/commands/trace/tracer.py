@@ -10,7 +10,8 @@ within ``max_depth``):
 ``parent`` is the key of the enclosing call: its start time (a plain call) or its Node
 (below); ``line``/``caller`` are the calling frame's line and code, so that the line is
 shown only when it is a line of the parent's code. A child never costs more than its
-parent, so a kept child has a kept parent.
+parent, so a kept child has a kept parent (a kept Node keeps its parent Node; the one
+exception, a task still running after its creator returned, hangs under the root).
 
 A call of a generator, coroutine or async generator function runs in steps, with other
 code in between. It is one ``Node`` per call, keyed by its frame object, which lives as
@@ -36,7 +37,8 @@ the agent thread (``TreeBuilder``). Two backends:
 * CPython 3.12+: ``sys.monitoring`` with a tool id of our own. Only LOCAL events are used
   for calls and returns, set on the traced function's code and on the code of each Python
   function it is seen calling; a thread that is not inside a traced call and runs one of
-  those code objects pays one dictionary miss per event. ``PY_UNWIND``/``PY_THROW`` cannot
+  those code objects pays one dictionary miss per event (and, while the traced call has
+  tasks pending, a frame look-up per start or resumption). ``PY_UNWIND``/``PY_THROW`` cannot
   be local, so they are global, and only fire when an exception leaves a frame or a
   generator is resumed by ``throw()``. ``sys.setprofile``/``sys.settrace`` and other tools
   are separate tool ids and keep working. Python functions called implicitly by C code
