@@ -375,11 +375,15 @@ class _ProfileBackend(object):
         self.interval = interval
         self.max_depth = max_depth
         self._threads = {}  # thread id -> _ThreadState
-        self._kinds = {}  # code -> _PLAIN, _AGENT, _TASK_MAKER or its yield offsets
+        # id(code) -> _PLAIN, _AGENT, _TASK_MAKER or its yield offsets. By id: a code
+        # object hashes its whole contents on every look-up, and a hook site runs a copy
+        # that compares equal to the original (hooks.py); _seen keeps the ids unique
+        self._kinds = {}
+        self._seen = []
         self._closed = False
 
     def _kind_of(self, code):
-        kind = self._kinds.get(code)
+        kind = self._kinds.get(id(code))
         if kind is None:
             if hooks.is_agent_file(code.co_filename):
                 kind = _AGENT
@@ -389,7 +393,8 @@ class _ProfileBackend(object):
                 kind = _yield_offsets(code)
             else:
                 kind = _PLAIN
-            self._kinds[code] = kind
+            self._kinds[id(code)] = kind
+            self._seen.append(code)
         return kind
 
     @staticmethod
@@ -468,7 +473,7 @@ class _ProfileBackend(object):
         def recording(frame, event, arg):
             try:
                 if event == "call":
-                    kind = kinds_get(frame.f_code)
+                    kind = kinds_get(id(frame.f_code))
                     if kind is PLAIN and stack[-1] is not HIDDEN:
                         push(clock())
                     else:
@@ -603,6 +608,7 @@ class _ProfileBackend(object):
         # off at its next call
         self._closed = True
         self._kinds.clear()
+        del self._seen[:]
         self._threads.clear()
 
 
@@ -630,29 +636,32 @@ class _MonitoringBackend(object):
         )
         self._active = {}  # thread id -> Recording (only while a step of a traced call runs)
         self._followed = {}  # frame of a followed task -> its Recording
-        self._codes = set()
-        self._kinds = {}  # code -> "stepped" or _TASK_MAKER (plain codes are absent)
+        # id -> code: a hook site runs a copy that compares equal to the original code
+        # (hooks.py), each code object must get its own local events, and a code object
+        # hashes its whole contents on every look-up
+        self._codes = {}
+        self._kinds = {}  # id(code) -> "stepped" or _TASK_MAKER (plain codes are absent)
         self._register(events, interval, max_depth)
         monitoring.set_events(self.tool, events.PY_UNWIND | events.PY_THROW)
 
     def _instrument(self, code):
-        if code in self._codes:
+        if id(code) in self._codes:
             return
         if hooks.is_agent_file(code.co_filename):
             if hooks.is_wrapper(code):
                 # a function hooked by another command: what runs is the original code,
                 # called by the agent (not an event), so it is instrumented here
-                self._codes.add(code)
+                self._codes[id(code)] = code
                 for const in code.co_consts:
                     original = getattr(const, "code", None)  # the hook's site
                     if isinstance(original, types.CodeType):
                         self._instrument(original)
             return
-        self._codes.add(code)
+        self._codes[id(code)] = code
         if code.co_flags & _STEPPED:
-            self._kinds[code] = "stepped"
+            self._kinds[id(code)] = "stepped"
         elif code is _create_task_code():
-            self._kinds[code] = _TASK_MAKER
+            self._kinds[id(code)] = _TASK_MAKER
         sys.monitoring.set_local_events(self.tool, code, self._local)
 
     def _register(self, events, interval, max_depth):
@@ -702,7 +711,7 @@ class _MonitoringBackend(object):
                         if followed:
                             start_followed(tid, getframe(up))
                         return
-                    kind = kinds_get(code)
+                    kind = kinds_get(id(code))
                     if kind is None:
                         rec.stack.append(clock())
                     elif kind is _TASK_MAKER:
@@ -799,19 +808,19 @@ class _MonitoringBackend(object):
                 kind = type(fn)
             if kind is FunctionType:
                 code = fn.__code__
-                if code not in codes:
+                if id(code) not in codes:
                     instrument(code)
             elif isinstance(fn, type):
                 for name in ("__init__", "__new__"):
                     f = getattr(fn, name, None)
-                    if type(f) is FunctionType and f.__code__ not in codes:
+                    if type(f) is FunctionType and id(f.__code__) not in codes:
                         instrument(f.__code__)
             else:
                 call = getattr(kind, "__call__", None)  # noqa: B004 (the class's own Python __call__, not callability)
-                if type(call) is FunctionType and call.__code__ not in codes:
+                if type(call) is FunctionType and id(call.__code__) not in codes:
                     instrument(call.__code__)
                 inner = getattr(fn, "func", None)  # functools.partial
-                if type(inner) is FunctionType and inner.__code__ not in codes:
+                if type(inner) is FunctionType and id(inner.__code__) not in codes:
                     instrument(inner.__code__)
 
         def on_call(code, offset, fn, arg0):
@@ -821,7 +830,7 @@ class _MonitoringBackend(object):
                 if rec is not None:
                     kind = type(fn)
                     if kind is FunctionType:
-                        if fn.__code__ not in codes:
+                        if id(fn.__code__) not in codes:
                             instrument(fn.__code__)
                     elif kind in timed_c:
                         rec.stack.append(clock())
@@ -849,12 +858,12 @@ class _MonitoringBackend(object):
         start_thrown, resume_thrown, end_unwound = make_start(2), make_resume(2), make_end(2)
 
         def on_unwind(code, offset, exc):
-            if code in codes:
+            if id(code) in codes:
                 end_unwound(code, offset, exc)
 
         def on_throw(code, offset, exc):
-            if code in codes:
-                if kinds_get(code) == "stepped":
+            if id(code) in codes:
+                if kinds_get(id(code)) == "stepped":
                     resume_thrown(code, offset)
                 else:
                     start_thrown(code, offset)
@@ -875,8 +884,7 @@ class _MonitoringBackend(object):
         if tid in self._active:
             return None  # a call inside a traced call is part of that call's tree
         for code in root_codes:
-            if code not in self._codes:
-                self._instrument(code)
+            self._instrument(code)
         rec = Recording(root_codes, self.interval, self.max_depth)
         if not suspended:
             self._active[tid] = rec
@@ -905,7 +913,7 @@ class _MonitoringBackend(object):
             return
         monitoring = sys.monitoring
         monitoring.set_events(self.tool, 0)
-        for code in self._codes:
+        for code in self._codes.values():
             monitoring.set_local_events(self.tool, code, 0)
         for event in (
             "PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "CALL", "C_RETURN", "C_RAISE", "PY_UNWIND", "PY_THROW",
