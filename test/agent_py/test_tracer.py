@@ -140,9 +140,13 @@ class AsyncTrace(unittest.TestCase):
         self.assertGreaterEqual(sleep['cost_ms'], 10)
         self.assertEqual((lf['name'], lf['count'], lf['waits']), ('leaf', 1, []))
         self.assertGreaterEqual(lf['cost_ms'], 20)
-        self.assertGreaterEqual(lf['suspended_ms'], 19)
+        # asyncio.sleep arms its timer, then suspends: a thread descheduled in between (a
+        # loaded machine) shortens the suspension, never the wall time
+        self.assertTrue(0 < lf['suspended_ms'] <= lf['cost_ms'], lf)
         self.assertEqual(lf['call_line'], middle.__code__.co_firstlineno + 2)  # `await leaf()`
-        self.assertGreaterEqual(child(lf, 'sleep')['suspended_ms'], 19)
+        sleep = child(lf, 'sleep')
+        self.assertTrue(0 < sleep['suspended_ms'] <= sleep['cost_ms'], sleep)
+        self.assertGreaterEqual(sleep['cost_ms'], 20)
 
     def test_gather_tasks_under_the_awaiting_call(self):
         tree = trace(fan, lambda: asyncio.run(fan()))

