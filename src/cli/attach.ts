@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
+import { AgentNotAnsweringError } from '../channel/client.js';
 import { parsePid } from '../commands/args.js';
 import { createOutput, wantColor } from '../shell/output.js';
 import { runOneShot } from '../shell/oneshot.js';
@@ -46,15 +47,29 @@ export function registerAttach(program: Command): void {
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
       const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      let silent = false;
       try {
         if (opts.cmd !== undefined) {
-          await runOneShot({ pid, agent: session.agent, out, line: opts.cmd, timeoutMs: opts.timeout && opts.timeout * 1000, lost: session.lost });
+          await runOneShot({
+            pid,
+            agent: session.agent,
+            out,
+            line: opts.cmd,
+            timeoutMs: opts.timeout && opts.timeout * 1000,
+            lost: session.lost,
+            unansweredMs: session.unansweredMs,
+          });
         } else {
           if (!opts.json) out.note(`attached to process ${pid} (Python ${session.version}) in ${session.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`);
-          await runShell({ pid, agent: session.agent, out, debug, lost: session.lost });
+          await runShell({ pid, agent: session.agent, out, debug, lost: session.lost, unansweredMs: session.unansweredMs });
         }
+      } catch (e) {
+        silent = e instanceof AgentNotAnsweringError;
+        throw e;
       } finally {
-        await session.detach();
+        // a silent agent would not acknowledge the detach either: close at once (it
+        // removes this client's hooks when it sees the connection closed)
+        await session.detach(silent ? 0 : undefined);
       }
     });
 }

@@ -6,12 +6,14 @@ through gc.get_referents and counted once each. "Once" needs a record of which a
 were seen: a set of ids would cost ~100 bytes per atom (doubling a heap of strings),
 so a bitmap per 4 KiB page of address space is used instead: 64 bytes per page that
 holds any atom, under 2% of the heap. The one list made is gc.get_objects()'s own
-(8 bytes per tracked object); no object is copied.
+(8 bytes per tracked object); no object is copied. Modules whose traversal visits a
+free list are counted but never traversed (referents.py, docs/free-lists.md).
 """
 import gc
 import sys
 
 from ...render import qualified_name
+from . import referents
 
 _PAGE_SHIFT = 12
 _SLOT_SHIFT = 3  # objects are at least 8-byte aligned: 512 slots, 64 bytes a page
@@ -48,6 +50,8 @@ def summarize(should_stop=None, earlier=None):
             entry[1] += getsizeof(o, 0)
         seen += len(batch)
         # atoms: referents the collector does not track, each counted once
+        if referents.UNSAFE_MODULES:
+            batch = [o for o in batch if not referents.unsafe_module(o)]
         stack = get_referents(*batch)
         del batch
         while stack:
