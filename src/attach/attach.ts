@@ -46,6 +46,8 @@ export interface AttachedSession {
 const DEFAULT_TIMEOUT_MS = 5000;
 /** how long a pending call may take before a direct call is tried (see attach) */
 const PENDING_RETRY_MS = 250;
+/** how long a started agent may leave the handshake unanswered before attach blames it */
+const SILENT_AGENT_MS = 1000;
 
 function wrap(conn: AgentClient, target: { pid: number; version: string }, how: AttachedSession['how'], started: number): AttachedSession {
   return {
@@ -165,8 +167,9 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
       const failure = readBootstrapError(info.uid, pid);
       if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);
       if (Date.now() > deadline) {
-        // the agent started (its socket accepted us) but never answered: say where it is
-        if (silentSince !== undefined) throw await agentNotAnswering(pid, Date.now() - silentSince);
+        // the agent started (its socket accepted us) but has not answered for a while: say
+        // where it is (silent only briefly, it is more likely slow to start on a busy machine)
+        if (silentSince !== undefined && Date.now() - silentSince >= SILENT_AGENT_MS) throw await agentNotAnswering(pid, Date.now() - silentSince);
         throw new UserError(
           `process ${pid} did not run the attach code within ${((deadline - started) / 1000).toFixed(1)} s; it was left as it was`,
           how === 'pending'
