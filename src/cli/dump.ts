@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
+import { readExact } from '../sampler/exact.js';
 import { parsePid } from './record.js';
 
 export interface DumpOptions {
@@ -12,13 +13,22 @@ export interface DumpOptions {
   json?: boolean;
   file?: string;
   outermostFirst?: boolean;
+  /** never pause a thread, even one whose stack could not be read consistently */
+  nonblocking?: boolean;
 }
 
 /** Reads the stacks of pid once and renders them as the options ask. */
 export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
   const reader = await openReader(pid);
   try {
-    const dump = reader.sample({ locals: o.locals });
+    const dump = await readExact(reader, {
+      locals: o.locals,
+      nonblocking: o.nonblocking,
+      onNoPermission: (e) =>
+        process.stderr.write(
+          `spyglass: ${e.message}: a thread whose stack kept changing is shown as torn (as with --nonblocking)\n  hint: ${e.hint}\n`,
+        ),
+    });
     const order = { outermostFirst: o.outermostFirst };
     return o.json ? JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n' : renderStackText(dump, order);
   } finally {
@@ -33,14 +43,17 @@ export function registerDump(program: Command): void {
     .description(
       'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
         'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
-        'is idle, active, or holds the GIL.',
+        'process keeps running. Each thread shows its OS thread id, its threading name and whether it\n' +
+        'is idle, active, or holds the GIL. A thread whose stack keeps changing faster than it can be read\n' +
+        'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses\n' +
+        'and marks such a thread as torn instead.',
     )
     .argument('<pid>', 'the Python process', parsePid)
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
     .addHelpText(
       'after',
       `

@@ -23,7 +23,6 @@ export function threadHeader(t: ThreadStack, showInterpreter: boolean): string {
 }
 
 export function frameLine(f: StackFrame): string {
-  if (f.error) return `<unreadable frame: ${f.error}>`;
   return `${f.name} (${f.filename}${f.line ? `:${f.line}` : ''})`;
 }
 
@@ -45,6 +44,8 @@ export function renderThreadText(t: ThreadStack, opts: RenderOptions = {}, showI
     if (locals.length) lines.push('        Locals:', ...locals.map((v) => `            ${v.name} = ${v.value}`));
   }
   if (t.truncated && !opts.outermostFirst) lines.push('    ... (outermost frames left out)');
+  // shown where the stack is cut: after the innermost frames read, or before them when outermost-first
+  if (t.torn !== undefined) lines.splice(opts.outermostFirst ? 1 : lines.length, 0, `    <torn: ${t.torn}; the thread kept changing its stack while it was read, so the frames shown may be incomplete>`);
   if (!t.frames.length) lines.push('    (no Python frames)');
   return lines;
 }
@@ -79,11 +80,12 @@ export function stackDumpJson(dump: StackDump, opts: RenderOptions = {}): unknow
       activity: t.activity,
       holdsGil: t.holdsGil,
       truncated: t.truncated ?? false,
+      torn: t.torn ?? null,
       frames: orderedFrames(t, opts).map((f) => ({
         name: f.name,
         filename: f.filename,
         line: f.line,
-        ...(f.error ? { error: f.error } : {}),
+        ...(f.entry ? { entry: true } : {}),
         ...(f.locals ? { locals: f.locals } : {}),
       })),
     })),

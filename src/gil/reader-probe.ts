@@ -66,7 +66,7 @@ export async function openGilProbe(pid: number): Promise<GilProbe> {
       },
       stack(ident: bigint) {
         const t = reader.sample({ activity: false, threadNames: false }).threads.find((x) => BigInt(x.threadId) === ident);
-        return (t?.frames ?? []).filter((f) => !f.error);
+        return t && t.torn === undefined ? t.frames : [];
       },
       close() {
         m.close();

@@ -182,6 +182,10 @@ export class Sampler {
       }
       if (threads.length) this.started.add(pid);
       for (const thread of threads) {
+        if (thread.torn !== undefined) {
+          if (this.started.has(pid)) this.error(`torn (${thread.torn})`);
+          continue;
+        }
         read.push({ pid, thread });
         if (thread.frames.length === 0) continue;
         if (!this.opts.idle && !thread.active) continue;
