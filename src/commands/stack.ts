@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { openReader } from '../reader/reader.js';
+import type { StackDump } from '../reader/types.js';
 import { parseArgs } from './args.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
 import type { ShellCommand } from './types.js';
@@ -29,7 +30,7 @@ export const stackCommand: ShellCommand = {
     const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
     const reader = await openReader(pid);
-    let dump;
+    let dump: StackDump;
     try {
       dump = reader.sample({});
     } finally {
