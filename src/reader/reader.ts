@@ -31,10 +31,10 @@ export interface SampleOptions {
 const TORN_LIST_ATTEMPTS = 3;
 /**
  * Walks of one thread's stack before it is reported torn. A thread in a tight loop of
- * calls changes its stack every few microseconds, about as long as one read of the
- * target's memory takes, so a walk made of several reads races with it often (3.8-3.10,
- * a 20-deep recursion in a loop: about one walk in three); each new walk is another try
- * (BENCHMARKS.md#stack-consistency).
+ * calls changes its stack faster than one read of the target's memory takes, so a walk
+ * made of several reads races with it often (3.8-3.10, a 20-deep recursion in a loop:
+ * one walk in three to ten, with machine load); each new walk is another try, and 16
+ * leave well under 5% torn (BENCHMARKS.md#stack-consistency).
  */
 const THREAD_ATTEMPTS = 16;
 

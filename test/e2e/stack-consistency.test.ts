@@ -32,7 +32,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 function wrongStack(frames: Array<{ name: string; filename: string; line: number }>): string | undefined {
   const text = frames.map((f) => `${f.name}:${f.line}`).join(' ');
   const root = frames.at(-1);
-  if (!root || root.name !== '<module>' || !LOOP_LINES.includes(root.line)) return `not rooted at <module>: ${text}`;
+  if (root?.name !== '<module>' || !LOOP_LINES.includes(root.line)) return `not rooted at <module>: ${text}`;
   const above = frames.slice(0, -1);
   if (above.length > DEPTH + 1) return `deeper than the recursion: ${text}`;
   if (above.some((f) => f.name !== 'recurse' || !f.filename.endsWith('recursive_loop.py') || !RECURSE_LINES.includes(f.line))) return `a frame that is not recurse: ${text}`;
