@@ -154,6 +154,11 @@ export class PythonReader {
     return this.mem.readCount;
   }
 
+  /** threading.get_ident() of the thread whose state is at `tstate`, read now. */
+  threadIdentAt(tstate: bigint): bigint {
+    return this.mem.u64(tstate + BigInt(this.layout.tstate.threadId));
+  }
+
   close(): void {
     this.mem.close();
     this.target.close();
