@@ -3,10 +3,6 @@
 // act on, 2 on bad usage). --json turns every command's output into JSON lines.
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import { attach } from '../attach/attach.js';
-import { createOutput, wantColor } from '../shell/output.js';
-import { runOneShot } from '../shell/oneshot.js';
-import { runShell } from '../shell/shell.js';
 
 function parsePid(v: string): number {
   const n = Number(v);
@@ -48,6 +44,14 @@ export function registerAttach(program: Command): void {
     .action(async (pid: number, opts: AttachCliOptions, command: Command) => {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
+      // the agent and the shell load when this command runs: every other command starts
+      // without their modules (BENCHMARKS.md#dump-start-up)
+      const [{ attach }, { createOutput, wantColor }, { runOneShot }, { runShell }] = await Promise.all([
+        import('../attach/attach.js'),
+        import('../shell/output.js'),
+        import('../shell/oneshot.js'),
+        import('../shell/shell.js'),
+      ]);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
       const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
       try {

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
 import { readExact } from '../sampler/exact.js';
-import { parsePid } from './record.js';
+import { parsePid } from './args.js';
 
 export interface DumpOptions {
   locals?: boolean;

@@ -3,7 +3,7 @@
 // subcommand modules and turns errors into one clear line and an exit code.
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
-import { AgentCommandError } from '../channel/client.js';
+import { AgentCommandError } from '../channel/agent-error.js';
 import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';
 

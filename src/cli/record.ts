@@ -2,23 +2,8 @@
 // under it (after --) and write a flame graph or another profile format.
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FORMATS, type Format } from '../formats/index.js';
-import { recordProfile, summarizeRecording } from '../record/record.js';
-import { LiveLine } from '../record/status.js';
-
-export function parsePid(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`);
-  return n;
-}
-
-export function parsePositive(what: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a number above 0 (got '${v}')`);
-    return n;
-  };
-}
+import { FORMATS, type Format } from '../formats/names.js';
+import { parsePid, parsePositive } from './args.js';
 
 /** Ctrl-C ends the recording and writes the output; a second Ctrl-C quits at once. */
 export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
@@ -67,6 +52,8 @@ Examples:
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
       if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
+      // loaded when the command runs, not when any command starts (BENCHMARKS.md#dump-start-up)
+      const [{ recordProfile, summarizeRecording }, { LiveLine }] = await Promise.all([import('../record/record.js'), import('../record/status.js')]);
       const sigint = abortOnSigint();
       const live = LiveLine.forStderr();
       try {

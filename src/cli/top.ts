@@ -7,10 +7,8 @@ import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';
-import { Sampler } from '../sampler/sampler.js';
-import { openPythonSource } from '../sampler/source.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
-import { parsePid, parsePositive } from './record.js';
+import { parsePid, parsePositive } from './args.js';
 
 const REFRESH_MS = 1000;
 const COLUMNS: Array<{ key: SortKey; title: string }> = [
@@ -71,6 +69,8 @@ export function registerTop(program: Command): void {
       if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
+      // the sampler (and ptrace under it) loads when the command runs (BENCHMARKS.md#dump-start-up)
+      const [{ Sampler }, { openPythonSource }] = await Promise.all([import('../sampler/sampler.js'), import('../sampler/source.js')]);
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
       const stop = new AbortController();

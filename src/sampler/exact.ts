@@ -6,7 +6,6 @@
 import { PermissionError } from '../errors.js';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
-import { PauseFailedError, whilePaused } from './pause.js';
 
 /**
  * Pauses of one thread before it is left marked torn: a thread stopped halfway through
@@ -25,7 +24,9 @@ export interface ExactOptions extends SampleOptions {
 /** One reading of every thread, each either exact or marked torn. */
 export async function readExact(reader: PythonReader, opts: ExactOptions = {}): Promise<StackDump> {
   const dump = reader.sample(opts);
-  if (opts.nonblocking) return dump;
+  if (opts.nonblocking || dump.threads.every((t) => t.torn === undefined)) return dump;
+  // ptrace (and the FFI under it) loads only when a thread needs pausing
+  const { PauseFailedError, whilePaused } = await import('./pause.js');
   for (const [i, t] of dump.threads.entries()) {
     if (t.torn === undefined || t.tid === undefined) continue;
     for (let attempt = 0; attempt < PAUSE_ATTEMPTS; attempt++) {
