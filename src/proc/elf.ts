@@ -121,7 +121,7 @@ export class ElfFile {
 
   /** Reads len bytes at a file offset. */
   read(offset: bigint, len: number): Buffer {
-    const buf = Buffer.alloc(len);
+    const buf = Buffer.allocUnsafe(len); // filled below, or thrown away
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, buf, done, len - done, Number(offset) + done);
@@ -145,9 +145,9 @@ export class ElfFile {
 
   /**
    * Looks a symbol up in .dynsym (exported, survives strip), then in .symtab. Only the
-   * names asked for are looked at: .dynsym through its GNU hash table, .symtab by a scan
-   * that compares bytes (a libpython has tens of thousands of symbols, and making a
-   * string of each cost `dump` most of its start-up, BENCHMARKS.md#dump-start-up).
+   * names asked for are looked at: .dynsym through its GNU hash table, .symtab by finding
+   * the name in its string table (a libpython has tens of thousands of symbols, and making
+   * a string of each cost `dump` most of its start-up, BENCHMARKS.md#dump-start-up).
    */
   symbol(name: string): ElfSymbol | undefined {
     if (this.found.has(name)) return this.found.get(name);
@@ -226,11 +226,15 @@ function entry(t: SymbolTable, idx: number, key: Buffer): ElfSymbol | undefined 
 }
 
 function scan(t: SymbolTable, key: Buffer): ElfSymbol | undefined {
+  // where the name is in the string table first (a native search), so that a name that is
+  // not there costs no walk of the symbols; every place counts (linkers share string tails)
+  const needle = Buffer.concat([key, Buffer.of(0)]);
+  const offsets = new Set<number>();
+  for (let at = t.strs.indexOf(needle); at >= 0; at = t.strs.indexOf(needle, at + 1)) offsets.add(at);
+  if (!offsets.size) return undefined;
   const n = Math.floor(t.syms.length / 24);
-  const first = key[0];
   for (let i = 1; i < n; i++) {
-    const nameOff = t.syms.readUInt32LE(24 * i);
-    if (t.strs[nameOff] !== first) continue;
+    if (!offsets.has(t.syms.readUInt32LE(24 * i))) continue;
     const sym = entry(t, i, key);
     if (sym) return sym;
   }
