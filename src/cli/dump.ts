@@ -3,10 +3,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
 import { readExact } from '../sampler/exact.js';
-import { parsePid } from './args.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -48,7 +48,7 @@ export function registerDump(program: Command): void {
         'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses\n' +
         'and marks such a thread as torn instead.',
     )
-    .argument('<pid>', 'the Python process', parsePid)
+    .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
