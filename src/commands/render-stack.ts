@@ -5,6 +5,8 @@ import type { StackDump, StackFrame, ThreadStack } from '../reader/types.js';
 export interface RenderOptions {
   /** outermost (oldest) frame first instead of innermost first */
   outermostFirst?: boolean;
+  /** the process's command line, shown in its heading (dump --subprocesses) */
+  cmdline?: string;
 }
 
 /** idle / active / holds the GIL, as the thread header shows it */
@@ -54,7 +56,9 @@ export function renderThreadText(t: ThreadStack, opts: RenderOptions = {}, showI
 export function renderStackText(dump: StackDump, opts: RenderOptions = {}): string {
   const p = dump.python;
   const multi = dump.interpreters.length > 1;
-  const out = [`Process ${dump.pid}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`];
+  // one line, whatever the command line holds (python -c 'a\nb')
+  const cmd = opts.cmdline !== undefined ? ` (${opts.cmdline.replace(/\n/g, '\\n')})` : '';
+  const out = [`Process ${dump.pid}${cmd}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`];
   if (multi) out.push(`Interpreters: ${dump.interpreters.join(', ')}`);
   for (const t of dump.threads) out.push('', ...renderThreadText(t, opts, multi));
   if (!dump.threads.length) out.push('', '(no Python threads)');
@@ -68,6 +72,7 @@ export function renderStackText(dump: StackDump, opts: RenderOptions = {}): stri
 export function stackDumpJson(dump: StackDump, opts: RenderOptions = {}): unknown {
   return {
     pid: dump.pid,
+    ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
     python: dump.python,
     interpreters: dump.interpreters,
     frameOrder: opts.outermostFirst ? 'outermost-first' : 'innermost-first',
