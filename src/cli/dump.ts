@@ -1,8 +1,8 @@
 // `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
 // outside (nothing injected, the target keeps running), as text or one JSON document.
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
+import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
@@ -10,6 +10,7 @@ import { openReader, type PythonReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { descendants } from '../sampler/children.js';
 import { readExact } from '../sampler/exact.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -97,11 +98,11 @@ export function registerDump(program: Command): void {
     .command('dump')
     .summary("print every thread's Python stack, read from outside the process")
     .description(
-      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
-        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
-        'process keeps running. Each thread shows its OS thread id, its threading name and whether it\n' +
-        'is idle, active, or holds the GIL. A thread whose stack keeps changing faster than it can be read\n' +
-        'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses\n' +
+      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
+        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
+        'process keeps running. Each thread shows its OS thread id, its threading name and whether it ' +
+        'is idle, active, or holds the GIL. A thread whose stack keeps changing faster than it can be read ' +
+        'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses ' +
         'and marks such a thread as torn instead.',
     )
     .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
@@ -126,11 +127,9 @@ Examples:
         process.stdout.write(text);
         return;
       }
-      try {
-        writeFileSync(o.file, text);
-      } catch (e) {
-        throw new UserError(`cannot write ${o.file}: ${(e as Error).message}`);
-      }
-      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${o.file}\n`);
+      const saved = saveFile(resolve(o.file), text);
+      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${saved.path}\n`);
+      const elsewhere = savedElsewhere(saved, 'dump');
+      if (elsewhere) throw elsewhere;
     });
 }

@@ -1,11 +1,11 @@
 // `stack [pid] [-f FILE] [--native]`: every thread's Python stack, exactly as `spyglass
 // dump` prints it (same reader, same renderer). Read from outside through /proc/PID/mem,
 // so it works even while the target's GIL is held by a stuck C call.
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 import { parseArgs, parsePid } from './args.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
 import type { ShellCommand } from './types.js';
@@ -38,14 +38,11 @@ export const stackCommand: ShellCommand = {
     const text = renderStackText(dump);
     const file = options.file as string | undefined;
     if (file) {
-      const path = resolve(ctx.cwd, file);
-      try {
-        writeFileSync(path, ctx.out.json ? JSON.stringify(stackDumpJson(dump)) + '\n' : text);
-      } catch (e) {
-        throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-      }
-      ctx.out.note(`wrote the stacks of process ${pid} to ${path}`);
-      ctx.out.record({ pid, file: path });
+      const saved = saveFile(resolve(ctx.cwd, file), ctx.out.json ? JSON.stringify(stackDumpJson(dump)) + '\n' : text);
+      ctx.out.note(`wrote the stacks of process ${pid} to ${saved.path}`);
+      ctx.out.record({ pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) });
+      const elsewhere = savedElsewhere(saved, 'stack dump');
+      if (elsewhere) throw elsewhere;
       return;
     }
     ctx.out.line(text.trimEnd());
