@@ -14,7 +14,8 @@ import { sweepStaleAgentDirs } from '../channel/stale-dirs.js';
 import type { AgentSession } from '../channel/session.js';
 import { bootstrapSource } from './bootstrap.js';
 import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
-import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
+import { remoteDebugOffsets } from '../reader/remote-debug.js';
+import { RemoteDebugUnavailableError, sendRemoteExec } from './pep768.js';
 import { writeScriptFile } from './script-file.js';
 import { agentNotAnswering } from './unanswered.js';
 
