@@ -6,7 +6,7 @@ import type { ShellCommand } from './types.js';
 import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
+  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', expression: true, description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
   ...RENDER_OPTIONS,
 ];
 

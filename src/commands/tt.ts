@@ -8,7 +8,7 @@ import type { CommandContext, ShellCommand } from './types.js';
 import { RENDER_OPTIONS, formatValue, renderArgs, shortValue, type ValueNode } from './value-text.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-t', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
+  { names: ['-t', '--time_tunnel', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
   { names: ['-nm', '--nested-method'], key: 'nested', kind: 'string', metavar: '<value>', description: 'record a function defined inside the method (one level deep)' },
   { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 50, min: 1, metavar: '<value>', description: 'stop recording after this many calls (default 50)' },
   { names: ['-l', '--list'], key: 'list', kind: 'flag', default: false, description: 'list the records' },
@@ -16,7 +16,7 @@ const OPTIONS: OptionSpec[] = [
   { names: ['-d', '--delete'], key: 'delete', kind: 'int', metavar: '<value>', description: 'delete the record with this index' },
   { names: ['-da', '--delete_all'], key: 'deleteAll', kind: 'flag', default: false, description: 'delete every record' },
   { names: ['-p', '--play'], key: 'play', kind: 'flag', default: false, description: 'with -i: call the method again with the recorded arguments (side effects happen again)' },
-  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
+  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', expression: true, description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
   { names: ['-m', '--method'], key: 'method', kind: 'string', metavar: '<value>', description: 'with -l: only records of module.class.method (class None for a module function)' },
   { names: ['--max-mem'], key: 'maxMem', kind: 'int', min: 1, metavar: '<MiB>', description: 'memory cap of this session\'s records (default 64 MiB); past it the oldest are dropped' },
   ...RENDER_OPTIONS,

@@ -1,7 +1,7 @@
 // The shape every shell command module has. The interactive shell, one-shot mode
 // (`spyglass PID --cmd "..."`) and any later front end call the same modules; none of
 // them formats output on its own.
-import type { OptionSpec } from './args.js';
+import type { OptionSpec, Words } from './args.js';
 
 /** One event streamed by the agent for a request: `{id, event, data}` on the wire. */
 export interface AgentEvent {
@@ -69,7 +69,7 @@ export interface ShellCommand {
   examples: Array<{ command: string; comment: string }>;
   options: OptionSpec[];
   /** parses words after the command name and runs it; throws UsageError on bad grammar */
-  run(ctx: CommandContext, words: string[]): Promise<void>;
+  run(ctx: CommandContext, words: Words): Promise<void>;
   /** completion candidates for the word being typed, beyond option names (module/class names...) */
   complete?(ctx: CommandContext, words: string[], current: string): Promise<string[]>;
 }

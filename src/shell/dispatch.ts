@@ -2,7 +2,7 @@
 // shell and for one-shot `spyglass PID --cmd "..."`. Built-ins (help, quit/exit, detach)
 // are handled here; everything else is a ShellCommand from the registry.
 import { ProcessGoneError, UsageError, UserError } from '../errors.js';
-import { tokenize } from '../commands/args.js';
+import { tokenize, wordsFrom } from '../commands/args.js';
 import { hasExited } from '../proc/process.js';
 import { COMMANDS, findCommand } from '../commands/registry.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
@@ -73,7 +73,8 @@ export async function connectionLost(pid: number, reason: string): Promise<UserE
 export async function runLine(ctx: CommandContext, line: string): Promise<LineOutcome> {
   const words = tokenize(line);
   if (words.length === 0) return 'continue';
-  const [name, ...rest] = words;
+  const name = words[0];
+  const rest = wordsFrom(words, 1);
   if (QUIT_WORDS.includes(name) || name === 'detach') {
     if (rest.length) throw new UsageError(`${name} takes no arguments`);
     return 'quit';
