@@ -3,8 +3,8 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../formats/index.js';
-import { recordProfile, summarizeRecording } from '../sampler/record.js';
-import { LiveLine } from '../sampler/status.js';
+import { recordProfile, summarizeRecording } from '../record/record.js';
+import { LiveLine } from '../record/status.js';
 
 export function parsePid(v: string): number {
   const n = Number(v);

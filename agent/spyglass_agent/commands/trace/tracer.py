@@ -30,7 +30,7 @@ import sys
 import types
 from time import perf_counter
 
-from .hooks import is_agent_file
+from ...hooks import is_agent_file
 
 try:
     from _thread import get_ident

@@ -4,7 +4,7 @@
 // waitpid is polled with WNOHANG and a deadline, yielding to the event loop between polls.
 import koffi from 'koffi';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { threadState } from '../proc/process.js';
+import { threadState } from './process.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETREGS = 12;

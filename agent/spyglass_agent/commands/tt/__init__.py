@@ -9,11 +9,11 @@ limit reached, Ctrl-C, cancel, the client gone).
 """
 import threading
 
-from .. import observe, render
-from ..errors import AgentError, bad_args
-from ..expressions import AFTER_CALL_NAMES
-from ..timetunnel import CallSpec, current_function, record_advice, replay, run_filter
-from ..tt_records import RecordStore
+from ... import observe, render
+from ...errors import AgentError, bad_args
+from ...expressions import AFTER_CALL_NAMES
+from .timetunnel import CallSpec, current_function, record_advice, replay, run_filter
+from .tt_records import RecordStore
 
 NAME = 'tt'
 

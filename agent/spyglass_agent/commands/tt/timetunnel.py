@@ -1,14 +1,14 @@
 """tt's recording and replay, independent of the wire: `record_advice` makes the hook
 callbacks that fill a record store; `replay` calls a recorded call again. Rendering of
-records for the client lives in commands/tt.py.
+records for the client lives in commands/tt/__init__.py.
 """
 import asyncio
 import inspect
 import threading
 import time
 
-from . import names, observe
-from .errors import AgentError
+from ... import names, observe
+from ...errors import AgentError
 from .tt_records import snapshot
 
 SELF_KEPT = 'self: kept by reference (replay acts on the live object)'
