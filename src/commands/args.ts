@@ -211,7 +211,9 @@ function convert(command: string, name: string, spec: OptionSpec, value: string)
   }
   if (!spec.special?.includes(n) && ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))) {
     const also = spec.special?.length ? ` or ${spec.special.join(', ')}` : '';
-    throw new UsageError(`${command}: ${name} must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}${also} (got ${n})`);
+    const range =
+      spec.min !== undefined && spec.max !== undefined ? `between ${spec.min} and ${spec.max}` : spec.min !== undefined ? `at least ${spec.min}` : `at most ${spec.max}`;
+    throw new UsageError(`${command}: ${name} must be ${range}${also} (got ${n})`);
   }
   return n;
 }

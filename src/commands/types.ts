@@ -14,6 +14,8 @@ export interface CommandOutput {
   record(value: unknown): void;
   /** progress/notes for people: stderr, never in --json stdout */
   note(text: string): void;
+  /** clears the terminal (`cls`); absent or a no-op when stdout is not a terminal */
+  clearScreen?(): void;
 }
 
 export interface CommandContext {
@@ -33,6 +35,8 @@ export interface CommandContext {
      * the statement, stay in the console). Returns the function that removes the handler.
      */
     onInterrupt?(handler: () => void): () => void;
+    /** forgets the lines the prompt recalls with the arrow keys (`history -c`) */
+    clearHistory?(): void;
   };
 }
 
