@@ -2,7 +2,7 @@
 // compiler, no helper binary). Only the main thread is stopped, for milliseconds; every
 // register, the vector state and the patched scratch bytes are restored on every exit path.
 //
-// Two ways to get the code run (cpython-internals.md §13.4, attach-notes.md):
+// Two ways to get the code run (docs/attach.md §3):
 //  direct  — the main thread sleeps in a system call with the GIL released (time.sleep,
 //            Event().wait(), socket.accept()): call PyGILState_Ensure / PyRun_SimpleString /
 //            PyGILState_Release on it right away, then let the system call restart.

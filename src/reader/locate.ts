@@ -1,7 +1,7 @@
 // Finds the CPython interpreter inside a process: which file holds its symbols (libpython
 // for shared builds, the executable for static ones), where that file is loaded, the
 // address of _PyRuntime, and the exact version. Decided from /proc/PID/maps, never from
-// the distribution (cpython-internals.md §2–3).
+// the distribution (docs/cpython-layouts.md §1–2).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NotPythonError, ProcessGoneError } from '../errors.js';
