@@ -1,8 +1,12 @@
 // `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
 // outside (nothing injected, the target keeps running), as text or one JSON document.
+// `--async` is the exception: asyncio tasks live in Python objects only the agent can walk,
+// so it attaches (as `spyglass PID` does) and asks it.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { attach } from '../attach/attach.js';
+import { fetchAsyncTasks, renderAsyncTasks } from '../commands/async-stack.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
 import { parsePid } from './record.js';
@@ -12,6 +16,18 @@ export interface DumpOptions {
   json?: boolean;
   file?: string;
   outermostFirst?: boolean;
+  async?: boolean;
+}
+
+/** The asyncio tasks of pid, through the agent (attached for this, detached after). */
+async function asyncText(pid: number, o: DumpOptions): Promise<string> {
+  const session = await attach(pid);
+  try {
+    const answer = await fetchAsyncTasks(session.agent);
+    return o.json ? JSON.stringify({ pid, ...answer }, null, 2) + '\n' : renderAsyncTasks(pid, answer);
+  } finally {
+    await session.detach();
+  }
 }
 
 /** Reads the stacks of pid once and renders them as the options ask. */
@@ -41,16 +57,23 @@ export function registerDump(program: Command): void {
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .option(
+      '--async',
+      'every asyncio task instead (state, await chain, which task awaits which). This one ATTACHES: it loads ' +
+        "spyglass's agent into the process (as `spyglass PID` does), which reads asyncio's task registries on its own " +
+        'thread; the agent stays loaded, idle',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   spyglass dump 4242                     # all threads, innermost frame first
   spyglass dump 4242 --locals            # with arguments and local variables
-  spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json`,
+  spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
+  spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
     .action(async (pid: number, o: DumpOptions) => {
-      const text = await dumpText(pid, o);
+      const text = o.async ? await asyncText(pid, o) : await dumpText(pid, o);
       if (!o.file) {
         process.stdout.write(text);
         return;
