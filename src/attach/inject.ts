@@ -16,7 +16,7 @@ import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState } from '../proc/process.js';
 import { gilLocked } from './gil.js';
 import type { PythonTarget } from '../reader/locate.js';
-import { EPERM, ESRCH, PtraceError, Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
+import { EPERM, ESRCH, PtraceError, type Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
 
 export type Strategy = 'direct' | 'pending';
 

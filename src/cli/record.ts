@@ -1,6 +1,6 @@
 // `spyglass record`: sample a running Python process (--pid) or a program launched
 // under it (after --) and write a flame graph or another profile format.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../formats/index.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { openReader } from '../reader/reader.js';
+import type { StackDump } from '../reader/types.js';
 import { parseArgs } from './args.js';
 import { fetchAsyncTasks, renderAsyncTasks } from './async-stack.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
@@ -46,7 +47,7 @@ export const stackCommand: ShellCommand = {
       json = { pid, ...answer };
     } else {
       const reader = await openReader(pid);
-      let dump;
+      let dump: StackDump;
       try {
         dump = reader.sample({});
       } finally {

@@ -58,7 +58,7 @@ function openMapped(pid: number, path: string): ElfFile {
 
 function loadBias(elf: ElfFile, maps: MapEntry[], path: string): bigint | undefined {
   const first = maps.filter((m) => m.path === path).sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))[0];
-  if (!first || first.offset !== 0n) return undefined;
+  if (first?.offset !== 0n) return undefined;
   return first.start - elf.firstLoadVaddr;
 }
 

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { reapChild } from '../proc/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
 import { hasExited } from '../proc/process.js';
-import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
+import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { StackProfile } from '../sampler/profile.js';
 import { Sampler, type SamplerStats } from '../sampler/sampler.js';
@@ -60,11 +60,6 @@ export interface RecordResult {
 const STATUS_MS = 250;
 /** a launched program that ignores SIGINT at the end of the recording is killed after this */
 const KILL_AFTER_MS = 3000;
-
-export function checkFormat(format: string): Format {
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown format '${format}'`, `use one of: ${FORMATS.join(', ')}`);
-  return format as Format;
-}
 
 function checkWritable(dir: string): void {
   try {

@@ -34,13 +34,6 @@ def _frame_roots(own_thread):
     return roots
 
 
-def _module_of_dict(d):
-    for name, module in list(sys.modules.items()):
-        if module is not None and getattr(module, '__dict__', None) is d:
-            return name
-    return None
-
-
 def _edge(parent, child):
     """How parent refers to child, e.g. "['key']", "[3]", ".attr"."""
     if isinstance(parent, dict):
