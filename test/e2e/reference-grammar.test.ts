@@ -59,7 +59,7 @@ describe('reference grammar', { concurrency: true }, () => {
 
         // tt -f with `and` and spaces, unquoted: two successful calls recorded
         out = await typed(t, `tt -t __main__ handle -f return_obj['success']==True and cost>=0 -n 2`);
-        let recs = out.records.filter((r) => typeof r.index === 'number') as Rec[];
+        const recs = out.records.filter((r) => typeof r.index === 'number') as Rec[];
         assert.equal(recs.length, 2);
         for (const r of recs) assert.match(r.args, /'query': 'hello'/);
         // the documented `cost>10` on a call of microseconds records nothing, and does not raise

@@ -49,7 +49,7 @@ describe('reload', { concurrency: true }, () => {
         // a new body: the `from` import taken before the reload runs it; -v shows it
         rewrite('return x * RATE\n', 'return x * RATE + 100\n');
         out = await typed('reload reload_mod price -v');
-        let a = out.records[0] as Rec;
+        const a = out.records[0] as Rec;
         assert.deepEqual([a.changed, a.first_line, a.last_line, a.file], [true, lineOf('def price(x):'), lineOf('def price(x):') + 1, file]);
         assert.deepEqual(out.lines.slice(1), ['    def price(x):', '        return x * RATE + 100']);
         assert.equal(await value('held_price(3)'), '106');

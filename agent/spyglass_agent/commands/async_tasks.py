@@ -58,7 +58,7 @@ def run(ctx):
         out.append(_loop(loop, threads, mine))
     # running loops first, the main thread's first of them
     main = threading.main_thread().ident
-    out.sort(key=lambda l: (not l['running'], (l['thread'] or {}).get('ident') != main, l['id']))
+    out.sort(key=lambda loop: (not loop['running'], (loop['thread'] or {}).get('ident') != main, loop['id']))
     return {'asyncio': True, 'loops': out, 'tasks': len(described), 'searched_gc': searched_gc,
             'how': 'read on an agent thread from asyncio\'s task registries and all_tasks() of each loop; '
                    'nothing in the process was changed'}
