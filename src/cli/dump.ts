@@ -22,6 +22,9 @@ export interface DumpOptions {
 /** The asyncio tasks of pid, through the agent (attached for this, detached after). */
 async function asyncText(pid: number, o: DumpOptions): Promise<string> {
   const session = await attach(pid);
+  process.stderr.write(
+    `spyglass: ${session.how === 'reused' ? 'asked the agent already in' : 'attached to'} process ${pid} for its asyncio tasks; the agent stays loaded, idle\n`,
+  );
   try {
     const answer = await fetchAsyncTasks(session.agent);
     return o.json ? JSON.stringify({ pid, ...answer }, null, 2) + '\n' : renderAsyncTasks(pid, answer);

@@ -88,6 +88,7 @@ describe('stack -a', { concurrency: true }, () => {
           // dump --async, from outside the shell: it attaches (the agent is there already)
           const dumped = await runCli(['dump', String(target.pid), '--async', '--json']);
           assert.equal(dumped.code, 0, dumped.stderr);
+          assert.match(dumped.stderr, new RegExp(`^spyglass: asked the agent already in process ${target.pid} for its asyncio tasks`));
           const d = JSON.parse(dumped.stdout) as AsyncTasksAnswer;
           assert.equal(d.tasks, 9);
           assert.ok(d.loops!.some((l) => l.tasks.some((t) => t.name === 'fetcher-2' && t.awaited_by.length === 1)));
