@@ -41,8 +41,19 @@ export interface AsyncTasksAnswer {
   how?: string;
 }
 
-export function fetchAsyncTasks(agent: AgentSession): Promise<AsyncTasksAnswer> {
-  return agent.call('async_tasks', {}) as Promise<AsyncTasksAnswer>;
+/** Asks the agent; its answer comes as a `loop` event per loop, then `tasks` events of that loop's tasks. */
+export async function fetchAsyncTasks(agent: AgentSession): Promise<AsyncTasksAnswer> {
+  const stream = agent.request('async_tasks', {});
+  const loops: AsyncLoop[] = [];
+  for await (const ev of stream) {
+    if (ev.event === 'loop') loops.push({ ...(ev.data as Omit<AsyncLoop, 'tasks'>), tasks: [] });
+    else if (ev.event === 'tasks') {
+      const part = ev.data as { loop: string; tasks: AsyncTask[] };
+      loops.find((l) => l.id === part.loop)?.tasks.push(...part.tasks);
+    }
+  }
+  const end = stream.endData as AsyncTasksAnswer & { loops?: number };
+  return end.asyncio ? { ...end, loops } : end;
 }
 
 function where(f: AsyncFrame): string {

@@ -11,6 +11,11 @@ native tasks live in per-thread lists only it reaches). Loops are the tasks' own
 searched for event loops. A loop's thread is the one ``run_forever`` recorded
 (``loop._thread_id``); a loop that is not running shows its tasks too.
 
+The answer is streamed: a ``loop`` event per loop, then its tasks in ``tasks`` events of
+at most CHUNK tasks, and the counts with ``end``. Each message is encoded on its own, so
+the target's threads get the GIL between them (one JSON document of 10,000 tasks is
+several MB, encoded in one C call that would hold the GIL for the whole of it).
+
 A task's state: done (with its result's type), failed (its exception; read from the
 task, never through ``exception()``, which would mark it retrieved), cancelled, running
 (its coroutine is executing now), waiting (it awaits a future) or pending (scheduled to
@@ -23,10 +28,14 @@ import linecache
 import sys
 import threading
 
+from ..errors import AgentError
+
 NAME = 'async_tasks'
 
 REGISTRIES = ('_all_tasks', '_scheduled_tasks', '_eager_tasks')
 CHAIN_MAX = 200  # awaits followed per task: a chain longer than that is cut, and says so
+CHUNK = 200  # tasks per event
+SEND_WAIT = 10.0  # seconds to wait for room in the client's queue before giving up
 
 
 def run(ctx):
@@ -55,13 +64,28 @@ def run(ctx):
     out = []
     for loop in loops:
         mine = sorted((described[id(t)] for t in tasks if _loop_of(t) is loop), key=lambda d: (d['name'] or '', d['id']))
-        out.append(_loop(loop, threads, mine))
+        out.append((_loop(loop, threads), mine))
     # running loops first, the main thread's first of them
     main = threading.main_thread().ident
-    out.sort(key=lambda loop: (not loop['running'], (loop['thread'] or {}).get('ident') != main, loop['id']))
-    return {'asyncio': True, 'loops': out, 'tasks': len(described), 'searched_gc': searched_gc,
+    out.sort(key=lambda item: (not item[0]['running'], (item[0]['thread'] or {}).get('ident') != main, item[0]['id']))
+    for info, mine in out:
+        _send(ctx, 'loop', info)
+        for i in range(0, len(mine), CHUNK):
+            _send(ctx, 'tasks', {'loop': info['id'], 'tasks': mine[i:i + CHUNK]})
+    return {'asyncio': True, 'loops': len(out), 'tasks': len(described), 'searched_gc': searched_gc,
             'how': 'read on an agent thread from asyncio\'s task registries and all_tasks() of each loop; '
                    'nothing in the process was changed'}
+
+
+def _send(ctx, event, data):
+    """Streams one part of the answer; a full queue (a slow client) is waited for, as
+    dropping a part would leave the answer incomplete."""
+    waited = 0.0
+    while not ctx.emit(event, data):
+        ctx.dropped -= 1  # not dropped: sent again below
+        if waited >= SEND_WAIT or ctx.wait(0.01):
+            raise AgentError('ClientTooSlow', 'the client did not read the tasks within %gs' % SEND_WAIT)
+        waited += 0.01
 
 
 def _registered(tasks_module):
@@ -104,7 +128,7 @@ def _loops_from_gc(asyncio):
     return [o for o in gc.get_objects() if isinstance(o, base)]
 
 
-def _loop(loop, threads, tasks):
+def _loop(loop, threads):
     ident = getattr(loop, '_thread_id', None)
     thread = threads.get(ident) if ident is not None else None
     try:
@@ -121,7 +145,6 @@ def _loop(loop, threads, tasks):
             'name': thread.name if thread is not None else None,
             'native_id': getattr(thread, 'native_id', None),
         },
-        'tasks': tasks,
     }
 
 
