@@ -141,11 +141,17 @@ function run(probe: GilProbe): void {
       }
     }
     const ev = acc.add({ t, holder, switches: gil.switches, waiting, dropping });
+    // each thread's stack read at most once per tick (a stack read is many memory reads,
+    // and the sampler must get back to sampling); a holder whose own long hold was captured
+    // already is in that same episode: its stack then is the one wanted
+    const readNow = new Map<bigint, StackFrame[]>();
+    const stackOf = (ts: bigint) => readNow.get(ts) ?? readNow.set(ts, probe.stack(ts)).get(ts)!;
     for (const c of ev.crossed) {
-      const stack = probe.stack(c.tstate);
       const by = c.kind === 'take' && holder !== 0n ? known.get(holder) : undefined;
-      const holderNow = by ? { ident: holder.toString(), thread_name: by.name, tid: by.tid, stack: probe.stack(holder) } : undefined;
-      pendingStacks.set(`${c.kind}:${c.tstate}`, { stack, at: process.hrtime.bigint(), holder: holderNow });
+      const holderNow = by
+        ? { ident: holder.toString(), thread_name: by.name, tid: by.tid, stack: pendingStacks.get(`hold:${holder}`)?.stack ?? stackOf(holder) }
+        : undefined;
+      pendingStacks.set(`${c.kind}:${c.tstate}`, { stack: stackOf(c.tstate), at: process.hrtime.bigint(), holder: holderNow });
     }
     for (const f of ev.finished) report(f);
     if (t - lastRefresh > THREAD_REFRESH_NS) {
