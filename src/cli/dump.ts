@@ -7,9 +7,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
 import { fetchAsyncTasks, renderAsyncTasks } from '../commands/async-stack.js';
+import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
-import { parsePid } from './record.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -55,7 +55,7 @@ export function registerDump(program: Command): void {
         'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
         'is idle, active, or holds the GIL.',
     )
-    .argument('<pid>', 'the Python process', parsePid)
+    .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')

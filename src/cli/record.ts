@@ -2,15 +2,10 @@
 // under it (after --) and write a flame graph or another profile format.
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { parsePid } from '../commands/args.js';
 import { FORMATS, type Format } from '../formats/index.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
-
-export function parsePid(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`);
-  return n;
-}
 
 export function parsePositive(what: string): (v: string) => number {
   return (v) => {
@@ -41,7 +36,7 @@ export function registerRecord(program: Command): void {
         'ends the recording; the output is written in every case.',
     )
     .usage('[options] (--pid PID | -- python app.py [args...])')
-    .option('-p, --pid <pid>', 'the process to profile', parsePid)
+    .option('-p, --pid <pid>', 'the process to profile', (v: string) => parsePid(v))
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
     .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)')
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)

@@ -4,13 +4,14 @@
 // node:readline's keypress events in raw mode.
 import { emitKeypressEvents } from 'node:readline';
 import type { Command } from 'commander';
+import { parsePid } from '../commands/args.js';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
 import { openPythonSource } from '../sampler/source.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
-import { parsePid, parsePositive } from './record.js';
+import { parsePositive } from './record.js';
 
 const REFRESH_MS = 1000;
 const COLUMNS: Array<{ key: SortKey; title: string }> = [
@@ -58,9 +59,9 @@ export function registerTop(program: Command): void {
     .command('top')
     .summary('live view of the functions a Python process spends its time in (like top)')
     .description('Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.')
-    .argument('[pid]', 'the process to watch', parsePid)
+    .argument('[pid]', 'the process to watch', (v: string) => parsePid(v))
     // py-spy's spelling, so `top --pid PID` works as it does there
-    .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', parsePid)
+    .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', (v: string) => parsePid(v))
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('--idle', 'include idle threads')
     .option('--gil', 'only threads holding the GIL')

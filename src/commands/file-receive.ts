@@ -18,6 +18,12 @@ export function outputPath(cwd: string, given: string): string {
   return full;
 }
 
+/** One `file_chunk` event: the file's bytes in order, base64. */
+export interface FileChunk {
+  seq: number;
+  data: string;
+}
+
 export class FileReceiver {
   private readonly partPath: string;
   private fd: number;
@@ -30,8 +36,7 @@ export class FileReceiver {
     this.fd = openSync(this.partPath, 'w');
   }
 
-  chunk(data: unknown): void {
-    const { seq, data: b64 } = data as { seq: number; data: string };
+  chunk({ seq, data: b64 }: FileChunk): void {
     if (seq !== this.nextSeq) throw new Error(`file transfer: chunk ${seq} arrived, ${this.nextSeq} expected`);
     const buf = Buffer.from(b64, 'base64');
     writeSync(this.fd, buf);

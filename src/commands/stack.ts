@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
-import { parseArgs } from './args.js';
+import { parseArgs, parsePid } from './args.js';
 import { fetchAsyncTasks, renderAsyncTasks } from './async-stack.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
 import type { ShellCommand } from './types.js';
@@ -36,8 +36,7 @@ export const stackCommand: ShellCommand = {
     const { positionals, options } = parseArgs('stack', words, this.options);
     if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
     if (options.native) throw new UserError('stack --native is not supported yet', 'the Python stacks: `stack`');
-    const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
-    if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
+    const pid = positionals.length ? parsePid(positionals[0], 'stack: ') : ctx.pid;
     let text: string;
     let json: unknown;
     if (options.async) {

@@ -4,7 +4,7 @@
 // next call of a method; the file comes back over the channel and is written here.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import { FileReceiver, outputPath } from './file-receive.js';
+import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
 import { NESTED_OPTION, methodArgs, ms, streamRequest, type Options } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
 
@@ -14,6 +14,11 @@ const OPTIONS: OptionSpec[] = [
   NESTED_OPTION,
   { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'where to write the file (default ./trace.json for profile, ./snapshot.pickle for memory)' },
 ];
+
+interface TorchEvents {
+  started: { method: string; file: string; line: number; activities?: string[] };
+  file_chunk: FileChunk;
+}
 
 interface TorchEnd {
   cancelled?: boolean;
@@ -37,13 +42,13 @@ async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, pat
   const file = new FileReceiver(path);
   let end: TorchEnd;
   try {
-    end = (await streamRequest(ctx, 'torch', args, (ev) => {
+    end = await streamRequest<TorchEvents, TorchEnd>(ctx, 'torch', args, (ev) => {
       if (ev.event === 'file_chunk') file.chunk(ev.data);
       else if (ev.event === 'started') {
-        const s = ev.data as { method: string; file: string; line: number; activities?: string[] };
+        const s = ev.data;
         ctx.out.note(`waiting for the next call of ${s.method} (${s.file}:${s.line})` + (s.activities ? `; profiling ${s.activities.join(' + ')}` : '') + '. Ctrl-C to give up');
       }
-    })) as unknown as TorchEnd;
+    });
   } catch (e) {
     file.discard();
     throw e;

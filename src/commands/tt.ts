@@ -4,8 +4,10 @@
 // `tt -d`/`tt -da` or the agent stops (reset and detach remove hooks, not records).
 import { UsageError } from '../errors.js';
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
+import { streamRequest } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, shortValue, type ValueNode } from './value-text.js';
+import { RENDER_OPTIONS, formatValue, renderArgs, shortValue } from './value-text.js';
+import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-t', '--time_tunnel', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
@@ -41,9 +43,25 @@ interface Summary {
   replay_of: number | null;
 }
 
+/** What `tt -t` streams while it records. */
+interface RecordEvents {
+  started: { target: string; limit: number; max_mem_mb: number };
+  record: Summary;
+  /** records dropped to stay under the memory cap, or the first error of -f */
+  notice: { text: string; dropped?: number[]; filter_error?: string };
+}
+
+interface RecordEnd {
+  recorded?: number;
+  records?: number;
+  dropped?: number;
+  filter_error?: string;
+  lost?: number;
+}
+
 interface ShownValue {
   name: string;
-  value: ValueNode;
+  value: RenderedNode;
   copied: boolean;
   kept?: string;
 }
@@ -52,7 +70,7 @@ interface Detail extends Omit<Summary, 'args' | 'kwargs' | 'result'> {
   args: ShownValue[];
   kwargs: ShownValue[];
   result: ShownValue | null;
-  exception?: { type: string; message: string; traceback: string; value: ValueNode };
+  exception?: { type: string; message: string; traceback: string; value: RenderedNode };
   values_dropped: boolean;
   dropped?: number[];
 }
@@ -87,30 +105,23 @@ function row(s: Summary, moduleWidth: number, classWidth: number): string {
 
 async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
   const { module, cls, method } = parseMethodTarget('tt', positionals);
-  const stream = ctx.agent.request('tt', { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem });
-  const stop = () => stream.cancel();
-  ctx.signal.addEventListener('abort', stop, { once: true });
+  const args = { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem };
   let shown = 0;
-  try {
-    for await (const ev of stream) {
-      const data = ev.data as Record<string, unknown>;
-      if (ev.event === 'started') {
-        ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
-      } else if (ev.event === 'record') {
-        ctx.out.record(data);
-        // the header with the first record, its widths from it (one method: one module and class)
-        const lines = table([data as unknown as Summary]);
-        if (!shown++) ctx.out.line(lines[0]);
-        ctx.out.line(lines[1]);
-      } else if (ev.event === 'notice') {
-        ctx.out.record({ notice: data.text, dropped: data.dropped, filter_error: data.filter_error });
-        ctx.out.note(String(data.text));
-      }
+  const end = await streamRequest<RecordEvents, RecordEnd>(ctx, 'tt', args, (ev) => {
+    if (ev.event === 'started') {
+      const data = ev.data;
+      ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
+    } else if (ev.event === 'record') {
+      ctx.out.record(ev.data);
+      // the header with the first record, its widths from it (one method: one module and class)
+      const lines = table([ev.data]);
+      if (!shown++) ctx.out.line(lines[0]);
+      ctx.out.line(lines[1]);
+    } else if (ev.event === 'notice') {
+      ctx.out.record({ notice: ev.data.text, dropped: ev.data.dropped, filter_error: ev.data.filter_error });
+      ctx.out.note(ev.data.text);
     }
-  } finally {
-    ctx.signal.removeEventListener('abort', stop);
-  }
-  const end = (stream.endData ?? {}) as { recorded?: number; records?: number; dropped?: number; filter_error?: string; lost?: number };
+  });
   ctx.out.record({ end: true, ...end });
   if (end.filter_error && !end.recorded) ctx.out.note(`-f raised on calls (they were not recorded): ${end.filter_error}`);
   if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);

@@ -3,6 +3,7 @@
 import type { AgentSession } from '../channel/session.js';
 import type { CommandOutput } from '../commands/types.js';
 import { AgentGoneError } from '../channel/client.js';
+import { boundedAfterStop, type Silence } from './bounded.js';
 import { connectionLost, runLine } from './dispatch.js';
 
 export interface OneShotOptions {
@@ -14,6 +15,8 @@ export interface OneShotOptions {
   timeoutMs?: number;
   /** resolves when the connection to the agent is lost */
   lost?: Promise<string>;
+  /** how long the agent has been silent: a stopped command whose agent stays silent ends anyway */
+  unansweredMs?: Silence['unansweredMs'];
 }
 
 export async function runOneShot(opts: OneShotOptions): Promise<void> {
@@ -27,7 +30,8 @@ export async function runOneShot(opts: OneShotOptions): Promise<void> {
     ac.abort();
   });
   try {
-    await runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    const running = runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    await (opts.unansweredMs ? boundedAfterStop(running, ac.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : running);
   } catch (e) {
     if (lostReason || e instanceof AgentGoneError) throw await connectionLost(opts.pid, lostReason ?? (e as Error).message);
     throw e;

@@ -3,9 +3,10 @@
 // quit/exit/Ctrl-D leaving (the caller then detaches).
 import { createInterface, type Interface } from 'node:readline';
 import { UserError, formatUserError } from '../errors.js';
-import { AgentGoneError } from '../channel/client.js';
+import { AgentGoneError, AgentNotAnsweringError } from '../channel/client.js';
 import type { AgentSession } from '../channel/session.js';
 import type { CommandContext, CommandOutput } from '../commands/types.js';
+import { boundedAfterStop, type Silence } from './bounded.js';
 import { complete } from './complete.js';
 import { allCommands, connectionLost, runLine } from './dispatch.js';
 import { HISTORY_MAX, appendHistory, loadHistory } from './history.js';
@@ -17,6 +18,8 @@ export interface ShellOptions {
   debug?: boolean;
   /** resolves when the connection to the agent is lost (the target exited): the shell ends */
   lost?: Promise<string>;
+  /** how long the agent has been silent: a stopped command whose agent stays silent ends the shell */
+  unansweredMs?: Silence['unansweredMs'];
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
 }
@@ -156,9 +159,12 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       if (terminal) appendHistory(line); // typed lines only, not a script piped in
       running = new AbortController();
       try {
-        const outcome = await runLine({ ...baseCtx(), signal: running.signal }, line);
+        const run = runLine({ ...baseCtx(), signal: running.signal }, line);
+        const outcome = await (opts.unansweredMs ? boundedAfterStop(run, running.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : run);
         if (outcome === 'quit') break;
       } catch (e) {
+        // an agent that does not answer would not answer the next command either
+        if (e instanceof AgentNotAnsweringError) throw e;
         if (e instanceof AgentGoneError || lostReason) {
           // said once, as the shell's own end, below
           lostReason ??= (e as Error).message;

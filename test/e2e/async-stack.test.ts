@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { AsyncLoop, AsyncTask, AsyncTasksAnswer } from '../../src/commands/async-stack.js';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { runLine } from '../../src/shell/dispatch.js';
 import { startAgentTarget } from '../helpers/agent-target.js';
 import { runCli } from '../helpers/cli.js';
@@ -111,7 +111,7 @@ describe('stack -a', { concurrency: true }, () => {
         await runLine(ctx, 'stack -a');
         assert.deepEqual(out.records[0], { pid: target.pid, asyncio: false });
         assert.deepEqual(out.lines, [`process ${target.pid} has not imported asyncio: it has no event loops and no tasks`]);
-        assert.equal(((await client.call('eval', { expr: "'asyncio' in sys.modules" })) as ValueNode).repr, 'False');
+        assert.equal(((await client.call('eval', { expr: "'asyncio' in sys.modules" })) as RenderedNode).repr, 'False');
         await assert.rejects(runLine(ctx, 'stack 1 -a'), /stack -a reads the attached process only/);
       } finally {
         client.close();

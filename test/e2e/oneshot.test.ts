@@ -52,7 +52,7 @@ function oneLineError(r: CliRun, code: number, re: RegExp): void {
 describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
   for (const py of discoverPythons()) {
     test(`${py.label}: stack = dump, --json, -n and --timeout, not-found errors, target unchanged`, async (t) => {
-      const target = await startTarget(py, 'shell_app.py');
+      const target = await startTarget(py, 'shell_app.py', [], { progress: /^HANDLED / });
       t.after(() => target.stop());
       const pid = String(target.pid);
 
@@ -147,11 +147,11 @@ function runCliPiped(args: string[], opts: { input?: string; when?: { stderr: Re
 
 const one = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
 test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shell input, target exiting (${one.label})`, async (t) => {
-  const target = await startTarget(one, 'shell_app.py');
+  const target = await startTarget(one, 'shell_app.py', [], { progress: /^HANDLED / });
   const other = await startTarget(one, 'dump_known.py');
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-oneshot-'));
   t.after(async () => {
-    await Promise.all([target.stop(), other.stop()]);
+    await Promise.all([target.stop({ expectExited: true }), other.stop()]); // the test ends it
     rmSync(dir, { recursive: true, force: true });
   });
   const pid = String(target.pid);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TraceNode } from '../../src/commands/trace.js';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { runLine } from '../../src/shell/dispatch.js';
 import { runCli } from '../helpers/cli.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
@@ -27,7 +27,7 @@ async function typed(t: InsideTarget, line: string, stopAfterMs?: number): Promi
   return out;
 }
 
-function key(node: ValueNode, name: string): ValueNode {
+function key(node: RenderedNode, name: string): RenderedNode {
   const c = node.children?.find((x) => x.key?.repr === `'${name}'`);
   assert.ok(c, `no key ${name} in ${node.repr}`);
   return c.value;
@@ -44,7 +44,7 @@ describe('reference grammar', { concurrency: true }, () => {
         assert.equal(calls.length, 2);
         for (const c of calls as Rec[]) {
           assert.equal(c.filter_error, undefined);
-          const args = c.values[0].value as ValueNode;
+          const args = c.values[0].value as RenderedNode;
           assert.match(args.children![0].value.repr, /^\{'query': 'hello', 'n': \d+\}$/);
         }
         // --expr {args, return_obj}: a space inside the braces, then another option
@@ -54,7 +54,7 @@ describe('reference grammar', { concurrency: true }, () => {
         assert.equal(key((calls[0] as Rec).values[1].value, 'success').repr, 'True');
         // -x -1 (no limit): every level expanded
         out = await typed(t, 'watch __main__ handle -x -1 -n 1');
-        const first = ((out.records.find((r) => r.event === 'call') as Rec).values[0].value as ValueNode).children![0].value;
+        const first = ((out.records.find((r) => r.event === 'call') as Rec).values[0].value as RenderedNode).children![0].value;
         assert.ok(first.children, 'the dict inside args was not expanded by -x -1');
 
         // tt -f with `and` and spaces, unquoted: two successful calls recorded
@@ -70,17 +70,17 @@ describe('reference grammar', { concurrency: true }, () => {
         out = await typed(t, 'tt --time_tunnel __main__ Service process -n 1');
         const index = (out.records.find((r) => typeof r.index === 'number') as Rec).index;
         out = await typed(t, `tt -i ${index} --exp 2`);
-        const order = (out.records[0] as Rec).args[1].value as ValueNode;
+        const order = (out.records[0] as Rec).args[1].value as RenderedNode;
         assert.ok(key(order, 'items').children, '--exp 2 did not expand two levels');
         out = await typed(t, `tt -i ${index} -x 6`);
         assert.equal((out.records[0] as Rec).index, index);
 
         // getglobal -e with brackets, unquoted; -x 6 and -x -1
         out = await typed(t, `getglobal __main__ CONFIG -e target['db']`);
-        let v = (out.records[0] as Rec).value as ValueNode;
+        let v = (out.records[0] as Rec).value as RenderedNode;
         assert.deepEqual(v.children!.map((c) => [c.key!.repr, c.value.repr]), [["'host'", "'db.local'"], ["'port'", '5432']]);
         out = await typed(t, 'getglobal __main__ CONFIG -x -1');
-        v = (out.records[0] as Rec).value as ValueNode;
+        v = (out.records[0] as Rec).value as RenderedNode;
         assert.equal(key(key(v, 'db'), 'port').repr, '5432');
         await assert.rejects(typed(t, 'getglobal __main__ CONFIG -x 7'), /-x must be between 1 and 6 or -1/);
 

@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { runLine } from '../../src/shell/dispatch.js';
 import { startAgentTarget } from '../helpers/agent-target.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
@@ -26,7 +26,7 @@ describe('reload', { concurrency: true }, () => {
       copyFileSync(join(TARGETS_DIR, 'reload_mod.py'), file);
       const target = await startAgentTarget(py, { script: join(TARGETS_DIR, 'reload_host.py'), args: [dir] });
       const client = await target.attach();
-      const value = async (expr: string) => ((await client.call('eval', { expr })) as ValueNode).repr;
+      const value = async (expr: string) => ((await client.call('eval', { expr })) as RenderedNode).repr;
       const typed = async (line: string, stopWhen?: (r: Rec) => boolean): Promise<CapturedOutput> => {
         const { ctx, out, abort } = commandContext(target.pid, { agent: client });
         if (stopWhen) out.waitForRecord(stopWhen).then(() => abort.abort(), () => undefined);

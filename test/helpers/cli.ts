@@ -12,21 +12,39 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { uid?: number; timeoutMs?: number } = {}): Promise<CliRun> {
+export interface CliOptions {
+  /** run as this user (setpriv), from / */
+  uid?: number;
+  /** killed after this long, and the promise rejects with what it printed (default 30 s) */
+  timeoutMs?: number;
+  cwd?: string;
+  /** added to this process's environment */
+  env?: NodeJS.ProcessEnv;
+  /** gets the child's pid as soon as it runs (to send it signals) */
+  onStart?: (pid: number) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   const argv = [process.execPath, CLI_MAIN, ...args];
   const [cmd, ...rest] =
     opts.uid === undefined ? argv : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', ...argv];
+  const env = { ...process.env, ...opts.env };
+  delete env.NODE_EXTRA_CA_CERTS; // loading extra certificates slows every start; spyglass makes no TLS connection
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.uid === undefined ? undefined : '/' });
+    const p = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd ?? (opts.uid === undefined ? undefined : '/') });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30000);
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`spyglass ${args.join(' ')} timed out; stdout=${stdout} stderr=${stderr}`));
+    }, opts.timeoutMs ?? 30000);
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    if (p.pid !== undefined) opts.onStart?.(p.pid);
   });
 }

@@ -10,13 +10,11 @@ variables differ (a closure's cells cannot be swapped). A function hooked by wat
 tt or monitor stays hooked (hooks.replace_code). Each reload is kept by the agent, so
 ``--undo`` puts the previous code and defaults back, one reload at a time.
 """
-import inspect
 import threading
 import time
 import types
 
-from ... import hooks
-from ... import resolve as resolve_names
+from ... import hooks, names
 from ...errors import AgentError
 from .source import evaluate_defaults, read_definition, same_code
 
@@ -100,23 +98,15 @@ def _undo(fn, where, history):
 def _function(module_name, cls_name, method):
     """(function object to reload, its module or class, readable name): for a decorated
     function, the function the decorators wrapped, since they ran once and keep it."""
-    module = resolve_names.module(module_name)
-    owner = resolve_names.cls(module, cls_name) if cls_name else module
-    where = '%s.%s' % (module_name, (cls_name + '.' if cls_name else '') + method)
     try:
-        raw = inspect.getattr_static(owner, method)
-    except AttributeError:
-        raise AgentError('MethodNotFound', '%s has no %s %s' % (
-            ('class %s.%s' % (module_name, cls_name)) if cls_name else ('module ' + module_name),
-            'method' if cls_name else 'function', method))
-    if isinstance(raw, (classmethod, staticmethod)):
-        raw = raw.__func__
-    elif isinstance(raw, property):
-        raw = raw.fget
-    if isinstance(raw, types.BuiltinFunctionType) or not callable(raw) or not isinstance(raw, types.FunctionType):
-        raise AgentError('NotReloadable', '%s is a %s, not a Python function: only Python functions can be reloaded' % (
-            where, type(raw).__name__))
-    return _innermost(raw, method), owner, where
+        fn, where = names.find_function(module_name, cls_name, method)
+    except AgentError as e:
+        if e.type != 'NotHookable':
+            raise
+        raise AgentError('NotReloadable', '%s: only a Python function can be reloaded' % e.message.split(' (')[0])
+    module = names.find_module(module_name)
+    owner = names.find_class(module, cls_name) if cls_name else module
+    return _innermost(fn, method), owner, where
 
 
 def _innermost(fn, name, depth=0):

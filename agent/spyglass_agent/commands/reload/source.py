@@ -40,10 +40,10 @@ def read_definition(filename, qualname):
     except SyntaxError as e:
         where = '%s:%s' % (filename, e.lineno)
         text = (e.text or '').rstrip('\n')
-        raise AgentError('SyntaxError', 'the new source does not compile: %s at %s%s' % (
+        raise AgentError('SourceSyntaxError', 'the new source does not compile: %s at %s%s' % (
             e.msg, where, ('\n    ' + text.strip()) if text.strip() else ''), hint='nothing was reloaded; fix the file and reload again')
     except ValueError as e:  # e.g. a null byte
-        raise AgentError('SyntaxError', 'the new source does not compile: %s' % e)
+        raise AgentError('SourceSyntaxError', 'the new source does not compile: %s' % e)
     parts = qualname.split('.')
     code, node = module_code, tree
     for i, part in enumerate(parts):
