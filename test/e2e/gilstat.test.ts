@@ -140,19 +140,22 @@ describe('gilstat', { concurrency: false }, () => {
       await running;
       const tables = out.records.filter((r) => r.event === 'table') as unknown as Array<GilTable & { threads_omitted: number }>;
       for (const tb of tables) {
-        // three threads (MainThread, sorter, pyworker): the two busiest are shown
-        assert.equal(tb.threads.length, 2, JSON.stringify(tb.threads.map((r) => r.thread_name)));
-        assert.equal(tb.threads_omitted, 1);
-        assert.ok(tb.threads[0].hold_all >= tb.threads[1].hold_all);
+        // at most the two busiest; the main thread (it wakes once a second) is never one of them
+        assert.ok(tb.threads.length <= 2, JSON.stringify(tb.threads.map((r) => r.thread_name)));
+        assert.ok(tb.threads.every((r, i) => i === 0 || tb.threads[i - 1].hold_all >= r.hold_all));
         assert.ok(!tb.threads.some((r) => r.thread_name === 'MainThread'), 'the idle main thread is not among the 2 busiest');
       }
+      // once the main thread has been seen taking the GIL, it is the one left out
+      const full = tables.filter((tb) => tb.threads_omitted > 0);
+      assert.ok(full.length >= 1, 'no table had more than 2 threads to show');
+      for (const tb of full) assert.deepEqual(tb.threads.map((r) => r.thread_name).sort(), ['pyworker', 'sorter']);
       // one table a second (never sooner; later only when this machine is very busy)
       const ends = tables.filter((tb) => !tb.final).map((tb) => Number(BigInt(tb.window.end_ns)));
       for (let i = 1; i < ends.length; i++) assert.ok(ends[i] - ends[i - 1] >= 0.9e9 && ends[i] - ends[i - 1] < 10e9, `tables ${(ends[i] - ends[i - 1]) / 1e9} s apart`);
       const text = out.lines.join('\n');
       assert.match(text, /^\(1 more thread not shown: max_threads 2\)$/m);
       const rows = text.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \S+ +[0-9a-f]+ +(sorter|pyworker|MainThread) +\d+ /.test(l));
-      assert.equal(rows.length, 2 * tables.length);
+      assert.equal(rows.length, tables.reduce((n, tb) => n + tb.threads.length, 0));
       // the sorts (~50 ms) are over 5 ms: reported with the threshold asked for
       const holds = out.records.filter((r) => r.event === 'report' && r.kind === 'hold' && r.thread_name === 'sorter') as unknown as GilReport[];
       assert.ok(holds.length >= 2, `${holds.length} long holds of the sorter`);
