@@ -6,6 +6,7 @@ import { UsageError, UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
 import { AgentNotAnsweringError } from '../channel/client.js';
 import { parsePid } from '../commands/args.js';
+import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { createOutput, wantColor } from '../shell/output.js';
 import { runOneShot } from '../shell/oneshot.js';
 import { runShell } from '../shell/shell.js';
@@ -32,8 +33,8 @@ export function registerAttach(program: Command): void {
     .command('attach')
     .summary('attach to a running Python process and open the spyglass shell (also: spyglass PID)')
     .description(
-      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose\n' +
-        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it.\n' +
+      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose ' +
+        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it. ' +
         'With --cmd, run one command and exit. Detaching removes every hook this session installed.',
     )
     .argument('<pid>', 'the process to attach to', (v: string) => parsePid(v, '', 'find Python processes with `spyglass ps`'))
@@ -48,9 +49,19 @@ export function registerAttach(program: Command): void {
       // checked before attaching: an empty command would attach, do nothing and succeed
       if (opts.cmd !== undefined && !opts.cmd.trim()) throw new UserError('--cmd needs a command', 'e.g. --cmd "stack"; `help` lists the commands', 2);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
-      const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      // Ctrl-C while the agent is being loaded must not kill spyglass with the target's
+      // thread stopped mid-injection: attach ends first (it is bounded), then this run, 130
+      const onSigint = () => markInterrupted();
+      process.on('SIGINT', onSigint);
+      let session: Awaited<ReturnType<typeof attach>>;
+      try {
+        session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
       let silent = false;
       try {
+        if (wasInterrupted()) return;
         if (opts.cmd !== undefined) {
           await runOneShot({
             pid,

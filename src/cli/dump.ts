@@ -2,14 +2,14 @@
 // outside (nothing injected, the target keeps running), as text or one JSON document.
 // `--async` is the exception: asyncio tasks live in Python objects only the agent can walk,
 // so it attaches (as `spyglass PID` does) and asks it.
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
 import { fetchAsyncTasks, renderAsyncTasks } from '../commands/async-stack.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { openReader } from '../reader/reader.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -50,9 +50,9 @@ export function registerDump(program: Command): void {
     .command('dump')
     .summary("print every thread's Python stack, read from outside the process")
     .description(
-      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
-        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
+      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
+        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
+        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it ' +
         'is idle, active, or holds the GIL.',
     )
     .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
@@ -81,11 +81,9 @@ Examples:
         process.stdout.write(text);
         return;
       }
-      try {
-        writeFileSync(o.file, text);
-      } catch (e) {
-        throw new UserError(`cannot write ${o.file}: ${(e as Error).message}`);
-      }
-      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${o.file}\n`);
+      const saved = saveFile(resolve(o.file), text);
+      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${saved.path}\n`);
+      const elsewhere = savedElsewhere(saved, 'dump');
+      if (elsewhere) throw elsewhere;
     });
 }

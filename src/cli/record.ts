@@ -6,6 +6,8 @@ import { parsePid } from '../commands/args.js';
 import { FORMATS, type Format } from '../formats/index.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
+import { stopSignal } from '../run-end.js';
+import { savedElsewhere } from '../save-file.js';
 
 export function parsePositive(what: string): (v: string) => number {
   return (v) => {
@@ -13,17 +15,6 @@ export function parsePositive(what: string): (v: string) => number {
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a number above 0 (got '${v}')`);
     return n;
   };
-}
-
-/** Ctrl-C ends the recording and writes the output; a second Ctrl-C quits at once. */
-export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const handler = () => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort();
-  };
-  process.on('SIGINT', handler);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
 export function registerRecord(program: Command): void {
@@ -62,7 +53,8 @@ Examples:
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
       if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
-      const sigint = abortOnSigint();
+      // Ctrl-C ends the recording and writes the output (exit 130); a second one quits at once
+      const stop = stopSignal();
       const live = LiveLine.forStderr();
       try {
         const r = await recordProfile({
@@ -79,13 +71,15 @@ Examples:
           nolineno: !!o.nolineno,
           function: !!o.function,
           blocking: !!o.blocking,
-          signal: sigint.signal,
+          signal: stop.signal,
           status: live,
         });
         process.stderr.write(summarizeRecording(r).join('\n') + '\n');
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
+        const elsewhere = savedElsewhere(r, 'profile');
+        if (elsewhere) throw elsewhere;
       } finally {
-        sigint.dispose();
+        stop.dispose();
       }
     });
 }

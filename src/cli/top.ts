@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { parsePid } from '../commands/args.js';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
+import { markInterrupted, stopSignal } from '../run-end.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
 import { openPythonSource } from '../sampler/source.js';
@@ -74,7 +75,8 @@ export function registerTop(program: Command): void {
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
-      const stop = new AbortController();
+      // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
+      const stop = stopSignal();
       const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
       await sampler.openRoot();
       const cmdline = processInfo(pid).cmdline;
@@ -107,6 +109,7 @@ export function registerTop(program: Command): void {
       emitKeypressEvents(stdin);
       if (stdin.isTTY) stdin.setRawMode(true);
       const onKey = (str: string | undefined, key: { name?: string; ctrl?: boolean }) => {
+        if (key?.ctrl && key.name === 'c') markInterrupted(); // exit 130, as Ctrl-C anywhere
         if (key?.name === 'q' || (key?.ctrl && key.name === 'c')) stop.abort();
         const n = Number(str);
         if (n >= 1 && n <= SORT_KEYS.length) {
@@ -128,6 +131,7 @@ export function registerTop(program: Command): void {
       } finally {
         clearTimeout(first);
         clearInterval(timer);
+        stop.dispose();
         stdin.off('keypress', onKey);
         out.off('resize', onResize);
         if (stdin.isTTY) stdin.setRawMode(false);

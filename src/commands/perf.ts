@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
+import { savedElsewhere } from '../save-file.js';
 import { parseArgs, parsePid, type OptionSpec } from './args.js';
 import type { ShellCommand } from './types.js';
 
@@ -73,6 +74,9 @@ export const perfCommand: ShellCommand = {
       errors: r.stats.errors,
       behind: r.stats.behind,
       target_exited: r.stats.targetExited,
+      ...(r.notWritten ? { not_written: r.notWritten } : {}),
     });
+    const elsewhere = savedElsewhere(r, 'flame graph');
+    if (elsewhere) throw elsewhere;
   },
 };

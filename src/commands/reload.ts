@@ -41,7 +41,7 @@ export const reloadCommand: ShellCommand = {
     'default values are evaluated again. Refused, with nothing changed: a built-in, a function defined inside',
     'another function, a file that no longer defines it or does not compile, new free variables.',
     'watch/trace/tt/monitor hooks on the function stay on it. `--undo` restores the code before the last reload.',
-  ].join('\n'),
+  ].join(' '),
   usage: 'reload module [class] method [-v] [--undo]',
   examples: [
     { command: 'reload __main__ func', comment: 'reload a module function from its file' },

@@ -2,11 +2,11 @@
 // dump` prints it (same reader, same renderer). Read from outside through /proc/PID/mem,
 // so it works even while the target's GIL is held by a stuck C call. `stack -a` asks the
 // agent instead for every asyncio task (async-stack.ts).
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 import { parseArgs, parsePid } from './args.js';
 import { fetchAsyncTasks, renderAsyncTasks } from './async-stack.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
@@ -57,14 +57,11 @@ export const stackCommand: ShellCommand = {
     }
     const file = options.file as string | undefined;
     if (file) {
-      const path = resolve(ctx.cwd, file);
-      try {
-        writeFileSync(path, ctx.out.json ? JSON.stringify(json) + '\n' : text);
-      } catch (e) {
-        throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-      }
-      ctx.out.note(`wrote the stacks of process ${pid} to ${path}`);
-      ctx.out.record({ pid, file: path });
+      const saved = saveFile(resolve(ctx.cwd, file), ctx.out.json ? JSON.stringify(json) + '\n' : text);
+      ctx.out.note(`wrote the ${options.async ? 'asyncio tasks' : 'stacks'} of process ${pid} to ${saved.path}`);
+      ctx.out.record({ pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) });
+      const elsewhere = savedElsewhere(saved, 'stack dump');
+      if (elsewhere) throw elsewhere;
       return;
     }
     ctx.out.line(text.trimEnd());

@@ -3,6 +3,7 @@
 // CUDA memory snapshots, run inside the target by the agent (commands/torch/) on the
 // next call of a method; the file comes back over the channel and is written here.
 import { UsageError } from '../errors.js';
+import { savedElsewhere } from '../save-file.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
 import { NESTED_OPTION, methodArgs, ms, streamRequest, type Options } from './observe-stream.js';
@@ -60,11 +61,13 @@ async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, pat
     return;
   }
   const bytes = file.finish(end);
-  ctx.out.record({ ...end, path });
+  ctx.out.record({ ...end, path: file.path, ...(file.notWritten ? { not_written: file.notWritten } : {}) });
   const what = end.kind === 'trace' ? 'Chrome trace' : 'CUDA memory snapshot';
   const during = end.method ? ` of one call of ${end.method} (${ms(end.cost_ms ?? 0)}, thread ${end.thread})` : '';
-  ctx.out.line(`wrote ${path} (${bytes} bytes): ${what}${during}, torch ${end.torch}`);
+  ctx.out.line(`wrote ${file.path} (${bytes} bytes): ${what}${during}, torch ${end.torch}`);
   ctx.out.line(HOW_TO_OPEN[end.kind]);
+  const elsewhere = savedElsewhere(file, what);
+  if (elsewhere) throw elsewhere;
 }
 
 function profile(ctx: CommandContext, positionals: string[], o: Options): Promise<void> {

@@ -1,8 +1,9 @@
 // The interactive shell of `spyglass PID`: a prompt on node:readline, Tab completion,
 // history kept between runs, Ctrl-C stopping the running command (not the shell), and
-// quit/exit/Ctrl-D leaving (the caller then detaches).
+// quit/exit/Ctrl-D, or stdout's reader going away, leaving (the caller then detaches).
 import { createInterface, type Interface } from 'node:readline';
 import { UserError, formatUserError } from '../errors.js';
+import { stdoutClosed } from '../run-end.js';
 import { AgentGoneError, AgentNotAnsweringError } from '../channel/client.js';
 import type { AgentSession } from '../channel/session.js';
 import type { CommandContext, CommandOutput } from '../commands/types.js';
@@ -29,6 +30,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   const output = opts.output ?? process.stdout;
   /** on a terminal Ctrl-D means "leave"; from a pipe, end of input only means no more lines */
   const terminal = (output as { isTTY?: boolean }).isTTY === true;
+  // stdout holds only results: prompts go there on a terminal, to stderr when someone types
+  // with stdout redirected, and nowhere for a script piped in
+  const promptTo = terminal ? output : (input as { isTTY?: boolean }).isTTY ? process.stderr : undefined;
   const prompt = `spyglass ${opts.pid}> `;
   let history = loadHistory();
   let rl: Interface | undefined;
@@ -74,7 +78,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       // like a login shell: drop the half-typed line, show a new prompt
       rl.write(null, { ctrl: true, name: 'e' });
       rl.write(null, { ctrl: true, name: 'u' });
-      output.write('^C\n');
+      promptTo?.write('^C\n');
       rl.prompt();
     }
   };
@@ -82,7 +86,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   const openReadline = (): Interface => {
     const r = createInterface({
       input,
-      output,
+      output: promptTo,
       completer,
       terminal,
       history,
@@ -147,10 +151,17 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     running?.abort();
     rl?.close();
   });
+  // stdout's reader went away (`spyglass PID | head`): the running command stops, the shell leaves
+  const onOutputClosed = (): void => {
+    running?.abort();
+    endQuestion?.();
+    rl?.close();
+  };
+  stdoutClosed.addEventListener('abort', onOutputClosed, { once: true });
   rl = openReadline();
   try {
     for (;;) {
-      if (lostReason) break;
+      if (lostReason || stdoutClosed.aborted) break;
       const line = await question(prompt);
       if (line === undefined) {
         if (inputEnded) break;
@@ -178,7 +189,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         running = undefined;
         interruptHandler = undefined;
       }
-      if (lostReason) break;
+      if (lostReason || stdoutClosed.aborted) break;
       if (inputEnded && terminal) {
         // Ctrl-D answered a command's own question: the shell keeps going with a fresh
         // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt
@@ -189,6 +200,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
+    stdoutClosed.removeEventListener('abort', onOutputClosed);
     rl.close();
   }
   if (lostReason) throw await connectionLost(opts.pid, lostReason);

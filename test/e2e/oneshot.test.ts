@@ -179,11 +179,11 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   const listed = JSON.parse(ok(jsonHelp, 'help --json').stdout) as { commands: Array<{ name: string; summary: string }> };
   for (const name of ['watch', 'trace', 'stack', 'reset', 'help', 'quit']) assert.ok(listed.commands.some((c) => c.name === name && c.summary), name);
 
-  // Ctrl-C ends a one-shot streaming command cleanly
+  // Ctrl-C ends a one-shot streaming command cleanly, exit 130
   const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
     when: { stderr: /Ctrl-C to stop/, then: (cli) => cli.kill('SIGINT') },
   });
-  assert.equal(interrupted.code, 0, interrupted.stderr);
+  assert.equal(interrupted.code, 130, interrupted.stderr);
   assert.match(interrupted.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
 
   // stack -f FILE writes what stack prints; stack PID reads another process

@@ -259,14 +259,14 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     assert.ok(samplesIn(parseCollapsed(readFileSync(out, 'utf8')), 'heavy') > 10);
   });
 
-  test('Ctrl-C (SIGINT) ends the recording and writes the output', async (t) => {
+  test('Ctrl-C (SIGINT) ends the recording and writes the output, exit 130', async (t) => {
     const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
     const out = outFile('sigint.txt');
     const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out], {
       onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(pid, 'SIGINT'), SAMPLING_MS)),
     });
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 130, run.stderr);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
     assert.ok(samplesIn(stacks, 'heavy') > 0, run.stderr);
     assert.equal(totalSamples(stacks), threadSamplesOf(run), 'every sample taken is in the file');
