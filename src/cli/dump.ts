@@ -4,11 +4,15 @@
 // so it attaches (as `spyglass PID` does) and asks it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { attach } from '../attach/attach.js';
-import { fetchAsyncTasks, renderAsyncTasks } from '../commands/async-stack.js';
+import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
-import { openReader } from '../reader/reader.js';
+import { processInfo } from '../proc/process.js';
+import { openReader, type PythonReader } from '../reader/reader.js';
+import type { StackDump } from '../reader/types.js';
+import { descendants } from '../sampler/children.js';
+import { readExact } from '../sampler/exact.js';
+import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
@@ -17,11 +21,32 @@ export interface DumpOptions {
   file?: string;
   outermostFirst?: boolean;
   async?: boolean;
+  /** never pause a thread, even one whose stack could not be read consistently */
+  nonblocking?: boolean;
+  /** also every Python process below pid */
+  subprocesses?: boolean;
+  /** the missing ptrace permission has been told (once per command) */
+  toldNoPermission?: boolean;
 }
 
-/** The asyncio tasks of pid, through the agent (attached for this, detached after). */
+/** The asyncio tasks of pid, through the agent (attached for this, detached after; loaded
+ * only then, so that dump itself starts without the attach modules). */
 async function asyncText(pid: number, o: DumpOptions): Promise<string> {
-  const session = await attach(pid);
+  const [{ attach }, { fetchAsyncTasks, renderAsyncTasks }] = await Promise.all([import('../attach/attach.js'), import('../commands/async-stack.js')]);
+  // Ctrl-C while the agent is being loaded must not kill spyglass with the target's thread
+  // stopped mid-injection: attach ends first (it is bounded), then this run ends, 130
+  const onSigint = () => markInterrupted();
+  process.on('SIGINT', onSigint);
+  let session: Awaited<ReturnType<typeof attach>>;
+  try {
+    session = await attach(pid);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (wasInterrupted()) {
+    await session.detach();
+    return '';
+  }
   process.stderr.write(
     `spyglass: ${session.how === 'reused' ? 'asked the agent already in' : 'attached to'} process ${pid} for its asyncio tasks; the agent stays loaded, idle\n`,
   );
@@ -35,14 +60,70 @@ async function asyncText(pid: number, o: DumpOptions): Promise<string> {
 
 /** Reads the stacks of pid once and renders them as the options ask. */
 export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
+  if (o.subprocesses) return dumpTree(pid, o);
   const reader = await openReader(pid);
   try {
-    const dump = reader.sample({ locals: o.locals });
-    const order = { outermostFirst: o.outermostFirst };
-    return o.json ? JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n' : renderStackText(dump, order);
+    return renderDump(await readOnce(reader, o), o);
   } finally {
     reader.close();
   }
+}
+
+function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump> {
+  return readExact(reader, {
+    locals: o.locals,
+    nonblocking: o.nonblocking,
+    onNoPermission: (e) => {
+      // said once, however many processes are dumped
+      if (o.toldNoPermission) return;
+      o.toldNoPermission = true;
+      process.stderr.write(`spyglass: ${e.message}: a thread whose stack kept changing is shown as torn (as with --nonblocking)\n  hint: ${e.hint}\n`);
+    },
+  });
+}
+
+function renderDump(dump: StackDump, o: DumpOptions, cmdline?: string): string {
+  const order = { outermostFirst: o.outermostFirst, cmdline };
+  if (!o.json) return renderStackText(dump, order);
+  // --subprocesses: one compact document per line, one line per process
+  return cmdline !== undefined ? JSON.stringify(stackDumpJson(dump, order)) + '\n' : JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n';
+}
+
+/**
+ * --subprocesses: pid and every Python process below it, each once (the tree is walked by
+ * parent pid, so a fork server's or a pool's children are met once), headed by its pid and
+ * command line. A zombie, an exiting process, one that ends while read and one that is not
+ * Python are passed over; the root may be a shell or a launcher.
+ */
+async function dumpTree(pid: number, o: DumpOptions): Promise<string> {
+  const parts: string[] = [];
+  for (const p of [pid, ...descendants(pid)]) {
+    let cmdline: string;
+    try {
+      const info = processInfo(p);
+      if (info.state === 'Z' || info.state === 'X') continue;
+      cmdline = info.cmdline;
+    } catch (e) {
+      if (p === pid) throw e;
+      continue; // gone meanwhile
+    }
+    let reader: PythonReader;
+    try {
+      reader = await openReader(p);
+    } catch (e) {
+      if (e instanceof NotPythonError || e instanceof ProcessGoneError) continue;
+      throw e;
+    }
+    try {
+      parts.push(renderDump(await readOnce(reader, o), o, cmdline));
+    } catch (e) {
+      if (!(e instanceof ProcessGoneError)) throw e;
+    } finally {
+      reader.close();
+    }
+  }
+  if (!parts.length) throw new NotPythonError(`neither process ${pid} nor any process below it is a CPython process (yet)`);
+  return parts.join(o.json ? '' : '\n');
 }
 
 export function registerDump(program: Command): void {
@@ -52,8 +133,10 @@ export function registerDump(program: Command): void {
     .description(
       'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
         'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it ' +
-        'is idle, active, or holds the GIL.',
+        'process keeps running. Each thread shows its OS thread id, its threading name and whether it ' +
+        'is idle, active, or holds the GIL. A thread whose stack keeps changing faster than it can be read ' +
+        'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses ' +
+        'and marks such a thread as torn instead.',
     )
     .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
@@ -66,6 +149,8 @@ export function registerDump(program: Command): void {
         "spyglass's agent into the process (as `spyglass PID` does), which reads asyncio's task registries on its own " +
         'thread; the agent stays loaded, idle',
     )
+    .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
+    .option('--subprocesses', 'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)')
     .addHelpText(
       'after',
       `
@@ -73,6 +158,7 @@ Examples:
   spyglass dump 4242                     # all threads, innermost frame first
   spyglass dump 4242 --locals            # with arguments and local variables
   spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
+  spyglass dump 4242 --subprocesses      # and every Python process below it (workers, children)
   spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
     .action(async (pid: number, o: DumpOptions) => {

@@ -19,8 +19,13 @@ export interface StackFrame {
   /** co_firstlineno: the line of the function's `def` (record --function aggregates by it) */
   firstLine?: number;
   locals?: LocalVariable[];
-  /** set when this frame could not be read (torn read, freed memory): the walk stopped here */
-  error?: string;
+  /**
+   * 3.11+: the first frame a C call into the eval loop pushed (3.11's is_entry; on 3.12+
+   * the frame just above a C-stack shim). Between two such frames the C stack holds one
+   * eval-loop activation, which is where native unwinding splices C frames in. Absent
+   * before 3.11, where every Python frame has an eval-loop call of its own.
+   */
+  entry?: boolean;
 }
 
 export type ThreadActivity = 'idle' | 'active' | 'unknown';
@@ -41,6 +46,12 @@ export interface ThreadStack {
   frames: StackFrame[];
   /** more frames than the depth limit; the rest were left out */
   truncated?: boolean;
+  /**
+   * Why the stack could not be read as one consistent picture (the thread kept changing
+   * it faster than it was read, within the reader's retries): `frames` are then what the
+   * last attempt read, possibly cut short or mixed. Absent when the stack is exact.
+   */
+  torn?: string;
 }
 
 export interface PythonInfo {

@@ -27,6 +27,8 @@ export interface ThreadSample {
   active: boolean;
   /** innermost first */
   frames: Frame[];
+  /** the reader could not read this stack as one consistent picture: dropped and counted, never profiled */
+  torn?: string;
 }
 
 export interface SampleOptions {
