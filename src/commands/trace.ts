@@ -20,13 +20,14 @@ const OPTIONS: OptionSpec[] = [
   },
   NESTED_OPTION,
   { names: ['-et', '--entrance_time'], key: 'entrance', kind: 'float', default: 0, min: 0, metavar: '<value>', description: 'only show calls whose whole wall time (an async call\'s too) exceeds this many ms' },
-  { names: ['-d', '--depth'], key: 'depth', kind: 'int', min: 1, metavar: '<value>', description: 'show calls at most this many levels below the method (with -i 0: the call path)' },
+  { names: ['-d', '--depth'], key: 'depth', kind: 'int', min: 1, metavar: '<value>', description: 'show calls at most this many levels below the method, every one of them unless -i is given too (the call path)' },
   limitOption(10, 'shown calls'),
   {
-    names: ['-f', '--filter'],
+    names: ['-f', '--filter', '--filter_expr'],
     key: 'filter',
     kind: 'string',
     metavar: '<value>',
+    expression: true,
     description: 'trace only calls for which this expression of target, args, kwargs is true (checked before the call)',
   },
 ];
@@ -127,15 +128,16 @@ export const traceCommand: ShellCommand = {
     { command: 'trace __main__ func -i 1', comment: 'only inner calls of 1 ms or more' },
     { command: 'trace __main__ classA func', comment: 'trace a method' },
     { command: 'trace __main__ func -et 30', comment: 'only calls that took more than 30 ms in all' },
-    { command: 'trace __main__ func -i 0 -d 2', comment: 'every call two levels deep: the call path' },
+    { command: 'trace __main__ func -d 2', comment: 'every call two levels deep: the call path' },
     { command: 'trace __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'only calls whose first argument has query "hello"' },
   ],
   options: OPTIONS,
   async run(ctx, words) {
-    const { positionals, options: o } = parseArgs('trace', words, OPTIONS);
+    const { positionals, options: o, given } = parseArgs('trace', words, OPTIONS);
     const args = {
       ...methodArgs('trace', positionals, o),
-      interval: o.interval,
+      // -d alone shows every call down to that depth: the reference sets the interval to 0 then
+      interval: o.depth !== undefined && !given.has('interval') ? 0 : o.interval,
       entrance: o.entrance,
       depth: o.depth,
       limit: o.limit,

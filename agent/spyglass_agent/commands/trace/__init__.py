@@ -127,5 +127,5 @@ def run(ctx):
 
 def running_codes(sites):
     """The code objects a hooked call runs as its own (the original, or a copy of it whose
-    nested functions are hooked by another command)."""
-    return tuple(site.code for site in sites)
+    nested functions are hooked by another command; the new code once reloaded)."""
+    return tuple(site.latest().code for site in sites)
