@@ -65,6 +65,7 @@ const FIELDS = [
   ['iframe.instr', 'offsetof(_PyInterpreterFrame, instr_ptr)', 13, 99],
   ['iframe.localsplus', 'offsetof(_PyInterpreterFrame, localsplus)', 11, 99],
   ['iframe.owner', 'offsetof(_PyInterpreterFrame, owner)', 11, 99],
+  ['iframe.isEntry', 'offsetof(_PyInterpreterFrame, is_entry)', 11, 11],
   ['iframe.ownedByCStack', 'FRAME_OWNED_BY_CSTACK', 12, 99],
 
   ['code.size', 'sizeof(PyCodeObject)', ...ALL],

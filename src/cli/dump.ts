@@ -4,7 +4,9 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
-import { openReader } from '../reader/reader.js';
+import { readMixedStacks } from '../native/mixed-stacks.js';
+import { NativeProcess } from '../native/native-process.js';
+import { openReader, type PythonReader } from '../reader/reader.js';
 import { parsePid } from './record.js';
 
 export interface DumpOptions {
@@ -12,17 +14,28 @@ export interface DumpOptions {
   json?: boolean;
   file?: string;
   outermostFirst?: boolean;
+  native?: boolean;
+  nativeAll?: boolean;
 }
 
 /** Reads the stacks of pid once and renders them as the options ask. */
 export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
   const reader = await openReader(pid);
   try {
-    const dump = reader.sample({ locals: o.locals });
+    const dump = o.native || o.nativeAll ? await readNative(reader, o) : reader.sample({ locals: o.locals });
     const order = { outermostFirst: o.outermostFirst };
     return o.json ? JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n' : renderStackText(dump, order);
   } finally {
     reader.close();
+  }
+}
+
+async function readNative(reader: PythonReader, o: DumpOptions) {
+  const np = new NativeProcess(reader.pid);
+  try {
+    return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
+  } finally {
+    np.close();
   }
 }
 
@@ -34,20 +47,26 @@ export function registerDump(program: Command): void {
       'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
         'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
         'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
-        'is idle, active, or holds the GIL.',
+        'is idle, active, or holds the GIL.\n' +
+        'With --native, the Python threads (never the others) are paused with ptrace for as long as\n' +
+        'their registers and stacks take to read (about a millisecond, see BENCHMARKS.md), and each\n' +
+        "evaluation-loop frame is replaced by the Python frames it ran. Needs ptrace permission.",
     )
     .argument('<pid>', 'the Python process', parsePid)
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .option('--native', "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)")
+    .option('--native-all', 'like --native, and keep the interpreter frames between Python calls (call helpers, vectorcall)')
     .addHelpText(
       'after',
       `
 Examples:
   spyglass dump 4242                     # all threads, innermost frame first
   spyglass dump 4242 --locals            # with arguments and local variables
-  spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json`,
+  spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
+  spyglass dump 4242 --native            # with C/C++ frames ([native] name (module)) merged in`,
     )
     .action(async (pid: number, o: DumpOptions) => {
       const text = await dumpText(pid, o);

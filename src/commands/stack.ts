@@ -4,6 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
+import { readMixedStacks } from '../native/mixed-stacks.js';
+import { NativeProcess } from '../native/native-process.js';
 import { openReader } from '../reader/reader.js';
 import { parseArgs } from './args.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
@@ -17,21 +19,28 @@ export const stackCommand: ShellCommand = {
     { command: 'stack', comment: 'stacks of the attached process' },
     { command: 'stack -f ./stack.log', comment: 'write them to a file' },
     { command: 'stack 3303', comment: 'stacks of another Python process' },
+    { command: 'stack --native', comment: 'with C/C++ frames merged in' },
   ],
   options: [
     { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'write the stacks to this file instead of the screen' },
-    { names: ['--native'], key: 'native', kind: 'flag', description: 'also show native (C) frames: not supported yet' },
+    { names: ['--native'], key: 'native', kind: 'flag', description: "merge native (C/C++) frames into each thread's stack (pauses the Python threads briefly; ptrace)" },
   ],
   async run(ctx, words) {
     const { positionals, options } = parseArgs('stack', words, this.options);
     if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
-    if (options.native) throw new UserError('stack --native is not supported yet', 'the Python stacks: `stack`');
     const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
     const reader = await openReader(pid);
     let dump;
     try {
-      dump = reader.sample({});
+      if (options.native) {
+        const np = new NativeProcess(pid);
+        try {
+          dump = await readMixedStacks(reader, np);
+        } finally {
+          np.close();
+        }
+      } else dump = reader.sample({});
     } finally {
       reader.close();
     }

@@ -25,6 +25,8 @@ export interface SampleOptions {
   activity?: boolean;
   /** frames per thread before the rest is left out (default 4096) */
   maxDepth?: number;
+  /** mark each thread's frames that entered the evaluation loop (ThreadStack.entries), for merging with native frames */
+  entryMarkers?: boolean;
 }
 
 /** reads of a thread list that keeps changing under us before the last one is taken as it is */
@@ -284,9 +286,10 @@ export class PythonReader {
   }
 
   /** The frames of one thread, innermost first; an unreadable frame ends the walk. */
-  private threadFrames(tstate: Buffer, opts: SampleOptions): { frames: StackFrame[]; truncated?: boolean } {
+  private threadFrames(tstate: Buffer, opts: SampleOptions): { frames: StackFrame[]; truncated?: boolean; entries?: boolean[] } {
     const L = this.layout;
     const frames: StackFrame[] = [];
+    const entries: boolean[] | undefined = opts.entryMarkers ? [] : undefined;
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     const seen = new Set<number>();
     let frame: number;
@@ -300,15 +303,18 @@ export class PythonReader {
       while (frame) {
         if (seen.has(frame)) throw new MemoryReadError(frame, 0, 'the frame chain loops (torn read)');
         seen.add(frame);
-        if (frames.length >= maxDepth) return { frames, truncated: true };
-        const next = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts);
+        if (frames.length >= maxDepth) return entries ? { frames, truncated: true, entries } : { frames, truncated: true };
+        const next = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts, entries);
+        // up to 3.10 every Python call is its own call of the evaluation loop
+        if (entries && L.frameObject) entries.push(true);
         frame = next;
       }
     } catch (e) {
       if (!(e instanceof MemoryReadError || e instanceof RangeError)) throw e;
       frames.push({ name: '<unreadable frame>', filename: '', line: 0, error: e.message });
+      entries?.push(false);
     }
-    return { frames };
+    return entries ? { frames, entries } : { frames };
   }
 
   // The frame steps run for every frame of every sample: addresses are Numbers and the
@@ -325,14 +331,18 @@ export class PythonReader {
     return u64At(buf, off + F.back);
   }
 
-  /** One _PyInterpreterFrame (3.11+); returns `previous`. */
-  private interpreterFrameStep(frame: number, out: StackFrame[], opts: SampleOptions): number {
+  /** One _PyInterpreterFrame (3.11+); returns `previous`. entries: see ThreadStack.entries. */
+  private interpreterFrameStep(frame: number, out: StackFrame[], opts: SampleOptions, entries?: boolean[]): number {
     const I = this.layout.iframe!;
     // older frames of the same thread usually sit just below in the same data-stack chunk
     const { buf, at, base } = this.snap.segment(frame, I.localsplus, DATA_STACK_PREFETCH);
     const off = at + frame - base;
     const previous = u64At(buf, off + I.previous);
-    if (I.skipOwnerFrom !== undefined && buf[off + I.owner] >= I.skipOwnerFrom) return previous; // C-stack shim
+    if (I.skipOwnerFrom !== undefined && buf[off + I.owner] >= I.skipOwnerFrom) {
+      // C-stack shim (3.12+): pushed by each call of the evaluation loop under the first frame it runs
+      if (entries && entries.length) entries[entries.length - 1] = true;
+      return previous;
+    }
     let codeAddr = u64At(buf, off + I.code);
     if (I.tagged) codeAddr -= codeAddr % 4; // the low two bits are tags (no 32-bit `&` on an address)
     const instr = u64At(buf, off + I.instr);
@@ -341,6 +351,7 @@ export class PythonReader {
     const code = this.codeInfo(codeAddr, lasti);
     if (!code.isCode) return previous;
     out.push(this.frameOf(code, lasti, opts.locals ? frame + I.localsplus : undefined, I.tagged));
+    entries?.push(I.isEntry !== undefined && buf[off + I.isEntry] !== 0);
     return previous;
   }
 

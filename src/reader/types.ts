@@ -41,6 +41,12 @@ export interface ThreadStack {
   frames: StackFrame[];
   /** more frames than the depth limit; the rest were left out */
   truncated?: boolean;
+  /**
+   * With SampleOptions.entryMarkers, one flag per frame (same order): true when the frame
+   * is the first one run by its own call of the evaluation loop (_PyEval_EvalFrameDefault),
+   * which is how native and Python frames are merged (docs/native-unwinding.md, "Merge").
+   */
+  entries?: boolean[];
 }
 
 export interface PythonInfo {

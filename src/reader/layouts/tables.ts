@@ -33,6 +33,7 @@ export function layoutFromTable(table: LayoutTable): Layout {
       instr: iframe.instr,
       localsplus: iframe.localsplus,
       owner: iframe.owner,
+      isEntry: iframe.isEntry,
       skipOwnerFrom: iframe.ownedByCStack,
       tagged: false,
     },

@@ -60,6 +60,8 @@ export interface Layout {
     localsplus: number;
     /** one byte */
     owner: number;
+    /** is_entry (3.11, one byte): the frame is the first one its call of the evaluation loop ran */
+    isEntry?: number;
     /** frames whose owner is >= this are not Python frames (C-stack shims); absent on 3.11 */
     skipOwnerFrom?: number;
     /** f_executable and localsplus hold _PyStackRef tagged pointers (3.14+) */

@@ -1,0 +1,57 @@
+// One reading of a process's Python and native stacks together (dump --native, the
+// shell's stack --native): the Python threads are paused (never the others), their
+// registers read and their native stacks unwound, their Python frames read, and they are
+// let go; symbols are looked up after. The two are then merged per thread.
+import { basename } from 'node:path';
+import type { PythonReader, SampleOptions } from '../reader/reader.js';
+import { whilePaused } from '../sampler/pause.js';
+import { mergeStacks } from './merge.js';
+import { NativeProcess } from './native-process.js';
+import type { MixedStackDump, MixedThreadStack } from './types.js';
+import type { RawStack } from './unwind.js';
+
+/** How long all Python threads together may take to stop for one reading. */
+const DUMP_PAUSE_DEADLINE_MS = 1000;
+const PTRACE_WHAT = 'pause the threads of (ptrace, for --native)';
+
+export interface MixedOptions extends Pick<SampleOptions, 'locals'> {
+  /** keep interpreter plumbing frames (--native-all) */
+  all?: boolean;
+}
+
+/** The file names that hold the interpreter, whose plumbing the merge drops. */
+export function pythonModules(reader: PythonReader): Set<string> {
+  const t = reader.target;
+  return new Set([basename(t.libPath ?? t.exePath), basename(t.exePath)]);
+}
+
+export async function readMixedStacks(reader: PythonReader, np: NativeProcess, opts: MixedOptions = {}): Promise<MixedStackDump> {
+  // which threads are Python's, and how busy each is (a paused thread never looks running)
+  const before = reader.sample({ threadNames: false });
+  const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
+  const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
+  np.prepare();
+  const { dump, raws } = await whilePaused(
+    reader.pid,
+    tids,
+    (paused) => {
+      const raws = new Map<number, RawStack>();
+      for (const t of paused) raws.set(t.tid, np.unwind(t.getRegs()));
+      return { dump: reader.sample({ locals: opts.locals, entryMarkers: true, activity: false }), raws };
+    },
+    DUMP_PAUSE_DEADLINE_MS,
+    PTRACE_WHAT,
+  );
+  const modules = pythonModules(reader);
+  const threads: MixedThreadStack[] = dump.threads.map((t) => {
+    const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };
+    delete out.entries;
+    const raw = t.tid !== undefined ? raws.get(t.tid) : undefined;
+    if (!raw) return out;
+    const native = np.symbolize(raw);
+    const m = mergeStacks(t.frames, t.entries ?? [], native, { pythonModules: modules, all: opts.all });
+    out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
+    return out;
+  });
+  return { ...dump, threads, notes: [...np.notes] };
+}
