@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { recordProfile } from '../src/sampler/record.js';
+import { recordProfile } from '../src/record/record.js';
 import { openPythonSource } from '../src/sampler/source.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { parseCollapsed, samplesIn, startProfileTarget } from '../test/helpers/profiles.js';

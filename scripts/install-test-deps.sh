@@ -20,3 +20,12 @@ if [ -x "$torch_py" ] && ! "$root/.venv-torch/bin/python" -c 'import torch' >/de
   "$torch_py" -m venv "$root/.venv-torch"
   "$root/.venv-torch/bin/pip" install -q torch==2.13.0
 fi
+
+# the Python linter and formatter for `npm run lint` / `npm run format`: ruff in its own
+# throwaway virtualenv at .venv-lint/ (the agent itself stays stdlib-only)
+ruff_version=0.17.5
+if ! "$root/.venv-lint/bin/ruff" --version 2>/dev/null | grep -qx "ruff $ruff_version"; then
+  lint_py=$(command -v /root/.pyenv/versions/3.11.7/bin/python3.11 python3 | head -n 1)
+  "$lint_py" -m venv "$root/.venv-lint"
+  "$root/.venv-lint/bin/pip" install -q "ruff==$ruff_version"
+fi

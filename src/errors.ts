@@ -1,7 +1,6 @@
 // Errors a user can cause and act on. They print as one line (plus an optional hint)
 // without a stack trace; anything else is an internal bug and keeps its stack under --debug.
 
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1; // the user can act on it: bad pid, no permission, target exited
 export const EXIT_USAGE = 2; // unknown option, missing argument
 export const EXIT_INTERNAL = 3;

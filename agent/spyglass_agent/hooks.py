@@ -489,11 +489,6 @@ def _nested_hint(code):
     return 'functions defined inside it: %s' % (', '.join(names) if names else 'none')
 
 
-def remove_owner(owner):
-    """Removes every hook (and other resource) the owner holds; returns how many."""
-    return owner.release_all()
-
-
 def active():
     """[(qualified name, number of hooks)] of every patched function, for diagnostics."""
     with _lock:

@@ -11,7 +11,7 @@ import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
 import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
 import { AgentClient, AgentGoneError } from '../channel/client.js';
 import { sweepStaleAgentDirs } from '../channel/stale-dirs.js';
-import type { AgentSession } from '../commands/types.js';
+import type { AgentSession } from '../channel/session.js';
 import { bootstrapSource } from './bootstrap.js';
 import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
 import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';

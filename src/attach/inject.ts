@@ -2,7 +2,7 @@
 // compiler, no helper binary). Only the main thread is stopped, for milliseconds; every
 // register, the vector state and the patched scratch bytes are restored on every exit path.
 //
-// Two ways to get the code run (cpython-internals.md §13.4, attach-notes.md):
+// Two ways to get the code run (docs/attach.md §3):
 //  direct  — the main thread sleeps in a system call with the GIL released (time.sleep,
 //            Event().wait(), socket.accept()): call PyGILState_Ensure / PyRun_SimpleString /
 //            PyGILState_Release on it right away, then let the system call restart.
@@ -16,7 +16,7 @@ import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState } from '../proc/process.js';
 import { gilLocked } from './gil.js';
 import type { PythonTarget } from '../reader/locate.js';
-import { EPERM, ESRCH, PtraceError, Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from './ptrace.js';
+import { EPERM, ESRCH, PtraceError, type Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
 
 export type Strategy = 'direct' | 'pending';
 

@@ -1,6 +1,6 @@
 // CPython 3.14's remote execution protocol (PEP 768), written from TypeScript: three
 // memory writes into a thread state ask that thread to run a script file at its next
-// eval-breaker check (cpython-internals.md §12). No ptrace; the offsets come from the
+// eval-breaker check (docs/pep768.md). No ptrace; the offsets come from the
 // target's own _Py_DebugOffsets (parsed by the reader).
 import { parseDebugOffsets } from '../reader/layouts/debug-offsets.js';
 

@@ -3,7 +3,8 @@
 // the target only; the script deletes itself first thing.
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentPidDir, agentRunDir, ensurePrivateDir } from '../channel/socket-path.js';
+import { agentPidDir } from '../channel/socket-path.js';
+import { agentRunDir, ensurePrivateDir } from '../rundir.js';
 import { wrapPayload } from './inject.js';
 
 /** Writes the bootstrap script for `pid` and returns its absolute path. */

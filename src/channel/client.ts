@@ -4,7 +4,7 @@
 // remove every hook this client installed.
 import { connect as netConnect, type Socket } from 'node:net';
 import { UserError } from '../errors.js';
-import type { AgentEvent, AgentSession, AgentStream } from '../commands/types.js';
+import type { AgentEvent, AgentSession, AgentStream } from './session.js';
 import {
   PROTOCOL_VERSION,
   parseAgentMessage,

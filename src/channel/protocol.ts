@@ -60,15 +60,6 @@ export interface DetachedMessage {
 }
 export type AgentMessage = EventMessage | EndMessage | ErrorMessage | DetachedMessage;
 
-export interface ThreadInfo {
-  ident: number;
-  native_id: number | null;
-  name: string;
-  daemon: boolean | null;
-  /** one of the agent's own threads */
-  agent: boolean;
-}
-
 /** `end` data of the `hello` handshake */
 export interface HelloData {
   agent_version: string;

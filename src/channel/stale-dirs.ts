@@ -6,7 +6,7 @@
 import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processExists } from '../proc/process.js';
-import { agentRunDir } from './socket-path.js';
+import { agentRunDir } from '../rundir.js';
 
 /** Leaves a directory this young alone: its process may have been started a moment ago. */
 const MIN_AGE_MS = 2000;

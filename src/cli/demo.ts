@@ -18,7 +18,7 @@ import { parseStat } from '../proc/process.js';
 import { openReader } from '../reader/reader.js';
 import { SUPPORTED_MINORS } from '../reader/layouts/index.js';
 import { cachedShortener } from '../sampler/filenames.js';
-import { recordProfile, summarizeRecording } from '../sampler/record.js';
+import { recordProfile, summarizeRecording } from '../record/record.js';
 import { openPythonSource } from '../sampler/source.js';
 import { TopStats } from '../sampler/top-stats.js';
 import type { SampleSource } from '../sampler/types.js';

@@ -1,10 +1,10 @@
 // `spyglass record`: sample a running Python process (--pid) or a program launched
 // under it (after --) and write a flame graph or another profile format.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../formats/index.js';
-import { recordProfile, summarizeRecording } from '../sampler/record.js';
-import { LiveLine } from '../sampler/status.js';
+import { recordProfile, summarizeRecording } from '../record/record.js';
+import { LiveLine } from '../record/status.js';
 
 export function parsePid(v: string): number {
   const n = Number(v);

@@ -3,7 +3,7 @@
 // keys 1-4 pick the sort column, q (or Ctrl-C) quits. No UI library: ANSI escapes and
 // node:readline's keypress events in raw mode.
 import { emitKeypressEvents } from 'node:readline';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';

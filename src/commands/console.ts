@@ -5,7 +5,8 @@
 // input() and help() typed there read their lines from this console too.
 import { UserError } from '../errors.js';
 import { parseArgs } from './args.js';
-import type { AgentStream, CommandContext, ShellCommand } from './types.js';
+import type { AgentStream } from '../channel/session.js';
+import type { CommandContext, ShellCommand } from './types.js';
 
 /** What the client sends as input of the console request. */
 export type ConsoleInput = { line: string } | { interrupt: true } | { eof: true };

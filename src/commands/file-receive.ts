@@ -1,4 +1,4 @@
-// The client side of agent/spyglass_agent/file_transfer.py: a file the target wrote (a
+// The client side of agent/spyglass_agent/commands/torch/file_transfer.py: a file the target wrote (a
 // torch trace or snapshot) arrives as base64 `file_chunk` events and is written where the
 // user runs spyglass. It goes to DEST.part first and is renamed once its size and SHA-256
 // match what the agent sent, so a stopped or broken transfer never leaves a file that

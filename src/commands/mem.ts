@@ -1,7 +1,7 @@
 // `mem summary|diff|top|refs`: what the target's Python heap holds (objects by type),
 // what grows between two moments, which source lines allocate (tracemalloc for the
 // interval only) and who keeps an instance alive (referrers up to a module global or a
-// thread's local variable). All of it runs in the agent (commands/mem.py); this module
+// thread's local variable). All of it runs in the agent (commands/mem/); this module
 // parses the grammar and draws the tables.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';

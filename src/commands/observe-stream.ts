@@ -2,7 +2,8 @@
 // [-nm NESTED]` arguments, running the agent request as a stream that Ctrl-C / --timeout
 // cancel (the agent then removes the hook), and the time stamp of each result.
 import { parseMethodTarget, type OptionSpec } from './args.js';
-import type { AgentEvent, CommandContext } from './types.js';
+import type { AgentEvent } from '../channel/session.js';
+import type { CommandContext } from './types.js';
 
 export const NESTED_OPTION: OptionSpec = {
   names: ['-nm', '--nested-method'],

@@ -1,11 +1,11 @@
 // `perf [pid] [-f <file>] [-r <rate>] [-d <duration>]`: the reference tool's flame graph
-// command, on the engine of `spyglass record` (src/sampler/record.ts). It samples from
+// command, on the engine of `spyglass record` (src/record/record.ts). It samples from
 // outside like record does: nothing runs in the target, the agent is not involved, and
 // any Python process can be named, the attached one by default.
 import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
-import { recordProfile, summarizeRecording } from '../sampler/record.js';
-import { LiveLine } from '../sampler/status.js';
+import { recordProfile, summarizeRecording } from '../record/record.js';
+import { LiveLine } from '../record/status.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import type { ShellCommand } from './types.js';
 

@@ -7,6 +7,7 @@ import { UserError, UsageError } from '../errors.js';
 import { readMixedStacks } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import { openReader } from '../reader/reader.js';
+import type { StackDump } from '../reader/types.js';
 import { parseArgs } from './args.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
 import type { ShellCommand } from './types.js';
@@ -31,7 +32,7 @@ export const stackCommand: ShellCommand = {
     const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
     const reader = await openReader(pid);
-    let dump;
+    let dump: StackDump;
     try {
       if (options.native) {
         const np = new NativeProcess(pid);

@@ -1,6 +1,6 @@
 // `torch profile module [class] method [-nm NESTED] [-f FILE]`, `torch memory -s [-f FILE]`,
 // `torch memory -r module [class] method [-nm NESTED] [-f FILE]`: PyTorch's profiler and
-// CUDA memory snapshots, run inside the target by the agent (commands/torch.py) on the
+// CUDA memory snapshots, run inside the target by the agent (commands/torch/) on the
 // next call of a method; the file comes back over the channel and is written here.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';

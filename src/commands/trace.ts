@@ -1,7 +1,7 @@
 // `trace module [class] method [-i <value>] [-nm <value>] [-et <value>] [-d <value>]
 // [-n <value>] [-f <value>]`: the tree of calls made inside each call of a method, with
 // cost, percent of the parent and file:line. Recording, -i/-d pruning and -et happen in
-// the agent (agent/spyglass_agent/tracer.py); this module draws the tree.
+// the agent (agent/spyglass_agent/commands/trace/tracer.py); this module draws the tree.
 import { parseArgs, type OptionSpec } from './args.js';
 import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';

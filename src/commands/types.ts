@@ -1,30 +1,8 @@
 // The shape every shell command module has. The interactive shell, one-shot mode
 // (`spyglass PID --cmd "..."`) and any later front end call the same modules; none of
 // them formats output on its own.
+import type { AgentSession } from '../channel/session.js';
 import type { OptionSpec } from './args.js';
-
-/** One event streamed by the agent for a request: `{id, event, data}` on the wire. */
-export interface AgentEvent {
-  event: string;
-  data: unknown;
-}
-
-/** A running request to the agent. Iterate for events; the iteration ends at `end`. */
-export interface AgentStream extends AsyncIterable<AgentEvent> {
-  /** ask the agent to stop the command (its hooks are removed) */
-  cancel(): void;
-  /** data sent with the final `end` message, once iteration has finished */
-  readonly endData: unknown;
-  /** input for the running request (console's lines, Ctrl-C, Ctrl-D): `{id, input: data}` on the wire */
-  send?(data: unknown): void;
-}
-
-/** The connection to the agent inside the target (implemented in src/channel/). */
-export interface AgentSession {
-  request(cmd: string, args: Record<string, unknown>): AgentStream;
-  /** a request with no stream: resolves with the `end` data, rejects with a UserError on `error` */
-  call(cmd: string, args: Record<string, unknown>): Promise<unknown>;
-}
 
 /** Where a command writes its results: text for people, or one JSON value per line. */
 export interface CommandOutput {

@@ -178,7 +178,7 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
 
   // ---- drawing -----------------------------------------------------------------------
   const colour = (n: Node): string => {
-    if (matcher && matcher.test(n.haystack)) return 'rgb(230,0,230)';
+    if (matcher?.test(n.haystack)) return 'rgb(230,0,230)';
     const kind = n.frame >= 0 ? data.frames[n.frame][2] : 'root';
     if (kind !== 'python') return 'rgb(180,190,210)';
     // a stable warm colour per function name

@@ -8,7 +8,7 @@
 // signal that comes late does nothing.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentRunDir, ensurePrivateDir } from '../channel/socket-path.js';
+import { agentRunDir, ensurePrivateDir } from '../rundir.js';
 import { isSpyglass, startTime } from '../proc/process.js';
 
 export const OFF_SIGNAL = 'SIGUSR2';

@@ -10,7 +10,7 @@ import type { GilProbe, GilThread } from './probe.js';
 // Up to 3.11 the GIL is _PyRuntime.ceval.gil, the last member of ceval, and gilstate
 // follows it: {int check_enabled; PyThreadState *tstate_current; ...}. So the GIL struct
 // ends 8 bytes before tstate_current (3.8: gil @1152, tstate_current @1368; 3.9/3.10:
-// 352/568; 3.11: 360/576, cpython-internals.md §5). Checked against the struct's content.
+// 352/568; 3.11: 360/576, docs/cpython-layouts.md §4). Checked against the struct's content.
 const GIL_BEFORE_TSTATE_CURRENT = GIL_STRUCT_SIZE + 8;
 
 function gilAddress(mem: ProcessMemory, l: Layout, pyRuntime: bigint): bigint {

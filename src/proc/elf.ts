@@ -32,8 +32,6 @@ const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const SHT_NOBITS = 8;
-export const ET_EXEC = 2;
-export const ET_DYN = 3;
 
 export class NotElfError extends Error {}
 

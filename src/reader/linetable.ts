@@ -1,5 +1,5 @@
 // Line numbers from a code object's line table, one decoder per format
-// (cpython-internals.md §7). Each takes the table bytes, co_firstlineno and the offset
+// (docs/cpython-layouts.md §7). Each takes the table bytes, co_firstlineno and the offset
 // of the instruction being run, and returns its line (or co_firstlineno when the
 // table says nothing about it).
 import type { Layout } from './layouts/types.js';

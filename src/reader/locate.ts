@@ -1,7 +1,7 @@
 // Finds the CPython interpreter inside a process: which file holds its symbols (libpython
 // for shared builds, the executable for static ones), where that file is loaded, the
 // address of _PyRuntime, and the exact version. Decided from /proc/PID/maps, never from
-// the distribution (cpython-internals.md §2–3).
+// the distribution (docs/cpython-layouts.md §1–2).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NotPythonError, ProcessGoneError } from '../errors.js';
@@ -58,7 +58,7 @@ function openMapped(pid: number, path: string): ElfFile {
 
 function loadBias(elf: ElfFile, maps: MapEntry[], path: string): bigint | undefined {
   const first = maps.filter((m) => m.path === path).sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))[0];
-  if (!first || first.offset !== 0n) return undefined;
+  if (first?.offset !== 0n) return undefined;
   return first.start - elf.firstLoadVaddr;
 }
 

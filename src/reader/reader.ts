@@ -1,5 +1,5 @@
 // Reads every thread and frame of a running CPython from outside, through
-// /proc/PID/mem, without stopping it (cpython-internals.md §6-§10, §15). One reader is
+// /proc/PID/mem, without stopping it (docs/cpython-layouts.md §5-§9). One reader is
 // opened per process and reused: per code object it caches name, file and line table,
 // so a repeated sample costs a few reads per thread (the sampler calls it many times a
 // second). Everything version-specific comes from the Layout; this file knows no offset.

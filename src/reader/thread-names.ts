@@ -1,5 +1,5 @@
 // Python thread names, read from the target's `threading._active` ({ident: Thread}) and
-// each Thread's `_name` (cpython-internals.md §8.4). Finding `threading` means walking
+// each Thread's `_name` (docs/cpython-layouts.md §6). Finding `threading` means walking
 // sys.modules, the most expensive read the walk does, so everything is cached: the
 // `_active` dict per interpreter, and the name per thread ident, including "no name"
 // (threads started with _thread), which is only looked up again after a while.

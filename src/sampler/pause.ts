@@ -2,7 +2,7 @@
 // which can freeze a process with hundreds of native threads for milliseconds), reads
 // one sample, and lets them go. Bounded by a deadline, and every seized thread is
 // detached on every path. Uses the ptrace wrapper of attach/ (PTRACE_SEIZE + INTERRUPT).
-import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from '../attach/ptrace.js';
+import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from '../proc/ptrace.js';
 import { PermissionError } from '../errors.js';
 
 /** How long all threads together may take to stop before the sample is given up. */

@@ -1,7 +1,7 @@
 // The numbers `top` shows: per sampling window (reset at each refresh) the GIL and
 // active shares and each function's own/total share; cumulated over the whole run the
 // own/total time. A function is counted once per stack for its total, so recursion is
-// not counted twice (cpython-internals.md §10.3).
+// not counted twice (docs/cpython-layouts.md §9).
 import type { Tick } from './sampler.js';
 
 export interface FunctionRow {

@@ -15,6 +15,7 @@ export const MAX_DEPTH = 4096;
 export const MAX_THREADS = 4096;
 const MAX_LINE = 10_000_000;
 // control characters never occur in code names or file names CPython produces
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/;
 
 /**

@@ -38,8 +38,8 @@ export async function complete(line: string, commands: ShellCommand[], ctx: Comm
   if (words[0] === 'help' && words.length === 1) return [matching([...commands.map((c) => c.name), ...BUILTIN_NAMES]), current];
   const cmd = commands.find((c) => c.name === words[0]);
   if (!cmd) return [[], current];
-  const valueOf = cmd.options.find((o) => o.kind !== 'flag' && o.names.includes(words[words.length - 1]));
-  if (valueOf) return [matching(valueOf.choices ?? []), current];
+  const valued = cmd.options.find((o) => o.kind !== 'flag' && o.names.includes(words[words.length - 1]));
+  if (valued) return [matching(valued.choices ?? []), current];
   if (current.startsWith('-')) return [matching(cmd.options.flatMap((o) => o.names)), current];
   const forms = subcommands(cmd);
   if (words.length === 1 && forms.length) return [matching(forms), current];

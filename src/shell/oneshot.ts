@@ -1,6 +1,7 @@
 // One-shot mode, `spyglass PID --cmd "COMMAND"`: one command, then exit. A streaming
 // command ends at its own -n limit, at --timeout, on Ctrl-C, or when the target goes.
-import type { AgentSession, CommandOutput } from '../commands/types.js';
+import type { AgentSession } from '../channel/session.js';
+import type { CommandOutput } from '../commands/types.js';
 import { AgentGoneError } from '../channel/client.js';
 import { connectionLost, runLine } from './dispatch.js';
 

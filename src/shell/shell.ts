@@ -4,7 +4,8 @@
 import { createInterface, type Interface } from 'node:readline';
 import { UserError, formatUserError } from '../errors.js';
 import { AgentGoneError } from '../channel/client.js';
-import type { AgentSession, CommandContext, CommandOutput } from '../commands/types.js';
+import type { AgentSession } from '../channel/session.js';
+import type { CommandContext, CommandOutput } from '../commands/types.js';
 import { complete } from './complete.js';
 import { allCommands, connectionLost, runLine } from './dispatch.js';
 import { HISTORY_MAX, appendHistory, loadHistory } from './history.js';

@@ -8,7 +8,7 @@ import unittest
 from _load import agent_package
 
 agent_package()
-from _spyglass_agent.commands import mem  # noqa: E402
+from _spyglass_agent.commands.mem import summary  # noqa: E402
 
 
 class Marker(object):
@@ -20,14 +20,14 @@ class SummaryTest(unittest.TestCase):
         return table.get(t, (0, 0))[0]
 
     def test_tracked_and_shared_atoms_count_once(self):
-        before, _ = mem.summarize()
+        before, _ = summary.summarize()
         shared = range(12345)  # an untracked atom of a type the process barely uses
         self.assertFalse(gc.is_tracked(shared))
         keep = [Marker() for _ in range(37)]
         holders = [[shared] for _ in range(50)]  # fifty lists, one atom
         nested = ((range(7),),)
         gc.collect()  # untracks the tuples that hold only atoms
-        after, seen = mem.summarize()
+        after, seen = summary.summarize()
         self.assertEqual(self.count(after, Marker) - self.count(before, Marker), 37)
         self.assertEqual(self.count(after, range) - self.count(before, range), 2)
         self.assertEqual(after[range][1] - before.get(range, (0, 0))[1],
@@ -36,18 +36,18 @@ class SummaryTest(unittest.TestCase):
         del keep, holders, nested
 
     def test_a_diff_does_not_see_its_own_first_table(self):
-        before, _ = mem.summarize()
-        after, _ = mem.summarize(earlier=before)
+        before, _ = summary.summarize()
+        after, _ = summary.summarize(earlier=before)
         self.assertEqual(self.count(after, list) - self.count(before, list), 0)
         self.assertEqual(self.count(after, bytearray) - self.count(before, bytearray), 0)
 
     def test_rows_and_diff(self):
         table = {int: [10, 280], str: [3, 150], Marker: [2, 96]}
-        rows = mem.rows_of(table, 2, 'descending')
+        rows = summary.rows_of(table, 2, 'descending')
         self.assertEqual([r['type'] for r in rows['rows']], ['int', 'str'])
         self.assertEqual((rows['total_count'], rows['total_size'], rows['types']), (15, 526, 3))
-        self.assertEqual(mem.rows_of(table, 1, 'ascending')['rows'][0]['type'], __name__ + '.Marker')
-        d = mem.diff_of({int: (10, 280), str: (3, 150)}, {int: (4, 112), str: (3, 150), Marker: (2, 96)}, 10, 'descending')
+        self.assertEqual(summary.rows_of(table, 1, 'ascending')['rows'][0]['type'], __name__ + '.Marker')
+        d = summary.diff_of({int: (10, 280), str: (3, 150)}, {int: (4, 112), str: (3, 150), Marker: (2, 96)}, 10, 'descending')
         self.assertEqual([(r['type'], r['count_delta'], r['size_delta']) for r in d['rows']],
                          [(__name__ + '.Marker', 2, 96), ('int', -6, -168)])
         self.assertEqual((d['changed_types'], d['count_delta'], d['size_delta']), (2, -4, -72))

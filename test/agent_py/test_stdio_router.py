@@ -9,7 +9,7 @@ import unittest
 from _load import agent_package
 
 agent_package()
-from _spyglass_agent import stdio_router  # noqa: E402
+from _spyglass_agent.commands.console import stdio_router  # noqa: E402
 
 
 class RouterTest(unittest.TestCase):

@@ -7,8 +7,8 @@ import unittest
 from _load import agent_package
 
 agent_package()
-from _spyglass_agent import tt_records  # noqa: E402
-from _spyglass_agent.tt_records import RecordStore, approx_size, snapshot  # noqa: E402
+from _spyglass_agent.commands.tt import tt_records  # noqa: E402
+from _spyglass_agent.commands.tt.tt_records import RecordStore, approx_size, snapshot  # noqa: E402
 
 
 def add(store, value):

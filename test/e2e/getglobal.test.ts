@@ -43,7 +43,7 @@ describe('getglobal', { concurrency: true }, () => {
         out = await t.run(cmd, '__main__ g_list -e "list(range(150))"');
         let node = out.records[0].value as ValueNode;
         assert.deepEqual([node.len, node.children!.length, node.truncated], [150, 100, 50]);
-        assert.match(out.lines.join('\n'), /^  \.\.\.\(50 more of 150\)$/m);
+        assert.match(out.lines.join('\n'), /^ {2}\.\.\.\(50 more of 150\)$/m);
         node = (await t.run(cmd, '__main__ g_list -e "list(range(150))" -v')).records[0].value as ValueNode;
         assert.deepEqual([node.children!.length, node.children![149].value.repr, node.truncated], [150, '149', undefined]);
         // an instance: attributes as children

@@ -21,7 +21,7 @@ describe('locatePython finds the interpreter, its build and exact version', { co
         }
         // the entry point lies in an executable mapping of the executable itself
         const exec = found.maps.find((m) => m.start <= found.entryAddr && found.entryAddr < m.end);
-        assert.ok(exec && exec.perms.includes('x'), 'entry point is in executable code');
+        assert.ok(exec?.perms.includes('x'), 'entry point is in executable code');
       } finally {
         found.close();
       }

@@ -85,7 +85,7 @@ test('demo on every interpreter: the stacks, a flame graph and its top functions
           const r = await runDemo(py, dir);
           stdout = r.stdout;
           assert.equal(r.code, 0, r.stdout + r.stderr);
-          assert.match(r.stdout, new RegExp(`^spyglass demo: started .*examples/sample_service\\.py with .*python3[.0-9]* \\(pid \\d+\\)$`, 'm'));
+          assert.match(r.stdout, /^spyglass demo: started .*examples\/sample_service\.py with .*python3[.0-9]* \(pid \d+\)$/m);
           assert.match(r.stdout, new RegExp(`^Process \\d+: Python ${py.version.replace(/\./g, '\\.')} `, 'm'));
 
           // the stacks: every named thread once, with the service's own functions

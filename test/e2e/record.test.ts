@@ -179,7 +179,7 @@ describe('record: formats and options on one interpreter', { concurrency: true }
     const run = await spyglass(['record', '-p', String(second.pid), '-o', svg, '-d', '1']);
     assert.equal(run.code, 0, run.stderr);
     const text = readFileSync(svg, 'utf8');
-    assert.match(text, /^<\?xml[^]*<svg [^]*"heavy"/);
+    assert.match(text, /^<\?xml[\s\S]*<svg [\s\S]*"heavy"/);
     assert.equal(flameDataOf(text).tree[1], threadSamplesOf(run), 'the root holds every sample');
   });
 

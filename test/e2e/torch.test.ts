@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tokenize } from '../../src/commands/args.js';
 import { torchCommand as cmd } from '../../src/commands/torch.js';
-import type { AgentSession } from '../../src/commands/types.js';
+import type { AgentSession } from '../../src/channel/session.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { startAgentTarget, type AgentTarget } from '../helpers/agent-target.js';
 import { commandContext } from '../helpers/command-context.js';

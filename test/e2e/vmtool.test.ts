@@ -29,7 +29,7 @@ describe('vmtool', { concurrency: true }, () => {
         const oids = a.instances.map((i: Rec) => [attr(i.value, 'oid'), i.subclass ?? null]);
         assert.deepEqual(oids.sort(), [['0', null], ['1', null], ['2', null], ['99', '__main__.RushOrder']]);
         assert.match(out.lines[0], /^4 instances of __main__\.Order \(1 of subclasses\)$/);
-        assert.match(out.lines.join('\n'), /^\[\d\]  \[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m);
+        assert.match(out.lines.join('\n'), /^\[\d\] {2}\[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m);
         // -n: how many are shown (the total is still counted); -n -1: all
         out = await t.run(vmtool, '-a getInstances -c __main__ Order -n 2');
         a = out.records[0] as Rec;

@@ -1,7 +1,8 @@
 // A CommandContext for driving shell command modules directly in tests: output captured
 // (lines, JSON records, notes), an AbortController for Ctrl-C, and an agent session when
 // the command needs one.
-import type { AgentSession, CommandContext, CommandOutput } from '../../src/commands/types.js';
+import type { AgentSession } from '../../src/channel/session.js';
+import type { CommandContext, CommandOutput } from '../../src/commands/types.js';
 
 export interface CapturedOutput extends CommandOutput {
   lines: string[];

@@ -51,7 +51,7 @@ counter = make_counter()
 
 def worker(index, rounds):
     total = 0
-    for r in range(rounds):
+    for _ in range(rounds):
         for i in range(200):
             total += callbacks[0](i + index) + shop.price('apple') + counter(0)
         time.sleep(0.002)

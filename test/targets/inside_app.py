@@ -26,7 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import inside_helper  # noqa: E402
+import inside_helper  # noqa: E402, F401 (loaded for the module and getglobal tests)
 from agent_host import run_bootstrap  # noqa: E402
 
 g_list = [1, 2, 3, {'k': 'v'}]

@@ -31,7 +31,7 @@ test('tables load for 3.8-3.12 with the fields each version walks with', () => {
   assert.equal(tableLayout(12)!.iframe!.skipOwnerFrom, 3);
   assert.ok(tableLayout(12)!.gil && tableLayout(12)!.interp.cevalGil !== undefined);
   assert.equal(tableLayout(13), undefined, '3.13 is read from _Py_DebugOffsets');
-  // values verified by hand against CPython's headers (cpython-internals.md §5)
+  // values verified by hand against CPython's headers (docs/cpython-layouts.md §4)
   assert.equal(tableLayout(8)!.runtime.tstateCurrent, 1368);
   assert.equal(tableLayout(11)!.code.codeAdaptive, 184);
   assert.equal(tableLayout(12)!.interp.threadsHead, 72);
@@ -47,7 +47,7 @@ function debugImage(version: number, values: number[], freeThreaded = 0): Buffer
   return buf;
 }
 
-// The 3.14.0 values of cpython-internals.md §4.3, in field order; fields the document
+// The 3.14.0 values of docs/cpython-layouts.md §3, in field order; fields the document
 // leaves blank get distinct placeholders (9000 + position) so misplaced reads show.
 const DOC_3_14: Array<number | undefined> = [
   undefined, 784, 808, // runtime_state: size, finalizing, interpreters_head

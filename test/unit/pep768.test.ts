@@ -1,5 +1,5 @@
 // PEP 768 byte layout, checked against a fixture: no 3.14 interpreter is installed here, so
-// a fake _Py_DebugOffsets (the 3.14.0 values of cpython-internals.md §4.3) and fake
+// a fake _Py_DebugOffsets (the 3.14.0 values of docs/cpython-layouts.md §3) and fake
 // interpreter/thread states stand in for the target's memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,8 +1,8 @@
 // CPython 3.13+ describes its own layout in _Py_DebugOffsets, the first member of
 // _PyRuntime: a cookie "xdebugpy", the PY_VERSION_HEX, a free-threading flag, then
-// little-endian uint64 offsets and sizes (cpython-internals.md §4). The struct's field
+// little-endian uint64 offsets and sizes (docs/cpython-layouts.md §3). The struct's field
 // list changed between 3.13 and 3.14, so the parser picks the field list by the version
-// it finds, and adds the few facts the table does not carry (§4.4).
+// it finds, and adds the few facts the table does not carry (same section).
 import type { Layout } from './types.js';
 
 export const DEBUG_COOKIE = 'xdebugpy';
@@ -33,7 +33,7 @@ const FIELDS_3_13 = [
   'gc.size', 'gc.collecting',
 ] as const;
 
-// 3.14 inserts fields in several sections (§4.3, §4.5).
+// 3.14 inserts fields in several sections (docs/cpython-layouts.md §3).
 const FIELDS_3_14 = [
   'runtime_state.size', 'runtime_state.finalizing', 'runtime_state.interpreters_head',
   'interpreter_state.size', 'interpreter_state.id', 'interpreter_state.next', 'interpreter_state.threads_head',
@@ -77,7 +77,7 @@ export function debugOffsetsSize(minor: number): number | undefined {
 }
 
 /**
- * What _Py_DebugOffsets does not say, per minor version (§4.4). 3.13's values are the
+ * What _Py_DebugOffsets does not say, per minor version (docs/cpython-layouts.md §3). 3.13's values are the
  * ones gen-offsets produces from the 3.13 headers (a unit test keeps them equal to
  * v3_13.json). 3.14's follow the 3.14 sources as documented; no 3.14 interpreter was
  * available to verify them.

@@ -1,14 +1,14 @@
 """tt's recording and replay, independent of the wire: a tunnel per client holds its
 record store; `record_advice` makes the hook callbacks; `replay` calls a recorded call
-again. Rendering of records for the client lives in commands/tt.py.
+again. Rendering of records for the client lives in commands/tt/__init__.py.
 """
 import asyncio
 import inspect
 import threading
 import time
 
-from . import names, observe
-from .errors import AgentError
+from ... import names, observe
+from ...errors import AgentError
 from .tt_records import snapshot
 
 SELF_KEPT = 'self: kept by reference (replay acts on the live object)'

@@ -23,9 +23,10 @@ import sys
 import tempfile
 import threading
 
-from .. import file_transfer, observe
-from ..errors import AgentError, bad_args
-from ..threadnames import thread_name
+from ... import observe
+from . import file_transfer
+from ...errors import AgentError, bad_args
+from ...threadnames import thread_name
 
 NAME = 'torch'
 

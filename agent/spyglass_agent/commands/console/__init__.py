@@ -9,8 +9,8 @@ request is cancelled; the target is never stopped. Tab completion is the separat
 import threading
 import time
 
-from ..console_session import ConsoleSession
-from ..errors import AgentError
+from .console_session import ConsoleSession
+from ...errors import AgentError
 
 NAME = 'console'
 

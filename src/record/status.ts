@@ -1,6 +1,6 @@
 // The one-line live status of a recording on stderr, redrawn in place. Shown only when
 // stderr is a terminal, so logs and pipes never receive it.
-import type { SamplerStats } from './sampler.js';
+import type { SamplerStats } from '../sampler/sampler.js';
 
 export function statusLine(stats: Pick<SamplerStats, 'ticks' | 'samples' | 'errors' | 'behind' | 'processes'>, elapsedSec: number, rate: number): string {
   const effective = elapsedSec > 0 ? stats.ticks / elapsedSec : 0;

@@ -1,7 +1,8 @@
 """`vmtool -a getInstances -c module class [-e EXPR] [-n LIMIT]` and `vmtool -a forceGc`."""
-from .. import heap, hooks, names, render
-from ..errors import AgentError, bad_args
-from ..expressions import ExpressionError, compile_expression
+from ... import hooks, names, render
+from . import heap
+from ...errors import AgentError, bad_args
+from ...expressions import ExpressionError, compile_expression
 
 NAME = 'vmtool'
 

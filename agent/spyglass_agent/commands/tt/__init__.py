@@ -7,11 +7,11 @@ goes when the `-t` request ends (its -n limit reached, Ctrl-C, cancel).
 """
 import threading
 
-from .. import observe, render
-from ..errors import AgentError, bad_args
-from ..expressions import AFTER_CALL_NAMES
-from ..timetunnel import CallSpec, current_function, record_advice, replay, run_filter
-from ..tt_records import RecordStore
+from ... import observe, render
+from ...errors import AgentError, bad_args
+from ...expressions import AFTER_CALL_NAMES
+from .timetunnel import CallSpec, current_function, record_advice, replay, run_filter
+from .tt_records import RecordStore
 
 NAME = 'tt'
 

@@ -6,16 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { reapChild } from '../attach/ptrace.js';
+import { reapChild } from '../proc/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
 import { hasExited } from '../proc/process.js';
-import { FORMATS, defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
-import { cachedShortener } from './filenames.js';
-import { StackProfile } from './profile.js';
-import { Sampler, type SamplerStats } from './sampler.js';
-import { openPythonSource } from './source.js';
+import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
+import { cachedShortener } from '../sampler/filenames.js';
+import { StackProfile } from '../sampler/profile.js';
+import { Sampler, type SamplerStats } from '../sampler/sampler.js';
+import { openPythonSource } from '../sampler/source.js';
 import { statusLine } from './status.js';
-import type { SampleSource } from './types.js';
+import type { SampleSource } from '../sampler/types.js';
 
 export interface RecordOptions {
   /** a running process to profile ... */
@@ -60,11 +60,6 @@ export interface RecordResult {
 const STATUS_MS = 250;
 /** a launched program that ignores SIGINT at the end of the recording is killed after this */
 const KILL_AFTER_MS = 3000;
-
-export function checkFormat(format: string): Format {
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown format '${format}'`, `use one of: ${FORMATS.join(', ')}`);
-  return format as Format;
-}
 
 function checkWritable(dir: string): void {
   try {

@@ -1,10 +1,10 @@
 // ptrace, waitpid and errno through koffi, for the injection in inject.ts. Every call is
 // synchronous on the JavaScript main thread: the kernel accepts ptrace requests only from
-// the OS thread that seized the tracee (cpython-internals.md §14). Waiting never blocks:
+// the OS thread that seized the tracee (docs/attach.md §1). Waiting never blocks:
 // waitpid is polled with WNOHANG and a deadline, yielding to the event loop between polls.
 import koffi from 'koffi';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { threadState } from '../proc/process.js';
+import { threadState } from './process.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETREGS = 12;

@@ -20,10 +20,11 @@ dropped, reason}.
 """
 import time
 
-from .. import observe, tracer
-from ..errors import AgentError
-from ..expressions import BEFORE_CALL_NAMES
-from ..threadnames import thread_name
+from ... import observe
+from . import tracer
+from ...errors import AgentError
+from ...expressions import BEFORE_CALL_NAMES
+from ...threadnames import thread_name
 
 
 NAME = 'trace'

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from .threadnames import thread_name
+from ...threadnames import thread_name
 
 FIRST_INDEX = 1000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

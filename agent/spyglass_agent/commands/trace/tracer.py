@@ -30,7 +30,7 @@ import sys
 import types
 from time import perf_counter
 
-from .hooks import is_agent_file
+from ...hooks import is_agent_file
 
 try:
     from _thread import get_ident
@@ -262,7 +262,7 @@ class _MonitoringBackend(object):
                     if type(f) is FunctionType and f.__code__ not in codes:
                         instrument(f.__code__)
             else:
-                call = getattr(kind, "__call__", None)
+                call = getattr(kind, "__call__", None)  # noqa: B004 (the class's own Python __call__, not callability)
                 if type(call) is FunctionType and call.__code__ not in codes:
                     instrument(call.__code__)
                 inner = getattr(fn, "func", None)  # functools.partial
@@ -452,7 +452,7 @@ class TreeBuilder(object):
             # one node per callable and call site under a parent
             out = []
             by_key = {}
-            for what, start, cost, call_line, kids in raw_children:
+            for what, _start, cost, call_line, kids in raw_children:
                 kind, name, file, line = describe(what)
                 if kind == "c":
                     file, line = parent_file, call_line
