@@ -1,7 +1,7 @@
 // DWARF call frame information of one ELF image: the .eh_frame_hdr search table (or a
 // table built by scanning .eh_frame / .debug_frame when there is none), CIE and FDE
 // parsing, and the CFA program interpreter that turns an FDE into the rules for one pc
-// (docs/native-unwinding.md, "CFI"). Addresses here are link-time addresses.
+// (docs/native-unwinding.md §2). Addresses here are link-time addresses.
 import type { ElfFile } from '../proc/elf.js';
 import { DwarfCursor, DW_EH_PE_omit } from './dwarf-reader.js';
 

@@ -1,5 +1,5 @@
 // C++ names made readable with the C++ runtime's own demangler, __cxa_demangle, called
-// through koffi: Node links libstdc++, so it is always there (docs/native-unwinding.md).
+// through koffi: Node links libstdc++, so it is always there (docs/native-unwinding.md §3).
 // A name that is not mangled, or that the demangler refuses, is returned as it is.
 import koffi from 'koffi';
 

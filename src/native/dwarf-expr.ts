@@ -1,7 +1,7 @@
 // A DWARF expression evaluator for the expressions call frame information uses on
 // x86_64: the PLT entries' CFA (rsp + 8 + 8 * (rip & 15 >= 11)), glibc's signal
 // trampoline (registers saved in the ucontext at fixed offsets from rsp), and the
-// arithmetic, comparison and branch operators around them (docs/native-unwinding.md).
+// arithmetic, comparison and branch operators around them (docs/native-unwinding.md §2).
 import { DwarfCursor } from './dwarf-reader.js';
 
 export interface ExprContext {
@@ -67,12 +67,12 @@ export function evalExpr(expr: Buffer, ctx: ExprContext, initial?: bigint): bigi
       case 0x26: { const a = pop(); s.push(U64(S64(pop()) >> a)); break; }
       case 0x27: { const a = pop(); s.push(pop() ^ a); break; }
       case 0x28: { const off = c.i16(); if (pop() !== 0n) c.pos += off; break; } // bra
-      case 0x29: s.push(pop() === pop() ? 1n : 0n); break;
+      case 0x29: { const a = pop(); s.push(pop() === a ? 1n : 0n); break; }
       case 0x2a: { const a = S64(pop()); s.push(S64(pop()) >= a ? 1n : 0n); break; }
       case 0x2b: { const a = S64(pop()); s.push(S64(pop()) > a ? 1n : 0n); break; }
       case 0x2c: { const a = S64(pop()); s.push(S64(pop()) <= a ? 1n : 0n); break; }
       case 0x2d: { const a = S64(pop()); s.push(S64(pop()) < a ? 1n : 0n); break; }
-      case 0x2e: s.push(pop() !== pop() ? 1n : 0n); break;
+      case 0x2e: { const a = pop(); s.push(pop() !== a ? 1n : 0n); break; }
       case 0x2f: { const off = c.i16(); c.pos += off; break; } // skip
       case 0x90: s.push(ctx.reg(c.uleb())); break; // regx
       case 0x92: { const r = c.uleb(); s.push(U64(ctx.reg(r) + BigInt(c.sleb()))); break; } // bregx

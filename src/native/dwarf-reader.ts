@@ -1,5 +1,5 @@
 // A cursor over DWARF-encoded bytes: LEB128 numbers and the pointer encodings
-// (DW_EH_PE_*) that .eh_frame and .eh_frame_hdr use (docs/native-unwinding.md, "CFI").
+// (DW_EH_PE_*) that .eh_frame and .eh_frame_hdr use (docs/native-unwinding.md §2).
 
 export const DW_EH_PE_omit = 0xff;
 const DW_EH_PE_pcrel = 0x10;

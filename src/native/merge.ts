@@ -3,7 +3,7 @@
 // found through the reader's entry markers; interpreter plumbing (call helpers,
 // vectorcall trampolines, start-up) is dropped unless all frames are asked for. When the
 // counts disagree nothing is guessed: the caller shows both stacks
-// (docs/native-unwinding.md, "Merge").
+// (docs/native-unwinding.md §4).
 import type { StackFrame } from '../reader/types.js';
 import type { NativeFrame } from './types.js';
 

@@ -4,9 +4,9 @@
 // let go; symbols are looked up after. The two are then merged per thread.
 import { basename } from 'node:path';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
-import { whilePaused } from '../sampler/pause.js';
+import { whilePaused } from '../proc/pause.js';
 import { mergeStacks } from './merge.js';
-import { NativeProcess } from './native-process.js';
+import type { NativeProcess } from './native-process.js';
 import type { MixedStackDump, MixedThreadStack } from './types.js';
 import type { RawStack } from './unwind.js';
 

@@ -3,7 +3,7 @@
 // /proc/PID/root, so that a target in a container is read from its own filesystem, and
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
-// memory (docs/native-unwinding.md, "Modules").
+// memory (docs/native-unwinding.md §1).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';

@@ -1,7 +1,7 @@
 // The native side of one target process: its modules, an unwinder over its memory, and
 // the naming of the frames found. Unwinding happens while a thread is stopped; naming
 // (symbol tables, demangling) afterwards, once the thread runs again.
-import type { Regs } from '../attach/ptrace.js';
+import type { Regs } from '../proc/ptrace.js';
 import { readMaps } from '../proc/maps.js';
 import { ProcessMemory } from '../proc/memory.js';
 import { ModuleMap, type NativeModule } from './modules.js';

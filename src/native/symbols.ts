@@ -2,7 +2,7 @@
 // (all a stripped library keeps), then the separate debug file that shares its build-id
 // under /usr/lib/debug/.build-id/ (libc6-dbg and friends). Loaded on first use and kept
 // per build-id, so a library met again (another process, the next sample) costs nothing
-// (docs/native-unwinding.md, "Symbols").
+// (docs/native-unwinding.md §3).
 import { existsSync } from 'node:fs';
 import { ElfFile } from '../proc/elf.js';
 import { demangle } from './demangle.js';

@@ -1,8 +1,8 @@
 // Walks one stopped thread's native stack from its registers (PTRACE_GETREGS) and its
 // stack memory (/proc/PID/mem), following each module's DWARF call frame information:
 // frame pointers cannot be trusted, no supported CPython build keeps them
-// (docs/native-unwinding.md, "Unwinding").
-import type { Regs } from '../attach/ptrace.js';
+// (docs/native-unwinding.md §2).
+import type { Regs } from '../proc/ptrace.js';
 import { MemoryReadError, type ProcessMemory } from '../proc/memory.js';
 import { DWARF_REGS, RA_REG, RSP, type UnwindRow } from './cfi.js';
 import { evalExpr, type ExprContext } from './dwarf-expr.js';

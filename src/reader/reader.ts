@@ -340,7 +340,7 @@ export class PythonReader {
     const previous = u64At(buf, off + I.previous);
     if (I.skipOwnerFrom !== undefined && buf[off + I.owner] >= I.skipOwnerFrom) {
       // C-stack shim (3.12+): pushed by each call of the evaluation loop under the first frame it runs
-      if (entries && entries.length) entries[entries.length - 1] = true;
+      if (entries?.length) entries[entries.length - 1] = true;
       return previous;
     }
     let codeAddr = u64At(buf, off + I.code);

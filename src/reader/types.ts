@@ -44,7 +44,7 @@ export interface ThreadStack {
   /**
    * With SampleOptions.entryMarkers, one flag per frame (same order): true when the frame
    * is the first one run by its own call of the evaluation loop (_PyEval_EvalFrameDefault),
-   * which is how native and Python frames are merged (docs/native-unwinding.md, "Merge").
+   * which is how native and Python frames are merged (docs/native-unwinding.md §4).
    */
   entries?: boolean[];
 }

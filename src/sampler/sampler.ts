@@ -7,7 +7,7 @@ import { PermissionError, ProcessGoneError, UserError } from '../errors.js';
 import { MemoryReadError } from '../proc/memory.js';
 import { listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
 import { descendants } from './children.js';
-import { PauseFailedError, whilePaused } from './pause.js';
+import { PauseFailedError, whilePaused } from '../proc/pause.js';
 import { PoissonTimer, sleepUntil } from './timer.js';
 import type { ProcessSample, SampleSource, ThreadSample } from './types.js';
 import { TornReadError, tornReason } from './validate.js';

@@ -5,9 +5,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tracee } from '../../src/attach/ptrace.js';
-import { NativeProcess } from '../../src/native/native-process.js';
+import { Tracee } from '../../src/proc/ptrace.js';
+import type { NativeProcess } from '../../src/native/native-process.js';
 import type { NativeFrame } from '../../src/native/types.js';
+import type { RawStack } from '../../src/native/unwind.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const FRAMES_C = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'frames.c');
@@ -67,7 +68,7 @@ export class FixtureDir {
 /** Seizes tid, unwinds it and lets it go; returns the named frames and why the walk stopped early, if it did. */
 export async function nativeStackOf(np: NativeProcess, tid: number): Promise<{ frames: NativeFrame[]; stopped?: string }> {
   const { tracee, pendingSignal } = await Tracee.seize(tid, Date.now() + 2000);
-  let raw;
+  let raw: RawStack;
   try {
     raw = np.unwind(tracee.getRegs());
   } finally {

@@ -1,8 +1,9 @@
-// --blocking: stops only the threads that run Python (not every thread of the process,
-// which can freeze a process with hundreds of native threads for milliseconds), reads
-// one sample, and lets them go. Bounded by a deadline, and every seized thread is
-// detached on every path. Uses the ptrace wrapper of attach/ (PTRACE_SEIZE + INTERRUPT).
-import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from '../proc/ptrace.js';
+// Pausing some threads of a process for one reading (record --blocking, --native): only
+// the threads that run Python (not every thread of the process, which can freeze a
+// process with hundreds of native threads for milliseconds), and let go at once. Bounded
+// by a deadline, and every seized thread is detached on every path. Uses the ptrace
+// wrapper (PTRACE_SEIZE + INTERRUPT; docs/native-unwinding.md §5).
+import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from './ptrace.js';
 import { PermissionError } from '../errors.js';
 
 /** How long all threads together may take to stop before the sample is given up. */
