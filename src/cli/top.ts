@@ -8,6 +8,7 @@ import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
+import { openNativeSource } from '../sampler/native-source.js';
 import { openPythonSource } from '../sampler/source.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
 import { parsePid, parsePositive } from './record.js';
@@ -64,8 +65,9 @@ export function registerTop(program: Command): void {
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('--idle', 'include idle threads')
     .option('--gil', 'only threads holding the GIL')
+    .option('--native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
-    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean }) => {
+    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
       if (arg !== undefined && o.pid !== undefined && arg !== o.pid) throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
       const pid = arg ?? o.pid;
       if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
@@ -74,7 +76,7 @@ export function registerTop(program: Command): void {
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
       const stop = new AbortController();
-      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
+      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: o.native ? (p) => openNativeSource(p) : openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
       await sampler.openRoot();
       const cmdline = processInfo(pid).cmdline;
       let sort: SortKey = 'ownPct';

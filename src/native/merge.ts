@@ -7,8 +7,8 @@
 import type { StackFrame } from '../reader/types.js';
 import type { NativeFrame } from './types.js';
 
-export type PythonFrame = StackFrame & { kind?: 'python' };
-export type MixedFrame = PythonFrame | NativeFrame;
+/** a Python frame (the reader's, without a kind) or a native one (kind 'native') */
+export type MixedFrame = StackFrame | NativeFrame;
 
 export interface MergeResult {
   /** innermost first; when merged is false, the native frames alone */
@@ -88,7 +88,8 @@ export function mergeStacks(python: StackFrame[], entries: boolean[], native: Na
   });
   native.forEach((f, i) => {
     if (isEvalFrame(f)) {
-      for (const p of groups[g++]) out.push({ ...p, kind: 'python' });
+      // the reader's frames are shared between samples (frozen): passed on as they are
+      out.push(...groups[g++]);
       return;
     }
     if (opts.all || keepNative(f, i > outermostEval && outermostEval >= 0, opts)) out.push(f);

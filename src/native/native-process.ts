@@ -38,6 +38,11 @@ export class NativeProcess {
     for (const m of this.modules.modules) m.prepare();
   }
 
+  /** Reads every module's symbol table now (record --native: not while a thread waits). */
+  prepareSymbols(): void {
+    for (const m of this.modules.modules) m.symbolTable();
+  }
+
   /** Unwinds a thread stopped with these registers (call while it is stopped). */
   unwind(regs: Regs): RawStack {
     let stack = this.unwinder.unwind(regs);
