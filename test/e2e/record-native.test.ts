@@ -16,7 +16,8 @@ import { startTarget } from '../helpers/targets.js';
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-record-native-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-describe('record --native', { concurrency: true, skip: !hasGcc() && 'gcc is not installed' }, () => {
+// one interpreter at a time: the split needs a few hundred samples, which a loaded machine starves
+describe('record --native', { concurrency: 1, skip: !hasGcc() && 'gcc is not installed' }, () => {
   const lib = join(dir, 'libspin.so');
   for (const py of discoverPythons()) {
     test(`${py.label}: a 3:1 split between two C functions`, async (t) => {
@@ -24,7 +25,7 @@ describe('record --native', { concurrency: true, skip: !hasGcc() && 'gcc is not 
       const target = await startTarget(py, 'native_split.py', [lib]);
       t.after(() => target.stop());
       const out = join(dir, `${py.label}.txt`);
-      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '4', '-r', '100', '-f', 'collapsed', '-o', out], { timeoutMs: 60000 });
+      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '8', '-r', '100', '-f', 'collapsed', '-o', out], { timeoutMs: 60000 });
       assert.equal(r.code, 0, r.stderr);
       let three = 0;
       let one = 0;
@@ -38,7 +39,8 @@ describe('record --native', { concurrency: true, skip: !hasGcc() && 'gcc is not 
         if (c >= 0) three += count;
         if (o >= 0) one += count;
       }
-      assert.ok(three + one >= 100, `${three + one} samples in the two functions`);
+      // fewer would make the ±5 points a matter of luck
+      assert.ok(three + one >= 200, `${three + one} samples in the two functions`);
       const share = (100 * three) / (three + one);
       assert.ok(Math.abs(share - 75) <= 5, `spin_three has ${share.toFixed(1)}% (${three} : ${one}), expected 75 ± 5`);
     });
