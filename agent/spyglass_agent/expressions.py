@@ -12,6 +12,9 @@ the class would.
 """
 import ast
 
+from . import hooks
+from .errors import AgentError
+
 # names in scope for watch --expr/-f and monitor (after the call)
 AFTER_CALL_NAMES = ("target", "return_obj", "cost", "args", "kwargs")
 # names in scope for trace -f (before the call)
@@ -89,3 +92,22 @@ def compile_items(source, names, option):
         label = ast.get_source_segment(text, part) or ast.dump(part)
         items.append(Expression(label, _as_lambda(part, names, option, text)))
     return items
+
+
+def compile_option(source, names, namespace, option='-e'):
+    """A one-shot option's expression (getglobal's and vmtool's -e) as a function of
+    ``names`` reading ``namespace``; BadExpression when it does not compile."""
+    try:
+        return compile_expression(source, names, option).bind(namespace)
+    except ExpressionError as e:
+        raise AgentError('BadExpression', str(e))
+
+
+def run_option(fn, source, *args):
+    """Runs a compile_option function as the target's own code (observable by watch);
+    ExpressionFailed when it raises."""
+    try:
+        with hooks.observed():
+            return fn(*args)
+    except Exception as e:
+        raise AgentError('ExpressionFailed', '-e %r raised %s: %s' % (source, type(e).__name__, e))

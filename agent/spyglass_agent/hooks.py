@@ -144,7 +144,13 @@ class _Site(object):
 
     def set_code(self, code):
         """The code the original behaviour runs (the original, or a copy whose nested
-        functions are hooked)."""
+        functions are hooked).
+
+        The site runs a private copy of it (equal, not identical): the target's live
+        closures of a nested function are found by ``__code__ is code`` (swap_live), and
+        that search must never find the function the site itself runs, or it would be
+        given the wrapper and call itself until the target dies of RecursionError."""
+        code = code.replace()
         self.code = code
         self._plain = None if code.co_freevars else types.FunctionType(code, self.globals, self.name)
 

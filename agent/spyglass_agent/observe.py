@@ -14,7 +14,7 @@ import traceback
 import types
 
 from . import hooks
-from . import resolve as resolve_names
+from . import names
 from .errors import AgentError, bad_args
 from .expressions import ExpressionError, compile_expression
 
@@ -53,10 +53,10 @@ def resolve(ctx):
     cls_name = ctx.arg('cls', str)
     method = ctx.arg('method', str, required=True)
     nested = ctx.arg('nested', str)
-    fn, where = resolve_names.function(module_name, cls_name, method)
+    fn, where = names.find_function(module_name, cls_name, method)
     binds_first = False
     if cls_name and not nested:
-        klass = resolve_names.cls(resolve_names.module(module_name), cls_name)
+        klass = names.find_class(names.find_module(module_name), cls_name)
         binds_first = not isinstance(inspect.getattr_static(klass, method), staticmethod)
     return MethodTarget(fn, where + ('.' + nested if nested else ''), binds_first, nested)
 

@@ -1,4 +1,4 @@
-"""The one object renderer shared by watch, tt, getglobal and vmtool.
+"""The one object renderer shared by watch, tt, getglobal, vmtool, mem refs and the console.
 
 An object becomes a JSON tree node:
 
@@ -40,9 +40,13 @@ class _ReprTimeout(BaseException):
 
 
 def type_name(obj):
-    t = type(obj)
+    return qualified_name(type(obj))
+
+
+def qualified_name(t):
+    """A type's name as its module would spell it: `Order.Line` of `app.orders`, `dict`."""
     module = getattr(t, '__module__', None)
-    name = getattr(t, '__qualname__', t.__name__)
+    name = getattr(t, '__qualname__', None) or t.__name__
     if module in (None, 'builtins'):
         return name
     return '%s.%s' % (module, name)
@@ -269,3 +273,12 @@ def _slots(cls):
 def render(obj, expand=1, verbose=False, raw=False):
     """Renders obj as a JSON-ready tree; see the module docstring."""
     return Renderer(expand, verbose, raw).render(obj)
+
+
+def text(obj, max_chars=CHARS_DEFAULT, raw=False):
+    """obj as one piece of text, made as a node's repr is (a built-in container summarized
+    unless ``raw``, a user ``__repr__`` time-limited, the text cut to ``max_chars``), with
+    the reason appended when no repr could be had. Every value spyglass shows as text
+    outside a rendered tree goes through here."""
+    node = Renderer(0, False, raw, max_chars).render(obj)
+    return node['repr'] + ('  <%s>' % node['error'] if node.get('error') else '')

@@ -9,13 +9,14 @@ import { isSpyglass, processExists, processInfo, threadState } from '../proc/pro
 import { locatePython, type PythonTarget } from '../reader/locate.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
 import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
-import { AgentClient, AgentGoneError } from '../channel/client.js';
+import { AgentClient, AgentGoneError, AgentNotAnsweringError } from '../channel/client.js';
 import { sweepStaleAgentDirs } from '../channel/stale-dirs.js';
 import type { AgentSession } from '../channel/session.js';
 import { bootstrapSource } from './bootstrap.js';
 import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
 import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
 import { writeScriptFile } from './script-file.js';
+import { agentNotAnswering } from './unanswered.js';
 
 export interface AttachOptions {
   /** give up after this long (default 5 s) */
@@ -35,8 +36,11 @@ export interface AttachedSession {
   latencyMs: number;
   /** resolves with a reason when the connection drops (the target exited) */
   lost: Promise<string>;
-  /** removes this client's hooks and disconnects; the agent stays for the next attach */
-  detach(): Promise<void>;
+  /** how long the agent has sent nothing since a message of this client (0: all answered) */
+  unansweredMs(): number;
+  /** removes this client's hooks and disconnects; the agent stays for the next attach.
+   * Waits at most timeoutMs (default 2 s) for the agent's acknowledgement. */
+  detach(timeoutMs?: number): Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -51,18 +55,23 @@ function wrap(conn: AgentClient, target: { pid: number; version: string }, how: 
     how,
     latencyMs: Date.now() - started,
     lost: conn.whenClosed.then((e) => e.message),
-    detach: () => conn.detach(),
+    unansweredMs: () => conn.unansweredMs,
+    detach: (timeoutMs) => conn.detach(timeoutMs),
   };
 }
 
 /** A connection to the agent of pid, or undefined when nobody listens on its socket (yet). */
 async function tryConnect(socketPath: string, pid: number, deadline: number): Promise<AgentClient | undefined> {
+  const started = Date.now();
   try {
-    const left = Math.max(deadline - Date.now(), 100);
+    const left = Math.max(deadline - started, 100);
     return await AgentClient.connect(socketPath, { expectPid: pid, connectTimeoutMs: left, handshakeTimeoutMs: left });
   } catch (e) {
     // not listening (yet), or a stale socket left by an earlier process with this pid
     if (e instanceof AgentGoneError) return undefined;
+    // an agent is there but silent: injecting another would not help, and saying where
+    // its threads are does
+    if (e instanceof AgentNotAnsweringError) throw await agentNotAnswering(pid, Date.now() - started);
     throw e;
   }
 }

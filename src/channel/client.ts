@@ -26,6 +26,16 @@ export class AgentGoneError extends UserError {
   }
 }
 
+/** The agent's socket accepted the connection, but the agent answered nothing in time
+ * (its threads cannot run: the GIL held by a C call, a deadlock). The attach layer
+ * replaces it with one that says where the agent's threads are. */
+export class AgentNotAnsweringError extends UserError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'AgentNotAnsweringError';
+  }
+}
+
 /** A request the agent refused or failed (unknown module, bad expression...). */
 export class AgentCommandError extends UserError {
   readonly type: string;
@@ -115,6 +125,8 @@ export class AgentClient implements AgentSession {
   private nextId = 1;
   private readonly pending = new Map<RequestId, Pending>();
   private closedError?: Error;
+  /** when the oldest message the agent has not answered yet (nothing received since) was sent */
+  private waitingSince?: number;
   private detachWaiter?: () => void;
   private resolveClosed!: (e: Error) => void;
   /** resolves with the reason once the connection is closed (detach, or the target exited) */
@@ -146,7 +158,7 @@ export class AgentClient implements AgentSession {
         client.call('hello', { protocol: PROTOCOL_VERSION, client: opts.clientName ?? 'spyglass' }),
         new Promise((_, reject) => {
           timer = setTimeout(
-            () => reject(new AgentGoneError(`the agent in ${label} did not answer the handshake within ${timeoutMs} ms`)),
+            () => reject(new AgentNotAnsweringError(`the agent in ${label} did not answer the handshake within ${timeoutMs} ms`)),
             timeoutMs,
           );
         }),
@@ -174,8 +186,15 @@ export class AgentClient implements AgentSession {
     return this.closedError !== undefined;
   }
 
+  /** How long the agent has sent nothing since a message of ours (0 when it has answered
+   * everything sent): a stuck agent is told from one that is only slow to stop by this. */
+  get unansweredMs(): number {
+    return this.waitingSince === undefined ? 0 : Date.now() - this.waitingSince;
+  }
+
   send(message: ClientMessage): void {
     if (this.closedError) throw this.closedError;
+    this.waitingSince ??= Date.now();
     this.socket.write(JSON.stringify(message) + '\n');
   }
 
@@ -216,6 +235,7 @@ export class AgentClient implements AgentSession {
   }
 
   private onData(chunk: string): void {
+    this.waitingSince = undefined;
     this.buffer += chunk;
     let nl: number;
     while ((nl = this.buffer.indexOf('\n')) >= 0) {

@@ -100,7 +100,6 @@ export interface RenderedChild {
 export function parseAgentMessage(line: string): AgentMessage {
   const msg = JSON.parse(line) as unknown;
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error(`not a protocol message: ${line.slice(0, 200)}`);
-  const m = msg as Record<string, unknown>;
-  if ('error' in m || 'detached' in m || ('id' in m && ('event' in m || 'end' in m))) return m as unknown as AgentMessage;
+  if ('error' in msg || 'detached' in msg || ('id' in msg && ('event' in msg || 'end' in msg))) return msg as AgentMessage;
   throw new Error(`not a protocol message: ${line.slice(0, 200)}`);
 }

@@ -8,6 +8,13 @@ export interface AgentEvent {
   data: unknown;
 }
 
+/**
+ * The events of one command as a tagged union, from the command's map of event name to
+ * data shape (`{ started: Started; call: CallEvent }`): testing `ev.event` narrows
+ * `ev.data`, so each shape is declared once, by the command that prints it.
+ */
+export type EventOf<E> = { [K in keyof E & string]: { event: K; data: E[K] } }[keyof E & string];
+
 /** A running request to the agent. Iterate for events; the iteration ends at `end`. */
 export interface AgentStream extends AsyncIterable<AgentEvent> {
   /** ask the agent to stop the command (its hooks are removed) */

@@ -4,15 +4,13 @@
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { attach } from '../attach/attach.js';
+import { AgentNotAnsweringError } from '../channel/client.js';
+import { parsePid } from '../commands/args.js';
+import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { createOutput, wantColor } from '../shell/output.js';
 import { runOneShot } from '../shell/oneshot.js';
 import { runShell } from '../shell/shell.js';
 
-function parsePid(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`, 'find Python processes with `spyglass ps`');
-  return n;
-}
 
 function parseSeconds(option: string): (v: string) => number {
   return (v) => {
@@ -35,11 +33,11 @@ export function registerAttach(program: Command): void {
     .command('attach')
     .summary('attach to a running Python process and open the spyglass shell (also: spyglass PID)')
     .description(
-      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose\n' +
-        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it.\n' +
+      'Attach to a running CPython 3.8-3.14 process without restarting it and open a shell whose ' +
+        'commands (stack, watch, trace, tt, getglobal, vmtool, mem, console...) run inside it. ' +
         'With --cmd, run one command and exit. Detaching removes every hook this session installed.',
     )
-    .argument('<pid>', 'the process to attach to', parsePid)
+    .argument('<pid>', 'the process to attach to', (v: string) => parsePid(v, '', 'find Python processes with `spyglass ps`'))
     .option('-c, --cmd <command>', 'run one shell command and exit (e.g. --cmd "stack")')
     .option('--timeout <seconds>', 'with --cmd: stop a streaming command after this many seconds', parseSeconds('--timeout'))
     .option('--json', 'print every result as JSON lines, for scripts')
@@ -49,16 +47,40 @@ export function registerAttach(program: Command): void {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
-      const session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      // Ctrl-C while the agent is being loaded must not kill spyglass with the target's
+      // thread stopped mid-injection: attach ends first (it is bounded), then this run, 130
+      const onSigint = () => markInterrupted();
+      process.on('SIGINT', onSigint);
+      let session: Awaited<ReturnType<typeof attach>>;
       try {
+        session = await attach(pid, { timeoutMs: opts.attachTimeout * 1000 });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      let silent = false;
+      try {
+        if (wasInterrupted()) return;
         if (opts.cmd !== undefined) {
-          await runOneShot({ pid, agent: session.agent, out, line: opts.cmd, timeoutMs: opts.timeout && opts.timeout * 1000, lost: session.lost });
+          await runOneShot({
+            pid,
+            agent: session.agent,
+            out,
+            line: opts.cmd,
+            timeoutMs: opts.timeout && opts.timeout * 1000,
+            lost: session.lost,
+            unansweredMs: session.unansweredMs,
+          });
         } else {
           if (!opts.json) out.note(`attached to process ${pid} (Python ${session.version}) in ${session.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`);
-          await runShell({ pid, agent: session.agent, out, debug, lost: session.lost });
+          await runShell({ pid, agent: session.agent, out, debug, lost: session.lost, unansweredMs: session.unansweredMs });
         }
+      } catch (e) {
+        silent = e instanceof AgentNotAnsweringError;
+        throw e;
       } finally {
-        await session.detach();
+        // a silent agent would not acknowledge the detach either: close at once (it
+        // removes this client's hooks when it sees the connection closed)
+        await session.detach(silent ? 0 : undefined);
       }
     });
 }

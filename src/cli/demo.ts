@@ -14,6 +14,7 @@ import { attach } from '../attach/attach.js';
 import { renderStackText } from '../commands/render-stack.js';
 import type { CommandOutput } from '../commands/types.js';
 import { EXAMPLES_DIR } from '../paths.js';
+import { stopSignal, wasInterrupted } from '../run-end.js';
 import { parseStat } from '../proc/process.js';
 import { openReader } from '../reader/reader.js';
 import { SUPPORTED_MINORS } from '../reader/layouts/index.js';
@@ -78,7 +79,8 @@ function serviceReady(child: ChildProcess, signal: AbortSignal): Promise<void> {
       reject(e);
     };
     const timer = setTimeout(() => fail(new UserError(`the sample service did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-    signal.addEventListener('abort', () => fail(new UserError('interrupted while the sample service was starting', undefined, 130)), { once: true });
+    // Ctrl-C: 130; stdout's reader leaving is no failure
+    signal.addEventListener('abort', () => fail(new UserError('interrupted while the sample service was starting', undefined, wasInterrupted() ? 130 : 0)), { once: true });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (/^READY/m.test(out)) {
@@ -176,17 +178,12 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
   const script = join(EXAMPLES_DIR, 'sample_service.py');
   const dir = opts.dir ? resolve(opts.dir) : mkdtempSync(join(tmpdir(), 'spyglass-demo-'));
   mkdirSync(dir, { recursive: true });
-  // Ctrl-C ends the step under way and skips the rest; a second one quits at once. The
-  // service goes with the demo in every case, a crash of the demo included.
-  const interrupted = new AbortController();
-  const onSigint = () => {
-    if (interrupted.signal.aborted) process.exit(130);
-    interrupted.abort();
-  };
+  // Ctrl-C (or stdout's reader leaving) ends the step under way and skips the rest; a second
+  // Ctrl-C quits at once. The service goes with the demo in every case, a crash included.
+  const interrupted = stopSignal();
   const child = spawn(python, ['-u', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
   const onExit = () => stopService(child);
-  process.on('SIGINT', onSigint);
   process.on('exit', onExit);
   let failed = 0;
   const step = async (what: string, title: string, run: () => Promise<void>) => {
@@ -207,13 +204,13 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
     await step('the watch', `3 calls of one function, from inside (spyglass ${pid}, then watch)`, () => watchCalls(pid, out));
   } finally {
     stopService(child);
-    process.off('SIGINT', onSigint);
+    interrupted.dispose();
     process.off('exit', onExit);
   }
   if (interrupted.signal.aborted) {
+    // main exits 130 after Ctrl-C, 0 when the reader of stdout left
     out.line(`\nspyglass demo: interrupted; stopped the sample service (pid ${pid}).`);
-    process.exitCode = 130;
-    return failed;
+    return 0;
   }
   out.line(`\n== stopped the sample service (pid ${pid}). Next, on your own Python process (\`spyglass ps\` lists them):`);
   out.line('  spyglass PID                     attach and open the shell (watch, trace, tt, console, ...; `help` lists them)');

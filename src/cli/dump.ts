@@ -1,13 +1,13 @@
 // `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
 // outside (nothing injected, the target keeps running), as text or one JSON document.
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { readMixedStacks } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
-import { parsePid } from './record.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -44,15 +44,14 @@ export function registerDump(program: Command): void {
     .command('dump')
     .summary("print every thread's Python stack, read from outside the process")
     .description(
-      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14),\n' +
-        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the\n' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it\n' +
-        'is idle, active, or holds the GIL.\n' +
-        'With --native, the Python threads (never the others) are paused with ptrace for as long as\n' +
-        'their registers and stacks take to read (about a millisecond, see BENCHMARKS.md), and each\n' +
-        "evaluation-loop frame is replaced by the Python frames it ran. Needs ptrace permission.",
+      'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
+        'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
+        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it ' +
+        'is idle, active, or holds the GIL. With --native, the Python threads (never the others) are ' +
+        'paused with ptrace for as long as their registers and stacks take to read (see BENCHMARKS.md), ' +
+        'and each evaluation-loop frame is replaced by the Python frames it ran. Needs ptrace permission.',
     )
-    .argument('<pid>', 'the Python process', parsePid)
+    .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
@@ -74,11 +73,9 @@ Examples:
         process.stdout.write(text);
         return;
       }
-      try {
-        writeFileSync(o.file, text);
-      } catch (e) {
-        throw new UserError(`cannot write ${o.file}: ${(e as Error).message}`);
-      }
-      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${o.file}\n`);
+      const saved = saveFile(resolve(o.file), text);
+      process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${saved.path}\n`);
+      const elsewhere = savedElsewhere(saved, 'dump');
+      if (elsewhere) throw elsewhere;
     });
 }

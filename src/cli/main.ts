@@ -1,14 +1,33 @@
 #!/usr/bin/env node
 // Entry point of the `spyglass` command: builds the commander program from the
-// subcommand modules and turns errors into one clear line and an exit code.
+// subcommand modules and turns errors into one clear line and an exit code (README,
+// "Exit status and streams").
 import { Command, CommanderError } from 'commander';
+import { DEFAULT_WIDTH, formatItem, helpWidth, wrapText } from '../help-text.js';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
 import { AgentCommandError } from '../channel/client.js';
+import { wasInterrupted, watchOutputStreams } from '../run-end.js';
 import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';
 
+/** Commander's help laid out by the formatter the shell's `help` uses too (help-text.ts). */
+function useHelpFormatter(program: Command): void {
+  program.configureOutput({ getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) });
+  program.configureHelp({
+    boxWrap: (text, width) => wrapText(text, width).join('\n'),
+    formatItem: (term, termWidth, description, helper) => formatItem(term, description, { width: helper.helpWidth ?? DEFAULT_WIDTH, indent: 2, termWidth }).join('\n'),
+    // the usage line is the only text commander does not wrap itself
+    styleUsage(usage) {
+      const indent = ' '.repeat('Usage: '.length);
+      return wrapText(usage, this.helpWidth ?? DEFAULT_WIDTH, indent).join('\n').slice(indent.length);
+    },
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command();
+  // before the subcommands are added: they inherit it
+  useHelpFormatter(program);
   program
     .name('spyglass')
     .description('Look inside a running Python process without restarting it.')
@@ -32,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await program.parseAsync(routeBarePid(argv));
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    // a status the command chose (launch mode: the program's own) comes first
+    if (process.exitCode !== undefined) return Number(process.exitCode);
+    return wasInterrupted() ? 130 : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version end up here too, with exit code 0 (commander printed the message)
@@ -55,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+watchOutputStreams();
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

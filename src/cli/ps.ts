@@ -86,7 +86,7 @@ export function registerPs(program: Command): void {
     .command('ps')
     .summary('list the Python processes on this host')
     .description(
-      'List running CPython processes: pid, exact Python version, build (shared libpython or a static\n' +
+      'List running CPython processes: pid, exact Python version, build (shared libpython or a static ' +
         'executable), user and command line. Processes of other users show "?" unless you may read them.',
     )
     .option('--json', 'print a JSON array')

@@ -2,15 +2,12 @@
 // under it (after --) and write a flame graph or another profile format.
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { parsePid } from '../commands/args.js';
 import { FORMATS, type Format } from '../formats/index.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
-
-export function parsePid(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`not a process id: '${v}'`);
-  return n;
-}
+import { stopSignal } from '../run-end.js';
+import { savedElsewhere } from '../save-file.js';
 
 export function parsePositive(what: string): (v: string) => number {
   return (v) => {
@@ -18,17 +15,6 @@ export function parsePositive(what: string): (v: string) => number {
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a number above 0 (got '${v}')`);
     return n;
   };
-}
-
-/** Ctrl-C ends the recording and writes the output; a second Ctrl-C quits at once. */
-export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const handler = () => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort();
-  };
-  process.on('SIGINT', handler);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', handler) };
 }
 
 export function registerRecord(program: Command): void {
@@ -41,7 +27,7 @@ export function registerRecord(program: Command): void {
         'ends the recording; the output is written in every case.',
     )
     .usage('[options] (--pid PID | -- python app.py [args...])')
-    .option('-p, --pid <pid>', 'the process to profile', parsePid)
+    .option('-p, --pid <pid>', 'the process to profile', (v: string) => parsePid(v))
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
     .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)')
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
@@ -70,7 +56,8 @@ Examples:
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
       if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
-      const sigint = abortOnSigint();
+      // Ctrl-C ends the recording and writes the output (exit 130); a second one quits at once
+      const stop = stopSignal();
       const live = LiveLine.forStderr();
       try {
         const r = await recordProfile({
@@ -88,13 +75,15 @@ Examples:
           function: !!o.function,
           blocking: !!o.blocking,
           native: o.nativeAll ? 'all' : !!o.native,
-          signal: sigint.signal,
+          signal: stop.signal,
           status: live,
         });
         process.stderr.write(summarizeRecording(r).join('\n') + '\n');
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
+        const elsewhere = savedElsewhere(r, 'profile');
+        if (elsewhere) throw elsewhere;
       } finally {
-        sigint.dispose();
+        stop.dispose();
       }
     });
 }

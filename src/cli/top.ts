@@ -4,14 +4,16 @@
 // node:readline's keypress events in raw mode.
 import { emitKeypressEvents } from 'node:readline';
 import type { Command } from 'commander';
+import { parsePid } from '../commands/args.js';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
+import { markInterrupted, stopSignal } from '../run-end.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { Sampler } from '../sampler/sampler.js';
 import { openNativeSource } from '../sampler/native-source.js';
 import { openPythonSource } from '../sampler/source.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
-import { parsePid, parsePositive } from './record.js';
+import { parsePositive } from './record.js';
 
 const REFRESH_MS = 1000;
 const COLUMNS: Array<{ key: SortKey; title: string }> = [
@@ -59,9 +61,9 @@ export function registerTop(program: Command): void {
     .command('top')
     .summary('live view of the functions a Python process spends its time in (like top)')
     .description('Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.')
-    .argument('[pid]', 'the process to watch', parsePid)
+    .argument('[pid]', 'the process to watch', (v: string) => parsePid(v))
     // py-spy's spelling, so `top --pid PID` works as it does there
-    .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', parsePid)
+    .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', (v: string) => parsePid(v))
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('--idle', 'include idle threads')
     .option('--gil', 'only threads holding the GIL')
@@ -75,7 +77,8 @@ export function registerTop(program: Command): void {
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
-      const stop = new AbortController();
+      // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
+      const stop = stopSignal();
       const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: o.native ? (p) => openNativeSource(p) : openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
       await sampler.openRoot();
       const cmdline = processInfo(pid).cmdline;
@@ -108,6 +111,7 @@ export function registerTop(program: Command): void {
       emitKeypressEvents(stdin);
       if (stdin.isTTY) stdin.setRawMode(true);
       const onKey = (str: string | undefined, key: { name?: string; ctrl?: boolean }) => {
+        if (key?.ctrl && key.name === 'c') markInterrupted(); // exit 130, as Ctrl-C anywhere
         if (key?.name === 'q' || (key?.ctrl && key.name === 'c')) stop.abort();
         const n = Number(str);
         if (n >= 1 && n <= SORT_KEYS.length) {
@@ -129,6 +133,7 @@ export function registerTop(program: Command): void {
       } finally {
         clearTimeout(first);
         clearInterval(timer);
+        stop.dispose();
         stdin.off('keypress', onKey);
         out.off('resize', onResize);
         if (stdin.isTTY) stdin.setRawMode(false);

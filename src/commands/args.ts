@@ -5,6 +5,13 @@
 import { UsageError } from '../errors.js';
 
 /** Splits a command line into words: single and double quotes, backslash escapes. */
+/** A process id typed by the user (digits only: no sign, exponent or hex); `what` prefixes the error. */
+export function parsePid(word: string, what = '', hint?: string): number {
+  const n = Number(word);
+  if (!/^\d+$/.test(word) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what}not a process id: '${word}'`, hint);
+  return n;
+}
+
 export function tokenize(line: string): string[] {
   const out: string[] = [];
   let cur = '';

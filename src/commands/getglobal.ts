@@ -3,7 +3,8 @@
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import type { ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
+import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
+import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
@@ -15,7 +16,7 @@ interface GetglobalAnswer {
   cls: string | null;
   field: string;
   expr?: string;
-  value: ValueNode;
+  value: RenderedNode;
 }
 
 export const getglobalCommand: ShellCommand = {

@@ -14,6 +14,11 @@ const OPTIONS: OptionSpec[] = [
   { names: ['--interval', '-i'], key: 'interval', kind: 'float', min: 0, max: 3600, metavar: '<seconds>', description: 'diff and top: seconds between the two snapshots (default 15 for diff, 10 for top)' },
 ];
 
+/** diff and top say what they are waiting for */
+interface MemEvents {
+  progress: { message: string };
+}
+
 interface SummaryRow {
   type: string;
   count: number;
@@ -117,9 +122,9 @@ async function summary(ctx: CommandContext, o: Options): Promise<void> {
 
 async function diff(ctx: CommandContext, o: Options): Promise<void> {
   const interval = (o.interval as number | undefined) ?? 15;
-  const end = (await streamRequest(ctx, 'mem', { action: 'diff', interval, ...ordering(o) }, (ev) => {
-    if (ev.event === 'progress') ctx.out.note(`mem diff: ${(ev.data as { message: string }).message}`);
-  })) as unknown as DiffAnswer;
+  const end = await streamRequest<MemEvents, DiffAnswer>(ctx, 'mem', { action: 'diff', interval, ...ordering(o) }, (ev) => {
+    if (ev.event === 'progress') ctx.out.note(`mem diff: ${ev.data.message}`);
+  });
   if (end.cancelled) {
     ctx.out.note('mem diff: stopped before the second summary');
     ctx.out.record(end);
@@ -134,9 +139,9 @@ async function diff(ctx: CommandContext, o: Options): Promise<void> {
 async function top(ctx: CommandContext, o: Options): Promise<void> {
   const interval = (o.interval as number | undefined) ?? 10;
   if (interval < 0.1) throw new UsageError('mem top: --interval must be at least 0.1 s');
-  const end = (await streamRequest(ctx, 'mem', { action: 'top', interval, limit: o.limit }, (ev) => {
-    if (ev.event === 'progress') ctx.out.note(`mem top: ${(ev.data as { message: string }).message}`);
-  })) as unknown as TopAnswer;
+  const end = await streamRequest<MemEvents, TopAnswer>(ctx, 'mem', { action: 'top', interval, limit: o.limit }, (ev) => {
+    if (ev.event === 'progress') ctx.out.note(`mem top: ${ev.data.message}`);
+  });
   ctx.out.record(end);
   const rows = end.rows.map((r) => [signed(r.size_delta, humanBytes), signed(r.count_delta), `${r.file}:${r.line}`, r.code]);
   for (const l of table(['Δsize', 'Δblocks', 'where', 'code'], rows)) ctx.out.line(l);

@@ -2,7 +2,7 @@
 // Arthas): every cycle, calls, successes, failures, failure rate and cost statistics of
 // one method. The agent counts on the calling thread and summarises on its own.
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, methodArgs, streamRequest } from './observe-stream.js';
+import { NESTED_OPTION, clockTime, methodArgs, streamRequest, type ObserveStarted } from './observe-stream.js';
 import type { ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -58,15 +58,15 @@ export const monitorCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options: o } = parseArgs('monitor', words, OPTIONS);
     const args = { ...methodArgs('monitor', positionals, o), cycle: o.cycle, cycles: o.cycles };
-    const end = await streamRequest(ctx, 'monitor', args, (ev) => {
-      const data = ev.data as Record<string, unknown>;
+    const end = await streamRequest<{ started: ObserveStarted & { cycle_s: number }; cycle: Cycle }>(ctx, 'monitor', args, (ev) => {
       if (ev.event === 'started') {
+        const data = ev.data;
         ctx.out.record({ event: 'started', ...data });
         ctx.out.note(`monitoring ${data.method} (${data.file}:${data.line}) every ${data.cycle_s}s; Ctrl-C to stop`);
         ctx.out.line(row(COLUMNS.map((c) => c[0])));
       } else if (ev.event === 'cycle') {
-        ctx.out.record({ event: 'cycle', ...data });
-        const c = data as unknown as Cycle;
+        const c = ev.data;
+        ctx.out.record({ event: 'cycle', ...c });
         ctx.out.line(row(COLUMNS.map((col) => col[2](c))));
       }
     });

@@ -2,7 +2,7 @@
 // [-nm NESTED]` arguments, running the agent request as a stream that Ctrl-C / --timeout
 // cancel (the agent then removes the hook), and the time stamp of each result.
 import { parseMethodTarget, type OptionSpec } from './args.js';
-import type { AgentEvent } from '../channel/session.js';
+import type { EventOf } from '../channel/session.js';
 import type { CommandContext } from './types.js';
 
 export const NESTED_OPTION: OptionSpec = {
@@ -25,27 +25,34 @@ export function methodArgs(command: string, positionals: string[], o: Options): 
   return { module, cls, method, nested: o.nested };
 }
 
+/** The first event of watch, trace and monitor: what is observed, and where. */
+export interface ObserveStarted {
+  method: string;
+  file: string;
+  line: number;
+}
+
 /**
  * Runs one streaming request until the agent ends it (its -n limit) or the user stops it
  * (Ctrl-C, --timeout: the request is cancelled and the agent removes its hook). Returns
  * the end data; each event goes to onEvent as it comes.
  */
-export async function streamRequest(
+export async function streamRequest<Events, End = Record<string, unknown>>(
   ctx: CommandContext,
   cmd: string,
   args: Record<string, unknown>,
-  onEvent: (ev: AgentEvent) => void,
-): Promise<Record<string, unknown>> {
+  onEvent: (ev: EventOf<Events>) => void,
+): Promise<End> {
   const stream = ctx.agent.request(cmd, args);
   const stop = () => stream.cancel();
   if (ctx.signal.aborted) stop();
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
-    for await (const ev of stream) onEvent(ev);
+    for await (const ev of stream) onEvent(ev as EventOf<Events>);
   } finally {
     ctx.signal.removeEventListener('abort', stop);
   }
-  return (stream.endData ?? {}) as Record<string, unknown>;
+  return (stream.endData ?? {}) as End;
 }
 
 /** HH:MM:SS.mmm of a Unix time in seconds (local time, as the target logs it). */

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
 import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
-import { parseArgs, type OptionSpec } from './args.js';
+import { savedElsewhere } from '../save-file.js';
+import { parseArgs, parsePid, type OptionSpec } from './args.js';
 import type { ShellCommand } from './types.js';
 
 const DEFAULT_FILE = 'flamegraph.svg';
@@ -28,12 +29,6 @@ function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
 }
 
-function parsePid(word: string): number {
-  const n = Number(word);
-  if (!/^\d+$/.test(word) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`perf: not a process id: ${JSON.stringify(word)}`, 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]');
-  return n;
-}
-
 export const perfCommand: ShellCommand = {
   name: 'perf',
   summary: 'sample the process (or another one) and write a flame graph of where its time goes',
@@ -53,7 +48,7 @@ export const perfCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options } = parseArgs('perf', words, OPTIONS);
     if (positionals.length > 1) throw new UsageError(`perf: at most one pid, got ${positionals.join(' ')}`);
-    const pid = positionals.length ? parsePid(positionals[0]) : ctx.pid;
+    const pid = positionals.length ? parsePid(positionals[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : ctx.pid;
     const file = options.file as string | undefined;
     const duration = options.duration as number | undefined;
     ctx.out.note(`perf: sampling process ${pid} at ${options.rate} Hz${duration ? ` for ${duration} s` : ''}; Ctrl-C writes the flame graph`);
@@ -79,6 +74,9 @@ export const perfCommand: ShellCommand = {
       errors: r.stats.errors,
       behind: r.stats.behind,
       target_exited: r.stats.targetExited,
+      ...(r.notWritten ? { not_written: r.notWritten } : {}),
     });
+    const elsewhere = savedElsewhere(r, 'flame graph');
+    if (elsewhere) throw elsewhere;
   },
 };

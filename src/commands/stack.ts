@@ -1,14 +1,14 @@
 // `stack [pid] [-f FILE] [--native]`: every thread's Python stack, exactly as `spyglass
 // dump` prints it (same reader, same renderer). Read from outside through /proc/PID/mem,
 // so it works even while the target's GIL is held by a stuck C call.
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError, UsageError } from '../errors.js';
 import { readMixedStacks } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
-import { parseArgs } from './args.js';
+import { saveFile, savedElsewhere } from '../save-file.js';
+import { parseArgs, parsePid } from './args.js';
 import { renderStackText, stackDumpJson } from './render-stack.js';
 import type { ShellCommand } from './types.js';
 
@@ -29,8 +29,7 @@ export const stackCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options } = parseArgs('stack', words, this.options);
     if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
-    const pid = positionals.length ? Number(positionals[0]) : ctx.pid;
-    if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`stack: not a process id: '${positionals[0]}'`);
+    const pid = positionals.length ? parsePid(positionals[0], 'stack: ') : ctx.pid;
     const reader = await openReader(pid);
     let dump: StackDump;
     try {
@@ -48,14 +47,11 @@ export const stackCommand: ShellCommand = {
     const text = renderStackText(dump);
     const file = options.file as string | undefined;
     if (file) {
-      const path = resolve(ctx.cwd, file);
-      try {
-        writeFileSync(path, ctx.out.json ? JSON.stringify(stackDumpJson(dump)) + '\n' : text);
-      } catch (e) {
-        throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-      }
-      ctx.out.note(`wrote the stacks of process ${pid} to ${path}`);
-      ctx.out.record({ pid, file: path });
+      const saved = saveFile(resolve(ctx.cwd, file), ctx.out.json ? JSON.stringify(stackDumpJson(dump)) + '\n' : text);
+      ctx.out.note(`wrote the stacks of process ${pid} to ${saved.path}`);
+      ctx.out.record({ pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) });
+      const elsewhere = savedElsewhere(saved, 'stack dump');
+      if (elsewhere) throw elsewhere;
       return;
     }
     ctx.out.line(text.trimEnd());

@@ -3,8 +3,9 @@
 // CUDA memory snapshots, run inside the target by the agent (commands/torch/) on the
 // next call of a method; the file comes back over the channel and is written here.
 import { UsageError } from '../errors.js';
+import { savedElsewhere } from '../save-file.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import { FileReceiver, outputPath } from './file-receive.js';
+import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
 import { NESTED_OPTION, methodArgs, ms, streamRequest, type Options } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
 
@@ -14,6 +15,11 @@ const OPTIONS: OptionSpec[] = [
   NESTED_OPTION,
   { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'where to write the file (default ./trace.json for profile, ./snapshot.pickle for memory)' },
 ];
+
+interface TorchEvents {
+  started: { method: string; file: string; line: number; activities?: string[] };
+  file_chunk: FileChunk;
+}
 
 interface TorchEnd {
   cancelled?: boolean;
@@ -37,13 +43,13 @@ async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, pat
   const file = new FileReceiver(path);
   let end: TorchEnd;
   try {
-    end = (await streamRequest(ctx, 'torch', args, (ev) => {
+    end = await streamRequest<TorchEvents, TorchEnd>(ctx, 'torch', args, (ev) => {
       if (ev.event === 'file_chunk') file.chunk(ev.data);
       else if (ev.event === 'started') {
-        const s = ev.data as { method: string; file: string; line: number; activities?: string[] };
+        const s = ev.data;
         ctx.out.note(`waiting for the next call of ${s.method} (${s.file}:${s.line})` + (s.activities ? `; profiling ${s.activities.join(' + ')}` : '') + '. Ctrl-C to give up');
       }
-    })) as unknown as TorchEnd;
+    });
   } catch (e) {
     file.discard();
     throw e;
@@ -55,11 +61,13 @@ async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, pat
     return;
   }
   const bytes = file.finish(end);
-  ctx.out.record({ ...end, path });
+  ctx.out.record({ ...end, path: file.path, ...(file.notWritten ? { not_written: file.notWritten } : {}) });
   const what = end.kind === 'trace' ? 'Chrome trace' : 'CUDA memory snapshot';
   const during = end.method ? ` of one call of ${end.method} (${ms(end.cost_ms ?? 0)}, thread ${end.thread})` : '';
-  ctx.out.line(`wrote ${path} (${bytes} bytes): ${what}${during}, torch ${end.torch}`);
+  ctx.out.line(`wrote ${file.path} (${bytes} bytes): ${what}${during}, torch ${end.torch}`);
   ctx.out.line(HOW_TO_OPEN[end.kind]);
+  const elsewhere = savedElsewhere(file, what);
+  if (elsewhere) throw elsewhere;
 }
 
 function profile(ctx: CommandContext, positionals: string[], o: Options): Promise<void> {

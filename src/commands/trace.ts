@@ -3,7 +3,7 @@
 // cost, percent of the parent and file:line. Recording, -i/-d pruning and -et happen in
 // the agent (agent/spyglass_agent/commands/trace/tracer.py); this module draws the tree.
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest } from './observe-stream.js';
+import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest, type ObserveStarted } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -112,14 +112,14 @@ export const traceCommand: ShellCommand = {
       limit: o.limit,
       filter: o.filter,
     };
-    const end = await streamRequest(ctx, 'trace', args, (ev) => {
-      const data = ev.data as Record<string, unknown>;
+    const end = await streamRequest<{ started: ObserveStarted & { backend: string }; trace: TraceEvent }>(ctx, 'trace', args, (ev) => {
       if (ev.event === 'started') {
+        const data = ev.data;
         ctx.out.record({ event: 'started', ...data });
         ctx.out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${o.limit} call(s); Ctrl-C to stop`);
       } else if (ev.event === 'trace') {
-        ctx.out.record({ event: 'trace', ...data });
-        printTrace(ctx, data as unknown as TraceEvent);
+        ctx.out.record({ event: 'trace', ...ev.data });
+        printTrace(ctx, ev.data);
       }
     });
     ctx.out.record({ event: 'end', ...end });

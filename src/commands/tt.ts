@@ -4,8 +4,10 @@
 // `reset` or detach.
 import { UsageError } from '../errors.js';
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
+import { streamRequest } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, shortValue, type ValueNode } from './value-text.js';
+import { RENDER_OPTIONS, formatValue, renderArgs, shortValue } from './value-text.js';
+import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-t', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
@@ -36,9 +38,25 @@ interface Summary {
   replay_of: number | null;
 }
 
+/** What `tt -t` streams while it records. */
+interface RecordEvents {
+  started: { target: string; limit: number; max_mem_mb: number };
+  record: Summary;
+  /** records dropped to stay under the memory cap */
+  notice: { text: string; dropped: number[] };
+}
+
+interface RecordEnd {
+  recorded?: number;
+  records?: number;
+  dropped?: number;
+  filter_error?: string;
+  lost?: number;
+}
+
 interface ShownValue {
   name: string;
-  value: ValueNode;
+  value: RenderedNode;
   copied: boolean;
   kept?: string;
 }
@@ -47,7 +65,7 @@ interface Detail extends Omit<Summary, 'args' | 'kwargs' | 'result'> {
   args: ShownValue[];
   kwargs: ShownValue[];
   result: ShownValue | null;
-  exception?: { type: string; message: string; traceback: string; value: ValueNode };
+  exception?: { type: string; message: string; traceback: string; value: RenderedNode };
   values_dropped: boolean;
   dropped?: number[];
 }
@@ -74,27 +92,20 @@ function row(s: Summary): string {
 
 async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
   const { module, cls, method } = parseMethodTarget('tt', positionals);
-  const stream = ctx.agent.request('tt', { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem });
-  const stop = () => stream.cancel();
-  ctx.signal.addEventListener('abort', stop, { once: true });
-  try {
-    for await (const ev of stream) {
-      const data = ev.data as Record<string, unknown>;
-      if (ev.event === 'started') {
-        ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
-        ctx.out.line(HEADER);
-      } else if (ev.event === 'record') {
-        ctx.out.record(data);
-        ctx.out.line(row(data as unknown as Summary));
-      } else if (ev.event === 'notice') {
-        ctx.out.record({ notice: data.text, dropped: data.dropped });
-        ctx.out.note(String(data.text));
-      }
+  const args = { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem };
+  const end = await streamRequest<RecordEvents, RecordEnd>(ctx, 'tt', args, (ev) => {
+    if (ev.event === 'started') {
+      const data = ev.data;
+      ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
+      ctx.out.line(HEADER);
+    } else if (ev.event === 'record') {
+      ctx.out.record(ev.data);
+      ctx.out.line(row(ev.data));
+    } else if (ev.event === 'notice') {
+      ctx.out.record({ notice: ev.data.text, dropped: ev.data.dropped });
+      ctx.out.note(ev.data.text);
     }
-  } finally {
-    ctx.signal.removeEventListener('abort', stop);
-  }
-  const end = (stream.endData ?? {}) as { recorded?: number; records?: number; dropped?: number; filter_error?: string; lost?: number };
+  });
   ctx.out.record({ end: true, ...end });
   if (end.filter_error) ctx.out.note(`-f raised on some calls (they were not recorded): ${end.filter_error}`);
   if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);

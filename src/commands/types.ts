@@ -14,6 +14,8 @@ export interface CommandOutput {
   record(value: unknown): void;
   /** progress/notes for people: stderr, never in --json stdout */
   note(text: string): void;
+  /** columns to wrap help text to (help-text.ts); 80 when not given */
+  readonly width?: number;
 }
 
 export interface CommandContext {
@@ -38,9 +40,9 @@ export interface CommandContext {
 
 export interface ShellCommand {
   name: string;
-  /** one line */
+  /** one sentence; like every help text a plain paragraph, never hard-wrapped: help-text.ts wraps it to the terminal */
   summary: string;
-  /** optional longer help (how the command works, what its figures mean), shown by `help NAME` after the summary */
+  /** optional longer help (how the command works, what its figures mean), shown by `help NAME` after the summary; paragraphs apart by a blank line */
   description?: string;
   /** e.g. 'watch module [class] method [--expr <value>] [-n <value>] ...' */
   usage: string;

@@ -2,17 +2,8 @@
 // (agent/spyglass_agent/render.py): a node {type, repr, len?, children?, truncated?,
 // cycle?, error?} becomes Python-literal-like indented text. `--json` output sends the
 // node itself (it is already typed JSON), so this file is only about people.
+import type { RenderedNode } from '../channel/protocol.js';
 import type { OptionSpec } from './args.js';
-
-export interface ValueNode {
-  type: string;
-  repr: string;
-  len?: number;
-  children?: Array<{ name?: string; key?: ValueNode; value: ValueNode }>;
-  truncated?: number;
-  cycle?: boolean;
-  error?: string;
-}
 
 const BRACKETS: Record<string, [string, string]> = {
   list: ['[', ']'],
@@ -22,7 +13,7 @@ const BRACKETS: Record<string, [string, string]> = {
   dict: ['{', '}'],
 };
 
-function leaf(node: ValueNode): string {
+function leaf(node: RenderedNode): string {
   let text = node.repr;
   if (node.truncated && !node.children) text += ` ...(${node.truncated} more chars)`;
   if (node.error) text += `  <${node.error}>`;
@@ -30,7 +21,7 @@ function leaf(node: ValueNode): string {
 }
 
 /** Multi-line text of a node; `indent` is the indentation of the lines after the first. */
-export function formatValue(node: ValueNode, indent = ''): string {
+export function formatValue(node: RenderedNode, indent = ''): string {
   if (!node.children || node.cycle) return leaf(node);
   const inner = indent + '  ';
   const isMapping = node.children.some((c) => c.key !== undefined);

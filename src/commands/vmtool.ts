@@ -4,7 +4,8 @@
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
+import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
+import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-a', '--action'], key: 'action', kind: 'string', choices: ['getInstances', 'forceGc'], metavar: '<action>', description: 'getInstances or forceGc' },
@@ -19,8 +20,8 @@ interface InstancesAnswer {
   total: number;
   subclass_instances: number;
   expr?: string;
-  value?: ValueNode;
-  instances?: Array<{ value: ValueNode; subclass?: string }>;
+  value?: RenderedNode;
+  instances?: Array<{ value: RenderedNode; subclass?: string }>;
 }
 
 interface GcAnswer {

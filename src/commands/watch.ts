@@ -3,9 +3,10 @@
 // tool's watch. The agent filters and evaluates on the calling thread and renders on its
 // own; this module only prints (agent/spyglass_agent/commands/watch.py has the semantics).
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest } from './observe-stream.js';
+import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest, type ObserveStarted } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, type ValueNode } from './value-text.js';
+import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
+import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -34,7 +35,7 @@ interface CallEvent {
   method: string;
   thread: string;
   cost_ms: number;
-  values?: Array<{ expr: string; value?: ValueNode; error?: string }>;
+  values?: Array<{ expr: string; value?: RenderedNode; error?: string }>;
   exception?: { type: string; message: string; traceback: string };
   filter_error?: { expr: string; error: string };
 }
@@ -52,7 +53,7 @@ function printCall(ctx: CommandContext, c: CallEvent): void {
   for (const v of c.values ?? []) {
     ctx.out.line(`  ${'EXPR'.padEnd(LABEL)}${v.expr}`);
     if (v.error !== undefined) ctx.out.line(`  ${'ERROR'.padEnd(LABEL)}${v.error}`);
-    else ctx.out.line(`  ${'VALUE'.padEnd(LABEL)}${formatValue(v.value as ValueNode, pad)}`);
+    else ctx.out.line(`  ${'VALUE'.padEnd(LABEL)}${formatValue(v.value as RenderedNode, pad)}`);
   }
   if (c.exception) {
     ctx.out.line(`  ${'EXCEPTION'.padEnd(LABEL)}${c.exception.type}: ${c.exception.message}`);
@@ -85,14 +86,14 @@ export const watchCommand: ShellCommand = {
       limit: o.limit,
       ...renderArgs(o),
     };
-    const end = await streamRequest(ctx, 'watch', args, (ev) => {
-      const data = ev.data as Record<string, unknown>;
+    const end = await streamRequest<{ started: ObserveStarted; call: CallEvent }>(ctx, 'watch', args, (ev) => {
       if (ev.event === 'started') {
+        const data = ev.data;
         ctx.out.record({ event: 'started', ...data });
         ctx.out.note(`watching ${data.method} (${data.file}:${data.line}); up to ${o.limit} call(s); Ctrl-C to stop`);
       } else if (ev.event === 'call') {
-        ctx.out.record({ event: 'call', ...data });
-        printCall(ctx, data as unknown as CallEvent);
+        ctx.out.record({ event: 'call', ...ev.data });
+        printCall(ctx, ev.data);
       }
     });
     ctx.out.record({ event: 'end', ...end });

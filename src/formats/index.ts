@@ -1,6 +1,7 @@
 // Every output format of `record`, produced from the one aggregate (StackProfile).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { saveFile, type SavedFile } from '../save-file.js';
 import type { StackProfile } from '../sampler/profile.js';
 import { toChromeTrace } from './chrometrace.js';
 import { toCollapsed } from './collapsed.js';
@@ -77,6 +78,7 @@ export function openHint(format: Format, path: string): string {
   }
 }
 
-export function writeProfile(profile: StackProfile, format: Format, path: string): void {
-  writeFileSync(path, renderProfile(profile, format, path));
+/** Writes the profile to path, or where it can when path fails at this last step (save-file.ts). */
+export function writeProfile(profile: StackProfile, format: Format, path: string): SavedFile {
+  return saveFile(path, renderProfile(profile, format, path));
 }

@@ -8,6 +8,7 @@ import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { reapChild } from '../proc/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
+import type { SavedFile } from '../save-file.js';
 import { hasExited } from '../proc/process.js';
 import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from '../sampler/filenames.js';
@@ -53,6 +54,8 @@ export interface RecordOptions {
 export interface RecordResult {
   /** absolute path of the file written */
   path: string;
+  /** set when the file could not be written where asked and went to `path` instead */
+  notWritten?: SavedFile['notWritten'];
   format: Format;
   pid: number;
   stats: SamplerStats;
@@ -170,22 +173,26 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   profile.meta.errors = stats.errors;
   profile.meta.behind = stats.behind;
   // the default name is chosen at the end: another recording may have taken it meanwhile
-  const path = named ?? unusedPath(cwd, opts.defaultOutput ?? defaultOutput(format));
-  writeProfile(profile, format, path);
-  // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
-  // when --duration did, the program is stopped as it would be by Ctrl-C
+  let saved: SavedFile;
   let exitCode: number | undefined;
-  if (child && childExit) {
-    const running = !childEnded;
-    // by pid: libuv may wrongly believe the program ended (see above); it is our unreaped
-    // child, so the pid cannot belong to anyone else yet
-    const signal = (sig: NodeJS.Signals) => child!.pid !== undefined && process.kill(child!.pid, sig);
-    if (running) signal('SIGINT');
-    const kill = running ? setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS) : undefined;
-    exitCode = await childExit;
-    clearTimeout(kill);
+  try {
+    saved = writeProfile(profile, format, named ?? unusedPath(cwd, opts.defaultOutput ?? defaultOutput(format)));
+  } finally {
+    // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
+    // when --duration did, the program is stopped as it would be by Ctrl-C (even when the
+    // profile could not be saved anywhere)
+    if (child && childExit) {
+      const running = !childEnded;
+      // by pid: libuv may wrongly believe the program ended (see above); it is our unreaped
+      // child, so the pid cannot belong to anyone else yet
+      const signal = (sig: NodeJS.Signals) => child!.pid !== undefined && process.kill(child!.pid, sig);
+      if (running) signal('SIGINT');
+      const kill = running ? setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS) : undefined;
+      exitCode = await childExit;
+      clearTimeout(kill);
+    }
   }
-  return { path, format, pid, stats, exitCode };
+  return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode };
 }
 
 

@@ -6,6 +6,7 @@ import { tokenize } from '../commands/args.js';
 import { hasExited } from '../proc/process.js';
 import { COMMANDS, findCommand } from '../commands/registry.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
+import { DEFAULT_WIDTH, wrapText } from '../help-text.js';
 import { BUILTIN_HELP, renderCommandHelp, renderCommandList } from './help.js';
 
 export const QUIT_WORDS = ['quit', 'exit'];
@@ -42,7 +43,7 @@ function unknownCommand(name: string): UsageError {
 function help(ctx: CommandContext, words: string[]): void {
   if (words.length > 1) throw new UsageError('help takes at most one command name', 'e.g. `help watch`');
   if (words.length === 0) {
-    ctx.out.line(renderCommandList(COMMANDS));
+    ctx.out.line(renderCommandList(COMMANDS, ctx.out.width));
     ctx.out.record({ commands: [...COMMANDS.map((c) => ({ name: c.name, summary: c.summary })), ...BUILTIN_HELP] });
     return;
   }
@@ -50,11 +51,11 @@ function help(ctx: CommandContext, words: string[]): void {
   if (!cmd) {
     const builtin = BUILTIN_HELP.find((b) => b.name === words[0] || (words[0] === 'exit' && b.name === 'quit'));
     if (!builtin) throw unknownCommand(words[0]);
-    ctx.out.line(builtin.summary);
+    ctx.out.line(wrapText(builtin.summary, ctx.out.width ?? DEFAULT_WIDTH).join('\n'));
     ctx.out.record(builtin);
     return;
   }
-  ctx.out.line(renderCommandHelp(cmd));
+  ctx.out.line(renderCommandHelp(cmd, ctx.out.width));
   ctx.out.record({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, examples: cmd.examples, options: cmd.options });
 }
 

@@ -1,8 +1,10 @@
 // `help` and `help CMD` in the reference tool's layout (USAGE / SUMMARY / EXAMPLES /
 // OPTIONS), generated from each ShellCommand's own description so help never drifts
-// from the grammar the parser accepts.
+// from the grammar the parser accepts, and wrapped to the terminal by the formatter the
+// top-level --help uses too (help-text.ts): a summary or description is just a paragraph.
 import type { OptionSpec } from '../commands/args.js';
 import type { ShellCommand } from '../commands/types.js';
+import { DEFAULT_WIDTH, formatItem, wrapText, wrapWords } from '../help-text.js';
 
 /** The shell's own commands, listed by `help` after the registered ones. */
 export const BUILTIN_HELP: Array<{ name: string; summary: string }> = [
@@ -24,24 +26,39 @@ function optionText(o: OptionSpec): string {
   return text;
 }
 
-export function renderCommandHelp(cmd: ShellCommand): string {
-  const out = ['USAGE:', `  ${cmd.usage}`, '', 'SUMMARY:', `  ${cmd.summary}`];
-  if (cmd.description) out.push(...cmd.description.split('\n').map((l) => (l ? `  ${l}` : '')));
+/** The words of a usage line, an option in brackets with its value (`[-f <value>]`) kept as one. */
+function usageWords(usage: string): string[] {
+  return usage.match(/\[[^\]]*\]|\S+/g) ?? [];
+}
+
+/** `help CMD`, wrapped to `width` columns (help-text.ts); examples as written. */
+export function renderCommandHelp(cmd: ShellCommand, width = DEFAULT_WIDTH): string {
+  const out = ['USAGE:'];
+  // one line per form of the command (`torch profile ... | torch memory ...`)
+  for (const form of cmd.usage.split(' | ')) out.push(...wrapWords(usageWords(form), width, '  ', '      '));
+  out.push('', 'SUMMARY:', ...wrapText(cmd.summary, width, '  '));
+  if (cmd.description) out.push('', ...wrapText(cmd.description, width, '  '));
   if (cmd.examples.length) {
     out.push('', 'EXAMPLES:');
-    const width = Math.max(...cmd.examples.map((e) => e.command.length));
-    for (const e of cmd.examples) out.push(`  ${e.command.padEnd(width)}   # ${e.comment}`);
+    const commandWidth = Math.max(...cmd.examples.map((e) => e.command.length));
+    for (const e of cmd.examples) out.push(`  ${e.command.padEnd(commandWidth)}   # ${e.comment}`);
   }
   if (cmd.options.length) {
     out.push('', 'OPTIONS:');
-    const width = Math.max(34, ...cmd.options.map((o) => optionLabel(o).length + 2));
-    for (const o of cmd.options) out.push(`${optionLabel(o).padEnd(width)} ${optionText(o)}`);
+    const termWidth = Math.max(33, ...cmd.options.map((o) => optionLabel(o).length + 1));
+    for (const o of cmd.options) out.push(...formatItem(optionLabel(o), optionText(o), { width, indent: 0, termWidth }));
   }
   return out.join('\n');
 }
 
-export function renderCommandList(commands: ShellCommand[]): string {
+/** `help`: every command with its summary, wrapped to `width` columns. */
+export function renderCommandList(commands: ShellCommand[], width = DEFAULT_WIDTH): string {
   const all = [...commands.map((c) => ({ name: c.name, summary: c.summary })), ...BUILTIN_HELP];
-  const width = Math.max(...all.map((c) => c.name.length)) + 2;
-  return ['COMMANDS:', ...all.map((c) => `  ${c.name.padEnd(width)}${c.summary}`), '', 'Type `help COMMAND` for its usage, examples and options.'].join('\n');
+  const termWidth = Math.max(...all.map((c) => c.name.length));
+  return [
+    'COMMANDS:',
+    ...all.flatMap((c) => formatItem(c.name, c.summary, { width, indent: 2, termWidth })),
+    '',
+    ...wrapText('Type `help COMMAND` for its usage, examples and options.', width),
+  ].join('\n');
 }

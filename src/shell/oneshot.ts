@@ -1,8 +1,11 @@
 // One-shot mode, `spyglass PID --cmd "COMMAND"`: one command, then exit. A streaming
-// command ends at its own -n limit, at --timeout, on Ctrl-C, or when the target goes.
+// command ends at its own -n limit, at --timeout, on Ctrl-C, when stdout's reader goes
+// away (`| head -3`), or when the target goes.
 import type { AgentSession } from '../channel/session.js';
 import type { CommandOutput } from '../commands/types.js';
 import { AgentGoneError } from '../channel/client.js';
+import { stopSignal } from '../run-end.js';
+import { boundedAfterStop, type Silence } from './bounded.js';
 import { connectionLost, runLine } from './dispatch.js';
 
 export interface OneShotOptions {
@@ -14,26 +17,30 @@ export interface OneShotOptions {
   timeoutMs?: number;
   /** resolves when the connection to the agent is lost */
   lost?: Promise<string>;
+  /** how long the agent has been silent: a stopped command whose agent stays silent ends anyway */
+  unansweredMs?: Silence['unansweredMs'];
 }
 
 export async function runOneShot(opts: OneShotOptions): Promise<void> {
   const ac = new AbortController();
   let lostReason: string | undefined;
   const timer = opts.timeoutMs ? setTimeout(() => ac.abort(), opts.timeoutMs) : undefined;
-  const onSigint = () => ac.abort();
-  process.on('SIGINT', onSigint);
+  // Ctrl-C (exit 130) and stdout's reader leaving (exit 0) stop the command the same way
+  const stop = stopSignal();
+  stop.signal.addEventListener('abort', () => ac.abort(), { once: true });
   opts.lost?.then((why) => {
     lostReason = why;
     ac.abort();
   });
   try {
-    await runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    const running = runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
+    await (opts.unansweredMs ? boundedAfterStop(running, ac.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : running);
   } catch (e) {
     if (lostReason || e instanceof AgentGoneError) throw await connectionLost(opts.pid, lostReason ?? (e as Error).message);
     throw e;
   } finally {
     clearTimeout(timer);
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
   if (lostReason) throw await connectionLost(opts.pid, lostReason);
 }

@@ -2,9 +2,10 @@
 // value per line with --json (scripts drive spyglass that way); notes go to stderr.
 // Colour only on a terminal, never with NO_COLOR or --no-color.
 import type { CommandOutput } from '../commands/types.js';
+import { helpWidth } from '../help-text.js';
 
 export interface OutputStreams {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream;
 }
 
@@ -25,6 +26,9 @@ export function createOutput(opts: { json: boolean; color: boolean }, streams: O
     },
     note(text: string) {
       streams.stderr.write(text + '\n');
+    },
+    get width() {
+      return helpWidth(streams.stdout);
     },
   };
 }

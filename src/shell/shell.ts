@@ -1,11 +1,13 @@
 // The interactive shell of `spyglass PID`: a prompt on node:readline, Tab completion,
 // history kept between runs, Ctrl-C stopping the running command (not the shell), and
-// quit/exit/Ctrl-D leaving (the caller then detaches).
+// quit/exit/Ctrl-D, or stdout's reader going away, leaving (the caller then detaches).
 import { createInterface, type Interface } from 'node:readline';
 import { UserError, formatUserError } from '../errors.js';
-import { AgentGoneError } from '../channel/client.js';
+import { stdoutClosed } from '../run-end.js';
+import { AgentGoneError, AgentNotAnsweringError } from '../channel/client.js';
 import type { AgentSession } from '../channel/session.js';
 import type { CommandContext, CommandOutput } from '../commands/types.js';
+import { boundedAfterStop, type Silence } from './bounded.js';
 import { complete } from './complete.js';
 import { allCommands, connectionLost, runLine } from './dispatch.js';
 import { HISTORY_MAX, appendHistory, loadHistory } from './history.js';
@@ -17,6 +19,8 @@ export interface ShellOptions {
   debug?: boolean;
   /** resolves when the connection to the agent is lost (the target exited): the shell ends */
   lost?: Promise<string>;
+  /** how long the agent has been silent: a stopped command whose agent stays silent ends the shell */
+  unansweredMs?: Silence['unansweredMs'];
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
 }
@@ -26,6 +30,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   const output = opts.output ?? process.stdout;
   /** on a terminal Ctrl-D means "leave"; from a pipe, end of input only means no more lines */
   const terminal = (output as { isTTY?: boolean }).isTTY === true;
+  // stdout holds only results: prompts go there on a terminal, to stderr when someone types
+  // with stdout redirected, and nowhere for a script piped in
+  const promptTo = terminal ? output : (input as { isTTY?: boolean }).isTTY ? process.stderr : undefined;
   const prompt = `spyglass ${opts.pid}> `;
   let history = loadHistory();
   let rl: Interface | undefined;
@@ -71,7 +78,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       // like a login shell: drop the half-typed line, show a new prompt
       rl.write(null, { ctrl: true, name: 'e' });
       rl.write(null, { ctrl: true, name: 'u' });
-      output.write('^C\n');
+      promptTo?.write('^C\n');
       rl.prompt();
     }
   };
@@ -79,7 +86,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
   const openReadline = (): Interface => {
     const r = createInterface({
       input,
-      output,
+      output: promptTo,
       completer,
       terminal,
       history,
@@ -138,10 +145,17 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     running?.abort();
     rl?.close();
   });
+  // stdout's reader went away (`spyglass PID | head`): the running command stops, the shell leaves
+  const onOutputClosed = (): void => {
+    running?.abort();
+    endQuestion?.();
+    rl?.close();
+  };
+  stdoutClosed.addEventListener('abort', onOutputClosed, { once: true });
   rl = openReadline();
   try {
     for (;;) {
-      if (lostReason) break;
+      if (lostReason || stdoutClosed.aborted) break;
       const line = await question(prompt);
       if (line === undefined) {
         if (inputEnded) break;
@@ -150,9 +164,12 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       if (terminal) appendHistory(line); // typed lines only, not a script piped in
       running = new AbortController();
       try {
-        const outcome = await runLine({ ...baseCtx(), signal: running.signal }, line);
+        const run = runLine({ ...baseCtx(), signal: running.signal }, line);
+        const outcome = await (opts.unansweredMs ? boundedAfterStop(run, running.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : run);
         if (outcome === 'quit') break;
       } catch (e) {
+        // an agent that does not answer would not answer the next command either
+        if (e instanceof AgentNotAnsweringError) throw e;
         if (e instanceof AgentGoneError || lostReason) {
           // said once, as the shell's own end, below
           lostReason ??= (e as Error).message;
@@ -166,7 +183,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         running = undefined;
         interruptHandler = undefined;
       }
-      if (lostReason) break;
+      if (lostReason || stdoutClosed.aborted) break;
       if (inputEnded && terminal) {
         // Ctrl-D answered a command's own question: the shell keeps going with a fresh
         // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt
@@ -177,6 +194,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
+    stdoutClosed.removeEventListener('abort', onOutputClosed);
     rl.close();
   }
   if (lostReason) throw await connectionLost(opts.pid, lostReason);

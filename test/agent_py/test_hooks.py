@@ -47,6 +47,19 @@ def outer_returning(x):
     return inner
 
 
+class Holder(object):
+    def method(self, v):
+        def no_closure(w):  # free of cells: the hook site runs a plain function of it
+            return ('method', w)
+        return no_closure(v)
+
+
+def outer_plain(v):
+    def no_closure(w):
+        return ('plain', w)
+    return no_closure(v)
+
+
 class Base(object):
     def m(self):
         return 'base'
@@ -192,6 +205,21 @@ class HookTest(unittest.TestCase):
         self.assertIs(outer_returning.__code__, original_outer)
         self.assertIs(keep.__code__, original_inner)
         self.assertIs(later.__code__, original_inner)
+
+    def test_nested_functions_without_closure(self):
+        # the site's own function of the nested code must not be taken for one of the
+        # target's live closures and swapped: it would call its own wrapper for ever
+        codes = (Holder.method.__code__, outer_plain.__code__)
+        self.hook(Holder.method, nested='no_closure')
+        self.hook(outer_plain, nested='no_closure')
+        self.assertEqual(Holder().method(1), ('method', 1))
+        self.assertEqual(outer_plain(2), ('plain', 2))
+        self.assertEqual([c[1] for c in self.rec.calls], [('method', 1), ('plain', 2)])
+        self.owner.release_all()
+        self.assertEqual(Holder().method(3), ('method', 3))
+        self.assertEqual(len(self.rec.calls), 2)
+        self.assertIs(Holder.method.__code__, codes[0])
+        self.assertIs(outer_plain.__code__, codes[1])
 
     def test_hooks_compose_and_unhook_in_any_order(self):
         original = rec.__code__

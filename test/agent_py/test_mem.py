@@ -53,5 +53,50 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual((d['changed_types'], d['count_delta'], d['size_delta']), (2, -4, -72))
 
 
+
+# Run in a child process: on an interpreter where the walk corrupts the free list, the
+# collection after it never returns (docs/free-lists.md).
+_FREE_LIST_CHILD = r'''
+import asyncio, gc, sys
+sys.path.insert(0, sys.argv[1])
+from _load import agent_package
+agent_package()
+from _spyglass_agent.commands.mem import summary
+loop = asyncio.new_event_loop()
+parked = [iter(loop.create_future()) for _ in range(3)]
+del parked  # three FutureIter objects on _asyncio's free list
+summary.summarize()
+summary.summarize()
+gc.collect()
+print('collected', flush=True)
+'''
+
+
+class FreeListTest(unittest.TestCase):
+    def test_summary_leaves_asyncio_free_list_intact(self):
+        import os
+        import subprocess
+        here = os.path.dirname(os.path.abspath(__file__))
+        try:
+            r = subprocess.run([sys.executable, '-c', _FREE_LIST_CHILD, here], capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            self.fail('a full collection after mem summary never ended (free list corrupted)')
+        self.assertEqual((r.returncode, r.stdout.strip(), r.stderr), (0, 'collected', ''))
+
+    def test_affected_versions(self):
+        import collections
+        from _spyglass_agent.commands.mem import referents
+        V = collections.namedtuple('V', 'major minor micro releaselevel serial')
+        affected = referents._asyncio_traverses_free_list
+        self.assertTrue(affected(V(3, 12, 0, 'final', 0)))
+        self.assertTrue(affected(V(3, 12, 5, 'final', 0)))
+        self.assertFalse(affected(V(3, 12, 6, 'final', 0)))
+        self.assertTrue(affected(V(3, 13, 0, 'candidate', 1)))
+        self.assertFalse(affected(V(3, 13, 0, 'candidate', 2)))
+        self.assertFalse(affected(V(3, 13, 0, 'final', 0)))
+        self.assertFalse(affected(V(3, 11, 7, 'final', 0)))
+        self.assertEqual(referents.UNSAFE_MODULES == {'_asyncio'}, affected(sys.version_info))
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -25,12 +25,17 @@ async function evalRepr(c: AgentClient, expr: string): Promise<string> {
   return ((await c.call('eval', { expr })) as RenderedNode).repr;
 }
 
-async function withTarget(py: Interpreter, fn: (t: AgentTarget) => Promise<void>, opts: Parameters<typeof startAgentTarget>[1] = {}) {
+async function withTarget(
+  py: Interpreter,
+  fn: (t: AgentTarget) => Promise<void>,
+  opts: Parameters<typeof startAgentTarget>[1] = {},
+  stopOpts: { expectExited?: boolean } = {},
+) {
   const t = await startAgentTarget(py, opts);
   try {
     await fn(t);
   } finally {
-    await t.stop();
+    await t.stop(stopOpts);
   }
 }
 
@@ -331,7 +336,7 @@ for (const py of pythons) {
         async (t) => {
           const c = await t.attach();
           await t.waitFor(/^RELEASED/, 5000);
-          assert.equal(await evalRepr(c, "sorted(t.name for t in __import__('threading').enumerate() if not t.name.startswith('spyglass-'))"), "['MainThread']");
+          assert.equal(await evalRepr(c, "sorted(t.name for t in __import__('threading').enumerate() if not t.name.startswith(('spyglass-', 'test-heartbeat')))"), "['MainThread']");
           await c.detach();
           assert.equal(t.stderr(), '');
         },
@@ -352,7 +357,7 @@ for (const py of pythons) {
         await waitUntil('the target exits', async () => hasExited(t.pid));
         assert.equal(existsSync(dirname(t.socketPath)), false);
         assert.equal(t.stderr(), '');
-      });
+      }, {}, { expectExited: true });
     });
 
     test('shutdown removes the agent entirely; a later attach starts a fresh one (PEP 768 style: fresh globals)', async () => {

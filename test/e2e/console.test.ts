@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import type { AgentClient } from '../../src/channel/client.js';
 import { consoleCommand } from '../../src/commands/console.js';
 import type { CommandContext } from '../../src/commands/types.js';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { CLI_MAIN } from '../helpers/cli.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
 import { startInside, type InsideTarget } from '../helpers/inside.js';
@@ -103,7 +103,7 @@ class ScriptedConsole {
 }
 
 async function evalRepr(t: InsideTarget, expr: string): Promise<string> {
-  return ((await t.client.call('eval', { expr })) as ValueNode).repr;
+  return ((await t.client.call('eval', { expr })) as RenderedNode).repr;
 }
 
 /** resolves once the target's ticker has printed another line (it is alive and writing) */

@@ -52,7 +52,7 @@ function oneLineError(r: CliRun, code: number, re: RegExp): void {
 describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
   for (const py of discoverPythons()) {
     test(`${py.label}: stack = dump, --json, -n and --timeout, not-found errors, target unchanged`, async (t) => {
-      const target = await startTarget(py, 'shell_app.py');
+      const target = await startTarget(py, 'shell_app.py', [], { progress: /^HANDLED / });
       t.after(() => target.stop());
       const pid = String(target.pid);
 
@@ -147,11 +147,11 @@ function runCliPiped(args: string[], opts: { input?: string; when?: { stderr: Re
 
 const one = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
 test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shell input, target exiting (${one.label})`, async (t) => {
-  const target = await startTarget(one, 'shell_app.py');
+  const target = await startTarget(one, 'shell_app.py', [], { progress: /^HANDLED / });
   const other = await startTarget(one, 'dump_known.py');
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-oneshot-'));
   t.after(async () => {
-    await Promise.all([target.stop(), other.stop()]);
+    await Promise.all([target.stop({ expectExited: true }), other.stop()]); // the test ends it
     rmSync(dir, { recursive: true, force: true });
   });
   const pid = String(target.pid);
@@ -180,11 +180,11 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   const listed = JSON.parse(ok(jsonHelp, 'help --json').stdout) as { commands: Array<{ name: string; summary: string }> };
   for (const name of ['watch', 'trace', 'stack', 'reset', 'help', 'quit']) assert.ok(listed.commands.some((c) => c.name === name && c.summary), name);
 
-  // Ctrl-C ends a one-shot streaming command cleanly
+  // Ctrl-C ends a one-shot streaming command cleanly, exit 130
   const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
     when: { stderr: /Ctrl-C to stop/, then: (cli) => cli.kill('SIGINT') },
   });
-  assert.equal(interrupted.code, 0, interrupted.stderr);
+  assert.equal(interrupted.code, 130, interrupted.stderr);
   assert.match(interrupted.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
 
   // stack -f FILE writes what stack prints; stack PID reads another process

@@ -57,7 +57,7 @@ async function clearLine(shell: TmuxSession, pid: number): Promise<void> {
 describe('the interactive shell on a terminal', { concurrency: true }, () => {
   for (const py of pythons) {
     test(`${py.label}: help, completion, Ctrl-C, stack, history, quit and Ctrl-D`, async (t) => {
-      const target = await startTarget(py, 'shell_app.py');
+      const target = await startTarget(py, 'shell_app.py', [], { progress: /^HANDLED / });
       const home = mkdtempSync(join(tmpdir(), 'spyglass-shell-'));
       const historyFile = join(home, 'history');
       const sessions: TmuxSession[] = [];
@@ -168,12 +168,12 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
 
 const lastPython = pythons.at(-1);
 test(`the target exits under the shell: one line, exit 1 (${lastPython?.label})`, { skip: !lastPython }, async (t) => {
-  const target = await startTarget(lastPython!, 'shell_app.py');
+  const target = await startTarget(lastPython!, 'shell_app.py', [], { progress: /^HANDLED / });
   const home = mkdtempSync(join(tmpdir(), 'spyglass-shell-'));
   const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid)], { env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' } });
   t.after(async () => {
     await shell.kill();
-    await target.stop();
+    await target.stop({ expectExited: true }); // the test ends it
     rmSync(home, { recursive: true, force: true });
   });
   await shell.waitFor((s) => s.split('\n').at(-1) === promptLine(target.pid), { timeoutMs: 30000 });

@@ -92,7 +92,7 @@ describe('top on a terminal', { concurrency: true }, () => {
   }
 });
 
-test('record on a terminal: live status line, Ctrl-C writes the profile', async (t) => {
+test('record on a terminal: live status line, Ctrl-C writes the profile, exit 130', async (t) => {
   const py = versions.at(-1)!;
   const target = await startProfileTarget(py, 'profile_split.py');
   t.after(() => target.stop());
@@ -105,7 +105,7 @@ test('record on a terminal: live status line, Ctrl-C writes the profile', async 
   const [, samples, , errors] = status.exec(screen)!;
   assert.ok(Number(errors) * 100 <= Number(samples), screen);
   await term.send('C-c');
-  assert.equal(await term.waitForExit(30000), 0);
+  assert.equal(await term.waitForExit(30000), 130);
   const after = await term.screen();
   assert.match(after, /wrote collapsed to .*: (\d+) samples/);
   assert.doesNotMatch(after, /recording:/, 'the status line is cleared before the summary');

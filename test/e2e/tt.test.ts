@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { tokenize } from '../../src/commands/args.js';
 import { resetCommand } from '../../src/commands/reset.js';
 import { ttCommand as tt } from '../../src/commands/tt.js';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { startAgentTarget } from '../helpers/agent-target.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
 import { startInside, type InsideTarget } from '../helpers/inside.js';
@@ -36,14 +36,14 @@ async function show(t: InsideTarget, line: string): Promise<Rec> {
 }
 
 /** the value node of dict `node` under key `key` (a str key) */
-function item(node: ValueNode, key: string): ValueNode {
+function item(node: RenderedNode, key: string): RenderedNode {
   const c = node.children?.find((x) => x.key?.repr === `'${key}'`);
   assert.ok(c, `no key ${key} in ${node.repr}`);
   return c.value;
 }
 
 async function assertRestored(t: InsideTarget): Promise<void> {
-  const node = (await t.client.call('eval', { expr: 'codes_restored()' })) as ValueNode;
+  const node = (await t.client.call('eval', { expr: 'codes_restored()' })) as RenderedNode;
   assert.equal(node.repr, 'True', 'a recorded function still runs a hook wrapper');
 }
 
@@ -68,7 +68,7 @@ describe('tt', { concurrency: true }, () => {
         assert.deepEqual(d.args.map((a: Rec) => [a.name, a.copied]), [['self', false], ['order', true]]);
         assert.match(d.args[0].kept, /self: kept by reference/);
         assert.equal(d.args[0].value.type, '__main__.Service');
-        const order = d.args[1].value as ValueNode;
+        const order = d.args[1].value as RenderedNode;
         const n = Number(item(order, 'id').repr);
         const items = item(order, 'items');
         assert.deepEqual([items.len, items.repr], [2, `[${n}, ${n + 1}]`]);
@@ -150,7 +150,7 @@ describe('tt', { concurrency: true }, () => {
         assert.equal(recorded(out)[0].index, 1010);
 
         // records belong to the client: another one sees none, and its own go when it detaches
-        const stores = async () => ((await t.client.call('eval', { expr: "len(sys.modules['_spyglass_agent.commands.tt']._stores)" })) as ValueNode).repr;
+        const stores = async () => ((await t.client.call('eval', { expr: "len(sys.modules['_spyglass_agent.commands.tt']._stores)" })) as RenderedNode).repr;
         assert.equal(await stores(), '1');
         const other = await t.target.connect();
         try {
@@ -180,12 +180,12 @@ describe('tt', { concurrency: true }, () => {
         const out = await t.run(tt, '-t __main__ total -n 1');
         const index = recorded(out)[0].index;
         let d = await show(t, `-i ${index}`);
-        let values = d.args[0].value as ValueNode;
+        let values = d.args[0].value as RenderedNode;
         assert.deepEqual([values.len, values.children!.length, values.truncated], [150, 100, 50]);
         const text = (await t.run(tt, `-i ${index}`)).lines.join('\n');
         assert.match(text, /\.\.\.\(50 more of 150\)/);
         d = await show(t, `-i ${index} -v`);
-        values = d.args[0].value as ValueNode;
+        values = d.args[0].value as RenderedNode;
         assert.deepEqual([values.children!.length, values.truncated], [150, undefined]);
         assert.equal(Number(d.result.value.repr), values.children!.reduce((s, c) => s + Number(c.value.repr), 0));
       } finally {

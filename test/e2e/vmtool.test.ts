@@ -3,7 +3,7 @@
 // (cyclic garbage made in the target is collected; counts per generation and time).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
 import { vmtoolCommand as vmtool } from '../../src/commands/vmtool.js';
 import { startInside } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
@@ -11,7 +11,7 @@ import { discoverPythons } from '../helpers/pythons.js';
 type Rec = Record<string, any>;
 
 /** the attribute `name` of an instance node */
-function attr(node: ValueNode, name: string): string {
+function attr(node: RenderedNode, name: string): string {
   const c = node.children?.find((x) => x.name === name);
   assert.ok(c, `no attribute ${name} in ${node.repr}`);
   return c.value.repr;

@@ -24,12 +24,22 @@ export interface AgentTarget extends Target {
 
 export async function startAgentTarget(
   py: Interpreter,
-  opts: { args?: string[]; mode?: 'main' | 'fresh'; /** another target with agent_host.py's SIGUSR1 bootstrap runner */ script?: string } = {},
+  opts: {
+    args?: string[];
+    mode?: 'main' | 'fresh';
+    /** another target with agent_host.py's SIGUSR1 bootstrap runner */
+    script?: string;
+    /** a progress line of the target's own (the heartbeat is used otherwise): see Target.stop */
+    progress?: RegExp;
+  } = {},
 ): Promise<AgentTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-agent-test-'));
   const bootstrapFile = join(dir, 'bootstrap.py');
   const target = await startTarget(py, opts.script ?? 'agent_host.py', opts.args ?? [], {
     env: { SPYGLASS_TEST_BOOTSTRAP: bootstrapFile, SPYGLASS_TEST_BOOTSTRAP_MODE: opts.mode ?? 'main' },
+    // every test that attaches checks at its end that the target is alive and progressing
+    heartbeat: true,
+    progress: opts.progress,
   });
   const socketPath = agentSocketPath(process.getuid!(), target.pid);
   writeFileSync(bootstrapFile, bootstrapSource({ socketPath }));
@@ -52,10 +62,13 @@ export async function startAgentTarget(
         await sleep(10);
       }
     },
-    async stop() {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(join(socketPath, '..'), { recursive: true, force: true });
+    async stop(stopOpts?: { expectExited?: boolean }) {
+      try {
+        await stop(stopOpts);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(join(socketPath, '..'), { recursive: true, force: true });
+      }
     },
   });
 }

@@ -2,7 +2,7 @@
 // the agent loaded, running a shell command module against it, and the checks every test
 // repeats (the target's output is unchanged, its functions are the originals again).
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { after, afterEach, before, describe } from 'node:test';
 import type { AgentClient } from '../../src/channel/client.js';
 import { tokenize } from '../../src/commands/args.js';
 import type { ShellCommand } from '../../src/commands/types.js';
@@ -17,7 +17,7 @@ export interface Observed {
 }
 
 export async function startObserved(py: Interpreter): Promise<Observed> {
-  const target = await startAgentTarget(py, { script: 'observe_app.py' });
+  const target = await startAgentTarget(py, { script: 'observe_app.py', progress: /^ROUND \d+ / });
   try {
     const client = await target.attach();
     await target.waitFor(/^ROUND 3 /);
@@ -47,6 +47,9 @@ export function describeObserved(name: string, body: (o: Observed, py: Interpret
         const o = {} as Observed;
         before(async () => {
           Object.assign(o, await startObserved(py));
+        });
+        afterEach(async () => {
+          await o.target?.assertProgressing();
         });
         after(async () => {
           await o.stop?.();

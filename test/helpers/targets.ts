@@ -18,8 +18,25 @@ export interface Target {
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   /** true while the process has not exited */
   alive(): boolean;
-  stop(): Promise<void>;
+  /**
+   * Resolves once the target shows progress after this call: a new line matching its
+   * `progress` pattern, else a new heartbeat; rejects when it exited, or shows none
+   * within timeoutMs (alive but frozen: a C loop holding the GIL, a collection that never
+   * ends). Needs `progress` or `heartbeat` at start.
+   */
+  assertProgressing(timeoutMs?: number): Promise<void>;
+  /**
+   * Kills the target. One started with `progress` or `heartbeat` must still be alive and
+   * progressing at that moment (checked first; it is killed either way), unless the test
+   * says it expected the target to have exited: every test that attaches gets that check.
+   */
+  stop(opts?: { expectExited?: boolean }): Promise<void>;
 }
+
+/** The heartbeat's sitecustomize (test/targets/heartbeat/sitecustomize.py) and its descriptor. */
+const HEARTBEAT_DIR = join(TARGETS_DIR, 'heartbeat');
+const HEARTBEAT_FD = 3;
+const PROGRESS_TIMEOUT_MS = 10000;
 
 /** pids of the targets still running (for a notChild target, the target, not its shell) */
 const live = new Set<number>();
@@ -50,7 +67,16 @@ export async function startTarget(
   py: Interpreter | string,
   script: string,
   args: string[] = [],
-  opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; notChild?: boolean } = {},
+  opts: {
+    readyTimeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    notChild?: boolean;
+    /** a daemon thread "test-heartbeat" beats on a pipe (for targets with no progress lines of their own) */
+    heartbeat?: boolean;
+    /** a stdout line the target prints again and again while it makes progress */
+    progress?: RegExp;
+  } = {},
 ): Promise<Target> {
   const exe = typeof py === 'string' ? py : py.path;
   const scriptPath = script.startsWith('/') ? script : join(TARGETS_DIR, script);
@@ -58,7 +84,13 @@ export async function startTarget(
   // notChild: a shell between us and the target, for tests that ptrace it in this process
   // (Node reaps its own children with waitpid, which would also take the ptrace stops)
   const [cmd, ...cmdArgs] = opts.notChild ? ['/bin/sh', '-c', '"$@" & wait $!', 'sh', ...argv] : argv;
-  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, cwd: opts.cwd });
+  const env = { ...process.env, ...opts.env };
+  if (opts.heartbeat) {
+    env.PYTHONPATH = [HEARTBEAT_DIR, env.PYTHONPATH].filter(Boolean).join(':');
+    env.SPYGLASS_TEST_HEARTBEAT_FD = String(HEARTBEAT_FD);
+  }
+  const stdio: Array<'ignore' | 'pipe'> = opts.heartbeat ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+  const proc = spawn(cmd, cmdArgs, { stdio, env, cwd: opts.cwd });
   const pid = opts.notChild ? await onlyChildOf(proc.pid!) : proc.pid!;
   live.add(pid);
   let out = '';
@@ -71,6 +103,11 @@ export async function startTarget(
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
+  });
+  let beats = 0;
+  (proc.stdio[HEARTBEAT_FD] as NodeJS.ReadableStream | undefined)?.on('data', (d: Buffer) => {
+    beats += d.length;
+    for (const w of waiters.splice(0)) w();
   });
   let stdoutEnded = false;
   proc.stdout!.on('end', () => (stdoutEnded = true));
@@ -122,7 +159,34 @@ export async function startTarget(
         check();
       });
     },
-    async stop() {
+    assertProgressing(timeoutMs = PROGRESS_TIMEOUT_MS) {
+      const progress = opts.progress;
+      if (!progress && !opts.heartbeat) return Promise.reject(new Error(`${scriptPath} was started without a progress pattern or heartbeat`));
+      const mark = () => (progress ? out.split('\n').slice(0, -1).filter((l) => progress.test(l)).length : beats);
+      const start = mark();
+      const what = progress ? `a new line matching ${progress}` : 'a heartbeat';
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${scriptPath} (pid ${pid}) is alive but made no progress (${what}) in ${timeoutMs} ms; stderr=${err.slice(-500)}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          if (mark() > start) {
+            clearTimeout(timer);
+            resolve();
+          } else if (exited) {
+            clearTimeout(timer);
+            reject(new Error(`${scriptPath} (pid ${pid}) exited (${howExited}); stderr=${err.slice(-1000)}`));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+    async stop(stopOpts = {}) {
+      let failure: Error | undefined;
+      if ((opts.progress || opts.heartbeat) && !stopOpts.expectExited) {
+        await target.assertProgressing().catch((e: Error) => (failure = e));
+      }
       if (!exited) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -131,10 +195,11 @@ export async function startTarget(
         }
       }
       await exitPromise;
+      if (failure) throw failure;
     },
   };
   await target.waitFor(/^READY/, opts.readyTimeoutMs ?? 20000).catch(async (e) => {
-    await target.stop();
+    await target.stop({ expectExited: true });
     throw e;
   });
   return target;

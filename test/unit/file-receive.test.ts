@@ -2,9 +2,9 @@
 // order, the size/SHA-256 check, and no file left behind when a transfer fails.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FileReceiver, outputPath } from '../../src/commands/file-receive.js';
 
@@ -48,5 +48,23 @@ describe('file receive', () => {
     for (const c of chunks(payload, 30_000)) r3.chunk(c);
     assert.throws(() => r3.finish({ bytes: payload.length, sha256: '0'.repeat(64), complete: true }), /incomplete/);
     assert.deepEqual(readdirSync(dir).sort(), ['ok.bin']);
+  });
+
+  test('the directory removed during the transfer: the file is completed in a private temporary directory', () => {
+    const gone = mkdtempSync(join(tmpdir(), 'spyglass-file-receive-gone-'));
+    const path = join(gone, 'trace.json');
+    const r = new FileReceiver(path);
+    const parts = chunks(payload, 30_000);
+    r.chunk(parts[0]);
+    rmSync(gone, { recursive: true, force: true });
+    for (const c of parts.slice(1)) r.chunk(c);
+    assert.equal(r.finish({ bytes: payload.length, sha256, complete: true }), payload.length);
+    assert.deepEqual(r.notWritten, { path, reason: 'ENOENT: no such file or directory' });
+    assert.notEqual(r.path, path);
+    assert.match(r.path, /\/spyglass-[^/]+\/trace\.json$/);
+    assert.equal(statSync(dirname(r.path)).mode & 0o777, 0o700);
+    assert.deepEqual(readFileSync(r.path), payload);
+    assert.deepEqual(readdirSync(dirname(r.path)), ['trace.json'], 'no .part left');
+    rmSync(dirname(r.path), { recursive: true, force: true });
   });
 });

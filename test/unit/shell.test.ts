@@ -138,7 +138,7 @@ test('help CMD: usage, summary, description, examples and options; defaults said
     text,
     [
       'USAGE:', '  demo thing [-n <value>] [-x <value>]', '',
-      'SUMMARY:', '  Does a demo.', '  How it works.', '', '  In two paragraphs.', '',
+      'SUMMARY:', '  Does a demo.', '', '  How it works.', '', '  In two paragraphs.', '',
       'EXAMPLES:', '  demo a   # one', '',
       'OPTIONS:',
       `${'-n, --limits <value>'.padEnd(34)} how many (default 10)`,

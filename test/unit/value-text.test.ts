@@ -3,10 +3,11 @@
 // was left out, objects as Type(name=value), cycles not followed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatValue, shortValue, type ValueNode } from '../../src/commands/value-text.js';
+import type { RenderedNode } from '../../src/channel/protocol.js';
+import { formatValue, shortValue } from '../../src/commands/value-text.js';
 
-const int = (n: number): ValueNode => ({ type: 'int', repr: String(n) });
-const str = (s: string): ValueNode => ({ type: 'str', repr: `'${s}'` });
+const int = (n: number): RenderedNode => ({ type: 'int', repr: String(n) });
+const str = (s: string): RenderedNode => ({ type: 'str', repr: `'${s}'` });
 
 test('leaves: repr, cut strings with the count of characters left out, errors', () => {
   assert.equal(formatValue(int(5)), '5');
@@ -17,7 +18,7 @@ test('leaves: repr, cut strings with the count of characters left out, errors', 
 });
 
 test('containers: one level of indentation per depth, counts of what was left out', () => {
-  const node: ValueNode = {
+  const node: RenderedNode = {
     type: 'dict',
     repr: '',
     len: 2,
@@ -32,11 +33,11 @@ test('containers: one level of indentation per depth, counts of what was left ou
 });
 
 test('objects, mapping and sequence subclasses carry their type name', () => {
-  const obj: ValueNode = { type: 'app.Order', repr: '<app.Order>', children: [{ name: 'oid', value: int(1) }, { name: 'cycle', value: { type: 'app.Order', repr: '<cycle: app.Order at 0x1>', cycle: true } }] };
+  const obj: RenderedNode = { type: 'app.Order', repr: '<app.Order>', children: [{ name: 'oid', value: int(1) }, { name: 'cycle', value: { type: 'app.Order', repr: '<cycle: app.Order at 0x1>', cycle: true } }] };
   assert.equal(formatValue(obj), 'app.Order(\n  oid=1,\n  cycle=<cycle: app.Order at 0x1>,\n)');
-  const od: ValueNode = { type: 'collections.OrderedDict', repr: '', len: 1, children: [{ key: str('a'), value: int(1) }] };
+  const od: RenderedNode = { type: 'collections.OrderedDict', repr: '', len: 1, children: [{ key: str('a'), value: int(1) }] };
   assert.equal(formatValue(od), "collections.OrderedDict({\n  'a': 1,\n})");
-  const pair: ValueNode = { type: 'app.Pair', repr: 'Pair(left=1)', len: 1, children: [{ name: '0', value: int(1) }] };
+  const pair: RenderedNode = { type: 'app.Pair', repr: 'Pair(left=1)', len: 1, children: [{ name: '0', value: int(1) }] };
   assert.equal(formatValue(pair), 'app.Pair([\n  1,\n])');
   // an object with no attributes to show is its repr
   assert.equal(formatValue({ type: 'app.Empty', repr: '<app.Empty>', children: [] }), '<app.Empty>');

@@ -7,6 +7,7 @@ Read-only: nothing in the target is called except attribute lookups."""
 import sys
 
 from .. import names
+from ..errors import AgentError
 
 NAME = 'complete_names'
 
@@ -26,7 +27,7 @@ def run(ctx):
         cls = ctx.arg('cls', str)
         if cls:
             owner = names.find_class(owner, cls)
-    except names.NameNotFound:
+    except AgentError:
         # nothing to offer for a misspelt module or class; completion reports no error
         return {'names': []}
     found = []

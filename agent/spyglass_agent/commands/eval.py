@@ -3,9 +3,8 @@
 args: expr (str), module (default "__main__"), expand/verbose/raw (render options).
 The expression only reads the namespace (an expression cannot bind names except with
 ``:=``, which is the user's explicit choice)."""
-import sys
 
-from .. import hooks, render
+from .. import hooks, names, render
 from ..errors import AgentError
 
 NAME = 'eval'
@@ -14,10 +13,7 @@ NAME = 'eval'
 def run(ctx):
     expr = ctx.arg('expr', str, required=True)
     module_name = ctx.arg('module', str, '__main__')
-    module = sys.modules.get(module_name)
-    if module is None:
-        raise AgentError('ModuleNotFound', 'module %s is not imported in the target' % module_name,
-                         hint='spyglass never imports modules into the target')
+    module = names.find_module(module_name)
     try:
         code = compile(expr, '<spyglass eval>', 'eval', dont_inherit=True)
     except SyntaxError as e:

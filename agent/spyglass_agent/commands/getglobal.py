@@ -1,9 +1,8 @@
 """`getglobal module [class] field [-e EXPR]`: a module global or a class attribute,
 rendered by the shared renderer. `-e` is an expression of `target` (the value), compiled
 once and evaluated with the module's globals readable."""
-from .. import hooks, names, render
-from ..errors import AgentError
-from ..expressions import ExpressionError, compile_expression
+from .. import names, render
+from ..expressions import compile_option, run_option
 
 NAME = 'getglobal'
 
@@ -13,24 +12,14 @@ def run(ctx):
     cls_name = ctx.arg('cls', str)
     field = ctx.arg('field', str, required=True)
     expr = ctx.arg('expr', str)
-    try:
-        module = names.find_module(module_name)
-        owner = names.find_class(module, cls_name) if cls_name else module
-        where = module_name + ('.' + cls_name if cls_name else '')
-        value = names.find_field(owner, field, where)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    module = names.find_module(module_name)
+    owner = names.find_class(module, cls_name) if cls_name else module
+    where = module_name + ('.' + cls_name if cls_name else '')
+    value = names.find_field(owner, field, where)
     out = {'module': module_name, 'cls': cls_name, 'field': field}
     if expr is not None:
-        try:
-            fn = compile_expression(expr, ('target',), '-e').bind(module.__dict__)
-        except ExpressionError as e:
-            raise AgentError('BadExpression', str(e))
-        try:
-            with hooks.observed():
-                value = fn(value)
-        except Exception as e:
-            raise AgentError('ExpressionFailed', '-e %r raised %s: %s' % (expr, type(e).__name__, e))
+        fn = compile_option(expr, ('target',), module.__dict__)
+        value = run_option(fn, expr, value)
         out['expr'] = expr
     out['value'] = render.render(value, ctx.arg('expand', int, 1), bool(ctx.arg('verbose', bool, False)),
                                  bool(ctx.arg('raw', bool, False)))

@@ -5,14 +5,14 @@ shell does not offer it; it exercises the hook engine and ownership end to end.
 args: module, class (optional), method, nested (optional), n (optional)."""
 import threading
 
-from .. import hooks, resolve
+from .. import hooks, names
 
 NAME = 'probe'
 
 
 def run(ctx):
-    fn, where = resolve.function(ctx.arg('module', str, required=True), ctx.arg('class', str),
-                                 ctx.arg('method', str, required=True))
+    fn, where = names.find_function(ctx.arg('module', str, required=True), ctx.arg('class', str),
+                                      ctx.arg('method', str, required=True))
     nested = ctx.arg('nested', str)
     limit = ctx.arg('n', int)
     lock = threading.Lock()

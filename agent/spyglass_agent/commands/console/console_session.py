@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+from ... import render
 from . import stdio_router
 
 try:
@@ -173,7 +174,7 @@ class ConsoleSession(code.InteractiveConsole):
             finally:
                 self._not_busy()
         except SystemExit as e:
-            raise _ConsoleExit('exit(%s)' % ('' if e.code is None else repr(e.code)))
+            raise _ConsoleExit('exit(%s)' % ('' if e.code is None else render.text(e.code)))
         except BaseException:
             self.showtraceback()
 
@@ -204,7 +205,7 @@ class ConsoleSession(code.InteractiveConsole):
         if value is None:
             return
         self.locals['_'] = value
-        text = _safe_repr(value)
+        text = render.text(value, render.CHARS_RAW, raw=True)
         self._emit('output', {'stream': 'stdout', 'text': text + '\n'})
 
     def _warn_if_stuck(self, statement):
@@ -248,13 +249,6 @@ def _bind_set_async_exc():
 
 
 _set_async_exc = _bind_set_async_exc()
-
-
-def _safe_repr(value):
-    try:
-        return repr(value)
-    except Exception as e:
-        return '<%s object; repr() raised %s: %s>' % (type(value).__name__, type(e).__name__, e)
 
 
 def _pid():

@@ -5,9 +5,9 @@ import sys
 import threading
 import time
 
-from ... import names
+from ... import names, render
 from ...errors import AgentError
-from .summary import type_name
+from ...render import qualified_name
 
 
 def _frame_roots(own_thread):
@@ -64,23 +64,18 @@ def _edge(parent, child):
 
 
 def _short_repr(v, width=60):
-    try:
-        r = repr(v)
-    except Exception:
-        r = '<%s>' % type(v).__name__
+    # through the renderer: a module's globals dict on the chain is summarized, not repr()'d
+    r = render.text(v, width + 1)
     return r if len(r) <= width else r[:width - 3] + '...'
 
 
 def _describe(o):
-    return {'type': type_name(type(o)), 'address': '0x%x' % id(o), 'repr': _short_repr(o)}
+    return {'type': qualified_name(type(o)), 'address': '0x%x' % id(o), 'repr': _short_repr(o)}
 
 
 def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_budget=10.0):
     """The chain from a root (module global or thread frame local) down to one instance."""
-    try:
-        cls = names.find_class(names.find_module(module_name), class_name)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    cls = names.find_class(names.find_module(module_name), class_name)
     own_frame = sys._getframe()
     instance = None
     count = 0
@@ -126,7 +121,7 @@ def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_b
                 break
             queue.append(r)
         del referrers
-    result = {'type': type_name(cls), 'instances': count, 'visited': visits}
+    result = {'type': qualified_name(cls), 'instances': count, 'visited': visits}
     if found is None:
         result['chain'] = [_describe(instance)]
         result['root'] = None

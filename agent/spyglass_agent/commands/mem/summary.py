@@ -6,21 +6,17 @@ through gc.get_referents and counted once each. "Once" needs a record of which a
 were seen: a set of ids would cost ~100 bytes per atom (doubling a heap of strings),
 so a bitmap per 4 KiB page of address space is used instead: 64 bytes per page that
 holds any atom, under 2% of the heap. The one list made is gc.get_objects()'s own
-(8 bytes per tracked object); no object is copied.
+(8 bytes per tracked object); no object is copied. Modules whose traversal visits a
+free list are counted but never traversed (referents.py, docs/free-lists.md).
 """
 import gc
 import sys
 
+from ...render import qualified_name
+from . import referents
+
 _PAGE_SHIFT = 12
 _SLOT_SHIFT = 3  # objects are at least 8-byte aligned: 512 slots, 64 bytes a page
-
-
-def type_name(t):
-    module = getattr(t, '__module__', None)
-    name = getattr(t, '__qualname__', None) or t.__name__
-    if module in (None, 'builtins'):
-        return name
-    return '%s.%s' % (module, name)
 
 
 def summarize(should_stop=None, earlier=None):
@@ -54,6 +50,8 @@ def summarize(should_stop=None, earlier=None):
             entry[1] += getsizeof(o, 0)
         seen += len(batch)
         # atoms: referents the collector does not track, each counted once
+        if referents.UNSAFE_MODULES:
+            batch = [o for o in batch if not referents.unsafe_module(o)]
         stack = get_referents(*batch)
         del batch
         while stack:
@@ -85,7 +83,7 @@ def summarize(should_stop=None, earlier=None):
 
 def rows_of(table, limit, order):
     """The summary as rows for the client, sorted by total size, plus totals."""
-    rows = [{'type': type_name(t), 'count': c, 'size': s} for t, (c, s) in table.items()]
+    rows = [{'type': qualified_name(t), 'count': c, 'size': s} for t, (c, s) in table.items()]
     rows.sort(key=lambda r: (r['size'], r['count']), reverse=(order != 'ascending'))
     total_count = sum(r['count'] for r in rows)
     total_size = sum(r['size'] for r in rows)
@@ -99,7 +97,7 @@ def diff_of(before, after, limit, order):
         c0, s0 = before.get(t, (0, 0))
         c1, s1 = after.get(t, (0, 0))
         if c0 != c1 or s0 != s1:
-            rows.append({'type': type_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0})
+            rows.append({'type': qualified_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0})
     rows.sort(key=lambda r: (r['size_delta'], r['count_delta']), reverse=(order != 'ascending'))
     return {
         'rows': rows[:limit],

@@ -209,14 +209,16 @@ class _MonitoringBackend(object):
             | events.CALL | events.C_RETURN | events.C_RAISE
         )
         self._active = {}  # thread id -> Recording (only while inside a traced call)
-        self._codes = set()
+        # id -> code: a hook site runs a copy that compares equal to the original code
+        # (hooks.py), and each code object must get its own local events
+        self._codes = {}
         self._register(events, interval, max_depth)
         monitoring.set_events(self.tool, events.PY_UNWIND | events.PY_THROW)
 
     def _instrument(self, code):
-        if code in self._codes or _own_code(code):
+        if id(code) in self._codes or _own_code(code):
             return
-        self._codes.add(code)
+        self._codes[id(code)] = code
         sys.monitoring.set_local_events(self.tool, code, self._local)
 
     def _register(self, events, interval, max_depth):
@@ -254,19 +256,19 @@ class _MonitoringBackend(object):
                 kind = type(fn)
             if kind is FunctionType:
                 code = fn.__code__
-                if code not in codes:
+                if id(code) not in codes:
                     instrument(code)
             elif isinstance(fn, type):
                 for name in ("__init__", "__new__"):
                     f = getattr(fn, name, None)
-                    if type(f) is FunctionType and f.__code__ not in codes:
+                    if type(f) is FunctionType and id(f.__code__) not in codes:
                         instrument(f.__code__)
             else:
                 call = getattr(kind, "__call__", None)  # noqa: B004 (the class's own Python __call__, not callability)
-                if type(call) is FunctionType and call.__code__ not in codes:
+                if type(call) is FunctionType and id(call.__code__) not in codes:
                     instrument(call.__code__)
                 inner = getattr(fn, "func", None)  # functools.partial
-                if type(inner) is FunctionType and inner.__code__ not in codes:
+                if type(inner) is FunctionType and id(inner.__code__) not in codes:
                     instrument(inner.__code__)
 
         def on_call(code, offset, fn, arg0):
@@ -275,7 +277,7 @@ class _MonitoringBackend(object):
             if rec is not None:
                 kind = type(fn)
                 if kind is FunctionType:
-                    if fn.__code__ not in codes:
+                    if id(fn.__code__) not in codes:
                         instrument(fn.__code__)
                 elif kind in timed_c:
                     rec.stack.append(clock())
@@ -297,11 +299,11 @@ class _MonitoringBackend(object):
                         rec.records.append((fn, depth, t0, t1 - t0, getframe(1).f_lineno))
 
         def on_unwind(code, offset, exc):
-            if code in codes:
+            if id(code) in codes:
                 on_end(code, offset, exc)
 
         def on_throw(code, offset, exc):
-            if code in codes:
+            if id(code) in codes:
                 on_start(code, offset)
 
         register = sys.monitoring.register_callback
@@ -320,8 +322,7 @@ class _MonitoringBackend(object):
         if tid in self._active:
             return None
         for code in root_codes:
-            if code not in self._codes:
-                self._instrument(code)
+            self._instrument(code)
         rec = Recording()
         if not suspended:
             self._active[tid] = rec
@@ -345,7 +346,7 @@ class _MonitoringBackend(object):
             return
         monitoring = sys.monitoring
         monitoring.set_events(self.tool, 0)
-        for code in self._codes:
+        for code in self._codes.values():
             monitoring.set_local_events(self.tool, code, 0)
         for event in (
             "PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "CALL", "C_RETURN", "C_RAISE", "PY_UNWIND", "PY_THROW",

@@ -92,8 +92,8 @@ def current_function(rec):
     try:
         module = names.find_module(rec.module)
         owner = names.find_class(module, rec.cls) if rec.cls else module
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', 'cannot replay %d: %s' % (rec.index, e))
+    except AgentError as e:
+        raise AgentError(e.type, 'cannot replay %d: %s' % (rec.index, e.message), e.hint)
     try:
         raw = inspect.getattr_static(owner, rec.method)
     except AttributeError:

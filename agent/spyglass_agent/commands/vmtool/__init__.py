@@ -1,8 +1,8 @@
 """`vmtool -a getInstances -c module class [-e EXPR] [-n LIMIT]` and `vmtool -a forceGc`."""
-from ... import hooks, names, render
+from ... import names, render
 from . import heap
-from ...errors import AgentError, bad_args
-from ...expressions import ExpressionError, compile_expression
+from ...errors import bad_args
+from ...expressions import compile_option, run_option
 
 NAME = 'vmtool'
 
@@ -22,27 +22,17 @@ def _instances(ctx):
     limit = ctx.arg('limit', int, 10)
     expr = ctx.arg('expr', str)
     options = (ctx.arg('expand', int, 1), bool(ctx.arg('verbose', bool, False)), bool(ctx.arg('raw', bool, False)))
-    try:
-        module = names.find_module(module_name)
-        cls = names.find_class(module, cls_name)
-    except names.NameNotFound as e:
-        raise AgentError('NotFound', str(e))
+    module = names.find_module(module_name)
+    cls = names.find_class(module, cls_name)
     fn = None
     if expr is not None:
-        try:
-            fn = compile_expression(expr, ('instances',), '-e').bind(module.__dict__)
-        except ExpressionError as e:
-            raise AgentError('BadExpression', str(e))
+        fn = compile_option(expr, ('instances',), module.__dict__)
     found = heap.instances_of(cls)
     try:
         out = {'module': module_name, 'cls': cls_name, 'type': _qualified(cls),
                'total': len(found), 'subclass_instances': sum(1 for o in found if type(o) is not cls)}
         if fn is not None:
-            try:
-                with hooks.observed():
-                    value = fn(found)
-            except Exception as e:
-                raise AgentError('ExpressionFailed', '-e %r raised %s: %s' % (expr, type(e).__name__, e))
+            value = run_option(fn, expr, found)
             out['expr'] = expr
             out['value'] = render.render(value, *options)
             return out
