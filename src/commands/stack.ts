@@ -2,7 +2,7 @@
 // dump` prints it (same reader, same renderer). Read from outside through /proc/PID/mem,
 // so it works even while the target's GIL is held by a stuck C call.
 import { resolve } from 'node:path';
-import { UserError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { readMixedStacks } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import { openReader } from '../reader/reader.js';
