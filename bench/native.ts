@@ -61,7 +61,7 @@ try {
         tids,
         (paused) => {
           for (const t of paused) np.unwind(t.getRegs());
-          reader.sample({ entryMarkers: true, activity: false, threadNames: false });
+          reader.sample({ activity: false, threadNames: false });
         },
         2000,
       );

@@ -56,6 +56,10 @@ const FIELDS = [
   ['frameObject.code', 'offsetof(PyFrameObject, f_code)', 8, 10],
   ['frameObject.lasti', 'offsetof(PyFrameObject, f_lasti)', 8, 10],
   ['frameObject.localsplus', 'offsetof(PyFrameObject, f_localsplus)', 8, 10],
+  // set while the frame's eval loop runs: a frame read after it returned (or was freed) is not
+  ['frameObject.executing', 'offsetof(PyFrameObject, f_executing)', 8, 9],
+  ['frameObject.state', 'offsetof(PyFrameObject, f_state)', 10, 10],
+  ['frameObject.stateExecuting', 'FRAME_EXECUTING', 10, 10],
 
   ['iframe.size', 'sizeof(_PyInterpreterFrame)', 11, 99],
   ['iframe.previous', 'offsetof(_PyInterpreterFrame, previous)', 11, 99],
@@ -65,6 +69,7 @@ const FIELDS = [
   ['iframe.instr', 'offsetof(_PyInterpreterFrame, instr_ptr)', 13, 99],
   ['iframe.localsplus', 'offsetof(_PyInterpreterFrame, localsplus)', 11, 99],
   ['iframe.owner', 'offsetof(_PyInterpreterFrame, owner)', 11, 99],
+  // the first frame of each C call into the eval loop (3.11; 3.12+ put a CSTACK shim below it)
   ['iframe.isEntry', 'offsetof(_PyInterpreterFrame, is_entry)', 11, 11],
   ['iframe.ownedByCStack', 'FRAME_OWNED_BY_CSTACK', 12, 99],
 

@@ -14,7 +14,8 @@ import { sweepStaleAgentDirs } from '../channel/stale-dirs.js';
 import type { AgentSession } from '../channel/session.js';
 import { bootstrapSource } from './bootstrap.js';
 import { AlreadyTracedError, DirectUnavailableError, injectPython, type Strategy } from './inject.js';
-import { RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec } from './pep768.js';
+import { remoteDebugOffsets } from '../reader/remote-debug.js';
+import { RemoteDebugUnavailableError, sendRemoteExec } from './pep768.js';
 import { writeScriptFile } from './script-file.js';
 import { agentNotAnswering } from './unanswered.js';
 
@@ -46,6 +47,8 @@ export interface AttachedSession {
 const DEFAULT_TIMEOUT_MS = 5000;
 /** how long a pending call may take before a direct call is tried (see attach) */
 const PENDING_RETRY_MS = 250;
+/** how long a started agent may leave the handshake unanswered before attach blames it */
+const SILENT_AGENT_MS = 1000;
 
 function wrap(conn: AgentClient, target: { pid: number; version: string }, how: AttachedSession['how'], started: number): AttachedSession {
   return {
@@ -60,18 +63,16 @@ function wrap(conn: AgentClient, target: { pid: number; version: string }, how: 
   };
 }
 
-/** A connection to the agent of pid, or undefined when nobody listens on its socket (yet). */
-async function tryConnect(socketPath: string, pid: number, deadline: number): Promise<AgentClient | undefined> {
-  const started = Date.now();
+/** A connection to the agent of pid; undefined when nobody listens on its socket (yet);
+ * 'silent' when an agent accepted the connection but did not answer the handshake in time. */
+async function tryConnect(socketPath: string, pid: number, deadline: number): Promise<AgentClient | 'silent' | undefined> {
   try {
-    const left = Math.max(deadline - started, 100);
+    const left = Math.max(deadline - Date.now(), 100);
     return await AgentClient.connect(socketPath, { expectPid: pid, connectTimeoutMs: left, handshakeTimeoutMs: left });
   } catch (e) {
     // not listening (yet), or a stale socket left by an earlier process with this pid
     if (e instanceof AgentGoneError) return undefined;
-    // an agent is there but silent: injecting another would not help, and saying where
-    // its threads are does
-    if (e instanceof AgentNotAnsweringError) throw await agentNotAnswering(pid, Date.now() - started);
+    if (e instanceof AgentNotAnsweringError) return 'silent';
     throw e;
   }
 }
@@ -115,6 +116,12 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
   try {
     const socketPath = agentSocketPath(info.uid, pid);
     const existing = await tryConnect(socketPath, pid, deadline);
+    // an agent is there but silent for the whole attach timeout: injecting another would
+    // not help, and saying where its threads are does
+    if (existing === 'silent') {
+      if (!processExists(pid)) throw new ProcessGoneError(pid);
+      throw await agentNotAnswering(pid, Date.now() - started);
+    }
     if (existing) return wrap(existing, { pid, version }, 'reused', started);
 
     sweepStaleAgentDirs(info.uid);
@@ -136,9 +143,13 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
     }
 
     let nextDirectTry = Date.now() + PENDING_RETRY_MS;
+    /** since when the agent's socket has accepted connections without an answer */
+    let silentSince: number | undefined;
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      const tried = Date.now();
       const conn = await tryConnect(socketPath, pid, deadline);
-      if (conn) return wrap(conn, { pid, version }, how, started);
+      if (conn === 'silent') silentSince ??= tried;
+      else if (conn) return wrap(conn, { pid, version }, how, started);
       // A pending call runs at the main thread's next bytecode; if the thread went into a
       // blocking call first (it was queued just before an Event().wait()), it may never run.
       // Once the thread is blocked, a direct call gets in (running the bootstrap twice is
@@ -157,6 +168,9 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
       const failure = readBootstrapError(info.uid, pid);
       if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);
       if (Date.now() > deadline) {
+        // the agent started (its socket accepted us) but has not answered for a while: say
+        // where it is (silent only briefly, it is more likely slow to start on a busy machine)
+        if (silentSince !== undefined && Date.now() - silentSince >= SILENT_AGENT_MS) throw await agentNotAnswering(pid, Date.now() - silentSince);
         throw new UserError(
           `process ${pid} did not run the attach code within ${((deadline - started) / 1000).toFixed(1)} s; it was left as it was`,
           how === 'pending'

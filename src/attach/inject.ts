@@ -14,7 +14,7 @@ import { ProcessGoneError, PermissionError, UserError } from '../errors.js';
 import { ElfFile } from '../proc/elf.js';
 import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState } from '../proc/process.js';
-import { gilLocked } from './gil.js';
+import { gilLocked } from '../reader/gil.js';
 import type { PythonTarget } from '../reader/locate.js';
 import { EPERM, ESRCH, PtraceError, type Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
 

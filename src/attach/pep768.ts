@@ -1,65 +1,14 @@
 // CPython 3.14's remote execution protocol (PEP 768), written from TypeScript: three
 // memory writes into a thread state ask that thread to run a script file at its next
-// eval-breaker check (docs/pep768.md). No ptrace; the offsets come from the
-// target's own _Py_DebugOffsets (parsed by the reader).
-import { parseDebugOffsets } from '../reader/layouts/debug-offsets.js';
-
-/** _PY_EVAL_PLEASE_STOP_BIT: makes the eval loop call _Py_HandlePending, which runs the script last */
-export const PLEASE_STOP_BIT = 1n << 5n;
-
-export interface RemoteDebugOffsets {
-  interpretersHead: number;
-  threadsHead: number;
-  threadsMain: number;
-  tstateNext: number;
-  nativeThreadId: number;
-  evalBreaker: number;
-  remoteDebuggerSupport: number;
-  remoteDebuggingEnabled: number;
-  debuggerPendingCall: number;
-  debuggerScriptPath: number;
-  debuggerScriptPathSize: number;
-}
-
-/** What the protocol needs from the memory of the target (ProcessMemory fits). */
-export interface TargetMemory {
-  read(addr: bigint, len: number): Buffer;
-  write(addr: bigint, data: Buffer): void;
-}
+// eval-breaker check (docs/pep768.md). No ptrace; the offsets, and the thread state
+// written to, come from the reader (reader/remote-debug.ts).
+import { PLEASE_STOP_BIT, type RemoteDebugOffsets, remoteDebugTarget, type TargetMemory } from '../reader/remote-debug.js';
 
 export class RemoteDebugUnavailableError extends Error {
   constructor(why: string) {
     super(why);
     this.name = 'RemoteDebugUnavailableError';
   }
-}
-
-/** The protocol's offsets from a _Py_DebugOffsets buffer; undefined before 3.14 (no debugger_support). */
-export function remoteDebugOffsets(debugOffsets: Buffer): RemoteDebugOffsets | undefined {
-  const d = parseDebugOffsets(debugOffsets);
-  const f = d.fields;
-  const get = (name: string) => f.get(name);
-  const need = [
-    'runtime_state.interpreters_head', 'interpreter_state.threads_head', 'interpreter_state.threads_main', 'thread_state.next',
-    'thread_state.native_thread_id', 'debugger_support.eval_breaker', 'debugger_support.remote_debugger_support',
-    'debugger_support.remote_debugging_enabled', 'debugger_support.debugger_pending_call',
-    'debugger_support.debugger_script_path', 'debugger_support.debugger_script_path_size',
-  ];
-  if (need.some((n) => get(n) === undefined)) return undefined;
-  const v = (n: string) => get(n)!;
-  return {
-    interpretersHead: v('runtime_state.interpreters_head'),
-    threadsHead: v('interpreter_state.threads_head'),
-    threadsMain: v('interpreter_state.threads_main'),
-    tstateNext: v('thread_state.next'),
-    nativeThreadId: v('thread_state.native_thread_id'),
-    evalBreaker: v('debugger_support.eval_breaker'),
-    remoteDebuggerSupport: v('debugger_support.remote_debugger_support'),
-    remoteDebuggingEnabled: v('debugger_support.remote_debugging_enabled'),
-    debuggerPendingCall: v('debugger_support.debugger_pending_call'),
-    debuggerScriptPath: v('debugger_support.debugger_script_path'),
-    debuggerScriptPathSize: v('debugger_support.debugger_script_path_size'),
-  };
 }
 
 const u64 = (mem: TargetMemory, addr: bigint) => mem.read(addr, 8).readBigUInt64LE(0);
@@ -76,21 +25,9 @@ export function sendRemoteExec(mem: TargetMemory, pyRuntime: bigint, o: RemoteDe
   if (path.length > o.debuggerScriptPathSize) {
     throw new RemoteDebugUnavailableError(`script path is ${path.length - 1} bytes, the target accepts ${o.debuggerScriptPathSize - 1}`);
   }
-  const interp = u64(mem, pyRuntime + BigInt(o.interpretersHead));
+  const { interp, enabled, tstate } = remoteDebugTarget(mem, pyRuntime, o, tid);
   if (interp === 0n) throw new RemoteDebugUnavailableError('the interpreter is not running (no interpreter state)');
-  if (mem.read(interp + BigInt(o.remoteDebuggingEnabled), 4).readInt32LE(0) !== 1) {
-    throw new RemoteDebugUnavailableError('remote debugging is disabled in the target');
-  }
-  let tstate: bigint;
-  if (tid === undefined) {
-    tstate = u64(mem, interp + BigInt(o.threadsMain));
-  } else {
-    tstate = u64(mem, interp + BigInt(o.threadsHead));
-    for (let n = 0; tstate !== 0n && n < 10000; n++) {
-      if (u64(mem, tstate + BigInt(o.nativeThreadId)) === BigInt(tid)) break;
-      tstate = u64(mem, tstate + BigInt(o.tstateNext));
-    }
-  }
+  if (!enabled) throw new RemoteDebugUnavailableError('remote debugging is disabled in the target');
   if (tstate === 0n) throw new RemoteDebugUnavailableError(tid === undefined ? 'the target has no main thread state' : `thread ${tid} has no Python thread state`);
 
   // the order matters: the path must be complete before the flag says it is there, and

@@ -14,8 +14,9 @@ const FRAMES_SHOWN = 3;
 
 function where(t: ThreadStack): string {
   if (!t.frames.length) return '(no Python frames)';
-  const shown = t.frames.slice(0, FRAMES_SHOWN).map((f) => (f.error ? '<unreadable frame>' : `${f.name} (${basename(f.filename)}${f.line ? `:${f.line}` : ''})`));
-  return shown.join(' ← ') + (t.frames.length > FRAMES_SHOWN ? ' ← ...' : '');
+  const shown = t.frames.slice(0, FRAMES_SHOWN).map((f) => `${f.name} (${basename(f.filename)}${f.line ? `:${f.line}` : ''})`);
+  // a stack that kept changing while read (ThreadStack.torn) is said to be so
+  return shown.join(' ← ') + (t.frames.length > FRAMES_SHOWN ? ' ← ...' : '') + (t.torn !== undefined ? ' (torn read)' : '');
 }
 
 function threadLabel(t: ThreadStack): string {

@@ -4,11 +4,13 @@
 // remove every hook this client installed.
 import { connect as netConnect, type Socket } from 'node:net';
 import { UserError } from '../errors.js';
+import { AgentCommandError } from './agent-error.js';
 import type { AgentEvent, AgentSession, AgentStream } from './session.js';
+
+export { AgentCommandError };
 import {
   PROTOCOL_VERSION,
   parseAgentMessage,
-  type AgentErrorInfo,
   type AgentMessage,
   type ClientMessage,
   type HelloData,
@@ -33,18 +35,6 @@ export class AgentNotAnsweringError extends UserError {
   constructor(message: string, hint?: string) {
     super(message, hint);
     this.name = 'AgentNotAnsweringError';
-  }
-}
-
-/** A request the agent refused or failed (unknown module, bad expression...). */
-export class AgentCommandError extends UserError {
-  readonly type: string;
-  readonly detail?: string;
-  constructor(info: AgentErrorInfo) {
-    super(info.message, info.hint);
-    this.name = 'AgentCommandError';
-    this.type = info.type;
-    this.detail = info.detail;
   }
 }
 

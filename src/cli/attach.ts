@@ -3,13 +3,8 @@
 // act on, 2 on bad usage). --json turns every command's output into JSON lines.
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../errors.js';
-import { attach } from '../attach/attach.js';
-import { AgentNotAnsweringError } from '../channel/client.js';
 import { parsePid } from '../commands/args.js';
 import { markInterrupted, wasInterrupted } from '../run-end.js';
-import { createOutput, wantColor } from '../shell/output.js';
-import { runOneShot } from '../shell/oneshot.js';
-import { runShell } from '../shell/shell.js';
 
 
 function parseSeconds(option: string): (v: string) => number {
@@ -46,6 +41,15 @@ export function registerAttach(program: Command): void {
     .action(async (pid: number, opts: AttachCliOptions, command: Command) => {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
+      // the agent and the shell load when this command runs: every other command starts
+      // without their modules (BENCHMARKS.md#dump-start-up)
+      const [{ attach }, { AgentNotAnsweringError }, { createOutput, wantColor }, { runOneShot }, { runShell }] = await Promise.all([
+        import('../attach/attach.js'),
+        import('../channel/client.js'),
+        import('../shell/output.js'),
+        import('../shell/oneshot.js'),
+        import('../shell/shell.js'),
+      ]);
       const out = createOutput({ json: Boolean(opts.json), color: wantColor(process.stdout, !opts.color) });
       // Ctrl-C while the agent is being loaded must not kill spyglass with the target's
       // thread stopped mid-injection: attach ends first (it is bounded), then this run, 130

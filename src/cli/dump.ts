@@ -2,41 +2,108 @@
 // outside (nothing injected, the target keeps running), as text or one JSON document.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
+import { processInfo } from '../proc/process.js';
 import { readMixedStacks } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
+import type { StackDump } from '../reader/types.js';
+import { descendants } from '../sampler/children.js';
+import { readExact } from '../sampler/exact.js';
 import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
   locals?: boolean;
   json?: boolean;
-  file?: string;
-  outermostFirst?: boolean;
   native?: boolean;
   nativeAll?: boolean;
+  file?: string;
+  outermostFirst?: boolean;
+  /** never pause a thread, even one whose stack could not be read consistently */
+  nonblocking?: boolean;
+  /** also every Python process below pid */
+  subprocesses?: boolean;
+  /** the missing ptrace permission has been told (once per command) */
+  toldNoPermission?: boolean;
 }
 
 /** Reads the stacks of pid once and renders them as the options ask. */
 export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
+  if (o.subprocesses) return dumpTree(pid, o);
   const reader = await openReader(pid);
   try {
-    const dump = o.native || o.nativeAll ? await readNative(reader, o) : reader.sample({ locals: o.locals });
-    const order = { outermostFirst: o.outermostFirst };
-    return o.json ? JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n' : renderStackText(dump, order);
+    return renderDump(await readOnce(reader, o), o);
   } finally {
     reader.close();
   }
 }
 
-async function readNative(reader: PythonReader, o: DumpOptions) {
-  const np = new NativeProcess(reader.pid);
-  try {
-    return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
-  } finally {
-    np.close();
+async function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump> {
+  if (o.native || o.nativeAll) {
+    // --native pauses every Python thread for its reading anyway: the stacks are exact
+    const np = new NativeProcess(reader.pid);
+    try {
+      return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
+    } finally {
+      np.close();
+    }
   }
+  return readExact(reader, {
+    locals: o.locals,
+    nonblocking: o.nonblocking,
+    onNoPermission: (e) => {
+      // said once, however many processes are dumped
+      if (o.toldNoPermission) return;
+      o.toldNoPermission = true;
+      process.stderr.write(`spyglass: ${e.message}: a thread whose stack kept changing is shown as torn (as with --nonblocking)\n  hint: ${e.hint}\n`);
+    },
+  });
+}
+
+function renderDump(dump: StackDump, o: DumpOptions, cmdline?: string): string {
+  const order = { outermostFirst: o.outermostFirst, cmdline };
+  if (!o.json) return renderStackText(dump, order);
+  // --subprocesses: one compact document per line, one line per process
+  return cmdline !== undefined ? JSON.stringify(stackDumpJson(dump, order)) + '\n' : JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n';
+}
+
+/**
+ * --subprocesses: pid and every Python process below it, each once (the tree is walked by
+ * parent pid, so a fork server's or a pool's children are met once), headed by its pid and
+ * command line. A zombie, an exiting process, one that ends while read and one that is not
+ * Python are passed over; the root may be a shell or a launcher.
+ */
+async function dumpTree(pid: number, o: DumpOptions): Promise<string> {
+  const parts: string[] = [];
+  for (const p of [pid, ...descendants(pid)]) {
+    let cmdline: string;
+    try {
+      const info = processInfo(p);
+      if (info.state === 'Z' || info.state === 'X') continue;
+      cmdline = info.cmdline;
+    } catch (e) {
+      if (p === pid) throw e;
+      continue; // gone meanwhile
+    }
+    let reader: PythonReader;
+    try {
+      reader = await openReader(p);
+    } catch (e) {
+      if (e instanceof NotPythonError || e instanceof ProcessGoneError) continue;
+      throw e;
+    }
+    try {
+      parts.push(renderDump(await readOnce(reader, o), o, cmdline));
+    } catch (e) {
+      if (!(e instanceof ProcessGoneError)) throw e;
+    } finally {
+      reader.close();
+    }
+  }
+  if (!parts.length) throw new NotPythonError(`neither process ${pid} nor any process below it is a CPython process (yet)`);
+  return parts.join(o.json ? '' : '\n');
 }
 
 export function registerDump(program: Command): void {
@@ -46,18 +113,20 @@ export function registerDump(program: Command): void {
     .description(
       'Print the Python stack of every thread of every interpreter of a running CPython (3.8-3.14), ' +
         'innermost frame first. Memory is read through /proc/PID/mem: nothing is injected and the ' +
-        'process is not stopped. Each thread shows its OS thread id, its threading name and whether it ' +
-        'is idle, active, or holds the GIL. With --native, the Python threads (never the others) are ' +
-        'paused with ptrace for as long as their registers and stacks take to read (see BENCHMARKS.md), ' +
-        'and each evaluation-loop frame is replaced by the Python frames it ran. Needs ptrace permission.',
+        'process keeps running. Each thread shows its OS thread id, its threading name and whether it ' +
+        'is idle, active, or holds the GIL. A thread whose stack keeps changing faster than it can be read ' +
+        'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses ' +
+        'and marks such a thread as torn instead.',
     )
     .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
     .option('--native', "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)")
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls (call helpers, vectorcall)')
+    .option('--subprocesses', 'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)')
     .addHelpText(
       'after',
       `
@@ -65,6 +134,7 @@ Examples:
   spyglass dump 4242                     # all threads, innermost frame first
   spyglass dump 4242 --locals            # with arguments and local variables
   spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
+  spyglass dump 4242 --subprocesses      # and every Python process below it (workers, children)
   spyglass dump 4242 --native            # with C/C++ frames ([native] name (module)) merged in`,
     )
     .action(async (pid: number, o: DumpOptions) => {

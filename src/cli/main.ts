@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_WIDTH, formatItem, helpWidth, wrapText } from '../help-text.js';
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
-import { AgentCommandError } from '../channel/client.js';
+import { AgentCommandError } from '../channel/agent-error.js';
 import { wasInterrupted, watchOutputStreams } from '../run-end.js';
 import { routeBarePid } from './attach.js';
 import { SUBCOMMANDS } from './subcommands.js';

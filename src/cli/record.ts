@@ -3,9 +3,7 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
-import { FORMATS, type Format } from '../formats/index.js';
-import { recordProfile, summarizeRecording } from '../record/record.js';
-import { LiveLine } from '../record/status.js';
+import { FORMATS, type Format } from '../formats/names.js';
 import { stopSignal } from '../run-end.js';
 import { savedElsewhere } from '../save-file.js';
 
@@ -56,6 +54,8 @@ Examples:
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
       if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
+      // loaded when the command runs, not when any command starts (BENCHMARKS.md#dump-start-up)
+      const [{ recordProfile, summarizeRecording }, { LiveLine }] = await Promise.all([import('../record/record.js'), import('../record/status.js')]);
       // Ctrl-C ends the recording and writes the output (exit 130); a second one quits at once
       const stop = stopSignal();
       const live = LiveLine.forStderr();

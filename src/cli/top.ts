@@ -9,9 +9,6 @@ import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { markInterrupted, stopSignal } from '../run-end.js';
 import { cachedShortener } from '../sampler/filenames.js';
-import { Sampler } from '../sampler/sampler.js';
-import { openNativeSource } from '../sampler/native-source.js';
-import { openPythonSource } from '../sampler/source.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
 import { parsePositive } from './record.js';
 
@@ -75,6 +72,12 @@ export function registerTop(program: Command): void {
       if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
+      // the sampler (and ptrace under it) loads when the command runs (BENCHMARKS.md#dump-start-up)
+      const [{ Sampler }, { openPythonSource }, { openNativeSource }] = await Promise.all([
+        import('../sampler/sampler.js'),
+        import('../sampler/source.js'),
+        import('../sampler/native-source.js'),
+      ]);
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
       // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it

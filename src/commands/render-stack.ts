@@ -10,6 +10,8 @@ type AnyDump = Omit<StackDump, 'threads'> & { threads: AnyThread[]; notes?: stri
 export interface RenderOptions {
   /** outermost (oldest) frame first instead of innermost first */
   outermostFirst?: boolean;
+  /** the process's command line, shown in its heading (dump --subprocesses) */
+  cmdline?: string;
 }
 
 /** idle / active / holds the GIL, as the thread header shows it */
@@ -28,7 +30,6 @@ export function threadHeader(t: ThreadStack, showInterpreter: boolean): string {
 }
 
 export function frameLine(f: StackFrame): string {
-  if (f.error) return `<unreadable frame: ${f.error}>`;
   return `${f.name} (${f.filename}${f.line ? `:${f.line}` : ''})`;
 }
 
@@ -80,6 +81,8 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
     if (locals.length) lines.push('        Locals:', ...locals.map((v) => `            ${v.name} = ${v.value}`));
   }
   if (t.truncated && !opts.outermostFirst) lines.push('    ... (outermost frames left out)');
+  // shown where the stack is cut: after the innermost frames read, or before them when outermost-first
+  if (t.torn !== undefined) lines.splice(opts.outermostFirst ? 1 : lines.length, 0, `    <torn: ${t.torn}; the thread kept changing its stack while it was read, so the frames shown may be incomplete>`);
   if (!t.frames.length) lines.push('    (no Python frames)');
   return lines;
 }
@@ -88,7 +91,9 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
 export function renderStackText(dump: AnyDump, opts: RenderOptions = {}): string {
   const p = dump.python;
   const multi = dump.interpreters.length > 1;
-  const out = [`Process ${dump.pid}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`];
+  // one line, whatever the command line holds (python -c 'a\nb')
+  const cmd = opts.cmdline !== undefined ? ` (${opts.cmdline.replace(/\n/g, '\\n')})` : '';
+  const out = [`Process ${dump.pid}${cmd}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`];
   if (multi) out.push(`Interpreters: ${dump.interpreters.join(', ')}`);
   for (const t of dump.threads) out.push('', ...renderThreadText(t, opts, multi));
   if (!dump.threads.length) out.push('', '(no Python threads)');
@@ -124,6 +129,7 @@ function nativeJson(t: AnyThread, opts: RenderOptions): Record<string, unknown> 
 export function stackDumpJson(dump: AnyDump, opts: RenderOptions = {}): unknown {
   return {
     pid: dump.pid,
+    ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
     python: dump.python,
     interpreters: dump.interpreters,
     frameOrder: opts.outermostFirst ? 'outermost-first' : 'innermost-first',
@@ -136,11 +142,12 @@ export function stackDumpJson(dump: AnyDump, opts: RenderOptions = {}): unknown 
       activity: t.activity,
       holdsGil: t.holdsGil,
       truncated: t.truncated ?? false,
+      torn: t.torn ?? null,
       frames: orderedFrames(t, opts).map((f) => ({
         name: f.name,
         filename: f.filename,
         line: f.line,
-        ...(f.error ? { error: f.error } : {}),
+        ...(f.entry ? { entry: true } : {}),
         ...(f.locals ? { locals: f.locals } : {}),
       })),
       // --native: the merged frames replace the Python ones

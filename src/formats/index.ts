@@ -9,8 +9,9 @@ import { toFlamegraphHtml, toFlamegraphSvg } from './flamegraph.js';
 import { toPprof } from './pprof.js';
 import { toSpeedscope } from './speedscope.js';
 
-export const FORMATS = ['flamegraph', 'speedscope', 'collapsed', 'pprof', 'chrometrace'] as const;
-export type Format = (typeof FORMATS)[number];
+import type { Format } from './names.js';
+
+export { FORMATS, type Format } from './names.js';
 
 /** Formats that need the samples in time order, not only their counts. */
 export function needsTimeline(format: Format): boolean {

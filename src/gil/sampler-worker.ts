@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { GilAccounting, type FinishedEpisode, type ThreadGilStats } from './accounting.js';
-import { GIL_STRUCT_SIZE, decodeGil, futexRole } from './gil-struct.js';
+import { GIL_STRUCT_SIZE, decodeGil, futexRole } from '../reader/gil.js';
 import { KernelWaits } from './kernel-wait.js';
 import type { GilProbe, GilThread, StackFrame } from './probe.js';
 import { openGilProbe } from './reader-probe.js';

@@ -4,6 +4,7 @@
 // let go; symbols are looked up after. The two are then merged per thread.
 import { basename } from 'node:path';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
+import type { StackFrame } from '../reader/types.js';
 import { UserError } from '../errors.js';
 import { PauseFailedError, whilePaused } from '../proc/pause.js';
 import { mergeStacks } from './merge.js';
@@ -20,6 +21,11 @@ const PTRACE_WHAT = 'pause the threads of (ptrace, for --native)';
 export interface MixedOptions extends Pick<SampleOptions, 'locals'> {
   /** keep interpreter plumbing frames (--native-all) */
   all?: boolean;
+}
+
+/** Per frame: is it the first of its call of the evaluation loop? Every frame up to 3.10 (docs/native-unwinding.md §4). */
+export function entryMarkers(reader: PythonReader, frames: StackFrame[]): boolean[] {
+  return reader.layout.minor <= 10 ? frames.map(() => true) : frames.map((f) => f.entry === true);
 }
 
 /** The file names that hold the interpreter, whose plumbing the merge drops. */
@@ -41,7 +47,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
       (paused) => {
         const raws = new Map<number, RawStack>();
         for (const t of paused) raws.set(t.tid, np.unwind(t.getRegs()));
-        return { dump: reader.sample({ locals: opts.locals, entryMarkers: true, activity: false }), raws };
+        return { dump: reader.sample({ locals: opts.locals, activity: false }), raws };
       },
       DUMP_PAUSE_DEADLINE_MS,
       PTRACE_WHAT,
@@ -60,11 +66,10 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };
-    delete out.entries;
     const raw = t.tid !== undefined ? raws.get(t.tid) : undefined;
     if (!raw) return out;
     const native = np.symbolize(raw);
-    const m = mergeStacks(t.frames, t.entries ?? [], native, { pythonModules: modules, all: opts.all });
+    const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), native, { pythonModules: modules, all: opts.all });
     out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
     return out;
   });

@@ -32,6 +32,7 @@ const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const SHT_NOBITS = 8;
+const SHT_GNU_HASH = 0x6ffffff6;
 
 export class NotElfError extends Error {}
 
@@ -45,8 +46,10 @@ export class ElfFile {
   /** the whole image when it was given in memory (fd is then -1) */
   private readonly image?: Buffer;
   private readonly size: number;
-  private dynsym?: Map<string, ElfSymbol>;
-  private symtab?: Map<string, ElfSymbol>;
+  private dynsym?: SymbolTable | null;
+  private symtab?: SymbolTable | null;
+  /** each name looked up so far, found or not */
+  private readonly found = new Map<string, ElfSymbol | undefined>();
 
   private constructor(path: string, fd: number, image?: Buffer) {
     this.path = path;
@@ -134,7 +137,7 @@ export class ElfFile {
       if (at < 0 || at + len > this.image.length) throw new NotElfError(`${this.path}: truncated ELF image`);
       return Buffer.from(this.image.subarray(at, at + len));
     }
-    const buf = Buffer.alloc(len);
+    const buf = Buffer.allocUnsafe(len); // filled below, or thrown away
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, buf, done, len - done, Number(offset) + done);
@@ -156,33 +159,102 @@ export class ElfFile {
     return load.vaddr - (load.vaddr % align);
   }
 
-  /** Looks a symbol up in .dynsym (exported, survives strip), then in .symtab. */
+  /**
+   * Looks a symbol up in .dynsym (exported, survives strip), then in .symtab. Only the
+   * names asked for are looked at: .dynsym through its GNU hash table, .symtab by finding
+   * the name in its string table (a libpython has tens of thousands of symbols, and making
+   * a string of each cost `dump` most of its start-up, BENCHMARKS.md#dump-start-up).
+   */
   symbol(name: string): ElfSymbol | undefined {
-    if (!this.dynsym) this.dynsym = this.loadSymbols(SHT_DYNSYM);
-    const s = this.dynsym.get(name);
-    if (s) return s;
-    if (!this.symtab) this.symtab = this.loadSymbols(SHT_SYMTAB);
-    return this.symtab.get(name);
+    if (this.found.has(name)) return this.found.get(name);
+    const key = Buffer.from(name, 'latin1');
+    this.dynsym ??= this.symbolTable(SHT_DYNSYM);
+    let sym = this.dynsym ? (this.dynsym.hash ? this.hashLookup(this.dynsym, key) : scan(this.dynsym, key)) : undefined;
+    if (!sym) {
+      this.symtab ??= this.symbolTable(SHT_SYMTAB);
+      sym = this.symtab ? scan(this.symtab, key) : undefined;
+    }
+    this.found.set(name, sym);
+    return sym;
   }
 
-  private loadSymbols(type: number): Map<string, ElfSymbol> {
-    const out = new Map<string, ElfSymbol>();
-    for (const sec of this.rawSections) {
-      if (sec.type !== type || sec.link >= this.rawSections.length) continue;
-      const strSec = this.rawSections[sec.link];
-      if (strSec.type === SHT_NOBITS) continue;
-      const syms = this.read(sec.offset, Number(sec.size));
-      const strs = this.read(strSec.offset, Number(strSec.size));
-      for (let o = 0; o + 24 <= syms.length; o += 24) {
-        const nameOff = syms.readUInt32LE(o);
-        const shndx = syms.readUInt16LE(o + 6);
-        if (nameOff === 0 || shndx === 0) continue; // unnamed or undefined (imported)
-        const name = cstr(strs, nameOff);
-        if (!out.has(name)) out.set(name, { value: syms.readBigUInt64LE(o + 8), size: syms.readBigUInt64LE(o + 16) });
-      }
-    }
-    return out;
+  /** The symbols and names of the first section of `type`, and its GNU hash table if it has one; null when absent. */
+  private symbolTable(type: number): SymbolTable | null {
+    const i = this.rawSections.findIndex((sec) => sec.type === type && sec.link < this.rawSections.length);
+    if (i < 0) return null;
+    const sec = this.rawSections[i];
+    const strSec = this.rawSections[sec.link];
+    if (strSec.type === SHT_NOBITS || sec.type === SHT_NOBITS) return null;
+    const hashSec = this.rawSections.find((h) => h.type === SHT_GNU_HASH && h.link === i);
+    return {
+      syms: this.read(sec.offset, Number(sec.size)),
+      strs: this.read(strSec.offset, Number(strSec.size)),
+      hash: hashSec && hashSec.type !== SHT_NOBITS ? this.read(hashSec.offset, Number(hashSec.size)) : undefined,
+    };
   }
+
+  /**
+   * A .dynsym lookup through .gnu.hash: a header (nbuckets, symoffset, bloom size, bloom
+   * shift), the bloom words, the buckets (first symbol of each hash bucket), then one
+   * word per symbol from symoffset on: its hash with the low bit marking a chain's end.
+   * The hash is djb2 (h * 33 + c, from 5381) in 32 bits.
+   */
+  private hashLookup(t: SymbolTable, key: Buffer): ElfSymbol | undefined {
+    const h = t.hash!;
+    const nbuckets = h.readUInt32LE(0);
+    const symoffset = h.readUInt32LE(4);
+    const bloomSize = h.readUInt32LE(8);
+    if (nbuckets === 0) return undefined;
+    let hv = 5381;
+    for (const c of key) hv = (hv * 33 + c) >>> 0;
+    const buckets = 16 + 8 * bloomSize;
+    const chains = buckets + 4 * nbuckets;
+    let idx = h.readUInt32LE(buckets + 4 * (hv % nbuckets));
+    if (idx < symoffset) return undefined;
+    for (; chains + 4 * (idx - symoffset) + 4 <= h.length; idx++) {
+      const ch = h.readUInt32LE(chains + 4 * (idx - symoffset));
+      if ((ch | 1) === (hv | 1)) {
+        const sym = entry(t, idx, key);
+        if (sym) return sym;
+      }
+      if (ch & 1) break;
+    }
+    return undefined;
+  }
+}
+
+interface SymbolTable {
+  syms: Buffer;
+  strs: Buffer;
+  hash?: Buffer;
+}
+
+/** Symbol number idx of the table when it is named `key` and defined here. */
+function entry(t: SymbolTable, idx: number, key: Buffer): ElfSymbol | undefined {
+  const o = 24 * idx;
+  if (o + 24 > t.syms.length) return undefined;
+  const nameOff = t.syms.readUInt32LE(o);
+  const shndx = t.syms.readUInt16LE(o + 6);
+  if (nameOff === 0 || shndx === 0) return undefined; // unnamed or undefined (imported)
+  const end = nameOff + key.length;
+  if (end >= t.strs.length || t.strs[end] !== 0 || t.strs.compare(key, 0, key.length, nameOff, end) !== 0) return undefined;
+  return { value: t.syms.readBigUInt64LE(o + 8), size: t.syms.readBigUInt64LE(o + 16) };
+}
+
+function scan(t: SymbolTable, key: Buffer): ElfSymbol | undefined {
+  // where the name is in the string table first (a native search), so that a name that is
+  // not there costs no walk of the symbols; every place counts (linkers share string tails)
+  const needle = Buffer.concat([key, Buffer.of(0)]);
+  const offsets = new Set<number>();
+  for (let at = t.strs.indexOf(needle); at >= 0; at = t.strs.indexOf(needle, at + 1)) offsets.add(at);
+  if (!offsets.size) return undefined;
+  const n = Math.floor(t.syms.length / 24);
+  for (let i = 1; i < n; i++) {
+    if (!offsets.has(t.syms.readUInt32LE(24 * i))) continue;
+    const sym = entry(t, i, key);
+    if (sym) return sym;
+  }
+  return undefined;
 }
 
 function cstr(buf: Buffer, off: number): string {

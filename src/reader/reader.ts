@@ -25,14 +25,30 @@ export interface SampleOptions {
   activity?: boolean;
   /** frames per thread before the rest is left out (default 4096) */
   maxDepth?: number;
-  /** mark each thread's frames that entered the evaluation loop (ThreadStack.entries), for merging with native frames */
-  entryMarkers?: boolean;
 }
 
 /** reads of a thread list that keeps changing under us before the last one is taken as it is */
 const TORN_LIST_ATTEMPTS = 3;
+/**
+ * Walks of one thread's stack before it is reported torn. A thread in a tight loop of
+ * calls changes its stack faster than one read of the target's memory takes, so a walk
+ * made of several reads races with it often (3.8-3.10, a 20-deep recursion in a loop:
+ * one walk in three to ten, with machine load); each new walk is another try, and 16
+ * leave well under 5% torn (BENCHMARKS.md#stack-consistency).
+ */
+const THREAD_ATTEMPTS = 16;
 
 class TornThreadListError extends Error {}
+
+/** A frame walk that raced with the thread: the frames read are not one real stack. */
+class TornWalkError extends Error {}
+
+interface ThreadWalk {
+  frames: StackFrame[];
+  truncated?: boolean;
+  /** why the frames read are not one consistent stack (see ThreadStack.torn) */
+  torn?: string;
+}
 
 const MAX_THREADS = 4096;
 const MAX_INTERPRETERS = 256;
@@ -109,6 +125,10 @@ export class PythonReader {
   private codesSweptAt = 0;
   /** offset of the kernel TID in glibc's struct pthread (3.8-3.10); null when not found */
   private pthreadTidOffset?: number | null;
+  /** set by the frame steps: the last frame visited may be a thread's first (threadFrames) */
+  private atBase = false;
+  /** the entry-marked copy of each shared frame (asEntry) */
+  private readonly entryFrames = new WeakMap<StackFrame, StackFrame>();
 
   constructor(target: PythonTarget) {
     this.pid = target.pid;
@@ -132,6 +152,11 @@ export class PythonReader {
   /** read syscalls made so far */
   get readCount(): number {
     return this.mem.readCount;
+  }
+
+  /** threading.get_ident() of the thread whose state is at `tstate`, read now. */
+  threadIdentAt(tstate: bigint): bigint {
+    return this.mem.u64(tstate + BigInt(this.layout.tstate.threadId));
   }
 
   close(): void {
@@ -183,7 +208,7 @@ export class PythonReader {
       const holder = L.gil ? this.gilHolder(interp) : runtimeHolder;
       const seen = new Set<bigint>();
       let ts = this.snap.ptr(interp + BigInt(L.interp.threadsHead));
-      const interpThreads: Array<{ ts: bigint; raw: Buffer; stack: ReturnType<PythonReader['threadFrames']> }> = [];
+      const interpThreads: Array<{ ts: bigint; raw: Buffer; stack: ThreadWalk }> = [];
       while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
         seen.add(ts);
         let raw = this.snap.read(ts, L.tstate.size);
@@ -195,14 +220,20 @@ export class PythonReader {
         }
         // walk the frames right after reading the thread state, while they still match it
         let stack = this.threadFrames(raw, opts);
-        if (stack.frames.some((f) => f.error)) {
-          // the thread moved on while we read it: read it once more, afresh
+        const next = raw.readBigUInt64LE(L.tstate.next);
+        for (let attempt = 1; stack.torn !== undefined && attempt < THREAD_ATTEMPTS; attempt++) {
+          // the thread changed its stack while we read it: read it again, afresh
           this.snap.forget();
-          raw = this.snap.read(ts, L.tstate.size);
+          const again = this.snap.read(ts, L.tstate.size);
+          if (again.readBigUInt64LE(L.tstate.interp) !== interp) {
+            if (strict) throw new TornThreadListError();
+            break; // the thread ended meanwhile: what was read stays marked torn
+          }
+          raw = again;
           stack = this.threadFrames(raw, opts);
         }
         interpThreads.push({ ts, raw, stack });
-        ts = raw.readBigUInt64LE(L.tstate.next);
+        ts = next;
       }
       const tids = this.kernelTids(interpThreads.map((t) => t.raw));
       const ids = interpThreads.map(({ raw }) => raw.readBigUInt64LE(L.tstate.threadId));
@@ -221,7 +252,9 @@ export class PythonReader {
           name: opts.threadNames === false ? undefined : this.threadNames.name(interp, threadId),
           holdsGil: holder !== 0n && holder === ts,
           activity: opts.activity === false || tid === undefined ? 'unknown' : activityOf(this.pid, tid),
-          ...stack,
+          frames: stack.frames,
+          ...(stack.truncated ? { truncated: true } : {}),
+          ...(stack.torn !== undefined ? { torn: stack.torn } : {}),
         });
       });
       interp = this.snap.ptr(interp + BigInt(L.interp.next));
@@ -285,11 +318,16 @@ export class PythonReader {
     return null;
   }
 
-  /** The frames of one thread, innermost first; an unreadable frame ends the walk. */
-  private threadFrames(tstate: Buffer, opts: SampleOptions): { frames: StackFrame[]; truncated?: boolean; entries?: boolean[] } {
+  /**
+   * The frames of one thread, innermost first, checked to be one consistent stack
+   * (docs/stack-consistency.md): every frame was live when read (3.8-3.10: its eval loop
+   * was running it), the chain neither loops nor leaves readable memory, and it ends at
+   * the thread's first frame (3.11: one marked is_entry; 3.12+: a C-stack shim). A chain
+   * cut short by a frame popped under us is thus reported torn, never as a shorter stack.
+   */
+  private threadFrames(tstate: Buffer, opts: SampleOptions): ThreadWalk {
     const L = this.layout;
     const frames: StackFrame[] = [];
-    const entries: boolean[] | undefined = opts.entryMarkers ? [] : undefined;
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     const seen = new Set<number>();
     let frame: number;
@@ -300,21 +338,22 @@ export class PythonReader {
         const cframe = u64At(tstate, L.tstate.cframe!);
         frame = cframe ? this.snap.ptrAt(cframe + L.cframe!.currentFrame) : 0;
       }
+      // 3.8-3.10 frames carry no marker of a thread's first frame: a running one whose
+      // f_back is NULL is one
+      this.atBase = frame === 0 || L.frameObject !== undefined;
       while (frame) {
-        if (seen.has(frame)) throw new MemoryReadError(frame, 0, 'the frame chain loops (torn read)');
+        if (seen.has(frame)) throw new TornWalkError('the frame chain loops');
         seen.add(frame);
-        if (frames.length >= maxDepth) return entries ? { frames, truncated: true, entries } : { frames, truncated: true };
-        const next = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts, entries);
-        // up to 3.10 every Python call is its own call of the evaluation loop
-        if (entries && L.frameObject) entries.push(true);
-        frame = next;
+        if (frames.length >= maxDepth) return { frames, truncated: true };
+        frame = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts);
       }
+      if (!this.atBase) return { frames, torn: "the frame chain ended above the thread's first frame" };
     } catch (e) {
-      if (!(e instanceof MemoryReadError || e instanceof RangeError)) throw e;
-      frames.push({ name: '<unreadable frame>', filename: '', line: 0, error: e.message });
-      entries?.push(false);
+      if (e instanceof TornWalkError) return { frames, torn: e.message };
+      if (e instanceof MemoryReadError || e instanceof RangeError) return { frames, torn: `a frame could not be read (${e.message})` };
+      throw e;
     }
-    return entries ? { frames, entries } : { frames };
+    return { frames };
   }
 
   // The frame steps run for every frame of every sample: addresses are Numbers and the
@@ -326,23 +365,33 @@ export class PythonReader {
     const { buf, at, base } = this.snap.segment(frame, F.localsplus, FRAME_OBJECT_PREFETCH);
     const off = at + frame - base;
     const lasti = buf.readInt32LE(off + F.lasti);
+    const running = F.executing !== undefined ? buf[off + F.executing] === 1 : buf[off + F.state!] === F.stateExecuting;
+    // The eval loop makes a frame the thread's top before it marks it running: a top
+    // frame not yet running that has run no instruction (f_lasti -1) is being entered.
+    // Any other frame not running returned after its callee's f_back was read (from the
+    // free list, f_back even links free frames): the walk raced with the thread.
+    if (!running && !(out.length === 0 && lasti === -1)) throw new TornWalkError('a frame returned while the stack was read');
     const code = this.codeInfo(u64At(buf, off + F.code), lasti);
     out.push(this.frameOf(code, lasti, opts.locals ? frame + F.localsplus : undefined, false));
     return u64At(buf, off + F.back);
   }
 
-  /** One _PyInterpreterFrame (3.11+); returns `previous`. entries: see ThreadStack.entries. */
-  private interpreterFrameStep(frame: number, out: StackFrame[], opts: SampleOptions, entries?: boolean[]): number {
+  /** One _PyInterpreterFrame (3.11+); returns `previous`. */
+  private interpreterFrameStep(frame: number, out: StackFrame[], opts: SampleOptions): number {
     const I = this.layout.iframe!;
     // older frames of the same thread usually sit just below in the same data-stack chunk
     const { buf, at, base } = this.snap.segment(frame, I.localsplus, DATA_STACK_PREFETCH);
     const off = at + frame - base;
     const previous = u64At(buf, off + I.previous);
     if (I.skipOwnerFrom !== undefined && buf[off + I.owner] >= I.skipOwnerFrom) {
-      // C-stack shim (3.12+): pushed by each call of the evaluation loop under the first frame it runs
-      if (entries?.length) entries[entries.length - 1] = true;
+      // a C-stack shim (3.12+): the frame above it is the first of its eval-loop call,
+      // and the oldest frame of a thread is one
+      if (out.length) out[out.length - 1] = this.asEntry(out[out.length - 1]);
+      this.atBase = true;
       return previous;
     }
+    const isEntry = I.isEntry !== undefined && buf[off + I.isEntry] !== 0;
+    this.atBase = isEntry;
     let codeAddr = u64At(buf, off + I.code);
     if (I.tagged) codeAddr -= codeAddr % 4; // the low two bits are tags (no 32-bit `&` on an address)
     const instr = u64At(buf, off + I.instr);
@@ -350,9 +399,21 @@ export class PythonReader {
     const lasti = instr >= codeStart - 2 ? (instr - codeStart) / 2 : -2;
     const code = this.codeInfo(codeAddr, lasti);
     if (!code.isCode) return previous;
-    out.push(this.frameOf(code, lasti, opts.locals ? frame + I.localsplus : undefined, I.tagged));
-    entries?.push(I.isEntry !== undefined && buf[off + I.isEntry] !== 0);
+    const f = this.frameOf(code, lasti, opts.locals ? frame + I.localsplus : undefined, I.tagged);
+    out.push(isEntry ? this.asEntry(f) : f);
     return previous;
+  }
+
+  /** The same frame marked as its eval-loop call's first (StackFrame.entry); frozen frames share one copy. */
+  private asEntry(f: StackFrame): StackFrame {
+    if (f.entry) return f;
+    if (!Object.isFrozen(f)) return Object.assign(f, { entry: true });
+    let e = this.entryFrames.get(f);
+    if (e === undefined) {
+      e = Object.freeze({ ...f, entry: true });
+      this.entryFrames.set(f, e);
+    }
+    return e;
   }
 
   private frameOf(code: CodeInfo, lasti: number, localsAddr: number | undefined, tagged: boolean): StackFrame {

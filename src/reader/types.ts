@@ -19,8 +19,13 @@ export interface StackFrame {
   /** co_firstlineno: the line of the function's `def` (record --function aggregates by it) */
   firstLine?: number;
   locals?: LocalVariable[];
-  /** set when this frame could not be read (torn read, freed memory): the walk stopped here */
-  error?: string;
+  /**
+   * 3.11+: the first frame a C call into the eval loop pushed (3.11's is_entry; on 3.12+
+   * the frame just above a C-stack shim). Between two such frames the C stack holds one
+   * eval-loop activation, which is where native unwinding splices C frames in. Absent
+   * before 3.11, where every Python frame has an eval-loop call of its own.
+   */
+  entry?: boolean;
 }
 
 export type ThreadActivity = 'idle' | 'active' | 'unknown';
@@ -42,11 +47,11 @@ export interface ThreadStack {
   /** more frames than the depth limit; the rest were left out */
   truncated?: boolean;
   /**
-   * With SampleOptions.entryMarkers, one flag per frame (same order): true when the frame
-   * is the first one run by its own call of the evaluation loop (_PyEval_EvalFrameDefault),
-   * which is how native and Python frames are merged (docs/native-unwinding.md §4).
+   * Why the stack could not be read as one consistent picture (the thread kept changing
+   * it faster than it was read, within the reader's retries): `frames` are then what the
+   * last attempt read, possibly cut short or mixed. Absent when the stack is exact.
    */
-  entries?: boolean[];
+  torn?: string;
 }
 
 export interface PythonInfo {

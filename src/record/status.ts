@@ -13,6 +13,8 @@ export function statusLine(stats: Pick<SamplerStats, 'ticks' | 'samples' | 'erro
   ];
   if (stats.processes > 1) parts.push(`${stats.processes} processes`);
   if (stats.behind) parts.push(`${stats.behind} behind`);
+  // --subprocesses under a process that is not Python: nothing to sample until one starts
+  if (stats.processes === 0) return `recording: ${elapsedSec.toFixed(1)}s, waiting for a Python process to start (Ctrl-C to stop)`;
   return `recording: ${parts.join(', ')} (Ctrl-C to stop)`;
 }
 

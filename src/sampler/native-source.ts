@@ -3,7 +3,7 @@
 // frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
 // cannot be merged is counted as an error, never recorded half right.
 import { mergeStacks, type MixedFrame } from '../native/merge.js';
-import { pythonModules } from '../native/mixed-stacks.js';
+import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import type { RawStack } from '../native/unwind.js';
 import { openReader } from '../reader/reader.js';
@@ -42,7 +42,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
     sample(o: SampleOptions = {}): ThreadSample[] {
       const raws = new Map<number, RawStack>();
       for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
-      const dump = reader.sample({ activity: false, entryMarkers: true });
+      const dump = reader.sample({ activity: false });
       const tids = dump.threads.map((t) => t.tid);
       const known = tids.filter((t): t is number => t !== undefined);
       lastTids = known.length === tids.length ? known : undefined;
@@ -52,7 +52,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         const raw = t.tid !== undefined ? raws.get(t.tid) : undefined;
         // a thread left running (idle, and --idle not given) keeps its Python frames; the sampler drops it
         if (!raw) return s;
-        const m = mergeStacks(t.frames, t.entries ?? [], np.symbolize(raw), { pythonModules: modules, all: opts.all });
+        const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
         return { ...s, frames: m.frames.map(toFrame) };
       });

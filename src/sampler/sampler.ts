@@ -3,7 +3,7 @@
 // drop torn samples (counted), drop idle threads unless --idle and non-GIL threads with
 // --gil, and hand what is kept to the caller. Never pauses the target unless --blocking.
 import { readFileSync } from 'node:fs';
-import { PermissionError, ProcessGoneError, UserError } from '../errors.js';
+import { NotPythonError, PermissionError, ProcessGoneError, UserError } from '../errors.js';
 import { MemoryReadError } from '../proc/memory.js';
 import { listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
 import { descendants } from './children.js';
@@ -86,6 +86,8 @@ export class Sampler {
   /** child processes that are not Python, by the executable they had then */
   private readonly notPython = new Map<number, string>();
   private timer: PoissonTimer;
+  /** --subprocesses: the executable the root had when it was last found not to be Python */
+  private rootNotPythonExe?: string;
 
   constructor(opts: SamplerOptions) {
     if (!(opts.rate > 0)) throw new UserError(`the sampling rate must be above 0 (got ${opts.rate})`);
@@ -96,7 +98,14 @@ export class Sampler {
   /** Opens the root process now so that a bad pid fails before anything else happens. */
   async openRoot(): Promise<void> {
     if (this.opts.waitForInterpreter) return;
-    await this.addSource(this.opts.pid);
+    try {
+      await this.addSource(this.opts.pid);
+    } catch (e) {
+      // --subprocesses from a process that is not Python (a shell script, a launcher):
+      // its Python descendants are sampled, and it is looked at again now and then (run)
+      if (!(this.opts.subprocesses && e instanceof NotPythonError)) throw e;
+      this.rootNotPythonExe = exeOf(this.opts.pid);
+    }
   }
 
   private async addSource(pid: number): Promise<void> {
@@ -192,6 +201,10 @@ export class Sampler {
           this.error(thread.error);
           continue;
         }
+        if (thread.torn !== undefined) {
+          if (this.started.has(pid)) this.error(`torn (${thread.torn})`);
+          continue;
+        }
         read.push({ pid, thread });
         if (thread.frames.length === 0) continue;
         if (!this.opts.idle && !thread.active) continue;
@@ -221,22 +234,29 @@ export class Sampler {
         await sleepUntilOrAbort(due, signal);
         if (signal?.aborted) break;
         const now = performance.now();
+        const scanDue = this.opts.subprocesses && now >= nextChildScan;
         if (!this.sources.has(this.opts.pid)) {
           // launch mode: the interpreter appears some milliseconds after exec
           if (!processExists(this.opts.pid)) {
             this.stats.targetExited = true;
             break;
           }
-          try {
-            await this.addSource(this.opts.pid);
-          } catch (e) {
-            if (!(e instanceof UserError) || e instanceof PermissionError) throw e;
-            continue;
+          // with --subprocesses a root found not to be Python is looked at again once per
+          // scan or when it exec()s another program, its Python descendants sampled meanwhile
+          const exe = this.opts.subprocesses ? exeOf(this.opts.pid) : undefined;
+          if (!this.opts.subprocesses || scanDue || exe !== this.rootNotPythonExe) {
+            try {
+              await this.addSource(this.opts.pid);
+              // the time spent waiting for the interpreter is not the sampler falling behind
+              this.timer = new PoissonTimer(this.opts.rate);
+            } catch (e) {
+              if (!(e instanceof UserError) || e instanceof PermissionError) throw e;
+              if (!this.opts.subprocesses) continue;
+              this.rootNotPythonExe = exe;
+            }
           }
-          // the time spent waiting for the interpreter is not the sampler falling behind
-          this.timer = new PoissonTimer(this.opts.rate);
         }
-        if (this.opts.subprocesses && now >= nextChildScan) {
+        if (scanDue) {
           await this.scanChildren();
           nextChildScan = now + CHILD_SCAN_MS;
         }
@@ -249,6 +269,14 @@ export class Sampler {
       this.sources.clear();
     }
     return this.stats;
+  }
+}
+
+function exeOf(pid: number): string | undefined {
+  try {
+    return processInfo(pid).exe;
+  } catch {
+    return undefined; // gone: the loop notices
   }
 }
 

@@ -5,7 +5,6 @@ import { openReader } from '../reader/reader.js';
 import type { StackDump, ThreadStack } from '../reader/types.js';
 import type { SampleOptions, SampleSource, ThreadSample } from './types.js';
 import { ThreadStates } from './thread-states.js';
-import { TornReadError } from './validate.js';
 
 /**
  * Top frames that mean "waiting" even while the kernel reports the thread running (it
@@ -22,10 +21,8 @@ export function looksIdle(t: Pick<ThreadSample, 'frames'>): boolean {
   return !!top && WAIT_FRAMES.some(([name, file]) => name.test(top.name) && file.test(top.filename));
 }
 
-/** Converts one reader thread; throws TornReadError when its frame walk stopped on a bad read. */
+/** Converts one reader thread; a stack the reader could not read consistently stays marked torn. */
 export function toThreadSample(t: ThreadStack, states?: Map<number, string>): ThreadSample {
-  const bad = t.frames.find((f) => f.error !== undefined);
-  if (bad) throw new TornReadError(`unreadable frame: ${bad.error}`);
   // a thread the kernel could not tell us about is shown rather than hidden
   const running = states && t.tid !== undefined ? states.get(t.tid) === 'R' : t.activity !== 'idle';
   const s: ThreadSample = {
@@ -37,6 +34,7 @@ export function toThreadSample(t: ThreadStack, states?: Map<number, string>): Th
     // the reader's frames (read without locals) are frozen and shared between samples: passed on as they are
     frames: t.frames,
   };
+  if (t.torn !== undefined) s.torn = t.torn;
   if (s.active && looksIdle(s)) s.active = false;
   return s;
 }

@@ -36,6 +36,8 @@ export interface ThreadSample {
   frames: Frame[];
   /** why this thread's sample is unusable (its native and Python stacks could not be merged): counted as an error and left out */
   error?: string;
+  /** the reader could not read this stack as one consistent picture: dropped and counted, never profiled */
+  torn?: string;
 }
 
 export interface SampleOptions {

@@ -2,13 +2,18 @@
 // holds the GIL for ever once a hook is on it (test/targets/agent_stuck.py). The one-shot's
 // --timeout, Ctrl-C and the attach timeout each end the client within their bound, with
 // one line saying the agent has not answered and where its thread is, read from outside,
-// and the thread holding the GIL as the hint.
+// and the thread holding the GIL as the hint; so does Ctrl-C in the interactive shell on
+// a terminal (one interpreter: the shell's path is the same on all).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
+import { startTmux } from '../helpers/tmux.js';
 
 /** src/shell/bounded.ts's STOP_GRACE_MS, plus starting node and attaching on a loaded machine */
 const GRACE_S = 2;
@@ -86,4 +91,30 @@ describe('a stuck agent ends the client on time', { concurrency: 3 }, () => {
       }
     });
   }
+});
+
+const last = discoverPythons().at(-1);
+test(`the interactive shell: Ctrl-C on a command whose agent is stuck ends the shell (${last?.label})`, { skip: !last }, async (t) => {
+  const target = await startTarget(last!, 'agent_stuck.py');
+  const home = mkdtempSync(join(tmpdir(), 'spyglass-unanswered-'));
+  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid), '--attach-timeout', '30'], { env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' } });
+  t.after(async () => {
+    await shell.kill();
+    await target.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  await shell.waitFor(new RegExp(`spyglass ${target.pid}>$`), { timeoutMs: 60000 });
+  await shell.type('watch __main__ tick -n 1000');
+  await shell.send('Enter');
+  await target.waitFor(/^HOLDING/, 30000);
+  await new Promise((r) => setTimeout(r, 200)); // into the C call
+  const [code, s] = await timed(async () => {
+    await shell.send('C-c');
+    return shell.waitForExit((GRACE_S + SLACK_S) * 1000);
+  });
+  assert.equal(code, 1);
+  assert.ok(s < GRACE_S + SLACK_S, `Ctrl-C ended the shell after ${s} s`);
+  const screen = await shell.screen();
+  assert.match(screen, new RegExp(`spyglass: the agent in process ${target.pid} has not answered for \\d+\\.\\d s; its thread spyglass-[\\w-]+ is at `));
+  assert.match(screen, /holds the GIL at hold_the_gil \(agent_stuck\.py:\d+\)/);
 });

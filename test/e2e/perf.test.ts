@@ -4,10 +4,11 @@
 // an HTML file under ~, --timeout ending a perf without -d, --json, and bad usage.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliRun, runCli } from '../helpers/cli.js';
+import { CLI_MAIN } from '../helpers/cli.js';
 import { flameDataOf, flameSamplesIn, startProfileTarget } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
 
@@ -15,10 +16,32 @@ const pythons = discoverPythons();
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-perf-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** `spyglass PID --cmd LINE [extra]` with a generous attach timeout (the machine may be loaded). */
-function oneShot(pid: number, line: string, opts: { extra?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  const args = [String(pid), '--attach-timeout', '60', '--cmd', line, ...(opts.extra ?? [])];
-  return runCli(args, { cwd: opts.cwd ?? dir, env: opts.env, timeoutMs: 180000 });
+function oneShot(pid: number, line: string, opts: { extra?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ...opts.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const args = [CLI_MAIN, String(pid), '--attach-timeout', '60', '--cmd', line, ...(opts.extra ?? [])];
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd ?? dir });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`spyglass ${pid} --cmd "${line}" timed out; stdout=${stdout} stderr=${stderr}`));
+    }, 180000);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 // one interpreter at a time: see record.test.ts on measuring a split on a starved machine

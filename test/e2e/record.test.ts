@@ -5,12 +5,13 @@
 // exiting, --subprocesses and --blocking. (The live status on a terminal: top.test.ts.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Profile as PprofProfile } from 'pprof-format';
-import { type CliRun, runCli } from '../helpers/cli.js';
+import { CLI_MAIN } from '../helpers/cli.js';
 import { cpuSecondsOf, flameDataOf, parseCollapsed, samplesIn, startProfileTarget, totalSamples, waitUntilSampling, type Stacks } from '../helpers/profiles.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { TARGETS_DIR } from '../helpers/targets.js';
@@ -34,22 +35,45 @@ const SPLIT_DEF = { heavy: 28, light: 32 };
  */
 const VERSIONS_AT_ONCE = 3;
 
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the spyglass CLI; onStart gets its pid (to send it signals). Generous timeout: the machine may be loaded. */
-function spyglass(args: string[], opts: { onStart?: (pid: number) => void; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  return runCli(args, { ...opts, timeoutMs: opts.timeoutMs ?? 180000 });
+function spyglass(args: string[], opts: { onStart?: (pid: number) => void; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: opts.cwd });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`spyglass ${args.join(' ')} timed out; stderr=${stderr}`));
+    }, opts.timeoutMs ?? 180000);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    opts.onStart?.(p.pid!);
+  });
 }
 
 /** "wrote FORMAT to PATH: N samples" of the summary: sampling instants */
-function ticksOf(run: CliRun): number {
+function ticksOf(run: Run): number {
   return Number(/: (\d+) samples/.exec(run.stderr)?.[1] ?? NaN);
 }
 
 /** "(N thread samples)" of the summary: the stacks kept, what the profile counts */
-function threadSamplesOf(run: CliRun): number {
+function threadSamplesOf(run: Run): number {
   return Number(/\((\d+) thread samples\)/.exec(run.stderr)?.[1] ?? NaN);
 }
 
-async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: Stacks; run: CliRun }> {
+async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: Stacks; run: Run }> {
   const out = outFile('profile.txt');
   const run = await spyglass(['record', '-p', String(pid), '-f', 'collapsed', '-o', out, ...extra]);
   assert.equal(run.code, 0, run.stderr);
@@ -64,9 +88,9 @@ async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: 
  * frozen in one function: its samples come in runs of the same stack, and what makes a
  * split exact is how long it ran, not how many samples were taken.
  */
-async function recordUntil(pid: number, extra: string[], enough: (s: Stacks) => boolean, targetCpuSec = 0): Promise<{ stacks: Stacks; runs: CliRun[] }> {
+async function recordUntil(pid: number, extra: string[], enough: (s: Stacks) => boolean, targetCpuSec = 0): Promise<{ stacks: Stacks; runs: Run[] }> {
   const stacks: Stacks = [];
-  const runs: CliRun[] = [];
+  const runs: Run[] = [];
   const cpu0 = cpuSecondsOf(pid);
   const done = () => enough(stacks) && cpuSecondsOf(pid) - cpu0 >= targetCpuSec;
   for (let round = 0; round < 6 && (round === 0 || !done()); round++) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GilAccounting, type GilSample } from '../../src/gil/accounting.js';
-import { decodeGil, futexRole, GIL_STRUCT_SIZE } from '../../src/gil/gil-struct.js';
+import { decodeGil, futexRole, GIL_STRUCT_SIZE } from '../../src/reader/gil.js';
 import { parseSyscallLine } from '../../src/gil/kernel-wait.js';
 
 const A = 1n;

@@ -3,7 +3,8 @@
 // interpreter/thread states stand in for the target's memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLEASE_STOP_BIT, RemoteDebugUnavailableError, remoteDebugOffsets, sendRemoteExec, type TargetMemory } from '../../src/attach/pep768.js';
+import { RemoteDebugUnavailableError, sendRemoteExec } from '../../src/attach/pep768.js';
+import { PLEASE_STOP_BIT, remoteDebugOffsets, type TargetMemory } from '../../src/reader/remote-debug.js';
 
 /** _Py_DebugOffsets of 3.14.0: struct offset → value, for the fields the protocol reads */
 const FIELDS_3_14: Record<number, number> = {

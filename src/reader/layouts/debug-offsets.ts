@@ -71,6 +71,11 @@ const FIELD_LISTS: Record<number, readonly string[]> = { 13: FIELDS_3_13, 14: FI
 /** Bytes to read at _PyRuntime to hold the largest known struct (760 on 3.14). */
 export const DEBUG_OFFSETS_MAX_SIZE = HEADER_SIZE + 8 * Math.max(...Object.values(FIELD_LISTS).map((f) => f.length));
 
+/** Every field name _Py_DebugOffsets has in some version ("thread_state.native_thread_id"). */
+export function debugOffsetFieldNames(): string[] {
+  return [...new Set(Object.values(FIELD_LISTS).flat())];
+}
+
 export function debugOffsetsSize(minor: number): number | undefined {
   const fields = FIELD_LISTS[minor];
   return fields && HEADER_SIZE + 8 * fields.length;

@@ -47,8 +47,23 @@ export interface Layout {
     currentFrame?: number;
   };
   cframe?: { currentFrame: number };
-  /** PyFrameObject (<= 3.10) */
-  frameObject?: { size: number; back: number; code: number; lasti: number; localsplus: number };
+  /**
+   * PyFrameObject (<= 3.10). A frame is on a thread's chain only while its eval loop runs:
+   * f_executing is 1 (3.8, 3.9), f_state is FRAME_EXECUTING (3.10). A frame read after it
+   * returned, or from the free list, is not, which is how a torn walk is told (reader.ts).
+   */
+  frameObject?: {
+    size: number;
+    back: number;
+    code: number;
+    lasti: number;
+    localsplus: number;
+    /** one byte: f_executing (3.8, 3.9) */
+    executing?: number;
+    /** one byte: f_state (3.10), and its FRAME_EXECUTING value */
+    state?: number;
+    stateExecuting?: number;
+  };
   /** _PyInterpreterFrame (3.11+) */
   iframe?: {
     size: number;
@@ -60,7 +75,11 @@ export interface Layout {
     localsplus: number;
     /** one byte */
     owner: number;
-    /** is_entry (3.11, one byte): the frame is the first one its call of the evaluation loop ran */
+    /**
+     * one byte, 3.11 only: set on the first frame each C call into the eval loop pushes;
+     * the oldest frame of every thread is one. 3.12+ mark that place with a C-stack shim
+     * frame below it instead (skipOwnerFrom).
+     */
     isEntry?: number;
     /** frames whose owner is >= this are not Python frames (C-stack shims); absent on 3.11 */
     skipOwnerFrom?: number;

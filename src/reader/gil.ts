@@ -9,8 +9,13 @@
 //   pthread_mutex_t mutex;         @80  guards the fields above
 //   pthread_cond_t switch_cond;    @120 FORCE_SWITCHING: a dropper waits here for a taker
 //   pthread_mutex_t switch_mutex;  @168
-// Where the struct lives is the reader's business (per version, see GilProbe); what it
-// holds is decoded here, from one read of the whole struct per sample.
+// Where it lives depends on the version (gilAddress); gilstat decodes what it holds from
+// one read of the whole struct per sample, and the attach asks whether it is taken.
+import { NotPythonError } from '../errors.js';
+import type { ProcessMemory } from '../proc/memory.js';
+import { DEBUG_OFFSETS_MAX_SIZE } from './layouts/debug-offsets.js';
+import { layoutFor, type Layout } from './layouts/index.js';
+import type { PythonTarget } from './locate.js';
 
 export const GIL_STRUCT_SIZE = 208;
 const LAST_HOLDER = 0x08;
@@ -65,5 +70,41 @@ export function futexRole(gilAddr: bigint, uaddr: bigint): 'take' | 'drop' | und
   const off = uaddr - gilAddr;
   if (off >= BigInt(COND) && off < BigInt(SWITCH_COND)) return 'take'; // cond or mutex
   if (off >= BigInt(SWITCH_COND) && off < BigInt(END)) return 'drop';
+  return undefined;
+}
+
+// Up to 3.11 the GIL is _PyRuntime.ceval.gil, the last member of ceval, and gilstate
+// follows it: {int check_enabled; PyThreadState *tstate_current; ...}. So the GIL struct
+// ends 8 bytes before tstate_current (3.8: gil @1152, tstate_current @1368; 3.9/3.10:
+// 352/568; 3.11: 360/576, docs/cpython-layouts.md §4). Checked against the struct's content.
+const GIL_BEFORE_TSTATE_CURRENT = GIL_STRUCT_SIZE + 8;
+
+/** The address of the main interpreter's GIL struct. */
+export function gilAddress(mem: ProcessMemory, l: Layout, pyRuntime: bigint): bigint {
+  const interp = mem.ptr(pyRuntime + BigInt(l.runtime.interpretersHead));
+  if (l.interp.cevalGil !== undefined) return mem.ptr(interp + BigInt(l.interp.cevalGil));
+  if (l.runtime.tstateCurrent !== undefined) return pyRuntime + BigInt(l.runtime.tstateCurrent - GIL_BEFORE_TSTATE_CURRENT);
+  throw new NotPythonError(`gilstat: no GIL location known for this Python (layout ${l.source})`);
+}
+
+/**
+ * Is the GIL taken right now? true: some thread holds it; false: free; undefined: it
+ * could not be read. (The direct injection starts waiting for the GIL only when it is
+ * free or its holder runs, docs/attach.md.)
+ */
+export function gilLocked(target: PythonTarget, mem: ProcessMemory): boolean | undefined {
+  try {
+    const l = layoutFor(target.version, target.version.minor >= 13 ? mem.read(target.pyRuntime, DEBUG_OFFSETS_MAX_SIZE) : undefined);
+    // up to 3.11 the runtime's current thread state is non-NULL exactly while the GIL is held
+    if (l.runtime.tstateCurrent !== undefined) return mem.ptr(target.pyRuntime + BigInt(l.runtime.tstateCurrent)) !== 0n;
+    // 3.12+: ceval.gil points at the _gil_runtime_state in use, which has a `locked` flag
+    if (l.interp.cevalGil !== undefined && l.gil) {
+      const interp = mem.ptr(target.pyRuntime + BigInt(l.runtime.interpretersHead));
+      const gil = mem.ptr(interp + BigInt(l.interp.cevalGil));
+      return mem.i32(gil + BigInt(l.gil.locked)) !== 0;
+    }
+  } catch {
+    // an unreadable layout leaves the decision to the other checks
+  }
   return undefined;
 }

@@ -1,0 +1,88 @@
+// Benchmark of whole-process start-up and CPU, side by side in one run:
+//  1. `spyglass dump PID` against `node -e 0` (wall and CPU, median of N runs), for this
+//     build and, when given, an earlier build's main.js (the "before");
+//  2. `spyglass record -d 5` at 100 and 1000 Hz against `py-spy record --nonblocking`
+//     on the same target: the whole process's CPU (user + system).
+// Run with
+//   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/startup.js [--before path/to/old/dist/src/cli/main.js] [--py-spy path] [--runs N]
+// Times come from /usr/bin/time; copy the tables into BENCHMARKS.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { discoverPythons } from '../test/helpers/pythons.js';
+import { startTarget } from '../test/helpers/targets.js';
+
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+
+interface Times {
+  wall: number;
+  cpu: number;
+}
+
+/** Wall and CPU seconds of one run of argv, from /usr/bin/time. */
+function timed(argv: string[]): Times {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIMES %e %U %S', ...argv], { encoding: 'utf8', env });
+  const m = /TIMES ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Median wall and CPU of n runs, the commands interleaved so that load hits each alike. */
+function medians(cmds: Record<string, string[]>, n: number): Record<string, Times> {
+  const runs: Record<string, Times[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
+  for (let i = 0; i < n; i++) for (const [k, argv] of Object.entries(cmds)) runs[k].push(timed(argv));
+  return Object.fromEntries(Object.entries(runs).map(([k, ts]) => [k, { wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }]));
+}
+
+async function main(): Promise<void> {
+  const runs = Number(arg('--runs') ?? 11);
+  const before = arg('--before');
+  const pyspy = arg('--py-spy');
+  const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
+  const dir = mkdtempSync(join(tmpdir(), 'spyglass-bench-startup-'));
+  const idle = await startTarget(py, 'dump_known.py', [], { readyTimeoutMs: 60000 });
+  const busy = await startTarget(py, 'profile_split.py', [], { readyTimeoutMs: 60000 });
+  try {
+    const cmds: Record<string, string[]> = { 'node -e 0': [process.execPath, '-e', '0'], 'spyglass dump (this build)': [process.execPath, CLI, 'dump', String(idle.pid)] };
+    if (before) cmds['spyglass dump (before)'] = [process.execPath, before, 'dump', String(idle.pid)];
+    const start = medians(cmds, runs);
+    const rec: Record<string, string[]> = {};
+    for (const rate of [100, 1000]) {
+      rec[`spyglass record -d 5 -r ${rate}`] = [process.execPath, CLI, 'record', '-p', String(busy.pid), '-d', '5', '-r', String(rate), '-f', 'collapsed', '-o', join(dir, `s${rate}.txt`)];
+      if (pyspy) rec[`py-spy record --nonblocking -d 5 -r ${rate}`] = [pyspy, 'record', '--nonblocking', '-p', String(busy.pid), '-d', '5', '-r', String(rate), '-f', 'raw', '-o', join(dir, `p${rate}.txt`)];
+    }
+    const record = medians(rec, 3);
+    const node = start['node -e 0'];
+    console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end; target Python ${py.version}`);
+    console.log(`start-up, median of ${runs} runs each, interleaved:`);
+    console.log('| command | wall s | CPU s | wall / node | CPU / node |');
+    console.log('|---|---|---|---|---|');
+    for (const [k, t] of Object.entries(start)) console.log(`| ${k} | ${t.wall.toFixed(3)} | ${t.cpu.toFixed(3)} | ${(t.wall / node.wall).toFixed(2)} | ${(t.cpu / Math.max(node.cpu, 0.01)).toFixed(2)} |`);
+    console.log('recording profile_split.py for 5 s, median of 3 runs each, whole-process CPU:');
+    console.log('| command | CPU s | CPU % of one core |');
+    console.log('|---|---|---|');
+    for (const [k, t] of Object.entries(record)) console.log(`| ${k} | ${t.cpu.toFixed(2)} | ${((100 * t.cpu) / 5).toFixed(1)} |`);
+  } finally {
+    await idle.stop();
+    await busy.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
