@@ -8,6 +8,8 @@ import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
+import { readMixedStacks } from '../native/mixed-stacks.js';
+import { NativeProcess } from '../native/native-process.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { descendants } from '../sampler/children.js';
@@ -18,6 +20,8 @@ import { saveFile, savedElsewhere } from '../save-file.js';
 export interface DumpOptions {
   locals?: boolean;
   json?: boolean;
+  native?: boolean;
+  nativeAll?: boolean;
   file?: string;
   outermostFirst?: boolean;
   async?: boolean;
@@ -69,7 +73,16 @@ export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
   }
 }
 
-function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump> {
+async function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump> {
+  if (o.native || o.nativeAll) {
+    // --native pauses every Python thread for its reading anyway: the stacks are exact
+    const np = new NativeProcess(reader.pid);
+    try {
+      return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
+    } finally {
+      np.close();
+    }
+  }
   return readExact(reader, {
     locals: o.locals,
     nonblocking: o.nonblocking,
@@ -150,6 +163,8 @@ export function registerDump(program: Command): void {
         'thread; the agent stays loaded, idle',
     )
     .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
+    .option('--native', "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)")
+    .option('--native-all', 'like --native, and keep the interpreter frames between Python calls (call helpers, vectorcall)')
     .option('--subprocesses', 'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)')
     .addHelpText(
       'after',
@@ -159,6 +174,7 @@ Examples:
   spyglass dump 4242 --locals            # with arguments and local variables
   spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
   spyglass dump 4242 --subprocesses      # and every Python process below it (workers, children)
+  spyglass dump 4242 --native            # with C/C++ frames ([native] name (module)) merged in
   spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
     .action(async (pid: number, o: DumpOptions) => {

@@ -37,6 +37,8 @@ export function registerRecord(program: Command): void {
     .option('--nolineno', 'ignore line numbers: one frame per function')
     .option('--function', "aggregate by function (its first line) rather than by the current line")
     .option('--blocking', 'pause the Python threads (ptrace) while reading each sample: exact, but slows the target')
+    .option('--native', 'merge native (C/C++) frames into each sample; pauses each sampled Python thread while its registers and stack are read (ptrace)')
+    .option('--native-all', 'like --native, and keep the interpreter frames between Python calls')
     .argument('[command...]', 'a program to launch and profile from its start (after --)')
     .addHelpText(
       'after',
@@ -46,7 +48,8 @@ Examples:
   spyglass record -p 4242 -d 30 -o cpu.svg           # 30 s, interactive SVG flame graph
   spyglass record -p 4242 -f speedscope -r 250       # open at https://www.speedscope.app
   spyglass record -p 4242 -f pprof --subprocesses    # gunicorn master and its workers
-  spyglass record -- python app.py --port 8000       # profile a program from its start`,
+  spyglass record -- python app.py --port 8000       # profile a program from its start
+  spyglass record -p 4242 --native -d 10             # with C/C++ frames (blue; the interpreter's own green)`,
     )
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
@@ -71,6 +74,7 @@ Examples:
           nolineno: !!o.nolineno,
           function: !!o.function,
           blocking: !!o.blocking,
+          native: o.nativeAll ? 'all' : !!o.native,
           signal: stop.signal,
           status: live,
         });

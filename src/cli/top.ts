@@ -64,20 +64,25 @@ export function registerTop(program: Command): void {
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('--idle', 'include idle threads')
     .option('--gil', 'only threads holding the GIL')
+    .option('--native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
-    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean }) => {
+    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
       if (arg !== undefined && o.pid !== undefined && arg !== o.pid) throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
       const pid = arg ?? o.pid;
       if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       // the sampler (and ptrace under it) loads when the command runs (BENCHMARKS.md#dump-start-up)
-      const [{ Sampler }, { openPythonSource }] = await Promise.all([import('../sampler/sampler.js'), import('../sampler/source.js')]);
+      const [{ Sampler }, { openPythonSource }, { openNativeSource }] = await Promise.all([
+        import('../sampler/sampler.js'),
+        import('../sampler/source.js'),
+        import('../sampler/native-source.js'),
+      ]);
       const shorten = cachedShortener(`/proc/${pid}/root`);
       const stats = new TopStats(o.rate, shorten);
       // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
       const stop = stopSignal();
-      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
+      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: o.native ? (p) => openNativeSource(p) : openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
       await sampler.openRoot();
       const cmdline = processInfo(pid).cmdline;
       let sort: SortKey = 'ownPct';

@@ -1,6 +1,11 @@
 // Text and JSON renderings of a stack dump, shared by `spyglass dump`, `spyglass demo`
 // and the shell's `stack` command, so every front end shows stacks the same way.
+import type { NativeFrame, NativeStackInfo } from '../native/types.js';
 import type { StackDump, StackFrame, ThreadStack } from '../reader/types.js';
+
+/** A thread as read, with its native stack when --native asked for one. */
+type AnyThread = ThreadStack & { native?: NativeStackInfo };
+type AnyDump = Omit<StackDump, 'threads'> & { threads: AnyThread[]; notes?: string[] };
 
 export interface RenderOptions {
   /** outermost (oldest) frame first instead of innermost first */
@@ -28,12 +33,42 @@ export function frameLine(f: StackFrame): string {
   return `${f.name} (${f.filename}${f.line ? `:${f.line}` : ''})`;
 }
 
+/** A native frame: marked as such, with its module (and its address when it has no name). */
+export function nativeFrameLine(f: NativeFrame): string {
+  return `[native] ${f.name} (${f.module})${f.guessed ? ' [guessed caller]' : ''}`;
+}
+
+function mixedFrameLine(f: StackFrame | NativeFrame): string {
+  return 'kind' in f && f.kind === 'native' ? nativeFrameLine(f) : frameLine(f as StackFrame);
+}
+
+function ordered<T>(frames: T[], opts: RenderOptions): T[] {
+  return opts.outermostFirst ? [...frames].reverse() : frames;
+}
+
 function orderedFrames(t: ThreadStack, opts: RenderOptions): StackFrame[] {
-  return opts.outermostFirst ? [...t.frames].reverse() : t.frames;
+  return ordered(t.frames, opts);
+}
+
+/** A thread read with --native: the merged stack, or both stacks and why they could not be merged. */
+function renderNativeThread(t: AnyThread, native: NativeStackInfo, opts: RenderOptions, showInterpreter: boolean): string[] {
+  const lines = [threadHeader(t, showInterpreter)];
+  if (native.merged) {
+    for (const f of ordered(native.frames, opts)) lines.push(`    ${mixedFrameLine(f)}`);
+  } else {
+    lines.push(`    (native and Python stacks could not be merged: ${native.reason}; both follow)`, '    Python stack:');
+    for (const f of orderedFrames(t, opts)) lines.push(`        ${frameLine(f)}`);
+    if (!t.frames.length) lines.push('        (no Python frames)');
+    lines.push('    Native stack:');
+    for (const f of ordered(native.frames, opts)) lines.push(`        ${mixedFrameLine(f)}`);
+  }
+  if (native.stopped) lines.push(`    (native stack incomplete: ${native.stopped})`);
+  return lines;
 }
 
 /** One thread: its header, then one line per frame (and its variables under --locals). */
-export function renderThreadText(t: ThreadStack, opts: RenderOptions = {}, showInterpreter = false): string[] {
+export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInterpreter = false): string[] {
+  if (t.native) return renderNativeThread(t, t.native, opts, showInterpreter);
   const lines = [threadHeader(t, showInterpreter)];
   const frames = orderedFrames(t, opts);
   if (t.truncated && opts.outermostFirst) lines.push('    ... (innermost frames left out)');
@@ -53,7 +88,7 @@ export function renderThreadText(t: ThreadStack, opts: RenderOptions = {}, showI
 }
 
 /** The whole dump as text: a process line, then each thread separated by a blank line. */
-export function renderStackText(dump: StackDump, opts: RenderOptions = {}): string {
+export function renderStackText(dump: AnyDump, opts: RenderOptions = {}): string {
   const p = dump.python;
   const multi = dump.interpreters.length > 1;
   // one line, whatever the command line holds (python -c 'a\nb')
@@ -62,6 +97,7 @@ export function renderStackText(dump: StackDump, opts: RenderOptions = {}): stri
   if (multi) out.push(`Interpreters: ${dump.interpreters.join(', ')}`);
   for (const t of dump.threads) out.push('', ...renderThreadText(t, opts, multi));
   if (!dump.threads.length) out.push('', '(no Python threads)');
+  if (dump.notes?.length) out.push('', ...dump.notes.map((n) => `note: ${n}`));
   return out.join('\n') + '\n';
 }
 
@@ -69,7 +105,28 @@ export function renderStackText(dump: StackDump, opts: RenderOptions = {}): stri
  * The JSON document `dump --json` prints: the dump itself with frames in the requested
  * order, and each thread's state spelled out.
  */
-export function stackDumpJson(dump: StackDump, opts: RenderOptions = {}): unknown {
+/** A frame of a --native stack in JSON: kind, and module and address for a native one. */
+function mixedFrameJson(f: StackFrame | NativeFrame): unknown {
+  if ('kind' in f && f.kind === 'native') {
+    return { kind: 'native', name: f.name, module: f.module, address: `0x${f.address.toString(16)}`, ...(f.guessed ? { guessed: true } : {}) };
+  }
+  const p = f as StackFrame;
+  return { kind: 'python', name: p.name, filename: p.filename, line: p.line, ...(p.locals ? { locals: p.locals } : {}) };
+}
+
+function nativeJson(t: AnyThread, opts: RenderOptions): Record<string, unknown> {
+  const n = t.native!;
+  if (n.merged) return { merged: true, frames: ordered(n.frames, opts).map(mixedFrameJson), ...(n.stopped ? { nativeStopped: n.stopped } : {}) };
+  return {
+    merged: false,
+    mergeError: n.reason,
+    frames: orderedFrames(t, opts).map(mixedFrameJson),
+    nativeFrames: ordered(n.frames, opts).map(mixedFrameJson),
+    ...(n.stopped ? { nativeStopped: n.stopped } : {}),
+  };
+}
+
+export function stackDumpJson(dump: AnyDump, opts: RenderOptions = {}): unknown {
   return {
     pid: dump.pid,
     ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
@@ -93,6 +150,9 @@ export function stackDumpJson(dump: StackDump, opts: RenderOptions = {}): unknow
         ...(f.entry ? { entry: true } : {}),
         ...(f.locals ? { locals: f.locals } : {}),
       })),
+      // --native: the merged frames replace the Python ones
+      ...(t.native ? nativeJson(t, opts) : {}),
     })),
+    ...(dump.notes ? { notes: dump.notes } : {}),
   };
 }

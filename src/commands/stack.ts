@@ -3,7 +3,9 @@
 // so it works even while the target's GIL is held by a stuck C call. `stack -a` asks the
 // agent instead for every asyncio task (async-stack.ts).
 import { resolve } from 'node:path';
-import { UserError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readMixedStacks } from '../native/mixed-stacks.js';
+import { NativeProcess } from '../native/native-process.js';
 import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { saveFile, savedElsewhere } from '../save-file.js';
@@ -21,10 +23,11 @@ export const stackCommand: ShellCommand = {
     { command: 'stack -a', comment: 'every asyncio task of every event loop: state, await chain, who awaits whom' },
     { command: 'stack -f ./stack.log', comment: 'write them to a file' },
     { command: 'stack 3303', comment: 'stacks of another Python process' },
+    { command: 'stack --native', comment: 'with C/C++ frames merged in' },
   ],
   options: [
     { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'write the stacks to this file instead of the screen' },
-    { names: ['--native'], key: 'native', kind: 'flag', description: 'also show native (C) frames: not supported yet' },
+    { names: ['--native'], key: 'native', kind: 'flag', description: "merge native (C/C++) frames into each thread's stack (pauses the Python threads briefly; ptrace)" },
     {
       names: ['-a', '--async'],
       key: 'async',
@@ -35,7 +38,6 @@ export const stackCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options } = parseArgs('stack', words, this.options);
     if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
-    if (options.native) throw new UserError('stack --native is not supported yet', 'the Python stacks: `stack`');
     const pid = positionals.length ? parsePid(positionals[0], 'stack: ') : ctx.pid;
     let text: string;
     let json: unknown;
@@ -48,7 +50,14 @@ export const stackCommand: ShellCommand = {
       const reader = await openReader(pid);
       let dump: StackDump;
       try {
-        dump = reader.sample({});
+        if (options.native) {
+          const np = new NativeProcess(pid);
+          try {
+            dump = await readMixedStacks(reader, np);
+          } finally {
+            np.close();
+          }
+        } else dump = reader.sample({});
       } finally {
         reader.close();
       }

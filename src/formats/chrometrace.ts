@@ -55,7 +55,7 @@ export function toChromeTrace(profile: StackProfile): TraceEvent[] {
           pid: tl.pid,
           tid,
           ts: us(ts),
-          args: f.kind === 'python' ? { filename: f.filename, line: f.line } : {},
+          args: f.kind === 'python' ? { filename: f.filename, line: f.line } : f.kind === 'native' ? { module: f.filename } : {},
         });
       }
       open = stack.slice();

@@ -11,7 +11,7 @@ export type FlameNode = [number, number, number, FlameNode[], number?];
 export interface FlameData {
   title: string;
   subtitle: string;
-  /** per frame: [function name, location ("file.py:12", "" for thread/process frames), kind] */
+  /** per frame: [function name, location ("file.py:12", a native frame's module, "" for thread/process frames), kind ('python', 'native', 'native-python' for the interpreter's own, 'thread', 'process')] */
   frames: Array<[string, string, string]>;
   /** synthetic root ("all"), frame index -1 */
   tree: FlameNode;
@@ -243,11 +243,13 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
       const fade = Math.round(235 - 200 * Math.min(1, Math.abs(d)));
       return d >= 0 ? `rgb(255,${fade},${fade})` : `rgb(${fade},${fade},255)`;
     }
-    if (kind !== 'python') return 'rgb(180,190,210)';
-    // a stable warm colour per function name
+    if (kind !== 'python' && kind !== 'native' && kind !== 'native-python') return 'rgb(180,190,210)';
+    // a stable colour per function name: warm for Python, blue for native code, green for the interpreter's own
     let h = 0;
     const name = data.frames[n.frame][0];
     for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+    if (kind === 'native') return `rgb(${60 + (h % 50)},${120 + ((h >>> 8) % 60)},${200 + ((h >>> 16) % 55)})`;
+    if (kind === 'native-python') return `rgb(${70 + (h % 50)},${170 + ((h >>> 8) % 60)},${90 + ((h >>> 16) % 50)})`;
     return `rgb(${205 + (h % 50)},${80 + ((h >>> 8) % 150)},${40 + ((h >>> 16) % 50)})`;
   };
 

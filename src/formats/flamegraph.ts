@@ -5,9 +5,14 @@
 import type { StackProfile, TreeNode } from '../sampler/profile.js';
 import { flamegraphApp, type FlameData, type FlameNode } from './flamegraph-app.js';
 
-/** Per frame: [function name, "file.py:12", kind]; thread and process frames are their label. */
+/** libpython, or the executable of a static build */
+const INTERPRETER_MODULE = /^(libpython\d|python\d)/;
+
+/** Per frame: [function name, "file.py:12" or module, kind]; thread and process frames are their label. */
 export function flameFrames(profile: StackProfile): Array<[string, string, string]> {
   return profile.frames.map((f, i): [string, string, string] => {
+    // the interpreter's own native frames are told apart from other libraries'
+    if (f.kind === 'native') return [f.name, f.filename, INTERPRETER_MODULE.test(f.filename) ? 'native-python' : 'native'];
     if (f.kind !== 'python') return [profile.label(i), '', f.kind];
     return [f.name, f.line > 0 ? `${f.shortFile}:${f.line}` : f.shortFile, f.kind];
   });

@@ -33,7 +33,11 @@ export interface SpeedscopeFile {
 
 export function toSpeedscope(profile: StackProfile, exporter = 'spyglass'): SpeedscopeFile {
   const frames: SpeedscopeFrame[] = profile.frames.map((f, i) =>
-    f.kind === 'python' ? { name: f.name, file: f.filename, ...(f.line > 0 ? { line: f.line } : {}) } : { name: profile.label(i) },
+    f.kind === 'python'
+      ? { name: f.name, file: f.filename, ...(f.line > 0 ? { line: f.line } : {}) }
+      : f.kind === 'native'
+        ? { name: profile.label(i), file: f.filename }
+        : { name: profile.label(i) },
   );
   const weight = 1 / profile.meta.rate;
   const sampled = (name: string, samples: number[][], weights: number[]): SpeedscopeSampledProfile => ({

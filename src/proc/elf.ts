@@ -1,5 +1,6 @@
 // A minimal ELF64 (little-endian, x86_64) reader: program headers, section headers and
 // symbol tables, read with positioned reads so a 30 MB libpython is not loaded whole.
+// An image already in memory (the vdso, copied out of the target) is read the same way.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export interface ElfSymbol {
@@ -13,6 +14,8 @@ export interface ElfSection {
   addr: bigint; // sh_addr
   offset: bigint; // sh_offset in the file
   size: bigint;
+  /** sh_link: for a symbol table, the index of its string table */
+  link: number;
 }
 
 export interface ElfSegment {
@@ -40,16 +43,19 @@ export class ElfFile {
   readonly segments: ElfSegment[];
   readonly sections: ElfSection[];
   private readonly fd: number;
+  /** the whole image when it was given in memory (fd is then -1) */
+  private readonly image?: Buffer;
   private readonly size: number;
   private dynsym?: SymbolTable | null;
   private symtab?: SymbolTable | null;
   /** each name looked up so far, found or not */
   private readonly found = new Map<string, ElfSymbol | undefined>();
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, image?: Buffer) {
     this.path = path;
     this.fd = fd;
-    this.size = fstatSync(fd).size;
+    this.image = image;
+    this.size = image ? image.length : fstatSync(fd).size;
     const h = this.read(0n, 64);
     if (h.readUInt32BE(0) !== 0x7f454c46) throw new NotElfError(`${path} is not an ELF file`);
     if (h[4] !== 2 || h[5] !== 1) throw new NotElfError(`${path} is not a 64-bit little-endian ELF file`);
@@ -95,7 +101,7 @@ export class ElfFile {
       }
       const strtab = shstrndx < raw.length ? this.read(raw[shstrndx].offset, Number(raw[shstrndx].size)) : Buffer.alloc(0);
       for (const s of raw) {
-        this.sections.push({ name: cstr(strtab, s.nameOff), type: s.type, addr: s.addr, offset: s.offset, size: s.size });
+        this.sections.push({ name: cstr(strtab, s.nameOff), type: s.type, addr: s.addr, offset: s.offset, size: s.size, link: s.link });
       }
       this.rawSections = raw;
     } else {
@@ -115,12 +121,22 @@ export class ElfFile {
     }
   }
 
+  /** An ELF image held in memory; name is what errors call it. */
+  static fromImage(name: string, image: Buffer): ElfFile {
+    return new ElfFile(name, -1, image);
+  }
+
   close(): void {
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
   }
 
   /** Reads len bytes at a file offset. */
   read(offset: bigint, len: number): Buffer {
+    if (this.image) {
+      const at = Number(offset);
+      if (at < 0 || at + len > this.image.length) throw new NotElfError(`${this.path}: truncated ELF image`);
+      return Buffer.from(this.image.subarray(at, at + len));
+    }
     const buf = Buffer.allocUnsafe(len); // filled below, or thrown away
     let done = 0;
     while (done < len) {

@@ -14,6 +14,7 @@ import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type 
 import { cachedShortener } from '../sampler/filenames.js';
 import { StackProfile } from '../sampler/profile.js';
 import { Sampler, type SamplerStats } from '../sampler/sampler.js';
+import { openNativeSource } from '../sampler/native-source.js';
 import { openPythonSource } from '../sampler/source.js';
 import { statusLine } from './status.js';
 import type { SampleSource } from '../sampler/types.js';
@@ -40,6 +41,8 @@ export interface RecordOptions {
   nolineno?: boolean;
   function?: boolean;
   blocking?: boolean;
+  /** merge native frames into every sample (pauses the sampled Python threads); 'all' keeps interpreter plumbing */
+  native?: boolean | 'all';
   /** aborting ends the recording and writes the output (Ctrl-C) */
   signal?: AbortSignal;
   /** live status: called about 4 times a second with one line; clearStatus before other output */
@@ -138,7 +141,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     blocking: opts.blocking,
     subprocesses: opts.subprocesses,
     waitForInterpreter: child !== undefined,
-    openSource: opts.openSource ?? openPythonSource,
+    openSource: opts.openSource ?? (opts.native ? (p: number) => openNativeSource(p, { all: opts.native === 'all' }) : openPythonSource),
     signal: stop.signal,
     onProcess: (p, cmdline) => {
       profile.setProcessName(p, cmdline);

@@ -26,7 +26,7 @@ export async function readExact(reader: PythonReader, opts: ExactOptions = {}): 
   const dump = reader.sample(opts);
   if (opts.nonblocking || dump.threads.every((t) => t.torn === undefined)) return dump;
   // ptrace (and the FFI under it) loads only when a thread needs pausing
-  const { PauseFailedError, whilePaused } = await import('./pause.js');
+  const { PauseFailedError, whilePaused } = await import('../proc/pause.js');
   for (const [i, t] of dump.threads.entries()) {
     if (t.torn === undefined || t.tid === undefined) continue;
     for (let attempt = 0; attempt < PAUSE_ATTEMPTS; attempt++) {

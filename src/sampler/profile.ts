@@ -3,12 +3,12 @@
 // (speedscope, chrometrace), a per-thread timeline of which stack each sample hit.
 import type { Frame, ProcessSample } from './types.js';
 
-export type FrameKind = 'python' | 'thread' | 'process';
+export type FrameKind = 'python' | 'native' | 'thread' | 'process';
 
 export interface ProfileFrame {
   kind: FrameKind;
   name: string;
-  /** full file name as the target sees it ('' for thread/process frames) */
+  /** full file name as the target sees it; a native frame's module; '' for thread/process frames */
   filename: string;
   /** short form for labels (see filenames.ts) */
   shortFile: string;
@@ -135,7 +135,10 @@ export class StackProfile {
     }
     const t = s.thread;
     if (this.opts.threadRoots) ids.push(this.intern('thread', threadLabel(t.nativeTid, t.threadId, t.name), '', 0, s.pid));
-    for (let i = t.frames.length - 1; i >= 0; i--) ids.push(this.pythonFrameId(t.frames[i], s.pid));
+    for (let i = t.frames.length - 1; i >= 0; i--) {
+      const f = t.frames[i];
+      ids.push(f.kind === 'native' ? this.intern('native', f.name, f.module ?? '', 0, s.pid) : this.pythonFrameId(f, s.pid));
+    }
     const sid = this.stackId(ids);
     this.stacks[sid].count++;
     this.total++;
@@ -181,9 +184,10 @@ export class StackProfile {
     return root;
   }
 
-  /** "name (file.py:12)", "name (file.py)" without a line, or the bare name of a thread/process frame. */
+  /** "name (file.py:12)", "name (file.py)" without a line, "name (libc.so.6)" for a native frame, or the bare name of a thread/process frame. */
   label(frame: number): string {
     const f = this.frames[frame];
+    if (f.kind === 'native') return `${f.name} (${f.filename})`;
     if (f.kind !== 'python') return f.name;
     return f.line > 0 ? `${f.name} (${f.shortFile}:${f.line})` : `${f.name} (${f.shortFile})`;
   }
@@ -223,7 +227,8 @@ export class StackProfile {
     let id = this.frameIds.get(key);
     if (id === undefined) {
       id = this.frames.length;
-      const shortFile = filename && this.opts.shorten ? this.opts.shorten(filename, pid) : filename;
+      // a native frame's "file" is already a module's short name
+      const shortFile = filename && kind === 'python' && this.opts.shorten ? this.opts.shorten(filename, pid) : filename;
       this.frames.push({ kind, name, filename, shortFile, line });
       this.frameIds.set(key, id);
     }

@@ -7,7 +7,7 @@ import { NotPythonError, PermissionError, ProcessGoneError, UserError } from '..
 import { MemoryReadError } from '../proc/memory.js';
 import { listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
 import { descendants } from './children.js';
-import { PauseFailedError, whilePaused } from './pause.js';
+import { PAUSE_DEADLINE_MS, PauseFailedError, whilePaused } from '../proc/pause.js';
 import { PoissonTimer, sleepUntil } from './timer.js';
 import type { ProcessSample, SampleSource, ThreadSample } from './types.js';
 import { TornReadError, tornReason } from './validate.js';
@@ -150,14 +150,20 @@ export class Sampler {
   /** Reads one process; returns undefined when the process has gone. */
   private async readProcess(pid: number, src: SampleSource): Promise<ThreadSample[] | undefined> {
     try {
-      if (!this.opts.blocking) return src.sample();
+      if (!this.opts.blocking && !src.needsPause) return src.sample();
       // scheduler states must be read before pausing: a stopped thread never looks running
       const states = threadStates(pid);
       let tids = src.pythonTids?.() ?? [...states.keys()];
       // a sleeping thread that is paused wakes up (its system call restarts) and may still
       // be running at the next sample; without --idle it is left out anyway, so left alone
       if (!this.opts.idle) tids = tids.filter((tid) => states.get(tid) === 'R');
-      return await whilePaused(pid, tids, () => src.sample({ threadStates: states }));
+      return await whilePaused(
+        pid,
+        tids,
+        (paused) => src.sample({ threadStates: states, paused }),
+        PAUSE_DEADLINE_MS,
+        src.needsPause ? 'pause the threads of (ptrace, for --native)' : undefined,
+      );
     } catch (e) {
       if (e instanceof ProcessGoneError || !processExists(pid)) return undefined;
       if (e instanceof PermissionError) throw e;
@@ -191,6 +197,10 @@ export class Sampler {
       }
       if (threads.length) this.started.add(pid);
       for (const thread of threads) {
+        if (thread.error) {
+          this.error(thread.error);
+          continue;
+        }
         if (thread.torn !== undefined) {
           if (this.started.has(pid)) this.error(`torn (${thread.torn})`);
           continue;

@@ -67,9 +67,11 @@ export class TopStats {
       if (s.thread.active) this.active++;
       const seen = new Set<Counts>();
       s.thread.frames.forEach((f, depth) => {
-        const key = `${f.name}\0${f.filename}`;
+        // a native function is shown with its module where a Python one has its file
+        const file = f.kind === 'native' ? (f.module ?? '') : f.filename;
+        const key = `${f.name}\0${file}`;
         let c = this.fns.get(key);
-        if (!c) this.fns.set(key, (c = { name: f.name, file: this.shorten(f.filename), own: 0, total: 0, ownAll: 0, totalAll: 0 }));
+        if (!c) this.fns.set(key, (c = { name: f.name, file: f.kind === 'native' ? file : this.shorten(file), own: 0, total: 0, ownAll: 0, totalAll: 0 }));
         if (depth === 0) {
           c.own++;
           c.ownAll++;

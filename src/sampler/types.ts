@@ -1,13 +1,20 @@
 // What the sampler needs from a stack reader, kept small so the sampler and every
 // output format can be developed and tested with synthetic samples, independent of how
 // the frames were read (the out-of-process reader, a test fixture, a future core file).
+import type { Tracee } from '../proc/ptrace.js';
 
-/** One Python frame as read from the target. */
+/** One frame as read from the target: a Python frame, or (with --native) a native one. */
 export interface Frame {
-  /** function name (co_qualname or co_name) */
+  /** 'native' for a C/C++ frame; a Python frame leaves it unset (the reader's shared frames) or says 'python' */
+  kind?: 'python' | 'native';
+  /** function name (co_qualname or co_name; the symbol of a native frame) */
   name: string;
-  /** co_filename as the target sees it */
+  /** co_filename as the target sees it; '' for a native frame */
   filename: string;
+  /** a native frame's module file name (libc.so.6, libpython3.12.so.1.0, [vdso]) */
+  module?: string;
+  /** a native frame's address */
+  address?: bigint;
   /** current line, 0 when unknown */
   line: number;
   /** co_firstlineno: the function's own line, used by --function; undefined when not read */
@@ -27,6 +34,8 @@ export interface ThreadSample {
   active: boolean;
   /** innermost first */
   frames: Frame[];
+  /** why this thread's sample is unusable (its native and Python stacks could not be merged): counted as an error and left out */
+  error?: string;
   /** the reader could not read this stack as one consistent picture: dropped and counted, never profiled */
   torn?: string;
 }
@@ -37,6 +46,8 @@ export interface SampleOptions {
    * a paused thread never looks running, so idle detection must use these
    */
   threadStates?: Map<number, string>;
+  /** the threads stopped for this sample (--blocking, --native): their registers can be read */
+  paused?: Tracee[];
 }
 
 /** A reader of one process's Python stacks. sample() throws when a read fails or tears. */
@@ -45,6 +56,8 @@ export interface SampleSource {
   sample(opts?: SampleOptions): ThreadSample[];
   /** kernel TIDs of the threads that have a Python thread state, for --blocking (undefined: pause every thread) */
   pythonTids?(): number[] | undefined;
+  /** the source reads paused threads' registers (--native): the sampler must pause them for every sample */
+  readonly needsPause?: boolean;
   close(): void;
 }
 

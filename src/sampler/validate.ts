@@ -41,6 +41,8 @@ export function tornReason(threads: ThreadSample[]): string | undefined {
 
 function frameFault(f: Frame): string | undefined {
   if (!f.name || CONTROL.test(f.name)) return 'unreadable function name';
+  // a native frame was unwound while its thread was stopped: it has a module, no file
+  if (f.kind === 'native') return undefined;
   if (!f.filename || CONTROL.test(f.filename)) return 'unreadable file name';
   if (!Number.isInteger(f.line) || f.line < 0 || f.line > MAX_LINE) return 'impossible line number';
   return undefined;

@@ -114,6 +114,29 @@ describe('flame graph in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     }
   });
 
+  test('native frames (record --native) are coloured apart from Python ones, the interpreter apart from other libraries, and found by search', async () => {
+    const p = new StackProfile({ shorten: (f) => f.slice(f.lastIndexOf('/') + 1) }, { title: 'native', rate: 100, duration: 1 });
+    const nat = (name: string, module: string): Frame => ({ kind: 'native', name, filename: '', line: 0, module, address: 0x1000n });
+    for (let i = 0; i < 10; i++) {
+      p.tick(i);
+      p.add({ pid: 1, thread: t([nat('clock_nanosleep', 'libc.so.6'), nat('time_sleep', 'libpython3.12.so.1.0'), fr('wait_for_order', 12), fr('main', 5)]) });
+    }
+    const { page, errors } = await open('native.html', toFlamegraphHtml(p));
+    try {
+      const fill = (label: string) =>
+        page.$eval(`g.frame:has(text:text-is("${label}")) rect`, (r) => r.getAttribute('fill')!.match(/\d+/g)!.map(Number));
+      const [py, libc, libpython] = [await fill('wait_for_order (orders.py:12)'), await fill('clock_nanosleep (libc.so.6)'), await fill('time_sleep (libpython3.12.so.1.0)')];
+      assert.ok(py[0] >= 205, `Python frames are warm: ${py}`);
+      assert.ok(libc[2] >= 200 && libc[0] < 120, `native frames are blue: ${libc}`);
+      assert.ok(libpython[1] >= 170 && libpython[0] < 120 && libpython[2] < 140, `the interpreter's frames are green: ${libpython}`);
+      await page.fill('#search', 'libc.so');
+      assert.equal((await page.textContent('#matched'))!.trim(), 'Matched: 100.00% (10 of 10 samples)');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   test('SVG: renders frames, tooltip, search via prompt and zoom', async () => {
     const { page, errors } = await open('flamegraph.svg', toFlamegraphSvg(profile()));
     try {

@@ -1,0 +1,77 @@
+// One reading of a process's Python and native stacks together (dump --native, the
+// shell's stack --native): the Python threads are paused (never the others), their
+// registers read and their native stacks unwound, their Python frames read, and they are
+// let go; symbols are looked up after. The two are then merged per thread.
+import { basename } from 'node:path';
+import type { PythonReader, SampleOptions } from '../reader/reader.js';
+import type { StackFrame } from '../reader/types.js';
+import { UserError } from '../errors.js';
+import { PauseFailedError, whilePaused } from '../proc/pause.js';
+import { mergeStacks } from './merge.js';
+import type { NativeProcess } from './native-process.js';
+import type { MixedStackDump, MixedThreadStack } from './types.js';
+import type { RawStack } from './unwind.js';
+
+/** How long all Python threads together may take to stop for one reading. */
+const DUMP_PAUSE_DEADLINE_MS = 2000;
+/** readings tried when a thread is too slow to stop (a heavily loaded machine) */
+const PAUSE_ATTEMPTS = 3;
+const PTRACE_WHAT = 'pause the threads of (ptrace, for --native)';
+
+export interface MixedOptions extends Pick<SampleOptions, 'locals'> {
+  /** keep interpreter plumbing frames (--native-all) */
+  all?: boolean;
+}
+
+/** Per frame: is it the first of its call of the evaluation loop? Every frame up to 3.10 (docs/native-unwinding.md §4). */
+export function entryMarkers(reader: PythonReader, frames: StackFrame[]): boolean[] {
+  return reader.layout.minor <= 10 ? frames.map(() => true) : frames.map((f) => f.entry === true);
+}
+
+/** The file names that hold the interpreter, whose plumbing the merge drops. */
+export function pythonModules(reader: PythonReader): Set<string> {
+  const t = reader.target;
+  return new Set([basename(t.libPath ?? t.exePath), basename(t.exePath)]);
+}
+
+export async function readMixedStacks(reader: PythonReader, np: NativeProcess, opts: MixedOptions = {}): Promise<MixedStackDump> {
+  // which threads are Python's, and how busy each is (a paused thread never looks running)
+  const before = reader.sample({ threadNames: false });
+  const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
+  const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
+  np.prepare();
+  const read = () =>
+    whilePaused(
+      reader.pid,
+      tids,
+      (paused) => {
+        const raws = new Map<number, RawStack>();
+        for (const t of paused) raws.set(t.tid, np.unwind(t.getRegs()));
+        return { dump: reader.sample({ locals: opts.locals, activity: false }), raws };
+      },
+      DUMP_PAUSE_DEADLINE_MS,
+      PTRACE_WHAT,
+    );
+  let reading: Awaited<ReturnType<typeof read>> | undefined;
+  for (let attempt = 1; !reading; attempt++) {
+    try {
+      reading = await read();
+    } catch (e) {
+      if (!(e instanceof PauseFailedError)) throw e;
+      // every thread was let go; a thread that was not scheduled in time gets another chance
+      if (attempt >= PAUSE_ATTEMPTS) throw new UserError(`${e.message} (${PAUSE_ATTEMPTS} tries)`, 'the machine may be overloaded: try again');
+    }
+  }
+  const { dump, raws } = reading;
+  const modules = pythonModules(reader);
+  const threads: MixedThreadStack[] = dump.threads.map((t) => {
+    const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };
+    const raw = t.tid !== undefined ? raws.get(t.tid) : undefined;
+    if (!raw) return out;
+    const native = np.symbolize(raw);
+    const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), native, { pythonModules: modules, all: opts.all });
+    out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
+    return out;
+  });
+  return { ...dump, threads, notes: [...np.notes] };
+}

@@ -1,0 +1,170 @@
+// The executable modules of a process (the program, its shared libraries, the vdso) with
+// the load bias of each, from /proc/PID/maps. A module's file is opened through
+// /proc/PID/root, so that a target in a container is read from its own filesystem, and
+// a deleted file (a library replaced on disk after it was loaded) through
+// /proc/PID/map_files; the vdso has no file: its image is copied from the target's
+// memory (docs/native-unwinding.md §1).
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ElfFile } from '../proc/elf.js';
+import type { MapEntry } from '../proc/maps.js';
+import type { ProcessMemory } from '../proc/memory.js';
+import { UnwindTable } from './cfi.js';
+import { loadSymbols, type SymbolTable } from './symbols.js';
+
+const PT_LOAD = 1;
+const PF_X = 1;
+const DELETED = ' (deleted)';
+
+export class NativeModule {
+  /** the path as the target sees it; "[vdso]" for the vdso */
+  readonly path: string;
+  /** what frames show: the file's base name */
+  readonly name: string;
+  /** executable address ranges */
+  readonly ranges: Array<{ start: bigint; end: bigint }> = [];
+  /** runtime address = link-time address + bias (set once the ELF file is read) */
+  bias = 0n;
+  /** why the module's file could not be used (its frames then show as addresses) */
+  error?: string;
+  private readonly mappings: MapEntry[];
+  private readonly pid: number;
+  private readonly mem: ProcessMemory;
+  private elf?: ElfFile;
+  private opened = false;
+  private table?: UnwindTable;
+  private symbols?: SymbolTable;
+
+  constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
+    this.pid = pid;
+    this.mem = mem;
+    this.mappings = mappings;
+    this.path = path.endsWith(DELETED) ? path.slice(0, -DELETED.length) : path;
+    this.name = basename(this.path);
+    for (const m of mappings) if (m.perms[2] === 'x') this.ranges.push({ start: m.start, end: m.end });
+  }
+
+  get isVdso(): boolean {
+    return this.path === '[vdso]';
+  }
+
+  /** The open ELF image, or undefined (with error set) when it cannot be read. */
+  private open(): ElfFile | undefined {
+    if (this.opened) return this.elf;
+    this.opened = true;
+    try {
+      if (this.isVdso) {
+        const m = this.mappings[0];
+        this.elf = ElfFile.fromImage('[vdso]', this.mem.read(m.start, Number(m.end - m.start)));
+      } else this.elf = ElfFile.open(this.fileToOpen());
+      this.bias = this.computeBias(this.elf);
+    } catch (e) {
+      this.elf?.close();
+      this.elf = undefined;
+      this.error = `cannot read ${this.path}: ${(e as Error).message}`;
+    }
+    return this.elf;
+  }
+
+  private fileToOpen(): string {
+    const m = this.mappings[0];
+    if (m.path.endsWith(DELETED)) return `/proc/${this.pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
+    const viaRoot = `/proc/${this.pid}/root${this.path}`;
+    return existsSync(viaRoot) ? viaRoot : this.path;
+  }
+
+  /** bias from the executable mapping: it maps file offset m.offset, which the executable PT_LOAD places at a known vaddr */
+  private computeBias(elf: ElfFile): bigint {
+    const m = this.mappings.find((x) => x.perms[2] === 'x') ?? this.mappings[0];
+    if (this.isVdso) return m.start - elf.firstLoadVaddr;
+    const seg = elf.segments.find((s) => s.type === PT_LOAD && s.flags & PF_X && m.offset >= s.offset - (s.offset % 0x1000n) && m.offset < s.offset + s.filesz);
+    if (!seg) return m.start - m.offset - elf.firstLoadVaddr;
+    return m.start - (seg.vaddr - seg.offset + m.offset);
+  }
+
+  /** Unwind tables, read on first use. */
+  unwindTable(): UnwindTable | undefined {
+    if (this.table) return this.table;
+    const elf = this.open();
+    if (!elf) return undefined;
+    try {
+      this.table = new UnwindTable(elf);
+    } catch (e) {
+      this.error = `cannot read the unwind tables of ${this.path}: ${(e as Error).message}`;
+      return undefined;
+    }
+    return this.table;
+  }
+
+  symbolTable(): SymbolTable | undefined {
+    if (this.symbols) return this.symbols;
+    const elf = this.open();
+    if (!elf) return undefined;
+    try {
+      this.symbols = loadSymbols(elf, this.isVdso ? undefined : `/proc/${this.pid}/root`);
+    } catch (e) {
+      this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
+      return undefined;
+    }
+    return this.symbols;
+  }
+
+  /** Reads what needs the file once (bias, unwind tables) so that a later unwind does not. */
+  prepare(): void {
+    this.unwindTable();
+  }
+
+  close(): void {
+    this.elf?.close();
+    this.elf = undefined;
+  }
+}
+
+/** Every module with executable code, found by address. */
+export class ModuleMap {
+  readonly modules: NativeModule[];
+  private readonly starts: bigint[] = [];
+  private readonly ends: bigint[] = [];
+  private readonly owners: NativeModule[] = [];
+
+  constructor(pid: number, mem: ProcessMemory, maps: MapEntry[]) {
+    const byFile = new Map<string, MapEntry[]>();
+    for (const m of maps) {
+      if (!m.path || (m.path.startsWith('[') && m.path !== '[vdso]')) continue;
+      // two files at one path (one replaced on disk, both mapped) differ by inode
+      const key = `${m.path}\0${m.dev}\0${m.inode}`;
+      const list = byFile.get(key);
+      if (list) list.push(m);
+      else byFile.set(key, [m]);
+    }
+    this.modules = [];
+    for (const list of byFile.values()) {
+      if (!list.some((m) => m.perms[2] === 'x')) continue;
+      list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+      this.modules.push(new NativeModule(pid, mem, list[0].path, list));
+    }
+    const ranges = this.modules.flatMap((mod) => mod.ranges.map((r) => ({ ...r, mod })));
+    ranges.sort((a, b) => (a.start < b.start ? -1 : 1));
+    for (const r of ranges) {
+      this.starts.push(r.start);
+      this.ends.push(r.end);
+      this.owners.push(r.mod);
+    }
+  }
+
+  /** The module whose executable code holds addr. */
+  at(addr: bigint): NativeModule | undefined {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] <= addr) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 && addr < this.ends[hi] ? this.owners[hi] : undefined;
+  }
+
+  close(): void {
+    for (const m of this.modules) m.close();
+  }
+}

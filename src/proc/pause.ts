@@ -1,0 +1,51 @@
+// Pausing some threads of a process for one reading (record --blocking, --native): only
+// the threads that run Python (not every thread of the process, which can freeze a
+// process with hundreds of native threads for milliseconds), and let go at once. Bounded
+// by a deadline, and every seized thread is detached on every path. Uses the ptrace
+// wrapper (PTRACE_SEIZE + INTERRUPT; docs/native-unwinding.md §5).
+import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from './ptrace.js';
+import { PermissionError } from '../errors.js';
+
+/** How long all threads together may take to stop before the sample is given up. */
+export const PAUSE_DEADLINE_MS = 200;
+
+export class PauseFailedError extends Error {
+  constructor(why: string) {
+    super(`could not pause the target: ${why}`);
+    this.name = 'PauseFailedError';
+  }
+}
+
+/**
+ * Runs fn while the given threads are stopped, handing it the stopped threads (to read
+ * their registers). Every thread is asked to stop before any is waited for, so the pause
+ * is about as long as the slowest thread's. A thread that exits meanwhile is simply not
+ * paused; a thread that will not stop in time fails the sample with PauseFailedError
+ * (counted as a sampling error by the caller); no permission to ptrace is a
+ * PermissionError naming `what`. Every stopped thread is let go on every path.
+ */
+export async function whilePaused<T>(
+  pid: number,
+  tids: number[],
+  fn: (paused: Tracee[]) => T,
+  deadlineMs = PAUSE_DEADLINE_MS,
+  what = 'pause (ptrace, for --blocking)',
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  // each seize issues PTRACE_SEIZE and PTRACE_INTERRUPT before its first await
+  const results = await Promise.allSettled(tids.map((tid) => Tracee.seize(tid, deadline)));
+  const seized = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const e = r.reason;
+      if (e instanceof TraceeExitedError || (e instanceof PtraceError && e.errno === 3 /* ESRCH: gone */)) return;
+      if (e instanceof StopTimeoutError) throw new PauseFailedError(`thread ${tids[i]} did not stop within ${deadlineMs} ms`);
+      if (e instanceof PtraceError && e.errno === 1 /* EPERM */) throw new PermissionError(pid, what);
+      throw e;
+    });
+    return fn(seized.map((s) => s.tracee));
+  } finally {
+    for (const s of seized) s.tracee.detach(s.pendingSignal);
+  }
+}

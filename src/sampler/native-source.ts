@@ -1,0 +1,67 @@
+// The sampler's source for record/top --native: each sample unwinds the paused Python
+// threads' native stacks (the sampler pauses them: needsPause), reads their Python
+// frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
+// cannot be merged is counted as an error, never recorded half right.
+import { mergeStacks, type MixedFrame } from '../native/merge.js';
+import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
+import { NativeProcess } from '../native/native-process.js';
+import type { RawStack } from '../native/unwind.js';
+import { openReader } from '../reader/reader.js';
+import { toThreadSample } from './source.js';
+import { ThreadStates } from './thread-states.js';
+import type { Frame, SampleOptions, SampleSource, ThreadSample } from './types.js';
+
+export interface NativeSourceOptions {
+  /** keep interpreter plumbing frames (--native-all) */
+  all?: boolean;
+}
+
+function toFrame(f: MixedFrame): Frame {
+  if ('kind' in f && f.kind === 'native') return { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
+  return f as Frame;
+}
+
+export async function openNativeSource(pid: number, opts: NativeSourceOptions = {}): Promise<SampleSource> {
+  const reader = await openReader(pid);
+  let np: NativeProcess;
+  try {
+    np = new NativeProcess(pid);
+    // unwind tables and symbols now, so that no sample pauses a thread while they load
+    np.prepare();
+    np.prepareSymbols();
+  } catch (e) {
+    reader.close();
+    throw e;
+  }
+  const states = new ThreadStates(pid);
+  const modules = pythonModules(reader);
+  let lastTids: number[] | undefined;
+  return {
+    pid,
+    needsPause: true,
+    sample(o: SampleOptions = {}): ThreadSample[] {
+      const raws = new Map<number, RawStack>();
+      for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
+      const dump = reader.sample({ activity: false });
+      const tids = dump.threads.map((t) => t.tid);
+      const known = tids.filter((t): t is number => t !== undefined);
+      lastTids = known.length === tids.length ? known : undefined;
+      const threadStates = o.threadStates ?? states.read(known);
+      return dump.threads.map((t) => {
+        const s = toThreadSample(t, threadStates);
+        const raw = t.tid !== undefined ? raws.get(t.tid) : undefined;
+        // a thread left running (idle, and --idle not given) keeps its Python frames; the sampler drops it
+        if (!raw) return s;
+        const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
+        if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
+        return { ...s, frames: m.frames.map(toFrame) };
+      });
+    },
+    pythonTids: () => lastTids,
+    close: () => {
+      states.close();
+      np.close();
+      reader.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Builds test/fixtures/native/frames.c with gcc and runs it, for the native unwinder's
+// tests; reads one thread's native stack the way `dump --native` does (seize, registers,
+// unwind, detach). Every process started here is stopped by pid when the test ends.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tracee } from '../../src/proc/ptrace.js';
+import type { NativeProcess } from '../../src/native/native-process.js';
+import type { NativeFrame } from '../../src/native/types.js';
+import type { RawStack } from '../../src/native/unwind.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+export const FRAMES_C = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'frames.c');
+
+export function hasGcc(): boolean {
+  try {
+    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class FixtureDir {
+  readonly dir = mkdtempSync(join(tmpdir(), 'spyglass-native-'));
+  private readonly pids = new Set<number>();
+
+  /** Compiles frames.c with these gcc options; returns the executable's path. */
+  build(name: string, flags: string[]): string {
+    const out = join(this.dir, name);
+    execFileSync('gcc', [...flags, '-o', out, FRAMES_C]);
+    return out;
+  }
+
+  /** Starts exe (not as our child: Node's own waitpid would take the ptrace stops) and waits for READY. */
+  async start(exe: string, args: string[] = []): Promise<number> {
+    const sh = spawn('/bin/sh', ['-c', '"$@" & wait $!', 'sh', exe, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    sh.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    for (const until = Date.now() + 10000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+      // the program prints its own pid
+      const m = /READY (\d+)\n/.exec(out);
+      if (m) {
+        const pid = Number(m[1]);
+        this.pids.add(pid);
+        return pid;
+      }
+    }
+    throw new Error(`${exe} did not start: ${out}`);
+  }
+
+  stop(pid: number): void {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    this.pids.delete(pid);
+  }
+
+  cleanup(): void {
+    for (const pid of [...this.pids]) this.stop(pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Seizes tid, unwinds it and lets it go; returns the named frames and why the walk stopped early, if it did. */
+export async function nativeStackOf(np: NativeProcess, tid: number): Promise<{ frames: NativeFrame[]; stopped?: string }> {
+  const { tracee, pendingSignal } = await Tracee.seize(tid, Date.now() + 2000);
+  let raw: RawStack;
+  try {
+    raw = np.unwind(tracee.getRegs());
+  } finally {
+    tracee.detach(pendingSignal);
+  }
+  return { frames: np.symbolize(raw), stopped: raw.stopped };
+}
+
+/** Waits until the process's main thread is running (R), e.g. after a signal woke it. */
+export async function waitRunning(pid: number): Promise<void> {
+  for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'R') return;
+  }
+  throw new Error(`process ${pid} did not start running`);
+}
