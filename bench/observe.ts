@@ -1,6 +1,7 @@
 // Benchmark of watch and trace: the cost they add to the observed program, measured by the
 // program itself (test/targets/observe_bench.py times alternating batches of a hot
-// function of a few µs and of a request handler with a 1 ms database wait). Each observed
+// function of a few µs and of a request handler with a 1 ms database wait, sync and
+// async def on an asyncio loop). Each observed
 // window is compared with the unobserved windows right before and after it, in the same
 // run, so a loaded machine shifts both alike. The reference tool (PyFlightProfiler) is run
 // on the same workload in the same run when it can be installed.
@@ -25,20 +26,20 @@ const VENV = '/tmp/bench-venv-fp2';
 const VENV_BASE = '/root/.pyenv/versions/3.11.7/bin/python3.11';
 
 interface Batch {
-  kind: 'HOT' | 'SERVE';
+  kind: 'HOT' | 'SERVE' | 'ASERVE';
   start: number;
   end: number;
   wall: number; // ns per hot call, or µs per request
   cpu: number; // the same in the process's CPU time (all threads: the observer's too)
 }
 
-type Figures = { hot: number; serve: number; serveWall: number };
+type Figures = { hot: number; serve: number; serveWall: number; aserve: number; aserveWall: number };
 
 function batches(target: Target): Batch[] {
   return target
     .stdout()
     .split('\n')
-    .map((l) => /^(HOT|SERVE) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(l))
+    .map((l) => /^(HOT|SERVE|ASERVE) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ kind: m[1] as Batch['kind'], start: Number(m[2]), end: Number(m[3]), wall: Number(m[4]), cpu: Number(m[5]) }));
 }
@@ -53,7 +54,14 @@ function windowOf(target: Target, t0: number, t1: number): Figures {
   const inside = batches(target).filter((b) => b.start >= t0 && b.end <= t1);
   const hot = inside.filter((b) => b.kind === 'HOT');
   const serve = inside.filter((b) => b.kind === 'SERVE');
-  return { hot: median(hot.map((b) => b.cpu)), serve: median(serve.map((b) => b.cpu)), serveWall: median(serve.map((b) => b.wall)) };
+  const aserve = inside.filter((b) => b.kind === 'ASERVE');
+  return {
+    hot: median(hot.map((b) => b.cpu)),
+    serve: median(serve.map((b) => b.cpu)),
+    serveWall: median(serve.map((b) => b.wall)),
+    aserve: median(aserve.map((b) => b.cpu)),
+    aserveWall: median(aserve.map((b) => b.wall)),
+  };
 }
 
 async function window(target: Target): Promise<Figures> {
@@ -101,6 +109,17 @@ const MODES: Mode[] = [
     spyglass: { cmd: 'trace', args: { method: 'handle_request', interval: 0.1, entrance: 1e9 } },
     reference: `trace __main__ handle_request -et 1000000000 -n ${FOREVER}`,
   },
+  {
+    // the same handler as an async def: its database wait is awaited on an asyncio loop
+    label: 'trace handle_request_async, -i 0.1',
+    spyglass: { cmd: 'trace', args: { method: 'handle_request_async', interval: 0.1 } },
+    reference: `trace __main__ handle_request_async -n ${FOREVER}`,
+  },
+  {
+    label: 'trace handle_request_async, -i 0.1, -et rejects every call',
+    spyglass: { cmd: 'trace', args: { method: 'handle_request_async', interval: 0.1, entrance: 1e9 } },
+    reference: `trace __main__ handle_request_async -et 1000000000 -n ${FOREVER}`,
+  },
 ].filter((m) => m.label.includes(process.env.BENCH_ONLY ?? ''));
 
 interface Row {
@@ -111,7 +130,13 @@ interface Row {
   note?: string;
 }
 
-const mean = (a: Figures, b: Figures): Figures => ({ hot: (a.hot + b.hot) / 2, serve: (a.serve + b.serve) / 2, serveWall: (a.serveWall + b.serveWall) / 2 });
+const mean = (a: Figures, b: Figures): Figures => ({
+  hot: (a.hot + b.hot) / 2,
+  serve: (a.serve + b.serve) / 2,
+  serveWall: (a.serveWall + b.serveWall) / 2,
+  aserve: (a.aserve + b.aserve) / 2,
+  aserveWall: (a.aserveWall + b.aserveWall) / 2,
+});
 
 /** Every mode between two unobserved windows; returns one row per mode. */
 async function run(toolName: string, target: Target, tool: Tool): Promise<Row[]> {
@@ -221,15 +246,20 @@ async function reference(): Promise<Row[] | string> {
 function print(rows: Row[]): void {
   // CPU time (the whole process's) is what an observer adds and what other processes'
   // load hardly moves; a request's slowdown is that added CPU over its unobserved wall time
-  console.log('| tool | observation | hot(): CPU ns/call, unobserved → observed | added per call | request: CPU µs, unobserved → observed | added per request | slowdown (added / unobserved wall) | measured wall change |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| tool | observation | hot(): CPU ns/call, unobserved → observed | added per call | request: CPU µs, unobserved → observed | added per request | slowdown (added / unobserved wall) | measured wall change ' +
+      '| async request: CPU µs, unobserved → observed | added per async request | async slowdown |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const { base, observed } = r;
     const addedServe = observed.serve - base.serve;
+    const addedAsync = observed.aserve - base.aserve;
     console.log(
       `| ${r.tool} | ${r.mode} | ${base.hot.toFixed(0)} → ${observed.hot.toFixed(0)} | ${((observed.hot - base.hot) / 1000).toFixed(2)} µs | ` +
         `${base.serve.toFixed(0)} → ${observed.serve.toFixed(0)} | ${addedServe.toFixed(0)} µs | ${((addedServe / base.serveWall) * 100).toFixed(1)}% | ` +
-        `${((observed.serveWall / base.serveWall - 1) * 100).toFixed(1)}%${r.note ? ` (${r.note})` : ''} |`,
+        `${((observed.serveWall / base.serveWall - 1) * 100).toFixed(1)}%${r.note ? ` (${r.note})` : ''} | ` +
+        `${base.aserve.toFixed(0)} → ${observed.aserve.toFixed(0)} | ${addedAsync.toFixed(0)} µs | ${((addedAsync / base.aserveWall) * 100).toFixed(1)}% |`,
     );
   }
 }

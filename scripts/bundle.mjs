@@ -1,16 +1,18 @@
 // Bundles the CLI into dist/bin/ (docs/bundle.md): Node resolving and loading some forty
 // ES modules one by one was most of `spyglass dump`'s start-up. Lazily loaded command
 // modules become chunks loaded on first use, as they were files before. dist/bin/ is two
-// levels below the package root like dist/src/, so src/paths.ts finds agent/ and
-// examples/ from either; the GIL sampler's worker is its own entry, next to the chunk
-// that starts it by URL. koffi is a native module and stays external.
+// levels below the package root like dist/src/, so src/paths.ts finds agent/, examples/
+// and the web page's dist/web/ from either; the GIL sampler's worker is its own entry,
+// next to the chunk that starts it by URL. koffi is a native module and stays external.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bin');
+// chunk names carry a content hash: clear the last build's so that none is left behind
+rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { spyglass: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' },

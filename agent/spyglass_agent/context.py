@@ -18,7 +18,8 @@ class RequestContext(object):
     - ``owner``: the Scope of this request: hooks installed with it are removed when the
       request ends, whatever the reason.
     - ``client``: the Scope of the connection, for what must outlive the request but not
-      the client (e.g. tt recordings); released by ``reset``, detach or disconnect.
+      the client; released by ``reset``, detach or disconnect. (What must outlive the
+      client too, like tt's records, is ``agent.shared(...)``.)
     - ``agent``: the running Agent (for commands about the agent itself).
     - ``on_input(handler)``: for interactive commands (console), what the client sends to
       the running request.

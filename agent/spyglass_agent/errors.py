@@ -32,6 +32,10 @@ TYPES = {
     'TorchApiMissing': 'the target\'s torch lacks a function the command needs',
     'CudaUnavailable': 'a CUDA command on a target without CUDA',
     'TorchFailed': 'torch raised while profiling or recording memory',
+    'NotReloadable': 'reload refused (a built-in, a nested function, a file that no longer defines it, new free variables); nothing changed',
+    'SourceSyntaxError': 'reload: the source file as it is now does not compile (the message shows where); nothing changed',
+    'NothingToUndo': 'reload --undo of a function with no reload left to undo',
+    'ClientTooSlow': 'the client did not read a long answer (stack -a) within its time',
 }
 
 

@@ -27,6 +27,11 @@ in place of the nested code in its constants, and live closures are swapped too.
 
 Several hooks (from several clients) on one function share one site and compose; they
 can be removed in any order, and the original code returns when the last one goes.
+
+``reload`` gives a hooked function new code with ``replace_code``: the hooks move to a new
+site (and wrapper, for the new signature) while calls already inside the old wrapper
+finish on the old site with the code they started with; removing a hook later takes it
+from both.
 Callbacks never raise into the target, and calls made by a callback on the same thread
 (a ``__repr__`` that is itself hooked) are not observed again.
 """
@@ -139,8 +144,16 @@ class _Site(object):
         self.hooks = ()
         self.globals = globals_
         self.name = name
+        # the site that took over this one's hooks when the function was reloaded
+        self.successor = None
         self.wrapper, self._cell_order = _build_wrapper(code, self)
         self.set_code(code)
+
+    def latest(self):
+        site = self
+        while site.successor is not None:
+            site = site.successor
+        return site
 
     def set_code(self, code):
         """The code the original behaviour runs (the original, or a copy whose nested
@@ -423,9 +436,12 @@ class Handle(object):
             if self.removed:
                 return
             self.removed = True
-            for site, nested in self._sites:
-                site.hooks = tuple(h for h in site.hooks if h is not self.hook)
-                if nested is not None and not site.hooks:
+            for first, nested in self._sites:
+                site = first
+                while site is not None:  # the hook moved along with reloads of the function
+                    site.hooks = tuple(h for h in site.hooks if h is not self.hook)
+                    site = site.successor
+                if nested is not None and not first.hooks:
                     nested.restore_live()
             patch = self._patch
             patch.apply()
@@ -487,6 +503,42 @@ def install(owner, fn, on_enter, on_exit, nested=None, where=None, on_resume=Non
             raise
     handle._forget = owner.add('hook ' + where, handle.remove)
     return handle
+
+
+def original_code(fn):
+    """The code fn runs apart from hooks: under a hook ``fn.__code__`` is the wrapper."""
+    with _lock:
+        patch = _patches.get(id(fn))
+        if patch is not None and patch.fn is fn and fn.__code__ is patch.current:
+            return patch.orig_code
+        return fn.__code__
+
+
+def replace_code(fn, code):
+    """Makes fn run ``code`` from its next call on (``reload``), keeping every hook on it:
+    the hooks move to a new site whose wrapper has the new code's signature; a call
+    already inside the old wrapper ends on the old code. The caller checked that the new
+    code has the same free variables (fn's closure cells are kept)."""
+    with _lock:
+        patch = _patches.get(id(fn))
+        if patch is None or patch.fn is not fn or fn.__code__ is not patch.current:
+            if is_wrapper(fn.__code__):
+                raise AgentError('NotReloadable', '%s is hooked by an agent this one does not know' % fn.__qualname__)
+            fn.__code__ = code
+            return False
+        if any(p.site.hooks for ps in patch.nested.values() for p in ps):
+            raise AgentError('NotReloadable', '%s has a -nm hook on a function defined inside it; end that command first' % (
+                fn.__qualname__,))
+        old = patch.site
+        patch.orig_code = code
+        patch.nested = {}
+        if old is not None:
+            site = _Site(code, fn.__globals__, fn.__name__)
+            site.hooks = old.hooks
+            old.successor = site
+            patch.site = site
+        patch.apply()
+        return True
 
 
 def _nested_hint(code):

@@ -10,8 +10,10 @@ An object becomes a JSON tree node:
 - ``cycle: true`` marks an object already being rendered higher up the tree;
   ``error`` says why a repr could not be produced (it raised, or ran out of time).
 
-Options follow the reference grammar: ``expand`` (-x, 1-4) is how many levels are
-expanded, ``verbose`` (-v) lifts the item limit, ``raw`` (-r) gives the plain repr only.
+Options follow the reference grammar: ``expand`` (-x, 1-6, or -1 for every level) is
+how many levels are expanded, ``verbose`` (-v) lifts the item limit, ``raw`` (-r) gives
+the plain repr only. Whatever the options, one render stops expanding after
+``NODES_MAX`` nodes or ``TOTAL_SECONDS``, so `-x -1 -v` on a big graph stays bounded.
 
 Built-in containers are never passed to ``repr()`` (that is O(size) and holds the GIL for
 as long as it takes): their summary repr is built here from at most a few items. A
@@ -22,7 +24,10 @@ import sys
 import time
 import types
 
-EXPAND_MAX = 4
+EXPAND_MAX = 6
+EXPAND_ALL = -1  # -x -1: every level, down to EXPAND_ALL_DEPTH (a deeper chain would overflow the stack)
+EXPAND_ALL_DEPTH = 64
+NODES_MAX = 20000
 ITEMS_DEFAULT = 100
 ITEMS_VERBOSE = 10000  # -v: all items, but a million-item list still must not be shipped
 CHARS_DEFAULT = 1000
@@ -54,16 +59,18 @@ def qualified_name(t):
 
 class Renderer(object):
     def __init__(self, expand=1, verbose=False, raw=False, max_chars=None):
-        self.expand = max(0, min(int(expand), EXPAND_MAX))
+        self.expand = EXPAND_ALL_DEPTH if int(expand) == EXPAND_ALL else max(0, min(int(expand), EXPAND_MAX))
         self.raw = raw
         self.max_items = ITEMS_VERBOSE if verbose else ITEMS_DEFAULT
         self.max_chars = max_chars or (CHARS_RAW if raw else CHARS_DEFAULT)
         self._deadline = None
         self._path = set()
+        self._nodes = 0
 
     def render(self, obj):
         self._deadline = time.monotonic() + TOTAL_SECONDS
         self._path = set()
+        self._nodes = 0
         try:
             return self._node(obj, 0)
         except RecursionError:
@@ -73,6 +80,7 @@ class Renderer(object):
         return time.monotonic() > self._deadline
 
     def _node(self, obj, depth):
+        self._nodes += 1
         node = {'type': type_name(obj)}
         if self.raw:
             self._set_repr(node, obj)
@@ -84,7 +92,7 @@ class Renderer(object):
             node['repr'] = '<cycle: %s at 0x%x>' % (node['type'], id(obj))
             node['cycle'] = True
             return node
-        expandable = depth < self.expand and not self._out_of_time()
+        expandable = depth < self.expand and self._nodes < NODES_MAX and not self._out_of_time()
         self._path.add(id(obj))
         try:
             if isinstance(obj, dict):

@@ -35,6 +35,7 @@ class Agent(object):
         self._unregistered = False
         self._listener = None
         self._thread = None
+        self._shared = {}  # name -> what every client sees until the agent stops (tt's records)
 
     def start(self):
         self._listener = rundir.listen(self.socket_path)
@@ -104,6 +105,16 @@ class Agent(object):
         log.info('client %d: pid %d uid %d' % (conn.number, pid, uid))
         conn.start()
 
+    def shared(self, name, make):
+        """The agent-wide object ``name``, made by make() on first use: state that belongs to
+        no client (tt's records outlive the client that made them) and goes when the agent
+        stops."""
+        with self._lock:
+            obj = self._shared.get(name)
+            if obj is None:
+                obj = self._shared[name] = make()
+            return obj
+
     def forget(self, conn):
         with self._lock:
             self._connections.discard(conn)
@@ -137,6 +148,12 @@ class Agent(object):
             connections = list(self._connections)
         for conn in connections:
             conn.close()
+        with self._lock:
+            shared, self._shared = list(self._shared.values()), {}
+        for obj in shared:
+            clear = getattr(obj, 'clear', None)
+            if clear is not None:
+                clear()
         try:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
         except OSError:

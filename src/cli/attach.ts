@@ -41,6 +41,8 @@ export function registerAttach(program: Command): void {
     .action(async (pid: number, opts: AttachCliOptions, command: Command) => {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
+      // checked before attaching: an empty command would attach, do nothing and succeed
+      if (opts.cmd !== undefined && !opts.cmd.trim()) throw new UserError('--cmd needs a command', 'e.g. --cmd "stack"; `help` lists the commands', 2);
       // the agent and the shell load when this command runs: every other command starts
       // without their modules (BENCHMARKS.md#dump-start-up)
       const [{ attach }, { AgentNotAnsweringError }, { createOutput, wantColor }, { runOneShot }, { runShell }] = await Promise.all([

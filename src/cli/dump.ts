@@ -1,5 +1,7 @@
 // `spyglass dump PID`: every thread of every interpreter of a running CPython, read from
 // outside (nothing injected, the target keeps running), as text or one JSON document.
+// `--async` is the exception: asyncio tasks live in Python objects only the agent can walk,
+// so it attaches (as `spyglass PID` does) and asks it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NotPythonError, ProcessGoneError } from '../errors.js';
@@ -10,6 +12,7 @@ import { openReader, type PythonReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { descendants } from '../sampler/children.js';
 import { readExact } from '../sampler/exact.js';
+import { markInterrupted, wasInterrupted } from '../run-end.js';
 import { saveFile, savedElsewhere } from '../save-file.js';
 
 export interface DumpOptions {
@@ -17,12 +20,42 @@ export interface DumpOptions {
   json?: boolean;
   file?: string;
   outermostFirst?: boolean;
+  async?: boolean;
   /** never pause a thread, even one whose stack could not be read consistently */
   nonblocking?: boolean;
   /** also every Python process below pid */
   subprocesses?: boolean;
   /** the missing ptrace permission has been told (once per command) */
   toldNoPermission?: boolean;
+}
+
+/** The asyncio tasks of pid, through the agent (attached for this, detached after; loaded
+ * only then, so that dump itself starts without the attach modules). */
+async function asyncText(pid: number, o: DumpOptions): Promise<string> {
+  const [{ attach }, { fetchAsyncTasks, renderAsyncTasks }] = await Promise.all([import('../attach/attach.js'), import('../commands/async-stack.js')]);
+  // Ctrl-C while the agent is being loaded must not kill spyglass with the target's thread
+  // stopped mid-injection: attach ends first (it is bounded), then this run ends, 130
+  const onSigint = () => markInterrupted();
+  process.on('SIGINT', onSigint);
+  let session: Awaited<ReturnType<typeof attach>>;
+  try {
+    session = await attach(pid);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (wasInterrupted()) {
+    await session.detach();
+    return '';
+  }
+  process.stderr.write(
+    `spyglass: ${session.how === 'reused' ? 'asked the agent already in' : 'attached to'} process ${pid} for its asyncio tasks; the agent stays loaded, idle\n`,
+  );
+  try {
+    const answer = await fetchAsyncTasks(session.agent);
+    return o.json ? JSON.stringify({ pid, ...answer }, null, 2) + '\n' : renderAsyncTasks(pid, answer);
+  } finally {
+    await session.detach();
+  }
 }
 
 /** Reads the stacks of pid once and renders them as the options ask. */
@@ -110,6 +143,12 @@ export function registerDump(program: Command): void {
     .option('--json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
+    .option(
+      '--async',
+      'every asyncio task instead (state, await chain, which task awaits which). This one ATTACHES: it loads ' +
+        "spyglass's agent into the process (as `spyglass PID` does), which reads asyncio's task registries on its own " +
+        'thread; the agent stays loaded, idle',
+    )
     .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
     .option('--subprocesses', 'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)')
     .addHelpText(
@@ -119,10 +158,11 @@ Examples:
   spyglass dump 4242                     # all threads, innermost frame first
   spyglass dump 4242 --locals            # with arguments and local variables
   spyglass dump 4242 --json -f dump.json # one JSON document, written to dump.json
-  spyglass dump 4242 --subprocesses      # and every Python process below it (workers, children)`,
+  spyglass dump 4242 --subprocesses      # and every Python process below it (workers, children)
+  spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
     .action(async (pid: number, o: DumpOptions) => {
-      const text = await dumpText(pid, o);
+      const text = o.async ? await asyncText(pid, o) : await dumpText(pid, o);
       if (!o.file) {
         process.stdout.write(text);
         return;

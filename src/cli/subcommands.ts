@@ -6,7 +6,8 @@ import { registerDump } from './dump.js';
 import { registerPs } from './ps.js';
 import { registerRecord } from './record.js';
 import { registerTop } from './top.js';
+import { registerWeb } from './web.js';
 
 export type RegisterSubcommand = (program: Command) => void;
 
-export const SUBCOMMANDS: RegisterSubcommand[] = [registerDemo, registerPs, registerDump, registerAttach, registerRecord, registerTop];
+export const SUBCOMMANDS: RegisterSubcommand[] = [registerDemo, registerPs, registerDump, registerAttach, registerRecord, registerTop, registerWeb];

@@ -7,7 +7,7 @@ import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
+  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', expression: true, description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
   ...RENDER_OPTIONS,
 ];
 

@@ -1,7 +1,9 @@
-// `gilstat on [TAKE_MS HOLD_MS]` / `gilstat off`: GIL contention per thread, read from
-// outside the process (src/gil/). Tables every few seconds with the reference tool's
-// fields; with thresholds, one report per long hold or long wait, with the thread's
-// Python stack at that moment.
+// `gilstat on [take_ms] [hold_ms] [interval_s] [max_threads]` / `gilstat off`: GIL
+// contention per thread, read from outside the process (src/gil/). A table every
+// interval with the reference tool's columns (time, thread_id, thread_name, takecnt...),
+// at most max_threads rows; each wait or hold over its threshold as a row of the
+// reference's long-event table, followed by the Python stack of the thread holding the
+// GIL then (which the reference does not show).
 import { UsageError, UserError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import type { CommandContext, CommandOutput, ShellCommand } from './types.js';
@@ -9,8 +11,11 @@ import type { GilReport, GilTable, GilThreadRow } from '../gil/messages.js';
 import { stopElsewhere } from '../gil/owners.js';
 import { DEFAULT_RATE_HZ, GilstatSession } from '../gil/session.js';
 
+/** The reference's defaults: take_ms, hold_ms, interval_s, max_threads. */
+const DEFAULTS = { takeMs: 10, holdMs: 10, interval: 5, maxThreads: 500 };
+
 const OPTIONS: OptionSpec[] = [
-  { names: ['-i', '--interval'], key: 'interval', kind: 'float', default: 5, min: 0.5, max: 3600, metavar: '<seconds>', description: 'seconds between two tables (default 5)' },
+  { names: ['-i', '--interval'], key: 'interval', kind: 'float', min: 0.5, max: 3600, metavar: '<seconds>', description: 'seconds between two tables, as interval_s (default 5)' },
   { names: ['-r', '--rate'], key: 'rate', kind: 'int', default: DEFAULT_RATE_HZ, min: 100, max: 10000, metavar: '<hz>', description: `samples per second (default ${DEFAULT_RATE_HZ})` },
 ];
 
@@ -40,72 +45,128 @@ function pad(s: string, w: number, left = false): string {
   return left ? s.padEnd(w) : s.padStart(w);
 }
 
-export function renderTable(t: GilTable, pid: number, version: string): string[] {
+/** `2026-12-01 21:40:00.123`: the reference's `time` column (local time, ms). */
+function wallTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** The reference's thread_id: the thread's pthread id (threading.get_ident()) in hex. */
+function threadId(ident: string): string {
+  return /^\d+$/.test(ident) ? BigInt(ident).toString(16) : ident;
+}
+
+/** The busiest max_threads rows (by hold_all), and how many were left out. */
+export function busiest(t: GilTable, maxThreads: number): { rows: GilThreadRow[]; omitted: number } {
+  const rows = [...t.threads].sort((a, b) => b.hold_all - a.hold_all);
+  return { rows: rows.slice(0, maxThreads), omitted: Math.max(0, rows.length - maxThreads) };
+}
+
+export function renderTable(t: GilTable, pid: number, version: string, maxThreads = DEFAULTS.maxThreads): string[] {
   const span = Number(BigInt(t.window.end_ns) - BigInt(t.window.start_ns));
   const lines = [
     `gilstat ${pid} (Python ${version}): ${(span / 1e9).toFixed(1)} s, ${t.samples} samples at ~${t.rate_hz} Hz ` +
       `(ESTIMATES from sampling; times in ns); GIL switches: ${t.switches} (exact), GIL free ${pct(t.free_ns, span)}%; ` +
       `hold times within ±${pct(t.uncertain_ns, span)}% (time between samples across which the GIL changed hands)`,
   ];
-  const rows = [...t.threads].sort((a, b) => b.hold_all - a.hold_all);
-  const nameW = Math.max(11, ...rows.map((r) => r.thread_name.length + 2));
-  const head = [pad('thread_name', nameW, true), ...COLUMNS.map((c) => pad(c, 13)), pad('hold%', 7)];
+  const { rows, omitted } = busiest(t, maxThreads);
+  const nameW = Math.max(13, ...rows.map((r) => r.thread_name.length + 2));
+  const idW = Math.max(11, ...rows.map((r) => threadId(r.ident).length + 2));
+  const time = wallTime(t.time_ms);
+  const head = [pad('time', 25, true), pad('thread_id', idW, true), pad('thread_name', nameW, true), ...COLUMNS.map((c) => pad(c, 13)), pad('hold%', 7)];
   lines.push(head.join(''));
   for (const r of rows) {
     lines.push(
-      [pad(r.thread_name, nameW, true), ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)), pad(pct(r.hold_all, span), 7)].join(''),
+      [pad(time, 25, true), pad(threadId(r.ident), idW, true), pad(r.thread_name, nameW, true), ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)), pad(pct(r.hold_all, span), 7)].join(''),
     );
   }
+  if (omitted) lines.push(`(${omitted} more thread${omitted === 1 ? '' : 's'} not shown: max_threads ${maxThreads})`);
   return lines;
 }
 
-export function renderReport(r: GilReport): string[] {
-  const what = r.kind === 'hold' ? 'held the GIL' : 'waited for the GIL';
-  const lines = [`[gilstat] thread '${r.thread_name}' (tid ${r.tid ?? '?'}) ${what} for ${(r.duration_ns / 1e6).toFixed(1)} ms`];
-  if (r.stack.length) {
-    lines.push(`  its Python stack then (innermost first):`);
-    for (const f of r.stack) lines.push(`    ${f.name} (${f.filename}:${f.line})`);
-  } else lines.push(`  (no stack: ${r.stack_missing ?? 'not read'})`);
+const EVENT_HEADER = [pad('time', 25, true), pad('thread_id', 16, true), pad('thread_name', 16, true), pad('event', 10, true), pad('cost(ns)', 14, true), pad('threshold(ns)', 15, true), pad('start(ns)', 22, true), 'end(ns)'].join('');
+
+/** One long wait or hold: a row of the reference's long-event table, then the Python stack of the GIL's holder then. */
+export function renderReport(r: GilReport, withHeader: boolean): string[] {
+  const end = BigInt(r.start_ns) + BigInt(r.duration_ns);
+  const row = [
+    pad(wallTime(r.time_ms), 25, true),
+    pad(threadId(r.ident), 16, true),
+    pad(r.thread_name, 16, true),
+    pad(r.kind === 'hold' ? 'hold_gil' : 'take_gil', 10, true),
+    pad(String(r.duration_ns), 14, true),
+    pad(String(r.threshold_ns), 15, true),
+    pad(r.start_ns, 22, true),
+    end.toString(),
+  ].join('');
+  const lines = withHeader ? [EVENT_HEADER, row] : [row];
+  const frames = (stack: GilReport['stack']) => stack.map((f) => `    ${f.name} (${f.filename}:${f.line})`);
+  // a long hold: the thread itself; a long wait: the thread it waited for, else its own place
+  const who = r.kind === 'take' && r.holder ? r.holder : { thread_name: r.thread_name, tid: r.tid, stack: r.stack };
+  const role = r.kind === 'take' && r.holder ? `the holder while '${r.thread_name}' waited` : r.kind === 'hold' ? 'the holder' : 'the waiter (the GIL was changing hands)';
+  if (who.stack.length) lines.push(`  stack of '${who.thread_name}' (tid ${who.tid ?? '?'}, ${role}), innermost first:`, ...frames(who.stack));
+  else lines.push(`  (no stack of '${who.thread_name}': ${(who === r.holder ? undefined : r.stack_missing) ?? 'its frames changed during the read'})`);
   return lines;
 }
 
-function thresholds(words: string[]): { takeMs?: number; holdMs?: number } {
-  const nums = words.map((w) => {
+interface OnArgs {
+  takeMs: number;
+  holdMs: number;
+  interval: number;
+  maxThreads: number;
+}
+
+/** `on [take_ms] [hold_ms] [interval_s] [max_threads]`, as the reference reads them. */
+function onArgs(words: string[], intervalOption: number | undefined): OnArgs {
+  const names = ['take_ms', 'hold_ms', 'interval_s', 'max_threads'];
+  if (words.length > names.length) throw new UsageError(`gilstat on: at most four numbers: ${names.join(' ')} (got ${words.length})`, 'e.g. `gilstat on 10 10 5 500`');
+  const nums = words.map((w, i) => {
     const n = Number(w);
-    if (!/^\d+(\.\d+)?$/.test(w) || !Number.isFinite(n)) throw new UsageError(`gilstat on: TAKE_MS and HOLD_MS are milliseconds, got ${JSON.stringify(w)}`, 'e.g. `gilstat on 10 10`');
+    const integer = i === 3;
+    if (!(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(w) || !(n > 0)) {
+      throw new UsageError(`gilstat on: ${names[i]} must be a ${integer ? 'whole number' : 'number'} above 0, got ${JSON.stringify(w)}`, 'e.g. `gilstat on 10 10 5 500`');
+    }
     return n;
   });
-  if (nums.length > 2) throw new UsageError('gilstat on: at most two numbers: TAKE_MS HOLD_MS', 'e.g. `gilstat on 10 10`');
-  if (nums.length === 0) return {};
-  return { takeMs: nums[0], holdMs: nums[1] ?? nums[0] };
+  if (nums[2] !== undefined && intervalOption !== undefined) throw new UsageError('gilstat on: the interval is given twice (interval_s and -i)');
+  const interval = nums[2] ?? intervalOption ?? DEFAULTS.interval;
+  if (interval < 0.5 || interval > 3600) throw new UsageError(`gilstat on: interval_s must be between 0.5 and 3600 (got ${interval})`);
+  return { takeMs: nums[0] ?? DEFAULTS.takeMs, holdMs: nums[1] ?? DEFAULTS.holdMs, interval, maxThreads: nums[3] ?? DEFAULTS.maxThreads };
 }
 
-async function on(ctx: CommandContext, words: string[], interval: number, rate: number): Promise<void> {
-  const { takeMs, holdMs } = thresholds(words);
+async function on(ctx: CommandContext, words: string[], intervalOption: number | undefined, rate: number): Promise<void> {
+  const { takeMs, holdMs, interval, maxThreads } = onArgs(words, intervalOption);
   const out: CommandOutput = ctx.out;
   const session = await GilstatSession.start(ctx.pid, { takeMs, holdMs, rateHz: rate, reportEveryMs: Math.round(interval * 1000) });
   const stop = () => void session.stop();
   ctx.signal.addEventListener('abort', stop, { once: true });
   let version = '?';
+  // consecutive long events share one header, as in the reference's report
+  let eventRows = 0;
   try {
     for await (const m of session) {
       if (m.type === 'error') {
         if (m.user) throw new UserError(m.message, m.hint);
         throw new Error(`gilstat sampler failed: ${m.message}\n${m.stack ?? ''}`);
       }
-      out.record({ event: m.type, ...m, type: undefined });
+      if (m.type === 'table') {
+        const { rows, omitted } = busiest(m, maxThreads);
+        out.record({ event: 'table', ...m, type: undefined, threads: rows, threads_omitted: omitted });
+      } else out.record({ event: m.type, ...m, type: undefined });
       if (m.type === 'started') {
         version = m.version;
         out.note(
-          `gilstat on: sampling the GIL of ${ctx.pid} from outside at ${m.rate_hz} Hz; a table every ${interval} s` +
-            (takeMs !== undefined ? `, reports of waits > ${takeMs} ms and holds > ${holdMs} ms` : '') +
-            '. Ctrl-C or `gilstat off` ends it.',
+          `gilstat on: sampling the GIL of ${ctx.pid} from outside at ${m.rate_hz} Hz; a table of at most ${maxThreads} threads every ${interval} s, ` +
+            `long waits (> ${takeMs} ms) and holds (> ${holdMs} ms) with the holder's stack. Ctrl-C or \`gilstat off\` ends it.`,
         );
       } else if (m.type === 'table') {
-        for (const l of renderTable(m, ctx.pid, version)) out.line(l);
+        if (eventRows) out.line('');
+        eventRows = 0;
+        for (const l of renderTable(m, ctx.pid, version, maxThreads)) out.line(l);
         out.line('');
       } else if (m.type === 'report') {
-        for (const l of renderReport(m)) out.line(l);
+        for (const l of renderReport(m, eventRows++ === 0)) out.line(l);
       }
     }
   } finally {
@@ -118,10 +179,11 @@ async function on(ctx: CommandContext, words: string[], interval: number, rate: 
 export const gilstatCommand: ShellCommand = {
   name: 'gilstat',
   summary: 'GIL contention per thread: hold / wait times, long holds and waits with the Python stack',
-  usage: 'gilstat on [TAKE_MS [HOLD_MS]] [-i <seconds>] [-r <hz>] | gilstat off',
+  usage: 'gilstat on [take_ms] [hold_ms] [interval_s] [max_threads] [-r <hz>] | gilstat off',
   examples: [
-    { command: 'gilstat on', comment: 'every 5 s, per thread: takecnt, hold_all, holdavg, take_all, takeavg, dropcnt, drop_all, dropavg (ns)' },
-    { command: 'gilstat on 10 10', comment: 'also report every wait for the GIL > 10 ms and every hold > 10 ms, with the thread\'s stack' },
+    { command: 'gilstat on', comment: 'every 5 s, per thread: time, thread_id, thread_name, takecnt, hold_all, holdavg, take_all, takeavg, dropcnt, drop_all, dropavg (ns); waits and holds > 10 ms with the holder\'s stack' },
+    { command: 'gilstat on 5 5', comment: 'report every wait for the GIL > 5 ms and every hold > 5 ms' },
+    { command: 'gilstat on 5 5 1 2', comment: 'the same, a table every second of the 2 busiest threads' },
     { command: 'gilstat off', comment: 'stop it, here or in another spyglass shell of yours (Ctrl-C does too)' },
   ],
   options: OPTIONS,
@@ -129,7 +191,7 @@ export const gilstatCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options } = parseArgs('gilstat', words, OPTIONS);
     const [action, ...rest] = positionals;
-    if (action === 'on') return on(ctx, rest, options.interval as number, options.rate as number);
+    if (action === 'on') return on(ctx, rest, options.interval as number | undefined, options.rate as number);
     if (action === 'off') {
       if (rest.length) throw new UsageError('gilstat off takes no arguments');
       const s = GilstatSession.get(ctx.pid);

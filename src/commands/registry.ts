@@ -15,6 +15,7 @@ import { consoleCommand } from './console.js';
 import { memCommand } from './mem.js';
 import { torchCommand } from './torch.js';
 import { perfCommand } from './perf.js';
+import { reloadCommand } from './reload.js';
 import type { ShellCommand } from './types.js';
 
 export const COMMANDS: ShellCommand[] = [
@@ -32,6 +33,7 @@ export const COMMANDS: ShellCommand[] = [
   memCommand,
   torchCommand,
   perfCommand,
+  reloadCommand,
 ];
 
 export function findCommand(name: string): ShellCommand | undefined {

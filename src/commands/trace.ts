@@ -1,7 +1,9 @@
 // `trace module [class] method [-i <value>] [-nm <value>] [-et <value>] [-d <value>]
 // [-n <value>] [-f <value>]`: the tree of calls made inside each call of a method, with
-// cost, percent of the parent and file:line. Recording, -i/-d pruning and -et happen in
-// the agent (agent/spyglass_agent/commands/trace/tracer.py); this module draws the tree.
+// cost, percent of the parent and file:line; a coroutine or generator call is one node
+// with the time it spent suspended and on what, and tasks it created show under it.
+// Recording, -i/-d pruning and -et happen in the agent
+// (agent/spyglass_agent/commands/trace/tracer.py); this module draws the tree.
 import { parseArgs, type OptionSpec } from './args.js';
 import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest, type ObserveStarted } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
@@ -14,31 +16,43 @@ const OPTIONS: OptionSpec[] = [
     default: 0.1,
     min: 0,
     metavar: '<value>',
-    description: 'hide inner calls cheaper than this many ms (default 0.1; a kept call always keeps its callers)',
+    description: 'hide inner calls cheaper than this many ms of wall time (default 0.1; a kept call always keeps its callers)',
   },
   NESTED_OPTION,
-  { names: ['-et', '--entrance_time'], key: 'entrance', kind: 'float', default: 0, min: 0, metavar: '<value>', description: 'only show calls whose total cost exceeds this many ms' },
-  { names: ['-d', '--depth'], key: 'depth', kind: 'int', min: 1, metavar: '<value>', description: 'show calls at most this many levels below the method (with -i 0: the call path)' },
+  { names: ['-et', '--entrance_time'], key: 'entrance', kind: 'float', default: 0, min: 0, metavar: '<value>', description: 'only show calls whose whole wall time (an async call\'s too) exceeds this many ms' },
+  { names: ['-d', '--depth'], key: 'depth', kind: 'int', min: 1, metavar: '<value>', description: 'show calls at most this many levels below the method, every one of them unless -i is given too (the call path)' },
   limitOption(10, 'shown calls'),
   {
-    names: ['-f', '--filter'],
+    names: ['-f', '--filter', '--filter_expr'],
     key: 'filter',
     kind: 'string',
     metavar: '<value>',
+    expression: true,
     description: 'trace only calls for which this expression of target, args, kwargs is true (checked before the call)',
   },
 ];
 
 export interface TraceNode {
   name: string;
-  kind: 'py' | 'c' | 'await';
+  kind: 'py' | 'c';
   file: string;
+  /** the file as the target names it (absolute); a C function's is its caller's */
+  path: string;
+  /** 0 where it cannot be told (a C function called from code that is not its parent's) */
   line: number;
   call_line: number;
+  /** wall time; a generator's excludes the time its consumer held a value it yielded */
   cost_ms: number;
   max_ms: number;
   count: number;
   children: TraceNode[];
+  /** a coroutine or generator call: the time it spent suspended, and on what when known */
+  suspended_ms?: number;
+  waits?: Array<{ on: string; ms: number }>;
+  /** the coroutine of another task (created by its parent: gather, create_task, TaskGroup) */
+  task?: boolean;
+  /** that task was still running when the traced call returned */
+  unfinished?: boolean;
 }
 
 interface TraceEvent {
@@ -52,12 +66,28 @@ interface TraceEvent {
   unavailable?: string;
 }
 
+/** "another task, suspended 20.1ms on asyncio.sleep" (empty for a plain call) */
+function stepsNote(n: TraceNode): string {
+  const parts: string[] = [];
+  if (n.task) parts.push(n.unfinished ? 'another task, still running when the call returned' : 'another task');
+  if (n.suspended_ms && n.suspended_ms > 0) {
+    const waits = n.waits ?? [];
+    let text = `suspended ${ms(n.suspended_ms)}`;
+    if (waits.length === 1) text += ` on ${waits[0].on}`;
+    else if (waits.length > 1) text += ` on ${waits.map((w) => `${w.on} ${ms(w.ms)}`).join(', ')}`;
+    parts.push(text);
+  }
+  return parts.join(', ');
+}
+
 function describe(n: TraceNode, parent?: TraceNode): string {
   let text = `[${ms(n.cost_ms)}`;
   if (parent && parent.cost_ms > 0) text += ` ${((n.cost_ms / parent.cost_ms) * 100).toFixed(1)}%`;
   text += `] ${n.name}`;
   if (n.count > 1) text += ` ×${n.count} (max ${ms(n.max_ms)})`;
-  if (n.kind !== 'await' && n.file) text += `  ${n.file}:${n.line}`;
+  if (n.file) text += n.line > 0 ? `  ${n.file}:${n.line}` : `  ${n.file}`;
+  const note = stepsNote(n);
+  if (note) text += `  (${note})`;
   return text;
 }
 
@@ -98,15 +128,16 @@ export const traceCommand: ShellCommand = {
     { command: 'trace __main__ func -i 1', comment: 'only inner calls of 1 ms or more' },
     { command: 'trace __main__ classA func', comment: 'trace a method' },
     { command: 'trace __main__ func -et 30', comment: 'only calls that took more than 30 ms in all' },
-    { command: 'trace __main__ func -i 0 -d 2', comment: 'every call two levels deep: the call path' },
+    { command: 'trace __main__ func -d 2', comment: 'every call two levels deep: the call path' },
     { command: 'trace __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'only calls whose first argument has query "hello"' },
   ],
   options: OPTIONS,
   async run(ctx, words) {
-    const { positionals, options: o } = parseArgs('trace', words, OPTIONS);
+    const { positionals, options: o, given } = parseArgs('trace', words, OPTIONS);
     const args = {
       ...methodArgs('trace', positionals, o),
-      interval: o.interval,
+      // -d alone shows every call down to that depth: the reference sets the interval to 0 then
+      interval: o.depth !== undefined && !given.has('interval') ? 0 : o.interval,
       entrance: o.entrance,
       depth: o.depth,
       limit: o.limit,

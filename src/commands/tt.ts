@@ -1,7 +1,7 @@
 // `tt`, the time tunnel: `-t module [class] method` records calls (arguments and results
 // as the call saw them), `-l` lists records, `-i INDEX` shows one, `-i INDEX -p` calls it
-// again, `-d INDEX` / `-da` delete. Records live in the agent, per session, until `tt -da`,
-// `reset` or detach.
+// again, `-d INDEX` / `-da` delete. Records live in the agent, shared by every client, until
+// `tt -d`/`tt -da` or the agent stops (reset and detach remove hooks, not records).
 import { UsageError } from '../errors.js';
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import { streamRequest } from './observe-stream.js';
@@ -10,7 +10,7 @@ import { RENDER_OPTIONS, formatValue, renderArgs, shortValue } from './value-tex
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-t', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
+  { names: ['-t', '--time_tunnel', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
   { names: ['-nm', '--nested-method'], key: 'nested', kind: 'string', metavar: '<value>', description: 'record a function defined inside the method (one level deep)' },
   { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 50, min: 1, metavar: '<value>', description: 'stop recording after this many calls (default 50)' },
   { names: ['-l', '--list'], key: 'list', kind: 'flag', default: false, description: 'list the records' },
@@ -18,9 +18,9 @@ const OPTIONS: OptionSpec[] = [
   { names: ['-d', '--delete'], key: 'delete', kind: 'int', metavar: '<value>', description: 'delete the record with this index' },
   { names: ['-da', '--delete_all'], key: 'deleteAll', kind: 'flag', default: false, description: 'delete every record' },
   { names: ['-p', '--play'], key: 'play', kind: 'flag', default: false, description: 'with -i: call the method again with the recorded arguments (side effects happen again)' },
-  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
-  { names: ['-m', '--method'], key: 'method', kind: 'string', metavar: '<value>', description: 'with -l: only records of module.class.method (class None for a module function)' },
-  { names: ['--max-mem'], key: 'maxMem', kind: 'int', min: 1, metavar: '<MiB>', description: 'memory cap of this session\'s records (default 64 MiB); past it the oldest are dropped' },
+  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', expression: true, description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
+  { names: ['-m', '--method'], key: 'method', kind: 'string', metavar: '<value>', description: 'with -l: only records of module.class.method or module.function (module.None.function too)' },
+  { names: ['--max-mem'], key: 'maxMem', kind: 'int', min: 1, metavar: '<MiB>', description: 'memory cap of the agent\'s records (default 64 MiB); past it the oldest are dropped' },
   ...RENDER_OPTIONS,
 ];
 
@@ -28,7 +28,12 @@ interface Summary {
   index: number;
   timestamp: number;
   cost_ms: number;
+  /** module.function or module.Class.method */
   method: string;
+  module: string;
+  class: string | null;
+  /** the function's name (and .nested for -nm) */
+  function: string;
   is_return: boolean;
   is_exception: boolean;
   args: string;
@@ -42,8 +47,8 @@ interface Summary {
 interface RecordEvents {
   started: { target: string; limit: number; max_mem_mb: number };
   record: Summary;
-  /** records dropped to stay under the memory cap */
-  notice: { text: string; dropped: number[] };
+  /** records dropped to stay under the memory cap, or the first error of -f */
+  notice: { text: string; dropped?: number[]; filter_error?: string };
 }
 
 interface RecordEnd {
@@ -76,9 +81,15 @@ function stamp(t: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-const HEADER = ['INDEX', 'TIMESTAMP'.padEnd(23), 'COST(ms)'.padStart(10), 'IS-RET', 'IS-EXP', 'METHOD'].join('  ');
+/** The list's columns, MODULE and CLASS apart as the reference shows them; widths from what is listed. */
+function table(records: Summary[]): string[] {
+  const moduleWidth = Math.max(6, ...records.map((s) => s.module.length));
+  const classWidth = Math.max(5, ...records.map((s) => (s.class ?? '-').length));
+  const header = ['INDEX', 'TIMESTAMP'.padEnd(23), 'COST(ms)'.padStart(10), 'IS-RET', 'IS-EXP', 'MODULE'.padEnd(moduleWidth), 'CLASS'.padEnd(classWidth), 'METHOD'].join('  ');
+  return [header, ...records.map((s) => row(s, moduleWidth, classWidth))];
+}
 
-function row(s: Summary): string {
+function row(s: Summary, moduleWidth: number, classWidth: number): string {
   const args = s.kwargs ? `${s.args} ${s.kwargs}` : s.args;
   return [
     String(s.index).padEnd(5),
@@ -86,33 +97,38 @@ function row(s: Summary): string {
     s.cost_ms.toFixed(3).padStart(10),
     String(s.is_return).padEnd(6),
     String(s.is_exception).padEnd(6),
-    s.method + (s.replay_of ? ` (replay of ${s.replay_of})` : ''),
+    s.module.padEnd(moduleWidth),
+    (s.class ?? '-').padEnd(classWidth),
+    s.function + (s.replay_of ? ` (replay of ${s.replay_of})` : ''),
   ].join('  ') + `\n       args ${shortValue(args, 100)}  →  ${shortValue(s.result, 100)}`;
 }
 
 async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
   const { module, cls, method } = parseMethodTarget('tt', positionals);
   const args = { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem };
+  let shown = 0;
   const end = await streamRequest<RecordEvents, RecordEnd>(ctx, 'tt', args, (ev) => {
     if (ev.event === 'started') {
       const data = ev.data;
       ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
-      ctx.out.line(HEADER);
     } else if (ev.event === 'record') {
       ctx.out.record(ev.data);
-      ctx.out.line(row(ev.data));
+      // the header with the first record, its widths from it (one method: one module and class)
+      const lines = table([ev.data]);
+      if (!shown++) ctx.out.line(lines[0]);
+      ctx.out.line(lines[1]);
     } else if (ev.event === 'notice') {
-      ctx.out.record({ notice: ev.data.text, dropped: ev.data.dropped });
+      ctx.out.record({ notice: ev.data.text, dropped: ev.data.dropped, filter_error: ev.data.filter_error });
       ctx.out.note(ev.data.text);
     }
   });
   ctx.out.record({ end: true, ...end });
-  if (end.filter_error) ctx.out.note(`-f raised on some calls (they were not recorded): ${end.filter_error}`);
+  if (end.filter_error && !end.recorded) ctx.out.note(`-f raised on calls (they were not recorded): ${end.filter_error}`);
   if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);
   ctx.out.note(
     `recorded ${end.recorded ?? 0} call(s); ${end.records ?? 0} record(s) kept` +
       (end.dropped ? ` (${end.dropped} oldest dropped for the memory cap)` : '') +
-      (ctx.interactive ? ' — `tt -l`, `tt -i INDEX`, `tt -i INDEX -p`' : ' until this one-shot session detaches (list and replay them from the shell: `spyglass PID`)'),
+      ' in the agent until `tt -da` — `tt -l`, `tt -i INDEX`, `tt -i INDEX -p`',
   );
 }
 
@@ -124,14 +140,19 @@ function showValue(ctx: CommandContext, label: string, v: ShownValue) {
 function detail(ctx: CommandContext, d: Detail) {
   ctx.out.record(d);
   ctx.out.line(`INDEX       ${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
-  ctx.out.line(`METHOD      ${d.method}`);
+  ctx.out.line(`MODULE      ${d.module}`);
+  ctx.out.line(`CLASS       ${d.class ?? '-'}`);
+  ctx.out.line(`METHOD      ${d.function}`);
   ctx.out.line(`TIMESTAMP   ${stamp(d.timestamp)}  (thread ${d.thread})`);
   ctx.out.line(`COST(ms)    ${d.cost_ms.toFixed(3)}`);
   ctx.out.line(`IS-RETURN   ${d.is_return}`);
   ctx.out.line(`IS-EXCEPTION ${d.is_exception}`);
   if (d.values_dropped) ctx.out.line('VALUES      not kept (the call was over the memory cap)');
-  d.args.forEach((a) => showValue(ctx, `${a.name}`, a));
-  d.kwargs.forEach((a) => showValue(ctx, `${a.name}=`, a));
+  // positional parameters (as bound, self first) and keyword-only / **kwargs, each by name
+  ctx.out.line(`ARGS        ${d.args.length ? '' : '()'}`.trimEnd());
+  d.args.forEach((a) => showValue(ctx, `  ${a.name}`, a));
+  ctx.out.line(`KWARGS      ${d.kwargs.length ? '' : '{}'}`.trimEnd());
+  d.kwargs.forEach((a) => showValue(ctx, `  ${a.name}`, a));
   if (d.result) showValue(ctx, 'RETURN-OBJ', d.result);
   if (d.exception) {
     ctx.out.line(`EXCEPTION   ${d.exception.type}: ${d.exception.message}`);
@@ -168,7 +189,7 @@ export const ttCommand: ShellCommand = {
     { command: 'tt -t __main__ func', comment: 'record calls of a module function' },
     { command: 'tt -t __main__ A func', comment: 'record calls of a method' },
     { command: 'tt -l', comment: 'list the records' },
-    { command: 'tt -l -m __main__.None.func', comment: 'only those of one function (None: no class)' },
+    { command: 'tt -l -m __main__.func', comment: 'only those of one function (__main__.None.func too, as the reference spells it)' },
     { command: 'tt -i 1000 -x 3', comment: 'show record 1000, three levels deep' },
     { command: 'tt -i 1000 -p', comment: 'call it again with the same (recorded) arguments' },
     { command: 'tt -t __main__ func -f "return_obj[\'success\']==True and cost>10"', comment: 'record only successful calls slower than 10 ms' },
@@ -186,10 +207,7 @@ export const ttCommand: ShellCommand = {
         const l = (await ctx.agent.call('tt', { action: 'list', method: o.method })) as { records: Summary[]; total: number; dropped_for_cap: number; bytes_held: number; max_bytes: number };
         ctx.out.record(l);
         if (!l.records.length) ctx.out.line(l.total ? `no records of ${o.method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)');
-        else {
-          ctx.out.line(HEADER);
-          for (const s of l.records) ctx.out.line(row(s));
-        }
+        else for (const line of table(l.records)) ctx.out.line(line);
         const mib = (n: number) => (n / 1048576).toFixed(1);
         ctx.out.note(`${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` + (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''));
         return;

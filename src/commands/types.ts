@@ -2,7 +2,7 @@
 // (`spyglass PID --cmd "..."`) and any later front end call the same modules; none of
 // them formats output on its own.
 import type { AgentSession } from '../channel/session.js';
-import type { OptionSpec } from './args.js';
+import type { OptionSpec, Words } from './args.js';
 
 /** Where a command writes its results: text for people, or one JSON value per line. */
 export interface CommandOutput {
@@ -14,6 +14,8 @@ export interface CommandOutput {
   record(value: unknown): void;
   /** progress/notes for people: stderr, never in --json stdout */
   note(text: string): void;
+  /** clears the terminal (`cls`); absent or a no-op when stdout is not a terminal */
+  clearScreen?(): void;
   /** columns to wrap help text to (help-text.ts); 80 when not given */
   readonly width?: number;
 }
@@ -35,6 +37,8 @@ export interface CommandContext {
      * the statement, stay in the console). Returns the function that removes the handler.
      */
     onInterrupt?(handler: () => void): () => void;
+    /** forgets the lines the prompt recalls with the arrow keys (`history -c`) */
+    clearHistory?(): void;
   };
 }
 
@@ -49,7 +53,7 @@ export interface ShellCommand {
   examples: Array<{ command: string; comment: string }>;
   options: OptionSpec[];
   /** parses words after the command name and runs it; throws UsageError on bad grammar */
-  run(ctx: CommandContext, words: string[]): Promise<void>;
+  run(ctx: CommandContext, words: Words): Promise<void>;
   /** completion candidates for the word being typed, beyond option names (module/class names...) */
   complete?(ctx: CommandContext, words: string[], current: string): Promise<string[]>;
 }

@@ -49,9 +49,19 @@ export function shortValue(text: string, width = 80): string {
   return one.length <= width ? one : one.slice(0, width - 1) + '…';
 }
 
-/** -x/-r/-v as the reference grammar spells them for getglobal, vmtool and tt. */
+/** -x/-r/-v as the reference grammar spells them for watch, getglobal, vmtool and tt. */
 export const RENDER_OPTIONS: OptionSpec[] = [
-  { names: ['-x', '--expand'], key: 'expand', kind: 'int', default: 1, min: 1, max: 4, metavar: '<value>', description: 'how many levels of the object to expand (1-4)' },
+  {
+    names: ['-x', '--expand'],
+    key: 'expand',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 6,
+    special: [-1],
+    metavar: '<value>',
+    description: 'how many levels of the object to expand (1-6; -1: all, within the time and size limits)',
+  },
   { names: ['-r', '--raw'], key: 'raw', kind: 'flag', default: false, description: 'show repr() of the object as it is' },
   { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', default: false, description: 'show every item of lists/dicts (else the first 100)' },
 ];

@@ -10,8 +10,8 @@ import type { RenderedNode } from '../channel/protocol.js';
 const OPTIONS: OptionSpec[] = [
   { names: ['-a', '--action'], key: 'action', kind: 'string', choices: ['getInstances', 'forceGc'], metavar: '<action>', description: 'getInstances or forceGc' },
   { names: ['-c', '--class'], key: 'cls', kind: 'flag', default: false, description: 'followed by `module class`: the class whose instances to show' },
-  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', description: 'an expression of `instances` (the list of instances) to show instead, e.g. instances[0].val' },
-  { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 10, min: -1, metavar: '<value>', description: 'how many instances to show (default 10, -1 for all)' },
+  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', expression: true, description: 'an expression of `instances` (the list of instances) to show instead, e.g. instances[0].val' },
+  { names: ['-n', '--limits', '--limit'], key: 'limit', kind: 'int', default: 10, min: -1, metavar: '<value>', description: 'how many instances to show (default 10, -1 for all)' },
   ...RENDER_OPTIONS,
 ];
 

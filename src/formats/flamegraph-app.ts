@@ -1,10 +1,12 @@
-// The interactive flame graph that runs in the browser, in both the HTML page and the
-// standalone SVG. It is written here as type-checked TypeScript and embedded into the
-// output file with Function.prototype.toString, so it must not refer to anything outside
-// its own body (no imports, no module-level names at run time: types are erased).
+// The interactive flame graph that runs in the browser: in record's HTML page and
+// standalone SVG, and in `spyglass web`'s pages (bundled there by esbuild), so that one
+// component draws every flame graph spyglass shows. It is written here as type-checked
+// TypeScript and embedded into record's output file with Function.prototype.toString, so
+// it must not refer to anything outside its own body (no imports, no module-level names
+// at run time: types are erased).
 
-/** [frame index, total samples, self samples, children] */
-export type FlameNode = [number, number, number, FlameNode[]];
+/** [frame index, total samples, self samples, children, samples in the baseline (differential graphs only)] */
+export type FlameNode = [number, number, number, FlameNode[], number?];
 
 export interface FlameData {
   title: string;
@@ -13,20 +15,47 @@ export interface FlameData {
   frames: Array<[string, string, string]>;
   /** synthetic root ("all"), frame index -1 */
   tree: FlameNode;
+  /** each node carries its baseline count (node[4]): coloured by growth (red) and shrink (blue) */
+  diff?: boolean;
 }
 
-export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
+/**
+ * A flame graph inside a web page: the elements it draws into, found by class name
+ * under `root` (fg-chart, fg-tooltip, and optionally fg-title, fg-subtitle, fg-search,
+ * fg-reset, fg-matched, fg-crumbs), so that a page can hold several.
+ */
+export interface FlameHost {
+  root: HTMLElement;
+}
+
+export interface FlameView {
+  /** icicle: root at the top (record's default); flame: root at the bottom */
+  orientation: 'icicle' | 'flame';
+  /** children ordered by size, largest first, instead of by name */
+  leftHeavy: boolean;
+}
+
+export interface FlameController {
+  /** new data (a live profile that grew): the zoomed frame and the search are kept */
+  update(data: FlameData): void;
+  setView(view: Partial<FlameView>): void;
+}
+
+export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost): FlameController {
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const ROW = 17;
   const CHAR_PX = 7;
   const MIN_PX = 0.5;
   const TOP = host === 'svg' ? 60 : 0;
+  const view: FlameView = { orientation: 'icicle', leftHeavy: false };
 
   interface Node {
     id: number;
     frame: number;
     total: number;
     self: number;
+    /** samples in the baseline profile, scaled to this one's total (differential graphs) */
+    base: number;
     depth: number;
     parent: Node | null;
     children: Node[];
@@ -36,22 +65,39 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
     haystack: string;
   }
 
-  // flatten the tree once: ids, parents, depths, labels
-  const nodes: Node[] = [];
+  // flatten the tree: ids, parents, depths, labels (again when the data or the order changes)
+  let nodes: Node[] = [];
   const build = (raw: FlameNode, parent: Node | null, depth: number): Node => {
     const f = raw[0] >= 0 ? data.frames[raw[0]] : ['all', '', 'root'];
     const label = f[1] ? `${f[0]} (${f[1]})` : f[0];
-    const n: Node = { id: nodes.length, frame: raw[0], total: raw[1], self: raw[2], depth, parent, children: [], label, haystack: `${f[0]} ${f[1]}` };
+    const n: Node = { id: nodes.length, frame: raw[0], total: raw[1], self: raw[2], base: raw[4] ?? 0, depth, parent, children: [], label, haystack: `${f[0]} ${f[1]}` };
     nodes.push(n);
     for (const c of raw[3]) n.children.push(build(c, n, depth + 1));
+    if (view.leftHeavy) n.children.sort((a, b) => b.total - a.total);
+    else n.children.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
     return n;
   };
-  const root = build(data.tree, null, 0);
-  const maxDepth = nodes.reduce((m, n) => Math.max(m, n.depth), 0);
+  let root: Node;
+  let maxDepth = 0;
   const pct = (v: number) => (root.total ? (100 * v) / root.total : 0).toFixed(2) + '%';
-
-  let zoomed: Node = root;
+  // set by rebuild(), before anything reads it
+  let zoomed = undefined as unknown as Node;
   let matcher: RegExp | null = null;
+  /** (re)builds the nodes, keeping the zoom on the frame at the same path when it is still there */
+  const rebuild = () => {
+    const path: number[] = [];
+    for (let n: Node | null = zoomed; n?.parent; n = n.parent) path.unshift(n.frame);
+    nodes = [];
+    root = build(data.tree, null, 0);
+    maxDepth = nodes.reduce((m, n) => Math.max(m, n.depth), 0);
+    zoomed = root;
+    for (const frame of path) {
+      const next = zoomed.children.find((c) => c.frame === frame);
+      if (!next) break;
+      zoomed = next;
+    }
+  };
+  rebuild();
 
   // ---- host elements -----------------------------------------------------------------
   const doc = document;
@@ -75,15 +121,25 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
     if (f[1]) lines.push(f[1]);
     lines.push(`${n.total} samples (${pct(n.total)})`);
     if (n.children.length) lines.push(`self: ${n.self} samples (${pct(n.self)})`);
+    if (data.diff) {
+      const change = n.base ? ((100 * (n.total - n.base)) / n.base).toFixed(1) + '%' : 'new';
+      lines.push(`before: ${n.base.toFixed(1)} samples (normalised) · change: ${n.total >= n.base && n.base ? '+' : ''}${change}`);
+    }
     return lines;
   };
 
-  if (host === 'html') {
-    const byId = (id: string) => doc.getElementById(id)!;
-    chart = byId('chart') as unknown as SVGSVGElement;
-    framesGroup = svgEl('g', { id: 'frames' }, chart);
-    byId('title').textContent = data.title;
-    byId('subtitle').textContent = data.subtitle;
+  let setTitles: () => void = () => undefined;
+  if (host !== 'svg') {
+    // record's page names its elements by id; a web page's flame graph by class under its root
+    const find = (name: string): HTMLElement | null => (host === 'html' ? doc.getElementById(name) : host.root.querySelector<HTMLElement>('.fg-' + name));
+    const byId = (name: string): HTMLElement => find(name) ?? doc.createElement('span');
+    chart = find('chart') as unknown as SVGSVGElement;
+    framesGroup = svgEl('g', { class: 'fg-frames' }, chart);
+    setTitles = () => {
+      byId('title').textContent = data.title;
+      byId('subtitle').textContent = data.subtitle;
+    };
+    setTitles();
     const tip = byId('tooltip');
     showTip = (n, x, y) => {
       tip.replaceChildren(...tipLines(n).map((l, i) => Object.assign(doc.createElement('div'), { textContent: l, className: i === 0 ? 'tip-name' : '' })));
@@ -102,7 +158,8 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
     const search = byId('search') as HTMLInputElement;
     search.addEventListener('input', () => applySearch(search.value));
     byId('reset').addEventListener('click', () => zoom(root));
-    doc.addEventListener('keydown', (e) => {
+    // keys belong to the page when the flame graph is one part of it
+    if (host === 'html') doc.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
         if (doc.activeElement === search && search.value) {
           search.value = '';
@@ -128,7 +185,7 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
         }),
       );
     };
-    width = () => Math.max(200, doc.documentElement.clientWidth - 20);
+    width = () => Math.max(200, (host === 'html' ? doc.documentElement.clientWidth : host.root.clientWidth) - 20);
     addEventListener('resize', () => render());
   } else {
     chart = doc.documentElement as unknown as SVGSVGElement;
@@ -180,6 +237,12 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
   const colour = (n: Node): string => {
     if (matcher?.test(n.haystack)) return 'rgb(230,0,230)';
     const kind = n.frame >= 0 ? data.frames[n.frame][2] : 'root';
+    if (data.diff) {
+      // growth red, shrink blue, by the change relative to the larger of the two
+      const d = (n.total - n.base) / Math.max(n.total, n.base, 1);
+      const fade = Math.round(235 - 200 * Math.min(1, Math.abs(d)));
+      return d >= 0 ? `rgb(255,${fade},${fade})` : `rgb(${fade},${fade},255)`;
+    }
     if (kind !== 'python') return 'rgb(180,190,210)';
     // a stable warm colour per function name
     let h = 0;
@@ -192,11 +255,11 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
     const W = width();
     const height = TOP + (maxDepth + 1) * ROW + 10;
     chart.setAttribute('height', String(height));
-    if (host === 'html') chart.setAttribute('width', String(W));
+    if (host !== 'svg') chart.setAttribute('width', String(W));
     const out: SVGGElement[] = [];
     const draw = (n: Node, x: number, w: number, faded: boolean) => {
       const g = svgEl('g', { class: faded ? 'frame faded' : 'frame', 'data-id': n.id });
-      const y = TOP + n.depth * ROW;
+      const y = TOP + (view.orientation === 'icicle' ? n.depth : maxDepth - n.depth) * ROW;
       svgEl('rect', { x: x + 10, y, width: Math.max(w - 1, 0.5), height: ROW - 1, fill: colour(n), rx: 2 }, g);
       const chars = Math.floor((w - 6) / CHAR_PX);
       if (chars >= 3) {
@@ -262,4 +325,18 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg'): void {
     if (g) zoom(nodes[Number(g.getAttribute('data-id'))]);
   });
   render();
+  return {
+    update(next: FlameData): void {
+      data = next;
+      rebuild();
+      setTitles();
+      if (matcher) applySearch(matcher.source);
+      else render();
+    },
+    setView(v: Partial<FlameView>): void {
+      Object.assign(view, v);
+      rebuild();
+      render();
+    },
+  };
 }

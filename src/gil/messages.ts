@@ -33,6 +33,8 @@ export interface GilTable {
   final: boolean;
   /** CLOCK_MONOTONIC ns (as decimal strings) of the first and latest sample */
   window: { start_ns: string; end_ns: string };
+  /** wall clock (ms since the epoch) of the latest sample: the table's `time` */
+  time_ms: number;
   samples: number;
   /** sampling rate achieved */
   rate_hz: number;
@@ -50,15 +52,23 @@ export interface GilTable {
 export interface GilReport {
   type: 'report';
   kind: 'hold' | 'take';
+  /** threading.get_ident() of the thread, as a decimal string */
+  ident: string;
   thread_name: string;
   tid?: number;
   duration_ns: number;
   start_ns: string;
+  /** wall clock (ms since the epoch) of the episode's start */
+  time_ms: number;
+  /** the threshold it went over */
+  threshold_ns: number;
   /** the thread's Python stack when the episode went over the threshold, innermost first */
   stack: StackFrame[];
   stack_at_ns?: string;
   /** why stack is empty, when it is */
   stack_missing?: string;
+  /** a long wait: the thread that held the GIL when the wait went over its threshold, and its stack then */
+  holder?: { ident: string; thread_name: string; tid?: number; stack: StackFrame[] };
 }
 
 export type GilWorkerMessage =

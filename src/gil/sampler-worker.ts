@@ -11,7 +11,7 @@ import { GIL_STRUCT_SIZE, decodeGil, futexRole } from '../reader/gil.js';
 import { KernelWaits } from './kernel-wait.js';
 import type { GilProbe, GilThread, StackFrame } from './probe.js';
 import { openGilProbe } from './reader-probe.js';
-import type { GilWorkerConfig, GilWorkerMessage, GilThreadRow } from './messages.js';
+import type { GilReport, GilWorkerConfig, GilWorkerMessage, GilThreadRow } from './messages.js';
 
 const cfg = workerData as GilWorkerConfig;
 const stopFlag = new Int32Array(cfg.stop);
@@ -46,8 +46,12 @@ function run(probe: GilProbe): void {
   const periodNs = BigInt(Math.round(1e9 / cfg.rateHz));
   const reportNs = BigInt(cfg.reportEveryMs) * 1_000_000n;
   const known = new Map<bigint, GilThread>();
-  // stacks read when an episode crossed its threshold, keyed by kind + thread state
-  const pendingStacks = new Map<string, { stack: StackFrame[]; at: bigint }>();
+  // stacks read when an episode crossed its threshold, keyed by kind + thread state (and,
+  // for a long wait, the stack of the thread holding the GIL then: the one it waits for)
+  const pendingStacks = new Map<string, { stack: StackFrame[]; at: bigint; holder?: GilReport['holder'] }>();
+  // CLOCK_MONOTONIC to wall clock, for the `time` columns
+  const wallOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  const wallMs = (t: bigint) => Number((t + wallOffsetNs) / 1_000_000n);
   const gone: GilThreadRow[] = [];
 
   const refreshThreads = () => {
@@ -72,12 +76,16 @@ function run(probe: GilProbe): void {
     post({
       type: 'report',
       kind: e.kind,
+      ident: e.tstate.toString(),
       thread_name: th?.name ?? '?',
       tid: th?.tid,
       duration_ns: Number(e.durationNs),
       start_ns: e.start.toString(),
+      time_ms: wallMs(e.start),
+      threshold_ns: Number(ns(e.kind === 'hold' ? cfg.holdMs : cfg.takeMs) ?? 0n),
       stack: captured?.stack ?? [],
       stack_at_ns: captured?.at.toString(),
+      holder: captured?.holder,
       stack_missing: !captured
         ? 'no sample came while it went on past the threshold: the sampler was not scheduled (a busy machine), so only its start and end were seen'
         : captured.stack.length
@@ -93,6 +101,7 @@ function run(probe: GilProbe): void {
       type: 'table',
       final,
       window: { start_ns: start.toString(), end_ns: end.toString() },
+      time_ms: wallMs(end),
       samples: acc.samples,
       rate_hz: end > start ? Math.round((acc.samples - 1) / (Number(end - start) / 1e9)) : 0,
       switches: Number(acc.switchesExact),
@@ -132,7 +141,18 @@ function run(probe: GilProbe): void {
       }
     }
     const ev = acc.add({ t, holder, switches: gil.switches, waiting, dropping });
-    for (const c of ev.crossed) pendingStacks.set(`${c.kind}:${c.tstate}`, { stack: probe.stack(c.tstate), at: process.hrtime.bigint() });
+    // each thread's stack read at most once per tick (a stack read is many memory reads,
+    // and the sampler must get back to sampling); a holder whose own long hold was captured
+    // already is in that same episode: its stack then is the one wanted
+    const readNow = new Map<bigint, StackFrame[]>();
+    const stackOf = (ts: bigint) => readNow.get(ts) ?? readNow.set(ts, probe.stack(ts)).get(ts)!;
+    for (const c of ev.crossed) {
+      const by = c.kind === 'take' && holder !== 0n ? known.get(holder) : undefined;
+      const holderNow = by
+        ? { ident: holder.toString(), thread_name: by.name, tid: by.tid, stack: pendingStacks.get(`hold:${holder}`)?.stack ?? stackOf(holder) }
+        : undefined;
+      pendingStacks.set(`${c.kind}:${c.tstate}`, { stack: stackOf(c.tstate), at: process.hrtime.bigint(), holder: holderNow });
+    }
     for (const f of ev.finished) report(f);
     if (t - lastRefresh > THREAD_REFRESH_NS) {
       refreshThreads();

@@ -2,12 +2,13 @@
 // shell and for one-shot `spyglass PID --cmd "..."`. Built-ins (help, quit/exit, detach)
 // are handled here; everything else is a ShellCommand from the registry.
 import { ProcessGoneError, UsageError, UserError } from '../errors.js';
-import { tokenize } from '../commands/args.js';
+import { parseArgs, tokenize, wordsFrom, type OptionSpec, type Words } from '../commands/args.js';
 import { hasExited } from '../proc/process.js';
 import { COMMANDS, findCommand } from '../commands/registry.js';
 import type { CommandContext, ShellCommand } from '../commands/types.js';
 import { DEFAULT_WIDTH, wrapText } from '../help-text.js';
 import { BUILTIN_HELP, renderCommandHelp, renderCommandList } from './help.js';
+import { clearHistory, historyLines, historyPath } from './history.js';
 
 export const QUIT_WORDS = ['quit', 'exit'];
 export const BUILTIN_NAMES = [...BUILTIN_HELP.map((b) => b.name), 'exit'];
@@ -59,6 +60,30 @@ function help(ctx: CommandContext, words: string[]): void {
   ctx.out.record({ name: cmd.name, usage: cmd.usage, summary: cmd.summary, examples: cmd.examples, options: cmd.options });
 }
 
+const HISTORY_OPTIONS: OptionSpec[] = [
+  { names: ['-c', '--clear'], key: 'clear', kind: 'flag', default: false, description: 'empty the history' },
+  { names: ['-n', '--limits', '--limit'], key: 'limit', kind: 'int', default: 20, min: 1, metavar: '<value>', description: 'how many lines to show' },
+];
+
+/** `history [-c] [-n N]`: the last N lines of the saved history, numbered from the oldest kept. */
+function history(ctx: CommandContext, words: Words): void {
+  const { positionals, options } = parseArgs('history', words, HISTORY_OPTIONS);
+  if (positionals.length) throw new UsageError(`history takes no words (got ${positionals.join(' ')})`, 'e.g. `history -n 30`, `history -c`');
+  if (options.clear) {
+    if (!clearHistory()) throw new UserError(`could not empty ${historyPath()}`, 'check that file\'s permissions');
+    ctx.interactive?.clearHistory?.();
+    ctx.out.record({ cleared: true });
+    ctx.out.line('history cleared');
+    return;
+  }
+  const all = historyLines();
+  const first = Math.max(0, all.length - (options.limit as number));
+  const shown = all.slice(first).map((line, i) => ({ n: first + i + 1, line }));
+  ctx.out.record({ history: shown });
+  const width = String(all.length).length;
+  for (const h of shown) ctx.out.line(`${String(h.n).padStart(width + 2)}  ${h.line}`);
+}
+
 /**
  * The error that ends a shell or a one-shot command when the agent's connection closed
  * under it. A dying process closes its sockets before it is gone: wait a moment to tell
@@ -74,13 +99,27 @@ export async function connectionLost(pid: number, reason: string): Promise<UserE
 export async function runLine(ctx: CommandContext, line: string): Promise<LineOutcome> {
   const words = tokenize(line);
   if (words.length === 0) return 'continue';
-  const [name, ...rest] = words;
+  const name = words[0];
+  const rest = wordsFrom(words, 1);
   if (QUIT_WORDS.includes(name) || name === 'detach') {
     if (rest.length) throw new UsageError(`${name} takes no arguments`);
     return 'quit';
   }
   if (name === 'help') {
     help(ctx, rest);
+    return 'continue';
+  }
+  if ((name === 'history' || name === 'cls') && (rest.includes('--help') || rest.includes('-h'))) {
+    help(ctx, [name]);
+    return 'continue';
+  }
+  if (name === 'history') {
+    history(ctx, rest);
+    return 'continue';
+  }
+  if (name === 'cls') {
+    if (rest.length) throw new UsageError('cls takes no arguments');
+    ctx.out.clearScreen?.();
     return 'continue';
   }
   const cmd = findCommand(name);

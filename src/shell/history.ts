@@ -32,6 +32,25 @@ export function loadHistory(path = historyPath()): string[] {
   return newestFirst;
 }
 
+/** The saved lines as typed, oldest first (repeats included): what `history` lists. */
+export function historyLines(path = historyPath()): string[] {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Empties the saved history (`history -c`); false when the file could not be written. */
+export function clearHistory(path = historyPath()): boolean {
+  try {
+    writeFileSync(path, '', { mode: 0o600 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Adds one entered line; failure to write is not worth an error (a read-only home). */
 export function appendHistory(line: string, path = historyPath()): void {
   if (!line.trim() || line.includes('\n')) return;

@@ -27,6 +27,10 @@ export function createOutput(opts: { json: boolean; color: boolean }, streams: O
     note(text: string) {
       streams.stderr.write(text + '\n');
     },
+    clearScreen() {
+      // home, erase the screen and its scrollback; only a terminal understands it
+      if (!opts.json && streams.stdout.isTTY) streams.stdout.write('\x1b[H\x1b[2J\x1b[3J');
+    },
     get width() {
       return helpWidth(streams.stdout);
     },

@@ -59,7 +59,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     out: opts.out,
     signal: (running ?? new AbortController()).signal,
     cwd: process.cwd(),
-    interactive: { question, onInterrupt },
+    interactive: { question, onInterrupt, clearHistory: forgetHistory },
   });
 
   const completer = (line: string, cb: (err: null, result: [string[], string]) => void): void => {
@@ -129,6 +129,12 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       r.setPrompt(text);
       r.prompt();
     });
+  }
+
+  function forgetHistory(): void {
+    history = [];
+    // readline keeps its own list: emptied in place, the arrow keys recall nothing older
+    (rl as unknown as { history?: string[] } | undefined)?.history?.splice(0);
   }
 
   function onInterrupt(handler: () => void): () => void {

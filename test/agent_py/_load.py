@@ -4,7 +4,8 @@ import os
 import sys
 
 NAME = '_spyglass_agent'
-PKG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'agent', 'spyglass_agent')
+# normalised, as the bootstrap's path is: code objects carry it as their file name
+PKG_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'agent', 'spyglass_agent'))
 
 
 def agent_package():

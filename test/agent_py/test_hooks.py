@@ -245,6 +245,44 @@ class HookTest(unittest.TestCase):
         h3.remove()  # idempotent
         self.assertIs(rec.__code__, original)
 
+    def test_replace_code_keeps_hooks_across_a_new_signature(self):
+        def target(a):
+            return a * 2
+
+        def new_version(a, b=10):
+            return a * 3 + b
+
+        original = target.__code__
+        second = Recorder()
+        other = Scope('other')
+        h1 = self.hook(target)
+        hooks.install(other, target, second.enter, second.exit)
+        self.assertEqual(target(1), 2)
+        self.assertIs(hooks.original_code(target), original)
+        self.assertTrue(hooks.replace_code(target, new_version.__code__))
+        target.__defaults__ = new_version.__defaults__
+        # both hooks see the new code's calls, with the new signature's arguments
+        self.assertEqual(target(1), 13)
+        self.assertEqual(self.rec.calls[-1][:2], (((1, 10), {}), 13))
+        self.assertEqual(second.calls[-1][1], 13)
+        self.assertEqual(str(inspect.signature(target)), '(a, b=10)')
+        self.assertIs(hooks.original_code(target), new_version.__code__)
+        # removed in any order, from the old site and the new: the new code stays, bare
+        h1.remove()
+        target(2)
+        self.assertEqual(len(self.rec.calls), 2)
+        other.close()
+        self.assertIs(target.__code__, new_version.__code__)
+        self.assertEqual(target(2), 16)
+        # unhooked: a plain swap
+        self.assertFalse(hooks.replace_code(target, original))
+        self.assertIs(target.__code__, original)
+
+    def test_replace_code_refused_under_a_nested_hook(self):
+        self.hook(outer, nested='inner')
+        with self.assertRaises(AgentError):
+            hooks.replace_code(outer, outer_returning.__code__)
+
     def test_outer_and_nested_hooks_together(self):
         original = outer.__code__
         h_outer = self.hook(outer)

@@ -86,6 +86,39 @@ class RenderTest(unittest.TestCase):
         p.y = p
         self.assertTrue(render.render(p, expand=3)['children'][1]['value']['cycle'])
 
+    def test_every_level_bounded(self):
+        # -x -1: a 10-deep nesting is expanded to the bottom, where -x 6 stops at 6
+        deep = leaf = []
+        for _ in range(10):
+            leaf.append([])
+            leaf = leaf[0]
+        leaf.append('bottom')
+
+        def depth(node):
+            n = 0
+            while node.get('children'):
+                node = node['children'][0]['value']
+                n += 1
+            return n, node['repr']
+        self.assertEqual(depth(render.render(deep, expand=-1)), (11, "'bottom'"))
+        self.assertEqual(depth(render.render(deep, expand=6))[0], 6)
+        # a chain deeper than the stack allows stops at EXPAND_ALL_DEPTH, without error
+        chain = link = []
+        for _ in range(5000):
+            link.append([])
+            link = link[0]
+        node = render.render(chain, expand=-1)
+        self.assertNotIn('error', node)
+        self.assertEqual(depth(node)[0], render.EXPAND_ALL_DEPTH)
+        # a wide graph stops expanding at NODES_MAX nodes
+        wide = [[list(range(100)) for _ in range(100)] for _ in range(10)]
+        node = render.render(wide, expand=-1, verbose=True)
+
+        def count(n):
+            return 1 + sum(count(c['value']) + (count(c['key']) if 'key' in c else 0) for c in n.get('children', ()))
+        self.assertLessEqual(count(node), render.NODES_MAX + 10000)
+        self.assertGreater(count(node), render.NODES_MAX // 2)
+
     def test_hostile_reprs(self):
         node = render.render(Raises())
         self.assertIn('RuntimeError: no repr for you', node['error'])

@@ -19,6 +19,6 @@ for (const py of discoverPythons()) {
     const ran = /Ran (\d+) tests?/.exec(r.stderr);
     assert.ok(ran && Number(ran[1]) >= 20, `expected the agent's unit tests to run:\n${r.stderr}`);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /\nOK\n?$/);
+    assert.match(r.stderr, /\nOK( \(skipped=\d+\))?\n?$/); // a test of a newer version (TaskGroup: 3.11+) is skipped on older ones
   });
 }

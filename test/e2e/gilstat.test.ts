@@ -30,7 +30,8 @@ describe('gilstat', { concurrency: false }, () => {
       const target = await startTarget(py, 'res_gil.py');
       t.after(() => target.stop());
       const { ctx, out } = commandContext(target.pid);
-      const running = gilstatCommand.run(ctx, ['on', '10', '10', '-i', '4']);
+      // plain `on`: the reference's thresholds (10 ms) apply, so every sort is reported
+      const running = gilstatCommand.run(ctx, ['on', '-i', '4']);
       const first = (await out.waitForRecord((r) => r.event === 'table', 15000)) as unknown as GilTable;
 
       // `gilstat off` from another command invocation ends the running one
@@ -102,6 +103,7 @@ describe('gilstat', { concurrency: false }, () => {
         const near = reports.filter((r) => r.thread_name === 'sorter' && BigInt(r.start_ns) > a - 200n * ms && BigInt(r.start_ns) < b + 200n * ms);
         assert.ok(rep, `no hold report for the sort ${a}..${b} (${Number(b - a) / 1e6} ms); sorter reports near it: ${JSON.stringify(near.map((r) => [r.kind, r.start_ns, r.duration_ns]))}`);
         assert.ok(rep.duration_ns > 10e6);
+        assert.equal(rep.threshold_ns, 10e6);
         if (rep.stack.length === 0) {
           assert.match(rep.stack_missing ?? '', /the sampler was not scheduled/);
           unseen++;
@@ -117,8 +119,48 @@ describe('gilstat', { concurrency: false }, () => {
       const text = out.lines.join('\n');
       assert.match(text, /ESTIMATES/);
       assert.match(text, /hold times within ±\d+\.\d%/);
-      assert.match(text, /thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/);
-      assert.match(text, /\[gilstat\] thread 'sorter' \(tid \d+\) held the GIL for \d+\.\d ms/);
+      assert.match(text, /^time\s+thread_id\s+thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/m);
+      const sorterId = BigInt(sorter.ident).toString(16);
+      assert.match(text, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} +${sorterId} +sorter +\\d+ `, 'm'));
+      // the long events: the reference's table, each row followed by the holder's stack
+      assert.match(text, /^time\s+thread_id\s+thread_name\s+event\s+cost\(ns\)\s+threshold\(ns\)\s+start\(ns\)\s+end\(ns\)$/m);
+      assert.match(text, new RegExp(`^\\S+ \\S+ +${sorterId} +sorter +hold_gil +\\d{8,} +10000000 +\\d+ +\\d+\\n  stack of 'sorter' \\(tid \\d+, the holder\\), innermost first:\\n    sort_once \\(`, 'm'));
+    });
+  }
+
+  for (const py of discoverPythons()) {
+    test(`${py.label}: gilstat on 5 5 1 2 — a table every second of at most 2 threads, long events with the stack`, async (t) => {
+      const target = await startTarget(py, 'res_gil.py');
+      t.after(() => target.stop());
+      const { ctx, out } = commandContext(target.pid);
+      const running = gilstatCommand.run(ctx, ['on', '5', '5', '1', '2']);
+      t.after(() => gilstatCommand.run(commandContext(target.pid).ctx, ['off'])); // when an assertion failed before `off`
+      await out.waitForRecord((r) => out.records.filter((x) => x.event === 'table').length >= 3 && r.event === 'table', 30000);
+      await gilstatCommand.run(commandContext(target.pid).ctx, ['off']);
+      await running;
+      const tables = out.records.filter((r) => r.event === 'table') as unknown as Array<GilTable & { threads_omitted: number }>;
+      for (const tb of tables) {
+        // at most the two busiest; the main thread (it wakes once a second) is never one of them
+        assert.ok(tb.threads.length <= 2, JSON.stringify(tb.threads.map((r) => r.thread_name)));
+        assert.ok(tb.threads.every((r, i) => i === 0 || tb.threads[i - 1].hold_all >= r.hold_all));
+        assert.ok(!tb.threads.some((r) => r.thread_name === 'MainThread'), 'the idle main thread is not among the 2 busiest');
+      }
+      // once the main thread has been seen taking the GIL, it is the one left out
+      const full = tables.filter((tb) => tb.threads_omitted > 0);
+      assert.ok(full.length >= 1, 'no table had more than 2 threads to show');
+      for (const tb of full) assert.deepEqual(tb.threads.map((r) => r.thread_name).sort(), ['pyworker', 'sorter']);
+      // one table a second (never sooner; later only when this machine is very busy)
+      const ends = tables.filter((tb) => !tb.final).map((tb) => Number(BigInt(tb.window.end_ns)));
+      for (let i = 1; i < ends.length; i++) assert.ok(ends[i] - ends[i - 1] >= 0.9e9 && ends[i] - ends[i - 1] < 10e9, `tables ${(ends[i] - ends[i - 1]) / 1e9} s apart`);
+      const text = out.lines.join('\n');
+      assert.match(text, /^\(1 more thread not shown: max_threads 2\)$/m);
+      const rows = text.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \S+ +[0-9a-f]+ +(sorter|pyworker|MainThread) +\d+ /.test(l));
+      assert.equal(rows.length, tables.reduce((n, tb) => n + tb.threads.length, 0));
+      // the sorts (~50 ms) are over 5 ms: reported with the threshold asked for
+      const holds = out.records.filter((r) => r.event === 'report' && r.kind === 'hold' && r.thread_name === 'sorter') as unknown as GilReport[];
+      assert.ok(holds.length >= 2, `${holds.length} long holds of the sorter`);
+      assert.ok(holds.every((h) => h.threshold_ns === 5e6 && h.duration_ns > 5e6));
+      assert.match(text, /^\S+ \S+ +[0-9a-f]+ +sorter +hold_gil +\d+ +5000000 +\d+ +\d+$/m);
     });
   }
 
@@ -160,7 +202,11 @@ describe('gilstat', { concurrency: false }, () => {
   test('bad grammar is a usage error', async () => {
     const { ctx } = commandContext(process.pid);
     await assert.rejects(gilstatCommand.run(ctx, ['maybe']), /expected `on` or `off`/);
-    await assert.rejects(gilstatCommand.run(ctx, ['on', 'ten']), /milliseconds/);
-    await assert.rejects(gilstatCommand.run(ctx, ['on', '1', '2', '3']), /at most two/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', 'ten']), /take_ms must be a number above 0, got "ten"/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '0']), /take_ms must be a number above 0/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '5', '5', '1', '2.5']), /max_threads must be a whole number/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '5', '5', '0.1']), /interval_s must be between 0.5 and 3600/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '5', '5', '1', '-i', '2']), /interval is given twice/);
+    await assert.rejects(gilstatCommand.run(ctx, ['on', '1', '2', '3', '4', '5']), /at most four numbers/);
   });
 });

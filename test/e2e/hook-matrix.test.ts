@@ -98,12 +98,11 @@ function assertValue(s: Session, shape: Shape, args: string, result: string, wha
   }
 }
 
-/** tt names a record as it was asked for: module.class.method[.nested], class "None" for a
- * module's function (`tt -l -m` filters on it) */
+/** tt names a record as it was asked for: module.class.method[.nested], or module.function
+ * for a module's function (`tt -l -m` filters on it) */
 function ttLabel(shape: Shape): string {
   const [names, nested] = shape.words.split(' -nm ');
-  const w = names.split(' ');
-  return [w[0], w.length === 3 ? w[1] : 'None', w[w.length - 1], ...(nested ? [nested] : [])].join('.');
+  return [...names.split(' '), ...(nested ? [nested] : [])].join('.');
 }
 
 const COMMANDS: Record<string, (s: Session, shape: Shape) => Promise<void>> = {

@@ -2,7 +2,8 @@
 // three interpreters (the shell is the same program on all; the one-shot test covers
 // every interpreter): the prompt, `help` and `help CMD`, Tab completion of commands,
 // options, option values and the target's module/class/method names, Ctrl-C stopping a
-// running watch and not the shell, `stack`, history kept between runs, and quit / Ctrl-D
+// running watch and not the shell, `stack`, history kept between runs, `history` (-n,
+// -c) and `cls`, and quit / Ctrl-D
 // leaving with the target still running its original code.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,6 +156,18 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await again.send('Up');
       await again.waitFor((s) => last(s) === promptLine(pid, 'watch __main__ no_such_function'));
       await clearLine(again, pid);
+      // `history`: the saved lines, most recent last, itself included; `cls` clears the screen
+      const listed = await command(again, pid, 'history -n 3', /^ +\d+ {2}history -n 3$/m);
+      assert.deepEqual(listed.split('\n').slice(-4, -1).map((l) => l.replace(/^ +\d+ {2}/, '')), ['watch __main__ no_such_function', 'quit', 'history -n 3']);
+      await again.type('cls');
+      await again.send('Enter');
+      await again.waitFor((s) => s.trim() === promptLine(pid));
+      // -c empties the file and what the arrow keys recall
+      await command(again, pid, 'history -c', /^history cleared$/m);
+      assert.equal(readFileSync(historyFile, 'utf8'), '');
+      await again.send('Up');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(last(await again.screen()), promptLine(pid));
       since = await again.mark();
       await again.type('watch __main__ handle --expr return_obj -n 100000');
       await again.send('Enter');

@@ -1,8 +1,9 @@
 // tt on every interpreter: -t (with -n, -f, -nm), -l (-m), -i (-x, -r, -v), -p (a method
 // whose argument the caller mutated after the call, an async def), -d, -da, indexes from
-// 1000, records per client and released by reset, hooks removed when recording ends, the
-// memory cap holding under a flood of large calls, and -n honoured when calls come faster
-// than records can be streamed.
+// 1000, records kept in the agent for every client (across detach, reset and two one-shot
+// runs) until -d/-da, MODULE/CLASS/METHOD and ARGS/KWARGS, a -f that raises told at once,
+// hooks removed when recording ends, the memory cap holding under a flood of large calls,
+// and -n honoured when calls come faster than records can be streamed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { tokenize } from '../../src/commands/args.js';
@@ -10,6 +11,7 @@ import { resetCommand } from '../../src/commands/reset.js';
 import { ttCommand as tt } from '../../src/commands/tt.js';
 import type { RenderedNode } from '../../src/channel/protocol.js';
 import { startAgentTarget } from '../helpers/agent-target.js';
+import { runCli } from '../helpers/cli.js';
 import { commandContext, type CapturedOutput } from '../helpers/command-context.js';
 import { startInside, type InsideTarget } from '../helpers/inside.js';
 import { discoverPythons } from '../helpers/pythons.js';
@@ -57,9 +59,10 @@ describe('tt', { concurrency: true }, () => {
         const procs = recorded(out);
         assert.deepEqual(procs.map((r) => r.index), [1000, 1001, 1002]);
         assert.ok(procs.every((r) => r.method === '__main__.Service.process' && r.is_return && !r.is_exception));
+        assert.ok(procs.every((r) => r.module === '__main__' && r.class === 'Service' && r.function === 'process'));
         assert.deepEqual([endOf(out).recorded, endOf(out).records, endOf(out).reason], [3, 3, 'limit']);
-        assert.match(out.lines[0], /^INDEX\s+TIMESTAMP\s+COST\(ms\)\s+IS-RET\s+IS-EXP\s+METHOD$/);
-        assert.match(out.lines.join('\n'), /^1000 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+\.\d{3} +true +false +__main__\.Service\.process$/m);
+        assert.match(out.lines[0], /^INDEX\s+TIMESTAMP\s+COST\(ms\)\s+IS-RET\s+IS-EXP\s+MODULE\s+CLASS\s+METHOD$/);
+        assert.match(out.lines.join('\n'), /^1000 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+\.\d{3} +true +false +__main__ +Service +process$/m);
         await assertRestored(t);
 
         // -i: self kept by reference, `order` a copy taken at call time: the caller appended
@@ -81,8 +84,10 @@ describe('tt', { concurrency: true }, () => {
         assert.equal(d.args[1].value.repr, `{'id': ${n}, 'items': [${n}, ${n + 1}]}`);
         assert.equal(d.args[1].value.children, undefined);
         out = await t.run(tt, '-i 1000 -x 2');
-        assert.match(out.lines.join('\n'), new RegExp(`^order +\\{\\n +'id': ${n},\\n +'items': \\[\\n +${n},\\n +${n + 1},`, 'm'));
-        assert.match(out.lines.join('\n'), /^self +.*\[self: kept by reference/m);
+        const text = out.lines.join('\n');
+        assert.match(text, /^MODULE +__main__\nCLASS +Service\nMETHOD +process$/m);
+        assert.match(text, new RegExp(`^ARGS\\n  self +.*\\[self: kept by reference.*\\n  order +\\{\\n +'id': ${n},\\n +'items': \\[\\n +${n},\\n +${n + 1},`, 'm'));
+        assert.match(text, /^KWARGS +\{\}$/m);
 
         // -p: the current method called again with the recorded values (not the mutated
         // list, which would add 1000 to the total), stored as a new record
@@ -121,7 +126,7 @@ describe('tt', { concurrency: true }, () => {
         // -nm: the function nested in outer, one call of it
         out = await t.run(tt, '-t __main__ outer -nm inner -n 1');
         const inner = recorded(out)[0];
-        assert.equal(inner.method, '__main__.None.outer.inner');
+        assert.deepEqual([inner.method, inner.module, inner.class, inner.function], ['__main__.outer.inner', '__main__', null, 'outer.inner']);
         const x = Number(/^\((\d+),\)$/.exec(inner.args)![1]);
         assert.equal(Number(inner.result), x + x / 2);
         await assert.rejects(t.run(tt, `-i ${inner.index} -p`), /nested function/);
@@ -134,7 +139,11 @@ describe('tt', { concurrency: true }, () => {
         assert.deepEqual(l.records.map((r: Rec) => r.index), [1000, 1001, 1002, 1003]);
         l = await list(t, '-m __main__.None.handle');
         assert.deepEqual(l.records.map((r: Rec) => r.index), [1007, 1008]);
+        assert.deepEqual(l.records.map((r: Rec) => r.method), ['__main__.handle', '__main__.handle']);
+        assert.deepEqual((await list(t, '-m __main__.handle')).records.map((r: Rec) => r.index), [1007, 1008]);
         assert.equal(l.total, 10);
+        out = await t.run(tt, '-l -m __main__.handle');
+        assert.match(out.lines.join('\n'), /^1007 +\S+ \S+ +\d+\.\d{3} +true +false +__main__ +- +handle$/m);
 
         // -d one, -d a missing one, then -da
         out = await t.run(tt, '-d 1001');
@@ -149,21 +158,42 @@ describe('tt', { concurrency: true }, () => {
         out = await t.run(tt, '-t __main__ handle -n 1');
         assert.equal(recorded(out)[0].index, 1010);
 
-        // records belong to the client: another one sees none, and its own go when it detaches
-        const stores = async () => ((await t.client.call('eval', { expr: "len(sys.modules['_spyglass_agent.commands.tt']._stores)" })) as RenderedNode).repr;
-        assert.equal(await stores(), '1');
+        // records belong to the agent: another client sees them and adds to them; they stay
+        // when it detaches, and when this one resets (which removes hooks only)
         const other = await t.target.connect();
         try {
-          assert.equal((await t.run(tt, '-l', { client: other })).records[0].total, 0);
+          assert.deepEqual(((await t.run(tt, '-l', { client: other })).records[0] as Rec).records.map((r: Rec) => r.index), [1010]);
           await t.run(tt, '-t __main__ handle -n 1', { client: other });
-          assert.equal(await stores(), '2');
         } finally {
           await other.detach();
         }
-        assert.equal(await stores(), '1');
-        // reset releases this client's
+        assert.deepEqual((await list(t)).records.map((r: Rec) => r.index), [1010, 1011]);
         await t.run(resetCommand, '');
+        assert.deepEqual((await list(t)).records.map((r: Rec) => r.index), [1010, 1011]);
+        d = await show(t, '-i 1011 -p');
+        assert.equal(d.replay_of, 1011);
+        await t.run(tt, '-da');
         assert.equal((await list(t)).total, 0);
+
+        // a -f that raises on every call is told at once, not when -n is reached (it never is)
+        out = await t.run(tt, '-t __main__ handle -f args[0]["nosuch"] -n 5', { until: (r) => Boolean(r.filter_error) });
+        const notice = out.records.find((r) => r.filter_error) as Rec;
+        assert.match(notice.filter_error, /^KeyError: 'nosuch'/);
+        assert.ok(out.notes.some((n) => /^-f raised KeyError: 'nosuch'; calls it raises on are not recorded$/.test(n)), out.notes.join('|'));
+        assert.equal(recorded(out).length, 0);
+        await assertRestored(t);
+
+        // two one-shot runs: what the first records, the second lists, a third replays
+        const oneShot = async (line: string) => {
+          const r = await runCli([String(t.target.pid), '--json', '--cmd', line]);
+          assert.equal(r.code, 0, r.stderr);
+          return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+        };
+        const made = (await oneShot('tt -t __main__ handle -n 2')).filter((r) => typeof r.index === 'number').map((r) => r.index);
+        assert.equal(made.length, 2);
+        assert.deepEqual((await oneShot('tt -l'))[0].records.map((r: Rec) => [r.index, r.method]), made.map((i) => [i, '__main__.handle']));
+        assert.equal((await oneShot(`tt -i ${made[0]} -p`))[0].replay_of, made[0]);
+        await assertRestored(t);
 
         // grammar
         await assert.rejects(t.run(tt, '-l -da'), /choose one of/);

@@ -1,16 +1,19 @@
 """Target for bench/observe.ts: a hot function of a few microseconds and a request handler
 of realistic shape (decode, validate, a 1 ms database wait, compute, render: ~100 Python
-calls), timed
+calls), in a sync and an async def version, timed
 by the target itself on its main thread, forever, in alternating batches:
 
   HOT <start> <end> <wall ns> <cpu ns>      per call, a batch of hot() calls
   SERVE <start> <end> <wall us> <cpu us>    per request, a batch of handle_request() calls
+  ASERVE <start> <end> <wall us> <cpu us>   per request, a batch of handle_request_async()
+                                            calls awaited one after another on an asyncio loop
 
 (start/end: time.time(); cpu: the process's CPU time, every thread), so a benchmark compares the batches that ran while a tool was
 observing with those that ran before, whichever tool it is. The agent is loaded as in
 observe_app.py: SIGUSR1 runs the bootstrap source named by SPYGLASS_TEST_BOOTSTRAP in
 __main__'s namespace (a reference tool that attaches by itself needs nothing from this).
 """
+import asyncio
 import json
 import os
 import signal
@@ -73,6 +76,22 @@ def handle_request(body):
     return render(user, request['items'], total)
 
 
+async def lookup_user_async(user_id):
+    await asyncio.sleep(DB_SECONDS)
+    return USERS[user_id % len(USERS)]
+
+
+async def handle_request_async(body):
+    # handle_request as an asyncio service writes it: the database wait is awaited
+    request = validate(decode(body))
+    user = await lookup_user_async(request['user'])
+    total = PRICES[user['tier']]
+    for item in request['items']:
+        total += line_total(item, user['tier'])
+    total = apply_coupon(total, request['coupon'])
+    return render(user, request['items'], total)
+
+
 REQUESTS = [json.dumps({'user': u, 'coupon': u % 2 == 0,
                         'items': [{'sku': 'sku%d' % k, 'price': 1.5 + k, 'qty': 1 + k % 3} for k in range(30)]})
             for u in range(50)]
@@ -105,13 +124,30 @@ def serve(i):
     return handle_request(REQUESTS[i % len(REQUESTS)])
 
 
+async def serve_async(n):
+    for i in range(n):
+        await handle_request_async(REQUESTS[i % len(REQUESTS)])
+
+
+def timed_async(label, loop, n, unit):
+    t0 = time.time()
+    w0 = time.perf_counter()
+    c0 = time.process_time()
+    loop.run_until_complete(serve_async(n))
+    wall = (time.perf_counter() - w0) / n * unit
+    cpu = (time.process_time() - c0) / n * unit
+    print('%s %.4f %.4f %.2f %.2f' % (label, t0, time.time(), wall, cpu), flush=True)
+
+
 def main():
     if os.environ.get('SPYGLASS_TEST_BOOTSTRAP'):
         signal.signal(signal.SIGUSR1, run_bootstrap)
     print('READY ' + json.dumps({'globals': sorted(vars(sys.modules['__main__']))}), flush=True)
+    loop = asyncio.new_event_loop()
     while True:
         timed('HOT', hot, HOT_BATCH, 1e9)
         timed('SERVE', serve, SERVE_BATCH, 1e6)
+        timed_async('ASERVE', loop, SERVE_BATCH, 1e6)
 
 
 if __name__ == '__main__':

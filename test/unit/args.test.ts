@@ -41,3 +41,62 @@ test('parseMethodTarget maps 2 or 3 words to module [class] method', () => {
   assert.deepEqual(parseMethodTarget('watch', ['m', 'C', 'f']), { module: 'm', cls: 'C', method: 'f' });
   assert.throws(() => parseMethodTarget('watch', ['m']), /module \[class\] method/);
 });
+
+const EXPR: OptionSpec[] = [
+  ...WATCH.map((s) => (s.key === 'expr' || s.key === 'filter' ? { ...s, expression: true } : s)),
+  { names: ['-et', '--entrance_time'], key: 'entrance', kind: 'float', description: '' },
+  { names: ['-d', '--depth'], key: 'depth', kind: 'int', special: [-1], min: 1, max: 6, description: '' },
+];
+
+test('an expression option takes its value as typed, up to the next option', () => {
+  const parse = (line: string) => parseArgs('watch', tokenize(line), EXPR);
+  let r = parse(`__main__ func -f args[0]["query"]=='hello' -n 2`);
+  assert.deepEqual(r.positionals, ['__main__', 'func']);
+  assert.equal(r.options.filter, `args[0]["query"]=='hello'`);
+  assert.equal(r.options.limit, 2);
+  r = parse(`__main__ func -f return_obj['success']==True and cost>10`);
+  assert.equal(r.options.filter, `return_obj['success']==True and cost>10`);
+  r = parse(`__main__ func --expr {args, return_obj} -x 2`);
+  assert.equal(r.options.expr, '{args, return_obj}');
+  assert.equal(r.options.expand, 2);
+  r = parse(`m f --expr={args,  return_obj}`);
+  assert.equal(r.options.expr, '{args,  return_obj}');
+  // a minus inside the expression is not an option; a negative number neither
+  r = parse(`m f -f x - 1 > -2 -e`);
+  assert.equal(r.options.filter, 'x - 1 > -2');
+  assert.equal(r.options.exception, true);
+});
+
+test('a shell-quoted expression keeps working, and so do options before the positionals', () => {
+  const parse = (line: string) => parseArgs('watch', tokenize(line), EXPR);
+  let r = parse(`__main__ func -f "args[0][\\"query\\"]=='hello'"`);
+  assert.equal(r.options.filter, `args[0]["query"]=='hello'`);
+  r = parse(`-f "cost > 10" __main__ func`);
+  assert.equal(r.options.filter, 'cost > 10');
+  assert.deepEqual(r.positionals, ['__main__', 'func']);
+  r = parse(`m f --expr='a, b' -n 1`);
+  assert.equal(r.options.expr, 'a, b');
+  // quotes inside an unquoted expression are the expression's own
+  r = parse(`m f -f 'a'=='b'`);
+  assert.equal(r.options.filter, `'a'=='b'`);
+  // without where the words were typed (a plain list), a value is one word
+  r = parseArgs('watch', ['m', 'f', '-f', 'cost>10', 'x'], EXPR);
+  assert.equal(r.options.filter, 'cost>10');
+  assert.deepEqual(r.positionals, ['m', 'f', 'x']);
+});
+
+test('unambiguous prefixes of long options, as argparse allows; ambiguous ones refused', () => {
+  const r = parseArgs('trace', tokenize('m f --entrance 30 --dep=2'), EXPR);
+  assert.equal(r.options.entrance, 30);
+  assert.equal(r.options.depth, 2);
+  assert.deepEqual([...r.given].sort(), ['depth', 'entrance']);
+  assert.throws(() => parseArgs('watch', tokenize('m f --ex 2'), EXPR), /ambiguous option --ex could be --expr, --expand/);
+  assert.throws(() => parseArgs('watch', tokenize('m f --nosuch'), EXPR), /unknown option --nosuch/);
+});
+
+test('special values outside the range (-1: no limit)', () => {
+  assert.equal(parseArgs('w', tokenize('m f -d -1'), EXPR).options.depth, -1);
+  assert.equal(parseArgs('w', tokenize('m f -d 6'), EXPR).options.depth, 6);
+  assert.throws(() => parseArgs('w', tokenize('m f -d 7'), EXPR), /between 1 and 6 or -1 \(got 7\)/);
+  assert.throws(() => parseArgs('w', tokenize('m f -d -2'), EXPR), /between 1 and 6 or -1/);
+});

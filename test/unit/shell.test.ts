@@ -202,3 +202,48 @@ test('the shell reading a pipe runs every line in order, then ends at end of inp
   assert.match(out.lines[1], /^Leave the shell/);
   assert.equal(out.lines.length, 2);
 });
+
+test('history lists the saved lines most recent last (-n, default 20), -c empties them; cls clears a terminal only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spyglass-history-'));
+  const saved = process.env.SPYGLASS_HISTORY;
+  process.env.SPYGLASS_HISTORY = join(dir, 'history');
+  try {
+    const typed = Array.from({ length: 25 }, (_, i) => `watch __main__ f${i} -n 1`);
+    for (const line of [...typed, 'stack', 'stack', 'history']) appendHistory(line);
+    let { ctx, out } = commandContext(1);
+    await runLine(ctx, 'history');
+    // the default 20, oldest first, numbered over the whole file, repeats kept as typed
+    assert.equal(out.lines.length, 20);
+    assert.deepEqual(out.lines.slice(-3).map((l) => l.trim()), ['26  stack', '27  stack', '28  history']);
+    assert.equal(out.lines[0].trim(), '9  watch __main__ f8 -n 1');
+    assert.deepEqual((out.records[0].history as Array<{ n: number; line: string }>).at(-1), { n: 28, line: 'history' });
+    ({ ctx, out } = commandContext(1));
+    await runLine(ctx, 'history --limits 2');
+    assert.deepEqual(out.lines.map((l) => l.trim()), ['27  stack', '28  history']);
+    await assert.rejects(runLine(ctx, 'history -n 0'), /history: -n must be at least 1 \(got 0\)/);
+    await assert.rejects(runLine(ctx, 'history now'), /history takes no words/);
+    // -c empties the file and the prompt's recall list
+    let forgot = 0;
+    ({ ctx, out } = commandContext(1));
+    await runLine({ ...ctx, interactive: { question: async () => undefined, clearHistory: () => void forgot++ } }, 'history -c');
+    assert.deepEqual([forgot, readFileSync(process.env.SPYGLASS_HISTORY, 'utf8'), out.lines], [1, '', ['history cleared']]);
+    ({ ctx, out } = commandContext(1));
+    await runLine(ctx, 'history');
+    assert.deepEqual(out.lines, []);
+    // cls: the erase sequence on a terminal, nothing on a pipe or with --json
+    const { createOutput } = await import('../../src/shell/output.js');
+    for (const [isTTY, json, expect] of [[true, false, '\x1b[H\x1b[2J\x1b[3J'], [false, false, ''], [true, true, '']] as const) {
+      let written = '';
+      const stdout = Object.assign(new PassThrough(), { isTTY });
+      stdout.on('data', (d) => (written += d));
+      const o = createOutput({ json, color: false }, { stdout, stderr: new PassThrough() });
+      await runLine({ ...commandContext(1).ctx, out: o }, 'cls');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(written, expect, `isTTY=${isTTY} json=${json}`);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.SPYGLASS_HISTORY;
+    else process.env.SPYGLASS_HISTORY = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,7 +17,7 @@ import importlib
 
 NAMES = ('hello', 'ping', 'eval', 'threads', 'probe', 'reset', 'shutdown',
          'watch', 'trace', 'monitor', 'tt', 'getglobal', 'vmtool', 'module', 'console', 'console_complete',
-         'mem', 'complete_names', 'torch')
+         'mem', 'complete_names', 'torch', 'reload', 'async_tasks')
 
 # commands whose module is not commands/<name>: the console's completion runs beside its session
 MODULES = {'console_complete': 'console.console_complete'}

@@ -22,7 +22,7 @@ import time
 
 from .. import render
 from ..expressions import AFTER_CALL_NAMES, ExpressionError, compile_items
-from ..errors import AgentError
+from ..errors import AgentError, bad_args
 from .. import observe
 from ..threadnames import thread_name
 
@@ -39,7 +39,9 @@ def run(ctx):
         raise AgentError('BadExpression', str(e))
     filter_expr = observe.compile_option(ctx, 'filter', '-f', AFTER_CALL_NAMES)
     limit = observe.int_arg(ctx, 'limit', 10, 1)
-    expand = observe.int_arg(ctx, 'expand', 1, 1, render.EXPAND_MAX)
+    expand = ctx.arg('expand', int, 1)
+    if expand != render.EXPAND_ALL and not 1 <= expand <= render.EXPAND_MAX:
+        raise bad_args('watch: expand must be between 1 and %d, or %d for every level' % (render.EXPAND_MAX, render.EXPAND_ALL))
     verbose = bool(ctx.arg('verbose', bool, False))
     raw = bool(ctx.arg('raw', bool, False))
     only_exceptions = bool(ctx.arg('exception', bool, False))

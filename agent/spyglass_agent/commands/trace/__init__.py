@@ -4,17 +4,20 @@
 - ``-f`` (``target, args, kwargs``) is evaluated before the call; a rejected call runs
   with nothing recorded.
 - Recording (tracer.py) runs on the calling thread for the duration of that call only;
-  an ``async def`` or generator call is recorded one step at a time, and the time it spends
-  suspended shows as ``[await]``.
-- ``-et`` is decided here, as the call ends: a cheaper call is dropped before anything is
+  an ``async def`` or generator call is recorded one step at a time, and every coroutine
+  or generator call inside it is one node across its steps, with the time it spent
+  suspended and on what; tasks it creates are followed on its event loop's thread.
+- ``-et`` is decided here, as the call ends, on the whole call's wall time (an async
+  call's from its first step to its return): a cheaper call is dropped before anything is
   built or shipped. ``-n`` counts the calls shown.
 - Building the tree (names, paths, merging repeated calls) happens on this command's thread;
   each callable is named once per command.
 
 Events: ``started`` {method, file, line, interval_ms, depth, backend}, then one ``trace``
 per shown call: {time, method, thread, cost_ms, exception: {type, message} | absent,
-tree}, where a tree node is {name, kind: py|c|await, file, line, call_line, cost_ms,
-max_ms, count, children}; or {time, method, thread, filter_error: {expr, error}} /
+tree}, where a tree node is {name, kind: py|c, file, path, line, call_line, cost_ms,
+max_ms, count, children} (line, call_line: 0 where unknown) and a coroutine or generator
+call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; or {time, method, thread, filter_error: {expr, error}} /
 {..., unavailable: reason} for a call that could not be traced. End data: {shown,
 dropped, reason}.
 """
@@ -124,5 +127,5 @@ def run(ctx):
 
 def running_codes(sites):
     """The code objects a hooked call runs as its own (the original, or a copy of it whose
-    nested functions are hooked by another command)."""
-    return tuple(site.code for site in sites)
+    nested functions are hooked by another command; the new code once reloaded)."""
+    return tuple(site.latest().code for site in sites)

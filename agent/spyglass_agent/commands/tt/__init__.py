@@ -1,9 +1,11 @@
 """`tt`, the time tunnel: record calls of a function (`-t`), list them (`-l [-m]`), show one
 (`-i`), replay one (`-i -p`), delete (`-d`, `-da`).
 
-The records belong to the client (its connection scope): they outlive the `tt -t`
-request that made them, and go on `tt -da`, `reset`, detach or disconnect. The hook
-goes when the `-t` request ends (its -n limit reached, Ctrl-C, cancel).
+The records belong to the agent, not to a client: every client allowed to attach sees
+the same records, so a one-shot `tt -t` can be listed and replayed by the next one. They
+stay, under the memory cap, until `tt -d`/`tt -da` or the agent stops; `reset` and
+detach remove hooks, not records. The hook goes when the `-t` request ends (its -n
+limit reached, Ctrl-C, cancel, the client gone).
 """
 import threading
 
@@ -19,24 +21,11 @@ DEFAULT_LIMIT = 50
 REPLAY_TIMEOUT = 60.0
 SHORT_CHARS = 120
 
-_lock = threading.Lock()
-_stores = {}  # id(client scope) -> RecordStore
+STORE_NAME = 'tt records'
 
 
 def _store(ctx, max_mb=None):
-    key = id(ctx.client)
-    with _lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = RecordStore()
-
-            def release():
-                with _lock:
-                    if _stores.get(key) is store:
-                        del _stores[key]
-                store.clear()
-
-            ctx.client.add('tt records', release)
+    store = ctx.agent.shared(STORE_NAME, RecordStore)
     if max_mb is not None:
         store.max_bytes = max_mb << 20
     return store
@@ -97,6 +86,7 @@ def _record(ctx):
                          'location': target.location()})
     # recorded: sent to the client; unsent: its outgoing queue was full
     counts = {'recorded': 0, 'unsent': 0}
+    told = {'filter_error': False}
     dropped_before = store.dropped_for_cap
 
     def send(items):
@@ -108,6 +98,11 @@ def _record(ctx):
         return counts['recorded'] + counts['unsent'] >= limit
 
     def done(now):
+        if errors and not told['filter_error']:
+            # said at once: a -f that raises on every call would otherwise record nothing, silently, until -n
+            told['filter_error'] = True
+            ctx.emit('notice', {'text': '-f raised %s; calls it raises on are not recorded' % errors[0],
+                                'filter_error': errors[0]})
         # every call -n allows was recorded: counting the records sent is not enough, as
         # some may have been lost in a full hand-off. Send what is left, then stop.
         if not limit_reached.is_set():
@@ -149,7 +144,10 @@ def _summary(rec):
         'index': rec.index,
         'timestamp': rec.timestamp,
         'cost_ms': rec.cost_ms,
-        'method': rec.method_path() + ('.' + rec.nested if rec.nested else ''),
+        'method': rec.label(),
+        'module': rec.module,
+        'class': rec.cls,
+        'function': rec.method + ('.' + rec.nested if rec.nested else ''),
         'is_return': rec.exception is None,
         'is_exception': rec.exception is not None,
         'args': _short(tuple(s.value for s in own)),

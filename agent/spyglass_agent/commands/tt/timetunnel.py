@@ -1,6 +1,6 @@
-"""tt's recording and replay, independent of the wire: a tunnel per client holds its
-record store; `record_advice` makes the hook callbacks; `replay` calls a recorded call
-again. Rendering of records for the client lives in commands/tt/__init__.py.
+"""tt's recording and replay, independent of the wire: `record_advice` makes the hook
+callbacks that fill a record store; `replay` calls a recorded call again. Rendering of
+records for the client lives in commands/tt/__init__.py.
 """
 import asyncio
 import inspect
@@ -30,9 +30,6 @@ class CallSpec(object):
         self.nested = nested
         # True when args[0] is self/cls (a method that is not a staticmethod)
         self.binds_first = binds_first
-
-    def label(self):
-        return '.'.join([self.module, self.cls or 'None', self.method] + ([self.nested] if self.nested else []))
 
 
 def record_advice(store, spec, limit, filter_fn, on_record, on_limit):

@@ -149,13 +149,22 @@ class Record(object):
     __slots__ = ('index', 'timestamp', 'cost_ms', 'module', 'cls', 'method', 'args', 'kwargs',
                  'result', 'exception', 'thread', 'size', 'values_dropped', 'replay_of', 'is_method', 'nested')
 
-    def method_path(self):
-        """`module.class.method` as tt -m spells it (`None` for the class of a module function)."""
-        return '%s.%s.%s' % (self.module, self.cls if self.cls else 'None', self.method)
+    def label(self):
+        """`module.function` or `module.Class.method` (and `.nested` for -nm): how the record is named."""
+        return '.'.join([self.module] + ([self.cls] if self.cls else []) + [self.method] + (
+            [self.nested] if self.nested else []))
+
+    def matches(self, path):
+        """Whether tt -m `path` names this record's function: `module.Class.method`,
+        `module.function`, or the reference's `module.None.function`."""
+        names = [self.label()]
+        if not self.cls:
+            names.append('.'.join([self.module, 'None', self.method] + ([self.nested] if self.nested else [])))
+        return path in names
 
 
 class RecordStore(object):
-    """Records of one client, indexed from 1000 like the reference tool; thread-safe."""
+    """The agent's records, indexed from 1000 like the reference tool; thread-safe."""
 
     def __init__(self, max_bytes=DEFAULT_MAX_BYTES):
         self.max_bytes = max_bytes
@@ -208,7 +217,7 @@ class RecordStore(object):
         with self._lock:
             recs = list(self._records.values())
         if method_path:
-            recs = [r for r in recs if r.method_path() == method_path]
+            recs = [r for r in recs if r.matches(method_path)]
         return recs
 
     def delete(self, index):

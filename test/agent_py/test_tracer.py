@@ -1,0 +1,228 @@
+"""The trace recorder on its own (hooked as the trace command hooks): coroutine and
+generator calls as one node across their steps, tasks followed, the agent's frames never
+in a tree, and nothing left on the thread afterwards."""
+import asyncio
+import linecache
+import sys
+import time
+import unittest
+
+from _load import agent_package
+
+agent_package()
+from _spyglass_agent import hooks  # noqa: E402
+from _spyglass_agent.commands.trace import tracer  # noqa: E402
+from _spyglass_agent.scope import Scope  # noqa: E402
+
+
+async def leaf():
+    await asyncio.sleep(0.02)
+
+
+async def middle():
+    await asyncio.sleep(0.01)
+    await leaf()
+
+
+async def part(n):
+    await asyncio.sleep(0.005 * n)
+
+
+async def fan():
+    await asyncio.gather(part(1), part(2))
+
+
+async def grouped():
+    async with asyncio.TaskGroup() as group:
+        group.create_task(part(1))
+        group.create_task(part(2))
+
+
+async def leaves_a_task_running():
+    asyncio.ensure_future(part(10))
+    await asyncio.sleep(0)
+
+
+async def fails_after_a_wait():
+    await asyncio.sleep(0.001)
+    raise KeyError('x')
+
+
+def numbers(n):
+    for i in range(n):
+        time.sleep(0.002)
+        yield i
+
+
+def sum_numbers():
+    total = 0
+    for x in numbers(3):
+        time.sleep(0.004)
+        total += x
+    return total
+
+
+def first_number():
+    for x in numbers(3):
+        return x  # the generator is dropped unfinished
+
+
+def refuses_throw():
+    yield 1
+
+
+def thrown_into():
+    gen = refuses_throw()
+    next(gen)
+    try:
+        gen.throw(ValueError('no'))
+    except ValueError:
+        pass
+    return 1
+
+
+def helper(x):
+    return x * 2
+
+
+def sync_root():
+    return helper(3) + len(str(helper(4)))
+
+
+def trace(fn, run, interval_ms=0.1):
+    """(tree, cost) of one call of fn, recorded as the trace command records it."""
+    recorder = tracer.make_tracer(interval_ms / 1000.0)
+    stepwise = bool(fn.__code__.co_flags & (hooks.CO_COROUTINE | hooks.CO_GENERATOR))
+    sites, done = [], []
+
+    def on_enter(args, kwargs):
+        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+
+    def on_exit(rec, value, exc, cost):
+        if rec is not None:
+            recorder.end(rec)
+            done.append((rec, cost))
+
+    owner = Scope('test')
+    handle = hooks.install(owner, fn, on_enter, on_exit, on_resume=lambda r: r and recorder.resume(r),
+                           on_suspend=lambda r: r and recorder.pause(r))
+    sites.extend(s for s, _ in handle._sites)
+    try:
+        run()
+    finally:
+        owner.release_all()
+        recorder.close()
+    rec, cost = done[0]
+    return tracer.TreeBuilder().build(rec, sites[0].code, tuple(s.code for s in sites), cost)
+
+
+def child(node, name):
+    found = [c for c in node['children'] if c['name'] == name or c['name'].endswith('.' + name)]
+    assert found, '%s has no child %s: %s' % (node['name'], name, [c['name'] for c in node['children']])
+    return found[0]
+
+
+def nodes(node):
+    yield node
+    for c in node['children']:
+        yield from nodes(c)
+
+
+class AsyncTrace(unittest.TestCase):
+    def tearDown(self):
+        self.assertIsNone(sys.getprofile())  # nothing left on this thread
+
+    def test_awaited_chain(self):
+        tree = trace(middle, lambda: asyncio.run(middle()))
+        self.assertGreaterEqual(tree['cost_ms'], 30)
+        sleep, lf = [c for c in tree['children'] if c['kind'] == 'py']
+        self.assertEqual((sleep['name'], sleep['count'], sleep['waits'][0]['on']), ('sleep', 1, 'asyncio.sleep'))
+        self.assertGreaterEqual(sleep['cost_ms'], 10)
+        self.assertEqual((lf['name'], lf['count'], lf['waits']), ('leaf', 1, []))
+        self.assertGreaterEqual(lf['cost_ms'], 20)
+        # asyncio.sleep arms its timer, then suspends: a thread descheduled in between (a
+        # loaded machine) shortens the suspension, never the wall time
+        self.assertTrue(0 < lf['suspended_ms'] <= lf['cost_ms'], lf)
+        self.assertEqual(lf['call_line'], middle.__code__.co_firstlineno + 2)  # `await leaf()`
+        sleep = child(lf, 'sleep')
+        self.assertTrue(0 < sleep['suspended_ms'] <= sleep['cost_ms'], sleep)
+        self.assertGreaterEqual(sleep['cost_ms'], 20)
+
+    def test_gather_tasks_under_the_awaiting_call(self):
+        tree = trace(fan, lambda: asyncio.run(fan()))
+        self.assertEqual([w['on'] for w in tree['waits']], ['other tasks (gather)'])
+        parts = child(tree, 'part')
+        self.assertEqual((parts['count'], parts['task'], parts['unfinished']), (2, True, False))
+        self.assertGreaterEqual(parts['max_ms'], 10)
+
+    @unittest.skipUnless(hasattr(asyncio, 'TaskGroup'), 'TaskGroup is 3.11+')
+    def test_task_group_tasks_under_the_creating_call(self):
+        tree = trace(grouped, lambda: asyncio.run(grouped()))
+        first = grouped.__code__.co_firstlineno
+        parts = [(c['call_line'], c['count'], c['task']) for c in tree['children'] if c['name'] == 'part']
+        self.assertEqual(parts, [(first + 2, 1, True), (first + 3, 1, True)])
+
+    def test_task_left_running_is_closed_when_the_call_returns(self):
+        async def main():
+            await leaves_a_task_running()
+            await asyncio.sleep(0.06)  # the task ends long after the traced call did
+        tree = trace(leaves_a_task_running, lambda: asyncio.run(main()), 0)
+        task = child(tree, 'part')
+        self.assertEqual((task['task'], task['unfinished']), (True, True))
+
+    def test_exception_after_a_wait(self):
+        def run():
+            with self.assertRaises(KeyError):
+                asyncio.run(fails_after_a_wait())
+        tree = trace(fails_after_a_wait, run)
+        self.assertEqual(child(tree, 'sleep')['count'], 1)
+
+
+class GeneratorTrace(unittest.TestCase):
+    def tearDown(self):
+        self.assertIsNone(sys.getprofile())
+
+    def test_one_node_per_generator_call_without_its_consumers_time(self):
+        tree = trace(sum_numbers, sum_numbers)
+        gen = child(tree, 'numbers')
+        self.assertEqual(gen['count'], 1)
+        self.assertEqual(child(gen, 'time.sleep')['count'], 3)
+        self.assertGreaterEqual(gen['cost_ms'], 6)
+        self.assertLess(gen['cost_ms'], tree['cost_ms'] - 10)  # the consumer's 3 x 4 ms are not in it
+
+    def test_dropped_and_thrown_into_generators_still_make_one_node(self):
+        self.assertEqual(child(trace(first_number, first_number, 0), 'numbers')['count'], 1)
+        # started by next(), a C function: under it
+        started = child(child(trace(thrown_into, thrown_into, 0), 'next'), 'refuses_throw')
+        self.assertEqual(started['count'], 1)
+
+
+class OwnFramesAndLines(unittest.TestCase):
+    """With another command's hooks inside the traced call, no frame of the agent's shows
+    and every line shown is a line of code of its file."""
+
+    def check(self, tree):
+        self.assertGreater(len(list(nodes(tree))), 2)
+        for node in nodes(tree):
+            self.assertFalse(hooks.is_agent_file(node['path']), node)
+            if node['kind'] == 'py':
+                self.assertTrue(linecache.getline(node['path'], node['line']).strip(), node)
+            for c in node['children']:
+                if c['call_line']:
+                    self.assertTrue(linecache.getline(node['path'], c['call_line']).strip(), c)
+
+    def test_async_and_sync(self):
+        owner = Scope('watch')
+        try:
+            for fn in (leaf, helper):
+                hooks.install(owner, fn, lambda a, k: 1, lambda t, v, e, c: None)
+            self.check(trace(middle, lambda: asyncio.run(middle()), 0))
+            tree = trace(sync_root, sync_root, 0)
+            self.check(tree)
+            self.assertEqual(child(tree, 'helper')['count'], 2)
+        finally:
+            owner.release_all()
+
+
+if __name__ == '__main__':
+    unittest.main()
