@@ -17,7 +17,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 const VENV = '/tmp/bench-venv-fp';
 const VENV_BASE = '/root/.pyenv/versions/3.11.7/bin/python3.11';
 const CASES = [

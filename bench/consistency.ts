@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 const RATE = 100;
 
 interface Share {

@@ -10,7 +10,7 @@ import { openReader } from '../src/reader/reader.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 
 interface Result {
   case: string;

@@ -21,7 +21,7 @@ import { discoverPythons } from '../test/helpers/pythons.js';
 import { parseCollapsed, samplesIn, startProfileTarget } from '../test/helpers/profiles.js';
 import type { Target } from '../test/helpers/targets.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 const PYSPY_VENV = '/tmp/bench-venv-pyspy';
 const PYSPY = join(PYSPY_VENV, 'bin', 'py-spy');
 const VENV_PYTHON = '/root/.pyenv/versions/3.11.7/bin/python';

@@ -1,6 +1,7 @@
 // Benchmark of whole-process start-up and CPU, side by side in one run:
 //  1. `spyglass dump PID` against `node -e 0` (wall and CPU, median of N runs), for this
-//     build and, when given, an earlier build's main.js (the "before");
+//     build's bundled bin (dist/bin/spyglass.js), when given an earlier build's entry file
+//     (the "before", e.g. this build's unbundled dist/src/cli/main.js), and `py-spy dump`;
 //  2. `spyglass record -d 5` at 100 and 1000 Hz against `py-spy record --nonblocking`
 //     on the same target: the whole process's CPU (user + system).
 // Run with
@@ -14,7 +15,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   try {
     const cmds: Record<string, string[]> = { 'node -e 0': [process.execPath, '-e', '0'], 'spyglass dump (this build)': [process.execPath, CLI, 'dump', String(idle.pid)] };
     if (before) cmds['spyglass dump (before)'] = [process.execPath, before, 'dump', String(idle.pid)];
+    if (pyspy) cmds['py-spy dump'] = [pyspy, 'dump', '--pid', String(idle.pid)];
     const start = medians(cmds, runs);
     const rec: Record<string, string[]> = {};
     for (const rate of [100, 1000]) {

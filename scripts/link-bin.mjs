@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const target = join(root, 'dist', 'src', 'cli', 'main.js');
+const target = join(root, 'dist', 'bin', 'spyglass.js');
 if (!existsSync(target)) process.exit(0);
 chmodSync(target, 0o755);
 const binDir = join(root, 'node_modules', '.bin');

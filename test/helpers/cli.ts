@@ -1,10 +1,11 @@
-// Runs the built spyglass CLI (dist/src/cli/main.js) as a child process, optionally as
-// another user (setpriv), and collects its output and exit code.
+// Runs the built spyglass CLI as a child process, optionally as another user (setpriv),
+// and collects its output and exit code. CLI_MAIN is the bundled file the package's `bin`
+// runs (scripts/bundle.mjs), so that the tests run what users run.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
-export const CLI_MAIN = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI_MAIN = join(PACKAGE_ROOT, 'dist', 'bin', 'spyglass.js');
 
 export interface CliRun {
   code: number | null;
