@@ -8,8 +8,6 @@ import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
-import { readMixedStacks } from '../native/mixed-stacks.js';
-import { NativeProcess } from '../native/native-process.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { descendants } from '../sampler/children.js';
@@ -75,7 +73,9 @@ export async function dumpText(pid: number, o: DumpOptions): Promise<string> {
 
 async function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump> {
   if (o.native || o.nativeAll) {
-    // --native pauses every Python thread for its reading anyway: the stacks are exact
+    // --native pauses every Python thread for its reading anyway: the stacks are exact.
+    // Loaded only when asked, so a plain dump starts without the unwinder (BENCHMARKS.md).
+    const [{ NativeProcess }, { readMixedStacks }] = await Promise.all([import('../native/native-process.js'), import('../native/mixed-stacks.js')]);
     const np = new NativeProcess(reader.pid);
     try {
       return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
