@@ -16,7 +16,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function lagDuring(target: AgentTarget, during: () => Promise<unknown>): Promise<number[]> {
   const from = target.stdout().length;
   await during();
-  const lines = target.stdout().slice(from).split('\n').filter((l) => l.startsWith('LAG '));
+  const lines = target
+    .stdout()
+    .slice(from)
+    .split('\n')
+    .filter((l) => l.startsWith('LAG '));
   return lines.slice(1).map((l) => Number(l.slice(4)));
 }
 
@@ -52,6 +56,8 @@ console.log('|---|---|---|---|---|---|');
 for (const py of pythons) {
   for (const tasks of [100, 1000, 10000]) {
     const r = await measure(py, tasks, seconds);
-    console.log(`| ${r.python} | ${r.tasks.toLocaleString('en')} | ${r.call.toFixed(1)} | ${r.calls} | ${r.idleLag.toFixed(1)} | ${r.busyLag.toFixed(1)} |`);
+    console.log(
+      `| ${r.python} | ${r.tasks.toLocaleString('en')} | ${r.call.toFixed(1)} | ${r.calls} | ${r.idleLag.toFixed(1)} | ${r.busyLag.toFixed(1)} |`,
+    );
   }
 }

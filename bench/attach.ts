@@ -58,7 +58,8 @@ async function oneShot(python: string, c: (typeof CASES)[number], runs: number, 
       const t0 = performance.now();
       const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60000 });
       const took = performance.now() - t0;
-      if (r.status !== 0 || !/attach_(sleep|cpu)\.py/.test(r.stdout)) throw new Error(`${cmd} failed (${r.status}): ${(r.stderr || r.stdout).slice(-300)}`);
+      if (r.status !== 0 || !/attach_(sleep|cpu)\.py/.test(r.stdout))
+        throw new Error(`${cmd} failed (${r.status}): ${(r.stderr || r.stdout).slice(-300)}`);
       ms.push(took);
     } finally {
       await target.stop();
@@ -84,7 +85,9 @@ function referenceTool(): { python: string; cli: string } | string {
 
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? 7);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load average ${loadavg()[0].toFixed(1)} at start`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load average ${loadavg()[0].toFixed(1)} at start`,
+  );
   console.log(`\nattach() latency, command start to agent ready, median of ${runs} fresh targets (min-max)\n`);
   console.log(`| Python | ${CASES.map((c) => c.label).join(' | ')} |`);
   console.log(`|---|${CASES.map(() => '---|').join('')}`);
@@ -98,7 +101,9 @@ async function main(): Promise<void> {
   }
 
   const ref = referenceTool();
-  console.log(`\nwhole one-shot command \`--cmd stack\` (process start to exit), median of ${runs} fresh targets, Python 3.11.7 (load average ${loadavg()[0].toFixed(1)})\n`);
+  console.log(
+    `\nwhole one-shot command \`--cmd stack\` (process start to exit), median of ${runs} fresh targets, Python 3.11.7 (load average ${loadavg()[0].toFixed(1)})\n`,
+  );
   console.log('| target | spyglass PID --cmd stack | flight_profiler PID --cmd stack |');
   console.log('|---|---|---|');
   for (const c of CASES) {

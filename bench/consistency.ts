@@ -50,13 +50,21 @@ async function main(): Promise<void> {
       const target = await startTarget(py, 'recursive_loop.py', ['20'], { readyTimeoutMs: 60000 });
       try {
         const out = join(dir, `${py.label}.txt`);
-        const run = spawnSync(process.execPath, [CLI, 'record', '-p', String(target.pid), '-d', String(seconds), '-r', String(RATE), '-f', 'collapsed', '-o', out], { encoding: 'utf8' });
+        const run = spawnSync(
+          process.execPath,
+          [CLI, 'record', '-p', String(target.pid), '-d', String(seconds), '-r', String(RATE), '-f', 'collapsed', '-o', out],
+          { encoding: 'utf8' },
+        );
         if (run.status !== 0) throw new Error(`spyglass record failed: ${run.stderr}`);
         const ours = shares(readFileSync(out, 'utf8'), Number(/, (\d+) errors/.exec(run.stderr)?.[1] ?? 0));
         let theirs: Share | undefined;
         if (pyspy) {
           const raw = join(dir, `${py.label}.pyspy.txt`);
-          const r = spawnSync(pyspy, ['record', '--nonblocking', '-p', String(target.pid), '-d', String(seconds), '-r', String(RATE), '-f', 'raw', '-o', raw], { encoding: 'utf8' });
+          const r = spawnSync(
+            pyspy,
+            ['record', '--nonblocking', '-p', String(target.pid), '-d', String(seconds), '-r', String(RATE), '-f', 'raw', '-o', raw],
+            { encoding: 'utf8' },
+          );
           const errors = Number(/Errors: (\d+)/.exec(r.stdout + r.stderr)?.[1] ?? NaN);
           if (existsSync(raw)) theirs = shares(readFileSync(raw, 'utf8'), errors);
         }
@@ -69,9 +77,13 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`machine: ${cpu}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end`);
+  console.log(
+    `machine: ${cpu}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end`,
+  );
   console.log(`${seconds} s at ${RATE} Hz per tool, one after the other on the same target`);
-  console.log('| Python | spyglass: rooted at <module> (of kept) | spyglass: dropped | py-spy --nonblocking: rooted (of kept) | py-spy: dropped (errors) |');
+  console.log(
+    '| Python | spyglass: rooted at <module> (of kept) | spyglass: dropped | py-spy --nonblocking: rooted (of kept) | py-spy: dropped (errors) |',
+  );
   console.log('|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }

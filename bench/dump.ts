@@ -76,15 +76,23 @@ async function measure(python: string, label: string, threads: number, depth: nu
 }
 
 async function main(): Promise<void> {
-  const pythons = process.argv[2] ? [process.argv[2]] : discoverPythons().filter((p) => p.build === 'shared').map((p) => p.path);
+  const pythons = process.argv[2]
+    ? [process.argv[2]]
+    : discoverPythons()
+        .filter((p) => p.build === 'shared')
+        .map((p) => p.path);
   const results: Result[] = [];
   for (const py of pythons) {
     results.push(await measure(py, '10 threads', 10, 20, 200));
     results.push(await measure(py, '200 threads x 50 frames', 200, 50, 30));
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`machine: ${cpu}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
-  console.log('| target | Python | threads | frames | first dump ms (reads) | dump ms mean / p95 (reader reused) | reads per dump | `spyglass dump` command ms (p50) |');
+  console.log(
+    `machine: ${cpu}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`,
+  );
+  console.log(
+    '| target | Python | threads | frames | first dump ms (reads) | dump ms mean / p95 (reader reused) | reads per dump | `spyglass dump` command ms (p50) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(

@@ -30,7 +30,9 @@ interface Rates {
 
 /** CPU seconds the target has used (utime + stime from /proc/PID/stat). */
 function targetCpu(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
@@ -70,7 +72,9 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 4);
   const rounds = Number(process.argv[3] ?? 4);
   const paths = process.argv.slice(4);
-  const pythons = paths.length ? discoverPythons().filter((p) => paths.includes(p.path)) : discoverPythons().filter((p) => p.build === 'shared');
+  const pythons = paths.length
+    ? discoverPythons().filter((p) => paths.includes(p.path))
+    : discoverPythons().filter((p) => p.build === 'shared');
   const rows: string[] = [];
   for (const py of pythons) {
     const target = await startTarget(py, 'gil_load.py');
@@ -102,8 +106,12 @@ async function main(): Promise<void> {
       await target.stop();
     }
   }
-  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; node ${process.version}; ${rounds} rounds of ${seconds} s off + ${seconds} s on`);
-  console.log('| Python | loops/s off / on (slowdown) | sorts/s off / on (slowdown) | loops per target CPU-s off / on | sorts per target CPU-s off / on | sampling rate achieved (Hz) | spyglass CPU while on (of one core) |');
+  console.log(
+    `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; node ${process.version}; ${rounds} rounds of ${seconds} s off + ${seconds} s on`,
+  );
+  console.log(
+    '| Python | loops/s off / on (slowdown) | sorts/s off / on (slowdown) | loops per target CPU-s off / on | sorts per target CPU-s off / on | sampling rate achieved (Hz) | spyglass CPU while on (of one core) |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }

@@ -43,7 +43,14 @@ async function measure(py: Interpreter, extra: number): Promise<Result> {
       clearInterval(poll);
       peak = Math.max(peak, rssKiB(target.pid));
       const a = out.records[0] as { objects: number; seconds: number };
-      return { python: py.label, objects: a.objects, agentSeconds: a.seconds, commandSeconds, rssBeforeMiB: before / 1024, rssPeakMiB: peak / 1024 };
+      return {
+        python: py.label,
+        objects: a.objects,
+        agentSeconds: a.seconds,
+        commandSeconds,
+        rssBeforeMiB: before / 1024,
+        rssPeakMiB: peak / 1024,
+      };
     } finally {
       client.close();
     }
@@ -55,15 +62,23 @@ async function measure(py: Interpreter, extra: number): Promise<Result> {
 async function main(): Promise<void> {
   const extra = Number(process.argv[2] ?? 3_000_000);
   const paths = process.argv.slice(3);
-  const pythons = paths.length ? discoverPythons().filter((p) => paths.includes(p.path)) : discoverPythons().filter((p) => p.build === 'shared');
+  const pythons = paths.length
+    ? discoverPythons().filter((p) => paths.includes(p.path))
+    : discoverPythons().filter((p) => p.build === 'shared');
   const results: Result[] = [];
   for (const py of pythons) results.push(await measure(py, extra));
-  console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
-  console.log('| Python | objects seen | summary in the target (s) | `mem summary` end to end (s) | target RSS before (MiB) | peak RSS during (MiB) | growth |');
+  console.log(
+    `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`,
+  );
+  console.log(
+    '| Python | objects seen | summary in the target (s) | `mem summary` end to end (s) | target RSS before (MiB) | peak RSS during (MiB) | growth |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
     const growth = ((100 * (r.rssPeakMiB - r.rssBeforeMiB)) / r.rssBeforeMiB).toFixed(1);
-    console.log(`| ${r.python} | ${r.objects.toLocaleString('en-US')} | ${r.agentSeconds.toFixed(2)} | ${r.commandSeconds.toFixed(2)} | ${r.rssBeforeMiB.toFixed(0)} | ${r.rssPeakMiB.toFixed(0)} | +${growth}% |`);
+    console.log(
+      `| ${r.python} | ${r.objects.toLocaleString('en-US')} | ${r.agentSeconds.toFixed(2)} | ${r.commandSeconds.toFixed(2)} | ${r.rssBeforeMiB.toFixed(0)} | ${r.rssPeakMiB.toFixed(0)} | +${growth}% |`,
+    );
   }
 }
 

@@ -87,7 +87,25 @@ try {
   const out = mkdtempSync(join(tmpdir(), 'spyglass-bench-native-'));
   const rec = spawnSync(
     'sh',
-    ['-c', `"$@" 2>${join(out, 'err.txt')}; cat /proc/$$/stat`, 'sh', process.execPath, CLI, 'record', '-p', String(pid), '--native', '-r', '250', '-d', '5', '-f', 'collapsed', '-o', join(out, 'p.txt')],
+    [
+      '-c',
+      `"$@" 2>${join(out, 'err.txt')}; cat /proc/$$/stat`,
+      'sh',
+      process.execPath,
+      CLI,
+      'record',
+      '-p',
+      String(pid),
+      '--native',
+      '-r',
+      '250',
+      '-d',
+      '5',
+      '-f',
+      'collapsed',
+      '-o',
+      join(out, 'p.txt'),
+    ],
     { encoding: 'utf8' },
   );
   const shStat = rec.stdout.slice(rec.stdout.lastIndexOf(')') + 2).split(' ');
@@ -103,11 +121,15 @@ try {
   const targetCpu = cpuSeconds(pid);
 
   const ms = (v: number | string) => (typeof v === 'number' ? v.toFixed(0) : v);
-  console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; node ${process.version}; target ${python} (4 busy threads x 30 frames), target CPU so far ${targetCpu.toFixed(1)} s`);
+  console.log(
+    `machine: ${cpus()[0].model}, ${cpus().length} cores; node ${process.version}; target ${python} (4 busy threads x 30 frames), target CPU so far ${targetCpu.toFixed(1)} s`,
+  );
   console.log('| measure | spyglass | py-spy | pystack |');
   console.log('|---|---|---|---|');
   console.log(`| \`dump --native\` whole command, ms (p50 of ${RUNS}) | ${ms(cmdSpyglass)} | ${ms(cmdPyspy)} | ${ms(cmdPystack)} |`);
-  console.log(`| pause per reading (4 threads), ms median / p99 (${pauseFailures} of 300 not stopped within 2 s) | ${pct(pauses, 50).toFixed(2)} / ${pct(pauses, 99).toFixed(2)} | | |`);
+  console.log(
+    `| pause per reading (4 threads), ms median / p99 (${pauseFailures} of 300 not stopped within 2 s) | ${pct(pauses, 50).toFixed(2)} / ${pct(pauses, 99).toFixed(2)} | | |`,
+  );
   console.log(`| thread readings merged | ${merged} of ${threads} (${((100 * merged) / threads).toFixed(2)}%) | | |`);
   console.log(`| \`record --native -r 250 -d 5\` | ${recLine}; ${recCpu.toFixed(2)} CPU s in 5 s | | |`);
 } finally {

@@ -5,7 +5,7 @@ import threading
 import time
 import zlib
 
-DATA = b"spyglass" * 512
+DATA = b'spyglass' * 512
 
 
 def descend(depth):
@@ -17,8 +17,8 @@ def descend(depth):
 
 count, depth = int(sys.argv[1]), int(sys.argv[2])
 for i in range(count):
-    threading.Thread(target=descend, args=(depth - 3,), name="busy-%d" % i, daemon=True).start()
+    threading.Thread(target=descend, args=(depth - 3,), name='busy-%d' % i, daemon=True).start()
 time.sleep(0.2)
-print("READY", flush=True)
+print('READY', flush=True)
 while True:
     time.sleep(1)

@@ -149,7 +149,13 @@ async function run(toolName: string, target: Target, tool: Tool): Promise<Row[]>
     await tool.stop(mode);
     await sleep(SETTLE_MS);
     if (!target.alive()) {
-      rows.push({ tool: toolName, mode: mode.label, base: before, observed: during, note: 'the target died when the observation stopped: ' + target.stderr().trim().split('\n').slice(-1)[0] });
+      rows.push({
+        tool: toolName,
+        mode: mode.label,
+        base: before,
+        observed: during,
+        note: 'the target died when the observation stopped: ' + target.stderr().trim().split('\n').slice(-1)[0],
+      });
       break;
     }
     const afterWindow = await window(target);
@@ -198,7 +204,8 @@ function referenceVenv(): { python: string } | { skipped: string } {
     const make = spawnSync(VENV_BASE, ['-m', 'venv', VENV], { encoding: 'utf8' });
     if (make.status !== 0) return { skipped: `python -m venv failed: ${make.stderr.trim()}` };
     const pip = spawnSync(join(VENV, 'bin', 'pip'), ['install', '-q', 'flight_profiler'], { encoding: 'utf8', env });
-    if (pip.status !== 0) return { skipped: `pip install flight_profiler failed (PyPI unreachable?): ${pip.stderr.trim().split('\n').slice(-1)[0]}` };
+    if (pip.status !== 0)
+      return { skipped: `pip install flight_profiler failed (PyPI unreachable?): ${pip.stderr.trim().split('\n').slice(-1)[0]}` };
   }
   return { python };
 }
@@ -207,7 +214,9 @@ async function reference(): Promise<Row[] | string> {
   const venv = referenceVenv();
   if ('skipped' in venv) return venv.skipped;
   const target = await startTarget(venv.python, 'observe_bench.py');
-  const driver = spawn(venv.python, ['-u', join(PACKAGE_ROOT, 'bench', 'observe_fp.py'), String(target.pid)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const driver = spawn(venv.python, ['-u', join(PACKAGE_ROOT, 'bench', 'observe_fp.py'), String(target.pid)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: driver.stdout! })[Symbol.asyncIterator]();
   const expect = async (what: RegExp) => {
     for (;;) {
@@ -267,7 +276,9 @@ function print(rows: Row[]): void {
 async function main(): Promise<void> {
   const python = process.argv[2] ?? VENV_BASE;
   const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; python ${python}; load average at start ${load}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; python ${python}; load average at start ${load}`,
+  );
   const rows = await spyglass(python);
   const ref = await reference();
   print(typeof ref === 'string' ? rows : [...rows, ...ref]);

@@ -7,6 +7,7 @@ usage: python observe_fp.py PID; then stdin lines
   on <command line>     e.g. `on watch __main__ hot -f False -n 100000000` -> "ON"
   off <command line>    the same line: stops it                              -> "OFF"
 """
+
 import sys
 import threading
 

@@ -57,7 +57,10 @@ function runMeasured(argv: string[]): Promise<CommandRun> {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     const started = performance.now();
-    const p = spawn('sh', ['-c', '"$@" >/dev/null 2>&1; s=$?; cat /proc/$$/stat; exit $s', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const p = spawn('sh', ['-c', '"$@" >/dev/null 2>&1; s=$?; cat /proc/$$/stat; exit $s', 'sh', ...argv], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.on('exit', (code) => {
@@ -113,7 +116,9 @@ function rates(xs: Throughput[]): { wall: number; cpu: number } {
 const fmtPct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 
 async function maxRate(python: string): Promise<void> {
-  console.log('\n### 1. Sustained rate and sampler CPU (4 threads, 30 frames deep, all busy; the engine in this process, reader opened once, 3 s per rate)\n');
+  console.log(
+    '\n### 1. Sustained rate and sampler CPU (4 threads, 30 frames deep, all busy; the engine in this process, reader opened once, 3 s per rate)\n',
+  );
   console.log('| requested Hz | effective Hz | skipped (behind) | errors | sampler CPU, % of one core | µs CPU per sample |');
   console.log('|---|---|---|---|---|---|');
   const target = await startProfileTarget(python, 'profile_bench.py', ['4', '30']);
@@ -122,16 +127,32 @@ async function maxRate(python: string): Promise<void> {
   const openSource = () => ({ ...source, close() {} });
   try {
     // warm-up (the JIT, the reader's caches), not reported
-    await recordProfile({ pid: target.pid, rate: 1000, durationSec: 1, format: 'collapsed', output: join(work, 'warm-up.txt'), openSource });
+    await recordProfile({
+      pid: target.pid,
+      rate: 1000,
+      durationSec: 1,
+      format: 'collapsed',
+      output: join(work, 'warm-up.txt'),
+      openSource,
+    });
     for (const rate of [100, 1000, 2000, 5000, 10000]) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = await recordProfile({ pid: target.pid, rate, durationSec: 3, format: 'collapsed', output: join(work, `rate-${rate}.txt`), openSource });
+      const r = await recordProfile({
+        pid: target.pid,
+        rate,
+        durationSec: 3,
+        format: 'collapsed',
+        output: join(work, `rate-${rate}.txt`),
+        openSource,
+      });
       const wall = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(c0);
       const cpu = (c.user + c.system) / 1e6;
       const eff = r.stats.ticks / r.stats.elapsed;
-      console.log(`| ${rate} | ${eff.toFixed(0)} | ${r.stats.behind} | ${r.stats.errors} | ${((100 * cpu) / wall).toFixed(2)} | ${((cpu * 1e6) / Math.max(1, r.stats.ticks)).toFixed(0)} |`);
+      console.log(
+        `| ${rate} | ${eff.toFixed(0)} | ${r.stats.behind} | ${r.stats.errors} | ${((100 * cpu) / wall).toFixed(2)} | ${((cpu * 1e6) / Math.max(1, r.stats.ticks)).toFixed(0)} |`,
+      );
     }
   } finally {
     source.close();
@@ -147,13 +168,41 @@ interface Profiler {
 
 const spyglassCli: Profiler = {
   name: 'spyglass record',
-  argv: (pid, rate, seconds, out) => [process.execPath, CLI, 'record', '-p', String(pid), '-r', String(rate), '-d', String(seconds), '-f', 'collapsed', '-o', out],
+  argv: (pid, rate, seconds, out) => [
+    process.execPath,
+    CLI,
+    'record',
+    '-p',
+    String(pid),
+    '-r',
+    String(rate),
+    '-d',
+    String(seconds),
+    '-f',
+    'collapsed',
+    '-o',
+    out,
+  ],
 };
 
 function pyspyProfiler(exe: string): Profiler {
   return {
     name: 'py-spy record --nonblocking',
-    argv: (pid, rate, seconds, out) => [exe, 'record', '-p', String(pid), '-r', String(rate), '-d', String(seconds), '-f', 'raw', '-o', out, '--nonblocking'],
+    argv: (pid, rate, seconds, out) => [
+      exe,
+      'record',
+      '-p',
+      String(pid),
+      '-r',
+      String(rate),
+      '-d',
+      String(seconds),
+      '-f',
+      'raw',
+      '-o',
+      out,
+      '--nonblocking',
+    ],
   };
 }
 
@@ -176,7 +225,11 @@ async function slowdown(python: string, profilers: Profiler[]): Promise<void> {
         const on: Throughput[] = [];
         const runs: CommandRun[] = [];
         for (let i = 0; i < REPEATS; i++) {
-          on.push(await throughputDuring(target, async () => runs.push(await runMeasured(p.argv(target.pid, rate, SECONDS, join(work, 'slow.txt'))))));
+          on.push(
+            await throughputDuring(target, async () =>
+              runs.push(await runMeasured(p.argv(target.pid, rate, SECONDS, join(work, 'slow.txt')))),
+            ),
+          );
           off.push(await throughputDuring(target, idle));
         }
         const [with_, without] = [rates(on), rates(off)];
@@ -193,7 +246,9 @@ async function slowdown(python: string, profilers: Profiler[]): Promise<void> {
 
 async function accuracy(python: string, profilers: Profiler[]): Promise<void> {
   const SECONDS = 10;
-  console.log(`\n### 3. Accuracy on profile_split.py (heavy:light = 75:25 by CPU time; ${SECONDS} s each, one after the other on the same target)\n`);
+  console.log(
+    `\n### 3. Accuracy on profile_split.py (heavy:light = 75:25 by CPU time; ${SECONDS} s each, one after the other on the same target)\n`,
+  );
   console.log('| profiler | Hz | heavy share | error (points) | heavy+light samples |');
   console.log('|---|---|---|---|---|');
   const target = await startProfileTarget(python, 'profile_split.py');
@@ -215,17 +270,30 @@ async function accuracy(python: string, profilers: Profiler[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const python = process.argv[2] ?? discoverPythons().find((p) => p.version.startsWith('3.11') && p.build === 'shared')?.path ?? discoverPythons()[0].path;
+  const python =
+    process.argv[2] ??
+    discoverPythons().find((p) => p.version.startsWith('3.11') && p.build === 'shared')?.path ??
+    discoverPythons()[0].path;
   const version = execFileSync(python, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8' }).trim();
-  console.log(`## record benchmark: Python ${version} (${python}), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `## record benchmark: Python ${version} (${python}), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const exe = pyspy();
   if (exe) console.log(`py-spy: ${execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim()}`);
   const profilers = [spyglassCli, ...(exe ? [pyspyProfiler(exe)] : [])];
   await maxRate(python);
   await slowdown(python, profilers);
   await accuracy(python, profilers);
-  console.log(`\nload average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 await main();

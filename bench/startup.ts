@@ -45,7 +45,9 @@ function median(xs: number[]): number {
 function medians(cmds: Record<string, string[]>, n: number): Record<string, Times> {
   const runs: Record<string, Times[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
   for (let i = 0; i < n; i++) for (const [k, argv] of Object.entries(cmds)) runs[k].push(timed(argv));
-  return Object.fromEntries(Object.entries(runs).map(([k, ts]) => [k, { wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }]));
+  return Object.fromEntries(
+    Object.entries(runs).map(([k, ts]) => [k, { wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -57,22 +59,59 @@ async function main(): Promise<void> {
   const idle = await startTarget(py, 'dump_known.py', [], { readyTimeoutMs: 60000 });
   const busy = await startTarget(py, 'profile_split.py', [], { readyTimeoutMs: 60000 });
   try {
-    const cmds: Record<string, string[]> = { 'node -e 0': [process.execPath, '-e', '0'], 'spyglass dump (this build)': [process.execPath, CLI, 'dump', String(idle.pid)] };
+    const cmds: Record<string, string[]> = {
+      'node -e 0': [process.execPath, '-e', '0'],
+      'spyglass dump (this build)': [process.execPath, CLI, 'dump', String(idle.pid)],
+    };
     if (before) cmds['spyglass dump (before)'] = [process.execPath, before, 'dump', String(idle.pid)];
     if (pyspy) cmds['py-spy dump'] = [pyspy, 'dump', '--pid', String(idle.pid)];
     const start = medians(cmds, runs);
     const rec: Record<string, string[]> = {};
     for (const rate of [100, 1000]) {
-      rec[`spyglass record -d 5 -r ${rate}`] = [process.execPath, CLI, 'record', '-p', String(busy.pid), '-d', '5', '-r', String(rate), '-f', 'collapsed', '-o', join(dir, `s${rate}.txt`)];
-      if (pyspy) rec[`py-spy record --nonblocking -d 5 -r ${rate}`] = [pyspy, 'record', '--nonblocking', '-p', String(busy.pid), '-d', '5', '-r', String(rate), '-f', 'raw', '-o', join(dir, `p${rate}.txt`)];
+      rec[`spyglass record -d 5 -r ${rate}`] = [
+        process.execPath,
+        CLI,
+        'record',
+        '-p',
+        String(busy.pid),
+        '-d',
+        '5',
+        '-r',
+        String(rate),
+        '-f',
+        'collapsed',
+        '-o',
+        join(dir, `s${rate}.txt`),
+      ];
+      if (pyspy)
+        rec[`py-spy record --nonblocking -d 5 -r ${rate}`] = [
+          pyspy,
+          'record',
+          '--nonblocking',
+          '-p',
+          String(busy.pid),
+          '-d',
+          '5',
+          '-r',
+          String(rate),
+          '-f',
+          'raw',
+          '-o',
+          join(dir, `p${rate}.txt`),
+        ];
     }
     const record = medians(rec, 3);
     const node = start['node -e 0'];
-    console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end; target Python ${py.version}`);
+    console.log(
+      `machine: ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end; target Python ${py.version}`,
+    );
     console.log(`start-up, median of ${runs} runs each, interleaved:`);
     console.log('| command | wall s | CPU s | wall / node | CPU / node |');
     console.log('|---|---|---|---|---|');
-    for (const [k, t] of Object.entries(start)) console.log(`| ${k} | ${t.wall.toFixed(3)} | ${t.cpu.toFixed(3)} | ${(t.wall / node.wall).toFixed(2)} | ${(t.cpu / Math.max(node.cpu, 0.01)).toFixed(2)} |`);
+    for (const [k, t] of Object.entries(start))
+      console.log(
+        `| ${k} | ${t.wall.toFixed(3)} | ${t.cpu.toFixed(3)} | ${(t.wall / node.wall).toFixed(2)} | ${(t.cpu / Math.max(node.cpu, 0.01)).toFixed(2)} |`,
+      );
     console.log('recording profile_split.py for 5 s, median of 3 runs each, whole-process CPU:');
     console.log('| command | CPU s | CPU % of one core |');
     console.log('|---|---|---|');

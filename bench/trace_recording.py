@@ -13,6 +13,7 @@ Run it under callgrind twice (REPS=1 and REPS=3): the difference in instructions
 AGENT_DIR: a checkout's agent/spyglass_agent ("none": no hook at all). The tracer is found
 where that checkout keeps it (commands/trace/tracer.py, or tracer.py before the move).
 """
+
 import asyncio
 import importlib
 import importlib.util
@@ -29,14 +30,18 @@ PER_REP = 300
 
 def load_agent(package_dir):
     name = '_spyglass_agent_bench'
-    spec = importlib.util.spec_from_file_location(name, os.path.join(package_dir, '__init__.py'),
-                                                  submodule_search_locations=[package_dir])
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(package_dir, '__init__.py'), submodule_search_locations=[package_dir]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     moved = os.path.exists(os.path.join(package_dir, 'commands', 'trace', 'tracer.py'))
-    return (importlib.import_module(name + '.hooks'), importlib.import_module(name + '.scope'),
-            importlib.import_module(name + ('.commands.trace.tracer' if moved else '.tracer')))
+    return (
+        importlib.import_module(name + '.hooks'),
+        importlib.import_module(name + '.scope'),
+        importlib.import_module(name + ('.commands.trace.tracer' if moved else '.tracer')),
+    )
 
 
 def hook(package_dir, fn, stepwise):
@@ -51,9 +56,14 @@ def hook(package_dir, fn, stepwise):
         if rec is not None:
             recorder.end(rec)
 
-    handle = hooks.install(scope.Scope('bench'), fn, on_enter, on_exit,
-                           on_resume=lambda rec: rec and recorder.resume(rec),
-                           on_suspend=lambda rec: rec and recorder.pause(rec))
+    handle = hooks.install(
+        scope.Scope('bench'),
+        fn,
+        on_enter,
+        on_exit,
+        on_resume=lambda rec: rec and recorder.resume(rec),
+        on_suspend=lambda rec: rec and recorder.pause(rec),
+    )
     sites.extend(site for site, _ in handle._sites)
 
 

@@ -18,7 +18,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function ratesDuring(target: AgentTarget, during: () => Promise<unknown>): Promise<number[]> {
   const from = target.stdout().length;
   await during();
-  const lines = target.stdout().slice(from).split('\n').filter((l) => l.startsWith('RATE '));
+  const lines = target
+    .stdout()
+    .slice(from)
+    .split('\n')
+    .filter((l) => l.startsWith('RATE '));
   return lines.slice(1, -1).map((l) => Number(l.slice(5)));
 }
 
@@ -68,14 +72,20 @@ async function measure(py: Interpreter, seconds: number, rounds: number): Promis
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 4);
   const paths = process.argv.slice(3);
-  const pythons = paths.length ? discoverPythons().filter((p) => paths.includes(p.path)) : discoverPythons().filter((p) => p.build === 'shared');
-  console.log('| Python | calls/s plain | calls/s while tt records each | cost per recorded call (µs) | records made (of which streamed live) |');
+  const pythons = paths.length
+    ? discoverPythons().filter((p) => paths.includes(p.path))
+    : discoverPythons().filter((p) => p.build === 'shared');
+  console.log(
+    '| Python | calls/s plain | calls/s while tt records each | cost per recorded call (µs) | records made (of which streamed live) |',
+  );
   console.log('|---|---|---|---|---|');
   for (const py of pythons) {
     const r = await measure(py, seconds, 3);
     const cost = (1 / r.recording - 1 / r.plain) * 1e6;
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    console.log(`| ${r.python} | ${fmt(r.plain)} | ${fmt(r.recording)} | ${cost.toFixed(1)} | ${fmt(r.shown + r.lost)} (${fmt(r.shown)}) |`);
+    console.log(
+      `| ${r.python} | ${fmt(r.plain)} | ${fmt(r.recording)} | ${cost.toFixed(1)} | ${fmt(r.shown + r.lost)} (${fmt(r.shown)}) |`,
+    );
   }
 }
 

@@ -36,7 +36,9 @@ if (existsSync(ruff)) {
   failed = true;
   console.error('lint: ruff is missing (.venv-lint/bin/ruff); scripts/install-test-deps.sh installs it');
 } else {
-  console.error('lint: ruff is not installed (.venv-lint/bin/ruff): the Python half is skipped; `bash scripts/install-test-deps.sh` installs it');
+  console.error(
+    'lint: ruff is not installed (.venv-lint/bin/ruff): the Python half is skipped; `bash scripts/install-test-deps.sh` installs it',
+  );
 }
 
 process.exit(failed ? 1 : 0);

@@ -45,7 +45,10 @@ export function saveWith(path: string, write: (path: string) => void, failed?: u
       failures.push(`${dir}: ${reasonOf(e)}`);
     }
   }
-  throw new UserError(`cannot write ${path}, nor a copy elsewhere: ${failures.join('; ')}`, 'free some disk space or choose another output file');
+  throw new UserError(
+    `cannot write ${path}, nor a copy elsewhere: ${failures.join('; ')}`,
+    'free some disk space or choose another output file',
+  );
 }
 
 /** Writes data to path, or to a fallback place when path cannot be written (see saveWith). */
@@ -59,5 +62,8 @@ export function saveFile(path: string, data: string | Uint8Array): SavedFile {
  */
 export function savedElsewhere(saved: SavedFile, what: string): UserError | undefined {
   if (!saved.notWritten) return undefined;
-  return new UserError(`could not write ${saved.notWritten.path}: ${saved.notWritten.reason}`, `the ${what} is saved in ${saved.path} instead`);
+  return new UserError(
+    `could not write ${saved.notWritten.path}: ${saved.notWritten.reason}`,
+    `the ${what} is saved in ${saved.path} instead`,
+  );
 }

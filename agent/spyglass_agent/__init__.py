@@ -6,6 +6,7 @@ sys.modules under the private name ``_spyglass_agent`` (see the bootstrap for wh
 started with start(). The running agent is kept in ``sys._spyglass_agent`` so a second
 attach finds and reuses it. Protocol: agent/PROTOCOL.md.
 """
+
 import sys
 import threading
 
@@ -17,6 +18,7 @@ _start_lock = threading.Lock()
 def start(socket_path):
     """Returns the running agent, starting one listening on socket_path if needed."""
     from .server import SYS_ATTR, Agent
+
     with _start_lock:
         agent = getattr(sys, SYS_ATTR, None)
         if agent is not None and agent.alive():

@@ -5,6 +5,7 @@ Everything the client creates is owned by ``self.scope``; when the connection en
 any reason (detach, EOF after ``kill -9``, ECONNRESET, agent shutdown) the scope is
 closed, which removes every hook the client installed, before anything else happens.
 """
+
 import collections
 import itertools
 import socket
@@ -155,8 +156,14 @@ class Connection(object):
         if args is None:
             args = {}
         if not isinstance(cmd, str) or cmd not in commands.NAMES:
-            self._send_error(request_id, AgentError(
-                'UnknownCommand', 'unknown command %r' % (cmd,), hint='commands: ' + ', '.join(sorted(commands.NAMES))))
+            self._send_error(
+                request_id,
+                AgentError(
+                    'UnknownCommand',
+                    'unknown command %r' % (cmd,),
+                    hint='commands: ' + ', '.join(sorted(commands.NAMES)),
+                ),
+            )
             return
         if not isinstance(args, dict):
             self._send_error(request_id, AgentError('BadArguments', '"args" must be a JSON object'))
@@ -165,12 +172,15 @@ class Connection(object):
             if self._closed:
                 return
             if request_id in self._requests:
-                self._send_error(request_id, AgentError('BadMessage', 'request id %r is already running' % (request_id,)))
+                self._send_error(
+                    request_id, AgentError('BadMessage', 'request id %r is already running' % (request_id,))
+                )
                 return
             ctx = RequestContext(request_id, cmd, args, self, self.scope.child('request %r' % (request_id,)))
             self._requests[request_id] = ctx
-        t = threading.Thread(target=self._run, args=(ctx,),
-                             name='spyglass-req-%d-%d' % (self.number, next(_request_numbers)))
+        t = threading.Thread(
+            target=self._run, args=(ctx,), name='spyglass-req-%d-%d' % (self.number, next(_request_numbers))
+        )
         t.daemon = True
         t.start()
 
@@ -190,8 +200,14 @@ class Connection(object):
             end = {'id': ctx.id, 'error': e.to_json()}
         except BaseException as e:
             log.error('command %s failed: %s' % (ctx.cmd, traceback.format_exc()))
-            end = {'id': ctx.id, 'error': {'type': 'InternalError', 'message': '%s: %s' % (type(e).__name__, e),
-                                           'detail': traceback.format_exc(limit=20)}}
+            end = {
+                'id': ctx.id,
+                'error': {
+                    'type': 'InternalError',
+                    'message': '%s: %s' % (type(e).__name__, e),
+                    'detail': traceback.format_exc(limit=20),
+                },
+            }
         finally:
             ctx.done.set()
             ctx.owner.close()

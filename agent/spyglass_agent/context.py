@@ -1,5 +1,6 @@
 """What a command receives: its arguments, a way to stream events, its cancellation
 state, and the scopes that own what it creates."""
+
 import threading
 
 from .errors import bad_args

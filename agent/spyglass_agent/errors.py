@@ -7,7 +7,7 @@ command is an agent bug and travels as InternalError, with the agent-side traceb
 
 TYPES = {
     # the connection and the request
-    'PermissionDenied': 'the peer is neither the target\'s user nor root; the connection is refused',
+    'PermissionDenied': "the peer is neither the target's user nor root; the connection is refused",
     'BadMessage': 'a line that is not a protocol message, or a request id already running',
     'UnknownCommand': 'no such command; the hint lists them',
     'BadArguments': 'a missing argument, or one of the wrong type or value',
@@ -29,7 +29,7 @@ TYPES = {
     'TraceUnavailable': 'tracing is not possible here (every sys.monitoring tool id is taken, or a C profiler holds the thread)',
     'Timeout': 'a replay still running after its time limit (it goes on in the background)',
     'TorchNotImported': 'the target has not imported torch (spyglass never imports it)',
-    'TorchApiMissing': 'the target\'s torch lacks a function the command needs',
+    'TorchApiMissing': "the target's torch lacks a function the command needs",
     'CudaUnavailable': 'a CUDA command on a target without CUDA',
     'TorchFailed': 'torch raised while profiling or recording memory',
     'NotReloadable': 'reload refused (a built-in, a nested function, a file that no longer defines it, new free variables); nothing changed',

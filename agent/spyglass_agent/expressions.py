@@ -10,15 +10,16 @@ Private attributes follow Python's own rule: an expression is compiled outside a
 so the user writes the mangled name (``args[0]._A__val``), exactly as Python code outside
 the class would.
 """
+
 import ast
 
 from . import hooks
 from .errors import AgentError
 
 # names in scope for watch --expr/-f and monitor (after the call)
-AFTER_CALL_NAMES = ("target", "return_obj", "cost", "args", "kwargs")
+AFTER_CALL_NAMES = ('target', 'return_obj', 'cost', 'args', 'kwargs')
 # names in scope for trace -f (before the call)
-BEFORE_CALL_NAMES = ("target", "args", "kwargs")
+BEFORE_CALL_NAMES = ('target', 'args', 'kwargs')
 
 
 class ExpressionError(Exception):
@@ -27,14 +28,14 @@ class ExpressionError(Exception):
 
 def _parse(source, option):
     if not isinstance(source, str) or not source.strip():
-        raise ExpressionError("%s: empty expression" % option)
+        raise ExpressionError('%s: empty expression' % option)
     try:
-        return ast.parse(source.strip(), "<%s>" % option, "eval")
+        return ast.parse(source.strip(), '<%s>' % option, 'eval')
     except SyntaxError as e:
-        where = ""
+        where = ''
         if e.offset:
-            where = " at column %d" % e.offset
-        raise ExpressionError("%s %r: %s%s" % (option, source, e.msg, where))
+            where = ' at column %d' % e.offset
+        raise ExpressionError('%s %r: %s%s' % (option, source, e.msg, where))
 
 
 def _as_lambda(body, names, option, source):
@@ -51,15 +52,15 @@ def _as_lambda(body, names, option, source):
     tree = ast.Expression(body=ast.Lambda(args=arguments, body=body))
     ast.fix_missing_locations(tree)
     try:
-        return compile(tree, "<%s>" % option, "eval")
+        return compile(tree, '<%s>' % option, 'eval')
     except SyntaxError as e:  # e.g. `yield` or `await` used in an expression
-        raise ExpressionError("%s %r: %s" % (option, source, e.msg))
+        raise ExpressionError('%s %r: %s' % (option, source, e.msg))
 
 
 class Expression(object):
     """One compiled expression; ``bind(globals)`` gives the callable to evaluate."""
 
-    __slots__ = ("source", "code")
+    __slots__ = ('source', 'code')
 
     def __init__(self, source, code):
         self.source = source

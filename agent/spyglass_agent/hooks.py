@@ -35,6 +35,7 @@ from both.
 Callbacks never raise into the target, and calls made by a callback on the same thread
 (a ``__repr__`` that is itself hooked) are not observed again.
 """
+
 import contextlib
 import gc
 import os
@@ -171,8 +172,7 @@ class _Site(object):
         if cells is None:
             return self._plain
         closure = cells.__closure__
-        return types.FunctionType(self.code, self.globals, self.name, None,
-                                  tuple(closure[i] for i in self._cell_order))
+        return types.FunctionType(self.code, self.globals, self.name, None, tuple(closure[i] for i in self._cell_order))
 
     def call(self, args, kwargs, cells):
         fn = self._target(cells)
@@ -282,7 +282,7 @@ def _signature_source(code):
     posonly = getattr(code, 'co_posonlyargcount', 0)
     kwonly = code.co_kwonlyargcount
     positional = list(names[:argc])
-    keyword = list(names[argc:argc + kwonly])
+    keyword = list(names[argc : argc + kwonly])
     i = argc + kwonly
     varargs = varkw = None
     if code.co_flags & CO_VARARGS:
@@ -323,8 +323,7 @@ def _build_wrapper(code, site):
         body = 'def _spyglass_wrapper(%s):\n        return %s' % (params, call % 'call')
     # the outer function only exists to make the original's free variables free in the
     # wrapper too (its code must have as many as the function has closure cells)
-    source = 'def _spyglass_outer():\n    %s\n    %s\n' % (
-        ' = '.join(free) + ' = None' if free else 'pass', body)
+    source = 'def _spyglass_outer():\n    %s\n    %s\n' % (' = '.join(free) + ' = None' if free else 'pass', body)
     module = compile(source, WRAPPER_FILENAME, 'exec', dont_inherit=True)
     outer = _const_code(module, '_spyglass_outer')
     wrapper = _const_code(outer, '_spyglass_wrapper')
@@ -389,7 +388,8 @@ class _FunctionPatch(object):
 
     def empty(self):
         return (self.site is None or not self.site.hooks) and not any(
-            p.site.hooks for ps in self.nested.values() for p in ps)
+            p.site.hooks for ps in self.nested.values() for p in ps
+        )
 
     def base_code(self):
         """orig_code with hooked nested code objects replaced by their wrappers."""
@@ -400,8 +400,7 @@ class _FunctionPatch(object):
                     replaced[id(p.code)] = p.site.wrapper
         if not replaced:
             return self.orig_code
-        return self.orig_code.replace(
-            co_consts=tuple(replaced.get(id(c), c) for c in self.orig_code.co_consts))
+        return self.orig_code.replace(co_consts=tuple(replaced.get(id(c), c) for c in self.orig_code.co_consts))
 
     def apply(self):
         """Assigns the code that matches the hooks present now; the original when none."""
@@ -467,8 +466,11 @@ def _nested_patches(patch, name):
     if patches is None:
         codes = [c for c in patch.orig_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name]
         if not codes:
-            raise AgentError('NestedNotFound', 'no function %s defined inside %s' % (
-                name, patch.fn.__qualname__), hint=_nested_hint(patch.orig_code))
+            raise AgentError(
+                'NestedNotFound',
+                'no function %s defined inside %s' % (name, patch.fn.__qualname__),
+                hint=_nested_hint(patch.orig_code),
+            )
         # one hook observes every code object of that name (e.g. defs in two branches)
         patches = patch.nested[name] = [_NestedPatch(patch.fn, c) for c in codes]
     return patches
@@ -527,8 +529,10 @@ def replace_code(fn, code):
             fn.__code__ = code
             return False
         if any(p.site.hooks for ps in patch.nested.values() for p in ps):
-            raise AgentError('NotReloadable', '%s has a -nm hook on a function defined inside it; end that command first' % (
-                fn.__qualname__,))
+            raise AgentError(
+                'NotReloadable',
+                '%s has a -nm hook on a function defined inside it; end that command first' % (fn.__qualname__,),
+            )
         old = patch.site
         patch.orig_code = code
         patch.nested = {}
@@ -542,8 +546,9 @@ def replace_code(fn, code):
 
 
 def _nested_hint(code):
-    names = sorted(set(c.co_name for c in code.co_consts if isinstance(c, types.CodeType)
-                       and not c.co_name.startswith('<')))
+    names = sorted(
+        set(c.co_name for c in code.co_consts if isinstance(c, types.CodeType) and not c.co_name.startswith('<'))
+    )
     return 'functions defined inside it: %s' % (', '.join(names) if names else 'none')
 
 

@@ -2,6 +2,7 @@
 stdout/stderr and never the `logging` module (whose handlers belong to the target and
 would print our lines into its output). Lines go nowhere until open_file() is called.
 """
+
 import os
 import threading
 import time
@@ -31,8 +32,7 @@ def close_file():
 
 
 def _write(level, message):
-    line = ('%s %s [%s] %s\n' % (time.strftime('%H:%M:%S'), level, thread_name(), message)).encode(
-        'utf-8', 'replace')
+    line = ('%s %s [%s] %s\n' % (time.strftime('%H:%M:%S'), level, thread_name(), message)).encode('utf-8', 'replace')
     with _lock:
         fd = _state['fd']
         if fd is None or _state['written'] > _MAX_BYTES:

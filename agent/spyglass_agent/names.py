@@ -9,6 +9,7 @@ reads the same in every command.
 Methods are looked up along the class's MRO without triggering descriptors;
 classmethods, staticmethods and property getters resolve to their function.
 """
+
 import difflib
 import sys
 import types
@@ -17,8 +18,7 @@ from .errors import AgentError
 
 # the agent's own package is no business of the user's: never offered as a suggestion
 _AGENT_PACKAGE = __name__.split('.', 1)[0]
-_NO_IMPORT_HINT = ('spyglass never imports modules into the target; '
-                   '`module FILE` finds the name a file was loaded under')
+_NO_IMPORT_HINT = 'spyglass never imports modules into the target; `module FILE` finds the name a file was loaded under'
 
 
 def did_you_mean(name, candidates, limit=5):
@@ -46,8 +46,9 @@ def find_module(name):
     # `views` for `app.views`: the last component is what a user often remembers
     tails = [m for m in loaded if m.endswith('.' + name)]
     near = tails[:5] or did_you_mean(name, loaded)
-    raise AgentError('ModuleNotFound', 'module %s is not imported in the target%s' % (name, _suggest(near)),
-                     hint=_NO_IMPORT_HINT)
+    raise AgentError(
+        'ModuleNotFound', 'module %s is not imported in the target%s' % (name, _suggest(near)), hint=_NO_IMPORT_HINT
+    )
 
 
 def find_class(module, dotted):
@@ -58,7 +59,9 @@ def find_class(module, dotted):
         value = _lookup(owner, part)
         if value is _MISSING:
             classes = [k for k, v in _names_of(owner).items() if isinstance(v, type)]
-            raise AgentError('ClassNotFound', '%s has no class %r%s' % (where, part, _suggest(did_you_mean(part, classes))))
+            raise AgentError(
+                'ClassNotFound', '%s has no class %r%s' % (where, part, _suggest(did_you_mean(part, classes)))
+            )
         owner = value
         where = '%s.%s' % (where, part)
     if not isinstance(owner, type):
@@ -69,8 +72,10 @@ def find_class(module, dotted):
 def find_field(owner, field, where):
     value = _lookup(owner, field)
     if value is _MISSING:
-        raise AgentError('AttributeNotFound', '%s has no attribute %r%s' % (
-            where, field, _suggest(did_you_mean(field, list(_names_of(owner))))))
+        raise AgentError(
+            'AttributeNotFound',
+            '%s has no attribute %r%s' % (where, field, _suggest(did_you_mean(field, list(_names_of(owner))))),
+        )
     return value
 
 
@@ -86,16 +91,22 @@ def find_function(module_name, class_name, method_name):
                 break
         else:
             methods = [n for base in klass.__mro__ for n, v in vars(base).items() if _is_function_like(v)]
-            raise AgentError('MethodNotFound', 'class %s.%s has no method %s%s' % (
-                module_name, class_name, method_name, _suggest(did_you_mean(method_name, methods))))
+            raise AgentError(
+                'MethodNotFound',
+                'class %s.%s has no method %s%s'
+                % (module_name, class_name, method_name, _suggest(did_you_mean(method_name, methods))),
+            )
     else:
         try:
             raw = vars(module)[method_name]
         except KeyError:
             functions = [n for n, v in list(vars(module).items()) if _is_function_like(v)]
-            raise AgentError('MethodNotFound', 'module %s has no function %s%s' % (
-                module_name, method_name, _suggest(did_you_mean(method_name, functions))),
-                hint='a method needs its class: MODULE CLASS METHOD')
+            raise AgentError(
+                'MethodNotFound',
+                'module %s has no function %s%s'
+                % (module_name, method_name, _suggest(did_you_mean(method_name, functions))),
+                hint='a method needs its class: MODULE CLASS METHOD',
+            )
         where = '%s.%s' % (module_name, method_name)
     return _unwrap(raw, where), where
 
@@ -114,10 +125,13 @@ def _unwrap(raw, where):
     if isinstance(raw, types.FunctionType):
         return raw
     if isinstance(raw, type):
-        raise AgentError('NotHookable', '%s is a class; name a method of it: MODULE %s METHOD' % (
-            where, where.rpartition('.')[2]))
-    raise AgentError('NotHookable', '%s is a %s, not a Python function (built-in and C functions cannot be hooked)' % (
-        where, type(raw).__name__))
+        raise AgentError(
+            'NotHookable', '%s is a class; name a method of it: MODULE %s METHOD' % (where, where.rpartition('.')[2])
+        )
+    raise AgentError(
+        'NotHookable',
+        '%s is a %s, not a Python function (built-in and C functions cannot be hooked)' % (where, type(raw).__name__),
+    )
 
 
 _MISSING = object()

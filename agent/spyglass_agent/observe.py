@@ -7,6 +7,7 @@ tuple to a bounded deque (never blocks, never renders); the command's thread dra
 few dozen times a second, renders, and streams events. When the deque is full (the
 client cannot keep up) further items are counted as dropped, not queued.
 """
+
 import collections
 import inspect
 import time
@@ -83,8 +84,10 @@ def compile_option(ctx, key, option, names_):
 def int_arg(ctx, key, default, low, high=None):
     value = ctx.arg(key, (int, float), default)
     if value != int(value) or value < low or (high is not None and value > high):
-        raise bad_args('%s: %s must be an integer %s' % (
-            ctx.cmd, key, ('between %d and %d' % (low, high)) if high is not None else ('>= %d' % low)))
+        raise bad_args(
+            '%s: %s must be an integer %s'
+            % (ctx.cmd, key, ('between %d and %d' % (low, high)) if high is not None else ('>= %d' % low))
+        )
     return int(value)
 
 

@@ -1,5 +1,6 @@
 """Wire format: one JSON object per line (UTF-8, ``\\n``-terminated) each way; see
 agent/PROTOCOL.md. Data only: nothing is ever unpickled or evaluated from a message."""
+
 import json
 import math
 

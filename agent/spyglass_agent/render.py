@@ -20,6 +20,7 @@ as long as it takes): their summary repr is built here from at most a few items.
 user-defined ``__repr__`` is called under a time limit enforced by a trace function
 on this thread, and its text is cut to ``max_chars``; an exception never escapes.
 """
+
 import sys
 import time
 import types
@@ -105,8 +106,11 @@ class Renderer(object):
                     self._attributes(node, obj, depth)
         except Exception as e:
             # a container subclass whose own __len__, items() or __iter__ raises
-            return {'type': node['type'], 'repr': _placeholder(obj), 'error': 'could not be read: %s: %s' % (
-                type(e).__name__, _cut(str(e), 200))}
+            return {
+                'type': node['type'],
+                'repr': _placeholder(obj),
+                'error': 'could not be read: %s: %s' % (type(e).__name__, _cut(str(e), 200)),
+            }
         finally:
             self._path.discard(id(obj))
         return node

@@ -8,6 +8,7 @@ our socket) is refused, never followed. The socket itself is 0600. A socket (or 
 error) file left by an earlier process that had the same pid is stale by definition (a
 pid has one process, and an agent that stops removes its files) and is replaced.
 """
+
 import os
 import socket
 import stat
@@ -26,11 +27,17 @@ def ensure_private_dir(path):
         pass
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode):
-        raise AgentError('UnsafeRunDir', '%s exists and is not a directory (a symlink?); refusing to use it' % path,
-                         hint='remove it, or check who created it')
+        raise AgentError(
+            'UnsafeRunDir',
+            '%s exists and is not a directory (a symlink?); refusing to use it' % path,
+            hint='remove it, or check who created it',
+        )
     if st.st_uid != os.geteuid():
-        raise AgentError('UnsafeRunDir', '%s is owned by uid %d, not by the target\'s uid %d' % (
-            path, st.st_uid, os.geteuid()), hint='another user created it; remove it as root')
+        raise AgentError(
+            'UnsafeRunDir',
+            "%s is owned by uid %d, not by the target's uid %d" % (path, st.st_uid, os.geteuid()),
+            hint='another user created it; remove it as root',
+        )
     if stat.S_IMODE(st.st_mode) != 0o700:
         os.chmod(path, 0o700)
 

@@ -6,6 +6,7 @@ cleanups (newest first) and those of its children. A closed scope refuses new re
 by running their cleanup at once, so a hook installed by a request that was cancelled
 meanwhile never stays behind.
 """
+
 import threading
 
 from . import log

@@ -4,6 +4,7 @@ Peers are checked with SO_PEERCRED: only the target's own user and root may talk
 agent (the 0700 directory already keeps others from reaching the socket; the check holds
 even if someone loosens the modes). Nothing listens on TCP.
 """
+
 import atexit
 import os
 import socket
@@ -58,8 +59,13 @@ class Agent(object):
 
     def alive(self):
         """False in a forked child (the threads did not survive fork) or once stopped."""
-        return (self.pid == os.getpid() and not self._stopping and not self._unregistered and self._thread is not None
-                and self._thread.is_alive())
+        return (
+            self.pid == os.getpid()
+            and not self._stopping
+            and not self._unregistered
+            and self._thread is not None
+            and self._thread.is_alive()
+        )
 
     def connections(self):
         with self._lock:
@@ -82,15 +88,25 @@ class Agent(object):
                 sock.close()
 
     def _admit(self, sock):
-        pid, uid, gid = struct.unpack('3i', sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i')))
+        pid, uid, gid = struct.unpack(
+            '3i', sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i'))
+        )
         if uid != 0 and uid != os.geteuid():
             log.info('refused pid %d uid %d' % (pid, uid))
             sock.settimeout(1)
             try:
-                sock.sendall(encode({'error': {
-                    'type': 'PermissionDenied',
-                    'message': 'uid %d may not use the agent of process %d (owned by uid %d)' % (uid, self.pid, os.geteuid()),
-                    'hint': 'run spyglass as the same user as the target, or as root'}}))
+                sock.sendall(
+                    encode(
+                        {
+                            'error': {
+                                'type': 'PermissionDenied',
+                                'message': 'uid %d may not use the agent of process %d (owned by uid %d)'
+                                % (uid, self.pid, os.geteuid()),
+                                'hint': 'run spyglass as the same user as the target, or as root',
+                            }
+                        }
+                    )
+                )
             except OSError:
                 pass
             sock.close()

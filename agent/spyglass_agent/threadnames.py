@@ -5,6 +5,7 @@ C extension, or the agent's own loader, see src/attach/bootstrap.ts) registers a
 ``_DummyThread`` for it, which stays in ``threading.enumerate()`` of the target for good.
 The agent only looks the name up.
 """
+
 import threading
 
 try:

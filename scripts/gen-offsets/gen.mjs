@@ -163,11 +163,14 @@ function headersFor(minor) {
 
 export function probeSource(minor) {
   const template = readFileSync(join(HERE, 'probe.c.in'), 'utf8');
-  const includes = headersFor(minor).map((h) => `#include "${h}"`).join('\n');
-  const lines = FIELDS.filter(([, , lo, hi]) => minor >= lo && minor <= hi).map(
-    ([key, expr]) => `    P("${key}", (long long)(${expr}));`,
-  );
-  return template.replace('@INCLUDES@', includes).replace('@MIRRORS@', minor <= 10 ? '#define NEED_MIRRORS 1' : '').replace('@FIELDS@', lines.join('\n'));
+  const includes = headersFor(minor)
+    .map((h) => `#include "${h}"`)
+    .join('\n');
+  const lines = FIELDS.filter(([, , lo, hi]) => minor >= lo && minor <= hi).map(([key, expr]) => `    P("${key}", (long long)(${expr}));`);
+  return template
+    .replace('@INCLUDES@', includes)
+    .replace('@MIRRORS@', minor <= 10 ? '#define NEED_MIRRORS 1' : '')
+    .replace('@FIELDS@', lines.join('\n'));
 }
 
 /** Nests {"a.b": 1} into {a: {b: 1}}. */
@@ -187,7 +190,9 @@ function pythonInfo(python) {
     python,
     ['-c', "import sys,sysconfig;print('%d.%d.%d' % sys.version_info[:3]);print(sysconfig.get_paths()['include'])"],
     { encoding: 'utf8' },
-  ).trim().split('\n');
+  )
+    .trim()
+    .split('\n');
   return { version: out[0], minor: Number(out[0].split('.')[1]), include: out[1] };
 }
 
@@ -197,9 +202,13 @@ export function generateTable(python, workDir) {
   const src = join(workDir, `probe_3_${info.minor}.c`);
   const exe = join(workDir, `probe_3_${info.minor}`);
   writeFileSync(src, probeSource(info.minor));
-  execFileSync('gcc', ['-std=gnu11', '-w', '-DNDEBUG', '-DPy_BUILD_CORE', '-I', info.include, '-I', join(info.include, 'internal'), '-o', exe, src], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'gcc',
+    ['-std=gnu11', '-w', '-DNDEBUG', '-DPy_BUILD_CORE', '-I', info.include, '-I', join(info.include, 'internal'), '-o', exe, src],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const flat = JSON.parse(execFileSync(exe, { encoding: 'utf8' }));
   return { minor: info.minor, table: { generatedFrom: info.version, minor: info.minor, ...nest(flat) } };
 }

@@ -166,11 +166,16 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
       }
       if (!processExists(pid)) throw new ProcessGoneError(pid); // worded below
       const failure = readBootstrapError(info.uid, pid);
-      if (failure) throw new UserError(`the spyglass agent could not start in process ${pid}: ${failure}`, `details in ${bootstrapErrorPath(info.uid, pid)}`);
+      if (failure)
+        throw new UserError(
+          `the spyglass agent could not start in process ${pid}: ${failure}`,
+          `details in ${bootstrapErrorPath(info.uid, pid)}`,
+        );
       if (Date.now() > deadline) {
         // the agent started (its socket accepted us) but has not answered for a while: say
         // where it is (silent only briefly, it is more likely slow to start on a busy machine)
-        if (silentSince !== undefined && Date.now() - silentSince >= SILENT_AGENT_MS) throw await agentNotAnswering(pid, Date.now() - silentSince);
+        if (silentSince !== undefined && Date.now() - silentSince >= SILENT_AGENT_MS)
+          throw await agentNotAnswering(pid, Date.now() - silentSince);
         throw new UserError(
           `process ${pid} did not run the attach code within ${((deadline - started) / 1000).toFixed(1)} s; it was left as it was`,
           how === 'pending'

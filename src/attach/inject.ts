@@ -16,7 +16,17 @@ import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState } from '../proc/process.js';
 import { gilLocked } from '../reader/gil.js';
 import type { PythonTarget } from '../reader/locate.js';
-import { EPERM, ESRCH, PtraceError, type Regs, SIGTRAP, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
+import {
+  EPERM,
+  ESRCH,
+  PtraceError,
+  type Regs,
+  SIGTRAP,
+  StopTimeoutError,
+  Tracee,
+  TraceeExitedError,
+  type RegName,
+} from '../proc/ptrace.js';
 
 export type Strategy = 'direct' | 'pending';
 
@@ -80,7 +90,8 @@ interface Symbols {
 function symbols(target: PythonTarget): Symbols {
   const need = (name: string): bigint => {
     const a = target.symbol(name);
-    if (a === undefined) throw new UserError(`cannot attach to process ${target.pid}: ${name} is not exported by its Python ${target.version.text}`);
+    if (a === undefined)
+      throw new UserError(`cannot attach to process ${target.pid}: ${name} is not exported by its Python ${target.version.text}`);
     return a;
   };
   // the size of _PyRuntime tells which futexes belong to the interpreter itself (the GIL,
@@ -181,7 +192,10 @@ export class AlreadyTracedError extends UserError {
     pid: number,
     readonly tracer: number,
   ) {
-    super(`cannot attach to process ${pid}: it is already being traced by process ${tracer}`, 'detach the other debugger (gdb, strace, py-spy --native) and try again');
+    super(
+      `cannot attach to process ${pid}: it is already being traced by process ${tracer}`,
+      'detach the other debugger (gdb, strace, py-spy --native) and try again',
+    );
   }
 }
 
@@ -274,7 +288,11 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   } catch (e) {
     mem.close();
     if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
-    if (e instanceof StopTimeoutError) throw new UserError(`cannot attach to process ${pid}: its main thread did not stop within the deadline`, 'is it in uninterruptible I/O (state D)?');
+    if (e instanceof StopTimeoutError)
+      throw new UserError(
+        `cannot attach to process ${pid}: its main thread did not stop within the deadline`,
+        'is it in uninterruptible I/O (state D)?',
+      );
     throw seizeError(pid, e);
   }
   const started = Date.now();

@@ -28,7 +28,10 @@ export function sendRemoteExec(mem: TargetMemory, pyRuntime: bigint, o: RemoteDe
   const { interp, enabled, tstate } = remoteDebugTarget(mem, pyRuntime, o, tid);
   if (interp === 0n) throw new RemoteDebugUnavailableError('the interpreter is not running (no interpreter state)');
   if (!enabled) throw new RemoteDebugUnavailableError('remote debugging is disabled in the target');
-  if (tstate === 0n) throw new RemoteDebugUnavailableError(tid === undefined ? 'the target has no main thread state' : `thread ${tid} has no Python thread state`);
+  if (tstate === 0n)
+    throw new RemoteDebugUnavailableError(
+      tid === undefined ? 'the target has no main thread state' : `thread ${tid} has no Python thread state`,
+    );
 
   // the order matters: the path must be complete before the flag says it is there, and
   // the flag set before the eval loop is told to look

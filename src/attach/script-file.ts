@@ -12,7 +12,8 @@ export function writeScriptFile(pid: number, uid: number, source: string, expire
   ensurePrivateDir(agentRunDir(uid), uid);
   ensurePrivateDir(agentPidDir(uid, pid), uid);
   const path = join(agentPidDir(uid, pid), 'bootstrap.py');
-  const text = `try:\n    __import__('os').unlink(${JSON.stringify(path)})\nexcept BaseException:\n    pass\n` + wrapPayload(source, expiresAt);
+  const text =
+    `try:\n    __import__('os').unlink(${JSON.stringify(path)})\nexcept BaseException:\n    pass\n` + wrapPayload(source, expiresAt);
   writeFileSync(path, text, { mode: 0o600 });
   if (process.getuid?.() === 0) chownSync(path, uid, -1);
   return path;

@@ -48,12 +48,16 @@ export async function agentNotAnswering(pid: number, silentMs: number): Promise<
       reader.close();
     }
   } catch (e) {
-    return new AgentNotAnsweringError(`${head}; its threads could not be read from outside: ${(e as Error).message}`, `\`spyglass dump ${pid}\` shows every thread`);
+    return new AgentNotAnsweringError(
+      `${head}; its threads could not be read from outside: ${(e as Error).message}`,
+      `\`spyglass dump ${pid}\` shows every thread`,
+    );
   }
   const agent = agentThread(dump);
   const holder = dump.threads.find((t) => t.holdsGil);
   const hint =
-    (holder && holder !== agent ? `thread ${threadLabel(holder)} holds the GIL at ${where(holder)}; ` : '') + `\`spyglass dump ${pid}\` shows every thread`;
+    (holder && holder !== agent ? `thread ${threadLabel(holder)} holds the GIL at ${where(holder)}; ` : '') +
+    `\`spyglass dump ${pid}\` shows every thread`;
   if (!agent) return new AgentNotAnsweringError(`${head}; no spyglass thread was found in it`, hint);
   return new AgentNotAnsweringError(`${head}; its thread ${agent.name} is at ${where(agent)}`, hint);
 }

@@ -8,14 +8,7 @@ import { AgentCommandError } from './agent-error.js';
 import type { AgentEvent, AgentSession, AgentStream } from './session.js';
 
 export { AgentCommandError };
-import {
-  PROTOCOL_VERSION,
-  parseAgentMessage,
-  type AgentMessage,
-  type ClientMessage,
-  type HelloData,
-  type RequestId,
-} from './protocol.js';
+import { PROTOCOL_VERSION, parseAgentMessage, type AgentMessage, type ClientMessage, type HelloData, type RequestId } from './protocol.js';
 
 /** The agent is not there (never started, stopped, or the target exited). */
 export class AgentGoneError extends UserError {
@@ -268,8 +261,7 @@ export class AgentClient implements AgentSession {
   }
 
   private onClose(): void {
-    const err =
-      this.closedError ?? new AgentGoneError(`the connection to the agent in ${this.label} was closed`);
+    const err = this.closedError ?? new AgentGoneError(`the connection to the agent in ${this.label} was closed`);
     this.closedError = err;
     for (const [id, state] of this.pending) this.finish(id, state, err);
     this.detachWaiter?.();
@@ -311,4 +303,3 @@ export function connectError(e: NodeJS.ErrnoException, path: string, label: stri
       return new AgentGoneError(`cannot connect to the agent in ${label}: ${e.message}`, undefined, e.code);
   }
 }
-

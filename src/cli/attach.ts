@@ -6,7 +6,6 @@ import { UsageError, UserError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { markInterrupted, wasInterrupted } from '../run-end.js';
 
-
 function parseSeconds(option: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -42,7 +41,8 @@ export function registerAttach(program: Command): void {
       const debug = Boolean(command.parent?.opts().debug);
       if (opts.timeout !== undefined && opts.cmd === undefined) throw new UserError('--timeout only applies with --cmd', undefined, 2);
       // checked before attaching: an empty command would attach, do nothing and succeed
-      if (opts.cmd !== undefined && !opts.cmd.trim()) throw new UserError('--cmd needs a command', 'e.g. --cmd "stack"; `help` lists the commands', 2);
+      if (opts.cmd !== undefined && !opts.cmd.trim())
+        throw new UserError('--cmd needs a command', 'e.g. --cmd "stack"; `help` lists the commands', 2);
       // the agent and the shell load when this command runs: every other command starts
       // without their modules (BENCHMARKS.md#dump-start-up)
       const [{ attach }, { AgentNotAnsweringError }, { createOutput, wantColor }, { runOneShot }, { runShell }] = await Promise.all([
@@ -77,7 +77,10 @@ export function registerAttach(program: Command): void {
             unansweredMs: session.unansweredMs,
           });
         } else {
-          if (!opts.json) out.note(`attached to process ${pid} (Python ${session.version}) in ${session.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`);
+          if (!opts.json)
+            out.note(
+              `attached to process ${pid} (Python ${session.version}) in ${session.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`,
+            );
           await runShell({ pid, agent: session.agent, out, debug, lost: session.lost, unansweredMs: session.unansweredMs });
         }
       } catch (e) {

@@ -54,7 +54,9 @@ export function findPython(): string {
         encoding: 'utf8',
         timeout: 10000,
         stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim().split('\n');
+      })
+        .trim()
+        .split('\n');
       if (sys3(minor) && exe) return exe;
     } catch {
       // not runnable: try the next
@@ -76,9 +78,16 @@ function serviceReady(child: ChildProcess, signal: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(e);
     };
-    const timer = setTimeout(() => fail(new UserError(`the sample service did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new UserError(`the sample service did not start within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
     // Ctrl-C: 130; stdout's reader leaving is no failure
-    signal.addEventListener('abort', () => fail(new UserError('interrupted while the sample service was starting', undefined, wasInterrupted() ? 130 : 0)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => fail(new UserError('interrupted while the sample service was starting', undefined, wasInterrupted() ? 130 : 0)),
+      { once: true },
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (/^READY/m.test(out)) {
@@ -88,7 +97,9 @@ function serviceReady(child: ChildProcess, signal: AbortSignal): Promise<void> {
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => fail(new UserError(`cannot start the sample service: ${e.message}`)));
-    child.on('exit', (code) => fail(new UserError(`the sample service exited (code ${code}) before it was ready: ${err.trim().split('\n').pop() ?? ''}`)));
+    child.on('exit', (code) =>
+      fail(new UserError(`the sample service exited (code ${code}) before it was ready: ${err.trim().split('\n').pop() ?? ''}`)),
+    );
   });
 }
 
@@ -151,13 +162,17 @@ async function profile(pid: number, dir: string, signal: AbortSignal, out: Comma
   const rows = stats.rows('ownTime', TOP_FUNCTIONS);
   if (!rows.length) return;
   out.line(`top ${rows.length} functions by own time (where the CPU was when sampled):`);
-  rows.forEach((row, i) => out.line(`  ${i + 1}. ${row.name} (${row.file})  ${row.ownTime.toFixed(2)} s, ${row.ownPct.toFixed(0)}% of the samples`));
+  rows.forEach((row, i) =>
+    out.line(`  ${i + 1}. ${row.name} (${row.file})  ${row.ownTime.toFixed(2)} s, ${row.ownPct.toFixed(0)}% of the samples`),
+  );
 }
 
 async function watchCalls(pid: number, out: CommandOutput): Promise<void> {
   const session = await attach(pid, { timeoutMs: ATTACH_TIMEOUT_MS });
   try {
-    out.line(`attached (agent ${session.how === 'reused' ? 'already running' : 'started'} in ${session.latencyMs} ms); running \`${WATCH_LINE}\`:`);
+    out.line(
+      `attached (agent ${session.how === 'reused' ? 'already running' : 'started'} in ${session.latencyMs} ms); running \`${WATCH_LINE}\`:`,
+    );
     await runOneShot({ pid, agent: session.agent, out, line: WATCH_LINE, timeoutMs: WATCH_TIMEOUT_MS, lost: session.lost });
   } finally {
     await session.detach();
@@ -198,7 +213,9 @@ export async function runDemo(out: CommandOutput, opts: DemoOptions = {}): Promi
     await serviceReady(child, interrupted.signal);
     out.line(`spyglass demo: started ${script} with ${python} (pid ${pid})`);
     await step('the stacks', `its threads, read from outside (spyglass dump ${pid})`, () => showStacks(pid, out));
-    await step('the profile', `a ${PROFILE_SECONDS} s profile (spyglass record --pid ${pid} -d ${PROFILE_SECONDS})`, () => profile(pid, dir, interrupted.signal, out));
+    await step('the profile', `a ${PROFILE_SECONDS} s profile (spyglass record --pid ${pid} -d ${PROFILE_SECONDS})`, () =>
+      profile(pid, dir, interrupted.signal, out),
+    );
     await step('the watch', `3 calls of one function, from inside (spyglass ${pid}, then watch)`, () => watchCalls(pid, out));
   } finally {
     stopService(child);

@@ -34,7 +34,10 @@ export interface DumpOptions {
 /** The asyncio tasks of pid, through the agent (attached for this, detached after; loaded
  * only then, so that dump itself starts without the attach modules). */
 async function asyncText(pid: number, o: DumpOptions): Promise<string> {
-  const [{ attach }, { fetchAsyncTasks, renderAsyncTasks }] = await Promise.all([import('../attach/attach.js'), import('../commands/async-stack.js')]);
+  const [{ attach }, { fetchAsyncTasks, renderAsyncTasks }] = await Promise.all([
+    import('../attach/attach.js'),
+    import('../commands/async-stack.js'),
+  ]);
   // Ctrl-C while the agent is being loaded must not kill spyglass with the target's thread
   // stopped mid-injection: attach ends first (it is bounded), then this run ends, 130
   const onSigint = () => markInterrupted();
@@ -75,7 +78,10 @@ async function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump
   if (o.native || o.nativeAll) {
     // --native pauses every Python thread for its reading anyway: the stacks are exact.
     // Loaded only when asked, so a plain dump starts without the unwinder (BENCHMARKS.md).
-    const [{ NativeProcess }, { readMixedStacks }] = await Promise.all([import('../native/native-process.js'), import('../native/mixed-stacks.js')]);
+    const [{ NativeProcess }, { readMixedStacks }] = await Promise.all([
+      import('../native/native-process.js'),
+      import('../native/mixed-stacks.js'),
+    ]);
     const np = new NativeProcess(reader.pid);
     try {
       return await readMixedStacks(reader, np, { locals: o.locals, all: o.nativeAll });
@@ -90,7 +96,9 @@ async function readOnce(reader: PythonReader, o: DumpOptions): Promise<StackDump
       // said once, however many processes are dumped
       if (o.toldNoPermission) return;
       o.toldNoPermission = true;
-      process.stderr.write(`spyglass: ${e.message}: a thread whose stack kept changing is shown as torn (as with --nonblocking)\n  hint: ${e.hint}\n`);
+      process.stderr.write(
+        `spyglass: ${e.message}: a thread whose stack kept changing is shown as torn (as with --nonblocking)\n  hint: ${e.hint}\n`,
+      );
     },
   });
 }
@@ -99,7 +107,9 @@ function renderDump(dump: StackDump, o: DumpOptions, cmdline?: string): string {
   const order = { outermostFirst: o.outermostFirst, cmdline };
   if (!o.json) return renderStackText(dump, order);
   // --subprocesses: one compact document per line, one line per process
-  return cmdline !== undefined ? JSON.stringify(stackDumpJson(dump, order)) + '\n' : JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n';
+  return cmdline !== undefined
+    ? JSON.stringify(stackDumpJson(dump, order)) + '\n'
+    : JSON.stringify(stackDumpJson(dump, order), null, 2) + '\n';
 }
 
 /**
@@ -163,9 +173,15 @@ export function registerDump(program: Command): void {
         'thread; the agent stays loaded, idle',
     )
     .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
-    .option('--native', "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)")
+    .option(
+      '--native',
+      "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)",
+    )
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls (call helpers, vectorcall)')
-    .option('--subprocesses', 'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)')
+    .option(
+      '--subprocesses',
+      'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)',
+    )
     .addHelpText(
       'after',
       `

@@ -15,11 +15,14 @@ function useHelpFormatter(program: Command): void {
   program.configureOutput({ getOutHelpWidth: () => helpWidth(process.stdout), getErrHelpWidth: () => helpWidth(process.stderr) });
   program.configureHelp({
     boxWrap: (text, width) => wrapText(text, width).join('\n'),
-    formatItem: (term, termWidth, description, helper) => formatItem(term, description, { width: helper.helpWidth ?? DEFAULT_WIDTH, indent: 2, termWidth }).join('\n'),
+    formatItem: (term, termWidth, description, helper) =>
+      formatItem(term, description, { width: helper.helpWidth ?? DEFAULT_WIDTH, indent: 2, termWidth }).join('\n'),
     // the usage line is the only text commander does not wrap itself
     styleUsage(usage) {
       const indent = ' '.repeat('Usage: '.length);
-      return wrapText(usage, this.helpWidth ?? DEFAULT_WIDTH, indent).join('\n').slice(indent.length);
+      return wrapText(usage, this.helpWidth ?? DEFAULT_WIDTH, indent)
+        .join('\n')
+        .slice(indent.length);
     },
   });
 }

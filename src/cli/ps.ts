@@ -7,9 +7,14 @@ export function renderPsText(rows: PythonProcess[]): string {
   const header = { pid: 'PID', version: 'PYTHON', build: 'BUILD', user: 'USER', command: 'COMMAND' };
   const all = [header, ...rows.map((r) => ({ ...r, pid: String(r.pid) }))];
   const w = (k: 'pid' | 'version' | 'build' | 'user') => Math.max(...all.map((r) => r[k].length));
-  return all
-    .map((r) => `${r.pid.padStart(w('pid'))}  ${r.version.padEnd(w('version'))}  ${r.build.padEnd(w('build'))}  ${r.user.padEnd(w('user'))}  ${r.command}`)
-    .join('\n') + '\n';
+  return (
+    all
+      .map(
+        (r) =>
+          `${r.pid.padStart(w('pid'))}  ${r.version.padEnd(w('version'))}  ${r.build.padEnd(w('build'))}  ${r.user.padEnd(w('user'))}  ${r.command}`,
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function registerPs(program: Command): void {

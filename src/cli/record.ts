@@ -27,7 +27,10 @@ export function registerRecord(program: Command): void {
     .usage('[options] (--pid PID | -- python app.py [args...])')
     .option('-p, --pid <pid>', 'the process to profile', (v: string) => parsePid(v))
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
-    .option('-o, --output <file>', 'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)')
+    .option(
+      '-o, --output <file>',
+      'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)',
+    )
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parsePositive('--duration'))
     .option('--idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
@@ -35,9 +38,12 @@ export function registerRecord(program: Command): void {
     .option('--threads', 'a root frame per thread')
     .option('--subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
     .option('--nolineno', 'ignore line numbers: one frame per function')
-    .option('--function', "aggregate by function (its first line) rather than by the current line")
+    .option('--function', 'aggregate by function (its first line) rather than by the current line')
     .option('--blocking', 'pause the Python threads (ptrace) while reading each sample: exact, but slows the target')
-    .option('--native', 'merge native (C/C++) frames into each sample; pauses each sampled Python thread while its registers and stack are read (ptrace)')
+    .option(
+      '--native',
+      'merge native (C/C++) frames into each sample; pauses each sampled Python thread while its registers and stack are read (ptrace)',
+    )
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls')
     .argument('[command...]', 'a program to launch and profile from its start (after --)')
     .addHelpText(
@@ -53,9 +59,13 @@ Examples:
     )
     .action(async (command: string[], o: Record<string, unknown>) => {
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
-      if (o.pid === undefined && !command.length) throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
+      if (o.pid === undefined && !command.length)
+        throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
       // loaded when the command runs, not when any command starts (BENCHMARKS.md#dump-start-up)
-      const [{ recordProfile, summarizeRecording }, { LiveLine }] = await Promise.all([import('../record/record.js'), import('../record/status.js')]);
+      const [{ recordProfile, summarizeRecording }, { LiveLine }] = await Promise.all([
+        import('../record/record.js'),
+        import('../record/status.js'),
+      ]);
       // Ctrl-C ends the recording and writes the output (exit 130); a second one quits at once
       const stop = stopSignal();
       const live = LiveLine.forStderr();

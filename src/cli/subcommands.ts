@@ -10,4 +10,12 @@ import { registerWeb } from './web.js';
 
 export type RegisterSubcommand = (program: Command) => void;
 
-export const SUBCOMMANDS: RegisterSubcommand[] = [registerDemo, registerPs, registerDump, registerAttach, registerRecord, registerTop, registerWeb];
+export const SUBCOMMANDS: RegisterSubcommand[] = [
+  registerDemo,
+  registerPs,
+  registerDump,
+  registerAttach,
+  registerRecord,
+  registerTop,
+  registerWeb,
+];

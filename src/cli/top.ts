@@ -57,7 +57,9 @@ export function registerTop(program: Command): void {
   program
     .command('top')
     .summary('live view of the functions a Python process spends its time in (like top)')
-    .description('Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.')
+    .description(
+      'Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.',
+    )
     .argument('[pid]', 'the process to watch', (v: string) => parsePid(v))
     // py-spy's spelling, so `top --pid PID` works as it does there
     .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', (v: string) => parsePid(v))
@@ -67,7 +69,8 @@ export function registerTop(program: Command): void {
     .option('--native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
     .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
-      if (arg !== undefined && o.pid !== undefined && arg !== o.pid) throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
+      if (arg !== undefined && o.pid !== undefined && arg !== o.pid)
+        throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
       const pid = arg ?? o.pid;
       if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
       const out = process.stdout;
@@ -82,7 +85,15 @@ export function registerTop(program: Command): void {
       const stats = new TopStats(o.rate, shorten);
       // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
       const stop = stopSignal();
-      const sampler = new Sampler({ pid, rate: o.rate, idle: o.idle, gil: o.gil, openSource: o.native ? (p) => openNativeSource(p) : openPythonSource, signal: stop.signal, onTick: (t) => stats.add(t) });
+      const sampler = new Sampler({
+        pid,
+        rate: o.rate,
+        idle: o.idle,
+        gil: o.gil,
+        openSource: o.native ? (p) => openNativeSource(p) : openPythonSource,
+        signal: stop.signal,
+        onTick: (t) => stats.add(t),
+      });
       await sampler.openRoot();
       const cmdline = processInfo(pid).cmdline;
       let sort: SortKey = 'ownPct';

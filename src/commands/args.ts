@@ -147,7 +147,8 @@ export function parseArgs(command: string, words: Words, specs: OptionSpec[]): P
   for (const s of specs) options[s.key] = s.default;
   const positionals: string[] = [];
   // where each word was typed, when known: an expression's value is then the raw text
-  const typed = words.source !== undefined && words.spans?.length === words.length ? { source: words.source, spans: words.spans } : undefined;
+  const typed =
+    words.source !== undefined && words.spans?.length === words.length ? { source: words.source, spans: words.spans } : undefined;
   const startsOption = (j: number) => {
     if (words[j] === '--') return true;
     const name = optionWord(words[j]);
@@ -172,7 +173,10 @@ export function parseArgs(command: string, words: Words, specs: OptionSpec[]): P
     const spec = findOption(command, name, specs);
     if (!spec) {
       const near = specs.flatMap((s) => s.names).filter((n) => n.startsWith(name.slice(0, 2)));
-      throw new UsageError(`${command}: unknown option ${name}`, near.length ? `options of ${command}: ${near.join(', ')}` : `see \`help ${command}\``);
+      throw new UsageError(
+        `${command}: unknown option ${name}`,
+        near.length ? `options of ${command}: ${near.join(', ')}` : `see \`help ${command}\``,
+      );
     }
     given.add(spec.key);
     if (spec.kind === 'flag') {
@@ -219,7 +223,11 @@ function convert(command: string, name: string, spec: OptionSpec, value: string)
   if (!spec.special?.includes(n) && ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))) {
     const also = spec.special?.length ? ` or ${spec.special.join(', ')}` : '';
     const range =
-      spec.min !== undefined && spec.max !== undefined ? `between ${spec.min} and ${spec.max}` : spec.min !== undefined ? `at least ${spec.min}` : `at most ${spec.max}`;
+      spec.min !== undefined && spec.max !== undefined
+        ? `between ${spec.min} and ${spec.max}`
+        : spec.min !== undefined
+          ? `at least ${spec.min}`
+          : `at most ${spec.max}`;
     throw new UsageError(`${command}: ${name} must be ${range}${also} (got ${n})`);
   }
   return n;

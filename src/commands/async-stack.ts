@@ -69,7 +69,11 @@ function taskLine(t: AsyncTask): string {
 }
 
 function loopHeader(l: AsyncLoop): string {
-  const thread = l.thread ? `running in thread ${l.thread.native_id ?? l.thread.ident} "${l.thread.name ?? '?'}"` : l.closed ? 'closed' : 'not running';
+  const thread = l.thread
+    ? `running in thread ${l.thread.native_id ?? l.thread.ident} "${l.thread.name ?? '?'}"`
+    : l.closed
+      ? 'closed'
+      : 'not running';
   return `Event loop ${l.id} (${l.type}) ${thread}: ${l.tasks.length} task${l.tasks.length === 1 ? '' : 's'}`;
 }
 

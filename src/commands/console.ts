@@ -89,9 +89,7 @@ export const consoleCommand: ShellCommand = {
   name: 'console',
   summary: 'Open an interactive Python console inside the target (Ctrl-D or exit() leaves it; the target keeps running).',
   usage: 'console',
-  examples: [
-    { command: 'console', comment: 'then e.g. `import sys; sys.modules["app"].config` or `threading.enumerate()`' },
-  ],
+  examples: [{ command: 'console', comment: 'then e.g. `import sys; sys.modules["app"].config` or `threading.enumerate()`' }],
   options: [],
   async run(ctx, words) {
     parseArgs('console', words, []);

@@ -16,7 +16,8 @@ export function outputPath(cwd: string, given: string): string {
   const path = given === '~' ? homedir() : given.startsWith('~/') ? join(homedir(), given.slice(2)) : given;
   const full = isAbsolute(path) ? path : resolve(cwd, path);
   const dir = dirname(full);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`cannot write ${full}: the directory ${dir} does not exist`, 'create it, or give another path with -f');
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`cannot write ${full}: the directory ${dir} does not exist`, 'create it, or give another path with -f');
   return full;
 }
 
@@ -70,7 +71,9 @@ export class FileReceiver {
     const sha = this.hash.digest('hex');
     if (expected.complete === false || expected.bytes !== this.bytes || expected.sha256 !== sha) {
       this.discard();
-      throw new UserError(`the transfer of ${this.path} was incomplete (${this.bytes} of ${expected.bytes ?? '?'} bytes); nothing was written`);
+      throw new UserError(
+        `the transfer of ${this.path} was incomplete (${this.bytes} of ${expected.bytes ?? '?'} bytes); nothing was written`,
+      );
     }
     // renamed while still open: if the directory went away meanwhile, the bytes are still here to copy
     try {
@@ -96,17 +99,21 @@ export class FileReceiver {
   private moveAside(cause: unknown): void {
     if (this.notWritten) throw cause; // already in the fallback place: nowhere else to go
     const old = { fd: this.fd, part: this.partPath };
-    const saved = saveWith(this.wanted, (aside) => {
-      const fd = openSync(`${aside}.part`, 'w+');
-      try {
-        copyBytes(old.fd, fd, this.bytes);
-      } catch (e) {
-        closeSync(fd);
-        rmSync(`${aside}.part`, { force: true });
-        throw e;
-      }
-      this.fd = fd;
-    }, cause);
+    const saved = saveWith(
+      this.wanted,
+      (aside) => {
+        const fd = openSync(`${aside}.part`, 'w+');
+        try {
+          copyBytes(old.fd, fd, this.bytes);
+        } catch (e) {
+          closeSync(fd);
+          rmSync(`${aside}.part`, { force: true });
+          throw e;
+        }
+        this.fd = fd;
+      },
+      cause,
+    );
     this.path = saved.path;
     this.notWritten = saved.notWritten;
     if (old.fd >= 0) closeSync(old.fd);

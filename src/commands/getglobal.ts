@@ -7,7 +7,14 @@ import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', expression: true, description: 'an expression of `target` (the field\'s value) to show instead, e.g. target.fieldA' },
+  {
+    names: ['-e', '--expr'],
+    key: 'expr',
+    kind: 'string',
+    metavar: '<value>',
+    expression: true,
+    description: "an expression of `target` (the field's value) to show instead, e.g. target.fieldA",
+  },
   ...RENDER_OPTIONS,
 ];
 
@@ -32,10 +39,19 @@ export const getglobalCommand: ShellCommand = {
   async run(ctx, words) {
     const { positionals, options } = parseArgs('getglobal', words, OPTIONS);
     if (positionals.length !== 2 && positionals.length !== 3) {
-      throw new UsageError(`getglobal: expected \`module [class] field\`, got ${positionals.length} word(s)`, 'e.g. `getglobal __main__ g_list`');
+      throw new UsageError(
+        `getglobal: expected \`module [class] field\`, got ${positionals.length} word(s)`,
+        'e.g. `getglobal __main__ g_list`',
+      );
     }
     const [module, cls, field] = positionals.length === 3 ? positionals : [positionals[0], undefined, positionals[1]];
-    const answer = (await ctx.agent.call('getglobal', { module, cls, field, expr: options.expr, ...renderArgs(options) })) as GetglobalAnswer;
+    const answer = (await ctx.agent.call('getglobal', {
+      module,
+      cls,
+      field,
+      expr: options.expr,
+      ...renderArgs(options),
+    })) as GetglobalAnswer;
     ctx.out.record(answer);
     const name = [module, cls, field].filter(Boolean).join('.');
     ctx.out.line(`${answer.expr ? `${name}  -e ${answer.expr}` : name}  (${answer.value.type})`);

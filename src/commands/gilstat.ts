@@ -15,21 +15,38 @@ import { DEFAULT_RATE_HZ, GilstatSession } from '../gil/session.js';
 const DEFAULTS = { takeMs: 10, holdMs: 10, interval: 5, maxThreads: 500 };
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-i', '--interval'], key: 'interval', kind: 'float', min: 0.5, max: 3600, metavar: '<seconds>', description: 'seconds between two tables, as interval_s (default 5)' },
-  { names: ['-r', '--rate'], key: 'rate', kind: 'int', default: DEFAULT_RATE_HZ, min: 100, max: 10000, metavar: '<hz>', description: `samples per second (default ${DEFAULT_RATE_HZ})` },
+  {
+    names: ['-i', '--interval'],
+    key: 'interval',
+    kind: 'float',
+    min: 0.5,
+    max: 3600,
+    metavar: '<seconds>',
+    description: 'seconds between two tables, as interval_s (default 5)',
+  },
+  {
+    names: ['-r', '--rate'],
+    key: 'rate',
+    kind: 'int',
+    default: DEFAULT_RATE_HZ,
+    min: 100,
+    max: 10000,
+    metavar: '<hz>',
+    description: `samples per second (default ${DEFAULT_RATE_HZ})`,
+  },
 ];
 
 const COLUMNS: Array<keyof GilThreadRow> = ['takecnt', 'hold_all', 'holdavg', 'take_all', 'takeavg', 'dropcnt', 'drop_all', 'dropavg'];
 
 const HOW =
   'How: the GIL is sampled from OUTSIDE the process, nothing is injected and no GIL switch is hooked: ' +
-  'about 2000 times a second spyglass reads the interpreter\'s GIL struct (holder, locked flag, switch counter) ' +
-  'through /proc/PID/mem and, while threads sleep on the GIL\'s condition variable, each thread\'s ' +
+  "about 2000 times a second spyglass reads the interpreter's GIL struct (holder, locked flag, switch counter) " +
+  "through /proc/PID/mem and, while threads sleep on the GIL's condition variable, each thread's " +
   '/proc/PID/task/TID/syscall (a thread blocked in futex() on the GIL is waiting to take it). Consecutive ' +
   'samples become hold and wait intervals per thread. The figures are therefore ESTIMATES: shares of time are ' +
   'accurate to a few percent over seconds, episodes shorter than the sampling period (0.5 ms) can be missed, ' +
-  'and counts are the episodes seen; the total of GIL switches comes exactly from the interpreter\'s own counter, ' +
-  'and the header states the hold times\' error bound: the time between two samples across which the GIL changed hands ' +
+  "and counts are the episodes seen; the total of GIL switches comes exactly from the interpreter's own counter, " +
+  "and the header states the hold times' error bound: the time between two samples across which the GIL changed hands " +
   '(small normally; large when the machine is so busy that the sampler is not scheduled). ' +
   'The target is not measurably slowed (BENCHMARKS.md, "gilstat"); the sampler itself uses about 15% of one core in the spyglass process.';
 
@@ -74,18 +91,39 @@ export function renderTable(t: GilTable, pid: number, version: string, maxThread
   const nameW = Math.max(13, ...rows.map((r) => r.thread_name.length + 2));
   const idW = Math.max(11, ...rows.map((r) => threadId(r.ident).length + 2));
   const time = wallTime(t.time_ms);
-  const head = [pad('time', 25, true), pad('thread_id', idW, true), pad('thread_name', nameW, true), ...COLUMNS.map((c) => pad(c, 13)), pad('hold%', 7)];
+  const head = [
+    pad('time', 25, true),
+    pad('thread_id', idW, true),
+    pad('thread_name', nameW, true),
+    ...COLUMNS.map((c) => pad(c, 13)),
+    pad('hold%', 7),
+  ];
   lines.push(head.join(''));
   for (const r of rows) {
     lines.push(
-      [pad(time, 25, true), pad(threadId(r.ident), idW, true), pad(r.thread_name, nameW, true), ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)), pad(pct(r.hold_all, span), 7)].join(''),
+      [
+        pad(time, 25, true),
+        pad(threadId(r.ident), idW, true),
+        pad(r.thread_name, nameW, true),
+        ...COLUMNS.map((c) => pad(fmtNs(r[c] as number), 13)),
+        pad(pct(r.hold_all, span), 7),
+      ].join(''),
     );
   }
   if (omitted) lines.push(`(${omitted} more thread${omitted === 1 ? '' : 's'} not shown: max_threads ${maxThreads})`);
   return lines;
 }
 
-const EVENT_HEADER = [pad('time', 25, true), pad('thread_id', 16, true), pad('thread_name', 16, true), pad('event', 10, true), pad('cost(ns)', 14, true), pad('threshold(ns)', 15, true), pad('start(ns)', 22, true), 'end(ns)'].join('');
+const EVENT_HEADER = [
+  pad('time', 25, true),
+  pad('thread_id', 16, true),
+  pad('thread_name', 16, true),
+  pad('event', 10, true),
+  pad('cost(ns)', 14, true),
+  pad('threshold(ns)', 15, true),
+  pad('start(ns)', 22, true),
+  'end(ns)',
+].join('');
 
 /** One long wait or hold: a row of the reference's long-event table, then the Python stack of the GIL's holder then. */
 export function renderReport(r: GilReport, withHeader: boolean): string[] {
@@ -104,9 +142,18 @@ export function renderReport(r: GilReport, withHeader: boolean): string[] {
   const frames = (stack: GilReport['stack']) => stack.map((f) => `    ${f.name} (${f.filename}:${f.line})`);
   // a long hold: the thread itself; a long wait: the thread it waited for, else its own place
   const who = r.kind === 'take' && r.holder ? r.holder : { thread_name: r.thread_name, tid: r.tid, stack: r.stack };
-  const role = r.kind === 'take' && r.holder ? `the holder while '${r.thread_name}' waited` : r.kind === 'hold' ? 'the holder' : 'the waiter (the GIL was changing hands)';
-  if (who.stack.length) lines.push(`  stack of '${who.thread_name}' (tid ${who.tid ?? '?'}, ${role}), innermost first:`, ...frames(who.stack));
-  else lines.push(`  (no stack of '${who.thread_name}': ${(who === r.holder ? undefined : r.stack_missing) ?? 'its frames changed during the read'})`);
+  const role =
+    r.kind === 'take' && r.holder
+      ? `the holder while '${r.thread_name}' waited`
+      : r.kind === 'hold'
+        ? 'the holder'
+        : 'the waiter (the GIL was changing hands)';
+  if (who.stack.length)
+    lines.push(`  stack of '${who.thread_name}' (tid ${who.tid ?? '?'}, ${role}), innermost first:`, ...frames(who.stack));
+  else
+    lines.push(
+      `  (no stack of '${who.thread_name}': ${(who === r.holder ? undefined : r.stack_missing) ?? 'its frames changed during the read'})`,
+    );
   return lines;
 }
 
@@ -120,16 +167,21 @@ interface OnArgs {
 /** `on [take_ms] [hold_ms] [interval_s] [max_threads]`, as the reference reads them. */
 function onArgs(words: string[], intervalOption: number | undefined): OnArgs {
   const names = ['take_ms', 'hold_ms', 'interval_s', 'max_threads'];
-  if (words.length > names.length) throw new UsageError(`gilstat on: at most four numbers: ${names.join(' ')} (got ${words.length})`, 'e.g. `gilstat on 10 10 5 500`');
+  if (words.length > names.length)
+    throw new UsageError(`gilstat on: at most four numbers: ${names.join(' ')} (got ${words.length})`, 'e.g. `gilstat on 10 10 5 500`');
   const nums = words.map((w, i) => {
     const n = Number(w);
     const integer = i === 3;
     if (!(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(w) || !(n > 0)) {
-      throw new UsageError(`gilstat on: ${names[i]} must be a ${integer ? 'whole number' : 'number'} above 0, got ${JSON.stringify(w)}`, 'e.g. `gilstat on 10 10 5 500`');
+      throw new UsageError(
+        `gilstat on: ${names[i]} must be a ${integer ? 'whole number' : 'number'} above 0, got ${JSON.stringify(w)}`,
+        'e.g. `gilstat on 10 10 5 500`',
+      );
     }
     return n;
   });
-  if (nums[2] !== undefined && intervalOption !== undefined) throw new UsageError('gilstat on: the interval is given twice (interval_s and -i)');
+  if (nums[2] !== undefined && intervalOption !== undefined)
+    throw new UsageError('gilstat on: the interval is given twice (interval_s and -i)');
   const interval = nums[2] ?? intervalOption ?? DEFAULTS.interval;
   if (interval < 0.5 || interval > 3600) throw new UsageError(`gilstat on: interval_s must be between 0.5 and 3600 (got ${interval})`);
   return { takeMs: nums[0] ?? DEFAULTS.takeMs, holdMs: nums[1] ?? DEFAULTS.holdMs, interval, maxThreads: nums[3] ?? DEFAULTS.maxThreads };
@@ -181,7 +233,11 @@ export const gilstatCommand: ShellCommand = {
   summary: 'GIL contention per thread: hold / wait times, long holds and waits with the Python stack',
   usage: 'gilstat on [take_ms] [hold_ms] [interval_s] [max_threads] [-r <hz>] | gilstat off',
   examples: [
-    { command: 'gilstat on', comment: 'every 5 s, per thread: time, thread_id, thread_name, takecnt, hold_all, holdavg, take_all, takeavg, dropcnt, drop_all, dropavg (ns); waits and holds > 10 ms with the holder\'s stack' },
+    {
+      command: 'gilstat on',
+      comment:
+        "every 5 s, per thread: time, thread_id, thread_name, takecnt, hold_all, holdavg, take_all, takeavg, dropcnt, drop_all, dropavg (ns); waits and holds > 10 ms with the holder's stack",
+    },
     { command: 'gilstat on 5 5', comment: 'report every wait for the GIL > 5 ms and every hold > 5 ms' },
     { command: 'gilstat on 5 5 1 2', comment: 'the same, a table every second of the 2 busiest threads' },
     { command: 'gilstat off', comment: 'stop it, here or in another spyglass shell of yours (Ctrl-C does too)' },
@@ -211,6 +267,9 @@ export const gilstatCommand: ShellCommand = {
       ctx.out.record({ event: 'off', was_on: false });
       return;
     }
-    throw new UsageError(`gilstat: expected \`on\` or \`off\`${action ? `, got ${JSON.stringify(action)}` : ''}`, 'e.g. `gilstat on 10 10`, `gilstat off`');
+    throw new UsageError(
+      `gilstat: expected \`on\` or \`off\`${action ? `, got ${JSON.stringify(action)}` : ''}`,
+      'e.g. `gilstat on 10 10`, `gilstat off`',
+    );
   },
 };

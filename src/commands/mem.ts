@@ -9,9 +9,33 @@ import { streamRequest, type Options } from './observe-stream.js';
 import type { CommandContext, ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['--limit', '-n'], key: 'limit', kind: 'int', default: 15, min: 1, metavar: '<value>', description: 'how many rows to show (default 15)' },
-  { names: ['--order', '-o'], key: 'order', kind: 'string', default: 'descending', choices: ['descending', 'ascending'], metavar: '<value>', description: 'descending (largest first, default) or ascending' },
-  { names: ['--interval', '-i'], key: 'interval', kind: 'float', min: 0, max: 3600, metavar: '<seconds>', description: 'diff and top: seconds between the two snapshots (default 15 for diff, 10 for top)' },
+  {
+    names: ['--limit', '-n'],
+    key: 'limit',
+    kind: 'int',
+    default: 15,
+    min: 1,
+    metavar: '<value>',
+    description: 'how many rows to show (default 15)',
+  },
+  {
+    names: ['--order', '-o'],
+    key: 'order',
+    kind: 'string',
+    default: 'descending',
+    choices: ['descending', 'ascending'],
+    metavar: '<value>',
+    description: 'descending (largest first, default) or ascending',
+  },
+  {
+    names: ['--interval', '-i'],
+    key: 'interval',
+    kind: 'float',
+    min: 0,
+    max: 3600,
+    metavar: '<seconds>',
+    description: 'diff and top: seconds between the two snapshots (default 15 for diff, 10 for top)',
+  },
 ];
 
 /** diff and top say what they are waiting for */
@@ -78,7 +102,10 @@ interface RefsAnswer {
   instances: number;
   visited: number;
   chain: ChainStep[];
-  root: null | { kind: 'module'; module: string; name: string } | { kind: 'frame'; thread: string; function: string; file: string; line: number; name: string };
+  root:
+    | null
+    | { kind: 'module'; module: string; name: string }
+    | { kind: 'frame'; thread: string; function: string; file: string; line: number; name: string };
   reason?: string;
 }
 
@@ -104,7 +131,11 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 function takesNoWords(action: string, positionals: string[]): void {
-  if (positionals.length) throw new UsageError(`mem ${action}: unexpected ${positionals.map((p) => JSON.stringify(p)).join(' ')}`, `e.g. \`mem ${action} --limit 20\``);
+  if (positionals.length)
+    throw new UsageError(
+      `mem ${action}: unexpected ${positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+      `e.g. \`mem ${action} --limit 20\``,
+    );
 }
 
 function ordering(o: Options): Record<string, unknown> {
@@ -117,7 +148,9 @@ async function summary(ctx: CommandContext, o: Options): Promise<void> {
   const share = (s: number) => (a.total_size ? ((100 * s) / a.total_size).toFixed(1) + '%' : '-');
   const rows = a.rows.map((r) => [String(r.count), humanBytes(r.size), share(r.size), r.type]);
   for (const l of table(['count', 'size', 'share', 'type'], rows)) ctx.out.line(l);
-  ctx.out.line(`total: ${a.total_count} objects of ${a.types} types, ${humanBytes(a.total_size)} (sys.getsizeof, shallow; read in ${a.seconds.toFixed(2)} s)`);
+  ctx.out.line(
+    `total: ${a.total_count} objects of ${a.types} types, ${humanBytes(a.total_size)} (sys.getsizeof, shallow; read in ${a.seconds.toFixed(2)} s)`,
+  );
 }
 
 async function diff(ctx: CommandContext, o: Options): Promise<void> {
@@ -133,7 +166,9 @@ async function diff(ctx: CommandContext, o: Options): Promise<void> {
   ctx.out.record(end);
   const rows = end.rows.map((r) => [String(r.count), signed(r.count_delta), humanBytes(r.size), signed(r.size_delta, humanBytes), r.type]);
   for (const l of table(['count', 'Δcount', 'size', 'Δsize', 'type'], rows)) ctx.out.line(l);
-  ctx.out.line(`${end.changed_types} types changed in ${end.interval} s: ${signed(end.count_delta)} objects, ${signed(end.size_delta, humanBytes)}`);
+  ctx.out.line(
+    `${end.changed_types} types changed in ${end.interval} s: ${signed(end.count_delta)} objects, ${signed(end.size_delta, humanBytes)}`,
+  );
 }
 
 async function top(ctx: CommandContext, o: Options): Promise<void> {
@@ -145,17 +180,24 @@ async function top(ctx: CommandContext, o: Options): Promise<void> {
   ctx.out.record(end);
   const rows = end.rows.map((r) => [signed(r.size_delta, humanBytes), signed(r.count_delta), `${r.file}:${r.line}`, r.code]);
   for (const l of table(['Δsize', 'Δblocks', 'where', 'code'], rows)) ctx.out.line(l);
-  const how = end.already_tracing ? 'tracemalloc was already running in the target and was left running' : 'tracemalloc was started for the interval and stopped afterwards';
-  ctx.out.line(`net ${signed(end.size_delta, humanBytes)} allocated by Python code in ${end.interval} s${end.completed ? '' : ' (stopped early)'}; ${how}`);
+  const how = end.already_tracing
+    ? 'tracemalloc was already running in the target and was left running'
+    : 'tracemalloc was started for the interval and stopped afterwards';
+  ctx.out.line(
+    `net ${signed(end.size_delta, humanBytes)} allocated by Python code in ${end.interval} s${end.completed ? '' : ' (stopped early)'}; ${how}`,
+  );
 }
 
 async function refs(ctx: CommandContext, positionals: string[]): Promise<void> {
-  if (positionals.length !== 2) throw new UsageError(`mem refs: expected \`module class\`, got ${positionals.length} word(s)`, 'e.g. `mem refs app.models Session`');
+  if (positionals.length !== 2)
+    throw new UsageError(`mem refs: expected \`module class\`, got ${positionals.length} word(s)`, 'e.g. `mem refs app.models Session`');
   const [module, cls] = positionals;
   const a = (await ctx.agent.call('mem', { action: 'refs', module, cls })) as RefsAnswer;
   ctx.out.record(a);
   ctx.out.line(`${a.instances} live instance${a.instances === 1 ? '' : 's'} of ${a.type}; what keeps one alive (root first):`);
-  a.chain.forEach((s, i) => ctx.out.line(`${'  '.repeat(i)}${s.repr}  <${s.type} at ${s.address}>${s.edge ? `  ${s.edge.trim()} ->` : ''}`));
+  a.chain.forEach((s, i) =>
+    ctx.out.line(`${'  '.repeat(i)}${s.repr}  <${s.type} at ${s.address}>${s.edge ? `  ${s.edge.trim()} ->` : ''}`),
+  );
   const r = a.root;
   if (!r) ctx.out.line(`root not found: ${a.reason}`);
   else if (r.kind === 'module') ctx.out.line(`root: the global ${r.name} of module ${r.module}`);
@@ -164,14 +206,16 @@ async function refs(ctx: CommandContext, positionals: string[]): Promise<void> {
 
 export const memCommand: ShellCommand = {
   name: 'mem',
-  summary: 'Memory of the target: objects by type (summary), growth over an interval (diff), allocating lines (top), who keeps an instance alive (refs).',
+  summary:
+    'Memory of the target: objects by type (summary), growth over an interval (diff), allocating lines (top), who keeps an instance alive (refs).',
   description:
     'summary walks every object the garbage collector tracks and the atoms (str, int, bytes...) they point at, each counted once, ' +
     'with its shallow size (sys.getsizeof); it runs inside the target with the standard library only and allocates about 8 bytes ' +
     'per tracked object while it runs. diff takes two summaries --interval seconds apart. top runs tracemalloc for the interval ' +
     'only (it slows allocation while on) and lists the source lines with the most net new memory. refs follows the referrers of ' +
     'one live instance up to a module global or a local variable of a thread.',
-  usage: 'mem summary [--limit <value>] [--order descending|ascending] | mem diff [--interval <seconds>] [--limit <value>] [--order ...] | mem top [--interval <seconds>] [--limit <value>] | mem refs module class',
+  usage:
+    'mem summary [--limit <value>] [--order descending|ascending] | mem diff [--interval <seconds>] [--limit <value>] [--order ...] | mem top [--interval <seconds>] [--limit <value>] | mem refs module class',
   examples: [
     { command: 'mem summary', comment: 'objects by type, largest total size first, with a total line' },
     { command: 'mem summary --limit 100 --order descending', comment: 'the 100 largest types' },
@@ -188,9 +232,13 @@ export const memCommand: ShellCommand = {
       takesNoWords(action, rest);
       if (action === 'diff') return diff(ctx, options);
       if (action === 'top') return top(ctx, options);
-      if (options.interval !== undefined) throw new UsageError('mem summary takes no --interval', 'did you mean `mem diff --interval ...`?');
+      if (options.interval !== undefined)
+        throw new UsageError('mem summary takes no --interval', 'did you mean `mem diff --interval ...`?');
       return summary(ctx, options);
     }
-    throw new UsageError(`mem: expected summary, diff, top or refs${action ? `, got ${JSON.stringify(action)}` : ''}`, 'e.g. `mem summary --limit 20`');
+    throw new UsageError(
+      `mem: expected summary, diff, top or refs${action ? `, got ${JSON.stringify(action)}` : ''}`,
+      'e.g. `mem summary --limit 20`',
+    );
   },
 };

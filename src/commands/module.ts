@@ -37,7 +37,7 @@ export const moduleCommand: ShellCommand = {
   usage: 'module filepath',
   examples: [
     { command: 'module ~/tt_main.py', comment: 'the script the target was started with: __main__' },
-    { command: 'module app/handlers.py', comment: 'relative to this directory (or the target\'s)' },
+    { command: 'module app/handlers.py', comment: "relative to this directory (or the target's)" },
     { command: 'module /srv/app/not_imported.py', comment: 'a file the target has not imported: "not loaded"' },
   ],
   options: [],
@@ -48,13 +48,19 @@ export const moduleCommand: ShellCommand = {
     }
     const typed = positionals[0];
     const answer = (await ctx.agent.call('module', { path: typed, client_path: clientPath(typed, ctx.cwd) })) as ModuleAnswer;
-    ctx.out.record({ path: typed, loaded: answer.matches.length > 0, modules: answer.matches, resolved: answer.wanted, exists: answer.exists });
+    ctx.out.record({
+      path: typed,
+      loaded: answer.matches.length > 0,
+      modules: answer.matches,
+      resolved: answer.wanted,
+      exists: answer.exists,
+    });
     if (answer.matches.length) {
       for (const m of answer.matches) ctx.out.line(`${m.module}  (${m.file})`);
       ctx.out.note(`e.g. \`watch ${answer.matches[0].module} <function>\` or \`getglobal ${answer.matches[0].module} <name>\``);
       return;
     }
-    ctx.out.line(`${typed}: not loaded in process ${ctx.pid}` + (answer.exists ? '' : ' (no such file in the target\'s view)'));
+    ctx.out.line(`${typed}: not loaded in process ${ctx.pid}` + (answer.exists ? '' : " (no such file in the target's view)"));
     for (const m of answer.same_basename) ctx.out.line(`  a file with the same name is loaded as ${m.module}  (${m.file})`);
   },
 };

@@ -7,8 +7,23 @@ import type { ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
   NESTED_OPTION,
-  { names: ['-c', '--cycle'], key: 'cycle', kind: 'float', default: 60, min: 0.1, metavar: '<seconds>', description: 'length of one cycle in seconds (default 60)' },
-  { names: ['-n', '--limits'], key: 'cycles', kind: 'int', min: 1, metavar: '<value>', description: 'stop after this many cycles (default: until Ctrl-C)' },
+  {
+    names: ['-c', '--cycle'],
+    key: 'cycle',
+    kind: 'float',
+    default: 60,
+    min: 0.1,
+    metavar: '<seconds>',
+    description: 'length of one cycle in seconds (default 60)',
+  },
+  {
+    names: ['-n', '--limits'],
+    key: 'cycles',
+    kind: 'int',
+    min: 1,
+    metavar: '<value>',
+    description: 'stop after this many cycles (default: until Ctrl-C)',
+  },
 ];
 
 interface Cycle {

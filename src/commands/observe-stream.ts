@@ -14,7 +14,15 @@ export const NESTED_OPTION: OptionSpec = {
 };
 
 export function limitOption(defaultLimit: number, what: string): OptionSpec {
-  return { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: defaultLimit, min: 1, metavar: '<value>', description: `stop after this many ${what} (default ${defaultLimit})` };
+  return {
+    names: ['-n', '--limits'],
+    key: 'limit',
+    kind: 'int',
+    default: defaultLimit,
+    min: 1,
+    metavar: '<value>',
+    description: `stop after this many ${what} (default ${defaultLimit})`,
+  };
 }
 
 export type Options = Record<string, string | number | boolean | undefined>;

@@ -20,8 +20,24 @@ const OPTIONS: OptionSpec[] = [
     metavar: '<value>',
     description: `flame graph file; .svg is an SVG image, any other name an HTML page (default ./${DEFAULT_FILE}, numbered rather than overwritten: flamegraph-2.svg)`,
   },
-  { names: ['-r', '--rate'], key: 'rate', kind: 'int', default: 100, min: 1, max: 10000, metavar: '<value>', description: 'samples per second (default 100)' },
-  { names: ['-d', '--duration'], key: 'duration', kind: 'float', min: 0.001, metavar: '<value>', description: 'seconds to sample (default: until Ctrl-C)' },
+  {
+    names: ['-r', '--rate'],
+    key: 'rate',
+    kind: 'int',
+    default: 100,
+    min: 1,
+    max: 10000,
+    metavar: '<value>',
+    description: 'samples per second (default 100)',
+  },
+  {
+    names: ['-d', '--duration'],
+    key: 'duration',
+    kind: 'float',
+    min: 0.001,
+    metavar: '<value>',
+    description: 'seconds to sample (default: until Ctrl-C)',
+  },
 ];
 
 /** "~/x.svg" as a shell would read it: the shell's words are not expanded by any other shell. */
@@ -51,7 +67,9 @@ export const perfCommand: ShellCommand = {
     const pid = positionals.length ? parsePid(positionals[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : ctx.pid;
     const file = options.file as string | undefined;
     const duration = options.duration as number | undefined;
-    ctx.out.note(`perf: sampling process ${pid} at ${options.rate} Hz${duration ? ` for ${duration} s` : ''}; Ctrl-C writes the flame graph`);
+    ctx.out.note(
+      `perf: sampling process ${pid} at ${options.rate} Hz${duration ? ` for ${duration} s` : ''}; Ctrl-C writes the flame graph`,
+    );
     const r = await recordProfile({
       pid,
       format: 'flamegraph',

@@ -6,7 +6,13 @@ import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import type { ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', default: false, description: 'print the new source of the method (over 20 lines: its first and last 10)' },
+  {
+    names: ['-v', '--verbose'],
+    key: 'verbose',
+    kind: 'flag',
+    default: false,
+    description: 'print the new source of the method (over 20 lines: its first and last 10)',
+  },
   { names: ['--undo'], key: 'undo', kind: 'flag', default: false, description: 'put back the code the method ran before its last reload' },
 ];
 
@@ -34,9 +40,9 @@ export const reloadCommand: ShellCommand = {
   name: 'reload',
   summary: 'Reload a function or method from its source file as it is now, in place: every existing reference runs the new code.',
   description: [
-    'The function\'s code object is swapped, so `from m import f` copies, bound methods held by threads and',
+    "The function's code object is swapped, so `from m import f` copies, bound methods held by threads and",
     'callbacks in registries all run the new body from their next call. Methods, class and static methods and',
-    '`async def` work; a decorated function\'s inner function is reloaded (decorators ran once and keep it).',
+    "`async def` work; a decorated function's inner function is reloaded (decorators ran once and keep it).",
     'The new body can use only names the module already has (import inside the function otherwise);',
     'default values are evaluated again. Refused, with nothing changed: a built-in, a function defined inside',
     'another function, a file that no longer defines it or does not compile, new free variables.',
@@ -56,13 +62,18 @@ export const reloadCommand: ShellCommand = {
     ctx.out.record(a);
     const hooks = a.hooked ? '; the hooks on it stay' : '';
     if (a.undone) {
-      ctx.out.line(`restored ${a.target} as it was before its reload at ${new Date((a.reloaded_at ?? 0) * 1000).toLocaleTimeString()}${hooks}` +
-        (a.undo_depth ? ` (${a.undo_depth} earlier reload${a.undo_depth === 1 ? '' : 's'} can still be undone)` : ''));
+      ctx.out.line(
+        `restored ${a.target} as it was before its reload at ${new Date((a.reloaded_at ?? 0) * 1000).toLocaleTimeString()}${hooks}` +
+          (a.undo_depth ? ` (${a.undo_depth} earlier reload${a.undo_depth === 1 ? '' : 's'} can still be undone)` : ''),
+      );
       return;
     }
     const where = `${a.file}:${a.first_line}-${a.last_line}`;
     if (!a.changed) ctx.out.line(`${a.target} is unchanged in ${where}: nothing reloaded`);
-    else ctx.out.line(`reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`);
+    else
+      ctx.out.line(
+        `reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
+      );
     if (o.verbose && a.source !== undefined) for (const l of shortenSource(a.source)) ctx.out.line(`    ${l}`);
   },
 };

@@ -82,7 +82,12 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
   }
   if (t.truncated && !opts.outermostFirst) lines.push('    ... (outermost frames left out)');
   // shown where the stack is cut: after the innermost frames read, or before them when outermost-first
-  if (t.torn !== undefined) lines.splice(opts.outermostFirst ? 1 : lines.length, 0, `    <torn: ${t.torn}; the thread kept changing its stack while it was read, so the frames shown may be incomplete>`);
+  if (t.torn !== undefined)
+    lines.splice(
+      opts.outermostFirst ? 1 : lines.length,
+      0,
+      `    <torn: ${t.torn}; the thread kept changing its stack while it was read, so the frames shown may be incomplete>`,
+    );
   if (!t.frames.length) lines.push('    (no Python frames)');
   return lines;
 }
@@ -93,7 +98,9 @@ export function renderStackText(dump: AnyDump, opts: RenderOptions = {}): string
   const multi = dump.interpreters.length > 1;
   // one line, whatever the command line holds (python -c 'a\nb')
   const cmd = opts.cmdline !== undefined ? ` (${opts.cmdline.replace(/\n/g, '\\n')})` : '';
-  const out = [`Process ${dump.pid}${cmd}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`];
+  const out = [
+    `Process ${dump.pid}${cmd}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`,
+  ];
   if (multi) out.push(`Interpreters: ${dump.interpreters.join(', ')}`);
   for (const t of dump.threads) out.push('', ...renderThreadText(t, opts, multi));
   if (!dump.threads.length) out.push('', '(no Python threads)');
@@ -108,7 +115,13 @@ export function renderStackText(dump: AnyDump, opts: RenderOptions = {}): string
 /** A frame of a --native stack in JSON: kind, and module and address for a native one. */
 function mixedFrameJson(f: StackFrame | NativeFrame): unknown {
   if ('kind' in f && f.kind === 'native') {
-    return { kind: 'native', name: f.name, module: f.module, address: `0x${f.address.toString(16)}`, ...(f.guessed ? { guessed: true } : {}) };
+    return {
+      kind: 'native',
+      name: f.name,
+      module: f.module,
+      address: `0x${f.address.toString(16)}`,
+      ...(f.guessed ? { guessed: true } : {}),
+    };
   }
   const p = f as StackFrame;
   return { kind: 'python', name: p.name, filename: p.filename, line: p.line, ...(p.locals ? { locals: p.locals } : {}) };
@@ -116,7 +129,8 @@ function mixedFrameJson(f: StackFrame | NativeFrame): unknown {
 
 function nativeJson(t: AnyThread, opts: RenderOptions): Record<string, unknown> {
   const n = t.native!;
-  if (n.merged) return { merged: true, frames: ordered(n.frames, opts).map(mixedFrameJson), ...(n.stopped ? { nativeStopped: n.stopped } : {}) };
+  if (n.merged)
+    return { merged: true, frames: ordered(n.frames, opts).map(mixedFrameJson), ...(n.stopped ? { nativeStopped: n.stopped } : {}) };
   return {
     merged: false,
     mergeError: n.reason,

@@ -26,13 +26,24 @@ export const stackCommand: ShellCommand = {
     { command: 'stack --native', comment: 'with C/C++ frames merged in' },
   ],
   options: [
-    { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'write the stacks to this file instead of the screen' },
-    { names: ['--native'], key: 'native', kind: 'flag', description: "merge native (C/C++) frames into each thread's stack (pauses the Python threads briefly; ptrace)" },
+    {
+      names: ['-f', '--filepath'],
+      key: 'file',
+      kind: 'string',
+      metavar: '<value>',
+      description: 'write the stacks to this file instead of the screen',
+    },
+    {
+      names: ['--native'],
+      key: 'native',
+      kind: 'flag',
+      description: "merge native (C/C++) frames into each thread's stack (pauses the Python threads briefly; ptrace)",
+    },
     {
       names: ['-a', '--async'],
       key: 'async',
       kind: 'flag',
-      description: 'asyncio tasks instead, asked from the agent (it reads asyncio\'s task registries on its own thread; nothing is changed)',
+      description: "asyncio tasks instead, asked from the agent (it reads asyncio's task registries on its own thread; nothing is changed)",
     },
   ],
   async run(ctx, words) {
@@ -42,7 +53,8 @@ export const stackCommand: ShellCommand = {
     let text: string;
     let json: unknown;
     if (options.async) {
-      if (pid !== ctx.pid) throw new UsageError('stack -a reads the attached process only', `for another process: \`spyglass dump ${pid} --async\``);
+      if (pid !== ctx.pid)
+        throw new UsageError('stack -a reads the attached process only', `for another process: \`spyglass dump ${pid} --async\``);
       const answer = await fetchAsyncTasks(ctx.agent);
       text = renderAsyncTasks(pid, answer);
       json = { pid, ...answer };

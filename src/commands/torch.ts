@@ -11,9 +11,21 @@ import type { CommandContext, ShellCommand } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-s', '--snapshot'], key: 'snapshot', kind: 'flag', default: false, description: 'memory: a snapshot of the CUDA memory now' },
-  { names: ['-r', '--record'], key: 'record', kind: 'flag', default: false, description: 'memory: followed by `module [class] method`: record CUDA allocations during its next call' },
+  {
+    names: ['-r', '--record'],
+    key: 'record',
+    kind: 'flag',
+    default: false,
+    description: 'memory: followed by `module [class] method`: record CUDA allocations during its next call',
+  },
   NESTED_OPTION,
-  { names: ['-f', '--filepath'], key: 'file', kind: 'string', metavar: '<value>', description: 'where to write the file (default ./trace.json for profile, ./snapshot.pickle for memory)' },
+  {
+    names: ['-f', '--filepath'],
+    key: 'file',
+    kind: 'string',
+    metavar: '<value>',
+    description: 'where to write the file (default ./trace.json for profile, ./snapshot.pickle for memory)',
+  },
 ];
 
 interface TorchEvents {
@@ -47,7 +59,11 @@ async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, pat
       if (ev.event === 'file_chunk') file.chunk(ev.data);
       else if (ev.event === 'started') {
         const s = ev.data;
-        ctx.out.note(`waiting for the next call of ${s.method} (${s.file}:${s.line})` + (s.activities ? `; profiling ${s.activities.join(' + ')}` : '') + '. Ctrl-C to give up');
+        ctx.out.note(
+          `waiting for the next call of ${s.method} (${s.file}:${s.line})` +
+            (s.activities ? `; profiling ${s.activities.join(' + ')}` : '') +
+            '. Ctrl-C to give up',
+        );
       }
     });
   } catch (e) {
@@ -77,7 +93,11 @@ function profile(ctx: CommandContext, positionals: string[], o: Options): Promis
 }
 
 function memory(ctx: CommandContext, positionals: string[], o: Options): Promise<void> {
-  if (o.snapshot === o.record) throw new UsageError('torch memory: give one of -s (snapshot now) or -r module [class] method (record one call)', 'e.g. `torch memory -s`');
+  if (o.snapshot === o.record)
+    throw new UsageError(
+      'torch memory: give one of -s (snapshot now) or -r module [class] method (record one call)',
+      'e.g. `torch memory -s`',
+    );
   const path = outputPath(ctx.cwd, (o.file as string | undefined) ?? 'snapshot.pickle');
   if (o.snapshot) {
     if (positionals.length || o.nested) throw new UsageError('torch memory -s takes no method (it snapshots now); -r records a call');
@@ -94,9 +114,13 @@ export const torchCommand: ShellCommand = {
     'of the method (hooked, then unhooked as soon as that call returns). The file torch writes is streamed back and written ' +
     'where spyglass runs, so it works for targets in containers too. torch must already be imported by the target: spyglass ' +
     'never imports it. Snapshots are pickles made by torch: spyglass copies their bytes and never loads them.',
-  usage: 'torch profile module [class] method [-nm <value>] [-f <value>] | torch memory -s [-f <value>] | torch memory -r module [class] method [-nm <value>] [-f <value>]',
+  usage:
+    'torch profile module [class] method [-nm <value>] [-f <value>] | torch memory -s [-f <value>] | torch memory -r module [class] method [-nm <value>] [-f <value>]',
   examples: [
-    { command: 'torch profile __main__ A hello', comment: 'profile the next call of A.hello; writes ./trace.json (Perfetto, chrome://tracing)' },
+    {
+      command: 'torch profile __main__ A hello',
+      comment: 'profile the next call of A.hello; writes ./trace.json (Perfetto, chrome://tracing)',
+    },
     { command: 'torch profile app.model Net forward -f ~/forward.json', comment: 'the next forward pass, written to ~/forward.json' },
     { command: 'torch memory -s', comment: 'a CUDA memory snapshot now: ./snapshot.pickle for pytorch.org/memory_viz' },
     { command: 'torch memory -r __main__ Solution call', comment: 'record CUDA allocations during the next call of Solution.call' },
@@ -107,6 +131,9 @@ export const torchCommand: ShellCommand = {
     const [action, ...rest] = positionals;
     if (action === 'profile') return profile(ctx, rest, options);
     if (action === 'memory') return memory(ctx, rest, options);
-    throw new UsageError(`torch: expected \`profile\` or \`memory\`${action ? `, got ${JSON.stringify(action)}` : ''}`, 'e.g. `torch profile __main__ Model forward`, `torch memory -s`');
+    throw new UsageError(
+      `torch: expected \`profile\` or \`memory\`${action ? `, got ${JSON.stringify(action)}` : ''}`,
+      'e.g. `torch profile __main__ Model forward`, `torch memory -s`',
+    );
   },
 };

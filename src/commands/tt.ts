@@ -10,17 +10,63 @@ import { RENDER_OPTIONS, formatValue, renderArgs, shortValue } from './value-tex
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-t', '--time_tunnel', '--time-tunnel'], key: 'target', kind: 'flag', default: false, description: 'followed by `module [class] method`: record its calls' },
-  { names: ['-nm', '--nested-method'], key: 'nested', kind: 'string', metavar: '<value>', description: 'record a function defined inside the method (one level deep)' },
-  { names: ['-n', '--limits'], key: 'limit', kind: 'int', default: 50, min: 1, metavar: '<value>', description: 'stop recording after this many calls (default 50)' },
+  {
+    names: ['-t', '--time_tunnel', '--time-tunnel'],
+    key: 'target',
+    kind: 'flag',
+    default: false,
+    description: 'followed by `module [class] method`: record its calls',
+  },
+  {
+    names: ['-nm', '--nested-method'],
+    key: 'nested',
+    kind: 'string',
+    metavar: '<value>',
+    description: 'record a function defined inside the method (one level deep)',
+  },
+  {
+    names: ['-n', '--limits'],
+    key: 'limit',
+    kind: 'int',
+    default: 50,
+    min: 1,
+    metavar: '<value>',
+    description: 'stop recording after this many calls (default 50)',
+  },
   { names: ['-l', '--list'], key: 'list', kind: 'flag', default: false, description: 'list the records' },
   { names: ['-i', '--index'], key: 'index', kind: 'int', metavar: '<value>', description: 'show the record with this index' },
   { names: ['-d', '--delete'], key: 'delete', kind: 'int', metavar: '<value>', description: 'delete the record with this index' },
   { names: ['-da', '--delete_all'], key: 'deleteAll', kind: 'flag', default: false, description: 'delete every record' },
-  { names: ['-p', '--play'], key: 'play', kind: 'flag', default: false, description: 'with -i: call the method again with the recorded arguments (side effects happen again)' },
-  { names: ['-f', '--filter'], key: 'filter', kind: 'string', metavar: '<value>', expression: true, description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true' },
-  { names: ['-m', '--method'], key: 'method', kind: 'string', metavar: '<value>', description: 'with -l: only records of module.class.method or module.function (module.None.function too)' },
-  { names: ['--max-mem'], key: 'maxMem', kind: 'int', min: 1, metavar: '<MiB>', description: 'memory cap of the agent\'s records (default 64 MiB); past it the oldest are dropped' },
+  {
+    names: ['-p', '--play'],
+    key: 'play',
+    kind: 'flag',
+    default: false,
+    description: 'with -i: call the method again with the recorded arguments (side effects happen again)',
+  },
+  {
+    names: ['-f', '--filter'],
+    key: 'filter',
+    kind: 'string',
+    metavar: '<value>',
+    expression: true,
+    description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true',
+  },
+  {
+    names: ['-m', '--method'],
+    key: 'method',
+    kind: 'string',
+    metavar: '<value>',
+    description: 'with -l: only records of module.class.method or module.function (module.None.function too)',
+  },
+  {
+    names: ['--max-mem'],
+    key: 'maxMem',
+    kind: 'int',
+    min: 1,
+    metavar: '<MiB>',
+    description: "memory cap of the agent's records (default 64 MiB); past it the oldest are dropped",
+  },
   ...RENDER_OPTIONS,
 ];
 
@@ -85,22 +131,33 @@ function stamp(t: number): string {
 function table(records: Summary[]): string[] {
   const moduleWidth = Math.max(6, ...records.map((s) => s.module.length));
   const classWidth = Math.max(5, ...records.map((s) => (s.class ?? '-').length));
-  const header = ['INDEX', 'TIMESTAMP'.padEnd(23), 'COST(ms)'.padStart(10), 'IS-RET', 'IS-EXP', 'MODULE'.padEnd(moduleWidth), 'CLASS'.padEnd(classWidth), 'METHOD'].join('  ');
+  const header = [
+    'INDEX',
+    'TIMESTAMP'.padEnd(23),
+    'COST(ms)'.padStart(10),
+    'IS-RET',
+    'IS-EXP',
+    'MODULE'.padEnd(moduleWidth),
+    'CLASS'.padEnd(classWidth),
+    'METHOD',
+  ].join('  ');
   return [header, ...records.map((s) => row(s, moduleWidth, classWidth))];
 }
 
 function row(s: Summary, moduleWidth: number, classWidth: number): string {
   const args = s.kwargs ? `${s.args} ${s.kwargs}` : s.args;
-  return [
-    String(s.index).padEnd(5),
-    stamp(s.timestamp),
-    s.cost_ms.toFixed(3).padStart(10),
-    String(s.is_return).padEnd(6),
-    String(s.is_exception).padEnd(6),
-    s.module.padEnd(moduleWidth),
-    (s.class ?? '-').padEnd(classWidth),
-    s.function + (s.replay_of ? ` (replay of ${s.replay_of})` : ''),
-  ].join('  ') + `\n       args ${shortValue(args, 100)}  →  ${shortValue(s.result, 100)}`;
+  return (
+    [
+      String(s.index).padEnd(5),
+      stamp(s.timestamp),
+      s.cost_ms.toFixed(3).padStart(10),
+      String(s.is_return).padEnd(6),
+      String(s.is_exception).padEnd(6),
+      s.module.padEnd(moduleWidth),
+      (s.class ?? '-').padEnd(classWidth),
+      s.function + (s.replay_of ? ` (replay of ${s.replay_of})` : ''),
+    ].join('  ') + `\n       args ${shortValue(args, 100)}  →  ${shortValue(s.result, 100)}`
+  );
 }
 
 async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
@@ -177,14 +234,16 @@ function modeOf(o: Record<string, string | number | boolean | undefined>, positi
       'e.g. `tt -t __main__ A func`, `tt -l`, `tt -i 1000`, `tt -i 1000 -p`',
     );
   }
-  if (modes[0] !== 'record' && positionals.length) throw new UsageError(`tt: unexpected words ${positionals.join(' ')} (only -t takes \`module [class] method\`)`);
+  if (modes[0] !== 'record' && positionals.length)
+    throw new UsageError(`tt: unexpected words ${positionals.join(' ')} (only -t takes \`module [class] method\`)`);
   return modes[0];
 }
 
 export const ttCommand: ShellCommand = {
   name: 'tt',
   summary: 'Time tunnel: record calls of a method with their arguments and results, list, inspect and replay them.',
-  usage: 'tt [-t module [class] method] [-nm <value>] [-n <value>] [-l] [-i <value>] [-d <value>] [-da] [-x <value>] [-p] [-f <value>] [-r] [-v] [-m <value>] [--max-mem <MiB>]',
+  usage:
+    'tt [-t module [class] method] [-nm <value>] [-n <value>] [-l] [-i <value>] [-d <value>] [-da] [-x <value>] [-p] [-f <value>] [-r] [-v] [-m <value>] [--max-mem <MiB>]',
   examples: [
     { command: 'tt -t __main__ func', comment: 'record calls of a module function' },
     { command: 'tt -t __main__ A func', comment: 'record calls of a method' },
@@ -192,8 +251,14 @@ export const ttCommand: ShellCommand = {
     { command: 'tt -l -m __main__.func', comment: 'only those of one function (__main__.None.func too, as the reference spells it)' },
     { command: 'tt -i 1000 -x 3', comment: 'show record 1000, three levels deep' },
     { command: 'tt -i 1000 -p', comment: 'call it again with the same (recorded) arguments' },
-    { command: 'tt -t __main__ func -f "return_obj[\'success\']==True and cost>10"', comment: 'record only successful calls slower than 10 ms' },
-    { command: 'tt -t __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'record only calls whose first argument has query "hello"' },
+    {
+      command: 'tt -t __main__ func -f "return_obj[\'success\']==True and cost>10"',
+      comment: 'record only successful calls slower than 10 ms',
+    },
+    {
+      command: 'tt -t __main__ func -f "args[0][\\"query\\"]==\'hello\'"',
+      comment: 'record only calls whose first argument has query "hello"',
+    },
   ],
   options: OPTIONS,
   async run(ctx, words) {
@@ -204,12 +269,24 @@ export const ttCommand: ShellCommand = {
       case 'record':
         return record(ctx, positionals, o);
       case 'list': {
-        const l = (await ctx.agent.call('tt', { action: 'list', method: o.method })) as { records: Summary[]; total: number; dropped_for_cap: number; bytes_held: number; max_bytes: number };
+        const l = (await ctx.agent.call('tt', { action: 'list', method: o.method })) as {
+          records: Summary[];
+          total: number;
+          dropped_for_cap: number;
+          bytes_held: number;
+          max_bytes: number;
+        };
         ctx.out.record(l);
-        if (!l.records.length) ctx.out.line(l.total ? `no records of ${o.method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)');
+        if (!l.records.length)
+          ctx.out.line(
+            l.total ? `no records of ${o.method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)',
+          );
         else for (const line of table(l.records)) ctx.out.line(line);
         const mib = (n: number) => (n / 1048576).toFixed(1);
-        ctx.out.note(`${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` + (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''));
+        ctx.out.note(
+          `${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` +
+            (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''),
+        );
         return;
       }
       case 'show':

@@ -63,7 +63,13 @@ export const RENDER_OPTIONS: OptionSpec[] = [
     description: 'how many levels of the object to expand (1-6; -1: all, within the time and size limits)',
   },
   { names: ['-r', '--raw'], key: 'raw', kind: 'flag', default: false, description: 'show repr() of the object as it is' },
-  { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', default: false, description: 'show every item of lists/dicts (else the first 100)' },
+  {
+    names: ['-v', '--verbose'],
+    key: 'verbose',
+    kind: 'flag',
+    default: false,
+    description: 'show every item of lists/dicts (else the first 100)',
+  },
 ];
 
 /** The agent arguments those options become. */

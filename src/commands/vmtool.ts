@@ -8,10 +8,38 @@ import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
-  { names: ['-a', '--action'], key: 'action', kind: 'string', choices: ['getInstances', 'forceGc'], metavar: '<action>', description: 'getInstances or forceGc' },
-  { names: ['-c', '--class'], key: 'cls', kind: 'flag', default: false, description: 'followed by `module class`: the class whose instances to show' },
-  { names: ['-e', '--expr'], key: 'expr', kind: 'string', metavar: '<value>', expression: true, description: 'an expression of `instances` (the list of instances) to show instead, e.g. instances[0].val' },
-  { names: ['-n', '--limits', '--limit'], key: 'limit', kind: 'int', default: 10, min: -1, metavar: '<value>', description: 'how many instances to show (default 10, -1 for all)' },
+  {
+    names: ['-a', '--action'],
+    key: 'action',
+    kind: 'string',
+    choices: ['getInstances', 'forceGc'],
+    metavar: '<action>',
+    description: 'getInstances or forceGc',
+  },
+  {
+    names: ['-c', '--class'],
+    key: 'cls',
+    kind: 'flag',
+    default: false,
+    description: 'followed by `module class`: the class whose instances to show',
+  },
+  {
+    names: ['-e', '--expr'],
+    key: 'expr',
+    kind: 'string',
+    metavar: '<value>',
+    expression: true,
+    description: 'an expression of `instances` (the list of instances) to show instead, e.g. instances[0].val',
+  },
+  {
+    names: ['-n', '--limits', '--limit'],
+    key: 'limit',
+    kind: 'int',
+    default: 10,
+    min: -1,
+    metavar: '<value>',
+    description: 'how many instances to show (default 10, -1 for all)',
+  },
   ...RENDER_OPTIONS,
 ];
 
@@ -36,12 +64,22 @@ interface GcAnswer {
 
 async function instances(ctx: CommandContext, positionals: string[], options: Record<string, string | number | boolean | undefined>) {
   if (positionals.length !== 2) {
-    throw new UsageError(`vmtool: getInstances needs \`-c module class\`, got ${positionals.length} word(s)`, 'e.g. `vmtool -a getInstances -c __main__ A`');
+    throw new UsageError(
+      `vmtool: getInstances needs \`-c module class\`, got ${positionals.length} word(s)`,
+      'e.g. `vmtool -a getInstances -c __main__ A`',
+    );
   }
   const [module, cls] = positionals;
   const limit = options.limit as number;
   if (limit === 0) throw new UsageError('vmtool: -n must be -1 (all) or at least 1');
-  const a = (await ctx.agent.call('vmtool', { action: 'getInstances', module, cls, limit, expr: options.expr, ...renderArgs(options) })) as InstancesAnswer;
+  const a = (await ctx.agent.call('vmtool', {
+    action: 'getInstances',
+    module,
+    cls,
+    limit,
+    expr: options.expr,
+    ...renderArgs(options),
+  })) as InstancesAnswer;
   ctx.out.record(a);
   const sub = a.subclass_instances ? ` (${a.subclass_instances} of subclasses)` : '';
   if (a.value) {
@@ -50,7 +88,10 @@ async function instances(ctx: CommandContext, positionals: string[], options: Re
     return;
   }
   const shown = a.instances ?? [];
-  ctx.out.line(`${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}` + (shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : ''));
+  ctx.out.line(
+    `${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}` +
+      (shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : ''),
+  );
   shown.forEach((inst, i) => {
     const mark = inst.subclass ? `  [subclass ${inst.subclass}]` : '';
     ctx.out.line(`[${i}]${mark} ${formatValue(inst.value, '    ')}`);
@@ -60,9 +101,14 @@ async function instances(ctx: CommandContext, positionals: string[], options: Re
 async function forceGc(ctx: CommandContext) {
   const g = (await ctx.agent.call('vmtool', { action: 'forceGc' })) as GcAnswer;
   ctx.out.record(g);
-  ctx.out.line(`full collection: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` + (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''));
+  ctx.out.line(
+    `full collection: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` +
+      (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''),
+  );
   for (const gen of g.generations) ctx.out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);
-  ctx.out.line(`  counts before ${JSON.stringify(g.counts_before)}, after ${JSON.stringify(g.counts_after)}${g.enabled ? '' : ' (automatic collection is disabled in the target)'}`);
+  ctx.out.line(
+    `  counts before ${JSON.stringify(g.counts_before)}, after ${JSON.stringify(g.counts_after)}${g.enabled ? '' : ' (automatic collection is disabled in the target)'}`,
+  );
 }
 
 export const vmtoolCommand: ShellCommand = {

@@ -16,10 +16,17 @@ const OPTIONS: OptionSpec[] = [
     default: 'args,kwargs',
     metavar: '<value>',
     expression: true,
-    description: 'what to show: expression(s) of target, return_obj, cost, args (positional parameters as bound), kwargs (keyword-only and **kwargs); `a,b` or `{a,b}` shows each item (default args,kwargs)',
+    description:
+      'what to show: expression(s) of target, return_obj, cost, args (positional parameters as bound), kwargs (keyword-only and **kwargs); `a,b` or `{a,b}` shows each item (default args,kwargs)',
   },
   NESTED_OPTION,
-  { names: ['-e', '--exception'], key: 'exception', kind: 'flag', default: false, description: 'only calls that raised (with the exception type, message and traceback)' },
+  {
+    names: ['-e', '--exception'],
+    key: 'exception',
+    kind: 'flag',
+    default: false,
+    description: 'only calls that raised (with the exception type, message and traceback)',
+  },
   limitOption(10, 'shown calls (only calls that passed -f count)'),
   {
     names: ['-f', '--filter'],
@@ -71,9 +78,15 @@ export const watchCommand: ShellCommand = {
     { command: 'watch __main__ func -x 2', comment: 'arguments of each call, two levels deep' },
     { command: 'watch __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'only calls whose first argument has query "hello"' },
     { command: 'watch __main__ func -f "return_obj[\'success\']==True"', comment: 'only calls that returned success' },
-    { command: 'watch __main__ func --expr "{return_obj,args}" -f "cost>10"', comment: 'return value and arguments of calls slower than 10 ms' },
+    {
+      command: 'watch __main__ func --expr "{return_obj,args}" -f "cost>10"',
+      comment: 'return value and arguments of calls slower than 10 ms',
+    },
     { command: 'watch __main__ classA func', comment: 'a method (target is the instance)' },
-    { command: 'watch __main__ classA func --expr "target._classA__val"', comment: 'a private attribute: write the mangled name, as Python does' },
+    {
+      command: 'watch __main__ classA func --expr "target._classA__val"',
+      comment: 'a private attribute: write the mangled name, as Python does',
+    },
     { command: 'watch __main__ func -e -n 1', comment: 'the next call that raises, with its traceback' },
     { command: 'watch app.views handler -nm helper', comment: 'the function helper defined inside handler' },
   ],

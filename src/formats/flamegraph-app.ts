@@ -70,7 +70,18 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
   const build = (raw: FlameNode, parent: Node | null, depth: number): Node => {
     const f = raw[0] >= 0 ? data.frames[raw[0]] : ['all', '', 'root'];
     const label = f[1] ? `${f[0]} (${f[1]})` : f[0];
-    const n: Node = { id: nodes.length, frame: raw[0], total: raw[1], self: raw[2], base: raw[4] ?? 0, depth, parent, children: [], label, haystack: `${f[0]} ${f[1]}` };
+    const n: Node = {
+      id: nodes.length,
+      frame: raw[0],
+      total: raw[1],
+      self: raw[2],
+      base: raw[4] ?? 0,
+      depth,
+      parent,
+      children: [],
+      label,
+      haystack: `${f[0]} ${f[1]}`,
+    };
     nodes.push(n);
     for (const c of raw[3]) n.children.push(build(c, n, depth + 1));
     if (view.leftHeavy) n.children.sort((a, b) => b.total - a.total);
@@ -109,7 +120,11 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
   let setCrumbs: () => void = () => undefined;
   let width: () => number;
 
-  const svgEl = <K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] => {
+  const svgEl = <K extends keyof SVGElementTagNameMap>(
+    tag: K,
+    attrs: Record<string, string | number>,
+    parent?: Element,
+  ): SVGElementTagNameMap[K] => {
     const e = doc.createElementNS(SVG_NS, tag);
     for (const k in attrs) e.setAttribute(k, String(attrs[k]));
     if (parent) parent.appendChild(e);
@@ -131,7 +146,8 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
   let setTitles: () => void = () => undefined;
   if (host !== 'svg') {
     // record's page names its elements by id; a web page's flame graph by class under its root
-    const find = (name: string): HTMLElement | null => (host === 'html' ? doc.getElementById(name) : host.root.querySelector<HTMLElement>('.fg-' + name));
+    const find = (name: string): HTMLElement | null =>
+      host === 'html' ? doc.getElementById(name) : host.root.querySelector<HTMLElement>('.fg-' + name);
     const byId = (name: string): HTMLElement => find(name) ?? doc.createElement('span');
     chart = find('chart') as unknown as SVGSVGElement;
     framesGroup = svgEl('g', { class: 'fg-frames' }, chart);
@@ -142,7 +158,9 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
     setTitles();
     const tip = byId('tooltip');
     showTip = (n, x, y) => {
-      tip.replaceChildren(...tipLines(n).map((l, i) => Object.assign(doc.createElement('div'), { textContent: l, className: i === 0 ? 'tip-name' : '' })));
+      tip.replaceChildren(
+        ...tipLines(n).map((l, i) => Object.assign(doc.createElement('div'), { textContent: l, className: i === 0 ? 'tip-name' : '' })),
+      );
       tip.hidden = false;
       const r = tip.getBoundingClientRect();
       tip.style.left = Math.min(x + 12, innerWidth - r.width - 8) + 'px';
@@ -159,17 +177,18 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
     search.addEventListener('input', () => applySearch(search.value));
     byId('reset').addEventListener('click', () => zoom(root));
     // keys belong to the page when the flame graph is one part of it
-    if (host === 'html') doc.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') {
-        if (doc.activeElement === search && search.value) {
-          search.value = '';
-          applySearch('');
-        } else zoom(root);
-      } else if ((e.ctrlKey || e.metaKey) && e.key === 'f') {
-        e.preventDefault();
-        search.focus();
-      }
-    });
+    if (host === 'html')
+      doc.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape') {
+          if (doc.activeElement === search && search.value) {
+            search.value = '';
+            applySearch('');
+          } else zoom(root);
+        } else if ((e.ctrlKey || e.metaKey) && e.key === 'f') {
+          e.preventDefault();
+          search.focus();
+        }
+      });
     const crumbs = byId('crumbs');
     setCrumbs = () => {
       const path: Node[] = [];
@@ -210,11 +229,13 @@ export function flamegraphApp(data: FlameData, host: 'html' | 'svg' | FlameHost)
     const tipBox = svgEl('rect', { rx: 3, class: 'tip-box' }, tip);
     const tipText = svgEl('text', {}, tip);
     showTip = (n, x, y) => {
-      tipText.replaceChildren(...tipLines(n).map((l, i) => {
-        const s = svgEl('tspan', { x: 6, dy: i ? 15 : 14 });
-        s.textContent = l;
-        return s;
-      }));
+      tipText.replaceChildren(
+        ...tipLines(n).map((l, i) => {
+          const s = svgEl('tspan', { x: 6, dy: i ? 15 : 14 });
+          s.textContent = l;
+          return s;
+        }),
+      );
       const b = tipText.getBBox();
       tipBox.setAttribute('width', String(b.width + 12));
       tipBox.setAttribute('height', String(b.height + 8));

@@ -21,14 +21,25 @@ export function flameFrames(profile: StackProfile): Array<[string, string, strin
 /** "1000 samples · 1200 thread samples · 100 Hz · 10.0 s · 2026-01-01 12:00:00" */
 export function profileSubtitle(profile: StackProfile): string {
   const m = profile.meta;
-  const parts = [`${m.ticks} samples`, `${profile.total} thread samples`, `${m.rate} Hz`, `${m.duration.toFixed(1)} s`, new Date(m.startedAt).toISOString().replace('T', ' ').slice(0, 19)];
+  const parts = [
+    `${m.ticks} samples`,
+    `${profile.total} thread samples`,
+    `${m.rate} Hz`,
+    `${m.duration.toFixed(1)} s`,
+    new Date(m.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+  ];
   if (m.errors) parts.push(`${m.errors} errors dropped`);
   return parts.join(' · ');
 }
 
 export function flameData(profile: StackProfile): FlameData {
   const convert = (n: TreeNode): FlameNode => [n.frame, n.total, n.self, n.children.map(convert)];
-  return { title: profile.meta.title || 'spyglass profile', subtitle: profileSubtitle(profile), frames: flameFrames(profile), tree: convert(profile.tree()) };
+  return {
+    title: profile.meta.title || 'spyglass profile',
+    subtitle: profileSubtitle(profile),
+    frames: flameFrames(profile),
+    tree: convert(profile.tree()),
+  };
 }
 
 /** JSON that is safe inside <script> and inside an XML CDATA section. */

@@ -18,7 +18,9 @@ export function toPprofProfile(profile: StackProfile): Profile {
     if (fid === undefined) {
       fid = functions.length + 1;
       functionIds.set(key, fid);
-      functions.push(new PprofFunction({ id: fid, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup(f.filename) }));
+      functions.push(
+        new PprofFunction({ id: fid, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup(f.filename) }),
+      );
     }
     locations.push(new Location({ id: i + 1, line: [new Line({ functionId: fid, line: f.line })] }));
   }

@@ -55,12 +55,24 @@ export function toSpeedscope(profile: StackProfile, exporter = 'spyglass'): Spee
     for (const tl of profile.timelines.values()) {
       const id = tl.nativeTid !== undefined ? String(tl.nativeTid) : `0x${tl.threadId.toString(16)}`;
       const name = `${pids.size > 1 ? `Process ${tl.pid} ` : ''}Thread ${id}${tl.name ? ` "${tl.name}"` : ''}`;
-      profiles.push(sampled(name, tl.stacks.map((s) => profile.stacks[s].frames), tl.stacks.map(() => weight)));
+      profiles.push(
+        sampled(
+          name,
+          tl.stacks.map((s) => profile.stacks[s].frames),
+          tl.stacks.map(() => weight),
+        ),
+      );
     }
   } else {
     // no time order was kept: one profile of the aggregated stacks
     const stacks = profile.stacks.filter((s) => s.count > 0);
-    profiles.push(sampled(profile.meta.title || 'profile', stacks.map((s) => s.frames), stacks.map((s) => s.count * weight)));
+    profiles.push(
+      sampled(
+        profile.meta.title || 'profile',
+        stacks.map((s) => s.frames),
+        stacks.map((s) => s.count * weight),
+      ),
+    );
   }
   return {
     $schema: SPEEDSCOPE_SCHEMA,

@@ -15,7 +15,9 @@ export async function openGilProbe(pid: number): Promise<GilProbe> {
     const gilAddr = gilAddress(m, reader.layout, reader.target.pyRuntime);
     const probe = m.read(gilAddr, GIL_STRUCT_SIZE);
     if (!looksLikeGil(decodeGil(probe), rawLocked(probe))) {
-      throw new NotPythonError(`gilstat: the GIL of process ${pid} (Python ${reader.target.version.text}) is not where this version keeps it`);
+      throw new NotPythonError(
+        `gilstat: the GIL of process ${pid} (Python ${reader.target.version.text}) is not where this version keeps it`,
+      );
     }
     // thread state address -> ident; thread states are reused after a thread exits, so
     // the cache is dropped whenever the set of threads changes
@@ -31,7 +33,11 @@ export async function openGilProbe(pid: number): Promise<GilProbe> {
         const main = dump.interpreters[0];
         const out = dump.threads
           .filter((t) => t.interpreterId === main)
-          .map((t) => ({ ident: BigInt(t.threadId), tid: t.tid, name: t.name ?? (t.tid === pid ? 'MainThread' : `thread-${t.tid ?? t.threadId}`) }));
+          .map((t) => ({
+            ident: BigInt(t.threadId),
+            tid: t.tid,
+            name: t.name ?? (t.tid === pid ? 'MainThread' : `thread-${t.tid ?? t.threadId}`),
+          }));
         const set = out.map((t) => t.ident).join(',');
         if (set !== lastSet) idents.clear();
         lastSet = set;

@@ -125,7 +125,7 @@ function run(probe: GilProbe): void {
     const gil = decodeGil(buf);
     waiting.clear();
     dropping.clear();
-    let holder = gil.holder !== 0n ? probe.identOf(gil.holder) ?? 0n : 0n;
+    let holder = gil.holder !== 0n ? (probe.identOf(gil.holder) ?? 0n) : 0n;
     if (holder !== 0n && !known.has(holder)) {
       refreshThreads(); // a thread started since the last look
       holder = probe.identOf(gil.holder) ?? 0n;
@@ -149,7 +149,12 @@ function run(probe: GilProbe): void {
     for (const c of ev.crossed) {
       const by = c.kind === 'take' && holder !== 0n ? known.get(holder) : undefined;
       const holderNow = by
-        ? { ident: holder.toString(), thread_name: by.name, tid: by.tid, stack: pendingStacks.get(`hold:${holder}`)?.stack ?? stackOf(holder) }
+        ? {
+            ident: holder.toString(),
+            thread_name: by.name,
+            tid: by.tid,
+            stack: pendingStacks.get(`hold:${holder}`)?.stack ?? stackOf(holder),
+          }
         : undefined;
       pendingStacks.set(`${c.kind}:${c.tstate}`, { stack: stackOf(c.tstate), at: process.hrtime.bigint(), holder: holderNow });
     }
@@ -179,7 +184,13 @@ try {
   run(probe);
 } catch (e) {
   const user = e instanceof UserError;
-  post({ type: 'error', message: (e as Error).message, hint: user ? (e as UserError).hint : undefined, user, stack: user ? undefined : (e as Error).stack });
+  post({
+    type: 'error',
+    message: (e as Error).message,
+    hint: user ? (e as UserError).hint : undefined,
+    user,
+    stack: user ? undefined : (e as Error).stack,
+  });
 } finally {
   probe?.close();
 }

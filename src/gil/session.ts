@@ -33,7 +33,10 @@ export class GilstatSession implements AsyncIterable<GilWorkerMessage> {
   private ended = false;
   private readonly exited: Promise<void>;
 
-  private constructor(readonly pid: number, opts: GilstatOptions) {
+  private constructor(
+    readonly pid: number,
+    opts: GilstatOptions,
+  ) {
     const cfg: GilWorkerConfig = {
       pid,
       rateHz: opts.rateHz ?? DEFAULT_RATE_HZ,

@@ -274,7 +274,14 @@ function entryLength(buf: Buffer, pos: number): { length: number; headerLen: num
  * initial: the rules after the CIE's initial instructions (for DW_CFA_restore), undefined
  * while running those.
  */
-function runProgram(prog: Buffer, cie: Cie, st: RowState, startLoc: bigint, pc: bigint, initial: Array<RegRule | undefined> | undefined): void {
+function runProgram(
+  prog: Buffer,
+  cie: Cie,
+  st: RowState,
+  startLoc: bigint,
+  pc: bigint,
+  initial: Array<RegRule | undefined> | undefined,
+): void {
   const c = new DwarfCursor(prog);
   let loc = startLoc;
   const stack: RowState[] = [];
@@ -303,22 +310,47 @@ function runProgram(prog: Buffer, cie: Cie, st: RowState, startLoc: bigint, pc: 
       continue;
     }
     switch (op) {
-      case 0x00: break; // nop
-      case 0x01: { // set_loc
+      case 0x00:
+        break; // nop
+      case 0x01: {
+        // set_loc
         loc = c.encoded(cie.fdeEncoding);
         if (loc > pc) return;
         break;
       }
-      case 0x02: if (advance(c.u8())) return; break;
-      case 0x03: if (advance(c.u16())) return; break;
-      case 0x04: if (advance(c.u32())) return; break;
-      case 0x05: { const r = c.uleb(); set(r, { kind: 'offset', n: c.uleb() * cie.dataAlign }); break; }
-      case 0x06: restore(c.uleb()); break;
-      case 0x07: set(c.uleb(), UNDEFINED); break;
-      case 0x08: set(c.uleb(), SAME); break;
-      case 0x09: { const r = c.uleb(); set(r, { kind: 'register', reg: c.uleb() }); break; }
-      case 0x0a: stack.push({ cfa: st.cfa, rules: st.rules.slice() }); break; // remember_state
-      case 0x0b: { // restore_state
+      case 0x02:
+        if (advance(c.u8())) return;
+        break;
+      case 0x03:
+        if (advance(c.u16())) return;
+        break;
+      case 0x04:
+        if (advance(c.u32())) return;
+        break;
+      case 0x05: {
+        const r = c.uleb();
+        set(r, { kind: 'offset', n: c.uleb() * cie.dataAlign });
+        break;
+      }
+      case 0x06:
+        restore(c.uleb());
+        break;
+      case 0x07:
+        set(c.uleb(), UNDEFINED);
+        break;
+      case 0x08:
+        set(c.uleb(), SAME);
+        break;
+      case 0x09: {
+        const r = c.uleb();
+        set(r, { kind: 'register', reg: c.uleb() });
+        break;
+      }
+      case 0x0a:
+        stack.push({ cfa: st.cfa, rules: st.rules.slice() });
+        break; // remember_state
+      case 0x0b: {
+        // restore_state
         const s = stack.pop();
         if (s) {
           st.cfa = s.cfa;
@@ -326,19 +358,68 @@ function runProgram(prog: Buffer, cie: Cie, st: RowState, startLoc: bigint, pc: 
         }
         break;
       }
-      case 0x0c: { const r = c.uleb(); st.cfa = { kind: 'reg', reg: r, offset: c.uleb() }; break; }
-      case 0x0d: st.cfa = { kind: 'reg', reg: c.uleb(), offset: st.cfa.kind === 'reg' ? st.cfa.offset : 0 }; break;
-      case 0x0e: st.cfa = { kind: 'reg', reg: st.cfa.kind === 'reg' ? st.cfa.reg : RSP, offset: c.uleb() }; break;
-      case 0x0f: { const n = c.uleb(); st.cfa = { kind: 'expr', expr: prog.subarray(c.pos, c.pos + n) }; c.pos += n; break; }
-      case 0x10: { const r = c.uleb(); const n = c.uleb(); set(r, { kind: 'expr', expr: prog.subarray(c.pos, c.pos + n) }); c.pos += n; break; }
-      case 0x11: { const r = c.uleb(); set(r, { kind: 'offset', n: c.sleb() * cie.dataAlign }); break; }
-      case 0x12: { const r = c.uleb(); st.cfa = { kind: 'reg', reg: r, offset: c.sleb() * cie.dataAlign }; break; }
-      case 0x13: st.cfa = { kind: 'reg', reg: st.cfa.kind === 'reg' ? st.cfa.reg : RSP, offset: c.sleb() * cie.dataAlign }; break;
-      case 0x14: { const r = c.uleb(); set(r, { kind: 'valOffset', n: c.uleb() * cie.dataAlign }); break; }
-      case 0x15: { const r = c.uleb(); set(r, { kind: 'valOffset', n: c.sleb() * cie.dataAlign }); break; }
-      case 0x16: { const r = c.uleb(); const n = c.uleb(); set(r, { kind: 'valExpr', expr: prog.subarray(c.pos, c.pos + n) }); c.pos += n; break; }
-      case 0x2e: c.uleb(); break; // GNU_args_size: only matters to exception handling
-      case 0x2f: { const r = c.uleb(); set(r, { kind: 'offset', n: -c.uleb() * cie.dataAlign }); break; }
+      case 0x0c: {
+        const r = c.uleb();
+        st.cfa = { kind: 'reg', reg: r, offset: c.uleb() };
+        break;
+      }
+      case 0x0d:
+        st.cfa = { kind: 'reg', reg: c.uleb(), offset: st.cfa.kind === 'reg' ? st.cfa.offset : 0 };
+        break;
+      case 0x0e:
+        st.cfa = { kind: 'reg', reg: st.cfa.kind === 'reg' ? st.cfa.reg : RSP, offset: c.uleb() };
+        break;
+      case 0x0f: {
+        const n = c.uleb();
+        st.cfa = { kind: 'expr', expr: prog.subarray(c.pos, c.pos + n) };
+        c.pos += n;
+        break;
+      }
+      case 0x10: {
+        const r = c.uleb();
+        const n = c.uleb();
+        set(r, { kind: 'expr', expr: prog.subarray(c.pos, c.pos + n) });
+        c.pos += n;
+        break;
+      }
+      case 0x11: {
+        const r = c.uleb();
+        set(r, { kind: 'offset', n: c.sleb() * cie.dataAlign });
+        break;
+      }
+      case 0x12: {
+        const r = c.uleb();
+        st.cfa = { kind: 'reg', reg: r, offset: c.sleb() * cie.dataAlign };
+        break;
+      }
+      case 0x13:
+        st.cfa = { kind: 'reg', reg: st.cfa.kind === 'reg' ? st.cfa.reg : RSP, offset: c.sleb() * cie.dataAlign };
+        break;
+      case 0x14: {
+        const r = c.uleb();
+        set(r, { kind: 'valOffset', n: c.uleb() * cie.dataAlign });
+        break;
+      }
+      case 0x15: {
+        const r = c.uleb();
+        set(r, { kind: 'valOffset', n: c.sleb() * cie.dataAlign });
+        break;
+      }
+      case 0x16: {
+        const r = c.uleb();
+        const n = c.uleb();
+        set(r, { kind: 'valExpr', expr: prog.subarray(c.pos, c.pos + n) });
+        c.pos += n;
+        break;
+      }
+      case 0x2e:
+        c.uleb();
+        break; // GNU_args_size: only matters to exception handling
+      case 0x2f: {
+        const r = c.uleb();
+        set(r, { kind: 'offset', n: -c.uleb() * cie.dataAlign });
+        break;
+      }
       default:
         throw new RangeError(`unknown CFA instruction 0x${op.toString(16)}`);
     }

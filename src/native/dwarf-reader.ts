@@ -104,22 +104,47 @@ export class DwarfCursor {
     const at = this.baseAddr + BigInt(this.pos);
     let v: bigint;
     switch (enc & 0x0f) {
-      case 0x00: v = this.u64(); break; // absptr (8 bytes on x86_64)
-      case 0x01: v = BigInt(this.uleb()); break;
-      case 0x02: v = BigInt(this.u16()); break;
-      case 0x03: v = BigInt(this.u32()); break;
-      case 0x04: v = this.u64(); break;
-      case 0x09: v = BigInt(this.sleb()); break;
-      case 0x0a: v = BigInt(this.i16()); break;
-      case 0x0b: v = BigInt(this.i32()); break;
-      case 0x0c: v = this.i64(); break;
-      default: throw new RangeError(`unknown pointer encoding 0x${enc.toString(16)}`);
+      case 0x00:
+        v = this.u64();
+        break; // absptr (8 bytes on x86_64)
+      case 0x01:
+        v = BigInt(this.uleb());
+        break;
+      case 0x02:
+        v = BigInt(this.u16());
+        break;
+      case 0x03:
+        v = BigInt(this.u32());
+        break;
+      case 0x04:
+        v = this.u64();
+        break;
+      case 0x09:
+        v = BigInt(this.sleb());
+        break;
+      case 0x0a:
+        v = BigInt(this.i16());
+        break;
+      case 0x0b:
+        v = BigInt(this.i32());
+        break;
+      case 0x0c:
+        v = this.i64();
+        break;
+      default:
+        throw new RangeError(`unknown pointer encoding 0x${enc.toString(16)}`);
     }
     switch (enc & 0x70 & ~DW_EH_PE_indirect) {
-      case 0: break;
-      case DW_EH_PE_pcrel: v += at; break;
-      case DW_EH_PE_datarel: v += dataBase; break;
-      default: break; // textrel/funcrel/aligned: not used on x86_64 Linux
+      case 0:
+        break;
+      case DW_EH_PE_pcrel:
+        v += at;
+        break;
+      case DW_EH_PE_datarel:
+        v += dataBase;
+        break;
+      default:
+        break; // textrel/funcrel/aligned: not used on x86_64 Linux
     }
     return BigInt.asUintN(64, v);
   }

@@ -59,7 +59,8 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     } catch (e) {
       if (!(e instanceof PauseFailedError)) throw e;
       // every thread was let go; a thread that was not scheduled in time gets another chance
-      if (attempt >= PAUSE_ATTEMPTS) throw new UserError(`${e.message} (${PAUSE_ATTEMPTS} tries)`, 'the machine may be overloaded: try again');
+      if (attempt >= PAUSE_ATTEMPTS)
+        throw new UserError(`${e.message} (${PAUSE_ATTEMPTS} tries)`, 'the machine may be overloaded: try again');
     }
   }
   const { dump, raws } = reading;

@@ -77,7 +77,9 @@ export class NativeModule {
   private computeBias(elf: ElfFile): bigint {
     const m = this.mappings.find((x) => x.perms[2] === 'x') ?? this.mappings[0];
     if (this.isVdso) return m.start - elf.firstLoadVaddr;
-    const seg = elf.segments.find((s) => s.type === PT_LOAD && s.flags & PF_X && m.offset >= s.offset - (s.offset % 0x1000n) && m.offset < s.offset + s.filesz);
+    const seg = elf.segments.find(
+      (s) => s.type === PT_LOAD && s.flags & PF_X && m.offset >= s.offset - (s.offset % 0x1000n) && m.offset < s.offset + s.filesz,
+    );
     if (!seg) return m.start - m.offset - elf.firstLoadVaddr;
     return m.start - (seg.vaddr - seg.offset + m.offset);
   }

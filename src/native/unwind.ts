@@ -100,21 +100,28 @@ export class Unwinder {
             continue;
           }
         }
-        return { frames, stopped: module ? `no unwind information for 0x${pc.toString(16)} in ${module.name}` : `0x${pc.toString(16)} is outside any module` };
+        return {
+          frames,
+          stopped: module
+            ? `no unwind information for 0x${pc.toString(16)} in ${module.name}`
+            : `0x${pc.toString(16)} is outside any module`,
+        };
       }
       if (row.signalFrame) frames[frames.length - 1].signal = true;
       let next: Array<bigint | undefined>;
       try {
         next = this.step(row, regs, cache);
       } catch (e) {
-        if (e instanceof MemoryReadError || e instanceof RangeError) return { frames, stopped: `cannot unwind past 0x${pc.toString(16)}: ${e.message}` };
+        if (e instanceof MemoryReadError || e instanceof RangeError)
+          return { frames, stopped: `cannot unwind past 0x${pc.toString(16)}: ${e.message}` };
         throw e;
       }
       const ra = next[row.raReg];
       // an undefined return address marks the outermost frame (_start, clone); 0 too
       if (ra === undefined || ra === 0n) return { frames };
       const sp = next[RSP];
-      if (sp === undefined || (!row.signalFrame && sp <= regs[RSP]!)) return { frames, stopped: 'the stack pointer does not move up (corrupt stack?)' };
+      if (sp === undefined || (!row.signalFrame && sp <= regs[RSP]!))
+        return { frames, stopped: 'the stack pointer does not move up (corrupt stack?)' };
       regs = next;
       pc = ra;
       // the frame a signal interrupted resumes at pc itself, not after a call
@@ -145,13 +152,26 @@ export class Unwinder {
       const rule = row.rules[r];
       if (!rule) continue;
       switch (rule.kind) {
-        case 'undefined': next[r] = undefined; break;
-        case 'same': break;
-        case 'offset': next[r] = cache.read64(cfa + BigInt(rule.n)); break;
-        case 'valOffset': next[r] = BigInt.asUintN(64, cfa + BigInt(rule.n)); break;
-        case 'register': next[r] = regs[rule.reg]; break;
-        case 'expr': next[r] = cache.read64(evalExpr(rule.expr, ctx, cfa)); break;
-        case 'valExpr': next[r] = evalExpr(rule.expr, ctx, cfa); break;
+        case 'undefined':
+          next[r] = undefined;
+          break;
+        case 'same':
+          break;
+        case 'offset':
+          next[r] = cache.read64(cfa + BigInt(rule.n));
+          break;
+        case 'valOffset':
+          next[r] = BigInt.asUintN(64, cfa + BigInt(rule.n));
+          break;
+        case 'register':
+          next[r] = regs[rule.reg];
+          break;
+        case 'expr':
+          next[r] = cache.read64(evalExpr(rule.expr, ctx, cfa));
+          break;
+        case 'valExpr':
+          next[r] = evalExpr(rule.expr, ctx, cfa);
+          break;
       }
     }
     // the return address column: when the CIE names another, the rule above covers it

@@ -39,7 +39,7 @@ export async function whilePaused<T>(
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') return;
       const e = r.reason;
-      if (e instanceof TraceeExitedError || (e instanceof PtraceError && e.errno === 3 /* ESRCH: gone */)) return;
+      if (e instanceof TraceeExitedError || (e instanceof PtraceError && e.errno === 3) /* ESRCH: gone */) return;
       if (e instanceof StopTimeoutError) throw new PauseFailedError(`thread ${tids[i]} did not stop within ${deadlineMs} ms`);
       if (e instanceof PtraceError && e.errno === 1 /* EPERM */) throw new PermissionError(pid, what);
       throw e;

@@ -65,7 +65,10 @@ export function parseStat(text: string): { comm: string; state: string; ppid: nu
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   const comm = text.slice(open + 1, close);
-  const fields = text.slice(close + 2).trim().split(' ');
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   // fields[0] is field 3 (state); utime/stime are fields 14/15
   return { comm, state: fields[0], ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), fields };
 }

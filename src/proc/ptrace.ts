@@ -33,11 +33,13 @@ const LATE_STOP_MS = 2000;
 export const ESRCH = 3;
 export const EPERM = 1;
 
-let lib: {
-  ptraceBuf: (req: number, tid: number, addr: bigint, data: Buffer | null) => number;
-  ptraceVal: (req: number, tid: number, addr: bigint, data: bigint) => number;
-  waitpid: (tid: number, status: Int32Array, options: number) => number;
-} | undefined;
+let lib:
+  | {
+      ptraceBuf: (req: number, tid: number, addr: bigint, data: Buffer | null) => number;
+      ptraceVal: (req: number, tid: number, addr: bigint, data: bigint) => number;
+      waitpid: (tid: number, status: Int32Array, options: number) => number;
+    }
+  | undefined;
 
 function libc(): NonNullable<typeof lib> {
   if (!lib) {
@@ -84,9 +86,33 @@ function check(rc: number, what: string): number {
 
 /** General-purpose registers, `struct user_regs_struct` (27 × u64). */
 export const REG = {
-  r15: 0, r14: 1, r13: 2, r12: 3, rbp: 4, rbx: 5, r11: 6, r10: 7, r9: 8, r8: 9,
-  rax: 10, rcx: 11, rdx: 12, rsi: 13, rdi: 14, orig_rax: 15, rip: 16, cs: 17, eflags: 18,
-  rsp: 19, ss: 20, fs_base: 21, gs_base: 22, ds: 23, es: 24, fs: 25, gs: 26,
+  r15: 0,
+  r14: 1,
+  r13: 2,
+  r12: 3,
+  rbp: 4,
+  rbx: 5,
+  r11: 6,
+  r10: 7,
+  r9: 8,
+  r8: 9,
+  rax: 10,
+  rcx: 11,
+  rdx: 12,
+  rsi: 13,
+  rdi: 14,
+  orig_rax: 15,
+  rip: 16,
+  cs: 17,
+  eflags: 18,
+  rsp: 19,
+  ss: 20,
+  fs_base: 21,
+  gs_base: 22,
+  ds: 23,
+  es: 24,
+  fs: 25,
+  gs: 26,
 } as const;
 export type RegName = keyof typeof REG;
 const REGS_SIZE = 27 * 8;

@@ -96,7 +96,13 @@ export function versionFromString(s: string): PythonVersion | undefined {
  * Py_GetVersion formats into its static buffer at start-up (found in .bss), then the
  * minor from the file name alone.
  */
-function detectVersion(mem: ProcessMemory, runtime: bigint, sym: (n: string) => bigint | undefined, files: LoadedElf[], nameMinor?: number): PythonVersion {
+function detectVersion(
+  mem: ProcessMemory,
+  runtime: bigint,
+  sym: (n: string) => bigint | undefined,
+  files: LoadedElf[],
+  nameMinor?: number,
+): PythonVersion {
   try {
     const head = mem.read(runtime, 16);
     if (head.toString('latin1', 0, 8) === 'xdebugpy') return versionFromHex(Number(head.readBigUInt64LE(8) & 0xffffffffn));
@@ -185,7 +191,10 @@ export function locatePython(pid: number): PythonTarget {
       mem.close();
     }
     if (abiFlags.includes('d') || symbol('_Py_NegativeRefcount') !== undefined) {
-      throw new NotPythonError(`process ${pid} runs a debug build of Python ${version.text}, which spyglass does not support`, 'use a release build of CPython');
+      throw new NotPythonError(
+        `process ${pid} runs a debug build of Python ${version.text}, which spyglass does not support`,
+        'use a release build of CPython',
+      );
     }
     if (abiFlags.includes('t') || symbol('_Py_brc_queue_object') !== undefined) {
       throw new NotPythonError(`process ${pid} runs a free-threaded build of Python ${version.text}, which spyglass does not support yet`);

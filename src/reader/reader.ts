@@ -199,7 +199,8 @@ export class PythonReader {
     const seenInterps = new Set<bigint>();
     let interp = this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.interpretersHead));
     // up to 3.11 one GIL serves every interpreter, and _PyRuntime says which thread holds it
-    const runtimeHolder = L.runtime.tstateCurrent !== undefined ? this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.tstateCurrent)) : 0n;
+    const runtimeHolder =
+      L.runtime.tstateCurrent !== undefined ? this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.tstateCurrent)) : 0n;
     while (interp && !seenInterps.has(interp) && seenInterps.size < MAX_INTERPRETERS) {
       seenInterps.add(interp);
       if (!this.snap.valid(interp)) break;
@@ -311,7 +312,9 @@ export class PythonReader {
     const fits = (off: number): boolean => {
       const values = structs.map((s) => s.readInt32LE(off));
       // every thread's value is a live TID of the process, no two alike, and the main thread's is the pid
-      return values.every((v) => tids.has(v)) && new Set(values).size === values.length && (values.includes(this.pid) || structs.length > 1);
+      return (
+        values.every((v) => tids.has(v)) && new Set(values).size === values.length && (values.includes(this.pid) || structs.length > 1)
+      );
     };
     if (fits(GLIBC_PTHREAD_TID)) return GLIBC_PTHREAD_TID;
     for (let off = 0; off + 4 <= PTHREAD_SCAN_BYTES; off += 4) if (fits(off)) return off;
@@ -442,7 +445,8 @@ export class PythonReader {
       let value = raw.readBigUInt64LE(8 * i);
       if (value === 0n) continue; // not bound yet (or deleted)
       let text: string;
-      if (tagged && (value & 3n) === 3n) text = String(BigInt.asIntN(64, value) >> 2n); // 3.14 tagged small int
+      if (tagged && (value & 3n) === 3n)
+        text = String(BigInt.asIntN(64, value) >> 2n); // 3.14 tagged small int
       else {
         if (tagged) value &= ~3n;
         text = this.valueRepr(value);
@@ -498,7 +502,16 @@ export class PythonReader {
     const raw = this.snap.read(addr, C.size);
     const type = raw.readBigUInt64LE(this.layout.object.type);
     const checkedAt = this.sampleTime;
-    const notCode: CodeInfo = { isCode: false, name: '', filename: '', firstlineno: 0, table: Buffer.alloc(0), lastiLimit: 0, checkedAt, frames: new Map() };
+    const notCode: CodeInfo = {
+      isCode: false,
+      name: '',
+      filename: '',
+      firstlineno: 0,
+      table: Buffer.alloc(0),
+      lastiLimit: 0,
+      checkedAt,
+      frames: new Map(),
+    };
     if (o.types.code !== undefined && type !== o.types.code) {
       if (this.layout.minor >= 13) return notCode; // f_executable may legitimately be None
       throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');

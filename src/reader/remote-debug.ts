@@ -31,10 +31,17 @@ export interface TargetMemory {
 export function remoteDebugOffsets(debugOffsets: Buffer): RemoteDebugOffsets | undefined {
   const f = parseDebugOffsets(debugOffsets).fields;
   const need = [
-    'runtime_state.interpreters_head', 'interpreter_state.threads_head', 'interpreter_state.threads_main', 'thread_state.next',
-    'thread_state.native_thread_id', 'debugger_support.eval_breaker', 'debugger_support.remote_debugger_support',
-    'debugger_support.remote_debugging_enabled', 'debugger_support.debugger_pending_call',
-    'debugger_support.debugger_script_path', 'debugger_support.debugger_script_path_size',
+    'runtime_state.interpreters_head',
+    'interpreter_state.threads_head',
+    'interpreter_state.threads_main',
+    'thread_state.next',
+    'thread_state.native_thread_id',
+    'debugger_support.eval_breaker',
+    'debugger_support.remote_debugger_support',
+    'debugger_support.remote_debugging_enabled',
+    'debugger_support.debugger_pending_call',
+    'debugger_support.debugger_script_path',
+    'debugger_support.debugger_script_path_size',
   ];
   if (need.some((n) => f.get(n) === undefined)) return undefined;
   const v = (n: string) => f.get(n)!;

@@ -71,7 +71,10 @@ function checkWritable(dir: string): void {
   try {
     accessSync(dir, fsConstants.W_OK);
   } catch (e) {
-    throw new UserError(`cannot write the profile into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'choose another output file');
+    throw new UserError(
+      `cannot write the profile into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'choose another output file',
+    );
   }
 }
 
@@ -80,7 +83,8 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   const format = opts.format ?? 'flamegraph';
   const rate = opts.rate ?? 100;
   if (!(rate > 0) || rate > 10000) throw new UsageError(`--rate must be between 1 and 10000 samples per second (got ${rate})`);
-  if (opts.durationSec !== undefined && !(opts.durationSec > 0)) throw new UsageError(`--duration must be above 0 seconds (got ${opts.durationSec})`);
+  if (opts.durationSec !== undefined && !(opts.durationSec > 0))
+    throw new UsageError(`--duration must be above 0 seconds (got ${opts.durationSec})`);
   const cwd = resolve(opts.cwd ?? process.cwd());
   const named = opts.output === undefined ? undefined : resolve(cwd, opts.output);
   // a recording can last minutes: find out now, not at the end, that it cannot be saved
@@ -195,7 +199,6 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode };
 }
 
-
 /** What a finished recording tells the user: the file written, how to open it, and what may be wrong with it. */
 export function summarizeRecording(r: RecordResult): string[] {
   const s = r.stats;
@@ -207,7 +210,8 @@ export function summarizeRecording(r: RecordResult): string[] {
   if (s.targetExited) lines.push(`  process ${r.pid} exited during the recording`);
   if (s.errors) lines.push(`  dropped samples: ${[...s.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
-  if (s.ticks > 0 && s.samples === 0) lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
+  if (s.ticks > 0 && s.samples === 0)
+    lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
   return lines;
 }
 

@@ -2,7 +2,11 @@
 // stderr is a terminal, so logs and pipes never receive it.
 import type { SamplerStats } from '../sampler/sampler.js';
 
-export function statusLine(stats: Pick<SamplerStats, 'ticks' | 'samples' | 'errors' | 'behind' | 'processes'>, elapsedSec: number, rate: number): string {
+export function statusLine(
+  stats: Pick<SamplerStats, 'ticks' | 'samples' | 'errors' | 'behind' | 'processes'>,
+  elapsedSec: number,
+  rate: number,
+): string {
   const effective = elapsedSec > 0 ? stats.ticks / elapsedSec : 0;
   const parts = [
     `${elapsedSec.toFixed(1)}s`,

@@ -17,7 +17,8 @@ export interface NativeSourceOptions {
 }
 
 function toFrame(f: MixedFrame): Frame {
-  if ('kind' in f && f.kind === 'native') return { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
+  if ('kind' in f && f.kind === 'native')
+    return { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
   return f as Frame;
 }
 

@@ -79,7 +79,16 @@ function threadStates(pid: number): Map<number, string> {
 
 export class Sampler {
   readonly opts: SamplerOptions;
-  readonly stats: SamplerStats = { elapsed: 0, ticks: 0, samples: 0, errors: 0, errorKinds: new Map(), behind: 0, processes: 0, targetExited: false };
+  readonly stats: SamplerStats = {
+    elapsed: 0,
+    ticks: 0,
+    samples: 0,
+    errors: 0,
+    errorKinds: new Map(),
+    behind: 0,
+    processes: 0,
+    targetExited: false,
+  };
   private readonly sources = new Map<number, SampleSource>();
   /** processes that have given a good sample: failures before that are start-up, not errors */
   private readonly started = new Set<number>();

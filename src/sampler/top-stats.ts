@@ -71,7 +71,11 @@ export class TopStats {
         const file = f.kind === 'native' ? (f.module ?? '') : f.filename;
         const key = `${f.name}\0${file}`;
         let c = this.fns.get(key);
-        if (!c) this.fns.set(key, (c = { name: f.name, file: f.kind === 'native' ? file : this.shorten(file), own: 0, total: 0, ownAll: 0, totalAll: 0 }));
+        if (!c)
+          this.fns.set(
+            key,
+            (c = { name: f.name, file: f.kind === 'native' ? file : this.shorten(file), own: 0, total: 0, ownAll: 0, totalAll: 0 }),
+          );
         if (depth === 0) {
           c.own++;
           c.ownAll++;

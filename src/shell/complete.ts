@@ -26,7 +26,13 @@ export function splitForCompletion(line: string): { words: string[]; current: st
 export function subcommands(cmd: Pick<ShellCommand, 'name' | 'usage'>): string[] {
   const alternatives = cmd.usage.split(' | ');
   if (alternatives.length < 2) return []; // `watch module ...`: the first word is a slot
-  const firsts = alternatives.map((a) => a.trim().split(/\s+/).filter((w) => w !== cmd.name)[0] ?? '');
+  const firsts = alternatives.map(
+    (a) =>
+      a
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== cmd.name)[0] ?? '',
+  );
   return firsts.every((w) => /^[a-z]+$/.test(w)) ? [...new Set(firsts)] : [];
 }
 
@@ -45,7 +51,9 @@ export async function complete(line: string, commands: ShellCommand[], ctx: Comm
   if (words.length === 1 && forms.length) return [matching(forms), current];
   if (!ctx) return [[], current];
   try {
-    const found = cmd.complete ? await cmd.complete(ctx, words.slice(1), current) : await completeTargetNames(ctx, cmd, words.slice(1), current);
+    const found = cmd.complete
+      ? await cmd.complete(ctx, words.slice(1), current)
+      : await completeTargetNames(ctx, cmd, words.slice(1), current);
     return [matching(found ?? []), current];
   } catch {
     // completion is a convenience: a failing lookup offers nothing rather than an error

@@ -37,8 +37,12 @@ function unknownCommand(name: string): UsageError {
   // the closest spellings (a typo or two away), else the names that start alike
   const distance = new Map(names.map((n) => [n, editDistance(n, name)]));
   const best = Math.min(...distance.values());
-  const near = best <= 2 ? names.filter((n) => distance.get(n) === best) : names.filter((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
-  return new UsageError(`unknown command: ${name}`, near.length ? `did you mean ${near.join(', ')}? (\`help\` lists all)` : '`help` lists the commands');
+  const near =
+    best <= 2 ? names.filter((n) => distance.get(n) === best) : names.filter((n) => n.startsWith(name.slice(0, 2)) || name.startsWith(n));
+  return new UsageError(
+    `unknown command: ${name}`,
+    near.length ? `did you mean ${near.join(', ')}? (\`help\` lists all)` : '`help` lists the commands',
+  );
 }
 
 function help(ctx: CommandContext, words: string[]): void {
@@ -62,15 +66,24 @@ function help(ctx: CommandContext, words: string[]): void {
 
 const HISTORY_OPTIONS: OptionSpec[] = [
   { names: ['-c', '--clear'], key: 'clear', kind: 'flag', default: false, description: 'empty the history' },
-  { names: ['-n', '--limits', '--limit'], key: 'limit', kind: 'int', default: 20, min: 1, metavar: '<value>', description: 'how many lines to show' },
+  {
+    names: ['-n', '--limits', '--limit'],
+    key: 'limit',
+    kind: 'int',
+    default: 20,
+    min: 1,
+    metavar: '<value>',
+    description: 'how many lines to show',
+  },
 ];
 
 /** `history [-c] [-n N]`: the last N lines of the saved history, numbered from the oldest kept. */
 function history(ctx: CommandContext, words: Words): void {
   const { positionals, options } = parseArgs('history', words, HISTORY_OPTIONS);
-  if (positionals.length) throw new UsageError(`history takes no words (got ${positionals.join(' ')})`, 'e.g. `history -n 30`, `history -c`');
+  if (positionals.length)
+    throw new UsageError(`history takes no words (got ${positionals.join(' ')})`, 'e.g. `history -n 30`, `history -c`');
   if (options.clear) {
-    if (!clearHistory()) throw new UserError(`could not empty ${historyPath()}`, 'check that file\'s permissions');
+    if (!clearHistory()) throw new UserError(`could not empty ${historyPath()}`, "check that file's permissions");
     ctx.interactive?.clearHistory?.();
     ctx.out.record({ cleared: true });
     ctx.out.line('history cleared');

@@ -8,10 +8,13 @@ import { DEFAULT_WIDTH, formatItem, wrapText, wrapWords } from '../help-text.js'
 
 /** The shell's own commands, listed by `help` after the registered ones. */
 export const BUILTIN_HELP: Array<{ name: string; summary: string }> = [
-  { name: 'help', summary: 'Show the commands, or one command\'s usage, examples and options: help [command]' },
-  { name: 'quit', summary: 'Leave the shell; this session\'s hooks are removed (also: exit, Ctrl-D)' },
-  { name: 'detach', summary: 'Remove this session\'s hooks, disconnect and leave; the agent stays for the next attach' },
-  { name: 'history', summary: 'The lines typed at the shell, most recent last: history [-c|--clear] [-n|--limits N] (default 20; -c empties it)' },
+  { name: 'help', summary: "Show the commands, or one command's usage, examples and options: help [command]" },
+  { name: 'quit', summary: "Leave the shell; this session's hooks are removed (also: exit, Ctrl-D)" },
+  { name: 'detach', summary: "Remove this session's hooks, disconnect and leave; the agent stays for the next attach" },
+  {
+    name: 'history',
+    summary: 'The lines typed at the shell, most recent last: history [-c|--clear] [-n|--limits N] (default 20; -c empties it)',
+  },
   { name: 'cls', summary: 'Clear the screen' },
 ];
 

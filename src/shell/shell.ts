@@ -66,7 +66,10 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     const found: Promise<[string[], string]> = questionComplete
       ? questionComplete(line).then((c) => [c, line])
       : complete(line, allCommands(), baseCtx());
-    found.then((r) => cb(null, r), () => cb(null, [[], line]));
+    found.then(
+      (r) => cb(null, r),
+      () => cb(null, [[], line]),
+    );
   };
 
   const onSigint = (): void => {
@@ -171,7 +174,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
       running = new AbortController();
       try {
         const run = runLine({ ...baseCtx(), signal: running.signal }, line);
-        const outcome = await (opts.unansweredMs ? boundedAfterStop(run, running.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : run);
+        const outcome = await (opts.unansweredMs
+          ? boundedAfterStop(run, running.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs })
+          : run);
         if (outcome === 'quit') break;
       } catch (e) {
         // an agent that does not answer would not answer the next command either

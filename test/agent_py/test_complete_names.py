@@ -1,4 +1,5 @@
 """complete_names: the names the shell's Tab completion offers, with their kinds."""
+
 import sys
 import types
 import unittest

@@ -1,6 +1,7 @@
 """One set of errors: every type the agent's source sends is declared in errors.TYPES and
 listed in agent/PROTOCOL.md; an undeclared one goes out as InternalError; the one name
 resolver answers a typo with the same type and suggestions whoever asks."""
+
 import os
 import re
 import sys
@@ -60,6 +61,7 @@ class ResolverTest(unittest.TestCase):
 
         def compute():
             return 2
+
         self.module.compute = compute
         sys.modules[self.module.__name__] = self.module
         self.addCleanup(sys.modules.pop, self.module.__name__)
@@ -74,16 +76,24 @@ class ResolverTest(unittest.TestCase):
         self.assertEqual(e.type, 'ModuleNotFound')
         self.assertTrue(e.message.endswith('; did you mean: spyglass_errors_fixture?'), e.message)
         e = self.error(names.find_class, self.module, 'Ordr')
-        self.assertEqual((e.type, e.message), ('ClassNotFound', "spyglass_errors_fixture has no class 'Ordr'; did you mean: Order?"))
+        self.assertEqual(
+            (e.type, e.message), ('ClassNotFound', "spyglass_errors_fixture has no class 'Ordr'; did you mean: Order?")
+        )
         e = self.error(names.find_field, Order, 'knd', 'spyglass_errors_fixture.Order')
         self.assertEqual(e.type, 'AttributeNotFound')
         self.assertIn('did you mean: kind?', e.message)
 
     def test_the_hook_resolver_suggests_too(self):
         e = self.error(names.find_function, 'spyglass_errors_fixture', None, 'compte')
-        self.assertEqual((e.type, e.message), ('MethodNotFound', 'module spyglass_errors_fixture has no function compte; did you mean: compute?'))
+        self.assertEqual(
+            (e.type, e.message),
+            ('MethodNotFound', 'module spyglass_errors_fixture has no function compte; did you mean: compute?'),
+        )
         e = self.error(names.find_function, 'spyglass_errors_fixture', 'Order', 'totl')
-        self.assertEqual((e.type, e.message), ('MethodNotFound', 'class spyglass_errors_fixture.Order has no method totl; did you mean: total?'))
+        self.assertEqual(
+            (e.type, e.message),
+            ('MethodNotFound', 'class spyglass_errors_fixture.Order has no method totl; did you mean: total?'),
+        )
         e = self.error(names.find_function, 'spyglass_errors_fixtur', 'Order', 'total')
         self.assertEqual(e.type, 'ModuleNotFound')
         fn, where = names.find_function('spyglass_errors_fixture', 'Order', 'total')

@@ -1,5 +1,6 @@
 """The hook engine: every kind of function, closures, nested functions, composition,
 removal in any order, and nothing of ours leaking into the target."""
+
 import asyncio
 import inspect
 import threading
@@ -32,18 +33,21 @@ def make_counter():
         nonlocal count
         count += step
         return count
+
     return bump
 
 
 def outer(x):
     def inner(y):
         return x + y
+
     return inner(1) + inner(2)
 
 
 def outer_returning(x):
     def inner(y):
         return x * y
+
     return inner
 
 
@@ -51,12 +55,14 @@ class Holder(object):
     def method(self, v):
         def no_closure(w):  # free of cells: the hook site runs a plain function of it
             return ('method', w)
+
         return no_closure(v)
 
 
 def outer_plain(v):
     def no_closure(w):
         return ('plain', w)
+
     return no_closure(v)
 
 
@@ -301,6 +307,7 @@ class HookTest(unittest.TestCase):
 
         def bad_exit(token, value, exc, cost):
             raise RuntimeError('exit')
+
         h = hooks.install(self.owner, rec, bad_enter, bad_exit)
         self.assertEqual(rec(3), 6)
         self.assertEqual(h.hook.errors, 6)
@@ -311,6 +318,7 @@ class HookTest(unittest.TestCase):
         def enter(args, kwargs):
             seen.append(args)
             return rec(2)  # a hooked function called from inside the hook
+
         hooks.install(self.owner, rec, enter, lambda *a: None)
         self.assertEqual(rec(1), 1)
         self.assertEqual(seen, [(1,)])

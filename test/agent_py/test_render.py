@@ -1,5 +1,6 @@
 """The object renderer: depth, truncation with counts, cycles, hostile __repr__s, huge
 containers, raw and verbose modes."""
+
 import time
 import unittest
 
@@ -55,8 +56,12 @@ class RenderTest(unittest.TestCase):
         inner = three['children'][1]['value']['children'][1]['value']
         self.assertEqual(inner['children'][0]['key']['repr'], "'k'")
         self.assertNotIn('children', inner['children'][0]['value'])
-        self.assertEqual(render.render(obj, expand=99)['children'][1]['value']['children'][1]['value']['children'][0]
-                         ['value']['children'][0]['value']['repr'], '3')
+        self.assertEqual(
+            render.render(obj, expand=99)['children'][1]['value']['children'][1]['value']['children'][0]['value'][
+                'children'
+            ][0]['value']['repr'],
+            '3',
+        )
 
     def test_truncation_counts_and_verbose(self):
         big = list(range(250))
@@ -100,6 +105,7 @@ class RenderTest(unittest.TestCase):
                 node = node['children'][0]['value']
                 n += 1
             return n, node['repr']
+
         self.assertEqual(depth(render.render(deep, expand=-1)), (11, "'bottom'"))
         self.assertEqual(depth(render.render(deep, expand=6))[0], 6)
         # a chain deeper than the stack allows stops at EXPAND_ALL_DEPTH, without error
@@ -116,6 +122,7 @@ class RenderTest(unittest.TestCase):
 
         def count(n):
             return 1 + sum(count(c['value']) + (count(c['key']) if 'key' in c else 0) for c in n.get('children', ()))
+
         self.assertLessEqual(count(node), render.NODES_MAX + 10000)
         self.assertGreater(count(node), render.NODES_MAX // 2)
 

@@ -1,6 +1,7 @@
 """The renderer's output is real JSON with type names (what --json prints), and it holds
 up against hostile objects: containers whose __len__/items raise, __repr__ that returns
 a non-string, many slow __repr__s in one value, mappings with non-string keys."""
+
 import collections
 import json
 import math

@@ -1,4 +1,5 @@
 """Ownership scopes: children, release order, closed scopes, failing cleanups."""
+
 import unittest
 
 from _load import agent_package

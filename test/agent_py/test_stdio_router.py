@@ -1,6 +1,7 @@
 """Per-thread stdio routing (the console's): a routed thread reads and writes through its
 sinks, every other thread keeps the streams the application had, and the originals are
 put back when the last routed thread leaves."""
+
 import io
 import sys
 import threading

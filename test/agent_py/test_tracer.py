@@ -1,6 +1,7 @@
 """The trace recorder on its own (hooked as the trace command hooks): coroutine and
 generator calls as one node across their steps, tasks followed, the agent's frames never
 in a tree, and nothing left on the thread afterwards."""
+
 import asyncio
 import linecache
 import sys
@@ -104,8 +105,14 @@ def trace(fn, run, interval_ms=0.1):
             done.append((rec, cost))
 
     owner = Scope('test')
-    handle = hooks.install(owner, fn, on_enter, on_exit, on_resume=lambda r: r and recorder.resume(r),
-                           on_suspend=lambda r: r and recorder.pause(r))
+    handle = hooks.install(
+        owner,
+        fn,
+        on_enter,
+        on_exit,
+        on_resume=lambda r: r and recorder.resume(r),
+        on_suspend=lambda r: r and recorder.pause(r),
+    )
     sites.extend(s for s, _ in handle._sites)
     try:
         run()
@@ -166,6 +173,7 @@ class AsyncTrace(unittest.TestCase):
         async def main():
             await leaves_a_task_running()
             await asyncio.sleep(0.06)  # the task ends long after the traced call did
+
         tree = trace(leaves_a_task_running, lambda: asyncio.run(main()), 0)
         task = child(tree, 'part')
         self.assertEqual((task['task'], task['unfinished']), (True, True))
@@ -174,6 +182,7 @@ class AsyncTrace(unittest.TestCase):
         def run():
             with self.assertRaises(KeyError):
                 asyncio.run(fails_after_a_wait())
+
         tree = trace(fails_after_a_wait, run)
         self.assertEqual(child(tree, 'sleep')['count'], 1)
 

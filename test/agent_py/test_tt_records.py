@@ -1,5 +1,6 @@
 """tt's record store: snapshots are private copies (or marked references), sizes are
 estimated quickly even for huge values, and the memory cap drops the oldest records."""
+
 import sys
 import threading
 import unittest

@@ -5,7 +5,19 @@
 // target (globals, output, threads, fds), shutdown.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -91,7 +103,10 @@ for (const py of pythons) {
         assert.equal(shop.type, '__main__.Shop');
         assert.deepEqual(
           shop.children?.[0].value.children?.map((c) => [c.key?.repr, c.value.repr]),
-          [["'apple'", '3'], ["'pear'", '5']],
+          [
+            ["'apple'", '3'],
+            ["'pear'", '5'],
+          ],
         );
 
         // a second client while the first is connected; both are served concurrently
@@ -112,7 +127,10 @@ for (const py of pythons) {
         assert.equal(c.hello.clients, 1);
         assert.equal(await evalRepr(c, "len([m for m in __import__('sys').modules if m.startswith('_spyglass_agent')]) > 5"), 'True');
         const globals = (await c.call('eval', { expr: "sorted(vars(__import__('__main__')))", verbose: true })) as RenderedNode;
-        assert.deepEqual(globals.children?.map((ch) => JSON.parse(ch.value.repr.replace(/'/g, '"'))), t.initialGlobals);
+        assert.deepEqual(
+          globals.children?.map((ch) => JSON.parse(ch.value.repr.replace(/'/g, '"'))),
+          t.initialGlobals,
+        );
         await c.detach();
         assert.equal(t.stdout(), t.stdout().split('\n')[0] + '\n', 'the target printed only READY');
         assert.equal(t.stderr(), '');
@@ -123,10 +141,16 @@ for (const py of pythons) {
       await withTarget(py, async (t) => {
         const c = await t.attach();
         await assert.rejects(c.call('nope'), (e: AgentCommandError) => e.type === 'UnknownCommand' && /eval/.test(e.hint ?? ''));
-        await assert.rejects(c.call('eval', { expr: 'nosuchname' }), (e: AgentCommandError) => e.type === 'ExpressionFailed' && /NameError/.test(e.message));
+        await assert.rejects(
+          c.call('eval', { expr: 'nosuchname' }),
+          (e: AgentCommandError) => e.type === 'ExpressionFailed' && /NameError/.test(e.message),
+        );
         await assert.rejects(c.call('eval', { expr: '1 +' }), (e: AgentCommandError) => e.type === 'BadExpression');
         await assert.rejects(c.call('eval', {}), (e: AgentCommandError) => e.type === 'BadArguments' && /expr/.test(e.message));
-        await assert.rejects(c.call('eval', { expr: '1', module: 'not_imported_mod' }), (e: AgentCommandError) => e.type === 'ModuleNotFound');
+        await assert.rejects(
+          c.call('eval', { expr: '1', module: 'not_imported_mod' }),
+          (e: AgentCommandError) => e.type === 'ModuleNotFound',
+        );
         await assert.rejects(c.call('probe', { module: '__main__', method: 'len' }), (e: AgentCommandError) => e.type === 'MethodNotFound');
         await assert.rejects(
           c.call('probe', { module: '__main__', class: 'Shop', method: 'items' }),
@@ -138,22 +162,33 @@ for (const py of pythons) {
       });
     });
 
-    test('socket directory 0700, socket 0600; another uid cannot connect, and SO_PEERCRED refuses it even through a hard link', { skip: !isRoot && 'needs root to switch users' }, async () => {
+    test('socket directory 0700, socket 0600; another uid cannot connect, and SO_PEERCRED refuses it even through a hard link', {
+      skip: !isRoot && 'needs root to switch users',
+    }, async () => {
       await withTarget(py, async (t) => {
         const c = await t.attach();
         const uid = process.getuid!();
-        for (const [path, mode] of [[dirname(dirname(t.socketPath)), 0o700], [dirname(t.socketPath), 0o700], [t.socketPath, 0o600]] as const) {
+        for (const [path, mode] of [
+          [dirname(dirname(t.socketPath)), 0o700],
+          [dirname(t.socketPath), 0o700],
+          [t.socketPath, 0o600],
+        ] as const) {
           const st = lstatSync(path);
           assert.equal(st.mode & 0o777, mode, path);
           assert.equal(st.uid, uid, path);
         }
         assert.ok(lstatSync(t.socketPath).isSocket());
         // nothing listens on TCP: none of the target's sockets is an inet one
-        const inodes = processResources(t.pid).fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter(Boolean);
+        const inodes = processResources(t.pid)
+          .fds.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1])
+          .filter(Boolean);
         const inet = ['tcp', 'tcp6', 'udp', 'udp6']
           .flatMap((f) => readFileSync(`/proc/${t.pid}/net/${f}`, 'utf8').trim().split('\n').slice(1))
           .map((l) => l.trim().split(/\s+/)[9]);
-        assert.deepEqual(inodes.filter((i) => inet.includes(i!)), []);
+        assert.deepEqual(
+          inodes.filter((i) => inet.includes(i!)),
+          [],
+        );
         const listening = readFileSync(`/proc/${t.pid}/net/unix`, 'utf8')
           .split('\n')
           .map((l) => l.trim().split(/\s+/))
@@ -264,9 +299,13 @@ for (const py of pythons) {
         await expectRestored('reset + detach');
 
         // kill -9 of a client process in the middle of a stream
-        const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/test/helpers/agent-probe-client.js'), t.socketPath, String(t.pid)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          process.execPath,
+          [join(PACKAGE_ROOT, 'dist/test/helpers/agent-probe-client.js'), t.socketPath, String(t.pid)],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         try {
           await new Promise<void>((resolve, reject) => {
             child.stdout!.on('data', (d: Buffer) => d.toString().includes('HOOKED') && resolve());
@@ -291,7 +330,12 @@ for (const py of pythons) {
         await untouched.waitFor(/^RESULT w2 /, 30000);
         await untouched.waitFor(/^RESULT w0 /, 30000);
         await untouched.waitFor(/^RESULT w1 /, 30000);
-        expected = untouched.stdout().split('\n').filter((l) => l.startsWith('RESULT')).sort().join('\n');
+        expected = untouched
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('RESULT'))
+          .sort()
+          .join('\n');
       } finally {
         await untouched.stop();
       }
@@ -322,7 +366,12 @@ for (const py of pythons) {
           assert.equal(after.threads, baseline.threads, 'threads');
           assert.deepEqual(after.fds.sort(), baseline.fds.sort(), 'file descriptors');
           for (const w of ['w0', 'w1', 'w2']) await t.waitFor(new RegExp(`^RESULT ${w} `), 30000);
-          const got = t.stdout().split('\n').filter((l) => l.startsWith('RESULT')).sort().join('\n');
+          const got = t
+            .stdout()
+            .split('\n')
+            .filter((l) => l.startsWith('RESULT'))
+            .sort()
+            .join('\n');
           assert.equal(got, expected);
           assert.equal(t.stderr(), '');
         },
@@ -336,7 +385,13 @@ for (const py of pythons) {
         async (t) => {
           const c = await t.attach();
           await t.waitFor(/^RELEASED/, 5000);
-          assert.equal(await evalRepr(c, "sorted(t.name for t in __import__('threading').enumerate() if not t.name.startswith(('spyglass-', 'test-heartbeat')))"), "['MainThread']");
+          assert.equal(
+            await evalRepr(
+              c,
+              "sorted(t.name for t in __import__('threading').enumerate() if not t.name.startswith(('spyglass-', 'test-heartbeat')))",
+            ),
+            "['MainThread']",
+          );
           await c.detach();
           assert.equal(t.stderr(), '');
         },
@@ -345,19 +400,24 @@ for (const py of pythons) {
     });
 
     test('a target that exits normally with the agent loaded takes its socket directory along', async () => {
-      await withTarget(py, async (t) => {
-        const before = await t.attach();
-        const handlers = await evalRepr(before, "__import__('atexit')._ncallbacks()");
-        await before.detach();
-        const c = await t.attach();
-        assert.equal(await evalRepr(c, "__import__('atexit')._ncallbacks()"), handlers, 'one exit handler per agent, not one per attach');
-        await c.detach();
-        assert.equal(existsSync(t.socketPath), true, 'the agent stays loaded after a detach');
-        process.kill(t.pid, 'SIGUSR2');
-        await waitUntil('the target exits', async () => hasExited(t.pid));
-        assert.equal(existsSync(dirname(t.socketPath)), false);
-        assert.equal(t.stderr(), '');
-      }, {}, { expectExited: true });
+      await withTarget(
+        py,
+        async (t) => {
+          const before = await t.attach();
+          const handlers = await evalRepr(before, "__import__('atexit')._ncallbacks()");
+          await before.detach();
+          const c = await t.attach();
+          assert.equal(await evalRepr(c, "__import__('atexit')._ncallbacks()"), handlers, 'one exit handler per agent, not one per attach');
+          await c.detach();
+          assert.equal(existsSync(t.socketPath), true, 'the agent stays loaded after a detach');
+          process.kill(t.pid, 'SIGUSR2');
+          await waitUntil('the target exits', async () => hasExited(t.pid));
+          assert.equal(existsSync(dirname(t.socketPath)), false);
+          assert.equal(t.stderr(), '');
+        },
+        {},
+        { expectExited: true },
+      );
     });
 
     test('shutdown removes the agent entirely; a later attach starts a fresh one (PEP 768 style: fresh globals)', async () => {
@@ -382,12 +442,13 @@ for (const py of pythons) {
           assert.match(await evalRepr(c, 'compute.__code__.co_filename'), /agent_host\.py/);
           const threads = (await c.call('threads')) as { threads: Array<{ name: string; agent: boolean }> };
           // one agent: its accept thread, this connection's two threads and this request
-          assert.deepEqual(threads.threads.filter((x) => x.agent).map((x) => x.name.replace(/-\d+/g, '')).sort(), [
-            'spyglass-agent',
-            'spyglass-conn',
-            'spyglass-req',
-            'spyglass-send',
-          ]);
+          assert.deepEqual(
+            threads.threads
+              .filter((x) => x.agent)
+              .map((x) => x.name.replace(/-\d+/g, ''))
+              .sort(),
+            ['spyglass-agent', 'spyglass-conn', 'spyglass-req', 'spyglass-send'],
+          );
           await c.detach();
           assert.equal(t.stderr(), '');
         },

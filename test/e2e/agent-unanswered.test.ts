@@ -23,8 +23,18 @@ function assertUnanswered(r: CliRun, pid: number, what: string): void {
   assert.equal(r.code, 1, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   // the error and its hint end stderr (notes such as "watching ..." may come before)
   const lines = r.stderr.trim().split('\n').slice(-2);
-  assert.match(lines[0], new RegExp(`^spyglass: the agent in process ${pid} has not answered for \\d+\\.\\d s; its thread spyglass-[\\w-]+ is at \\S+ \\(\\w+\\.py:\\d+\\)`), r.stderr);
-  assert.match(lines[1], new RegExp(`hint: thread ${pid} "MainThread" holds the GIL at hold_the_gil \\(agent_stuck\\.py:\\d+\\)`), r.stderr);
+  assert.match(
+    lines[0],
+    new RegExp(
+      `^spyglass: the agent in process ${pid} has not answered for \\d+\\.\\d s; its thread spyglass-[\\w-]+ is at \\S+ \\(\\w+\\.py:\\d+\\)`,
+    ),
+    r.stderr,
+  );
+  assert.match(
+    lines[1],
+    new RegExp(`hint: thread ${pid} "MainThread" holds the GIL at hold_the_gil \\(agent_stuck\\.py:\\d+\\)`),
+    r.stderr,
+  );
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('spyglass:')).length, 1, r.stderr);
 }
 
@@ -97,7 +107,9 @@ const last = discoverPythons().at(-1);
 test(`the interactive shell: Ctrl-C on a command whose agent is stuck ends the shell (${last?.label})`, { skip: !last }, async (t) => {
   const target = await startTarget(last!, 'agent_stuck.py');
   const home = mkdtempSync(join(tmpdir(), 'spyglass-unanswered-'));
-  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid), '--attach-timeout', '30'], { env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' } });
+  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid), '--attach-timeout', '30'], {
+    env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' },
+  });
   t.after(async () => {
     await shell.kill();
     await target.stop();
@@ -115,6 +127,9 @@ test(`the interactive shell: Ctrl-C on a command whose agent is stuck ends the s
   assert.equal(code, 1);
   assert.ok(s < GRACE_S + SLACK_S, `Ctrl-C ended the shell after ${s} s`);
   const screen = await shell.screen();
-  assert.match(screen, new RegExp(`spyglass: the agent in process ${target.pid} has not answered for \\d+\\.\\d s; its thread spyglass-[\\w-]+ is at `));
+  assert.match(
+    screen,
+    new RegExp(`spyglass: the agent in process ${target.pid} has not answered for \\d+\\.\\d s; its thread spyglass-[\\w-]+ is at `),
+  );
   assert.match(screen, /holds the GIL at hold_the_gil \(agent_stuck\.py:\d+\)/);
 });

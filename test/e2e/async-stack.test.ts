@@ -45,7 +45,10 @@ describe('stack -a', { concurrency: true }, () => {
           assert.deepEqual([main.running, main.thread?.name, main.thread?.native_id], [true, 'MainThread', target.pid]);
           assert.deepEqual([bg.running, bg.thread?.name], [true, 'bg-loop']);
           assert.deepEqual([parked.running, parked.thread, parked.closed], [false, null, false]);
-          assert.deepEqual(main.tasks.map((t) => t.name), ['cancelled', 'failed', 'fetcher-1', 'fetcher-2', 'idler', 'main']);
+          assert.deepEqual(
+            main.tasks.map((t) => t.name),
+            ['cancelled', 'failed', 'fetcher-1', 'fetcher-2', 'idler', 'main'],
+          );
 
           // main gathers the two fetchers: the tree's edges, both ways
           const m = task(main, 'main');

@@ -105,7 +105,7 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
             assert.equal((hello as { pid: number }).pid, target.pid);
           });
           await c.after(target, readyAt);
-          assert.equal(target.stderr(), '', 'nothing printed into the target\'s stderr');
+          assert.equal(target.stderr(), '', "nothing printed into the target's stderr");
         });
       }
 
@@ -120,7 +120,9 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
           const node = (await s.agent.call('eval', { expr: 'seconds' })) as { repr: string };
           assert.equal(node.repr, '3.0');
           // the target had not imported threading: the agent's load did, on the right thread
-          const main = (await s.agent.call('eval', { expr: "__import__('threading').main_thread().native_id == __import__('os').getpid()" })) as { repr: string };
+          const main = (await s.agent.call('eval', {
+            expr: "__import__('threading').main_thread().native_id == __import__('os').getpid()",
+          })) as { repr: string };
           assert.equal(main.repr, 'True', 'threading takes the main thread for its main thread');
         } finally {
           await s.detach();
@@ -198,7 +200,11 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
         // the agent is gone (its threads end just after the answer): the target is back to
         // its own threads and files
         let after = processResources(target.pid);
-        for (const until = Date.now() + 10000; after.threads !== before.threads && Date.now() < until; after = processResources(target.pid)) {
+        for (
+          const until = Date.now() + 10000;
+          after.threads !== before.threads && Date.now() < until;
+          after = processResources(target.pid)
+        ) {
           await new Promise((r) => setTimeout(r, 50));
         }
         assert.equal(after.threads, before.threads, 'threads');
@@ -206,7 +212,10 @@ describe('attach on every interpreter', { concurrency: 2 }, () => {
         process.kill(target.pid, 'SIGUSR1');
         for (let k = 0; k < 4; k++) await target.waitFor(new RegExp(`^RESULT ${k} `), 30000);
         // each worker's value is the one its number of rounds gives: nothing was disturbed
-        for (const line of target.stdout().split('\n').filter((l) => l.startsWith('RESULT'))) {
+        for (const line of target
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('RESULT'))) {
           const [k, rounds, value] = line.split(' ').slice(1).map(Number);
           assert.ok(rounds > 0, line);
           let n = 0;
@@ -316,7 +325,11 @@ describe(`attach: bad input gets one clear line (${stuckPython?.label})`, { conc
   test('a process that is not Python', async (t) => {
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     t.after(() => sleeper.kill('SIGKILL'));
-    expectOneLine(await runCli([String(sleeper.pid), '--cmd', 'stack']), 1, new RegExp(`^spyglass: process ${sleeper.pid} \\(sleep 60\\) is not a CPython process`));
+    expectOneLine(
+      await runCli([String(sleeper.pid), '--cmd', 'stack']),
+      1,
+      new RegExp(`^spyglass: process ${sleeper.pid} \\(sleep 60\\) is not a CPython process`),
+    );
   });
 
   test('a process that exits while spyglass attaches', async (t) => {

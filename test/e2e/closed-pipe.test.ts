@@ -19,7 +19,8 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 const TOP_LEVEL = ['ps', 'dump', 'attach', 'record', 'top', 'demo'];
 
 /** `| head -N`: the CLI's run with stdout closed after N lines */
-const head = (args: string[], lines = 1, opts: { input?: string; timeoutMs?: number } = {}) => runCli(args, { closeStdoutAfterLines: lines, ...opts });
+const head = (args: string[], lines = 1, opts: { input?: string; timeoutMs?: number } = {}) =>
+  runCli(args, { closeStdoutAfterLines: lines, ...opts });
 
 /** Ended quietly: exit 0, the first line(s) read, nothing on stderr that looks like a crash. */
 function quiet(r: CliRun, what: string, firstLine?: RegExp): void {
@@ -105,7 +106,10 @@ describe('closed stdout, once', { concurrency: 2 }, () => {
     if (started) {
       const svc = Number(started[1]);
       for (let waited = 0; waited < 5000 && existsSync(`/proc/${svc}`); waited += 50) await new Promise((res) => setTimeout(res, 50));
-      assert.ok(!existsSync(`/proc/${svc}`) || /^State:\s+Z/m.test(readFileSync(`/proc/${svc}/status`, 'utf8')), 'the sample service is gone');
+      assert.ok(
+        !existsSync(`/proc/${svc}`) || /^State:\s+Z/m.test(readFileSync(`/proc/${svc}/status`, 'utf8')),
+        'the sample service is gone',
+      );
     }
     const top = await head(['top', String(process.pid)]);
     assert.equal(top.code, 1, top.stderr);

@@ -58,7 +58,11 @@ class ScriptedConsole {
   /** waits until the console asks for a line (true) or has ended (false) */
   private settled(timeoutMs = 20000): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the console neither prompted nor ended in ${timeoutMs} ms; output: ${this.out.lines.slice(-10).join(' | ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`the console neither prompted nor ended in ${timeoutMs} ms; output: ${this.out.lines.slice(-10).join(' | ')}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (this.asked || this.finished) {
           clearTimeout(timer);
@@ -108,7 +112,12 @@ async function evalRepr(t: InsideTarget, expr: string): Promise<string> {
 
 /** resolves once the target's ticker has printed another line (it is alive and writing) */
 async function nextTick(t: InsideTarget): Promise<void> {
-  const last = Math.max(...t.target.stdout().split('\n').map((l) => Number(/^TICK (\d+)$/.exec(l)?.[1] ?? -1)));
+  const last = Math.max(
+    ...t.target
+      .stdout()
+      .split('\n')
+      .map((l) => Number(/^TICK (\d+)$/.exec(l)?.[1] ?? -1)),
+  );
   await t.target.waitFor(new RegExp(`^TICK ${last + 1}$`));
 }
 
@@ -119,7 +128,10 @@ describe('console', { concurrency: true }, () => {
       try {
         const c = new ScriptedConsole(t);
         let lines = await c.type('1 + 2');
-        assert.match(c.out.lines[0], new RegExp(`^Python ${py.version.replace(/\./g, '\\.')}\\S* in process ${t.target.pid} \\(spyglass console`));
+        assert.match(
+          c.out.lines[0],
+          new RegExp(`^Python ${py.version.replace(/\./g, '\\.')}\\S* in process ${t.target.pid} \\(spyglass console`),
+        );
         assert.deepEqual(lines, ['3']);
         assert.deepEqual(await c.type('_ * 10'), ['30']);
         // multi-line statements: '... ' until the blank line
@@ -173,14 +185,25 @@ describe('console', { concurrency: true }, () => {
         // exit() leaves the console, not the target
         assert.deepEqual(await c.type('exit()'), []);
         await c.done;
-        assert.ok(c.out.notes.some((n) => n === `left the console (exit()); process ${t.target.pid} keeps running`), c.out.notes.join('|'));
+        assert.ok(
+          c.out.notes.some((n) => n === `left the console (exit()); process ${t.target.pid} keeps running`),
+          c.out.notes.join('|'),
+        );
 
         // every other way out: quit(), sys.exit(3), raise SystemExit, Ctrl-D
-        for (const [line, reason] of [['quit()', 'exit()'], ['import sys; sys.exit(3)', 'exit(3)'], ['raise SystemExit', 'exit()'], [undefined, 'eof']] as const) {
+        for (const [line, reason] of [
+          ['quit()', 'exit()'],
+          ['import sys; sys.exit(3)', 'exit(3)'],
+          ['raise SystemExit', 'exit()'],
+          [undefined, 'eof'],
+        ] as const) {
           const again = new ScriptedConsole(t);
           await again.type(line);
           await again.done;
-          assert.ok(again.out.notes.some((n) => n.startsWith(`left the console (${reason})`)), `${line}: ${again.out.notes.join('|')}`);
+          assert.ok(
+            again.out.notes.some((n) => n.startsWith(`left the console (${reason})`)),
+            `${line}: ${again.out.notes.join('|')}`,
+          );
         }
         // a client that dies while its console runs a loop: the loop is stopped, the console closed
         const doomed = await t.target.connect();
@@ -197,7 +220,10 @@ describe('console', { concurrency: true }, () => {
         // the target lives on, its streams are its own again, and nothing typed leaked
         await nextTick(t);
         assert.ok(t.target.alive());
-        assert.equal(await evalRepr(t, '[type(s).__name__ for s in (sys.stdin, sys.stdout, sys.stderr)]'), "['TextIOWrapper', 'TextIOWrapper', 'TextIOWrapper']");
+        assert.equal(
+          await evalRepr(t, '[type(s).__name__ for s in (sys.stdin, sys.stdout, sys.stderr)]'),
+          "['TextIOWrapper', 'TextIOWrapper', 'TextIOWrapper']",
+        );
         assert.doesNotMatch(t.target.stdout(), /CONSOLE-ONLY|line 0|still here|LOOPING/);
         assert.equal(t.target.stderr(), '');
       } finally {
@@ -249,7 +275,10 @@ describe('console in the shell on a terminal', () => {
       // Ctrl-D leaves the console, back to the shell, whose commands still work
       since = await shell.mark();
       await shell.send('C-d');
-      await shell.waitFor((s) => new RegExp(`left the console \\(eof\\); process ${pid} keeps running`).test(s) && endsWith(shellPrompt)(s), { since });
+      await shell.waitFor(
+        (s) => new RegExp(`left the console \\(eof\\); process ${pid} keeps running`).test(s) && endsWith(shellPrompt)(s),
+        { since },
+      );
       await enter(shell, 'getglobal __main__ Order kind', shellPrompt, /'plain'/);
       // exit() typed in a second console: the same
       await enter(shell, 'console', '>>> ', /spyglass console/);

@@ -61,7 +61,10 @@ test('a process that is not Python (sleep 100)', async (t) => {
   const sleeper = spawn('sleep', ['100'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 100));
-  assertUserError(await runCli(['dump', String(sleeper.pid)]), new RegExp(`^spyglass: process ${sleeper.pid} \\(sleep 100\\) is not a CPython process`));
+  assertUserError(
+    await runCli(['dump', String(sleeper.pid)]),
+    new RegExp(`^spyglass: process ${sleeper.pid} \\(sleep 100\\) is not a CPython process`),
+  );
 });
 
 test('no permission: an unprivileged user cannot read a root-owned target', async (t) => {
@@ -84,7 +87,10 @@ test('a target killed after the reader opened it: ProcessGoneError, as a zombie 
       process.kill(target.pid, 'SIGKILL');
       if (reap) await target.stop();
       else await new Promise((r) => setTimeout(r, 50));
-      assert.throws(() => reader.sample(), (e: unknown) => e instanceof ProcessGoneError && /process \d+ (exited|does not exist)/.test((e as Error).message));
+      assert.throws(
+        () => reader.sample(),
+        (e: unknown) => e instanceof ProcessGoneError && /process \d+ (exited|does not exist)/.test((e as Error).message),
+      );
     } finally {
       reader.close();
       await target.stop();

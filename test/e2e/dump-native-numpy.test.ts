@@ -10,7 +10,10 @@ import { startTarget } from '../helpers/targets.js';
 
 const withNumpy = discoverPythons().filter((py) => spawnSync(py.path, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
 
-describe('dump --native inside numpy', { concurrency: true, skip: withNumpy.length ? false : 'no interpreter found has numpy installed' }, () => {
+describe('dump --native inside numpy', {
+  concurrency: true,
+  skip: withNumpy.length ? false : 'no interpreter found has numpy installed',
+}, () => {
   for (const py of withNumpy) {
     test(`${py.label}: the BLAS kernel under numpy under multiply()`, async (t) => {
       const target = await startTarget(py, 'native_numpy.py');
@@ -20,7 +23,11 @@ describe('dump --native inside numpy', { concurrency: true, skip: withNumpy.leng
       for (let i = 0; i < 20 && !found; i++) {
         const r = await runCli(['dump', String(target.pid), '--native', '--json']);
         assert.equal(r.code, 0, r.stderr);
-        const main = (JSON.parse(r.stdout) as { threads: Array<{ tid: number; merged: boolean; frames: Array<{ kind: string; name: string; module?: string }> }> }).threads.find((x) => x.tid === target.pid)!;
+        const main = (
+          JSON.parse(r.stdout) as {
+            threads: Array<{ tid: number; merged: boolean; frames: Array<{ kind: string; name: string; module?: string }> }>;
+          }
+        ).threads.find((x) => x.tid === target.pid)!;
         if (main.merged && /blas/i.test(main.frames[0].module ?? '')) found = main.frames;
       }
       assert.ok(found, 'no reading caught the thread inside BLAS');

@@ -39,7 +39,19 @@ describe('dump --native merges native and Python frames', { concurrency: true },
       const pythonModule = py.build === 'shared' ? /^libpython3\.\d+\.so/ : /^python3\.\d+$/;
       // consecutive frames of one kind collapse into one step of the sequence
       const seq = main.frames.map((f) => groupOf(f, pythonModule)).filter((g, i, all) => i === 0 || g !== all[i - 1]);
-      assert.deepEqual(seq, ['libc', 'python', 'py:park', 'py:compare', '_ctypes', 'libffi', 'libc', 'libffi', '_ctypes', 'py:sort_numbers', 'py:<module>']);
+      assert.deepEqual(seq, [
+        'libc',
+        'python',
+        'py:park',
+        'py:compare',
+        '_ctypes',
+        'libffi',
+        'libc',
+        'libffi',
+        '_ctypes',
+        'py:sort_numbers',
+        'py:<module>',
+      ]);
 
       const names = main.frames.map((f) => f.name);
       // time.sleep: the libc sleep innermost, under time_sleep, under the Python caller
@@ -48,7 +60,10 @@ describe('dump --native merges native and Python frames', { concurrency: true },
       // qsort's own frames between the comparator's callback and ctypes' call
       const compare = names.indexOf('compare');
       const caller = names.indexOf('sort_numbers');
-      assert.ok(names.slice(compare, caller).some((n) => /qsort/.test(n)), names.join(' | '));
+      assert.ok(
+        names.slice(compare, caller).some((n) => /qsort/.test(n)),
+        names.join(' | '),
+      );
       if (py.build === 'shared') {
         assert.ok(names.slice(compare, caller).includes('closure_fcn'));
         assert.ok(names.slice(compare, caller).includes('_ctypes_callproc'));

@@ -52,14 +52,21 @@ describe('dump --subprocesses', { concurrency: 2 }, () => {
 
       const json = await runCli(['dump', String(target.pid), '--subprocesses', '--json'], { timeoutMs: 60000 });
       assert.equal(json.code, 0, json.stderr);
-      const docs = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const docs = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.deepEqual(docs.map((d) => d.pid).sort(), [target.pid, w1, w2, child].sort());
       for (const d of docs) assert.match(d.cmdline, /python|-c/);
 
       // a shell above it all: dumped through its Python descendants (bash -c ... & wait)
       const shell = await runCli(['dump', String(process.pid), '--subprocesses'], { timeoutMs: 60000 });
       assert.equal(shell.code, 0, shell.stderr);
-      assert.match(shell.stdout, new RegExp(`^Process ${target.pid} `, 'm'), 'the test runner (node) is not Python; its Python children are');
+      assert.match(
+        shell.stdout,
+        new RegExp(`^Process ${target.pid} `, 'm'),
+        'the test runner (node) is not Python; its Python children are',
+      );
     });
   }
 });

@@ -55,7 +55,13 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       assert.match(sleeper.frames.at(-1)!.filename, /threading\.py$/);
 
       const main = thread(dump, 'MainThread');
-      assert.deepEqual(main.frames.map((f) => [f.name, f.line]), [['main', LINES.main], ['<module>', LINES.main + 3]]);
+      assert.deepEqual(
+        main.frames.map((f) => [f.name, f.line]),
+        [
+          ['main', LINES.main],
+          ['<module>', LINES.main + 3],
+        ],
+      );
       // kernel TIDs: the main thread's is the pid, the others are tasks of the process
       assert.equal(main.tid, target.pid);
       const tasks = readdirSync(`/proc/${target.pid}/task`).map(Number);
@@ -115,7 +121,12 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       assert.equal(sleeper.state, 'idle');
       assert.equal(sleeper.holdsGil, false);
       assert.equal(typeof sleeper.tid, 'number');
-      assert.deepEqual(sleeper.frames.at(-1), { name: 'leaf_sleep', filename: SCRIPT, line: LINES.leaf, locals: [{ name: 'seconds', value: '1000', argument: true }] });
+      assert.deepEqual(sleeper.frames.at(-1), {
+        name: 'leaf_sleep',
+        filename: SCRIPT,
+        line: LINES.leaf,
+        locals: [{ name: 'seconds', value: '1000', argument: true }],
+      });
       assert.equal(sleeper.frames[0].name, q('Thread', '_bootstrap'));
 
       const file = join(dir, `${py.label}.txt`);
@@ -156,7 +167,10 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       const main = dump.threads[0];
       assert.equal(main.name, 'MainThread');
       assert.equal(main.tid, target.pid, 'the kernel TID is still found (up to 3.10 through the pthread struct)');
-      assert.deepEqual(main.frames.slice(-2).map((f) => f.name), ['wait_here', '<module>']);
+      assert.deepEqual(
+        main.frames.slice(-2).map((f) => f.name),
+        ['wait_here', '<module>'],
+      );
     });
   }
 });

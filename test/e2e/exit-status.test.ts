@@ -64,10 +64,11 @@ function interrupted(args: string[], ready: (pid: number, stderr: () => string) 
 }
 
 async function until(cond: () => boolean, timeoutMs = 60000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !cond(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error('timed out');
+  for (const end = Date.now() + timeoutMs; !cond(); await new Promise((r) => setTimeout(r, 50)))
+    if (Date.now() > end) throw new Error('timed out');
 }
 
-test('ps, dump, attach --cmd (and demo\'s usage error): 0, 1, 2, 130; results on stdout, notes on stderr, only JSON with --json', async (t) => {
+test("ps, dump, attach --cmd (and demo's usage error): 0, 1, 2, 130; results on stdout, notes on stderr, only JSON with --json", async (t) => {
   const target = await startTarget(py, 'shell_app.py');
   t.after(() => target.stop());
   const pid = String(target.pid);
@@ -99,7 +100,10 @@ test('ps, dump, attach --cmd (and demo\'s usage error): 0, 1, 2, 130; results on
   // attach: a streaming command's records as JSON lines on stdout, its notes on stderr
   const watch = await runCli([pid, '--json', '--cmd', 'watch __main__ handle -n 2'], { timeoutMs: 60000 });
   succeeded(watch, 'watch --json');
-  const events = watch.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+  const events = watch.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { event: string }).event);
   assert.deepEqual(events, ['started', 'call', 'call', 'end']);
   assert.match(watch.stderr, /^watching __main__\.handle .*Ctrl-C to stop$/m);
   failed(await runCli([pid, '--cmd', 'watch no_such_module f']), 1, /^spyglass: module no_such_module is not imported in the target$/);
@@ -107,7 +111,9 @@ test('ps, dump, attach --cmd (and demo\'s usage error): 0, 1, 2, 130; results on
   failed(await runCli([pid, '--cmd', 'frobnicate']), 2, /^spyglass: unknown command: frobnicate$/);
   failed(await runCli(['attach', gone]), 1, new RegExp(`^spyglass: .*${gone}`));
   // Ctrl-C: the command stops (its hook removed), exit 130
-  const stopped = await interrupted([pid, '--cmd', 'watch __main__ never_called'], (_, stderr) => until(() => /Ctrl-C to stop/.test(stderr())));
+  const stopped = await interrupted([pid, '--cmd', 'watch __main__ never_called'], (_, stderr) =>
+    until(() => /Ctrl-C to stop/.test(stderr())),
+  );
   assert.equal(stopped.code, 130, stopped.stderr);
   assert.match(stopped.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
   assert.equal(stopped.stdout, '');
@@ -144,7 +150,10 @@ test('top: 2 without a pid, 1 without a terminal; on a terminal q exits 0 and Ct
   t.after(() => target.stop());
   failed(await runCli(['top']), 2, /^spyglass: no process given$/);
   failed(await runCli(['top', String(target.pid)]), 1, /^spyglass: top needs a terminal$/);
-  for (const [key, status] of [['q', 0], ['C-c', 130]] as const) {
+  for (const [key, status] of [
+    ['q', 0],
+    ['C-c', 130],
+  ] as const) {
     const term = await startTmux([process.execPath, CLI_MAIN, 'top', String(target.pid)], { width: 120, height: 30 });
     t.after(() => term.kill());
     await term.waitFor(/spyglass top · pid/, { timeoutMs: 60000 });

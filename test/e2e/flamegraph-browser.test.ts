@@ -17,7 +17,10 @@ const t = (frames: Frame[]): ThreadSample => ({ threadId: 1, nativeTid: 7, name:
 
 /** main → handle → (parse 30, render 10), main → idle_loop 60: 100 samples */
 function profile(): StackProfile {
-  const p = new StackProfile({ shorten: (f) => f.slice(f.lastIndexOf('/') + 1) }, { title: 'python shop.py --port 8000', rate: 100, duration: 1 });
+  const p = new StackProfile(
+    { shorten: (f) => f.slice(f.lastIndexOf('/') + 1) },
+    { title: 'python shop.py --port 8000', rate: 100, duration: 1 },
+  );
   const add = (n: number, frames: Frame[]) => {
     for (let i = 0; i < n; i++) {
       p.tick(i);
@@ -30,14 +33,24 @@ function profile(): StackProfile {
   return p;
 }
 
-describe('flame graph in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)` }, () => {
+describe('flame graph in Chromium', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)`,
+}, () => {
   let browser: Browser;
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spyglass-fg-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
@@ -108,7 +121,11 @@ describe('flame graph in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
       assert.ok(Math.abs((await frameWidth(page, 'idle_loop')) / fullWidth - 0.6) < 0.01);
       assert.equal((await page.textContent('#crumbs'))!.trim(), 'all');
       assert.deepEqual(errors, []);
-      assert.deepEqual(requests.filter((u) => !u.startsWith('file://')), [], 'works offline: no network requests');
+      assert.deepEqual(
+        requests.filter((u) => !u.startsWith('file://')),
+        [],
+        'works offline: no network requests',
+      );
     } finally {
       await page.close();
     }
@@ -119,13 +136,25 @@ describe('flame graph in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     const nat = (name: string, module: string): Frame => ({ kind: 'native', name, filename: '', line: 0, module, address: 0x1000n });
     for (let i = 0; i < 10; i++) {
       p.tick(i);
-      p.add({ pid: 1, thread: t([nat('clock_nanosleep', 'libc.so.6'), nat('time_sleep', 'libpython3.12.so.1.0'), fr('wait_for_order', 12), fr('main', 5)]) });
+      p.add({
+        pid: 1,
+        thread: t([
+          nat('clock_nanosleep', 'libc.so.6'),
+          nat('time_sleep', 'libpython3.12.so.1.0'),
+          fr('wait_for_order', 12),
+          fr('main', 5),
+        ]),
+      });
     }
     const { page, errors } = await open('native.html', toFlamegraphHtml(p));
     try {
       const fill = (label: string) =>
         page.$eval(`g.frame:has(text:text-is("${label}")) rect`, (r) => r.getAttribute('fill')!.match(/\d+/g)!.map(Number));
-      const [py, libc, libpython] = [await fill('wait_for_order (orders.py:12)'), await fill('clock_nanosleep (libc.so.6)'), await fill('time_sleep (libpython3.12.so.1.0)')];
+      const [py, libc, libpython] = [
+        await fill('wait_for_order (orders.py:12)'),
+        await fill('clock_nanosleep (libc.so.6)'),
+        await fill('time_sleep (libpython3.12.so.1.0)'),
+      ];
       assert.ok(py[0] >= 205, `Python frames are warm: ${py}`);
       assert.ok(libc[2] >= 200 && libc[0] < 120, `native frames are blue: ${libc}`);
       assert.ok(libpython[1] >= 170 && libpython[0] < 120 && libpython[2] < 140, `the interpreter's frames are green: ${libpython}`);

@@ -19,7 +19,13 @@ describe('getglobal', { concurrency: true }, () => {
         const cfg = out.records[0].value as RenderedNode;
         assert.equal(cfg.type, 'dict');
         const db = cfg.children!.find((c) => c.key?.repr === "'db'")!.value;
-        assert.deepEqual(db.children!.map((c) => [c.key!.repr, c.value.repr]), [["'host'", "'db.local'"], ["'port'", '5432']]);
+        assert.deepEqual(
+          db.children!.map((c) => [c.key!.repr, c.value.repr]),
+          [
+            ["'host'", "'db.local'"],
+            ["'port'", '5432'],
+          ],
+        );
         assert.match(out.lines.join('\n'), /'host': 'db.local',/);
         // -x 1: the nested dict is a one-line summary, not expanded
         out = await t.run(cmd, '__main__ CONFIG');
@@ -63,7 +69,13 @@ describe('getglobal', { concurrency: true }, () => {
         assert.deepEqual([json.value.type, json.value.len], ['list', 4]);
         const last = json.value.children![3].value;
         assert.equal(last.type, '__main__.RushOrder');
-        assert.deepEqual(last.children!.map((c) => [c.name, c.value.type, c.value.repr]), [['oid', 'int', '99'], ['amount', 'int', '990']]);
+        assert.deepEqual(
+          last.children!.map((c) => [c.name, c.value.type, c.value.repr]),
+          [
+            ['oid', 'int', '99'],
+            ['amount', 'int', '990'],
+          ],
+        );
       } finally {
         await t.stop();
       }

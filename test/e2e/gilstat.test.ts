@@ -68,7 +68,10 @@ describe('gilstat', { concurrency: false }, () => {
       const uncertain = first.uncertain_ns / span;
       const tolerance = Math.max(0.05, uncertain + 0.01);
       const how = `(GIL changed hands between samples ${(uncertain * 100).toFixed(1)}% of the time)`;
-      assert.ok(Math.abs(sorterShare - truth) <= tolerance, `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}% ${how}`);
+      assert.ok(
+        Math.abs(sorterShare - truth) <= tolerance,
+        `sorter: estimated ${(sorterShare * 100).toFixed(1)}%, true ${(truth * 100).toFixed(1)}% ${how}`,
+      );
       // the GIL is otherwise the worker's (the main thread wakes once a second, for
       // microseconds), except while it is free: after the sorter drops it, until the
       // worker's thread is scheduled to take it (long on a loaded machine). The target
@@ -100,8 +103,13 @@ describe('gilstat', { concurrency: false }, () => {
           const s = BigInt(r.start_ns);
           return r.kind === 'hold' && r.thread_name === 'sorter' && overlap(s, s + BigInt(r.duration_ns), a, b) >= (b - a) / 2n;
         });
-        const near = reports.filter((r) => r.thread_name === 'sorter' && BigInt(r.start_ns) > a - 200n * ms && BigInt(r.start_ns) < b + 200n * ms);
-        assert.ok(rep, `no hold report for the sort ${a}..${b} (${Number(b - a) / 1e6} ms); sorter reports near it: ${JSON.stringify(near.map((r) => [r.kind, r.start_ns, r.duration_ns]))}`);
+        const near = reports.filter(
+          (r) => r.thread_name === 'sorter' && BigInt(r.start_ns) > a - 200n * ms && BigInt(r.start_ns) < b + 200n * ms,
+        );
+        assert.ok(
+          rep,
+          `no hold report for the sort ${a}..${b} (${Number(b - a) / 1e6} ms); sorter reports near it: ${JSON.stringify(near.map((r) => [r.kind, r.start_ns, r.duration_ns]))}`,
+        );
         assert.ok(rep.duration_ns > 10e6);
         assert.equal(rep.threshold_ns, 10e6);
         if (rep.stack.length === 0) {
@@ -119,12 +127,21 @@ describe('gilstat', { concurrency: false }, () => {
       const text = out.lines.join('\n');
       assert.match(text, /ESTIMATES/);
       assert.match(text, /hold times within ±\d+\.\d%/);
-      assert.match(text, /^time\s+thread_id\s+thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/m);
+      assert.match(
+        text,
+        /^time\s+thread_id\s+thread_name\s+takecnt\s+hold_all\s+holdavg\s+take_all\s+takeavg\s+dropcnt\s+drop_all\s+dropavg/m,
+      );
       const sorterId = BigInt(sorter.ident).toString(16);
       assert.match(text, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} +${sorterId} +sorter +\\d+ `, 'm'));
       // the long events: the reference's table, each row followed by the holder's stack
       assert.match(text, /^time\s+thread_id\s+thread_name\s+event\s+cost\(ns\)\s+threshold\(ns\)\s+start\(ns\)\s+end\(ns\)$/m);
-      assert.match(text, new RegExp(`^\\S+ \\S+ +${sorterId} +sorter +hold_gil +\\d{8,} +10000000 +\\d+ +\\d+\\n  stack of 'sorter' \\(tid \\d+, the holder\\), innermost first:\\n    sort_once \\(`, 'm'));
+      assert.match(
+        text,
+        new RegExp(
+          `^\\S+ \\S+ +${sorterId} +sorter +hold_gil +\\d{8,} +10000000 +\\d+ +\\d+\\n  stack of 'sorter' \\(tid \\d+, the holder\\), innermost first:\\n    sort_once \\(`,
+          'm',
+        ),
+      );
     });
   }
 
@@ -151,13 +168,19 @@ describe('gilstat', { concurrency: false }, () => {
       for (const tb of full) assert.deepEqual(tb.threads.map((r) => r.thread_name).sort(), ['pyworker', 'sorter']);
       // one table a second (never sooner; later only when this machine is very busy)
       const ends = tables.filter((tb) => !tb.final).map((tb) => Number(BigInt(tb.window.end_ns)));
-      for (let i = 1; i < ends.length; i++) assert.ok(ends[i] - ends[i - 1] >= 0.9e9 && ends[i] - ends[i - 1] < 10e9, `tables ${(ends[i] - ends[i - 1]) / 1e9} s apart`);
+      for (let i = 1; i < ends.length; i++)
+        assert.ok(ends[i] - ends[i - 1] >= 0.9e9 && ends[i] - ends[i - 1] < 10e9, `tables ${(ends[i] - ends[i - 1]) / 1e9} s apart`);
       const text = out.lines.join('\n');
       assert.match(text, /^\(1 more thread not shown: max_threads 2\)$/m);
       const rows = text.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \S+ +[0-9a-f]+ +(sorter|pyworker|MainThread) +\d+ /.test(l));
-      assert.equal(rows.length, tables.reduce((n, tb) => n + tb.threads.length, 0));
+      assert.equal(
+        rows.length,
+        tables.reduce((n, tb) => n + tb.threads.length, 0),
+      );
       // the sorts (~50 ms) are over 5 ms: reported with the threshold asked for
-      const holds = out.records.filter((r) => r.event === 'report' && r.kind === 'hold' && r.thread_name === 'sorter') as unknown as GilReport[];
+      const holds = out.records.filter(
+        (r) => r.event === 'report' && r.kind === 'hold' && r.thread_name === 'sorter',
+      ) as unknown as GilReport[];
       assert.ok(holds.length >= 2, `${holds.length} long holds of the sorter`);
       assert.ok(holds.every((h) => h.threshold_ns === 5e6 && h.duration_ns > 5e6));
       assert.match(text, /^\S+ \S+ +[0-9a-f]+ +sorter +hold_gil +\d+ +5000000 +\d+ +\d+$/m);
@@ -185,7 +208,10 @@ describe('gilstat', { concurrency: false }, () => {
     assert.deepEqual(JSON.parse(off.stdout), { event: 'off', was_on: true, owner: first.pid });
     const code = await Promise.race([ended, sleep(10000).then(() => 'still running')]);
     assert.equal(code, 0, `the first spyglass: ${stdout.slice(-500)}`);
-    const records = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(records.filter((r) => r.event === 'table').at(-1)?.final, true);
     assert.equal(existsSync(marker), false);
     // nothing runs any more: a second `off` says so

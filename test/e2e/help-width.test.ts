@@ -40,7 +40,9 @@ function layoutProblems(text: string, width: number): string[] {
     // lines of one paragraph or item: where does a new one start, and which pairs continue one another
     const base = run.length ? indentOf(run[0]) : 0;
     const startsAnew = (line: string, i: number) =>
-      i === 0 || ((kind === 'items' || kind === 'usage') && indentOf(line) === base) || (run[0].startsWith('Usage: ') && indentOf(line) === 0);
+      i === 0 ||
+      ((kind === 'items' || kind === 'usage') && indentOf(line) === base) ||
+      (run[0].startsWith('Usage: ') && indentOf(line) === 0);
     for (let i = 1; i < run.length; i++) {
       if (startsAnew(run[i], i)) continue;
       const prev = run[i - 1];
@@ -75,7 +77,9 @@ test('the layout check finds lines too long and hard-wrap fragments, and passes 
     'ragged: "A paragraph that was" could have taken "hard-wrapped" (width 40)',
     'ragged: "  -a  one" could have taken "two" (width 40)',
   ]);
-  assert.deepEqual(layoutProblems('SUMMARY:\n  ' + 'word '.repeat(10).trim(), 20), ['longer than 20: "  word word word word word word word word word word"']);
+  assert.deepEqual(layoutProblems('SUMMARY:\n  ' + 'word '.repeat(10).trim(), 20), [
+    'longer than 20: "  word word word word word word word word word word"',
+  ]);
   assert.deepEqual(layoutProblems('Usage: x\n\nOne two three four\nfive six.\n\nExamples:\n  ' + 'long '.repeat(20), 20), []);
 });
 
@@ -100,7 +104,11 @@ test("the shell's help and help CMD at COLUMNS 60, 80, 200", async (t) => {
   const topics = ['', ...COMMANDS.map((c) => c.name), 'help', 'quit', 'detach'];
   for (const width of WIDTHS) {
     // one shell per width, reading the help lines from a pipe
-    const r = await runCli([String(target.pid)], { env: { COLUMNS: String(width) }, input: topics.map((x) => `help ${x}\n`).join(''), timeoutMs: 60000 });
+    const r = await runCli([String(target.pid)], {
+      env: { COLUMNS: String(width) },
+      input: topics.map((x) => `help ${x}\n`).join(''),
+      timeoutMs: 60000,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.match(/^USAGE:$/gm)?.length, COMMANDS.length, r.stdout);
     assert.match(r.stdout, /^COMMANDS:$/m);

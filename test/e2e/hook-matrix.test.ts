@@ -41,10 +41,34 @@ const SHAPES: Shape[] = [
   { words: '__main__ Shape prop', label: '__main__.Shape.prop', name: 'prop', key: 'prop', argIsX: false },
   { words: '__main__ async_func', label: '__main__.async_func', name: 'async_func', key: 'async_func', argIsX: true },
   { words: '__main__ gen_func', label: '__main__.gen_func', name: 'gen_func', key: 'gen_func', argIsX: true },
-  { words: '__main__ outer_func -nm nested_in_func', label: '__main__.outer_func.nested_in_func', name: 'nested_in_func', key: 'nested_in_func', argIsX: true },
-  { words: '__main__ Shape outer_method -nm nested_in_method', label: '__main__.Shape.outer_method.nested_in_method', name: 'nested_in_method', key: 'nested_in_method', argIsX: true },
-  { words: '__main__ Shape outer_cmeth -nm nested_in_cmeth', label: '__main__.Shape.outer_cmeth.nested_in_cmeth', name: 'nested_in_cmeth', key: 'nested_in_cmeth', argIsX: true },
-  { words: '__main__ outer_async -nm nested_in_async', label: '__main__.outer_async.nested_in_async', name: 'nested_in_async', key: 'nested_in_async', argIsX: true },
+  {
+    words: '__main__ outer_func -nm nested_in_func',
+    label: '__main__.outer_func.nested_in_func',
+    name: 'nested_in_func',
+    key: 'nested_in_func',
+    argIsX: true,
+  },
+  {
+    words: '__main__ Shape outer_method -nm nested_in_method',
+    label: '__main__.Shape.outer_method.nested_in_method',
+    name: 'nested_in_method',
+    key: 'nested_in_method',
+    argIsX: true,
+  },
+  {
+    words: '__main__ Shape outer_cmeth -nm nested_in_cmeth',
+    label: '__main__.Shape.outer_cmeth.nested_in_cmeth',
+    name: 'nested_in_cmeth',
+    key: 'nested_in_cmeth',
+    argIsX: true,
+  },
+  {
+    words: '__main__ outer_async -nm nested_in_async',
+    label: '__main__.outer_async.nested_in_async',
+    name: 'nested_in_async',
+    key: 'nested_in_async',
+    argIsX: true,
+  },
   // functools.wraps or not, the module's name is bound to the decorator's wrapper function
   { words: '__main__ wrapped_func', label: '__main__.wrapped_func', name: 'wrapper', key: 'wrapped_func', argIsX: true },
   { words: '__main__ unwrapped_func', label: '__main__.unwrapped_func', name: 'plain_wrapper', key: 'unwrapped_func', argIsX: true },
@@ -157,7 +181,10 @@ const COMMANDS: Record<string, (s: Session, shape: Shape) => Promise<void>> = {
 
 /** The target printed only its own lines: READY, ROUND n (a wrong result would print WRONG). */
 function assertOwnOutputOnly(target: AgentTarget): void {
-  const stray = target.stdout().split('\n').filter((l) => l && !/^(READY |ROUND \d+$)/.test(l));
+  const stray = target
+    .stdout()
+    .split('\n')
+    .filter((l) => l && !/^(READY |ROUND \d+$)/.test(l));
   assert.deepEqual(stray, [], 'the target printed something else');
   assert.equal(target.stderr(), '', 'the target wrote to stderr');
 }

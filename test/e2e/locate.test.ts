@@ -33,7 +33,10 @@ test('a process that is not Python is refused with a one-line NotPythonError', a
   const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 100));
-  assert.throws(() => locatePython(sleeper.pid!), (e: unknown) => e instanceof NotPythonError && /sleep 60/.test((e as Error).message) && !(e as Error).message.includes('\n'));
+  assert.throws(
+    () => locatePython(sleeper.pid!),
+    (e: unknown) => e instanceof NotPythonError && /sleep 60/.test((e as Error).message) && !(e as Error).message.includes('\n'),
+  );
 });
 
 test('a pid that does not exist is a ProcessGoneError', () => {

@@ -59,7 +59,11 @@ describe('heap walks on an asyncio program', { concurrency: true }, () => {
           const diff = (await run(target, client, 'mem diff --interval 0.2')).records[0] as Rec;
           assert.equal(typeof diff.changed_types, 'number', JSON.stringify(diff));
           const refs = (await run(target, client, 'mem refs __main__ Job')).records[0] as Rec;
-          assert.deepEqual([refs.instances, refs.root?.kind, refs.root?.module, refs.root?.name], [5, 'module', '__main__', 'JOBS'], JSON.stringify(refs));
+          assert.deepEqual(
+            [refs.instances, refs.root?.kind, refs.root?.module, refs.root?.name],
+            [5, 'module', '__main__', 'JOBS'],
+            JSON.stringify(refs),
+          );
           const found = (await run(target, client, 'vmtool -a getInstances -c __main__ Job -n -1')).records[0] as Rec;
           assert.equal(found.total, 5, JSON.stringify(found));
           const gc = (await run(target, client, 'vmtool -a forceGc')).records[0] as Rec;

@@ -14,7 +14,10 @@ import { discoverPythons } from '../helpers/pythons.js';
 import { TARGETS_DIR, type Target } from '../helpers/targets.js';
 
 const SCRIPT = join(TARGETS_DIR, 'mem_app.py');
-const ALLOC_LINE = readFileSync(SCRIPT, 'utf8').split('\n').findIndex((l) => l.includes('# ALLOC-LINE')) + 1;
+const ALLOC_LINE =
+  readFileSync(SCRIPT, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('# ALLOC-LINE')) + 1;
 
 /** The last "LEAKS n" the target printed. */
 function leaksSoFar(target: Target): number {
@@ -45,7 +48,10 @@ describe('mem', { concurrency: 2 }, () => {
       const widget = sum.rows.find((r) => r.type === '__main__.Widget');
       assert.equal(widget?.count, 1234, JSON.stringify(sum.rows.slice(0, 20)));
       const sizes = sum.rows.map((r) => r.size);
-      assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a));
+      assert.deepEqual(
+        sizes,
+        [...sizes].sort((a, b) => b - a),
+      );
       assert.ok(sum.rows.find((r) => r.type === 'str')!.count > 1000, 'atoms (str) are counted');
       assert.ok(sum.total_count >= sum.rows.reduce((a, r) => a + r.count, 0));
       assert.match(out.lines.join('\n'), /^\s*1234\s+\S+ \S+\s+\S+%\s+__main__\.Widget$/m);
@@ -62,7 +68,10 @@ describe('mem', { concurrency: 2 }, () => {
       const diff = out.records[0] as { rows: Array<{ type: string; count_delta: number; size_delta: number }> };
       const leak = diff.rows.find((r) => r.type === '__main__.Leak');
       assert.ok(leak, JSON.stringify(diff.rows.slice(0, 10)));
-      assert.ok(leak.count_delta > 0 && leak.count_delta <= after - before + 10, `Leak +${leak.count_delta}, target appended ${after - before}`);
+      assert.ok(
+        leak.count_delta > 0 && leak.count_delta <= after - before + 10,
+        `Leak +${leak.count_delta}, target appended ${after - before}`,
+      );
       assert.ok(leak.count_delta >= (after - before) / 10, `Leak +${leak.count_delta}, target appended ${after - before}`);
       const bytesRow = diff.rows.find((r) => r.type === 'bytes')!;
       assert.ok(bytesRow.size_delta >= leak.count_delta * 1000, 'each Leak brought a payload of >= 1000 bytes');
@@ -78,19 +87,26 @@ describe('mem', { concurrency: 2 }, () => {
       assert.match(out.lines.join('\n'), new RegExp(`mem_app\\.py:${ALLOC_LINE}\\s+payload = bytes\\(1000 \\+ i\\)`));
       // a batch that began after the command ended has printed the state it saw
       const n = leaksSoFar(target);
-      for (const deadline = Date.now() + 15000; leaksSoFar(target) < n + 2 * 10 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      for (const deadline = Date.now() + 15000; leaksSoFar(target) < n + 2 * 10 && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(tracingStates(target), [0, 1, 0], 'tracemalloc started for the interval, stopped after');
 
       // refs: to the module global, and to a thread's local variable
       out = await run('refs __main__ Leak');
-      const viaGlobal = out.records[0] as { root: { kind: string; module: string; name: string }; chain: Array<{ type: string; edge?: string }> };
+      const viaGlobal = out.records[0] as {
+        root: { kind: string; module: string; name: string };
+        chain: Array<{ type: string; edge?: string }>;
+      };
       assert.deepEqual(viaGlobal.root, { kind: 'module', module: '__main__', name: 'REGISTRY' });
       assert.deepEqual(viaGlobal.chain.map((s) => s.type).slice(1), ['dict', 'list', '__main__.Leak']);
       assert.equal(viaGlobal.chain[1].edge, "['leaks']");
       assert.match(out.lines.join('\n'), /root: the global REGISTRY of module __main__/);
       out = await run('refs __main__ Holder');
       const viaFrame = out.records[0] as { root: { kind: string; thread: string; function: string; name: string } };
-      assert.deepEqual([viaFrame.root.kind, viaFrame.root.thread, viaFrame.root.function, viaFrame.root.name], ['frame', 'keeper', 'keeper', 'held']);
+      assert.deepEqual(
+        [viaFrame.root.kind, viaFrame.root.thread, viaFrame.root.function, viaFrame.root.name],
+        ['frame', 'keeper', 'keeper', 'held'],
+      );
 
       // errors
       await assert.rejects(run('refs __main__ Nope'), /Nope/);

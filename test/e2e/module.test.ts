@@ -34,30 +34,57 @@ describe('module', { concurrency: true }, () => {
         };
         // absolute paths: an imported module and the script run as __main__
         let { rec, out } = await names(helper);
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         assert.equal(rec.loaded, true);
         assert.equal(out.lines[0], `inside_helper  (${helper})`);
         assert.ok(out.notes.some((n) => n.includes('watch inside_helper <function>')));
         ({ rec } = await names(join(TARGETS_DIR, 'inside_app.py')));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['__main__']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['__main__'],
+        );
         // relative to the client's directory, with and without ./ and ..
         ({ rec } = await names('inside_helper.py', TARGETS_DIR));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         ({ rec } = await names('test/targets/inside_helper.py', PACKAGE_ROOT));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         ({ rec } = await names('../targets/./inside_helper.py', join(PACKAGE_ROOT, 'test', 'e2e')));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         // a symlink to the file: resolved
         ({ rec } = await names(link));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         // a compiled file stands for its source, a package directory for its __init__.py
         const tag = `cpython-${py.minor.replace('.', '')}`;
         ({ rec } = await names(join(TARGETS_DIR, '__pycache__', `inside_helper.${tag}.pyc`)));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['inside_helper']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['inside_helper'],
+        );
         // (a repr of a plain path: the path in quotes)
-        const asyncioDir = ((await t.client.call('eval', { expr: "__import__('asyncio').__path__[0]" })) as { repr: string }).repr.slice(1, -1);
+        const asyncioDir = ((await t.client.call('eval', { expr: "__import__('asyncio').__path__[0]" })) as { repr: string }).repr.slice(
+          1,
+          -1,
+        );
         ({ rec } = await names(asyncioDir));
-        assert.deepEqual(rec.modules.map((m: Rec) => m.module), ['asyncio']);
+        assert.deepEqual(
+          rec.modules.map((m: Rec) => m.module),
+          ['asyncio'],
+        );
         // not loaded: a file the target never imported, a missing one, a copy with a loaded one's name
         ({ rec, out } = await names(join(TARGETS_DIR, 'exit_soon.py')));
         assert.deepEqual([rec.loaded, rec.exists, rec.modules], [false, true, []]);

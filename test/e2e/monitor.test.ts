@@ -42,7 +42,7 @@ describeObserved('monitor', (o) => {
     await assertRestored(o);
   });
 
-  test("a method the target calls: every third call of risky fails", async () => {
+  test('a method the target calls: every third call of risky fails', async () => {
     const cycles = events(await monitor(o, 'monitor __main__ risky -c 1 -n 2'), 'cycle');
     assert.equal(cycles.length, 2);
     const calls = cycles.reduce((s, c) => s + c.calls, 0);

@@ -42,13 +42,23 @@ interface Status {
 
 function lastStatus(target: Target): Status {
   // complete lines only: the last one may still be arriving
-  const line = target.stdout().split('\n').slice(0, -1).filter((l) => l.startsWith('STATUS')).at(-1)!;
+  const line = target
+    .stdout()
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l.startsWith('STATUS'))
+    .at(-1)!;
   const [cpu0, cpu1, sleeps, short, written, read, errors] = line.split(' ').slice(1).map(Number);
   return { cpu0, cpu1, sleeps, short, written, read, errors };
 }
 
 async function nextStatus(target: Target): Promise<Status> {
-  const lines = () => target.stdout().split('\n').slice(0, -1).filter((l) => l.startsWith('STATUS')).length;
+  const lines = () =>
+    target
+      .stdout()
+      .split('\n')
+      .slice(0, -1)
+      .filter((l) => l.startsWith('STATUS')).length;
   const n = lines();
   for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
     if (lines() > n) return lastStatus(target);
@@ -101,13 +111,18 @@ describe('--native pauses and always resumes', { concurrency: 2 }, () => {
       for (let i = 0; i < 5 && later.read < before.written; i++) later = await nextStatus(target);
       assert.ok(later.read >= before.written, `${before.written} written, ${later.read} read later`);
       // and every worker still works
-      assert.ok(after.cpu0 > before.cpu0 && after.cpu1 > before.cpu1 && after.sleeps > before.sleeps && after.read > before.read, JSON.stringify({ before, after }));
+      assert.ok(
+        after.cpu0 > before.cpu0 && after.cpu1 > before.cpu1 && after.sleeps > before.sleeps && after.read > before.read,
+        JSON.stringify({ before, after }),
+      );
       assert.equal(target.stderr(), '');
     });
   }
 
   const py = discoverPythons()[0];
-  test(`${py?.label}: a spyglass killed while it holds threads stopped leaves them running`, { skip: !py && 'no interpreter' }, async (t) => {
+  test(`${py?.label}: a spyglass killed while it holds threads stopped leaves them running`, {
+    skip: !py && 'no interpreter',
+  }, async (t) => {
     const target = await startTarget(py, 'native_busy.py', [], { notChild: true });
     t.after(() => target.stop());
     const pause = join(PACKAGE_ROOT, 'dist', 'src', 'proc', 'pause.js');
@@ -125,7 +140,8 @@ describe('--native pauses and always resumes', { concurrency: 2 }, () => {
     assert.ok(stoppedThreads(target.pid).length > 0, 'the holder stopped no thread');
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
-    for (const until = Date.now() + 2000; stoppedThreads(target.pid).length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    for (const until = Date.now() + 2000; stoppedThreads(target.pid).length && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(stoppedThreads(target.pid), []);
     const before = await nextStatus(target);
     const after = await nextStatus(target);

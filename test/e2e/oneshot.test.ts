@@ -81,12 +81,22 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
       const doc = JSON.parse(lines[0]) as { pid: number; threads: Array<{ name: string; frames: Array<{ name: string; line: number }> }> };
       assert.equal(doc.pid, target.pid);
       const parked = doc.threads.find((x) => x.name === 'parked-2');
-      assert.ok(parked?.frames.some((f) => f.name === 'park' && f.line === LINES.park), JSON.stringify(parked));
+      assert.ok(
+        parked?.frames.some((f) => f.name === 'park' && f.line === LINES.park),
+        JSON.stringify(parked),
+      );
 
       // a streaming command ends at its -n limit: exactly that many calls, as JSON lines
       const watched = ok(await runCli([pid, '--json', '--cmd', 'watch __main__ handle -n 2']), 'watch -n 2');
-      const records = watched.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      const calls = records.filter((r) => r.event === 'call') as Array<{ method: string; thread: string; values: Array<{ expr: string; value: { repr: string } }> }>;
+      const records = watched.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const calls = records.filter((r) => r.event === 'call') as Array<{
+        method: string;
+        thread: string;
+        values: Array<{ expr: string; value: { repr: string } }>;
+      }>;
       assert.equal(calls.length, 2);
       for (const c of calls) {
         assert.equal(c.method, '__main__.handle');
@@ -102,14 +112,25 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
       assert.match(waited.stderr, /0 call\(s\) shown \(stopped\); hook removed/);
 
       // unknown module / function: one line, exit 1
-      oneLineError(await runCli([pid, '--cmd', 'watch no_such_module f']), 1, /^spyglass: module no_such_module is not imported in the target$/);
-      oneLineError(await runCli([pid, '--cmd', 'watch __main__ no_such_function']), 1, /^spyglass: module __main__ has no function no_such_function$/);
+      oneLineError(
+        await runCli([pid, '--cmd', 'watch no_such_module f']),
+        1,
+        /^spyglass: module no_such_module is not imported in the target$/,
+      );
+      oneLineError(
+        await runCli([pid, '--cmd', 'watch __main__ no_such_function']),
+        1,
+        /^spyglass: module __main__ has no function no_such_function$/,
+      );
       oneLineError(await runCli([pid, '--cmd', 'getglobal __main__ NO_SUCH']), 1, /NO_SUCH/);
       // with --json the agent's error is also a JSON line on stdout, typed by the agent
       const jsonFailure = await runCli([pid, '--json', '--cmd', 'watch no_such_module f']);
       assert.equal(jsonFailure.code, 1);
       const failure = JSON.parse(jsonFailure.stdout) as Record<string, unknown>;
-      assert.deepEqual([failure.event, failure.message, failure.exit_code], ['error', 'module no_such_module is not imported in the target', 1]);
+      assert.deepEqual(
+        [failure.event, failure.message, failure.exit_code],
+        ['error', 'module no_such_module is not imported in the target', 1],
+      );
       assert.equal(failure.type, 'ModuleNotFound');
 
       await assertShellAppUntouched(target);
@@ -121,7 +142,10 @@ describe('one-shot --cmd on every interpreter', { concurrency: 3 }, () => {
  * Runs the CLI with `input` on its stdin (a pipe, not a terminal); once its stderr
  * matches `when.stderr`, `when.then` runs (once), e.g. to send it Ctrl-C.
  */
-function runCliPiped(args: string[], opts: { input?: string; when?: { stderr: RegExp; then: (cli: ChildProcess) => void } }): Promise<CliRun> {
+function runCliPiped(
+  args: string[],
+  opts: { input?: string; when?: { stderr: RegExp; then: (cli: ChildProcess) => void } },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -178,7 +202,11 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   assert.match(help.stdout, /^ {2}watch module \[class\] method /m);
   assert.match(help.stdout, /^-n, --limits <value> +stop after this many shown calls/m);
   const listed = JSON.parse(ok(jsonHelp, 'help --json').stdout) as { commands: Array<{ name: string; summary: string }> };
-  for (const name of ['watch', 'trace', 'stack', 'reset', 'help', 'quit']) assert.ok(listed.commands.some((c) => c.name === name && c.summary), name);
+  for (const name of ['watch', 'trace', 'stack', 'reset', 'help', 'quit'])
+    assert.ok(
+      listed.commands.some((c) => c.name === name && c.summary),
+      name,
+    );
 
   // Ctrl-C ends a one-shot streaming command cleanly, exit 130
   const interrupted = await runCliPiped([pid, '--cmd', 'watch __main__ never_called'], {
@@ -211,5 +239,8 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
     when: { stderr: /Ctrl-C to stop/, then: () => void target.stop() },
   });
   assert.equal(orphaned.code, 1, orphaned.stderr);
-  assert.deepEqual(orphaned.stderr.trimEnd().split('\n').slice(1), [`spyglass: process ${pid} exited`, '  hint: check the pid with `spyglass ps`']);
+  assert.deepEqual(orphaned.stderr.trimEnd().split('\n').slice(1), [
+    `spyglass: process ${pid} exited`,
+    '  hint: check the pid with `spyglass ps`',
+  ]);
 });

@@ -86,7 +86,10 @@ describe('perf: default file, another pid, ~, --timeout, --json, usage', { concu
     const run = await oneShot(target.pid, 'perf', { cwd, extra: ['--timeout', '2', '--json'] });
     assert.equal(run.code, 0, run.stderr);
     assert.ok(Date.now() - started < 120000);
-    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const rec = records.find((r) => r.event === 'perf')!;
     assert.ok(rec, run.stdout);
     assert.equal(rec.path, join(cwd, 'flamegraph-2.svg'));

@@ -12,7 +12,7 @@ import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 import { CLI_MAIN, runCli } from '../helpers/cli.js';
 
-test('ps lists every interpreter\'s process with version and build, and no non-Python process', async (t) => {
+test("ps lists every interpreter's process with version and build, and no non-Python process", async (t) => {
   const targets = await Promise.all(discoverPythons().map((py) => startTarget(py, 'locate_idle.py', ['ps-marker'])));
   t.after(() => Promise.all(targets.map((x) => x.stop())));
   const sleeper = spawn('sleep', ['100'], { stdio: 'ignore' });
@@ -36,9 +36,11 @@ test('ps lists every interpreter\'s process with version and build, and no non-P
   const text = await runCli(['ps'], { timeoutMs: 60000 });
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^\s*PID {2}PYTHON +BUILD +USER +COMMAND$/m);
-  assert.match(text.stdout, new RegExp(`^\\s*${targets[0].pid} {2}${pys[0].version.replace(/\./g, '\\.')} +${pys[0].build} +root +.*ps-marker$`, 'm'));
+  assert.match(
+    text.stdout,
+    new RegExp(`^\\s*${targets[0].pid} {2}${pys[0].version.replace(/\./g, '\\.')} +${pys[0].build} +root +.*ps-marker$`, 'm'),
+  );
 });
-
 
 /** Runs `spyglass demo --dir DIR` with py as the python3 on PATH; onStdout sees the output as it comes. */
 function runDemo(py: Interpreter, dir: string, onStdout?: (soFar: string, demo: ReturnType<typeof spawn>) => void) {
@@ -75,7 +77,9 @@ async function assertGone(stdout: string): Promise<void> {
 }
 
 // two at a time: each demo samples for 2 s and attaches
-test('demo on every interpreter: the stacks, a flame graph and its top functions, 3 watched calls, then the service is stopped', { concurrency: 2 }, async (t) => {
+test('demo on every interpreter: the stacks, a flame graph and its top functions, 3 watched calls, then the service is stopped', {
+  concurrency: 2,
+}, async (t) => {
   await Promise.all(
     discoverPythons().map((py) =>
       t.test(py.label, async () => {
@@ -106,15 +110,24 @@ test('demo on every interpreter: the stacks, a flame graph and its top functions
           assert.match(html, /"price_order"/);
           const top = [...r.stdout.matchAll(/^ {2}([123])\. (\S+) \((\S+)\) {2}(\d+\.\d\d) s, \d+% of the samples$/gm)];
           assert.ok(top.length >= 1 && top.length <= 3, r.stdout);
-          assert.deepEqual(top.map((m) => m[1]), ['1', '2', '3'].slice(0, top.length));
+          assert.deepEqual(
+            top.map((m) => m[1]),
+            ['1', '2', '3'].slice(0, top.length),
+          );
           // names as the page's script holds them (<listcomp> is written \u003clistcomp\u003e there)
           const inPage = (name: string) => JSON.stringify(name).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
           for (const m of top) assert.ok(html.includes(inPage(m[2])), `top function ${m[2]} is in the flame graph`);
           const seconds = top.map((m) => Number(m[4]));
-          assert.deepEqual(seconds, [...seconds].sort((a, b) => b - a), 'sorted by own time');
+          assert.deepEqual(
+            seconds,
+            [...seconds].sort((a, b) => b - a),
+            'sorted by own time',
+          );
 
           // the watch: exactly 3 calls of price_order on the workers, each returning its order's total
-          const calls = [...r.stdout.matchAll(/^─── [\d:.]+ {2}__main__\.price_order {2}cost=[\d.]+ms {2}returned {2}thread=order-worker-[12]$/gm)];
+          const calls = [
+            ...r.stdout.matchAll(/^─── [\d:.]+ {2}__main__\.price_order {2}cost=[\d.]+ms {2}returned {2}thread=order-worker-[12]$/gm),
+          ];
           assert.equal(calls.length, 3, r.stdout);
           // each call's order (its items; the total the worker sets once the call returned may be there too) and the price
           assert.equal([...r.stdout.matchAll(/^ {16}\{'items': list\[3\](, 'total': [\d.]+)?\},$/gm)].length, 3, r.stdout);

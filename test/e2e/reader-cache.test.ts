@@ -47,7 +47,10 @@ describe('a code object at a reused address is read again', { concurrency: true 
       assert.equal(second, first, 'premise: spin_2 took the freed address of spin_1');
 
       const seen = await sampleUntil(reader, target.pid, 'spin_2');
-      assert.ok(seen.every((n) => n === 'spin_1' || n === 'spin_2'), seen.join(', '));
+      assert.ok(
+        seen.every((n) => n === 'spin_1' || n === 'spin_2'),
+        seen.join(', '),
+      );
       // once read again, the new function stays
       for (let i = 0; i < 20; i++) {
         const main = reader.sample({ threadNames: false, activity: false }).threads.find((x) => x.tid === target.pid);
@@ -76,7 +79,10 @@ test('code objects not met for a minute are forgotten', async (t) => {
   try {
     const dump = reader.sample({ threadNames: false, activity: false });
     const inSample = new Set(dump.threads.flatMap((th) => th.frames.map((f) => `${f.filename}:${f.firstLine}:${f.name}`)));
-    assert.ok(cached() <= inSample.size + 1, `${cached()} code objects cached after the sweep, ${inSample.size} in the sample (${before} before)`);
+    assert.ok(
+      cached() <= inSample.size + 1,
+      `${cached()} code objects cached after the sweep, ${inSample.size} in the sample (${before} before)`,
+    );
     assert.ok(cached() < before);
   } finally {
     performance.now = realNow;

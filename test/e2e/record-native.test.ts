@@ -25,7 +25,9 @@ describe('record --native', { concurrency: 1, skip: !hasGcc() && 'gcc is not ins
       const target = await startTarget(py, 'native_split.py', [lib]);
       t.after(() => target.stop());
       const out = join(dir, `${py.label}.txt`);
-      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '10', '-r', '100', '-f', 'collapsed', '-o', out], { timeoutMs: 60000 });
+      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '10', '-r', '100', '-f', 'collapsed', '-o', out], {
+        timeoutMs: 60000,
+      });
       assert.equal(r.code, 0, r.stderr);
       let three = 0;
       let one = 0;

@@ -55,7 +55,9 @@ describe('record --subprocesses from a bash script', { concurrency: 2 }, () => {
       assert.match(refused.stderr, /is not a CPython process/);
 
       const out = join(dir, `${py.label}.txt`);
-      const run = await runCli(['record', '-p', String(shell.pid), '--subprocesses', '-d', '6', '-f', 'collapsed', '-o', out], { timeoutMs: 120000 });
+      const run = await runCli(['record', '-p', String(shell.pid), '--subprocesses', '-d', '6', '-f', 'collapsed', '-o', out], {
+        timeoutMs: 120000,
+      });
       assert.equal(run.code, 0, run.stderr);
       const pythonPid = await shell.pythonPid;
       const stacks = parseCollapsed(readFileSync(out, 'utf8'));

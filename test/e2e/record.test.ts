@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Profile as PprofProfile } from 'pprof-format';
 import { CLI_MAIN } from '../helpers/cli.js';
-import { cpuSecondsOf, flameDataOf, parseCollapsed, samplesIn, startProfileTarget, totalSamples, waitUntilSampling, type Stacks } from '../helpers/profiles.js';
+import {
+  cpuSecondsOf,
+  flameDataOf,
+  parseCollapsed,
+  samplesIn,
+  startProfileTarget,
+  totalSamples,
+  waitUntilSampling,
+  type Stacks,
+} from '../helpers/profiles.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { TARGETS_DIR } from '../helpers/targets.js';
 
@@ -88,7 +97,12 @@ async function recordCollapsed(pid: number, extra: string[]): Promise<{ stacks: 
  * frozen in one function: its samples come in runs of the same stack, and what makes a
  * split exact is how long it ran, not how many samples were taken.
  */
-async function recordUntil(pid: number, extra: string[], enough: (s: Stacks) => boolean, targetCpuSec = 0): Promise<{ stacks: Stacks; runs: Run[] }> {
+async function recordUntil(
+  pid: number,
+  extra: string[],
+  enough: (s: Stacks) => boolean,
+  targetCpuSec = 0,
+): Promise<{ stacks: Stacks; runs: Run[] }> {
   const stacks: Stacks = [];
   const runs: Run[] = [];
   const cpu0 = cpuSecondsOf(pid);
@@ -114,19 +128,37 @@ describe('record: known 3:1 split, idle threads, on every interpreter', { concur
       t.after(() => target.stop());
       // the split at a high rate (300 samples put ±5 points at two standard deviations),
       // then --idle --threads to see the sleeping thread
-      const split = await recordUntil(target.pid, ['-r', '500', '-d', '3'], (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') >= 300, 2.5);
+      const split = await recordUntil(
+        target.pid,
+        ['-r', '500', '-d', '3'],
+        (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') >= 300,
+        2.5,
+      );
       const idle = await recordCollapsed(target.pid, ['-r', '100', '-d', '1.5', '--idle', '--threads']);
       const { heavy, light, pct } = heavyShare(split.stacks);
       const stderrs = split.runs.map((r) => r.stderr).join('');
       assert.ok(heavy + light >= 300, `enough samples: ${heavy + light}; ${stderrs}`);
       assert.ok(Math.abs(pct - 75) <= 5, `heavy has ${pct.toFixed(1)}% of heavy+light (want 75 ± 5): heavy ${heavy}, light ${light}`);
-      assert.ok(split.stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))), 'the sleeping thread is left out without --idle');
-      assert.ok(split.stacks.every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')), 'every stack starts at the module');
-      assert.ok(split.stacks.some(([frames]) => frames.join(';').includes(`heavy (profile_split.py:${SPLIT_DEF.heavy + 1});burn (profile_split.py:`)));
+      assert.ok(
+        split.stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))),
+        'the sleeping thread is left out without --idle',
+      );
+      assert.ok(
+        split.stacks.every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')),
+        'every stack starts at the module',
+      );
+      assert.ok(
+        split.stacks.some(([frames]) =>
+          frames.join(';').includes(`heavy (profile_split.py:${SPLIT_DEF.heavy + 1});burn (profile_split.py:`),
+        ),
+      );
       assert.match(stderrs, /wrote collapsed to .*: \d+ samples/);
 
       const sleeperStacks = idle.stacks.filter(([frames]) => frames[0].startsWith('thread ') && frames[0].endsWith('"sleeper"'));
-      assert.ok(sleeperStacks.length > 0, `with --idle the sleeper appears under its thread root: ${idle.stacks.map(([f]) => f[0]).join(', ')}`);
+      assert.ok(
+        sleeperStacks.length > 0,
+        `with --idle the sleeper appears under its thread root: ${idle.stacks.map(([f]) => f[0]).join(', ')}`,
+      );
       assert.ok(sleeperStacks.every(([frames]) => frames.some((f) => f.startsWith('sleeper (profile_split.py:'))));
       assert.ok(idle.stacks.some(([frames]) => /^thread \d+ "MainThread"$/.test(frames[0]) && frames.some((f) => f.startsWith('heavy ('))));
     });
@@ -146,11 +178,17 @@ describe('record: --gil keeps only the thread holding the GIL', { concurrency: V
       // the waiter gets the GIL only in the short gaps between two sum() calls
       const holderShare = samplesIn(gil.stacks, 'hold_gil') / totalSamples(gil.stacks);
       assert.ok(holderShare >= 0.9, `--gil: ${(100 * holderShare).toFixed(1)}% in hold_gil: ${JSON.stringify(gil.stacks)}`);
-      assert.ok(gil.stacks.every(([frames]) => !frames.some((f) => f.startsWith('<module> ('))), 'the main thread, waiting in join(), never holds the GIL');
+      assert.ok(
+        gil.stacks.every(([frames]) => !frames.some((f) => f.startsWith('<module> ('))),
+        'the main thread, waiting in join(), never holds the GIL',
+      );
       // without --gil the threads waiting for it are there too, as much as the holder
       const waiterShare = samplesIn(all.stacks, 'want_gil') / totalSamples(all.stacks);
       assert.ok(waiterShare >= 0.25, `without --gil: ${(100 * waiterShare).toFixed(1)}% in want_gil: ${JSON.stringify(all.stacks)}`);
-      assert.ok(all.stacks.some(([frames]) => frames[0].startsWith('<module> (')), 'with --idle the main thread appears');
+      assert.ok(
+        all.stacks.some(([frames]) => frames[0].startsWith('<module> (')),
+        'with --idle the main thread appears',
+      );
     });
   }
 });
@@ -206,7 +244,13 @@ describe('record: formats and options on one interpreter', { concurrency: true }
 
   test('chrometrace', async (t) => {
     const { out } = await withTarget(t, 'chrometrace', 'trace.json');
-    const events = JSON.parse(readFileSync(out, 'utf8')) as Array<{ ph: string; name: string; tid: number; ts: number; args?: { filename?: string } }>;
+    const events = JSON.parse(readFileSync(out, 'utf8')) as Array<{
+      ph: string;
+      name: string;
+      tid: number;
+      ts: number;
+      args?: { filename?: string };
+    }>;
     const begins = events.filter((e) => e.ph === 'B');
     assert.ok(begins.some((e) => e.name === 'heavy' && e.args?.filename?.endsWith('profile_split.py')));
     assert.equal(begins.length, events.filter((e) => e.ph === 'E').length, 'every B has its E');
@@ -227,10 +271,17 @@ describe('record: formats and options on one interpreter', { concurrency: true }
     assert.ok(ticks >= 5 && ticks <= 85, `-r 20 -d 3 took ${ticks} samples`);
     const labels = (s: Stacks) => new Set(s.flatMap(([frames]) => frames));
     assert.ok(labels(nolineno.stacks).has('heavy (profile_split.py)'), [...labels(nolineno.stacks)].join(', '));
-    assert.ok([...labels(nolineno.stacks)].every((l) => !/:\d+\)$/.test(l)), 'no line numbers at all');
+    assert.ok(
+      [...labels(nolineno.stacks)].every((l) => !/:\d+\)$/.test(l)),
+      'no line numbers at all',
+    );
     const fnLabels = [...labels(fn.stacks)];
     assert.ok(fnLabels.includes(`heavy (profile_split.py:${SPLIT_DEF.heavy})`), fnLabels.join(', '));
-    assert.deepEqual(fnLabels.filter((l) => l.startsWith('heavy (')), [`heavy (profile_split.py:${SPLIT_DEF.heavy})`], 'one frame per function, at its def line');
+    assert.deepEqual(
+      fnLabels.filter((l) => l.startsWith('heavy (')),
+      [`heavy (profile_split.py:${SPLIT_DEF.heavy})`],
+      'one frame per function, at its def line',
+    );
   });
 
   test('without -o: flamegraph.html in the current directory, numbered rather than overwritten', async (t) => {
@@ -260,22 +311,53 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
 
   test('launch mode: sampled from the start, its exit ends the recording, exit code and stdout forwarded', async () => {
     const out = outFile('launch.txt');
-    const run = await spyglass(['record', '-f', 'collapsed', '-o', out, '-r', '200', '--', py.path, join(TARGETS_DIR, 'profile_split.py'), '4', '3']);
+    const run = await spyglass([
+      'record',
+      '-f',
+      'collapsed',
+      '-o',
+      out,
+      '-r',
+      '200',
+      '--',
+      py.path,
+      join(TARGETS_DIR, 'profile_split.py'),
+      '4',
+      '3',
+    ]);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /^READY$/m);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
     assert.ok(samplesIn(stacks, 'heavy') > 10, JSON.stringify(stacks));
     // from the start: the interpreter's own start-up (imports run by site, encodings) is there too
-    assert.ok(stacks.filter(([frames]) => frames.some((f) => f.startsWith('heavy ('))).every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')));
+    assert.ok(
+      stacks
+        .filter(([frames]) => frames.some((f) => f.startsWith('heavy (')))
+        .every(([frames]) => frames[0].startsWith('<module> (profile_split.py:')),
+    );
     // read without stopping it, a program that is starting up (objects made and freed
     // under the read) can tear a rare sample, which is counted, not guessed at
     const [, samples, errors] = /: (\d+) samples \(\d+ thread samples\) in \d+\.\d s, (\d+) errors/.exec(run.stderr) ?? [];
     assert.ok(samples !== undefined && Number(errors) * 100 <= Number(samples), run.stderr);
   });
 
-  test('launch mode with --blocking: the program\'s ptrace stops are not taken for its exit', async () => {
+  test("launch mode with --blocking: the program's ptrace stops are not taken for its exit", async () => {
     const out = outFile('launch-blocking.txt');
-    const run = await spyglass(['record', '--blocking', '-f', 'collapsed', '-o', out, '-r', '200', '--', py.path, join(TARGETS_DIR, 'profile_split.py'), '4', '3']);
+    const run = await spyglass([
+      'record',
+      '--blocking',
+      '-f',
+      'collapsed',
+      '-o',
+      out,
+      '-r',
+      '200',
+      '--',
+      py.path,
+      join(TARGETS_DIR, 'profile_split.py'),
+      '4',
+      '3',
+    ]);
     // the program ran to its own end (its exit code), and the recording lasted as long
     assert.equal(run.code, 3, run.stderr);
     const seconds = Number(/in (\d+\.\d) s, /.exec(run.stderr)?.[1]);
@@ -302,7 +384,8 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     t.after(() => target.stop());
     const out = outFile('exit.txt');
     const run = await spyglass(['record', '-p', String(target.pid), '-f', 'collapsed', '-o', out, '-r', '200'], {
-      onStart: (pid) => void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(target.pid, 'SIGTERM'), SAMPLING_MS)),
+      onStart: (pid) =>
+        void waitUntilSampling(pid, target.pid).then(() => setTimeout(() => process.kill(target.pid, 'SIGTERM'), SAMPLING_MS)),
     });
     assert.equal(run.code, 0, run.stderr);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
@@ -316,7 +399,13 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     t.after(() => target.stop());
     const workers = (await target.waitFor(/^READY/)).split(' ').slice(1).map(Number);
     const { stacks, runs } = await recordUntil(target.pid, ['-d', '2', '--subprocesses'], (s) =>
-      workers.every((w) => samplesIn(s.filter(([f]) => f[0].startsWith(`process ${w}:`)), 'child_work') > 20),
+      workers.every(
+        (w) =>
+          samplesIn(
+            s.filter(([f]) => f[0].startsWith(`process ${w}:`)),
+            'child_work',
+          ) > 20,
+      ),
     );
     for (const w of workers) {
       const mine = stacks.filter(([frames]) => frames[0].startsWith(`process ${w}:`));
@@ -328,13 +417,20 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
   test('--blocking pauses the Python threads and gives the same split', async (t) => {
     const target = await startProfileTarget(py, 'profile_split.py');
     t.after(() => target.stop());
-    const { stacks, runs } = await recordUntil(target.pid, ['-d', '2', '-r', '200', '--blocking'], (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') > 150);
+    const { stacks, runs } = await recordUntil(
+      target.pid,
+      ['-d', '2', '-r', '200', '--blocking'],
+      (s) => samplesIn(s, 'heavy') + samplesIn(s, 'light') > 150,
+    );
     const { heavy, light, pct } = heavyShare(stacks);
     assert.ok(heavy + light > 150, runs.map((r) => r.stderr).join(''));
     // each sample stops and restarts the thread: on a loaded 2-core machine the split then
     // wanders more than without stops (73-80% in a row here, 84.6% once in CI)
     assert.ok(Math.abs(pct - 75) <= 10, `heavy ${heavy} light ${light}`);
-    assert.ok(stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))), 'paused threads still count as idle when they were');
+    assert.ok(
+      stacks.every(([frames]) => !frames.some((f) => f.startsWith('sleeper ('))),
+      'paused threads still count as idle when they were',
+    );
     assert.ok(target.alive());
   });
 

@@ -50,7 +50,10 @@ describe('reference grammar', { concurrency: true }, () => {
         // --expr {args, return_obj}: a space inside the braces, then another option
         out = await typed(t, `watch __main__ handle --expr {args, return_obj} -f return_obj['success']==True -n 1`);
         calls = out.records.filter((r) => r.event === 'call');
-        assert.deepEqual((calls[0] as Rec).values.map((v: Rec) => v.expr), ['args', 'return_obj']);
+        assert.deepEqual(
+          (calls[0] as Rec).values.map((v: Rec) => v.expr),
+          ['args', 'return_obj'],
+        );
         assert.equal(key((calls[0] as Rec).values[1].value, 'success').repr, 'True');
         // -x -1 (no limit): every level expanded
         out = await typed(t, 'watch __main__ handle -x -1 -n 1');
@@ -78,7 +81,13 @@ describe('reference grammar', { concurrency: true }, () => {
         // getglobal -e with brackets, unquoted; -x 6 and -x -1
         out = await typed(t, `getglobal __main__ CONFIG -e target['db']`);
         let v = (out.records[0] as Rec).value as RenderedNode;
-        assert.deepEqual(v.children!.map((c) => [c.key!.repr, c.value.repr]), [["'host'", "'db.local'"], ["'port'", '5432']]);
+        assert.deepEqual(
+          v.children!.map((c) => [c.key!.repr, c.value.repr]),
+          [
+            ["'host'", "'db.local'"],
+            ["'port'", '5432'],
+          ],
+        );
         out = await typed(t, 'getglobal __main__ CONFIG -x -1');
         v = (out.records[0] as Rec).value as RenderedNode;
         assert.equal(key(key(v, 'db'), 'port').repr, '5432');
@@ -118,5 +127,12 @@ test('--cmd "" is a usage error (exit 2, one line), before anything is attached'
   const r = await runCli([String(process.pid), '--cmd', '']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--cmd needs a command/);
-  assert.equal(r.stderr.trim().split('\n').filter((l) => !l.trim().startsWith('hint')).length, 1, r.stderr);
+  assert.equal(
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('hint')).length,
+    1,
+    r.stderr,
+  );
 });

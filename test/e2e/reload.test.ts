@@ -29,7 +29,11 @@ describe('reload', { concurrency: true }, () => {
       const value = async (expr: string) => ((await client.call('eval', { expr })) as RenderedNode).repr;
       const typed = async (line: string, stopWhen?: (r: Rec) => boolean): Promise<CapturedOutput> => {
         const { ctx, out, abort } = commandContext(target.pid, { agent: client });
-        if (stopWhen) out.waitForRecord(stopWhen).then(() => abort.abort(), () => undefined);
+        if (stopWhen)
+          out.waitForRecord(stopWhen).then(
+            () => abort.abort(),
+            () => undefined,
+          );
         await runLine(ctx, line);
         return out;
       };
@@ -50,7 +54,10 @@ describe('reload', { concurrency: true }, () => {
         rewrite('return x * RATE\n', 'return x * RATE + 100\n');
         out = await typed('reload reload_mod price -v');
         const a = out.records[0] as Rec;
-        assert.deepEqual([a.changed, a.first_line, a.last_line, a.file], [true, lineOf('def price(x):'), lineOf('def price(x):') + 1, file]);
+        assert.deepEqual(
+          [a.changed, a.first_line, a.last_line, a.file],
+          [true, lineOf('def price(x):'), lineOf('def price(x):') + 1, file],
+        );
         assert.deepEqual(out.lines.slice(1), ['    def price(x):', '        return x * RATE + 100']);
         assert.equal(await value('held_price(3)'), '106');
         assert.equal(await value('reload_mod.price(3)'), '106');
@@ -89,7 +96,10 @@ describe('reload', { concurrency: true }, () => {
         assert.equal(await value('held_scaled(2)'), '20');
 
         // a watched function stays watched across a reload, and its calls run the new code
-        const watching = typed('watch reload_mod price --expr return_obj,args -n 100000', (r) => r.event === 'call' && Number((r as Rec).values[0].value.repr) >= 1000);
+        const watching = typed(
+          'watch reload_mod price --expr return_obj,args -n 100000',
+          (r) => r.event === 'call' && Number((r as Rec).values[0].value.repr) >= 1000,
+        );
         await new Promise((r) => setTimeout(r, 300));
         rewrite('return x * RATE + 100\n', 'return x * RATE + 1000\n');
         out = await typed('reload reload_mod price');
@@ -100,7 +110,10 @@ describe('reload', { concurrency: true }, () => {
         const last = calls.at(-1)!;
         const n = Number(last.values[1].value.children[0].value.repr);
         assert.equal(Number(last.values[0].value.repr), n * 2 + 1000);
-        assert.ok(calls.some((c) => Number(c.values[0].value.repr) < 1000), 'no call was watched before the reload');
+        assert.ok(
+          calls.some((c) => Number(c.values[0].value.repr) < 1000),
+          'no call was watched before the reload',
+        );
         // the watch ended: the function runs the reloaded code itself, no wrapper
         assert.equal(await value('reload_mod.price.__code__.co_filename'), `'${file}'`);
         assert.equal(await value('held_price(1)'), '1002');
@@ -113,13 +126,19 @@ describe('reload', { concurrency: true }, () => {
         await assert.rejects(typed('reload reload_mod nosuch'), /module reload_mod has no function nosuch/);
         await assert.rejects(typed('reload reload_mod Shop nosuch'), /class reload_mod\.Shop has no method nosuch/);
         rewrite('return x * RATE + 1000\n', 'return x * (RATE +\n');
-        await assert.rejects(typed('reload reload_mod price'), new RegExp(`the new source does not compile: .* at ${file.replace(/[.]/g, '\\.')}:\\d+`));
+        await assert.rejects(
+          typed('reload reload_mod price'),
+          new RegExp(`the new source does not compile: .* at ${file.replace(/[.]/g, '\\.')}:\\d+`),
+        );
         assert.equal(await value('held_price(1)'), '102');
         rewrite('def price(x):\n    return x * (RATE +\n', 'def cost(x):\n    return x\n');
         await assert.rejects(typed('reload reload_mod price'), /reload_mod\.py no longer defines price/);
         await assert.rejects(typed('reload time sleep'), /time\.sleep is a builtin_function_or_method, not a Python function/);
         rewrite('return sum(items) * 10', 'return super().__hash__() and sum(items)');
-        await assert.rejects(typed('reload reload_mod Shop total'), /the new reload_mod\.Shop\.total uses other free variables \(__class__, was none\)/);
+        await assert.rejects(
+          typed('reload reload_mod Shop total'),
+          /the new reload_mod\.Shop\.total uses other free variables \(__class__, was none\)/,
+        );
         assert.equal(await value('held_total([1, 2])'), '30');
         await assert.rejects(typed('reload reload_mod'), /expected `module \[class\] method`/);
       } finally {

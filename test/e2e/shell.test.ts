@@ -71,7 +71,9 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       const open = async (argv: string[]) => {
         const s = await startTmux([process.execPath, CLI_MAIN, ...argv], { env: { SPYGLASS_HISTORY: historyFile, NO_COLOR: '1' } });
         sessions.push(s);
-        await s.waitFor(new RegExp(`attached to process ${pid} \\(Python ${py.version.replace(/\./g, '\\.')}\\) in \\d+ ms`), { timeoutMs: 30000 });
+        await s.waitFor(new RegExp(`attached to process ${pid} \\(Python ${py.version.replace(/\./g, '\\.')}\\) in \\d+ ms`), {
+          timeoutMs: 30000,
+        });
         await s.waitFor((screen) => screen.split('\n').at(-1) === promptLine(pid));
         return s;
       };
@@ -80,7 +82,8 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       const shell = await open([String(pid)]);
 
       const list = await command(shell, pid, 'help', /Type `help COMMAND`/);
-      for (const c of COMMANDS) assert.match(list, new RegExp(`^  ${c.name} +${c.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')}`, 'm'));
+      for (const c of COMMANDS)
+        assert.match(list, new RegExp(`^  ${c.name} +${c.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')}`, 'm'));
       for (const b of ['help', 'quit', 'detach']) assert.match(list, new RegExp(`^  ${b} +\\S`, 'm'));
 
       const watchHelp = await command(shell, pid, 'help watch', /OPTIONS:[\s\S]*-v, --verbose/);
@@ -98,7 +101,12 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await tab(shell, ' gr', 1, shows('watch __main__ Greeter greet'));
       await clearLine(shell, pid);
       // the names a method slot takes: classes and functions, not plain values or modules
-      const names = await tab(shell, 'watch __main__ ', 2, (s) => /\bnever_called\b/.test(s) && last(s) === promptLine(pid, 'watch __main__'));
+      const names = await tab(
+        shell,
+        'watch __main__ ',
+        2,
+        (s) => /\bnever_called\b/.test(s) && last(s) === promptLine(pid, 'watch __main__'),
+      );
       for (const n of ['Greeter', 'handle', 'codes_restored', 'park']) assert.match(names, new RegExp(`\\b${n}\\b`));
       for (const n of ['ORIGINAL_CODE', 'threading', 'never ']) assert.ok(!names.includes(n), `${n} offered for a method: ${names}`);
       await clearLine(shell, pid);
@@ -158,7 +166,13 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await clearLine(again, pid);
       // `history`: the saved lines, most recent last, itself included; `cls` clears the screen
       const listed = await command(again, pid, 'history -n 3', /^ +\d+ {2}history -n 3$/m);
-      assert.deepEqual(listed.split('\n').slice(-4, -1).map((l) => l.replace(/^ +\d+ {2}/, '')), ['watch __main__ no_such_function', 'quit', 'history -n 3']);
+      assert.deepEqual(
+        listed
+          .split('\n')
+          .slice(-4, -1)
+          .map((l) => l.replace(/^ +\d+ {2}/, '')),
+        ['watch __main__ no_such_function', 'quit', 'history -n 3'],
+      );
       await again.type('cls');
       await again.send('Enter');
       await again.waitFor((s) => s.trim() === promptLine(pid));
@@ -183,7 +197,9 @@ const lastPython = pythons.at(-1);
 test(`the target exits under the shell: one line, exit 1 (${lastPython?.label})`, { skip: !lastPython }, async (t) => {
   const target = await startTarget(lastPython!, 'shell_app.py', [], { progress: /^HANDLED / });
   const home = mkdtempSync(join(tmpdir(), 'spyglass-shell-'));
-  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid)], { env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' } });
+  const shell = await startTmux([process.execPath, CLI_MAIN, String(target.pid)], {
+    env: { SPYGLASS_HISTORY: join(home, 'history'), NO_COLOR: '1' },
+  });
   t.after(async () => {
     await shell.kill();
     await target.stop({ expectExited: true }); // the test ends it
@@ -196,6 +212,10 @@ test(`the target exits under the shell: one line, exit 1 (${lastPython?.label})`
   await target.stop();
   assert.equal(await shell.waitForExit(), 1);
   const screen = await shell.screen();
-  const after = screen.slice(screen.indexOf('Ctrl-C to stop')).split('\n').slice(1).filter((l) => l && !l.startsWith('Pane is dead'));
+  const after = screen
+    .slice(screen.indexOf('Ctrl-C to stop'))
+    .split('\n')
+    .slice(1)
+    .filter((l) => l && !l.startsWith('Pane is dead'));
   assert.deepEqual(after, [`spyglass: process ${target.pid} exited`, '  hint: check the pid with `spyglass ps`']);
 });

@@ -35,7 +35,8 @@ function wrongStack(frames: Array<{ name: string; filename: string; line: number
   if (root?.name !== '<module>' || !LOOP_LINES.includes(root.line)) return `not rooted at <module>: ${text}`;
   const above = frames.slice(0, -1);
   if (above.length > DEPTH + 1) return `deeper than the recursion: ${text}`;
-  if (above.some((f) => f.name !== 'recurse' || !f.filename.endsWith('recursive_loop.py') || !RECURSE_LINES.includes(f.line))) return `a frame that is not recurse: ${text}`;
+  if (above.some((f) => f.name !== 'recurse' || !f.filename.endsWith('recursive_loop.py') || !RECURSE_LINES.includes(f.line)))
+    return `a frame that is not recurse: ${text}`;
   return undefined;
 }
 
@@ -48,7 +49,9 @@ describe('stacks of a thread in a tight recursive loop are exact or dropped', { 
       const target = await startTarget(py, 'recursive_loop.py', [String(DEPTH)], { readyTimeoutMs: READY_TIMEOUT_MS });
       t.after(() => target.stop());
       const out = join(dir, `${py.label}.txt`);
-      const run = await runCli(['record', '-p', String(target.pid), '-d', '3', '-r', '200', '-f', 'collapsed', '-o', out], { timeoutMs: 120000 });
+      const run = await runCli(['record', '-p', String(target.pid), '-d', '3', '-r', '200', '-f', 'collapsed', '-o', out], {
+        timeoutMs: 120000,
+      });
       assert.equal(run.code, 0, run.stderr);
       const stacks = parseCollapsed(readFileSync(out, 'utf8'));
       const kept = totalSamples(stacks);
@@ -56,16 +59,24 @@ describe('stacks of a thread in a tight recursive loop are exact or dropped', { 
       assert.ok(kept >= 100, `only ${kept} samples kept: ${run.stderr}`);
       // collapsed lines are root first: "<module> (file:line);recurse (file:line);..."
       const frames = (labels: string[]) =>
-        labels.map((l) => {
-          const m = /^(.*) \((.*):(\d+)\)$/.exec(l)!;
-          return { name: m[1], filename: m[2], line: Number(m[3]) };
-        }).reverse();
+        labels
+          .map((l) => {
+            const m = /^(.*) \((.*):(\d+)\)$/.exec(l)!;
+            return { name: m[1], filename: m[2], line: Number(m[3]) };
+          })
+          .reverse();
       const wrong = stacks.filter(([labels]) => wrongStack(frames(labels)) !== undefined);
       const wrongCount = wrong.reduce((a, [, n]) => a + n, 0);
-      assert.ok(wrongCount <= kept * 0.01, `${wrongCount} of ${kept} kept stacks are wrong, e.g. ${wrongStack(frames(wrong[0]?.[0] ?? []))}`);
+      assert.ok(
+        wrongCount <= kept * 0.01,
+        `${wrongCount} of ${kept} kept stacks are wrong, e.g. ${wrongStack(frames(wrong[0]?.[0] ?? []))}`,
+      );
       assert.ok(dropped <= (kept + dropped) * 0.05, `${dropped} of ${kept + dropped} samples dropped: ${run.stderr}`);
       // the recursion is seen at every depth, not only shallow
-      assert.ok(stacks.some(([labels]) => labels.length >= DEPTH), `no stack ${DEPTH} deep`);
+      assert.ok(
+        stacks.some(([labels]) => labels.length >= DEPTH),
+        `no stack ${DEPTH} deep`,
+      );
       if (dropped) assert.match(run.stderr, /dropped samples: torn \(/);
     });
 

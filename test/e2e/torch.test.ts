@@ -40,7 +40,9 @@ async function run(target: AgentTarget, agent: AgentSession, line: string, cwd: 
 const venv = torchPython();
 
 describe('torch', { concurrency: true }, () => {
-  test('profile a model forward (CPU torch); CUDA-only commands fail clearly', { skip: typeof venv === 'string' ? venv : false }, async (t) => {
+  test('profile a model forward (CPU torch); CUDA-only commands fail clearly', {
+    skip: typeof venv === 'string' ? venv : false,
+  }, async (t) => {
     const target = await startAgentTarget(venv as Interpreter, { script: 'torch_app.py' });
     t.after(() => target.stop());
     const client = await target.attach();
@@ -80,7 +82,10 @@ describe('torch', { concurrency: true }, () => {
     await assert.rejects(run(target, client, 'profile __main__ Net nope', dir), /nope/);
     await assert.rejects(run(target, client, 'memory', dir), /give one of -s/);
     await assert.rejects(run(target, client, 'memory -s __main__ Net forward', dir), /takes no method/);
-    await assert.rejects(run(target, client, 'profile __main__ Net forward -f /nonexistent-dir/x.json', dir), /directory \/nonexistent-dir does not exist/);
+    await assert.rejects(
+      run(target, client, 'profile __main__ Net forward -f /nonexistent-dir/x.json', dir),
+      /directory \/nonexistent-dir does not exist/,
+    );
     await assert.rejects(run(target, client, 'flame', dir), /expected `profile` or `memory`/);
   });
 
@@ -98,7 +103,10 @@ describe('torch', { concurrency: true }, () => {
         }
         // the agent did not import it either (the target reports any change)
         await new Promise((r) => setTimeout(r, 200));
-        assert.deepEqual([...target.stdout().matchAll(/^TORCH (\d)$/gm)].map((m) => m[1]), ['0']);
+        assert.deepEqual(
+          [...target.stdout().matchAll(/^TORCH (\d)$/gm)].map((m) => m[1]),
+          ['0'],
+        );
       });
     }
   });
@@ -141,7 +149,10 @@ describe('torch', { concurrency: true }, () => {
         assert.equal([...target.stdout().matchAll(/^FAKE /gm)].length, 4);
 
         // a torch without torch.profiler
-        await assert.rejects(run(target, client, 'profile __main__ plain_step', dir), /torch 2\.5\.0\+fake has no torch\.profiler, which torch profile needs/);
+        await assert.rejects(
+          run(target, client, 'profile __main__ plain_step', dir),
+          /torch 2\.5\.0\+fake has no torch\.profiler, which torch profile needs/,
+        );
       });
     }
   });

@@ -92,7 +92,14 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
       before(async () => {
         target = await startAgentTarget(py, { script: APP });
         const client: AgentClient = await target.attach();
-        Object.assign(o, { target, client, stop: async () => { client.close(); await target.stop(); } });
+        Object.assign(o, {
+          target,
+          client,
+          stop: async () => {
+            client.close();
+            await target.stop();
+          },
+        });
         await waitUntil(o, "STATE['rounds'] >= 1");
       });
       after(async () => {
@@ -105,7 +112,10 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         within(cost, 30, 'handle_request');
         const lookup = child(tree, 'lookup');
         assert.equal(lookup.count, 1);
-        assert.deepEqual([lookup.file, lookup.line, lookup.call_line], [APP, lineOf('async def lookup('), lineOf('row = await lookup(key)')]);
+        assert.deepEqual(
+          [lookup.file, lookup.line, lookup.call_line],
+          [APP, lineOf('async def lookup('), lineOf('row = await lookup(key)')],
+        );
         within(lookup.cost_ms, 30, 'lookup');
         // asyncio.sleep arms its timer, then suspends: a thread descheduled in between (a
         // loaded machine) shortens the suspension, never the wall time checked above
@@ -113,16 +123,22 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
         assert.deepEqual(lookup.waits, [], 'lookup waits on its children, not on something of its own');
         const nap = sleepUnder(lookup);
         assert.equal(nap.call_line, lineOf('await asyncio.sleep(0.01)'));
-        within(nap.cost_ms, 10, 'lookup\'s asyncio.sleep');
+        within(nap.cost_ms, 10, "lookup's asyncio.sleep");
         assert.equal(nap.waits?.[0]?.on, 'asyncio.sleep');
         const fetch = child(lookup, 'fetch_row');
         assert.deepEqual([fetch.count, fetch.call_line], [1, lineOf('return await fetch_row(key)')]);
         within(fetch.cost_ms, 20, 'fetch_row');
         const inner = sleepUnder(fetch);
         assert.ok(inner.suspended_ms! > 0 && inner.suspended_ms! <= inner.cost_ms, `fetch_row's sleep suspended ${inner.suspended_ms}`);
-        assert.deepEqual(inner.waits?.map((w) => w.on), ['asyncio.sleep']);
+        assert.deepEqual(
+          inner.waits?.map((w) => w.on),
+          ['asyncio.sleep'],
+        );
         // what the user reads
-        assert.match(text, new RegExp(`^[├└]─ \\[[\\d.]+ms [\\d.]+%\\] lookup  ${APP.replace('.', '\\.')}:${lookup.line}  \\(suspended [\\d.]+ms\\)$`, 'm'));
+        assert.match(
+          text,
+          new RegExp(`^[├└]─ \\[[\\d.]+ms [\\d.]+%\\] lookup  ${APP.replace('.', '\\.')}:${lookup.line}  \\(suspended [\\d.]+ms\\)$`, 'm'),
+        );
         assert.match(text, /─ \[[\d.]+ms [\d.]+%\] sleep {2}asyncio\/tasks\.py:\d+ {2}\(suspended [\d.]+ms on asyncio\.sleep\)$/m);
         assertOwnFramesAbsentAndLinesReal(tree);
       });
@@ -138,16 +154,25 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
 
       test('gather: both coroutines under the awaiting call, each marked as another task', async () => {
         const { tree, text } = await oneTree(o, 'trace __main__ fan_out -n 1');
-        assert.deepEqual(tree.waits?.map((w) => w.on), ['other tasks (gather)']);
+        assert.deepEqual(
+          tree.waits?.map((w) => w.on),
+          ['other tasks (gather)'],
+        );
         const a = child(tree, 'part_a');
         const b = child(tree, 'part_b');
-        for (const [node, ms] of [[a, 10], [b, 20]] as const) {
+        for (const [node, ms] of [
+          [a, 10],
+          [b, 20],
+        ] as const) {
           assert.equal(node.task, true);
           assert.equal(node.unfinished, false);
           assert.equal(node.count, 1);
           assert.equal(node.call_line, lineOf('await asyncio.gather(part_a(), part_b())'));
           within(node.cost_ms, ms, node.name);
-          assert.deepEqual(sleepUnder(node).waits?.map((w) => w.on), ['asyncio.sleep']);
+          assert.deepEqual(
+            sleepUnder(node).waits?.map((w) => w.on),
+            ['asyncio.sleep'],
+          );
         }
         assert.match(text, /─ \[[\d.]+ms [\d.]+%\] part_b {2}trace_async_app\.py:\d+ {2}\(another task, suspended [\d.]+ms\)$/m);
         assertOwnFramesAbsentAndLinesReal(tree);
@@ -155,7 +180,10 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
 
       test('a task created then awaited: under its creator, which waits on another task', async () => {
         const { tree } = await oneTree(o, 'trace __main__ await_task -n 1');
-        assert.deepEqual(tree.waits?.map((w) => w.on), ['another task']);
+        assert.deepEqual(
+          tree.waits?.map((w) => w.on),
+          ['another task'],
+        );
         const a = child(tree, 'part_a');
         assert.equal(a.task, true);
         assert.equal(a.call_line, lineOf('task = asyncio.ensure_future(part_a())'));
@@ -214,7 +242,10 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
 
       test("no frame of spyglass's own, every line real: with another command's hook inside, async and sync", async () => {
         // a watch on lookup/query puts a hook wrapper, its site and its callbacks inside the traced call
-        for (const [watched, traced] of [['lookup', 'handle_request'], ['query', 'sync_handle']]) {
+        for (const [watched, traced] of [
+          ['lookup', 'handle_request'],
+          ['query', 'sync_handle'],
+        ]) {
           const stream = o.client.request('watch', { module: '__main__', method: watched, limit: 100000000 });
           const started = (async () => {
             for await (const ev of stream) if (ev.event === 'started') return;
@@ -236,7 +267,8 @@ describe('trace of async def, generators and tasks', { concurrency: true }, () =
       test('nothing is left behind on the loop thread', async () => {
         const before = Number(await evalRepr(o, "STATE['rounds']"));
         await waitUntil(o, `STATE['rounds'] > ${before}`);
-        if (monitoring) assert.equal(await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'), '[None, None, None, None, None, None]');
+        if (monitoring)
+          assert.equal(await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'), '[None, None, None, None, None, None]');
         else assert.equal(await evalRepr(o, "STATE['profile_clean']"), 'True');
         assert.equal(target.stderr(), '', 'the target wrote to stderr');
       });

@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { traceCommand, type TraceNode } from '../../src/commands/trace.js';
-import { assertOutputUnchanged, assertRestored, describeObserved, evalRepr, events, runCommand, type Observed } from '../helpers/observe.js';
+import {
+  assertOutputUnchanged,
+  assertRestored,
+  describeObserved,
+  evalRepr,
+  events,
+  runCommand,
+  type Observed,
+} from '../helpers/observe.js';
 import { TARGETS_DIR } from '../helpers/targets.js';
 
 const trace = (o: Observed, line: string, opts = {}) => runCommand(traceCommand, o, line, opts);
@@ -68,14 +76,17 @@ describeObserved('trace', (o, py) => {
       assertCostsNest(root);
     }
     const text = out.lines.join('\n');
-    const pct = (100 * child(traces[0].tree, 'query').cost_ms / traces[0].cost_ms).toFixed(1);
+    const pct = ((100 * child(traces[0].tree, 'query').cost_ms) / traces[0].cost_ms).toFixed(1);
     assert.match(text, new RegExp(`^\\[[\\d.]+ms\\] handle  observe_app\\.py:${lineOf('def handle(')}$`, 'm'));
-    assert.match(text, new RegExp(`^[├└]─ \\[[\\d.]+ms ${pct.replace('.', '\\.')}%\\] query  observe_app\\.py:${lineOf('def query(')}$`, 'm'));
+    assert.match(
+      text,
+      new RegExp(`^[├└]─ \\[[\\d.]+ms ${pct.replace('.', '\\.')}%\\] query  observe_app\\.py:${lineOf('def query(')}$`, 'm'),
+    );
     assert.match(text, /^[│ ] {2}└─ \[[\d.]+ms [\d.]+%\] time\.sleep {2}observe_app\.py:\d+$/m);
     await assertRestored(o);
   });
 
-  test('-i hides cheaper inner calls but keeps every kept call\'s callers', async () => {
+  test("-i hides cheaper inner calls but keeps every kept call's callers", async () => {
     const traces = events(await trace(o, `trace __main__ handle -i 1 -n 3 ${NOT_PROFILED}`), 'trace');
     assert.equal(traces.length, 3);
     for (const t of traces) {
@@ -86,18 +97,33 @@ describeObserved('trace', (o, py) => {
     // parse and render_page take microseconds: hidden (unless a GIL switch stretched one)
     assert.ok(traces.some((t) => !t.tree.children.some((c: TraceNode) => c.name === 'parse' || c.name === 'render_page')));
     const all = events(await trace(o, `trace __main__ handle -i 0 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
-    assert.deepEqual(all.children.map((c) => c.name), ['parse', 'query', 'render_page']);
+    assert.deepEqual(
+      all.children.map((c) => c.name),
+      ['parse', 'query', 'render_page'],
+    );
   });
 
   test('-d limits depth; with -i 0 it shows the call path', async () => {
     const d1 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
-    assert.deepEqual(d1.children.map((c) => c.name), ['parse', 'query', 'render_page']);
+    assert.deepEqual(
+      d1.children.map((c) => c.name),
+      ['parse', 'query', 'render_page'],
+    );
     assert.equal(depth(d1), 1);
     const d2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
     assert.equal(depth(d2), 2);
-    assert.deepEqual(child(d2, 'parse').children.map((c) => c.name), ['str.strip']);
-    assert.deepEqual(child(d2, 'query').children.map((c) => c.name), ['time.sleep']);
-    assert.deepEqual(child(d2, 'render_page').children.map((c) => c.name), ['str.join']);
+    assert.deepEqual(
+      child(d2, 'parse').children.map((c) => c.name),
+      ['str.strip'],
+    );
+    assert.deepEqual(
+      child(d2, 'query').children.map((c) => c.name),
+      ['time.sleep'],
+    );
+    assert.deepEqual(
+      child(d2, 'render_page').children.map((c) => c.name),
+      ['str.join'],
+    );
   });
 
   test('-et: only calls slower than it are shown', async () => {
@@ -138,12 +164,17 @@ describeObserved('trace', (o, py) => {
     // suspended until the timer fires: a thread descheduled after arming it (a loaded
     // machine) moves part of the 3 ms from the suspension into sleep's own step
     assert.ok(sleep.cost_ms >= 2.5 && sleep.suspended_ms! > 0 && sleep.suspended_ms! <= sleep.cost_ms, seen);
-    assert.deepEqual(sleep.waits?.map((w) => w.on), ['asyncio.sleep']);
+    assert.deepEqual(
+      sleep.waits?.map((w) => w.on),
+      ['asyncio.sleep'],
+    );
     // fetch suspends after sleep does and resumes before it: within sleep's suspension
     assert.ok(root.suspended_ms! > 0 && root.suspended_ms! <= sleep.suspended_ms!, seen);
   });
 
-  test('a thread under cProfile (3.8-3.11): its calls are reported as not traceable, cProfile keeps running', { skip: monitoring && 'cProfile uses sys.monitoring on 3.12+' }, async () => {
+  test('a thread under cProfile (3.8-3.11): its calls are reported as not traceable, cProfile keeps running', {
+    skip: monitoring && 'cProfile uses sys.monitoring on 3.12+',
+  }, async () => {
     const t = events(await trace(o, `trace __main__ handle -f "args[0]['query']=='profiled'" -n 1`), 'trace')[0];
     assert.equal(t.thread, 'c_profiled');
     assert.match(t.unavailable, /runs a C-level profiler \(\w+\) that cannot be chained/);
@@ -162,7 +193,11 @@ describeObserved('trace', (o, py) => {
       for (const n of allNodes(t.tree)) assert.ok(expected.has(n.name), `${n.name} in the tree of driver's handle`);
     }
     // nothing left behind on the thread or in the interpreter
-    if (monitoring) assert.equal(await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'), "[None, None, 'target-profiler', None, None, None]");
+    if (monitoring)
+      assert.equal(
+        await evalRepr(o, '[sys.monitoring.get_tool(i) for i in range(6)]'),
+        "[None, None, 'target-profiler', None, None, None]",
+      );
     await assertRestored(o);
   });
 
@@ -180,8 +215,8 @@ describeObserved('trace', (o, py) => {
     }
     await new Promise((r) => setTimeout(r, 100)); // a worker round after the last trace
     const afterTrace = await state();
-    assert.equal(afterTrace.installed, true, 'the worker\'s profile function is back');
-    assert.equal(afterTrace.trace_installed, true, 'the worker\'s trace function is untouched');
+    assert.equal(afterTrace.installed, true, "the worker's profile function is back");
+    assert.equal(afterTrace.trace_installed, true, "the worker's trace function is untouched");
     assert.ok(afterTrace.events > before.events);
     assert.ok(afterTrace.trace_events > before.trace_events);
     if (monitoring) {

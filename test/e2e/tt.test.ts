@@ -57,18 +57,30 @@ describe('tt', { concurrency: true }, () => {
         // -t with -n: exactly 3 records, indexed from 1000, the argument as the call saw it
         let out = await t.run(tt, '-t __main__ Service process -n 3');
         const procs = recorded(out);
-        assert.deepEqual(procs.map((r) => r.index), [1000, 1001, 1002]);
+        assert.deepEqual(
+          procs.map((r) => r.index),
+          [1000, 1001, 1002],
+        );
         assert.ok(procs.every((r) => r.method === '__main__.Service.process' && r.is_return && !r.is_exception));
         assert.ok(procs.every((r) => r.module === '__main__' && r.class === 'Service' && r.function === 'process'));
         assert.deepEqual([endOf(out).recorded, endOf(out).records, endOf(out).reason], [3, 3, 'limit']);
         assert.match(out.lines[0], /^INDEX\s+TIMESTAMP\s+COST\(ms\)\s+IS-RET\s+IS-EXP\s+MODULE\s+CLASS\s+METHOD$/);
-        assert.match(out.lines.join('\n'), /^1000 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+\.\d{3} +true +false +__main__ +Service +process$/m);
+        assert.match(
+          out.lines.join('\n'),
+          /^1000 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+\.\d{3} +true +false +__main__ +Service +process$/m,
+        );
         await assertRestored(t);
 
         // -i: self kept by reference, `order` a copy taken at call time: the caller appended
         // 1000 to order['items'] right after the call, the record still has two items
         let d = await show(t, '-i 1000');
-        assert.deepEqual(d.args.map((a: Rec) => [a.name, a.copied]), [['self', false], ['order', true]]);
+        assert.deepEqual(
+          d.args.map((a: Rec) => [a.name, a.copied]),
+          [
+            ['self', false],
+            ['order', true],
+          ],
+        );
         assert.match(d.args[0].kept, /self: kept by reference/);
         assert.equal(d.args[0].value.type, '__main__.Service');
         const order = d.args[1].value as RenderedNode;
@@ -79,14 +91,23 @@ describe('tt', { concurrency: true }, () => {
         assert.equal(item(d.result.value, 'total').repr, String((2 * n + 1) * 2));
         // -x 2: the items list is expanded too; -r: plain repr text only
         d = await show(t, '-i 1000 -x 2');
-        assert.deepEqual(item(d.args[1].value, 'items').children!.map((c) => c.value.repr), [String(n), String(n + 1)]);
+        assert.deepEqual(
+          item(d.args[1].value, 'items').children!.map((c) => c.value.repr),
+          [String(n), String(n + 1)],
+        );
         d = await show(t, '-i 1000 -r');
         assert.equal(d.args[1].value.repr, `{'id': ${n}, 'items': [${n}, ${n + 1}]}`);
         assert.equal(d.args[1].value.children, undefined);
         out = await t.run(tt, '-i 1000 -x 2');
         const text = out.lines.join('\n');
         assert.match(text, /^MODULE +__main__\nCLASS +Service\nMETHOD +process$/m);
-        assert.match(text, new RegExp(`^ARGS\\n  self +.*\\[self: kept by reference.*\\n  order +\\{\\n +'id': ${n},\\n +'items': \\[\\n +${n},\\n +${n + 1},`, 'm'));
+        assert.match(
+          text,
+          new RegExp(
+            `^ARGS\\n  self +.*\\[self: kept by reference.*\\n  order +\\{\\n +'id': ${n},\\n +'items': \\[\\n +${n},\\n +${n + 1},`,
+            'm',
+          ),
+        );
         assert.match(text, /^KWARGS +\{\}$/m);
 
         // -p: the current method called again with the recorded values (not the mutated
@@ -126,7 +147,10 @@ describe('tt', { concurrency: true }, () => {
         // -nm: the function nested in outer, one call of it
         out = await t.run(tt, '-t __main__ outer -nm inner -n 1');
         const inner = recorded(out)[0];
-        assert.deepEqual([inner.method, inner.module, inner.class, inner.function], ['__main__.outer.inner', '__main__', null, 'outer.inner']);
+        assert.deepEqual(
+          [inner.method, inner.module, inner.class, inner.function],
+          ['__main__.outer.inner', '__main__', null, 'outer.inner'],
+        );
         const x = Number(/^\((\d+),\)$/.exec(inner.args)![1]);
         assert.equal(Number(inner.result), x + x / 2);
         await assert.rejects(t.run(tt, `-i ${inner.index} -p`), /nested function/);
@@ -134,13 +158,28 @@ describe('tt', { concurrency: true }, () => {
 
         // -l lists all; -m filters by module.class.method (None: a module function)
         let l = await list(t);
-        assert.deepEqual(l.records.map((r: Rec) => r.index), [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
+        assert.deepEqual(
+          l.records.map((r: Rec) => r.index),
+          [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009],
+        );
         l = await list(t, '-m __main__.Service.process');
-        assert.deepEqual(l.records.map((r: Rec) => r.index), [1000, 1001, 1002, 1003]);
+        assert.deepEqual(
+          l.records.map((r: Rec) => r.index),
+          [1000, 1001, 1002, 1003],
+        );
         l = await list(t, '-m __main__.None.handle');
-        assert.deepEqual(l.records.map((r: Rec) => r.index), [1007, 1008]);
-        assert.deepEqual(l.records.map((r: Rec) => r.method), ['__main__.handle', '__main__.handle']);
-        assert.deepEqual((await list(t, '-m __main__.handle')).records.map((r: Rec) => r.index), [1007, 1008]);
+        assert.deepEqual(
+          l.records.map((r: Rec) => r.index),
+          [1007, 1008],
+        );
+        assert.deepEqual(
+          l.records.map((r: Rec) => r.method),
+          ['__main__.handle', '__main__.handle'],
+        );
+        assert.deepEqual(
+          (await list(t, '-m __main__.handle')).records.map((r: Rec) => r.index),
+          [1007, 1008],
+        );
         assert.equal(l.total, 10);
         out = await t.run(tt, '-l -m __main__.handle');
         assert.match(out.lines.join('\n'), /^1007 +\S+ \S+ +\d+\.\d{3} +true +false +__main__ +- +handle$/m);
@@ -162,14 +201,23 @@ describe('tt', { concurrency: true }, () => {
         // when it detaches, and when this one resets (which removes hooks only)
         const other = await t.target.connect();
         try {
-          assert.deepEqual(((await t.run(tt, '-l', { client: other })).records[0] as Rec).records.map((r: Rec) => r.index), [1010]);
+          assert.deepEqual(
+            ((await t.run(tt, '-l', { client: other })).records[0] as Rec).records.map((r: Rec) => r.index),
+            [1010],
+          );
           await t.run(tt, '-t __main__ handle -n 1', { client: other });
         } finally {
           await other.detach();
         }
-        assert.deepEqual((await list(t)).records.map((r: Rec) => r.index), [1010, 1011]);
+        assert.deepEqual(
+          (await list(t)).records.map((r: Rec) => r.index),
+          [1010, 1011],
+        );
         await t.run(resetCommand, '');
-        assert.deepEqual((await list(t)).records.map((r: Rec) => r.index), [1010, 1011]);
+        assert.deepEqual(
+          (await list(t)).records.map((r: Rec) => r.index),
+          [1010, 1011],
+        );
         d = await show(t, '-i 1011 -p');
         assert.equal(d.replay_of, 1011);
         await t.run(tt, '-da');
@@ -179,7 +227,10 @@ describe('tt', { concurrency: true }, () => {
         out = await t.run(tt, '-t __main__ handle -f args[0]["nosuch"] -n 5', { until: (r) => Boolean(r.filter_error) });
         const notice = out.records.find((r) => r.filter_error) as Rec;
         assert.match(notice.filter_error, /^KeyError: 'nosuch'/);
-        assert.ok(out.notes.some((n) => /^-f raised KeyError: 'nosuch'; calls it raises on are not recorded$/.test(n)), out.notes.join('|'));
+        assert.ok(
+          out.notes.some((n) => /^-f raised KeyError: 'nosuch'; calls it raises on are not recorded$/.test(n)),
+          out.notes.join('|'),
+        );
         assert.equal(recorded(out).length, 0);
         await assertRestored(t);
 
@@ -187,11 +238,17 @@ describe('tt', { concurrency: true }, () => {
         const oneShot = async (line: string) => {
           const r = await runCli([String(t.target.pid), '--json', '--cmd', line]);
           assert.equal(r.code, 0, r.stderr);
-          return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec);
+          return r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Rec);
         };
         const made = (await oneShot('tt -t __main__ handle -n 2')).filter((r) => typeof r.index === 'number').map((r) => r.index);
         assert.equal(made.length, 2);
-        assert.deepEqual((await oneShot('tt -l'))[0].records.map((r: Rec) => [r.index, r.method]), made.map((i) => [i, '__main__.handle']));
+        assert.deepEqual(
+          (await oneShot('tt -l'))[0].records.map((r: Rec) => [r.index, r.method]),
+          made.map((i) => [i, '__main__.handle']),
+        );
         assert.equal((await oneShot(`tt -i ${made[0]} -p`))[0].replay_of, made[0]);
         await assertRestored(t);
 
@@ -217,7 +274,10 @@ describe('tt', { concurrency: true }, () => {
         d = await show(t, `-i ${index} -v`);
         values = d.args[0].value as RenderedNode;
         assert.deepEqual([values.children!.length, values.truncated], [150, undefined]);
-        assert.equal(Number(d.result.value.repr), values.children!.reduce((s, c) => s + Number(c.value.repr), 0));
+        assert.equal(
+          Number(d.result.value.repr),
+          values.children!.reduce((s, c) => s + Number(c.value.repr), 0),
+        );
       } finally {
         await t.stop();
       }
@@ -234,7 +294,10 @@ describe('tt', { concurrency: true }, () => {
         const index = recorded(out)[0].index;
         const d = await show(t, `-i ${index}`);
         assert.equal(d.values_dropped, true);
-        assert.deepEqual([d.args[0].copied, d.args[0].kept, d.args[0].value.repr], [false, 'not kept: ~3 MiB, over the 1 MiB memory cap', 'None']);
+        assert.deepEqual(
+          [d.args[0].copied, d.args[0].kept, d.args[0].value.repr],
+          [false, 'not kept: ~3 MiB, over the 1 MiB memory cap', 'None'],
+        );
         assert.equal(d.result.value.repr, String(3 << 20));
         assert.ok((await list(t)).bytes_held < 64 * 1024);
         await assert.rejects(t.run(tt, `-i ${index} -p`), /kept no arguments/);
@@ -259,10 +322,16 @@ describe('tt', { concurrency: true }, () => {
         assert.ok(l.bytes_held <= 1024 * 1024, `${l.bytes_held} bytes held`);
         assert.ok(l.records.length >= 1 && l.records.length <= 4, `${l.records.length} records kept`);
         assert.equal(l.records.at(-1).index, 1029);
-        assert.deepEqual([...dropped, ...l.records.map((r: Rec) => r.index)].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => 1000 + i));
+        assert.deepEqual(
+          [...dropped, ...l.records.map((r: Rec) => r.index)].sort((a, b) => a - b),
+          Array.from({ length: 30 }, (_, i) => 1000 + i),
+        );
         assert.equal(l.dropped_for_cap, dropped.length);
         assert.equal(endOf(out).dropped, dropped.length);
-        assert.ok(out.notes.some((n) => n.includes(`(${dropped.length} oldest dropped for the memory cap)`)), out.notes.join('|'));
+        assert.ok(
+          out.notes.some((n) => n.includes(`(${dropped.length} oldest dropped for the memory cap)`)),
+          out.notes.join('|'),
+        );
         // the last record kept what its call carried: the 256 KiB argument
         const d = await show(t, '-i 1029');
         assert.deepEqual([d.values_dropped, d.result.value.repr], [false, String(256 * 1024)]);

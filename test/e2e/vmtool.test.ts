@@ -27,9 +27,17 @@ describe('vmtool', { concurrency: true }, () => {
         let a = out.records[0] as Rec;
         assert.deepEqual([a.type, a.total, a.subclass_instances], ['__main__.Order', 4, 1]);
         const oids = a.instances.map((i: Rec) => [attr(i.value, 'oid'), i.subclass ?? null]);
-        assert.deepEqual(oids.sort(), [['0', null], ['1', null], ['2', null], ['99', '__main__.RushOrder']]);
+        assert.deepEqual(oids.sort(), [
+          ['0', null],
+          ['1', null],
+          ['2', null],
+          ['99', '__main__.RushOrder'],
+        ]);
         assert.match(out.lines[0], /^4 instances of __main__\.Order \(1 of subclasses\)$/);
-        assert.match(out.lines.join('\n'), /^\[\d\] {2}\[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m);
+        assert.match(
+          out.lines.join('\n'),
+          /^\[\d\] {2}\[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m,
+        );
         // -n: how many are shown (the total is still counted); -n -1: all
         out = await t.run(vmtool, '-a getInstances -c __main__ Order -n 2');
         a = out.records[0] as Rec;
@@ -59,8 +67,14 @@ describe('vmtool', { concurrency: true }, () => {
         await t.client.call('eval', { expr: 'make_garbage(1000)' });
         out = await t.run(vmtool, '-a forceGc');
         const g = out.records[0] as Rec;
-        assert.deepEqual(g.generations.map((x: Rec) => x.generation), [0, 1, 2]);
-        assert.equal(g.collected, g.generations.reduce((s: number, x: Rec) => s + x.collected, 0));
+        assert.deepEqual(
+          g.generations.map((x: Rec) => x.generation),
+          [0, 1, 2],
+        );
+        assert.equal(
+          g.collected,
+          g.generations.reduce((s: number, x: Rec) => s + x.collected, 0),
+        );
         assert.ok(g.collected >= 1000, `collected ${g.collected}`);
         assert.ok(g.ms >= 0 && g.generations.every((x: Rec) => x.ms >= 0 && x.ms <= g.ms + 1));
         assert.equal(g.enabled, false);

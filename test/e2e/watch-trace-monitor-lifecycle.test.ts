@@ -36,21 +36,34 @@ async function onOwnClient(o: Observed, cmd: ShellCommand, line: string, end: (c
 }
 
 const ENDINGS: Array<[string, Ending]> = [
-  ['Ctrl-C', async (o, cmd, endless) => {
-    const out = await runCommand(cmd, o, endless, { until: started });
-    assert.equal(events(out, 'end')[0].reason, 'cancelled');
-  }],
-  ['--timeout', async (o, cmd, endless) => {
-    const out = await runCommand(cmd, o, endless, { stopAfterMs: 700 });
-    assert.equal(events(out, 'end')[0].reason, 'cancelled');
-  }],
-  ['-n reached', async (o, cmd, _endless, limited) => {
-    const out = await runCommand(cmd, o, limited);
-    assert.equal(events(out, 'end')[0].reason, 'limit');
-  }],
-  ['reset', (o, cmd, endless) => onOwnClient(o, cmd, endless, async (c) => {
-    assert.equal(((await c.call('reset', {})) as { cancelled: number }).cancelled, 1);
-  })],
+  [
+    'Ctrl-C',
+    async (o, cmd, endless) => {
+      const out = await runCommand(cmd, o, endless, { until: started });
+      assert.equal(events(out, 'end')[0].reason, 'cancelled');
+    },
+  ],
+  [
+    '--timeout',
+    async (o, cmd, endless) => {
+      const out = await runCommand(cmd, o, endless, { stopAfterMs: 700 });
+      assert.equal(events(out, 'end')[0].reason, 'cancelled');
+    },
+  ],
+  [
+    '-n reached',
+    async (o, cmd, _endless, limited) => {
+      const out = await runCommand(cmd, o, limited);
+      assert.equal(events(out, 'end')[0].reason, 'limit');
+    },
+  ],
+  [
+    'reset',
+    (o, cmd, endless) =>
+      onOwnClient(o, cmd, endless, async (c) => {
+        assert.equal(((await c.call('reset', {})) as { cancelled: number }).cancelled, 1);
+      }),
+  ],
   ['detach', (o, cmd, endless) => onOwnClient(o, cmd, endless, (c) => c.detach())],
   ['connection closed', (o, cmd, endless) => onOwnClient(o, cmd, endless, async (c) => c.close())],
 ];
@@ -61,7 +74,11 @@ describeObserved('watch/trace/monitor lifecycle', (o) => {
       for (const [name, end] of ENDINGS) {
         await end(o, cmd, endless, limited);
         await waitUntil(o, 'codes_restored()').catch((e) => assert.fail(`${cmd.name} after ${name}: ${e}`));
-        assert.equal(await evalRepr(o, '(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__code__ is ORIGINAL_CODE[0])'), '(True, True, True)', name);
+        assert.equal(
+          await evalRepr(o, '(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__code__ is ORIGINAL_CODE[0])'),
+          '(True, True, True)',
+          name,
+        );
       }
       assertOutputUnchanged(o.target);
     });

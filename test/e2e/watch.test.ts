@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AgentCommandError } from '../../src/channel/client.js';
 import { watchCommand } from '../../src/commands/watch.js';
-import { assertOutputUnchanged, assertRestored, describeObserved, evalRepr, events, runCommand, waitUntil, type Observed } from '../helpers/observe.js';
+import {
+  assertOutputUnchanged,
+  assertRestored,
+  describeObserved,
+  evalRepr,
+  events,
+  runCommand,
+  waitUntil,
+  type Observed,
+} from '../helpers/observe.js';
 
 const watch = (o: Observed, line: string, opts = {}) => runCommand(watchCommand, o, line, opts);
 const reprs = (call: Record<string, any>) => Object.fromEntries(call.values.map((v: any) => [v.expr, v.value?.repr ?? `!${v.error}`]));
@@ -38,7 +47,10 @@ describeObserved('watch', (o) => {
   });
 
   test('-f on cost and return value; Arthas-style {a,b} expression', async () => {
-    const out = await watch(o, `watch __main__ Account deposit --expr "{return_obj,args}" -f "return_obj['success']==False and cost>=0" -n 2`);
+    const out = await watch(
+      o,
+      `watch __main__ Account deposit --expr "{return_obj,args}" -f "return_obj['success']==False and cost>=0" -n 2`,
+    );
     for (const c of events(out, 'call')) {
       const v = reprs(c);
       assert.match(v.return_obj, /'success': False/);
@@ -62,7 +74,10 @@ describeObserved('watch', (o) => {
   });
 
   test('method: target is the instance, private names mangled as in Python', async () => {
-    const out = await watch(o, `watch __main__ Account deposit --expr "target.owner,target._Account__val,args,kwargs,return_obj['balance']" -f "target.owner=='ann'" -n 1`);
+    const out = await watch(
+      o,
+      `watch __main__ Account deposit --expr "target.owner,target._Account__val,args,kwargs,return_obj['balance']" -f "target.owner=='ann'" -n 1`,
+    );
     const v = reprs(events(out, 'call')[0]);
     const amount = Number(/^\((-?\d+), 'r\d+'\)$/.exec(v.args)![1]);
     assert.equal(v['target.owner'], "'ann'");
@@ -172,12 +187,14 @@ describeObserved('watch', (o) => {
       for (let cur = node; cur?.children; cur = cur.children[0].value) n++;
       return n;
     };
-    const doc = (x: number) => watch(o, `watch __main__ catalog --expr args[0] -n 1 -x ${x}`).then((out) => events(out, 'call')[0].values[0].value);
+    const doc = (x: number) =>
+      watch(o, `watch __main__ catalog --expr args[0] -n 1 -x ${x}`).then((out) => events(out, 'call')[0].values[0].value);
     assert.equal(depthOf(await doc(3)), 3);
     const x4 = await doc(4);
     assert.equal(depthOf(x4), 4);
     assert.equal(x4.children[0].value.children[0].value.children[0].value.children[0].value.repr, "{'e': 1}");
-    const items = (flags: string) => watch(o, `watch __main__ catalog --expr args[1] -n 1 ${flags}`).then((out) => events(out, 'call')[0].values[0].value);
+    const items = (flags: string) =>
+      watch(o, `watch __main__ catalog --expr args[1] -n 1 ${flags}`).then((out) => events(out, 'call')[0].values[0].value);
     const cut = await items('');
     assert.equal(cut.len, 150);
     assert.equal(cut.children.length, 100);
@@ -194,7 +211,7 @@ describeObserved('watch', (o) => {
     assertOutputUnchanged(o.target);
   });
 
-  test('an expression or filter that raises is that call\'s error; the target is unaffected', async () => {
+  test("an expression or filter that raises is that call's error; the target is unaffected", async () => {
     const out = await watch(o, `watch __main__ handle -f "args[0]['nope']" -n 2`);
     for (const c of events(out, 'call')) assert.deepEqual(c.filter_error, { expr: "args[0]['nope']", error: "KeyError: 'nope'" });
     const bad = events(await watch(o, 'watch __main__ handle --expr "args,1/0" -n 1'), 'call')[0];
@@ -220,8 +237,13 @@ describeObserved('watch', (o) => {
       await waitUntil(o, 'handle.__code__ is not ORIGINAL_CODE[0]');
       await new Promise((r) => setTimeout(r, 300)); // a few calls to show
       assert.equal(await evalRepr(o, 'handle.__code__ is ORIGINAL_CODE[0]'), 'False', 'the hook should be in');
-      assert.equal(await evalRepr(o, "(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__name__, handle.__qualname__, str(__import__('inspect').signature(handle)))"),
-        "(True, True, 'handle', 'handle', '(request)')");
+      assert.equal(
+        await evalRepr(
+          o,
+          "(id(handle) == HANDLE_ID, handlers[0] is handle, handle.__name__, handle.__qualname__, str(__import__('inspect').signature(handle)))",
+        ),
+        "(True, True, 'handle', 'handle', '(request)')",
+      );
       assert.equal(await evalRepr(o, 'sorted(globals())'), `[${o.target.initialGlobals.map((g) => `'${g}'`).join(', ')}]`);
     } finally {
       checked();

@@ -28,7 +28,10 @@ export function captureOutput(): CapturedOutput {
     note: (t) => void out.notes.push(t),
     waitForRecord(pred, timeoutMs = 20000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching record within ${timeoutMs} ms; got ${JSON.stringify(out.records).slice(-800)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching record within ${timeoutMs} ms; got ${JSON.stringify(out.records).slice(-800)}`)),
+          timeoutMs,
+        );
         const check = () => {
           const r = out.records.find(pred);
           if (r) {
@@ -52,7 +55,10 @@ const noAgent: AgentSession = {
   },
 };
 
-export function commandContext(pid: number, opts: { agent?: AgentSession; cwd?: string } = {}): { ctx: CommandContext; out: CapturedOutput; abort: AbortController } {
+export function commandContext(
+  pid: number,
+  opts: { agent?: AgentSession; cwd?: string } = {},
+): { ctx: CommandContext; out: CapturedOutput; abort: AbortController } {
   const out = captureOutput();
   const abort = new AbortController();
   return { ctx: { pid, agent: opts.agent ?? noAgent, out, signal: abort.signal, cwd: opts.cwd ?? process.cwd() }, out, abort };

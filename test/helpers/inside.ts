@@ -40,7 +40,11 @@ export async function startInside(py: Interpreter, args: string[] = []): Promise
     async run(cmd, line, opts = {}) {
       const { ctx, out, abort } = commandContext(target.pid, { agent: opts.client ?? client });
       const timer = opts.stopAfterMs !== undefined ? setTimeout(() => abort.abort(), opts.stopAfterMs) : undefined;
-      if (opts.until) out.waitForRecord(opts.until).then(() => abort.abort(), () => undefined);
+      if (opts.until)
+        out.waitForRecord(opts.until).then(
+          () => abort.abort(),
+          () => undefined,
+        );
       try {
         await cmd.run({ ...ctx, ...opts.extra }, tokenize(line));
       } finally {

@@ -81,9 +81,15 @@ export async function runCommand(
   const timer = setTimeout(() => abort.abort(), opts.stopAfterMs ?? SAFETY_STOP_MS);
   const running = cmd.run(ctx, words.slice(1));
   if (opts.until) {
-    out.waitForRecord(opts.until).then(() => abort.abort(), () => undefined);
+    out.waitForRecord(opts.until).then(
+      () => abort.abort(),
+      () => undefined,
+    );
   }
-  opts.stopWhen?.then(() => abort.abort(), () => abort.abort());
+  opts.stopWhen?.then(
+    () => abort.abort(),
+    () => abort.abort(),
+  );
   try {
     await running;
   } finally {
@@ -98,13 +104,18 @@ export function events(out: CapturedOutput, event: string): Array<Record<string,
 
 /** What observe_app.py's one_round(i) returns, as it prints it. */
 export function expectedRound(i: number): string {
-  const body = Array(3).fill(i % 2 === 0 ? 'hello' : 'world').join('|');
+  const body = Array(3)
+    .fill(i % 2 === 0 ? 'hello' : 'world')
+    .join('|');
   return JSON.stringify([body, 99 + (i % 5), i, i % 3 === 0 ? `bad n ${i}` : i, 2 * i, 2 * i, [0, 1, 2]]);
 }
 
 /** Every ROUND line printed so far is exactly what an unobserved run prints. */
 export function assertOutputUnchanged(target: AgentTarget): number {
-  const rounds = target.stdout().split('\n').filter((l) => l.startsWith('ROUND '));
+  const rounds = target
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('ROUND '));
   for (const l of rounds) {
     const m = /^ROUND (\d+) (.*)$/.exec(l);
     assert.ok(m, l);

@@ -18,11 +18,7 @@ export interface Interpreter {
   label: string;
 }
 
-export const SEARCHED_PLACES = [
-  '/root/.pyenv/versions/*/bin/python3.X',
-  'python3.X on PATH (X = 8..14)',
-  '/usr/bin/python3.11',
-];
+export const SEARCHED_PLACES = ['/root/.pyenv/versions/*/bin/python3.X', 'python3.X on PATH (X = 8..14)', '/usr/bin/python3.11'];
 
 function candidates(): string[] {
   const env = process.env.SPYGLASS_TEST_PYTHONS;
@@ -63,9 +59,14 @@ export function discoverPythons(): Interpreter[] {
         c,
         // decide shared/static from what is really mapped: Debian's sysconfig claims a
         // shared build although /usr/bin/python3.11 has libpython linked in statically
-        ['-c', "import sys,os;print('%d.%d.%d' % sys.version_info[:3]);print('libpython' in open('/proc/self/maps').read());print(hasattr(sys, 'gettotalrefcount'));print(os.path.realpath(sys.executable))"],
+        [
+          '-c',
+          "import sys,os;print('%d.%d.%d' % sys.version_info[:3]);print('libpython' in open('/proc/self/maps').read());print(hasattr(sys, 'gettotalrefcount'));print(os.path.realpath(sys.executable))",
+        ],
         { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] },
-      ).trim().split('\n');
+      )
+        .trim()
+        .split('\n');
       if (info[2] === 'True') continue; // debug builds are not supported
       if (seen.has(info[3]) && info[3] !== real) continue; // a wrapper (pyenv shim) of one already found
       seen.add(info[3]);

@@ -147,7 +147,10 @@ export async function startTarget(
         );
         const check = () => {
           // complete lines only: a line may arrive in two chunks
-          const line = out.split('\n').slice(0, -1).find((l) => re.test(l));
+          const line = out
+            .split('\n')
+            .slice(0, -1)
+            .find((l) => re.test(l));
           if (line !== undefined) {
             clearTimeout(timer);
             resolve(line);
@@ -161,13 +164,23 @@ export async function startTarget(
     },
     assertProgressing(timeoutMs = PROGRESS_TIMEOUT_MS) {
       const progress = opts.progress;
-      if (!progress && !opts.heartbeat) return Promise.reject(new Error(`${scriptPath} was started without a progress pattern or heartbeat`));
-      const mark = () => (progress ? out.split('\n').slice(0, -1).filter((l) => progress.test(l)).length : beats);
+      if (!progress && !opts.heartbeat)
+        return Promise.reject(new Error(`${scriptPath} was started without a progress pattern or heartbeat`));
+      const mark = () =>
+        progress
+          ? out
+              .split('\n')
+              .slice(0, -1)
+              .filter((l) => progress.test(l)).length
+          : beats;
       const start = mark();
       const what = progress ? `a new line matching ${progress}` : 'a heartbeat';
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`${scriptPath} (pid ${pid}) is alive but made no progress (${what}) in ${timeoutMs} ms; stderr=${err.slice(-500)}`)),
+          () =>
+            reject(
+              new Error(`${scriptPath} (pid ${pid}) is alive but made no progress (${what}) in ${timeoutMs} ms; stderr=${err.slice(-500)}`),
+            ),
           timeoutMs,
         );
         const check = () => {

@@ -51,7 +51,17 @@ export async function startTmux(
   const target = `${name}:0.0`;
   // the pane must stay (with its last screen) however fast the command
   // ends: open the session on a shell, set remain-on-exit, then replace the shell
-  await tmux('new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), ...(opts.cwd ? ['-c', opts.cwd] : []));
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    String(opts.width ?? 160),
+    '-y',
+    String(opts.height ?? 50),
+    ...(opts.cwd ? ['-c', opts.cwd] : []),
+  );
   await tmux('set-option', '-t', name, 'remain-on-exit', 'on');
   // The exit status is recorded by a shell that waits for the command, not read from tmux:
   // tmux 3.3 was seen to leave a pane's exited command unreaped (a zombie; pane dead but
@@ -62,7 +72,20 @@ export async function startTmux(
   const statusDir = mkdtempSync(join(tmpdir(), 'spyglass-tmux-'));
   const statusFile = join(statusDir, 'status');
   const script = 'trap : INT; "$@"; echo $? > "$0.part" && mv "$0.part" "$0"';
-  await tmux('respawn-pane', '-k', '-t', target, ...(opts.cwd ? ['-c', opts.cwd] : []), 'env', ...env, 'sh', '-c', script, statusFile, ...argv);
+  await tmux(
+    'respawn-pane',
+    '-k',
+    '-t',
+    target,
+    ...(opts.cwd ? ['-c', opts.cwd] : []),
+    'env',
+    ...env,
+    'sh',
+    '-c',
+    script,
+    statusFile,
+    ...argv,
+  );
   const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', target)).replace(/\s+$/, '');
   const exitStatus = async () => {
     try {
@@ -92,7 +115,8 @@ export async function startTmux(
       for (;;) {
         const s = (await screen()).split('\n').slice(since).join('\n');
         if (test(s)) return s;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on the terminal:\n${s.split('\n').slice(-25).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on the terminal:\n${s.split('\n').slice(-25).join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -102,7 +126,10 @@ export async function startTmux(
       for (;;) {
         const status = await exitStatus();
         if (status !== undefined) return status;
-        if (Date.now() > deadline) throw new Error(`the command in tmux session ${name} did not exit within ${timeoutMs} ms:\n${(await screen()).split('\n').slice(-25).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the command in tmux session ${name} did not exit within ${timeoutMs} ms:\n${(await screen()).split('\n').slice(-25).join('\n')}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -13,7 +13,13 @@ const WATCH: OptionSpec[] = [
 ];
 
 test('tokenize keeps quoted expressions whole', () => {
-  assert.deepEqual(tokenize(`watch __main__ func -f "args[0][\\"query\\"]=='hello'"`), ['watch', '__main__', 'func', '-f', `args[0]["query"]=='hello'`]);
+  assert.deepEqual(tokenize(`watch __main__ func -f "args[0][\\"query\\"]=='hello'"`), [
+    'watch',
+    '__main__',
+    'func',
+    '-f',
+    `args[0]["query"]=='hello'`,
+  ]);
   assert.deepEqual(tokenize(`a 'b c'  d\\ e ""`), ['a', 'b c', 'd e', '']);
   assert.throws(() => tokenize('watch "open'), UsageError);
 });

@@ -14,7 +14,13 @@ test('a command that ends is returned, stopped or not', async () => {
   const ac = new AbortController();
   assert.equal(await boundedAfterStop(Promise.resolve('done'), ac.signal, { pid: process.pid, unansweredMs: () => 1e9 }), 'done');
   ac.abort();
-  assert.equal(await boundedAfterStop(new Promise((r) => setTimeout(() => r('late'), STOP_GRACE_MS / 2)), ac.signal, { pid: process.pid, unansweredMs: () => 1e9 }), 'late');
+  assert.equal(
+    await boundedAfterStop(new Promise((r) => setTimeout(() => r('late'), STOP_GRACE_MS / 2)), ac.signal, {
+      pid: process.pid,
+      unansweredMs: () => 1e9,
+    }),
+    'late',
+  );
 });
 
 test('stopped, with a silent agent: the not-answering error after the grace period', async () => {
@@ -25,7 +31,10 @@ test('stopped, with a silent agent: the not-answering error after the grace peri
   ac.abort();
   await assert.rejects(running, (e: Error) => {
     assert.ok(e instanceof AgentNotAnsweringError, String(e));
-    assert.match(e.message, new RegExp(`^the agent in process ${process.pid} has not answered for \\d+\\.\\d s; its threads could not be read from outside`));
+    assert.match(
+      e.message,
+      new RegExp(`^the agent in process ${process.pid} has not answered for \\d+\\.\\d s; its threads could not be read from outside`),
+    );
     return true;
   });
   const took = Date.now() - started;
@@ -35,7 +44,13 @@ test('stopped, with a silent agent: the not-answering error after the grace peri
 test('not stopped: never cut short, however silent the agent', async () => {
   const ac = new AbortController();
   const running = boundedAfterStop(never, ac.signal, { pid: process.pid, unansweredMs: () => 1e9 });
-  const outcome = await Promise.race([running.then(() => 'ended', () => 'failed'), new Promise((r) => setTimeout(() => r('still running'), STOP_GRACE_MS * 1.5))]);
+  const outcome = await Promise.race([
+    running.then(
+      () => 'ended',
+      () => 'failed',
+    ),
+    new Promise((r) => setTimeout(() => r('still running'), STOP_GRACE_MS * 1.5)),
+  ]);
   assert.equal(outcome, 'still running');
 });
 
@@ -45,7 +60,13 @@ test('stopped, with an agent still talking: waited for until it falls silent', a
   let silentSince = 0;
   const running = boundedAfterStop(never, ac.signal, { pid: process.pid, unansweredMs: () => (talking ? 0 : Date.now() - silentSince) });
   ac.abort();
-  const early = await Promise.race([running.then(() => 'ended', () => 'failed'), new Promise((r) => setTimeout(() => r('still running'), STOP_GRACE_MS * 1.5))]);
+  const early = await Promise.race([
+    running.then(
+      () => 'ended',
+      () => 'failed',
+    ),
+    new Promise((r) => setTimeout(() => r('still running'), STOP_GRACE_MS * 1.5)),
+  ]);
   assert.equal(early, 'still running');
   talking = false;
   silentSince = Date.now();

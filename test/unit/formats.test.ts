@@ -116,7 +116,11 @@ const SPEEDSCOPE_FILE: Schema = {
       properties: {
         frames: {
           type: 'array',
-          items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, file: { type: 'string' }, line: NUM, col: NUM } },
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: { name: { type: 'string' }, file: { type: 'string' }, line: NUM, col: NUM },
+          },
         },
       },
     },
@@ -169,7 +173,10 @@ describe('speedscope', () => {
     assert.ok(Math.abs(main.endValue - 0.07) < 1e-9);
     // samples are root first and in time order: busy, busy, busy(6), light, light, busy, busy
     const leaf = (s: number[]) => file.shared.frames[s[s.length - 1]];
-    assert.deepEqual(main.samples.map((s: number[]) => `${leaf(s).name}:${leaf(s).line}`), ['busy:5', 'busy:5', 'busy:6', 'light:12', 'light:12', 'busy:5', 'busy:5']);
+    assert.deepEqual(
+      main.samples.map((s: number[]) => `${leaf(s).name}:${leaf(s).line}`),
+      ['busy:5', 'busy:5', 'busy:6', 'light:12', 'light:12', 'busy:5', 'busy:5'],
+    );
     assert.equal(file.shared.frames[main.samples[0][0]].name, 'main');
     assert.equal(file.shared.frames[main.samples[0][0]].file, '/app/work.py');
     assert.equal(file.activeProfileIndex, 0);
@@ -189,10 +196,15 @@ describe('pprof', () => {
     assert.deepEqual([...buf.subarray(0, 2)], [0x1f, 0x8b]);
     const prof = PprofProfile.decode(gunzipSync(buf));
     const str = (i: number | bigint) => prof.stringTable.strings[Number(i)];
-    assert.deepEqual(prof.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`), ['samples/count', 'cpu/nanoseconds']);
+    assert.deepEqual(
+      prof.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`),
+      ['samples/count', 'cpu/nanoseconds'],
+    );
     assert.equal(Number(prof.period), 10_000_000);
     const fnById = new Map(prof.function.map((f) => [Number(f.id), str(f.name)]));
-    const locById = new Map(prof.location.map((l) => [Number(l.id), l.line.map((ln) => `${fnById.get(Number(ln.functionId))}:${Number(ln.line)}`)[0]]));
+    const locById = new Map(
+      prof.location.map((l) => [Number(l.id), l.line.map((ln) => `${fnById.get(Number(ln.functionId))}:${Number(ln.line)}`)[0]]),
+    );
     const stacks = new Map<string, number>();
     let total = 0;
     for (const s of prof.sample) {
@@ -233,8 +245,14 @@ describe('chrometrace', () => {
     const opens = main.filter((e) => e.ph === 'B').map((e) => `${e.name}@${e.ts}`);
     assert.deepEqual(opens, ['main@0', 'busy@0', 'busy@20000', 'main@30000', 'light@30000', 'main@50000', 'busy@50000']);
     // the worker was seen at tick 1 only: its frames close at the next instant (10 ms later)
-    assert.deepEqual(worker.map((e) => `${e.ph}${e.name}@${e.ts}`), ['Brun@10000', 'Bwait@10000', 'Ewait@20000', 'Erun@20000']);
-    assert.deepEqual((main.find((e) => e.name === 'busy')!.args as { filename: string; line: number }), { filename: '/app/work.py', line: 5 });
+    assert.deepEqual(
+      worker.map((e) => `${e.ph}${e.name}@${e.ts}`),
+      ['Brun@10000', 'Bwait@10000', 'Ewait@20000', 'Erun@20000'],
+    );
+    assert.deepEqual(main.find((e) => e.name === 'busy')!.args as { filename: string; line: number }, {
+      filename: '/app/work.py',
+      line: 5,
+    });
   });
 });
 

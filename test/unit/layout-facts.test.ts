@@ -48,16 +48,18 @@ test('no CPython struct offset outside src/reader/', () => {
   for (const file of files(SRC)) {
     const rel = relative(SRC, file);
     if (rel.startsWith('reader/')) continue;
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      const where = `src/${rel}:${i + 1}`;
-      const m = /\bconst\s+([A-Za-z_]\w*)\s*=\s*(?:BigInt\()?(0x[0-9a-fA-F]+|\d+)n?\)?\s*;/.exec(line);
-      if (m) {
-        const name = m[1].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-        const hit = [...fields].find((f) => name.includes(f));
-        if (hit) problems.push(`${where}: ${m[1]} = ${m[2]} looks like the offset of ${hit}`);
-      }
-      if (/^\s*(\/\/|\*).*;\s*@\s*\d+/.test(line)) problems.push(`${where}: a struct drawn with offsets: ${line.trim()}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const where = `src/${rel}:${i + 1}`;
+        const m = /\bconst\s+([A-Za-z_]\w*)\s*=\s*(?:BigInt\()?(0x[0-9a-fA-F]+|\d+)n?\)?\s*;/.exec(line);
+        if (m) {
+          const name = m[1].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+          const hit = [...fields].find((f) => name.includes(f));
+          if (hit) problems.push(`${where}: ${m[1]} = ${m[2]} looks like the offset of ${hit}`);
+        }
+        if (/^\s*(\/\/|\*).*;\s*@\s*\d+/.test(line)) problems.push(`${where}: a struct drawn with offsets: ${line.trim()}`);
+      });
   }
   assert.deepEqual(problems, [], 'CPython layout facts belong in src/reader/layouts (or a reader API)');
 });

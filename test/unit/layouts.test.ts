@@ -50,31 +50,107 @@ function debugImage(version: number, values: number[], freeThreaded = 0): Buffer
 // The 3.14.0 values of docs/cpython-layouts.md §3, in field order; fields the document
 // leaves blank get distinct placeholders (9000 + position) so misplaced reads show.
 const DOC_3_14: Array<number | undefined> = [
-  undefined, 784, 808, // runtime_state: size, finalizing, interpreters_head
-  undefined, 7280, 7272, 7344, 7360, undefined, 7664, undefined, undefined, 16, 7752, undefined, 7776, 7768, undefined, undefined, // interpreter_state
-  undefined, undefined, 8, 16, 72, 152, 160, undefined, undefined, // thread_state
-  88, 8, 0, 56, 80, 74, 64, undefined, // interpreter_frame
-  undefined, 112, 120, 128, 136, 68, 52, 96, 104, 208, undefined, // code_object
-  16, 8, // pyobject
-  undefined, 24, undefined, 168, // type_object
-  undefined, 32, 16, // tuple_object
-  undefined, 24, 16, // list_object
-  undefined, undefined, undefined, undefined, // set_object
-  undefined, 32, 40, // dict_object
-  undefined, 16, // float_object
-  undefined, 16, 24, // long_object
-  undefined, 16, 32, // bytes_object
-  undefined, 32, 16, 40, // unicode_object
-  undefined, undefined, // gc
-  undefined, undefined, undefined, undefined, // gen_object
-  undefined, undefined, // llist_node
-  24, 304, 8052, 0, 4, 512, // debugger_support
+  undefined,
+  784,
+  808, // runtime_state: size, finalizing, interpreters_head
+  undefined,
+  7280,
+  7272,
+  7344,
+  7360,
+  undefined,
+  7664,
+  undefined,
+  undefined,
+  16,
+  7752,
+  undefined,
+  7776,
+  7768,
+  undefined,
+  undefined, // interpreter_state
+  undefined,
+  undefined,
+  8,
+  16,
+  72,
+  152,
+  160,
+  undefined,
+  undefined, // thread_state
+  88,
+  8,
+  0,
+  56,
+  80,
+  74,
+  64,
+  undefined, // interpreter_frame
+  undefined,
+  112,
+  120,
+  128,
+  136,
+  68,
+  52,
+  96,
+  104,
+  208,
+  undefined, // code_object
+  16,
+  8, // pyobject
+  undefined,
+  24,
+  undefined,
+  168, // type_object
+  undefined,
+  32,
+  16, // tuple_object
+  undefined,
+  24,
+  16, // list_object
+  undefined,
+  undefined,
+  undefined,
+  undefined, // set_object
+  undefined,
+  32,
+  40, // dict_object
+  undefined,
+  16, // float_object
+  undefined,
+  16,
+  24, // long_object
+  undefined,
+  16,
+  32, // bytes_object
+  undefined,
+  32,
+  16,
+  40, // unicode_object
+  undefined,
+  undefined, // gc
+  undefined,
+  undefined,
+  undefined,
+  undefined, // gen_object
+  undefined,
+  undefined, // llist_node
+  24,
+  304,
+  8052,
+  0,
+  4,
+  512, // debugger_support
 ];
 
 test('3.14 _Py_DebugOffsets (760 bytes) parses by the documented layout', () => {
   assert.equal(debugOffsetsSize(14), 760);
   assert.equal(DOC_3_14.length * 8 + 24, 760);
-  const image = debugImage(0x030e00f0, DOC_3_14.map((v, i) => v ?? 9000 + i));
+  const image = debugImage(
+    0x030e00f0,
+    DOC_3_14.map((v, i) => v ?? 9000 + i),
+  );
   const L = layoutFor(versionFromHex(0x030e00f0), image);
   assert.equal(L.minor, 14);
   assert.equal(L.runtime.interpretersHead, 808);
@@ -97,15 +173,25 @@ test('3.14 _Py_DebugOffsets (760 bytes) parses by the documented layout', () => 
 });
 
 test('a free-threaded or unknown _Py_DebugOffsets is refused with the version named', () => {
-  const ft = debugImage(0x030e00f0, DOC_3_14.map((v) => v ?? 0), 1);
-  assert.throws(() => layoutFor(versionFromHex(0x030e00f0), ft), (e: unknown) => e instanceof NotPythonError && /3\.14\.0.*free-threaded/.test((e as Error).message));
+  const ft = debugImage(
+    0x030e00f0,
+    DOC_3_14.map((v) => v ?? 0),
+    1,
+  );
+  assert.throws(
+    () => layoutFor(versionFromHex(0x030e00f0), ft),
+    (e: unknown) => e instanceof NotPythonError && /3\.14\.0.*free-threaded/.test((e as Error).message),
+  );
   const v315 = versionFromHex(0x030f00a1);
   assert.throws(
     () => layoutFor(v315, debugImage(0x030f00a1, new Array(100).fill(0))),
     (e: unknown) => e instanceof NotPythonError && (e as Error).message === 'Python 3.15.0a1 is not supported: no layout for 3.15',
   );
   assert.throws(() => layoutFor(versionFromHex(0x030705f0)), /Python 3\.7\.5 is not supported/);
-  assert.throws(() => layoutFor(versionFromHex(0x030d00f0), Buffer.alloc(600)), /Python 3\.13\.0 is not supported: its _PyRuntime has no _Py_DebugOffsets/);
+  assert.throws(
+    () => layoutFor(versionFromHex(0x030d00f0), Buffer.alloc(600)),
+    /Python 3\.13\.0 is not supported: its _PyRuntime has no _Py_DebugOffsets/,
+  );
 });
 
 test('the facts added to 3.13 debug offsets match the 3.13 headers (v3_13.json)', () => {
@@ -113,13 +199,76 @@ test('the facts added to 3.13 debug offsets match the 3.13 headers (v3_13.json)'
   // a 3.13 image whose values are those of the generated table, as a live 3.13 would carry them
   const t = table;
   const values = [
-    0, 0, t.runtime.interpretersHead,
-    0, t.interp.id, t.interp.next, t.interp.threadsHead, 0, t.interp.modules, 0, 0, t.interp.cevalGil!, 7752, 0, 7752 + t.gil!.locked, 7752 + t.gil!.lastHolder,
-    t.tstate.size, 0, t.tstate.next, t.tstate.interp, t.tstate.currentFrame!, t.tstate.threadId, t.tstate.nativeThreadId!, 0, 0,
-    t.iframe!.size, t.iframe!.previous, t.iframe!.code, t.iframe!.instr, t.iframe!.localsplus, t.iframe!.owner,
-    t.code.size, t.code.filename, t.code.name, t.code.qualname!, t.code.lineTable, t.code.firstlineno, t.code.argcount, t.code.localsplusnames!, t.code.localspluskinds!, t.code.codeAdaptive!,
-    16, t.object.type, 0, t.type.name, 0, t.type.flags, 0, t.tuple.item, 16, 0, t.list.item, 16, 0, t.dict.keys, t.dict.values,
-    0, t.float.value, 0, t.long.tag!, t.long.digits, 0, 16, t.bytes.data, 0, t.unicode.state, t.unicode.length, t.unicode.asciiSize, 0, 0,
+    0,
+    0,
+    t.runtime.interpretersHead,
+    0,
+    t.interp.id,
+    t.interp.next,
+    t.interp.threadsHead,
+    0,
+    t.interp.modules,
+    0,
+    0,
+    t.interp.cevalGil!,
+    7752,
+    0,
+    7752 + t.gil!.locked,
+    7752 + t.gil!.lastHolder,
+    t.tstate.size,
+    0,
+    t.tstate.next,
+    t.tstate.interp,
+    t.tstate.currentFrame!,
+    t.tstate.threadId,
+    t.tstate.nativeThreadId!,
+    0,
+    0,
+    t.iframe!.size,
+    t.iframe!.previous,
+    t.iframe!.code,
+    t.iframe!.instr,
+    t.iframe!.localsplus,
+    t.iframe!.owner,
+    t.code.size,
+    t.code.filename,
+    t.code.name,
+    t.code.qualname!,
+    t.code.lineTable,
+    t.code.firstlineno,
+    t.code.argcount,
+    t.code.localsplusnames!,
+    t.code.localspluskinds!,
+    t.code.codeAdaptive!,
+    16,
+    t.object.type,
+    0,
+    t.type.name,
+    0,
+    t.type.flags,
+    0,
+    t.tuple.item,
+    16,
+    0,
+    t.list.item,
+    16,
+    0,
+    t.dict.keys,
+    t.dict.values,
+    0,
+    t.float.value,
+    0,
+    t.long.tag!,
+    t.long.digits,
+    0,
+    16,
+    t.bytes.data,
+    0,
+    t.unicode.state,
+    t.unicode.length,
+    t.unicode.asciiSize,
+    0,
+    0,
   ];
   assert.equal(24 + 8 * values.length, 584);
   const fromDebug = layoutFromDebugOffsets(parseDebugOffsets(debugImage(0x030d00f0, values)));

@@ -61,7 +61,18 @@ describe('merging native and Python frames', () => {
   });
 
   it('keeps an extension module frame below the outermost Python frame, not libc start-up', () => {
-    const m = mergeStacks([p('run')], [true], [n('_PyEval_EvalFrameDefault'), n('PyObject_Call'), n('worker_main', 'libworker.so'), n('start_thread', 'libc.so.6'), n('clone3', 'libc.so.6')], opts);
+    const m = mergeStacks(
+      [p('run')],
+      [true],
+      [
+        n('_PyEval_EvalFrameDefault'),
+        n('PyObject_Call'),
+        n('worker_main', 'libworker.so'),
+        n('start_thread', 'libc.so.6'),
+        n('clone3', 'libc.so.6'),
+      ],
+      opts,
+    );
     assert.deepEqual(m.frames.map(label), ['run', 'worker_main (libworker.so)']);
   });
 
@@ -77,14 +88,24 @@ describe('merging native and Python frames', () => {
       interpreters: [0],
       notes: [],
       threads: [
-        { interpreterId: 0, threadId: 1, tid: 7, holdsGil: false, activity: 'idle', frames: PYTHON, native: { frames: m.frames, merged: false, reason: m.reason } },
+        {
+          interpreterId: 0,
+          threadId: 1,
+          tid: 7,
+          holdsGil: false,
+          activity: 'idle',
+          frames: PYTHON,
+          native: { frames: m.frames, merged: false, reason: m.reason },
+        },
       ],
     };
     const text = renderStackText(dump);
     assert.match(text, /could not be merged: 2 evaluation-loop frames in the native stack, 1 Python entry frame/);
     assert.match(text, /Python stack:\n {8}leaf \(app\.py:1\)/);
     assert.match(text, /Native stack:\n {8}\[native\] clock_nanosleep \(libc\.so\.6\)/);
-    const json = stackDumpJson(dump) as { threads: Array<{ merged: boolean; frames: unknown[]; nativeFrames: Array<{ kind: string; module: string; address: string }> }> };
+    const json = stackDumpJson(dump) as {
+      threads: Array<{ merged: boolean; frames: unknown[]; nativeFrames: Array<{ kind: string; module: string; address: string }> }>;
+    };
     assert.equal(json.threads[0].merged, false);
     assert.equal(json.threads[0].frames.length, PYTHON.length);
     assert.deepEqual(Object.keys(json.threads[0].nativeFrames[0]).sort(), ['address', 'kind', 'module', 'name']);

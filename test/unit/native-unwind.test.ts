@@ -41,10 +41,16 @@ describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not ins
     const exe = fx.build('eh', ['-O2', '-fomit-frame-pointer']);
     const { frames, stopped } = await stackOf(exe);
     assert.equal(stopped, undefined);
-    assert.deepEqual(frames.slice(0, 4).map((f) => f.name), OUR_CHAIN);
+    assert.deepEqual(
+      frames.slice(0, 4).map((f) => f.name),
+      OUR_CHAIN,
+    );
     assert.ok(frames.slice(0, 4).every((f) => f.module === 'eh' && f.kind === 'native'));
     assert.equal(frames[frames.length - 1].name, '_start');
-    assert.ok(frames.some((f) => f.module === 'libc.so.6' && /libc_start/.test(f.name)), frames.map((f) => f.name).join(' '));
+    assert.ok(
+      frames.some((f) => f.module === 'libc.so.6' && /libc_start/.test(f.name)),
+      frames.map((f) => f.name).join(' '),
+    );
   });
 
   it('unwinds a libc system call and, through a signal frame, the handler above it', async () => {
@@ -78,7 +84,10 @@ describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not ins
   it('uses .debug_frame when a binary has no .eh_frame entries for its functions', async () => {
     const exe = fx.build('dbg', ['-O2', '-g', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fomit-frame-pointer']);
     const { frames } = await stackOf(exe);
-    assert.deepEqual(frames.slice(0, 4).map((f) => f.name), OUR_CHAIN);
+    assert.deepEqual(
+      frames.slice(0, 4).map((f) => f.name),
+      OUR_CHAIN,
+    );
     assert.equal(frames[frames.length - 1].name, '_start');
   });
 
@@ -131,7 +140,10 @@ describe('DWARF pieces', () => {
 
   it('demangles C++ names with the C++ runtime, and leaves C names alone', () => {
     assert.equal(demangle('_ZN5torch3jit6tracer9ArgumentsE'), 'torch::jit::tracer::Arguments');
-    assert.equal(demangle('_Z11svd_wrapperIdEvcPPcPKlS3_.constprop.0'), 'void svd_wrapper<double>(char, char**, long const*, long const*) [clone .constprop.0]');
+    assert.equal(
+      demangle('_Z11svd_wrapperIdEvcPPcPKlS3_.constprop.0'),
+      'void svd_wrapper<double>(char, char**, long const*, long const*) [clone .constprop.0]',
+    );
     assert.equal(demangle('time_sleep'), 'time_sleep');
   });
 });

@@ -69,7 +69,10 @@ function fixture(opts: { enabled?: number; breaker?: bigint } = {}) {
   interp.writeBigUInt64LE(WORKER, 7344); // threads.head: newest first
   interp.writeBigUInt64LE(MAIN, 7360); // threads.main
   interp.writeInt32LE(opts.enabled ?? 1, 8052);
-  for (const [addr, tid, next] of [[MAIN, 4242n, 0n], [WORKER, 4250n, MAIN]] as const) {
+  for (const [addr, tid, next] of [
+    [MAIN, 4242n, 0n],
+    [WORKER, 4250n, MAIN],
+  ] as const) {
     const ts = mem.map(addr, 1024);
     ts.writeBigUInt64LE(next, 8);
     ts.writeBigUInt64LE(tid, 160);
@@ -81,8 +84,17 @@ function fixture(opts: { enabled?: number; breaker?: bigint } = {}) {
 test('the 3.14 debugger_support offsets come out of _Py_DebugOffsets', () => {
   const o = remoteDebugOffsets(debugOffsets());
   assert.deepEqual(o, {
-    interpretersHead: 808, threadsHead: 7344, threadsMain: 7360, tstateNext: 8, nativeThreadId: 160, evalBreaker: 24,
-    remoteDebuggerSupport: 304, remoteDebuggingEnabled: 8052, debuggerPendingCall: 0, debuggerScriptPath: 4, debuggerScriptPathSize: 512,
+    interpretersHead: 808,
+    threadsHead: 7344,
+    threadsMain: 7360,
+    tstateNext: 8,
+    nativeThreadId: 160,
+    evalBreaker: 24,
+    remoteDebuggerSupport: 304,
+    remoteDebuggingEnabled: 8052,
+    debuggerPendingCall: 0,
+    debuggerScriptPath: 4,
+    debuggerScriptPathSize: 512,
   });
 });
 

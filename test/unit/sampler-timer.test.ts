@@ -9,7 +9,7 @@ test('Poisson instants average the rate; a sampler far behind skips instants ins
   let now = 0;
   let seed = 1;
   // a fixed pseudo-random sequence: the test does not depend on Math.random
-  const random = () => ((seed = (seed * 48271) % 0x7fffffff) / 0x7fffffff);
+  const random = () => (seed = (seed * 48271) % 0x7fffffff) / 0x7fffffff;
   const timer = new PoissonTimer(100, () => now, random);
   let last = 0;
   for (let i = 0; i < 10000; i++) {

@@ -24,7 +24,7 @@ const TARGET_NAMES: Record<string, Array<{ name: string; kind: string }>> = {
     { name: '__main__', kind: 'module' },
     { name: 'app', kind: 'module' },
   ],
-  '__main__': [
+  __main__: [
     { name: 'Shop', kind: 'class' },
     { name: 'checkout', kind: 'function' },
     { name: 'TOTAL', kind: 'value' },
@@ -74,7 +74,7 @@ test('module/class/method slots are read from each usage line', () => {
   assert.deepEqual(positionalWords(['-n', '5', '__main__', '-e', 'Shop', '--expr=x'], cmd('watch').options), ['__main__', 'Shop']);
 });
 
-test('Tab offers commands, options, option values, and the target\'s names by kind', async () => {
+test("Tab offers commands, options, option values, and the target's names by kind", async () => {
   assert.deepEqual(await candidates('wat'), ['watch']);
   assert.deepEqual(await candidates('help tr'), ['trace']);
   assert.deepEqual(await candidates('watch --ex'), ['--exception', '--expand', '--expr']);
@@ -137,9 +137,19 @@ test('help CMD: usage, summary, description, examples and options; defaults said
   assert.equal(
     text,
     [
-      'USAGE:', '  demo thing [-n <value>] [-x <value>]', '',
-      'SUMMARY:', '  Does a demo.', '', '  How it works.', '', '  In two paragraphs.', '',
-      'EXAMPLES:', '  demo a   # one', '',
+      'USAGE:',
+      '  demo thing [-n <value>] [-x <value>]',
+      '',
+      'SUMMARY:',
+      '  Does a demo.',
+      '',
+      '  How it works.',
+      '',
+      '  In two paragraphs.',
+      '',
+      'EXAMPLES:',
+      '  demo a   # one',
+      '',
       'OPTIONS:',
       `${'-n, --limits <value>'.padEnd(34)} how many (default 10)`,
       `${'-x <value>'.padEnd(34)} how deep (default: 1)`,
@@ -175,8 +185,14 @@ test('built-ins: quit, exit and detach leave; help; CMD -h; unknown command is a
   for (const w of ['quit', 'exit', 'detach']) assert.equal(await runLine(ctx, w), 'quit');
   assert.equal(await runLine(ctx, '   '), 'continue');
   await assert.rejects(runLine(ctx, 'quit now'), UsageError);
-  await assert.rejects(runLine(ctx, 'frobnicate'), (e: unknown) => e instanceof UsageError && /unknown command: frobnicate/.test(e.message));
-  await assert.rejects(runLine(ctx, 'wtach __main__ f'), (e: unknown) => e instanceof UsageError && /did you mean watch\?/.test(e.hint ?? ''));
+  await assert.rejects(
+    runLine(ctx, 'frobnicate'),
+    (e: unknown) => e instanceof UsageError && /unknown command: frobnicate/.test(e.message),
+  );
+  await assert.rejects(
+    runLine(ctx, 'wtach __main__ f'),
+    (e: unknown) => e instanceof UsageError && /did you mean watch\?/.test(e.hint ?? ''),
+  );
   await assert.rejects(runLine(ctx, 'help frobnicate'), UsageError);
   assert.equal(await runLine(ctx, 'watch -h'), 'continue');
   assert.match(out.lines.at(-1)!, /^USAGE:\n {2}watch module/);
@@ -214,12 +230,18 @@ test('history lists the saved lines most recent last (-n, default 20), -c emptie
     await runLine(ctx, 'history');
     // the default 20, oldest first, numbered over the whole file, repeats kept as typed
     assert.equal(out.lines.length, 20);
-    assert.deepEqual(out.lines.slice(-3).map((l) => l.trim()), ['26  stack', '27  stack', '28  history']);
+    assert.deepEqual(
+      out.lines.slice(-3).map((l) => l.trim()),
+      ['26  stack', '27  stack', '28  history'],
+    );
     assert.equal(out.lines[0].trim(), '9  watch __main__ f8 -n 1');
     assert.deepEqual((out.records[0].history as Array<{ n: number; line: string }>).at(-1), { n: 28, line: 'history' });
     ({ ctx, out } = commandContext(1));
     await runLine(ctx, 'history --limits 2');
-    assert.deepEqual(out.lines.map((l) => l.trim()), ['27  stack', '28  history']);
+    assert.deepEqual(
+      out.lines.map((l) => l.trim()),
+      ['27  stack', '28  history'],
+    );
     await assert.rejects(runLine(ctx, 'history -n 0'), /history: -n must be at least 1 \(got 0\)/);
     await assert.rejects(runLine(ctx, 'history now'), /history takes no words/);
     // -c empties the file and the prompt's recall list
@@ -232,7 +254,11 @@ test('history lists the saved lines most recent last (-n, default 20), -c emptie
     assert.deepEqual(out.lines, []);
     // cls: the erase sequence on a terminal, nothing on a pipe or with --json
     const { createOutput } = await import('../../src/shell/output.js');
-    for (const [isTTY, json, expect] of [[true, false, '\x1b[H\x1b[2J\x1b[3J'], [false, false, ''], [true, true, '']] as const) {
+    for (const [isTTY, json, expect] of [
+      [true, false, '\x1b[H\x1b[2J\x1b[3J'],
+      [false, false, ''],
+      [true, true, ''],
+    ] as const) {
       let written = '';
       const stdout = Object.assign(new PassThrough(), { isTTY });
       stdout.on('data', (d) => (written += d));

@@ -15,7 +15,10 @@ test('ThreadStates: running and sleeping threads, gone threads left out, files c
   const before = new Set(listThreads(process.pid));
   // a worker that sleeps (blocked in Atomics.wait) until told to end
   const cell = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker('const { workerData: c } = require("node:worker_threads"); Atomics.wait(c, 0, 0);', { eval: true, workerData: cell });
+  const worker = new Worker('const { workerData: c } = require("node:worker_threads"); Atomics.wait(c, 0, 0);', {
+    eval: true,
+    workerData: cell,
+  });
   t.after(() => worker.terminate());
   let sleeper: number | undefined;
   for (let i = 0; i < 200 && sleeper === undefined; i++) {

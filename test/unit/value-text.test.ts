@@ -12,7 +12,10 @@ const str = (s: string): RenderedNode => ({ type: 'str', repr: `'${s}'` });
 test('leaves: repr, cut strings with the count of characters left out, errors', () => {
   assert.equal(formatValue(int(5)), '5');
   assert.equal(formatValue({ type: 'str', repr: "'aaaa", truncated: 4002 }), "'aaaa ...(4002 more chars)");
-  assert.equal(formatValue({ type: 'app.Bad', repr: '<app.Bad object at 0x1>', error: '__repr__ raised ValueError: x' }), '<app.Bad object at 0x1>  <__repr__ raised ValueError: x>');
+  assert.equal(
+    formatValue({ type: 'app.Bad', repr: '<app.Bad object at 0x1>', error: '__repr__ raised ValueError: x' }),
+    '<app.Bad object at 0x1>  <__repr__ raised ValueError: x>',
+  );
   // a container not expanded (beyond -x) is its summary repr
   assert.equal(formatValue({ type: 'list', repr: '[1, 2, ...(8 more)]', len: 10 }), '[1, 2, ...(8 more)]');
 });
@@ -27,13 +30,23 @@ test('containers: one level of indentation per depth, counts of what was left ou
       { key: str('t'), value: { type: 'tuple', repr: '', len: 1, children: [{ name: '0', value: str('x') }] } },
     ],
   };
-  assert.equal(formatValue(node), ["{", "  'ids': [", '    7,', '    ...(149 more of 150)', '  ],', "  't': (", "    'x',", '  ),', '}'].join('\n'));
+  assert.equal(
+    formatValue(node),
+    ['{', "  'ids': [", '    7,', '    ...(149 more of 150)', '  ],', "  't': (", "    'x',", '  ),', '}'].join('\n'),
+  );
   // the indent given applies to the lines after the first
   assert.equal(formatValue({ type: 'set', repr: '', len: 1, children: [{ name: '0', value: int(1) }] }, '>>'), '{\n>>  1,\n>>}');
 });
 
 test('objects, mapping and sequence subclasses carry their type name', () => {
-  const obj: RenderedNode = { type: 'app.Order', repr: '<app.Order>', children: [{ name: 'oid', value: int(1) }, { name: 'cycle', value: { type: 'app.Order', repr: '<cycle: app.Order at 0x1>', cycle: true } }] };
+  const obj: RenderedNode = {
+    type: 'app.Order',
+    repr: '<app.Order>',
+    children: [
+      { name: 'oid', value: int(1) },
+      { name: 'cycle', value: { type: 'app.Order', repr: '<cycle: app.Order at 0x1>', cycle: true } },
+    ],
+  };
   assert.equal(formatValue(obj), 'app.Order(\n  oid=1,\n  cycle=<cycle: app.Order at 0x1>,\n)');
   const od: RenderedNode = { type: 'collections.OrderedDict', repr: '', len: 1, children: [{ key: str('a'), value: int(1) }] };
   assert.equal(formatValue(od), "collections.OrderedDict({\n  'a': 1,\n})");

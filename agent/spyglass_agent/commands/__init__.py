@@ -13,11 +13,32 @@ Modules are imported on their command's first request, on the request's own thre
 the bootstrap runs on a thread borrowed from the target (its main thread, holding the
 GIL), and importing every command there would stall the target for ~150 ms.
 """
+
 import importlib
 
-NAMES = ('hello', 'ping', 'eval', 'threads', 'probe', 'reset', 'shutdown',
-         'watch', 'trace', 'monitor', 'tt', 'getglobal', 'vmtool', 'module', 'console', 'console_complete',
-         'mem', 'complete_names', 'torch', 'reload', 'async_tasks')
+NAMES = (
+    'hello',
+    'ping',
+    'eval',
+    'threads',
+    'probe',
+    'reset',
+    'shutdown',
+    'watch',
+    'trace',
+    'monitor',
+    'tt',
+    'getglobal',
+    'vmtool',
+    'module',
+    'console',
+    'console_complete',
+    'mem',
+    'complete_names',
+    'torch',
+    'reload',
+    'async_tasks',
+)
 
 # commands whose module is not commands/<name>: the console's completion runs beside its session
 MODULES = {'console_complete': 'console.console_complete'}

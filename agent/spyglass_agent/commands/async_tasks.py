@@ -23,6 +23,7 @@ run). Its await chain follows ``cr_await`` / ``gi_yieldfrom`` from the task's co
 the innermost awaitable; a task awaits another when that awaitable is the other task, a
 ``gather`` of it, or a ``TaskGroup`` holding it (or, on 3.14, the task says so itself).
 """
+
 import gc
 import linecache
 import sys
@@ -63,7 +64,9 @@ def run(ctx):
     threads = dict((ident, t) for ident, t in list(threading._active.items()))
     out = []
     for loop in loops:
-        mine = sorted((described[id(t)] for t in tasks if _loop_of(t) is loop), key=lambda d: (d['name'] or '', d['id']))
+        mine = sorted(
+            (described[id(t)] for t in tasks if _loop_of(t) is loop), key=lambda d: (d['name'] or '', d['id'])
+        )
         out.append((_loop(loop, threads), mine))
     # running loops first, the main thread's first of them
     main = threading.main_thread().ident
@@ -71,10 +74,15 @@ def run(ctx):
     for info, mine in out:
         _send(ctx, 'loop', info)
         for i in range(0, len(mine), CHUNK):
-            _send(ctx, 'tasks', {'loop': info['id'], 'tasks': mine[i:i + CHUNK]})
-    return {'asyncio': True, 'loops': len(out), 'tasks': len(described), 'searched_gc': searched_gc,
-            'how': 'read on an agent thread from asyncio\'s task registries and all_tasks() of each loop; '
-                   'nothing in the process was changed'}
+            _send(ctx, 'tasks', {'loop': info['id'], 'tasks': mine[i : i + CHUNK]})
+    return {
+        'asyncio': True,
+        'loops': len(out),
+        'tasks': len(described),
+        'searched_gc': searched_gc,
+        'how': "read on an agent thread from asyncio's task registries and all_tasks() of each loop; "
+        'nothing in the process was changed',
+    }
 
 
 def _send(ctx, event, data):
@@ -140,7 +148,9 @@ def _loop(loop, threads):
         'type': type(loop).__name__,
         'running': bool(running),
         'closed': bool(closed),
-        'thread': None if ident is None else {
+        'thread': None
+        if ident is None
+        else {
             'ident': ident,
             'name': thread.name if thread is not None else None,
             'native_id': getattr(thread, 'native_id', None),

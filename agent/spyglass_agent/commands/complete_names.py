@@ -4,6 +4,7 @@ at a time (`asyncio` first, `asyncio.events` once `asyncio.` is typed). With `mo
 (and `cls`): the attributes of that module (class) starting with `prefix`, each with its
 kind, so the shell can offer only classes, or only callables, where the grammar wants them.
 Read-only: nothing in the target is called except attribute lookups."""
+
 import sys
 
 from .. import names
@@ -41,8 +42,11 @@ def run(ctx):
 
 def _modules(prefix):
     depth = prefix.count('.')
-    out = sorted(m for m in list(sys.modules)
-                 if m.startswith(prefix) and m.count('.') == depth and m.split('.', 1)[0] != AGENT_PACKAGE)
+    out = sorted(
+        m
+        for m in list(sys.modules)
+        if m.startswith(prefix) and m.count('.') == depth and m.split('.', 1)[0] != AGENT_PACKAGE
+    )
     return out[:LIMIT]
 
 

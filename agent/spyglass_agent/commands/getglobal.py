@@ -1,6 +1,7 @@
 """`getglobal module [class] field [-e EXPR]`: a module global or a class attribute,
 rendered by the shared renderer. `-e` is an expression of `target` (the value), compiled
 once and evaluated with the module's globals readable."""
+
 from .. import names, render
 from ..expressions import compile_option, run_option
 
@@ -21,6 +22,7 @@ def run(ctx):
         fn = compile_option(expr, ('target',), module.__dict__)
         value = run_option(fn, expr, value)
         out['expr'] = expr
-    out['value'] = render.render(value, ctx.arg('expand', int, 1), bool(ctx.arg('verbose', bool, False)),
-                                 bool(ctx.arg('raw', bool, False)))
+    out['value'] = render.render(
+        value, ctx.arg('expand', int, 1), bool(ctx.arg('verbose', bool, False)), bool(ctx.arg('raw', bool, False))
+    )
     return out

@@ -1,4 +1,5 @@
 """`hello`: the handshake. Who the agent is and what the target runs."""
+
 import os
 import sys
 

@@ -11,6 +11,7 @@ Events: ``started`` {method, file, line, cycle_s}, then one ``cycle`` per cycle:
 method, cycle_s, calls, success, failure, failure_rate, avg_ms, min_ms, max_ms, p50_ms,
 p99_ms} (the cost fields are null when there were no calls). End data: {cycles, reason}.
 """
+
 import random
 import threading
 import time
@@ -51,14 +52,23 @@ class _Cycle(object):
 
     def summary(self):
         n = self.calls
-        out = {'calls': n, 'success': n - self.failures, 'failure': self.failures,
-               'failure_rate': (self.failures / float(n)) if n else 0.0}
+        out = {
+            'calls': n,
+            'success': n - self.failures,
+            'failure': self.failures,
+            'failure_rate': (self.failures / float(n)) if n else 0.0,
+        }
         if not n:
             out.update(avg_ms=None, min_ms=None, max_ms=None, p50_ms=None, p99_ms=None)
             return out
         costs = sorted(self.samples)
-        out.update(avg_ms=self.total / n * 1000.0, min_ms=self.low * 1000.0, max_ms=self.high * 1000.0,
-                   p50_ms=percentile(costs, 50) * 1000.0, p99_ms=percentile(costs, 99) * 1000.0)
+        out.update(
+            avg_ms=self.total / n * 1000.0,
+            min_ms=self.low * 1000.0,
+            max_ms=self.high * 1000.0,
+            p50_ms=percentile(costs, 50) * 1000.0,
+            p99_ms=percentile(costs, 99) * 1000.0,
+        )
         return out
 
 

@@ -1,4 +1,5 @@
 """`ping`: answers at once (liveness and round-trip time)."""
+
 import time
 
 NAME = 'ping'

@@ -3,6 +3,7 @@ function (count, cost, whether it raised) and ends after ``n`` calls or on cance
 shell does not offer it; it exercises the hook engine and ownership end to end.
 
 args: module, class (optional), method, nested (optional), n (optional)."""
+
 import threading
 
 from .. import hooks, names
@@ -11,8 +12,9 @@ NAME = 'probe'
 
 
 def run(ctx):
-    fn, where = names.find_function(ctx.arg('module', str, required=True), ctx.arg('class', str),
-                                      ctx.arg('method', str, required=True))
+    fn, where = names.find_function(
+        ctx.arg('module', str, required=True), ctx.arg('class', str), ctx.arg('method', str, required=True)
+    )
     nested = ctx.arg('nested', str)
     limit = ctx.arg('n', int)
     lock = threading.Lock()

@@ -1,4 +1,5 @@
 """`threads`: the target's threads (ours are marked ``agent``)."""
+
 import sys
 import threading
 
@@ -12,13 +13,15 @@ def thread_list():
     for ident in sorted(set(known) | set(sys._current_frames())):
         t = known.get(ident)
         name = t.name if t is not None else '<not started by threading>'
-        out.append({
-            'ident': ident,
-            'native_id': getattr(t, 'native_id', None),
-            'name': name,
-            'daemon': t.daemon if t is not None else None,
-            'agent': name.startswith(AGENT_PREFIX),
-        })
+        out.append(
+            {
+                'ident': ident,
+                'native_id': getattr(t, 'native_id', None),
+                'name': name,
+                'daemon': t.daemon if t is not None else None,
+                'agent': name.startswith(AGENT_PREFIX),
+            }
+        )
     return out
 
 

@@ -18,6 +18,7 @@ call: {time, method, thread, cost_ms, values: [{expr, value | error}]} with
 ``exception`` {type, message, traceback} when the call raised, or ``filter_error``
 {expr, error} instead of values when -f raised on it. End data: {shown, dropped, reason}.
 """
+
 import time
 
 from .. import render
@@ -41,7 +42,9 @@ def run(ctx):
     limit = observe.int_arg(ctx, 'limit', 10, 1)
     expand = ctx.arg('expand', int, 1)
     if expand != render.EXPAND_ALL and not 1 <= expand <= render.EXPAND_MAX:
-        raise bad_args('watch: expand must be between 1 and %d, or %d for every level' % (render.EXPAND_MAX, render.EXPAND_ALL))
+        raise bad_args(
+            'watch: expand must be between 1 and %d, or %d for every level' % (render.EXPAND_MAX, render.EXPAND_ALL)
+        )
     verbose = bool(ctx.arg('verbose', bool, False))
     raw = bool(ctx.arg('raw', bool, False))
     only_exceptions = bool(ctx.arg('exception', bool, False))
@@ -94,7 +97,8 @@ def run(ctx):
                 event['filter_error'] = {'expr': filter_expr.source, 'error': filter_error}
             else:
                 event['values'] = [
-                    {'expr': label, 'error': error} if error is not None
+                    {'expr': label, 'error': error}
+                    if error is not None
                     else {'expr': label, 'value': render.render(v, expand, verbose, raw)}
                     for label, v, error in values
                 ]
@@ -105,8 +109,15 @@ def run(ctx):
         return False
 
     target.install(ctx, on_enter, on_exit)
-    ctx.emit('started', dict(target.location(), method=target.label, exprs=[label for label, _ in values_of],
-                             filter=filter_expr.source if filter_expr else None,
-                             **{'async': target.is_async, 'generator': target.is_generator}))
+    ctx.emit(
+        'started',
+        dict(
+            target.location(),
+            method=target.label,
+            exprs=[label for label, _ in values_of],
+            filter=filter_expr.source if filter_expr else None,
+            **{'async': target.is_async, 'generator': target.is_generator},
+        ),
+    )
     reason = observe.pump(ctx, handoff, show)
     return {'shown': shown[0], 'dropped': handoff.dropped, 'reason': reason}

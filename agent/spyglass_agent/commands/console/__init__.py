@@ -6,6 +6,7 @@ It ends when the user leaves the console (Ctrl-D, exit(), quit(), sys.exit()) or
 request is cancelled; the target is never stopped. Tab completion is the separate
 `console_complete` request, so it works while a statement runs.
 """
+
 import threading
 import time
 

@@ -1,4 +1,5 @@
 """`console_complete {session, text}`: Tab completions of `text` in a running console."""
+
 from .. import console
 
 NAME = 'console_complete'

@@ -7,6 +7,7 @@ threads keep their own stdout/stderr. Nothing typed here can end the target: `ex
 Names of the target's `__main__` can be read directly; assignments stay in the
 console's own namespace (`import __main__` to change the target's globals).
 """
+
 import code
 import itertools
 import rlcompleter
@@ -96,7 +97,9 @@ class ConsoleSession(code.InteractiveConsole):
         with self._busy_lock:
             if self._busy and self._thread is not None:
                 if _raise_in_thread(self._thread.ident, KeyboardInterrupt):
-                    watcher = threading.Thread(target=self._warn_if_stuck, args=(self._statements,), name='spyglass-console-watch')
+                    watcher = threading.Thread(
+                        target=self._warn_if_stuck, args=(self._statements,), name='spyglass-console-watch'
+                    )
                     watcher.daemon = True
                     watcher.start()
                     return
@@ -137,7 +140,14 @@ class ConsoleSession(code.InteractiveConsole):
             self._display,
         )
         try:
-            self._emit('output', {'stream': 'stdout', 'text': 'Python %s in process %d (spyglass console; Ctrl-D or exit() leaves it, the target keeps running)\n' % (sys.version.split()[0], _pid())})
+            self._emit(
+                'output',
+                {
+                    'stream': 'stdout',
+                    'text': 'Python %s in process %d (spyglass console; Ctrl-D or exit() leaves it, the target keeps running)\n'
+                    % (sys.version.split()[0], _pid()),
+                },
+            )
             more = False
             while True:
                 try:
@@ -213,7 +223,13 @@ class ConsoleSession(code.InteractiveConsole):
         with self._busy_lock:
             stuck = self._busy and self._statements == statement
         if stuck:
-            self._emit('output', {'stream': 'stderr', 'text': 'KeyboardInterrupt sent; the statement is blocked in native code and stops when it returns to Python\n'})
+            self._emit(
+                'output',
+                {
+                    'stream': 'stderr',
+                    'text': 'KeyboardInterrupt sent; the statement is blocked in native code and stops when it returns to Python\n',
+                },
+            )
 
     def write(self, data):
         # tracebacks and messages of InteractiveInterpreter: to this console's stderr
@@ -253,5 +269,5 @@ _set_async_exc = _bind_set_async_exc()
 
 def _pid():
     import os
-    return os.getpid()
 
+    return os.getpid()

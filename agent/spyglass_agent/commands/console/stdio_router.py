@@ -15,6 +15,7 @@ the console must ask the console's user, not read (and steal) the target's own s
 For a routed thread the proxies have no file descriptor, so that input() does not go to
 the target's terminal through readline.
 """
+
 import io
 import sys
 import threading
@@ -115,8 +116,12 @@ def route_current_thread(stdin_readline, stdout_write, stderr_write, displayhook
                 if original is not None or name != 'stdin':
                     _install(name, _RoutedStream(name, original))
             _install('displayhook', _RoutedDisplayhook(sys.displayhook))
-        _sinks[threading.get_ident()] = {'stdin': stdin_readline, 'stdout': stdout_write, 'stderr': stderr_write,
-                                         'displayhook': displayhook}
+        _sinks[threading.get_ident()] = {
+            'stdin': stdin_readline,
+            'stdout': stdout_write,
+            'stderr': stderr_write,
+            'displayhook': displayhook,
+        }
 
 
 def _install(name, proxy):

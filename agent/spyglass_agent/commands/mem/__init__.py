@@ -7,6 +7,7 @@
 - refs: what keeps one live instance alive, back to a module global or a thread's local
   variable (referrers.py).
 """
+
 import time
 
 from ... import hooks, observe

@@ -1,5 +1,6 @@
 """mem top: the source lines that allocated the most over an interval, by tracemalloc,
 started for the interval only (left running if the target had started it)."""
+
 import time
 
 
@@ -18,6 +19,7 @@ def sleep_unless(seconds, should_stop):
 def top_lines(interval, limit, should_stop, agent_dir):
     """Source lines with the most net allocation over the interval, by tracemalloc."""
     import tracemalloc
+
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start(1)
@@ -35,18 +37,29 @@ def top_lines(interval, limit, should_stop, agent_dir):
         if st.size_diff <= 0:
             continue
         frame = st.traceback[0]
-        rows.append({
-            'file': frame.filename, 'line': frame.lineno, 'code': _source_line(frame.filename, frame.lineno),
-            'size_delta': st.size_diff, 'count_delta': st.count_diff, 'size': st.size, 'count': st.count,
-        })
+        rows.append(
+            {
+                'file': frame.filename,
+                'line': frame.lineno,
+                'code': _source_line(frame.filename, frame.lineno),
+                'size_delta': st.size_diff,
+                'count_delta': st.count_diff,
+                'size': st.size,
+                'count': st.count,
+            }
+        )
         if len(rows) >= limit:
             break
     return {
-        'rows': rows, 'interval': interval, 'completed': completed,
-        'already_tracing': was_tracing, 'size_delta': sum(s.size_diff for s in stats),
+        'rows': rows,
+        'interval': interval,
+        'completed': completed,
+        'already_tracing': was_tracing,
+        'size_delta': sum(s.size_diff for s in stats),
     }
 
 
 def _source_line(filename, lineno):
     import linecache
+
     return linecache.getline(filename, lineno).strip()

@@ -5,6 +5,7 @@ were already freed; dropping them frees them again and the free list loops, afte
 the target's next full garbage collection never ends (docs/free-lists.md: the _asyncio
 module on 3.12.0-3.12.5 and 3.13 before rc2, CPython gh-122695).
 """
+
 import sys
 import types
 

@@ -1,5 +1,6 @@
 """mem refs: from one live instance, referrers upwards until a module global or a local
 variable of a thread's frame, so the user sees what keeps it alive."""
+
 import gc
 import sys
 import threading
@@ -25,10 +26,18 @@ def _frame_roots(own_thread):
                 f = f.f_back
                 continue
             for var, value in list(f.f_locals.items()):
-                roots.setdefault(id(value), {
-                    'value': value, 'kind': 'frame', 'thread': names.get(ident, str(ident)), 'function': code.co_name,
-                    'file': code.co_filename, 'line': f.f_lineno, 'name': var,
-                })
+                roots.setdefault(
+                    id(value),
+                    {
+                        'value': value,
+                        'kind': 'frame',
+                        'thread': names.get(ident, str(ident)),
+                        'function': code.co_name,
+                        'file': code.co_filename,
+                        'line': f.f_lineno,
+                        'name': var,
+                    },
+                )
             f = f.f_back
     del frames
     return roots
@@ -66,7 +75,7 @@ def _edge(parent, child):
 def _short_repr(v, width=60):
     # through the renderer: a module's globals dict on the chain is summarized, not repr()'d
     r = render.text(v, width + 1)
-    return r if len(r) <= width else r[:width - 3] + '...'
+    return r if len(r) <= width else r[: width - 3] + '...'
 
 
 def _describe(o):
@@ -86,10 +95,15 @@ def referrer_chain(module_name, class_name, max_depth=16, max_visits=400, time_b
             instance = o  # the last one: the youngest generation is listed first
     del objects
     if instance is None:
-        raise AgentError('NoInstance', 'no live instance of %s.%s' % (module_name, class_name),
-                         hint='`mem summary` lists the types that have instances')
+        raise AgentError(
+            'NoInstance',
+            'no live instance of %s.%s' % (module_name, class_name),
+            hint='`mem summary` lists the types that have instances',
+        )
     roots = _frame_roots(threading.get_ident())
-    module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items()) if getattr(m, '__dict__', None) is not None}
+    module_dicts = {
+        id(m.__dict__): name for name, m in list(sys.modules.items()) if getattr(m, '__dict__', None) is not None
+    }
     # breadth-first upwards; parent[id] = (referrer, child) links back down to the instance
     parent = {id(instance): None}
     keep = [instance]  # holds visited objects alive for the duration (ids stay valid)
@@ -159,7 +173,11 @@ def _collapse_instance_dicts(steps, chain):
     i = 0
     while i < len(steps):
         step = steps[i]
-        if i + 2 < len(chain) and isinstance(chain[i + 1], dict) and getattr(chain[i], '__dict__', None) is chain[i + 1]:
+        if (
+            i + 2 < len(chain)
+            and isinstance(chain[i + 1], dict)
+            and getattr(chain[i], '__dict__', None) is chain[i + 1]
+        ):
             key = steps[i + 1].get('edge', '')
             step = dict(step, edge='.' + key[2:-2] if key.startswith("['") else key)
             out.append(step)

@@ -9,6 +9,7 @@ holds any atom, under 2% of the heap. The one list made is gc.get_objects()'s ow
 (8 bytes per tracked object); no object is copied. Modules whose traversal visits a
 free list are counted but never traversed (referents.py, docs/free-lists.md).
 """
+
 import gc
 import sys
 
@@ -40,7 +41,7 @@ def summarize(should_stop=None, earlier=None):
     for start in range(0, len(objects), chunk):
         if should_stop is not None and should_stop():
             break
-        batch = [o for o in objects[start:start + chunk] if id(o) not in mine]
+        batch = [o for o in objects[start : start + chunk] if id(o) not in mine]
         for o in batch:
             t = type(o)
             entry = table.get(t)
@@ -97,7 +98,9 @@ def diff_of(before, after, limit, order):
         c0, s0 = before.get(t, (0, 0))
         c1, s1 = after.get(t, (0, 0))
         if c0 != c1 or s0 != s1:
-            rows.append({'type': qualified_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0})
+            rows.append(
+                {'type': qualified_name(t), 'count': c1, 'size': s1, 'count_delta': c1 - c0, 'size_delta': s1 - s0}
+            )
     rows.sort(key=lambda r: (r['size_delta'], r['count_delta']), reverse=(order != 'ascending'))
     return {
         'rows': rows[:limit],

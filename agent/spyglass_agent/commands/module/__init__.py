@@ -1,4 +1,5 @@
 """`module FILEPATH`: the module name(s) a file is loaded under (see module_files)."""
+
 from . import module_files
 
 NAME = 'module'

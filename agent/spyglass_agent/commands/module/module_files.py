@@ -6,6 +6,7 @@ target's. A module's own relative `__file__` (`__main__` on 3.8 when started as
 `python dir/x.py`) is resolved against the target's directory and `sys.path[0]`.
 Compiled files (`.pyc`) stand for their source, a package directory for its __init__.py.
 """
+
 import os
 import sys
 
@@ -45,7 +46,9 @@ def _resolved(path):
     bases = [os.getcwd()]
     if sys.path and sys.path[0]:
         bases.append(sys.path[0])
-    return [_canonical(os.path.join(b, path)) for b in bases] + [_canonical(os.path.join(b, os.path.basename(path))) for b in bases[1:]]
+    return [_canonical(os.path.join(b, path)) for b in bases] + [
+        _canonical(os.path.join(b, os.path.basename(path))) for b in bases[1:]
+    ]
 
 
 def find(typed, client_abs=None):

@@ -10,6 +10,7 @@ variables differ (a closure's cells cannot be swapped). A function hooked by wat
 tt or monitor stays hooked (hooks.replace_code). Each reload is kept by the agent, so
 ``--undo`` puts the previous code and defaults back, one reload at a time.
 """
+
 import threading
 import time
 import types
@@ -60,19 +61,34 @@ def run(ctx):
         return _undo(fn, where, history)
     old_code = hooks.original_code(fn)
     if '<locals>' in fn.__qualname__:
-        raise AgentError('NotReloadable', '%s is defined inside another function (%s): reload that one' % (
-            where, fn.__qualname__.split('.<locals>')[0]))
+        raise AgentError(
+            'NotReloadable',
+            '%s is defined inside another function (%s): reload that one'
+            % (where, fn.__qualname__.split('.<locals>')[0]),
+        )
     new = read_definition(old_code.co_filename, fn.__qualname__)
     if new.code.co_freevars != old_code.co_freevars:
-        raise AgentError('NotReloadable', 'the new %s uses other free variables (%s, was %s): the cells of a live '
-                         'closure cannot change' % (where, ', '.join(new.code.co_freevars) or 'none',
-                                                   ', '.join(old_code.co_freevars) or 'none'),
-                         hint='nothing was reloaded; reload the function that makes the closure instead')
+        raise AgentError(
+            'NotReloadable',
+            'the new %s uses other free variables (%s, was %s): the cells of a live '
+            'closure cannot change'
+            % (where, ', '.join(new.code.co_freevars) or 'none', ', '.join(old_code.co_freevars) or 'none'),
+            hint='nothing was reloaded; reload the function that makes the closure instead',
+        )
     namespace = vars(owner) if isinstance(owner, type) else None
     defaults, kwdefaults = evaluate_defaults(new, fn.__globals__, namespace)
-    out = {'target': where, 'file': new.filename, 'first_line': new.first_line, 'last_line': new.last_line,
-           'source': new.source}
-    if same_code(new.code, old_code) and _same_values(defaults, fn.__defaults__) and _same_values(kwdefaults, fn.__kwdefaults__):
+    out = {
+        'target': where,
+        'file': new.filename,
+        'first_line': new.first_line,
+        'last_line': new.last_line,
+        'source': new.source,
+    }
+    if (
+        same_code(new.code, old_code)
+        and _same_values(defaults, fn.__defaults__)
+        and _same_values(kwdefaults, fn.__kwdefaults__)
+    ):
         out.update(changed=False, hooked=False, undo_depth=history.depth(fn))
         return out
     history.push(fn, (old_code, fn.__defaults__, fn.__kwdefaults__, time.time()))
@@ -91,8 +107,15 @@ def _undo(fn, where, history):
     hooked = hooks.replace_code(fn, code)
     fn.__defaults__ = defaults
     fn.__kwdefaults__ = kwdefaults
-    return {'target': where, 'undone': True, 'reloaded_at': when, 'hooked': hooked, 'undo_depth': left,
-            'file': code.co_filename, 'first_line': code.co_firstlineno}
+    return {
+        'target': where,
+        'undone': True,
+        'reloaded_at': when,
+        'hooked': hooked,
+        'undo_depth': left,
+        'file': code.co_filename,
+        'first_line': code.co_firstlineno,
+    }
 
 
 def _function(module_name, cls_name, method):

@@ -8,6 +8,7 @@ and ``from __future__`` flags of that file. The same walk over the file's syntax
 gives the definition's lines (shown by ``reload -v``) and its default values, which are
 evaluated again, as a new ``def`` would. docs/reload.md says what this relies on.
 """
+
 import ast
 import tokenize
 import types
@@ -24,7 +25,7 @@ class NewDefinition(object):
         self.filename = filename
         self.first_line = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         self.last_line = getattr(node, 'end_lineno', node.lineno)
-        self.source = ''.join(lines[self.first_line - 1:self.last_line])
+        self.source = ''.join(lines[self.first_line - 1 : self.last_line])
 
 
 def read_definition(filename, qualname):
@@ -40,8 +41,12 @@ def read_definition(filename, qualname):
     except SyntaxError as e:
         where = '%s:%s' % (filename, e.lineno)
         text = (e.text or '').rstrip('\n')
-        raise AgentError('SourceSyntaxError', 'the new source does not compile: %s at %s%s' % (
-            e.msg, where, ('\n    ' + text.strip()) if text.strip() else ''), hint='nothing was reloaded; fix the file and reload again')
+        raise AgentError(
+            'SourceSyntaxError',
+            'the new source does not compile: %s at %s%s'
+            % (e.msg, where, ('\n    ' + text.strip()) if text.strip() else ''),
+            hint='nothing was reloaded; fix the file and reload again',
+        )
     except ValueError as e:  # e.g. a null byte
         raise AgentError('SourceSyntaxError', 'the new source does not compile: %s' % e)
     parts = qualname.split('.')
@@ -53,8 +58,11 @@ def read_definition(filename, qualname):
         nodes = [n for n in node.body if isinstance(n, kinds) and n.name == part]
         codes = [c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == part]
         if not nodes or not codes:
-            raise AgentError('NotReloadable', '%s no longer defines %s' % (filename, '.'.join(parts[:i + 1])),
-                             hint='nothing was reloaded; a function is reloaded from the file it was defined in')
+            raise AgentError(
+                'NotReloadable',
+                '%s no longer defines %s' % (filename, '.'.join(parts[: i + 1])),
+                hint='nothing was reloaded; a function is reloaded from the file it was defined in',
+            )
         node, code = nodes[-1], codes[-1]
     return NewDefinition(code, node, source.splitlines(True), filename)
 
@@ -69,8 +77,11 @@ def evaluate_defaults(definition, globals_, class_namespace=None):
         try:
             return eval(code, globals_, dict(class_namespace or {}))
         except Exception as e:
-            raise AgentError('NotReloadable', 'a default value of the new definition raised %s: %s' % (type(e).__name__, e),
-                             hint='nothing was reloaded')
+            raise AgentError(
+                'NotReloadable',
+                'a default value of the new definition raised %s: %s' % (type(e).__name__, e),
+                hint='nothing was reloaded',
+            )
 
     defaults = tuple(value(d) for d in args.defaults) or None
     kwdefaults = dict((a.arg, value(d)) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None) or None
@@ -82,8 +93,17 @@ def same_code(a, b):
     lines): reloading a file whose function did not change is a no-op."""
     if not isinstance(a, types.CodeType) or not isinstance(b, types.CodeType):
         return type(a) is type(b) and a == b
-    for attr in ('co_code', 'co_names', 'co_varnames', 'co_freevars', 'co_cellvars', 'co_flags', 'co_argcount',
-                 'co_kwonlyargcount', 'co_firstlineno'):
+    for attr in (
+        'co_code',
+        'co_names',
+        'co_varnames',
+        'co_freevars',
+        'co_cellvars',
+        'co_flags',
+        'co_argcount',
+        'co_kwonlyargcount',
+        'co_firstlineno',
+    ):
         if getattr(a, attr) != getattr(b, attr):
             return False
     if getattr(a, 'co_posonlyargcount', 0) != getattr(b, 'co_posonlyargcount', 0):

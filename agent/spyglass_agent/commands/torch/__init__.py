@@ -17,6 +17,7 @@ torch is never imported here: it must already be in sys.modules, else the comman
 so. Events: ``started`` {method, file, line, activities} (for the methods), then
 ``file_chunk``s; end data: {kind, bytes, sha256, method?, cost_ms?, thread?, torch}.
 """
+
 import os
 import shutil
 import sys
@@ -36,9 +37,12 @@ _WAIT_STEP = 0.05
 def _torch():
     torch = sys.modules.get('torch')
     if torch is None:
-        raise AgentError('TorchNotImported', 'torch is not imported in the target process',
-                         hint='spyglass never imports torch into a process itself; these commands work once the '
-                              'application has imported it')
+        raise AgentError(
+            'TorchNotImported',
+            'torch is not imported in the target process',
+            hint='spyglass never imports torch into a process itself; these commands work once the '
+            'application has imported it',
+        )
     return torch
 
 
@@ -48,17 +52,22 @@ def _api(torch, dotted, needed_for):
     for part in dotted.split('.'):
         obj = getattr(obj, part, None)
         if obj is None:
-            raise AgentError('TorchApiMissing', 'torch %s has no torch.%s, which %s needs' % (
-                getattr(torch, '__version__', '?'), dotted, needed_for),
-                hint='torch.profiler needs torch >= 1.8.1; CUDA memory snapshots need torch >= 2.0')
+            raise AgentError(
+                'TorchApiMissing',
+                'torch %s has no torch.%s, which %s needs' % (getattr(torch, '__version__', '?'), dotted, needed_for),
+                hint='torch.profiler needs torch >= 1.8.1; CUDA memory snapshots need torch >= 2.0',
+            )
     return obj
 
 
 def _require_cuda(torch, what):
     cuda = _api(torch, 'cuda.is_available', what)
     if not cuda():
-        raise AgentError('CudaUnavailable', 'CUDA is not available in the target (torch %s): %s is about CUDA memory' % (
-            torch.__version__, what), hint='`torch profile` works on CPU-only processes')
+        raise AgentError(
+            'CudaUnavailable',
+            'CUDA is not available in the target (torch %s): %s is about CUDA memory' % (torch.__version__, what),
+            hint='`torch profile` works on CPU-only processes',
+        )
 
 
 def _start_history(memory):
@@ -169,8 +178,14 @@ def _profile(ctx, torch):
         prof.__exit__(None, None, None)
         return prof
 
-    out = _on_next_call(ctx, torch, start, finish, lambda prof, path: prof.export_chrome_trace(path),
-                        activities=[str(a).split('.')[-1] for a in activities])
+    out = _on_next_call(
+        ctx,
+        torch,
+        start,
+        finish,
+        lambda prof, path: prof.export_chrome_trace(path),
+        activities=[str(a).split('.')[-1] for a in activities],
+    )
     out['kind'] = 'trace'
     return out
 
@@ -201,8 +216,9 @@ def _memory(ctx, torch):
                 _stop_history(memory)
 
         try:
-            out = _on_next_call(ctx, torch, lambda: _start_history(memory), finish,
-                                lambda _, path: shutil.move(recorded, path))
+            out = _on_next_call(
+                ctx, torch, lambda: _start_history(memory), finish, lambda _, path: shutil.move(recorded, path)
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     out['kind'] = 'memory_snapshot'

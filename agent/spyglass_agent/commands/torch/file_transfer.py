@@ -7,6 +7,7 @@ Events: ``file_chunk`` {seq, data: base64} in order; the caller puts the size an
 SHA-256 (from ``send_file``'s result) in its end data for the client to check. Unlike
 other events, chunks are never dropped when the client reads slowly: the sender waits.
 """
+
 import base64
 import hashlib
 import time

@@ -21,6 +21,7 @@ call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; or {ti
 {..., unavailable: reason} for a call that could not be traced. End data: {shown,
 dropped, reason}.
 """
+
 import time
 
 from ... import observe
@@ -119,8 +120,17 @@ def run(ctx):
 
     handle = target.install(ctx, on_enter, on_exit, on_resume=on_resume, on_suspend=on_suspend)
     sites.extend(site for site, _ in handle._sites)
-    ctx.emit('started', dict(target.location(), method=target.label, interval_ms=interval_ms, depth=depth,
-                             entrance_ms=entrance_ms, backend='sys.monitoring' if tracer.HAS_MONITORING else 'setprofile'))
+    ctx.emit(
+        'started',
+        dict(
+            target.location(),
+            method=target.label,
+            interval_ms=interval_ms,
+            depth=depth,
+            entrance_ms=entrance_ms,
+            backend='sys.monitoring' if tracer.HAS_MONITORING else 'setprofile',
+        ),
+    )
     reason = observe.pump(ctx, handoff, show)
     return {'shown': shown[0], 'dropped': handoff.dropped, 'reason': reason}
 

@@ -52,6 +52,7 @@ the agent thread (``TreeBuilder``). Two backends:
   a C-level profiler such as cProfile cannot be chained from Python, so such a thread's
   calls are reported as not traceable instead of silently breaking the profiler.
 """
+
 import dis
 import os
 import sys
@@ -65,7 +66,7 @@ try:
 except ImportError:  # pragma: no cover
     from threading import get_ident
 
-HAS_MONITORING = hasattr(sys, "monitoring")
+HAS_MONITORING = hasattr(sys, 'monitoring')
 
 # callables that are timed as their own node on 3.12+ (C_RETURN/C_RAISE fire for them)
 _TIMED_CALLABLES = frozenset(
@@ -74,7 +75,7 @@ _TIMED_CALLABLES = frozenset(
         type(str.join),  # method_descriptor
         type(object.__init__),  # wrapper_descriptor
         type(object().__str__),  # method-wrapper
-        type(dict.__dict__["fromkeys"]),  # classmethod_descriptor
+        type(dict.__dict__['fromkeys']),  # classmethod_descriptor
         type,
     )
 )
@@ -89,11 +90,11 @@ MAX_RECORDS = 50000
 MAX_OPEN = 10000
 
 # what a code object is to the recorder (cached per code object)
-_PLAIN = "plain"
-_AGENT = "agent"  # the agent's own code: skipped
-_TASK_MAKER = "task maker"  # BaseEventLoop.create_task: its return value is followed
+_PLAIN = 'plain'
+_AGENT = 'agent'  # the agent's own code: skipped
+_TASK_MAKER = 'task maker'  # BaseEventLoop.create_task: its return value is followed
 # a stack entry standing for a frame of the agent's (never a node)
-_HIDDEN = "hidden"
+_HIDDEN = 'hidden'
 
 
 class _TaskMakerStart(float):
@@ -111,8 +112,22 @@ class Node(object):
     """One call of a generator, coroutine or async generator function, across its steps."""
 
     __slots__ = (
-        "code", "frame", "parent", "depth", "line", "caller", "start", "left", "awaiting", "on",
-        "suspended", "held", "waits", "task", "keep", "unfinished",
+        'code',
+        'frame',
+        'parent',
+        'depth',
+        'line',
+        'caller',
+        'start',
+        'left',
+        'awaiting',
+        'on',
+        'suspended',
+        'held',
+        'waits',
+        'task',
+        'keep',
+        'unfinished',
     )
 
     def __init__(self, code, frame, parent, depth, line, caller, task=False):
@@ -137,7 +152,7 @@ class Node(object):
 class Recording(object):
     """The records of one traced call (appended to by the backend's hooks)."""
 
-    __slots__ = ("roots", "interval", "max_depth", "stack", "records", "open", "base", "hidden", "last_left")
+    __slots__ = ('roots', 'interval', 'max_depth', 'stack', 'records', 'open', 'base', 'hidden', 'last_left')
 
     def __init__(self, roots, interval, max_depth):
         self.roots = roots  # the code objects the traced call runs as its own
@@ -208,7 +223,8 @@ def _leave_stepped(rec, node, frame, value, yielded, now):
         node.left = now
         flags = node.code.co_flags
         node.awaiting = bool(flags & _AWAITING) or (
-            bool(flags & hooks.CO_ASYNC_GENERATOR) and type(value).__name__ != "async_generator_wrapped_value")
+            bool(flags & hooks.CO_ASYNC_GENERATOR) and type(value).__name__ != 'async_generator_wrapped_value'
+        )
         last = rec.last_left
         # the innermost waiting node says what it waits on; its awaiters wait on it
         node.on = _waited_on(value, node.code) if node.awaiting and (last is None or last.parent is not node) else None
@@ -256,23 +272,23 @@ def _waited_on(value, code):
 
 def _waited_on_unguarded(value, code):
     if value is None:
-        return "the event loop"  # a bare yield: asyncio.sleep(0)
-    where = code.co_filename.replace(os.sep, "/")
-    if "/asyncio/" in where:
-        if where.endswith("/asyncio/tasks.py") and code.co_name == "sleep":
-            return "asyncio.sleep"
-        if where.endswith("/asyncio/locks.py"):
-            return "a lock"
-        if where.endswith("/asyncio/queues.py"):
-            return "a queue"
-    asyncio = sys.modules.get("asyncio")
+        return 'the event loop'  # a bare yield: asyncio.sleep(0)
+    where = code.co_filename.replace(os.sep, '/')
+    if '/asyncio/' in where:
+        if where.endswith('/asyncio/tasks.py') and code.co_name == 'sleep':
+            return 'asyncio.sleep'
+        if where.endswith('/asyncio/locks.py'):
+            return 'a lock'
+        if where.endswith('/asyncio/queues.py'):
+            return 'a queue'
+    asyncio = sys.modules.get('asyncio')
     if asyncio is not None:
         if isinstance(value, asyncio.Task):
-            return "another task"
-        if type(value).__name__ == "_GatheringFuture":
-            return "other tasks (gather)"
+            return 'another task'
+        if type(value).__name__ == '_GatheringFuture':
+            return 'other tasks (gather)'
         if asyncio.isfuture(value):
-            return "a future"
+            return 'a future'
     return None
 
 
@@ -280,10 +296,10 @@ def _create_task_code():
     """The code of ``BaseEventLoop.create_task``, which every way of making a task goes
     through (docs/trace-internals.md §4), when asyncio is loaded (never imported here: the
     target's modules are its own business)."""
-    module = sys.modules.get("asyncio.base_events")
-    loop = getattr(module, "BaseEventLoop", None)
-    fn = getattr(loop, "create_task", None)
-    return getattr(fn, "__code__", None)
+    module = sys.modules.get('asyncio.base_events')
+    loop = getattr(module, 'BaseEventLoop', None)
+    fn = getattr(loop, 'create_task', None)
+    return getattr(fn, '__code__', None)
 
 
 def _task_made(rec, task, stack):
@@ -297,9 +313,9 @@ def _task_made(rec, task, stack):
 
 
 def _follow_task(rec, task, stack):
-    get_coro = getattr(task, "get_coro", None)
+    get_coro = getattr(task, 'get_coro', None)
     coro = get_coro() if get_coro is not None else None
-    frame = getattr(coro, "cr_frame", None)
+    frame = getattr(coro, 'cr_frame', None)
     if frame is None or frame in rec.open or len(rec.open) >= MAX_OPEN:
         return None
     creator = None
@@ -309,8 +325,9 @@ def _follow_task(rec, task, stack):
             break
     if creator is None or creator.frame is None:
         return None
-    node = Node(coro.cr_code, frame, creator, creator.depth + 1, creator.frame.f_lineno or 0,
-                creator.frame.f_code, task=True)
+    node = Node(
+        coro.cr_code, frame, creator, creator.depth + 1, creator.frame.f_lineno or 0, creator.frame.f_code, task=True
+    )
     rec.open[frame] = node
     return frame
 
@@ -323,9 +340,9 @@ def _yield_offsets(code):
     previous = None
     try:
         for ins in dis.get_instructions(code):
-            if ins.opname == "YIELD_VALUE":
+            if ins.opname == 'YIELD_VALUE':
                 offsets.add(ins.offset)
-            elif ins.opname == "YIELD_FROM" and previous is not None:
+            elif ins.opname == 'YIELD_FROM' and previous is not None:
                 offsets.add(previous)
             previous = ins.offset
     except Exception:
@@ -336,7 +353,7 @@ def _yield_offsets(code):
 class _ThreadState(object):
     """3.8-3.11: what our profile functions on one thread serve."""
 
-    __slots__ = ("current", "armed", "followed", "prev", "idle", "installed")
+    __slots__ = ('current', 'armed', 'followed', 'prev', 'idle', 'installed')
 
     def __init__(self, prev):
         self.current = None  # the Recording whose step runs now
@@ -410,7 +427,7 @@ class _ProfileBackend(object):
     def _idle_function(self, state):
         def idle(frame, event, arg):
             try:
-                if event != "call":
+                if event != 'call':
                     return
                 if self._closed:
                     self._restore(state)
@@ -451,7 +468,7 @@ class _ProfileBackend(object):
         state.armed = None
         state.followed.clear()
         self._restore(state)
-        log.error("trace: recording stopped on a thread: %r" % (sys.exc_info()[1],))
+        log.error('trace: recording stopped on a thread: %r' % (sys.exc_info()[1],))
 
     def _step_over(self, state):
         state.current = None
@@ -472,13 +489,13 @@ class _ProfileBackend(object):
 
         def recording(frame, event, arg):
             try:
-                if event == "call":
+                if event == 'call':
                     kind = kinds_get(id(frame.f_code))
                     if kind is PLAIN and stack[-1] is not HIDDEN:
                         push(clock())
                     else:
                         call_slow(rec, frame, kind)
-                elif event == "c_call":
+                elif event == 'c_call':
                     push(clock())
                 elif stack:
                     t1 = clock()
@@ -529,7 +546,7 @@ class _ProfileBackend(object):
         if depth > self.max_depth or len(records) >= MAX_RECORDS:
             return
         parent = stack[-1] if stack else None
-        if event == "return":
+        if event == 'return':
             if parent is _HIDDEN:
                 parent = _parent_below(stack)
                 caller, line = _user_caller(frame)
@@ -551,7 +568,7 @@ class _ProfileBackend(object):
             return state
         if current is not None and not isinstance(current, (types.FunctionType, types.MethodType)):
             raise TraceUnavailable(
-                "thread %d runs a C-level profiler (%s) that cannot be chained on Python %d.%d"
+                'thread %d runs a C-level profiler (%s) that cannot be chained on Python %d.%d'
                 % (tid, type(current).__name__, sys.version_info[0], sys.version_info[1])
             )
         if state is None:
@@ -623,16 +640,21 @@ class _MonitoringBackend(object):
         self.tool = None
         for tool in (4, 3, 5, 1, 0, 2):  # leave the well-known ids (PROFILER=2, DEBUGGER=0) for last
             try:
-                monitoring.use_tool_id(tool, "spyglass-trace")
+                monitoring.use_tool_id(tool, 'spyglass-trace')
             except ValueError:
                 continue
             self.tool = tool
             break
         if self.tool is None:
-            raise TraceUnavailable("all 6 sys.monitoring tool ids are in use by other tools")
+            raise TraceUnavailable('all 6 sys.monitoring tool ids are in use by other tools')
         self._local = (
-            events.PY_START | events.PY_RESUME | events.PY_RETURN | events.PY_YIELD
-            | events.CALL | events.C_RETURN | events.C_RAISE
+            events.PY_START
+            | events.PY_RESUME
+            | events.PY_RETURN
+            | events.PY_YIELD
+            | events.CALL
+            | events.C_RETURN
+            | events.C_RAISE
         )
         self._active = {}  # thread id -> Recording (only while a step of a traced call runs)
         self._followed = {}  # frame of a followed task -> its Recording
@@ -653,13 +675,13 @@ class _MonitoringBackend(object):
                 # called by the agent (not an event), so it is instrumented here
                 self._codes[id(code)] = code
                 for const in code.co_consts:
-                    original = getattr(const, "code", None)  # the hook's site
+                    original = getattr(const, 'code', None)  # the hook's site
                     if isinstance(original, types.CodeType):
                         self._instrument(original)
             return
         self._codes[id(code)] = code
         if code.co_flags & _STEPPED:
-            self._kinds[id(code)] = "stepped"
+            self._kinds[id(code)] = 'stepped'
         elif code is _create_task_code():
             self._kinds[id(code)] = _TASK_MAKER
         sys.monitoring.set_local_events(self.tool, code, self._local)
@@ -687,7 +709,7 @@ class _MonitoringBackend(object):
             # a bug of ours met something unforeseen: this thread's recording stops, the
             # traced call goes on untouched
             active.pop(get_ident(), None)
-            log.error("trace: recording stopped on a thread: %r" % (sys.exc_info()[1],))
+            log.error('trace: recording stopped on a thread: %r' % (sys.exc_info()[1],))
 
         def start_followed(tid, frame):
             # a step of a task the traced call created, run by the event loop
@@ -720,6 +742,7 @@ class _MonitoringBackend(object):
                         _enter_stepped(rec, getframe(up), clock())
                 except Exception:  # never into the target's call: stop tracing it
                     fail()
+
             return on_start
 
         def make_resume(up):
@@ -734,6 +757,7 @@ class _MonitoringBackend(object):
                     _enter_stepped(rec, getframe(up), clock())
                 except Exception:  # never into the target's call: stop tracing it
                     fail()
+
             return on_resume
 
         def record(rec, what, t0, t1, caller, line):
@@ -783,6 +807,7 @@ class _MonitoringBackend(object):
                         step_over(tid, rec)
                 except Exception:  # never into the target's call: stop tracing it
                     fail()
+
             return on_end
 
         def on_yield(code, offset, value):
@@ -811,15 +836,15 @@ class _MonitoringBackend(object):
                 if id(code) not in codes:
                     instrument(code)
             elif isinstance(fn, type):
-                for name in ("__init__", "__new__"):
+                for name in ('__init__', '__new__'):
                     f = getattr(fn, name, None)
                     if type(f) is FunctionType and id(f.__code__) not in codes:
                         instrument(f.__code__)
             else:
-                call = getattr(kind, "__call__", None)  # noqa: B004 (the class's own Python __call__, not callability)
+                call = getattr(kind, '__call__', None)  # noqa: B004 (the class's own Python __call__, not callability)
                 if type(call) is FunctionType and id(call.__code__) not in codes:
                     instrument(call.__code__)
-                inner = getattr(fn, "func", None)  # functools.partial
+                inner = getattr(fn, 'func', None)  # functools.partial
                 if type(inner) is FunctionType and id(inner.__code__) not in codes:
                     instrument(inner.__code__)
 
@@ -863,7 +888,7 @@ class _MonitoringBackend(object):
 
         def on_throw(code, offset, exc):
             if id(code) in codes:
-                if kinds_get(id(code)) == "stepped":
+                if kinds_get(id(code)) == 'stepped':
                     resume_thrown(code, offset)
                 else:
                     start_thrown(code, offset)
@@ -916,7 +941,15 @@ class _MonitoringBackend(object):
         for code in self._codes.values():
             monitoring.set_local_events(self.tool, code, 0)
         for event in (
-            "PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "CALL", "C_RETURN", "C_RAISE", "PY_UNWIND", "PY_THROW",
+            'PY_START',
+            'PY_RESUME',
+            'PY_RETURN',
+            'PY_YIELD',
+            'CALL',
+            'C_RETURN',
+            'C_RAISE',
+            'PY_UNWIND',
+            'PY_THROW',
         ):
             monitoring.register_callback(self.tool, getattr(monitoring.events, event), None)
         monitoring.free_tool_id(self.tool)
@@ -943,23 +976,23 @@ def _describe(what, paths):
     """(kind, name, file, line, path) of a record's callable; a C function's file and line
     are its call site's, filled in from the parent."""
     if isinstance(what, types.CodeType):
-        name = getattr(what, "co_qualname", what.co_name)
-        return ("py", name, short_path(what.co_filename, paths), what.co_firstlineno, what.co_filename)
-    name = getattr(what, "__qualname__", None) or getattr(what, "__name__", None) or type(what).__name__
-    module = getattr(what, "__module__", None)
-    if isinstance(module, str) and module not in ("builtins", "__main__") and not name.startswith(module + "."):
-        name = module + "." + name
-    return ("c", name, "", 0, "")
+        name = getattr(what, 'co_qualname', what.co_name)
+        return ('py', name, short_path(what.co_filename, paths), what.co_firstlineno, what.co_filename)
+    name = getattr(what, '__qualname__', None) or getattr(what, '__name__', None) or type(what).__name__
+    module = getattr(what, '__module__', None)
+    if isinstance(module, str) and module not in ('builtins', '__main__') and not name.startswith(module + '.'):
+        name = module + '.' + name
+    return ('c', name, '', 0, '')
 
 
 def short_path(path, paths):
     """A file name relative to the sys.path entry that holds it (the reference tool's
     habit), or as it is when no entry does."""
-    best = ""
+    best = ''
     for p in paths:
-        if p and len(p) > len(best) and path.startswith(p.rstrip("/") + "/"):
-            best = p.rstrip("/")
-    return path[len(best) + 1:] if best else path
+        if p and len(p) > len(best) and path.startswith(p.rstrip('/') + '/'):
+            best = p.rstrip('/')
+    return path[len(best) + 1 :] if best else path
 
 
 # described callables kept per trace command: a busy handler's tree names the same few
@@ -1016,36 +1049,51 @@ class TreeBuilder(object):
                 parent_code = parent[0] if parent is not None else root_code
                 if caller is not parent_code:
                     call_line = 0  # called from a frame that is not its parent's (unknown line)
-                if kind == "c":
+                if kind == 'c':
                     file, line, path = parent_desc[2], call_line, parent_desc[4]
                 task = stepped is not None and stepped.task
                 key = (kind, name, file, line, call_line, task)
                 node = nodes.get(key)
                 if node is None:
                     node = {
-                        "name": name, "kind": kind, "file": file, "path": path, "line": line, "call_line": call_line,
-                        "cost_ms": 0.0, "max_ms": 0.0, "count": 0, "_records": [],
+                        'name': name,
+                        'kind': kind,
+                        'file': file,
+                        'path': path,
+                        'line': line,
+                        'call_line': call_line,
+                        'cost_ms': 0.0,
+                        'max_ms': 0.0,
+                        'count': 0,
+                        '_records': [],
                     }
                     nodes[key] = node
                     out.append(node)
-                node["cost_ms"] += cost * 1000.0
-                node["max_ms"] = max(node["max_ms"], cost * 1000.0)
-                node["count"] += 1
+                node['cost_ms'] += cost * 1000.0
+                node['max_ms'] = max(node['max_ms'], cost * 1000.0)
+                node['count'] += 1
                 if stepped is not None:
                     _add_steps(node, stepped)
-                node["_records"].append(r)
+                node['_records'].append(r)
             for node in out:
-                desc = (node["kind"], node["name"], node["file"], node["line"], node["path"])
-                node["children"] = [c for r in node.pop("_records") for c in merge(r, desc)]
-                node["children"] = _remerge(node["children"])
+                desc = (node['kind'], node['name'], node['file'], node['line'], node['path'])
+                node['children'] = [c for r in node.pop('_records') for c in merge(r, desc)]
+                node['children'] = _remerge(node['children'])
             return out
 
         root_desc = named(root_code)
         kind, name, file, line, path = root_desc
         tree = {
-            "name": name, "kind": kind, "file": file, "path": path, "line": line,
-            "cost_ms": total_cost_s * 1000.0, "max_ms": total_cost_s * 1000.0, "count": 1,
-            "call_line": 0, "children": _remerge(merge(root, root_desc)),
+            'name': name,
+            'kind': kind,
+            'file': file,
+            'path': path,
+            'line': line,
+            'cost_ms': total_cost_s * 1000.0,
+            'max_ms': total_cost_s * 1000.0,
+            'count': 1,
+            'call_line': 0,
+            'children': _remerge(merge(root, root_desc)),
         }
         if root is not None and root[7] is not None:
             _add_steps(tree, root[7])
@@ -1054,19 +1102,22 @@ class TreeBuilder(object):
 
 def _add_waits(node, suspended_ms, waits):
     """Suspended time and what it waited on, added to a (possibly merged) tree node."""
-    node["suspended_ms"] = node.get("suspended_ms", 0.0) + suspended_ms
-    merged = {w["on"]: w["ms"] for w in node.get("waits", ())}
+    node['suspended_ms'] = node.get('suspended_ms', 0.0) + suspended_ms
+    merged = {w['on']: w['ms'] for w in node.get('waits', ())}
     for on, ms in waits:
         merged[on] = merged.get(on, 0.0) + ms
-    node["waits"] = [{"on": on, "ms": ms} for on, ms in sorted(merged.items(), key=lambda kv: -kv[1])]
+    node['waits'] = [{'on': on, 'ms': ms} for on, ms in sorted(merged.items(), key=lambda kv: -kv[1])]
 
 
 def _add_steps(node, stepped):
     """A generator call's suspensions, added to its tree node."""
-    _add_waits(node, stepped.suspended * 1000.0,
-               [(on, seconds * 1000.0) for on, seconds in stepped.waits.items() if on is not None])
-    node["task"] = node.get("task", False) or stepped.task
-    node["unfinished"] = node.get("unfinished", False) or stepped.unfinished
+    _add_waits(
+        node,
+        stepped.suspended * 1000.0,
+        [(on, seconds * 1000.0) for on, seconds in stepped.waits.items() if on is not None],
+    )
+    node['task'] = node.get('task', False) or stepped.task
+    node['unfinished'] = node.get('unfinished', False) or stepped.unfinished
 
 
 def _remerge(children):
@@ -1075,17 +1126,17 @@ def _remerge(children):
     out = []
     seen = {}
     for c in children:
-        key = (c["kind"], c["name"], c["file"], c["line"], c["call_line"], c.get("task", False))
+        key = (c['kind'], c['name'], c['file'], c['line'], c['call_line'], c.get('task', False))
         first = seen.get(key)
         if first is None:
             seen[key] = c
             out.append(c)
             continue
-        first["cost_ms"] += c["cost_ms"]
-        first["max_ms"] = max(first["max_ms"], c["max_ms"])
-        first["count"] += c["count"]
-        first["children"] = _remerge(first["children"] + c["children"])
-        if "suspended_ms" in c:
-            _add_waits(first, c["suspended_ms"], [(w["on"], w["ms"]) for w in c["waits"]])
-            first["unfinished"] = first["unfinished"] or c["unfinished"]
+        first['cost_ms'] += c['cost_ms']
+        first['max_ms'] = max(first['max_ms'], c['max_ms'])
+        first['count'] += c['count']
+        first['children'] = _remerge(first['children'] + c['children'])
+        if 'suspended_ms' in c:
+            _add_waits(first, c['suspended_ms'], [(w['on'], w['ms']) for w in c['waits']])
+            first['unfinished'] = first['unfinished'] or c['unfinished']
     return out

@@ -7,6 +7,7 @@ stay, under the memory cap, until `tt -d`/`tt -da` or the agent stops; `reset` a
 detach remove hooks, not records. The hook goes when the `-t` request ends (its -n
 limit reached, Ctrl-C, cancel, the client gone).
 """
+
 import threading
 
 from ... import observe, render
@@ -73,17 +74,21 @@ def _record(ctx):
     if compiled is not None:
         check, errors = run_filter(compiled.bind(target.globals))
     store = _store(ctx, max_mb)
-    spec = CallSpec(ctx.arg('module', str), ctx.arg('cls', str), ctx.arg('method', str), target.nested,
-                    target.binds_first)
+    spec = CallSpec(
+        ctx.arg('module', str), ctx.arg('cls', str), ctx.arg('method', str), target.nested, target.binds_first
+    )
     # records are stored on the application thread (cheap); their summaries are rendered
     # and sent from this request's thread
     handoff = observe.Handoff()
     limit_reached = threading.Event()
-    on_enter, on_exit = record_advice(store, spec, limit, check, lambda rec, dropped: handoff.put((rec, dropped)),
-                                      limit_reached.set)
+    on_enter, on_exit = record_advice(
+        store, spec, limit, check, lambda rec, dropped: handoff.put((rec, dropped)), limit_reached.set
+    )
     target.install(ctx, on_enter, on_exit)
-    ctx.emit('started', {'target': target.label, 'limit': limit, 'max_mem_mb': store.max_bytes >> 20,
-                         'location': target.location()})
+    ctx.emit(
+        'started',
+        {'target': target.label, 'limit': limit, 'max_mem_mb': store.max_bytes >> 20, 'location': target.location()},
+    )
     # recorded: sent to the client; unsent: its outgoing queue was full
     counts = {'recorded': 0, 'unsent': 0}
     told = {'filter_error': False}
@@ -93,16 +98,24 @@ def _record(ctx):
         for rec, dropped in items:
             counts['recorded' if ctx.emit('record', _summary(rec)) else 'unsent'] += 1
             if dropped:
-                ctx.emit('notice', {'text': 'memory cap of %d MiB reached: dropped the oldest record%s %s' % (
-                    store.max_bytes >> 20, 's' if len(dropped) > 1 else '', _ranges(dropped)), 'dropped': dropped})
+                ctx.emit(
+                    'notice',
+                    {
+                        'text': 'memory cap of %d MiB reached: dropped the oldest record%s %s'
+                        % (store.max_bytes >> 20, 's' if len(dropped) > 1 else '', _ranges(dropped)),
+                        'dropped': dropped,
+                    },
+                )
         return counts['recorded'] + counts['unsent'] >= limit
 
     def done(now):
         if errors and not told['filter_error']:
             # said at once: a -f that raises on every call would otherwise record nothing, silently, until -n
             told['filter_error'] = True
-            ctx.emit('notice', {'text': '-f raised %s; calls it raises on are not recorded' % errors[0],
-                                'filter_error': errors[0]})
+            ctx.emit(
+                'notice',
+                {'text': '-f raised %s; calls it raises on are not recorded' % errors[0], 'filter_error': errors[0]},
+            )
         # every call -n allows was recorded: counting the records sent is not enough, as
         # some may have been lost in a full hand-off. Send what is left, then stop.
         if not limit_reached.is_set():
@@ -112,8 +125,13 @@ def _record(ctx):
 
     reason = observe.pump(ctx, handoff, send, done)
     # counted by the store: the notices of records lost in the hand-off are lost with them
-    out = {'recorded': counts['recorded'], 'dropped': store.dropped_for_cap - dropped_before, 'records': len(store),
-           'reason': reason, 'lost': handoff.dropped + counts['unsent']}
+    out = {
+        'recorded': counts['recorded'],
+        'dropped': store.dropped_for_cap - dropped_before,
+        'records': len(store),
+        'reason': reason,
+        'lost': handoff.dropped + counts['unsent'],
+    }
     if errors:
         out['filter_error'] = errors[0]
     return out
@@ -135,7 +153,7 @@ def _short(value):
         text = '{%s}' % ', '.join('%s: %s' % (c['key']['repr'], c['value']['repr']) for c in children)
     else:
         text = node.get('repr', '')
-    return text if len(text) <= SHORT_CHARS else text[:SHORT_CHARS - 3] + '...'
+    return text if len(text) <= SHORT_CHARS else text[: SHORT_CHARS - 3] + '...'
 
 
 def _summary(rec):
@@ -152,8 +170,9 @@ def _summary(rec):
         'is_exception': rec.exception is not None,
         'args': _short(tuple(s.value for s in own)),
         'kwargs': _short(dict((k, s.value) for k, s in rec.kwargs.items())) if rec.kwargs else None,
-        'result': _short(rec.result.value) if rec.exception is None else '%s: %s' % (
-            rec.exception['type'], rec.exception['message'][:SHORT_CHARS]),
+        'result': _short(rec.result.value)
+        if rec.exception is None
+        else '%s: %s' % (rec.exception['type'], rec.exception['message'][:SHORT_CHARS]),
         'thread': rec.thread,
         'replay_of': rec.replay_of,
     }
@@ -202,6 +221,6 @@ def _param_names(rec):
         return []
     try:
         code = current_function(rec).__code__
-        return list(code.co_varnames[:code.co_argcount])
+        return list(code.co_varnames[: code.co_argcount])
     except (AgentError, AttributeError):
         return []

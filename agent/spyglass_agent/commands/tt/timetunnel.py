@@ -2,6 +2,7 @@
 callbacks that fill a record store; `replay` calls a recorded call again. Rendering of
 records for the client lives in commands/tt/__init__.py.
 """
+
 import asyncio
 import inspect
 import threading
@@ -47,7 +48,9 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
         if replaying() or state['count'] >= limit:
             return None
         cap = store.max_bytes
-        snaps = tuple(snapshot(a, SELF_KEPT if (i == 0 and spec.binds_first) else None, cap) for i, a in enumerate(args))
+        snaps = tuple(
+            snapshot(a, SELF_KEPT if (i == 0 and spec.binds_first) else None, cap) for i, a in enumerate(args)
+        )
         return time.time(), snaps, dict((k, snapshot(v, max_bytes=cap)) for k, v in kwargs.items())
 
     def on_exit(token, value, exc, cost):
@@ -58,17 +61,28 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
         if filter_fn is not None:
             own = args[1:] if spec.binds_first else args
             target = args[0].value if spec.binds_first and args else None
-            if not filter_fn(target, value, cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in kwargs.items())):
+            if not filter_fn(
+                target, value, cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in kwargs.items())
+            ):
                 return
         with lock:
             if state['count'] >= limit:
                 return
             state['count'] += 1
             last = state['count'] >= limit
-        rec, dropped = store.add(spec.module, spec.cls, spec.method, spec.binds_first, args, kwargs,
-                                 None if exc is not None else snapshot(value, max_bytes=store.max_bytes),
-                                 _exception_info(exc),
-                                 cost_ms, timestamp=started, nested=spec.nested)
+        rec, dropped = store.add(
+            spec.module,
+            spec.cls,
+            spec.method,
+            spec.binds_first,
+            args,
+            kwargs,
+            None if exc is not None else snapshot(value, max_bytes=store.max_bytes),
+            _exception_info(exc),
+            cost_ms,
+            timestamp=started,
+            nested=spec.nested,
+        )
         on_record(rec, dropped)
         if last:
             on_limit()
@@ -94,7 +108,9 @@ def current_function(rec):
     try:
         raw = inspect.getattr_static(owner, rec.method)
     except AttributeError:
-        raise AgentError('NotFound', 'cannot replay %d: %s no longer has %s' % (rec.index, rec.cls or rec.module, rec.method))
+        raise AgentError(
+            'NotFound', 'cannot replay %d: %s no longer has %s' % (rec.index, rec.cls or rec.module, rec.method)
+        )
     return raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
 
 
@@ -104,9 +120,15 @@ def replay(store, index, timeout=None):
     if rec is None:
         raise AgentError('NotFound', 'no record %d' % index, hint='`tt -l` lists the records')
     if rec.nested:
-        raise AgentError('BadArguments', 'record %d is of a nested function (%s): its closure belonged to one call of the outer function, so it cannot be replayed' % (index, rec.nested))
+        raise AgentError(
+            'BadArguments',
+            'record %d is of a nested function (%s): its closure belonged to one call of the outer function, so it cannot be replayed'
+            % (index, rec.nested),
+        )
     if rec.values_dropped:
-        raise AgentError('BadArguments', 'record %d kept no arguments (over the memory cap), so it cannot be replayed' % index)
+        raise AgentError(
+            'BadArguments', 'record %d kept no arguments (over the memory cap), so it cannot be replayed' % index
+        )
     fn = current_function(rec)
     args = [s.fresh() for s in rec.args]
     kwargs = dict((k, s.fresh()) for k, s in rec.kwargs.items())
@@ -137,14 +159,26 @@ def replay(store, index, timeout=None):
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise AgentError('Timeout', 'replay of %d still running after %gs; it goes on in the background' % (index, timeout))
+        raise AgentError(
+            'Timeout', 'replay of %d still running after %gs; it goes on in the background' % (index, timeout)
+        )
     exc = outcome.get('exc')
     if isinstance(exc, SystemExit):
         exc = RuntimeError('the replayed call raised SystemExit(%r) (the target was not stopped)' % (exc.code,))
-    return store.add(rec.module, rec.cls, rec.method, rec.is_method, rec.args, rec.kwargs,
-                     None if exc is not None else snapshot(outcome.get('value'), max_bytes=store.max_bytes),
-                     _exception_info(exc),
-                     outcome['cost'], timestamp=started, replay_of=index, thread=worker.name)
+    return store.add(
+        rec.module,
+        rec.cls,
+        rec.method,
+        rec.is_method,
+        rec.args,
+        rec.kwargs,
+        None if exc is not None else snapshot(outcome.get('value'), max_bytes=store.max_bytes),
+        _exception_info(exc),
+        outcome['cost'],
+        timestamp=started,
+        replay_of=index,
+        thread=worker.name,
+    )
 
 
 def run_filter(fn):
@@ -160,4 +194,3 @@ def run_filter(fn):
             return False
 
     return check, errors
-

@@ -8,6 +8,7 @@ object, not on a copy of a service. The store is bounded by an estimate of the m
 its snapshots hold: past the cap the oldest records go first, and the caller is told. A
 value estimated over the whole cap is neither copied nor kept: the record says so.
 """
+
 import copy
 import sys
 import threading
@@ -66,8 +67,9 @@ def snapshot(value, by_reference=None, max_bytes=None):
 
 
 def not_kept(size, cap):
-    return Snapshot(None, False, 'not kept: ~%d MiB, over the %d MiB memory cap' % (size >> 20, max(1, cap >> 20)),
-                    kept=False)
+    return Snapshot(
+        None, False, 'not kept: ~%d MiB, over the %d MiB memory cap' % (size >> 20, max(1, cap >> 20)), kept=False
+    )
 
 
 def approx_size(value, budget=_SIZE_NODE_BUDGET):
@@ -146,13 +148,30 @@ def _children(obj):
 
 
 class Record(object):
-    __slots__ = ('index', 'timestamp', 'cost_ms', 'module', 'cls', 'method', 'args', 'kwargs',
-                 'result', 'exception', 'thread', 'size', 'values_dropped', 'replay_of', 'is_method', 'nested')
+    __slots__ = (
+        'index',
+        'timestamp',
+        'cost_ms',
+        'module',
+        'cls',
+        'method',
+        'args',
+        'kwargs',
+        'result',
+        'exception',
+        'thread',
+        'size',
+        'values_dropped',
+        'replay_of',
+        'is_method',
+        'nested',
+    )
 
     def label(self):
         """`module.function` or `module.Class.method` (and `.nested` for -nm): how the record is named."""
-        return '.'.join([self.module] + ([self.cls] if self.cls else []) + [self.method] + (
-            [self.nested] if self.nested else []))
+        return '.'.join(
+            [self.module] + ([self.cls] if self.cls else []) + [self.method] + ([self.nested] if self.nested else [])
+        )
 
     def matches(self, path):
         """Whether tt -m `path` names this record's function: `module.Class.method`,
@@ -178,8 +197,22 @@ class RecordStore(object):
     def bytes_held(self):
         return self._bytes
 
-    def add(self, module, cls, method, is_method, args, kwargs, result, exception, cost_ms,
-            timestamp=None, replay_of=None, nested=None, thread=None):
+    def add(
+        self,
+        module,
+        cls,
+        method,
+        is_method,
+        args,
+        kwargs,
+        result,
+        exception,
+        cost_ms,
+        timestamp=None,
+        replay_of=None,
+        nested=None,
+        thread=None,
+    ):
         """Stores one call (values are taken as given: Snapshot objects). Returns (record, dropped indexes)."""
         rec = Record()
         rec.timestamp = time.time() if timestamp is None else timestamp

@@ -1,4 +1,5 @@
 """`vmtool -a getInstances -c module class [-e EXPR] [-n LIMIT]` and `vmtool -a forceGc`."""
+
 from ... import names, render
 from . import heap
 from ...errors import bad_args
@@ -29,8 +30,13 @@ def _instances(ctx):
         fn = compile_option(expr, ('instances',), module.__dict__)
     found = heap.instances_of(cls)
     try:
-        out = {'module': module_name, 'cls': cls_name, 'type': _qualified(cls),
-               'total': len(found), 'subclass_instances': sum(1 for o in found if type(o) is not cls)}
+        out = {
+            'module': module_name,
+            'cls': cls_name,
+            'type': _qualified(cls),
+            'total': len(found),
+            'subclass_instances': sum(1 for o in found if type(o) is not cls),
+        }
         if fn is not None:
             value = run_option(fn, expr, found)
             out['expr'] = expr

@@ -1,4 +1,5 @@
 """vmtool's two jobs: the live instances of a class, and a full garbage collection."""
+
 import gc
 import time
 
