@@ -18,7 +18,9 @@ def run(ctx):
     nested = ctx.arg('nested', str)
     limit = ctx.arg('n', int)
     lock = threading.Lock()
-    state = {'count': 0}
+    # a call can finish between install() and the 'hooked' event: it is held back until
+    # 'hooked' has gone, so a client always sees 'hooked' first
+    state = {'count': 0, 'held': []}
 
     def on_exit(token, value, exc, cost):
         with lock:
@@ -26,11 +28,21 @@ def run(ctx):
                 return
             state['count'] += 1
             count = state['count']
-        ctx.emit('call', {'count': count, 'cost_ms': cost * 1000.0, 'raised': exc is not None and type(exc).__name__})
+            call = {'count': count, 'cost_ms': cost * 1000.0, 'raised': exc is not None and type(exc).__name__}
+            if state['held'] is not None:
+                state['held'].append(call)
+                return
+            ctx.emit('call', call)
         if limit is not None and count >= limit:
             ctx.stop()
 
     handle = hooks.install(ctx.owner, fn, lambda args, kwargs: None, on_exit, nested=nested, where=where)
-    ctx.emit('hooked', {'target': handle.where})
+    with lock:  # emit only queues: held here, the order of the events stays the order of calls
+        ctx.emit('hooked', {'target': handle.where})
+        for call in state['held']:
+            ctx.emit('call', call)
+        state['held'] = None
+    if limit is not None and state['count'] >= limit:
+        ctx.stop()
     ctx.wait()
     return {'calls': state['count']}
