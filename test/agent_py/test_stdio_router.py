@@ -2,6 +2,7 @@
 sinks, every other thread keeps the streams the application had, and the originals are
 put back when the last routed thread leaves."""
 
+import copy
 import io
 import sys
 import threading
@@ -78,6 +79,23 @@ class RouterTest(unittest.TestCase):
         release.set()
         t.join(5)
         self.assertTrue(result['value'])
+
+    def test_the_proxy_can_be_copied_while_a_console_is_open(self):
+        # the application (or tt's deep copy of an argument holding sys.stdout) copying the
+        # proxy once died of RecursionError in __getattr__
+        _, _, release, t = self.routed(lambda: None)
+        try:
+            proxy = sys.stdout
+            self.assertIsInstance(proxy, stdio_router._RoutedStream)
+            self.assertIs(copy.copy(proxy), proxy)
+            self.assertIs(copy.deepcopy({'out': proxy})['out'], proxy)
+            proxy.write('still the stream\n')
+            self.assertEqual(self.originals[1].getvalue(), 'still the stream\n')
+            with self.assertRaises(AttributeError):
+                _ = object.__new__(stdio_router._RoutedStream).encoding
+        finally:
+            release.set()
+            t.join(5)
 
 
 if __name__ == '__main__':

@@ -87,12 +87,30 @@ class _RoutedStream(object):
             raise io.UnsupportedOperation('the console has no file descriptor')
         return self._original.fileno()
 
+    # A stream is not copied: a copy (tt's deep copy of an argument holding sys.stdout,
+    # the application's own copy) is the proxy itself, as good as the stream it stands for.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __getattr__(self, attr):
-        # encoding, errors, buffer, fileno... of the stream the target really has
-        return getattr(self._original, attr)
+        # encoding, errors, buffer, fileno... of the stream the target really has. Read from
+        # __dict__: a proxy made without __init__ (copy.copy, deepcopy, pickle probe for
+        # __setstate__ on an empty object) would otherwise look `_original` up through
+        # this very method until RecursionError, raised in whoever copied the stream.
+        try:
+            original = self.__dict__['_original']
+        except KeyError:
+            raise AttributeError(attr) from None
+        return getattr(original, attr)
 
     def __setattr__(self, attr, value):
-        setattr(self._original, attr, value)
+        if '_original' not in self.__dict__:
+            self.__dict__[attr] = value  # being rebuilt by copy/pickle: its own state
+            return
+        setattr(self.__dict__['_original'], attr, value)
 
 
 class _RoutedDisplayhook(object):
