@@ -71,6 +71,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     if (!raw) return out;
     const native = np.symbolize(raw);
     const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), native, { pythonModules: modules, all: opts.all });
+    np.addLines(m.frames);
     out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
     return out;
   });
