@@ -53,10 +53,11 @@ def run(ctx):
     ctx.owner.add('trace recorder', recorder.close)
     handoff = observe.Handoff()
     passed = [0]
-    sites = []  # filled by install: where the original code of the call runs
     clock = time.time
 
-    def on_enter(args, kwargs):
+    def on_enter(args, kwargs, code):
+        # code: what this call runs as its own (the original, a copy whose nested functions
+        # another command hooks, the new code once reloaded), told by the hook itself
         if passed[0] >= limit:
             return None
         if accept is not None:
@@ -69,7 +70,7 @@ def run(ctx):
                 handoff.put(('filter_error', clock(), thread_name(), observe.error_text(e)))
                 return None
         try:
-            rec = recorder.begin(running_codes(sites), suspended=stepwise)
+            rec = recorder.begin((code,), suspended=stepwise)
         except tracer.TraceUnavailable as e:
             passed[0] += 1
             handoff.put(('unavailable', clock(), thread_name(), str(e)))
@@ -111,15 +112,14 @@ def run(ctx):
                 event['cost_ms'] = cost * 1000.0
                 if exc is not None:
                     event['exception'] = {'type': type(exc).__name__, 'message': observe.error_text(exc)}
-                event['tree'] = trees.build(rec, target.code, running_codes(sites), cost)
+                event['tree'] = trees.build(rec, target.code, cost)
             ctx.emit('trace', event)
             shown[0] += 1
             if shown[0] >= limit:
                 return True
         return False
 
-    handle = target.install(ctx, on_enter, on_exit, on_resume=on_resume, on_suspend=on_suspend)
-    sites.extend(site for site, _ in handle._sites)
+    target.install(ctx, on_enter, on_exit, on_resume=on_resume, on_suspend=on_suspend, with_code=True)
     ctx.emit(
         'started',
         dict(
@@ -133,9 +133,3 @@ def run(ctx):
     )
     reason = observe.pump(ctx, handoff, show)
     return {'shown': shown[0], 'dropped': handoff.dropped, 'reason': reason}
-
-
-def running_codes(sites):
-    """The code objects a hooked call runs as its own (the original, or a copy of it whose
-    nested functions are hooked by another command; the new code once reloaded)."""
-    return tuple(site.latest().code for site in sites)

@@ -1019,7 +1019,7 @@ class TreeBuilder(object):
         self._names[id(what)] = (what, described)
         return described
 
-    def build(self, rec, root_code, root_codes, total_cost_s):
+    def build(self, rec, root_code, total_cost_s):
         """The recorded call as a tree of dicts: name, kind, file, path, line, call_line,
         cost_ms, count, max_ms, children; a generator call also has suspended_ms, waits
         ([{on, ms}]), task and unfinished. Calls of the same callable from one line under
@@ -1030,7 +1030,7 @@ class TreeBuilder(object):
         by_key = {}
         for r in records:
             by_key[r[7] if r[7] is not None else r[2]] = r
-            if r[1] is None and _is_root(r[0], root_codes):
+            if r[1] is None and _is_root(r[0], rec.roots):
                 root = r
         kids = {}  # id(parent record) -> its child records
         for r in records:
