@@ -79,6 +79,17 @@ interface TraceEvent {
   tree?: TraceNode;
   filter_error?: { expr: string; error: string };
   unavailable?: string;
+  /** the recording lacks calls: past the recorder's budget, below -d, or it stopped */
+  truncated?: { over_budget?: number; below_depth?: number; error?: string };
+}
+
+/** "(incomplete: ...)" under a tree whose recording lacks calls, so it never passes for whole. */
+function truncatedNote(cut: NonNullable<TraceEvent['truncated']>, depth: number | undefined): string {
+  const parts: string[] = [];
+  if (cut.over_budget) parts.push(`${cut.over_budget} call(s) past the recorder's budget not recorded`);
+  if (cut.below_depth) parts.push(`${cut.below_depth} call(s) below -d ${depth} not shown`);
+  if (cut.error) parts.push(cut.error);
+  return `(incomplete: ${parts.join('; ')})`;
 }
 
 /** "another task, suspended 20.1ms on asyncio.sleep" (empty for a plain call) */
@@ -120,7 +131,7 @@ export function treeLines(root: TraceNode): string[] {
   return out;
 }
 
-function printTrace(ctx: CommandContext, t: TraceEvent): void {
+function printTrace(ctx: CommandContext, t: TraceEvent, depth: number | undefined): void {
   if (t.filter_error) {
     ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  -f ${t.filter_error.expr} raised ${t.filter_error.error}`);
     return;
@@ -132,6 +143,7 @@ function printTrace(ctx: CommandContext, t: TraceEvent): void {
   const status = t.exception ? `  raised ${t.exception.message}` : '';
   ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
   for (const l of treeLines(t.tree as TraceNode)) ctx.out.line(l);
+  if (t.truncated) ctx.out.line(truncatedNote(t.truncated, depth));
 }
 
 export const traceCommand: ShellCommand = {
@@ -165,7 +177,7 @@ export const traceCommand: ShellCommand = {
         ctx.out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${o.limit} call(s); Ctrl-C to stop`);
       } else if (ev.event === 'trace') {
         ctx.out.record({ event: 'trace', ...ev.data });
-        printTrace(ctx, ev.data);
+        printTrace(ctx, ev.data, o.depth as number | undefined);
       }
     });
     ctx.out.record({ event: 'end', ...end });

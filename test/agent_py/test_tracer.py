@@ -92,14 +92,23 @@ def sync_root():
     return helper(3) + len(str(helper(4)))
 
 
-def trace(fn, run, interval_ms=0.1):
-    """(tree, cost) of one call of fn, recorded as the trace command records it."""
-    recorder = tracer.make_tracer(interval_ms / 1000.0)
+def two_levels():
+    for _ in range(3):
+        sync_root()
+
+
+def trace(fn, run, interval_ms=0.1, max_depth=None, prepare=None, whole=None):
+    """The tree of one call of fn, recorded as the trace command records it (prepare(rec)
+    runs as the recording begins; whole=[] receives the Recording)."""
+    recorder = tracer.make_tracer(interval_ms / 1000.0, max_depth)
     stepwise = bool(fn.__code__.co_flags & (hooks.CO_COROUTINE | hooks.CO_GENERATOR))
     done = []
 
     def on_enter(args, kwargs, code):
-        return recorder.begin((code,), suspended=stepwise)
+        rec = recorder.begin((code,), suspended=stepwise)
+        if rec is not None and prepare is not None:
+            prepare(rec)
+        return rec
 
     def on_exit(rec, value, exc, cost):
         if rec is not None:
@@ -122,6 +131,8 @@ def trace(fn, run, interval_ms=0.1):
         owner.release_all()
         recorder.close()
     rec, cost = done[0]
+    if whole is not None:
+        whole.append(rec)
     return tracer.TreeBuilder().build(rec, fn.__code__, cost)
 
 
@@ -233,6 +244,51 @@ class OwnFramesAndLines(unittest.TestCase):
             self.assertEqual(child(tree, 'helper')['count'], 2)
         finally:
             owner.release_all()
+
+
+class CutShort(unittest.TestCase):
+    """A recording that lacks calls says what it lacks; a whole one says nothing."""
+
+    def tearDown(self):
+        self.assertIsNone(sys.getprofile())
+
+    def test_whole(self):
+        recs = []
+        trace(two_levels, two_levels, 0, whole=recs)
+        self.assertIsNone(recs[0].cut_short())
+
+    def test_below_depth(self):
+        recs = []
+        tree = trace(two_levels, two_levels, 0, max_depth=1, whole=recs)
+        self.assertEqual(child(tree, 'sync_root')['count'], 3)
+        self.assertEqual(child(tree, 'sync_root')['children'], [])
+        # under each sync_root: helper twice, len (and str, a class, timed on 3.12+)
+        self.assertIn(recs[0].cut_short()['below_depth'], (9, 12))
+
+    def test_over_budget(self):
+        budget = tracer.MAX_RECORDS
+        tracer.MAX_RECORDS = 4
+        try:
+            recs = []
+            trace(two_levels, two_levels, 0, whole=recs)
+        finally:
+            tracer.MAX_RECORDS = budget
+        rec = recs[0]
+        self.assertEqual(len(rec.records), 4)
+        self.assertEqual(set(rec.cut_short()), {'over_budget'})
+        self.assertGreaterEqual(rec.cut_short()['over_budget'], 3 * 3 + 1 - 4)
+
+    def test_recorder_error(self):
+        class Refuses(list):
+            def append(self, item):
+                raise MemoryError('no room')
+
+        def prepare(rec):
+            rec.records = Refuses()
+
+        recs = []
+        trace(two_levels, two_levels, 0, prepare=prepare, whole=recs)
+        self.assertEqual(recs[0].cut_short(), {'error': 'the recorder stopped on this thread: MemoryError: no room'})
 
 
 class CallsInTheInstallWindow(unittest.TestCase):

@@ -17,8 +17,11 @@ Events: ``started`` {method, file, line, interval_ms, depth, backend}, then one 
 per shown call: {time, method, thread, cost_ms, exception: {type, message} | absent,
 tree}, where a tree node is {name, kind: py|c, file, path, line, call_line, cost_ms,
 max_ms, count, children} (line, call_line: 0 where unknown) and a coroutine or generator
-call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; or {time, method, thread, filter_error: {expr, error}} /
-{..., unavailable: reason} for a call that could not be traced. End data: {shown,
+call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; and, when the
+recording lacks calls, truncated: {over_budget: calls past the recorder's budget,
+below_depth: calls deeper than -d, error: why the recorder stopped} (those that apply).
+Or {time, method, thread, filter_error: {expr, error}} / {..., unavailable: reason} for
+a call that could not be traced. End data: {shown,
 dropped, reason}.
 """
 
@@ -113,6 +116,9 @@ def run(ctx):
                 if exc is not None:
                     event['exception'] = {'type': type(exc).__name__, 'message': observe.error_text(exc)}
                 event['tree'] = trees.build(rec, target.code, cost)
+                cut = rec.cut_short()
+                if cut is not None:
+                    event['truncated'] = cut
             ctx.emit('trace', event)
             shown[0] += 1
             if shown[0] >= limit:
