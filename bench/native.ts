@@ -20,6 +20,7 @@ import { NativeProcess } from '../src/native/native-process.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { PauseFailedError, whilePaused } from '../src/proc/pause.js';
 import { openReader } from '../src/reader/reader.js';
+import { nativeStackOf } from '../test/helpers/native-fixture.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget, TARGETS_DIR } from '../test/helpers/targets.js';
 
@@ -101,15 +102,15 @@ async function readings(pid: number, n: number): Promise<{ pauses: number[]; fai
 }
 
 /** How many of gdb's frames with an address (inlined copies have none of their own) the native walk has. */
-function gdbAgreement(pid: number): string {
-  const r = spawnSync(process.execPath, [CLI, 'dump', String(pid), '--native-all', '--json'], { encoding: 'utf8' });
-  if (r.status !== 0) return `dump failed: ${r.stderr.trim()}`;
-  const doc = JSON.parse(r.stdout) as {
-    threads: Array<{ tid: number; frames: Array<{ kind: string; address?: string }>; nativeFrames?: Array<{ address?: string }> }>;
-  };
-  const main = doc.threads.find((t) => t.tid === pid);
-  if (!main) return 'no main thread';
-  const ours = new Set([...(main.nativeFrames ?? main.frames)].flatMap((f) => (f.address ? [BigInt(f.address)] : [])));
+async function gdbAgreement(pid: number): Promise<string> {
+  // the walk itself, before any merge replaces the evaluation loop's frames
+  const np = new NativeProcess(pid);
+  let ours: Set<bigint>;
+  try {
+    ours = new Set((await nativeStackOf(np, pid)).frames.map((f) => f.address));
+  } finally {
+    np.close();
+  }
   let bt: string;
   try {
     bt = execFileSync(
@@ -232,7 +233,7 @@ for (const py of discoverPythons()) {
   if (haveGdb) {
     const parked = await startTarget(py, join(TARGETS_DIR, 'native_qsort.py'), [], { notChild: true });
     try {
-      gdb = gdbAgreement(parked.pid);
+      gdb = await gdbAgreement(parked.pid);
     } finally {
       await parked.stop();
     }

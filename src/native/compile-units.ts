@@ -29,8 +29,8 @@ const DW_FORM_strp = 0x0e;
 const DW_FORM_line_strp = 0x1f;
 const DW_FORM_indirect = 0x16;
 const DW_FORM_implicit_const = 0x21;
-/** enough for a unit header and its first entry, whose strings live elsewhere */
-const FIRST_ENTRY_BYTES = 512;
+/** enough for a unit header and its first entry (a producer string inline in it can take a few hundred bytes) */
+const FIRST_ENTRY_BYTES = 4096;
 
 export class CompileUnits {
   private readonly starts: Float64Array;

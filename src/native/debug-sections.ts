@@ -2,9 +2,8 @@
 // SHF_COMPRESSED sections (an Elf64_Chdr, then a zlib stream; what Debian's -dbg
 // packages ship) and the older GNU `.zdebug_*` form ("ZLIB", a big-endian size, then a
 // zlib stream) (docs/native-unwinding.md §3). A large section that is read only here and
-// there (.debug_info) can be read piecewise: from the file as it is, or, compressed,
-// inflated only as far as the furthest byte asked for.
-import { constants, inflateSync } from 'node:zlib';
+// there (.debug_info) can be read piecewise: from the file when it is not compressed.
+import { inflateSync } from 'node:zlib';
 import type { ElfFile } from '../proc/elf.js';
 
 const SHT_NOBITS = 8;
@@ -13,8 +12,6 @@ const ELFCOMPRESS_ZLIB = 1;
 const ELFCOMPRESS_ZSTD = 2;
 /** Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign */
 const CHDR_SIZE = 24;
-/** compressed bytes taken beyond the estimate when inflating a prefix */
-const PREFIX_SLACK = 1 << 16;
 
 /** The contents of section `name` (e.g. ".debug_line"), or undefined when elf has none. Throws on a compression it cannot read. */
 export function debugSection(elf: ElfFile, name: string): Buffer | undefined {
@@ -45,22 +42,11 @@ export function debugSectionReader(elf: ElfFile, name: string): SectionReader | 
     const size = Number(s.size);
     return (at, len) => elf.read(s.offset + BigInt(at), Math.max(0, Math.min(len, size - at)));
   }
-  const raw = elf.read(s.offset, Number(s.size));
-  if (raw.readUInt32LE(0) !== ELFCOMPRESS_ZLIB) {
-    const whole = debugSection(elf, name) ?? Buffer.alloc(0); // throws, naming the compression
-    return (at, len) => whole.subarray(at, at + len);
-  }
-  const size = Number(raw.readBigUInt64LE(8));
-  const stream = raw.subarray(CHDR_SIZE);
-  let inflated = Buffer.alloc(0);
+  // compressed: inflated whole on the first read (inflating prefixes again for each
+  // further piece cost more than the whole, measured on libc's debug file)
+  let whole: Buffer | undefined;
   return (at, len) => {
-    const need = Math.min(at + len, size);
-    // a truncated stream inflates as far as it goes (Z_SYNC_FLUSH: no error at its end);
-    // the prefix asked for is guessed from the compression ratio, and doubled when short
-    for (let take = Math.ceil((need / size) * stream.length * 1.25) + PREFIX_SLACK; inflated.length < need; take *= 2) {
-      inflated = inflateSync(stream.subarray(0, take), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: size });
-      if (take >= stream.length) break;
-    }
-    return inflated.subarray(at, Math.min(at + len, inflated.length));
+    whole ??= debugSection(elf, name) ?? Buffer.alloc(0);
+    return whole.subarray(at, Math.min(at + len, whole.length));
   };
 }

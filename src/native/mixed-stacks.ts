@@ -1,7 +1,7 @@
 // One reading of a process's Python and native stacks together (dump --native, the
 // shell's stack --native): the Python threads are paused (never the others), their
 // registers read and their native stacks unwound, their Python frames read, and they are
-// let go; symbols are looked up after. The two are then merged per thread.
+// let go; symbols and source lines are looked up after. The two are then merged per thread.
 import { basename } from 'node:path';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
 import type { StackFrame } from '../reader/types.js';
@@ -39,7 +39,9 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   const before = reader.sample({ threadNames: false });
   const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
   const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
-  np.prepare();
+  // unwind tables are read while the threads wait, and only for the modules their stacks
+  // pass through (a millisecond or so each): a process with hundreds of libraries mapped
+  // would otherwise pay for all of them (docs/native-unwinding.md §2)
   const read = () =>
     whilePaused(
       reader.pid,
