@@ -39,9 +39,9 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   const before = reader.sample({ threadNames: false });
   const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
   const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
-  // unwind tables are read while the threads wait, and only for the modules their stacks
-  // pass through (a millisecond or so each): a process with hundreds of libraries mapped
-  // would otherwise pay for all of them (docs/native-unwinding.md §2)
+  // every module's unwind tables before the pause (each costs about a file read), so that
+  // no thread waits for them while stopped (docs/native-unwinding.md §5)
+  np.prepare();
   const read = () =>
     whilePaused(
       reader.pid,
@@ -66,6 +66,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     }
   }
   const { dump, raws } = reading;
+  np.nameAll(raws.values());
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };

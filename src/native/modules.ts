@@ -13,7 +13,7 @@ import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import { type LineTable, openLineTable } from './line-table.js';
-import { loadSymbols, type SymbolTable } from './symbols.js';
+import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
 
 /**
  * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
@@ -139,6 +139,23 @@ export class NativeModule {
       return undefined;
     }
     return this.symbols;
+  }
+
+  /**
+   * Names for a few link-time addresses: through the symbol table when it is loaded (or
+   * cached from another process), else by one pass over the raw tables (symbols.ts).
+   */
+  namesFor(pcs: number[]): Array<SymbolHit | undefined> | undefined {
+    const elf = this.open();
+    if (!elf) return undefined;
+    this.symbols ??= cachedSymbols(this.id);
+    if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
+    try {
+      return lookupFew(elf, this.debugFile(elf), pcs);
+    } catch (e) {
+      this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
+      return undefined;
+    }
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */

@@ -15,7 +15,8 @@ const MAPS_REFRESH_MS = 1000;
 const NAME_CACHE_MAX = 1 << 16;
 
 interface Named {
-  name: string;
+  /** null: no symbol covers the address (the frame shows it as 0x…) */
+  name: string | null;
   /** undefined until lines were asked for; null when there are none */
   source?: SourceLine | null;
 }
@@ -77,6 +78,29 @@ export class NativeProcess {
     old.close();
   }
 
+  /**
+   * Finds the names of every frame of these stacks not named yet, module by module in one
+   * go (dump: a pass over each module's raw symbols instead of sorting them into a table).
+   */
+  nameAll(stacks: Iterable<RawStack>): void {
+    const wanted = new Map<NativeModule, bigint[]>();
+    for (const stack of stacks) {
+      for (const f of stack.frames) {
+        if (!f.module) continue;
+        const key = f.exact || f.signal ? f.pc : f.pc - 1n;
+        if (this.named.has(key)) continue;
+        const list = wanted.get(f.module);
+        if (list) list.push(key);
+        else wanted.set(f.module, [key]);
+      }
+    }
+    for (const [module, keys] of wanted) {
+      const hits = module.namesFor(keys.map((k) => Number(k - module.bias)));
+      if (!hits && module.error) this.notes.add(module.error);
+      keys.forEach((key, i) => this.remember(key, { name: hits?.[i]?.name ?? null }));
+    }
+  }
+
   /** Names the frames of an unwound stack. */
   symbolize(stack: RawStack): NativeFrame[] {
     return stack.frames.map((f) => this.frameOf(f.pc, f.exact || !!f.signal, f.module, f.guessed));
@@ -114,14 +138,17 @@ export class NativeProcess {
     if (!named) {
       const symbols = module.symbolTable();
       if (!symbols && module.error) this.notes.add(module.error);
-      const hit = symbols?.lookup(Number(key - module.bias));
-      named = { name: hit ? hit.name : `0x${pc.toString(16)}` };
-      if (this.named.size >= NAME_CACHE_MAX) this.named.clear();
-      this.named.set(key, named);
+      named = { name: symbols?.lookup(Number(key - module.bias))?.name ?? null };
+      this.remember(key, named);
     }
-    frame.name = named.name;
+    frame.name = named.name ?? `0x${pc.toString(16)}`;
     this.origins.set(frame, { module, key, named });
     return frame;
+  }
+
+  private remember(key: bigint, named: Named): void {
+    if (this.named.size >= NAME_CACHE_MAX) this.named.clear();
+    this.named.set(key, named);
   }
 
   private sourceOf(module: NativeModule, addr: bigint): SourceLine | undefined {

@@ -81,12 +81,7 @@ export class SymbolTable {
 
   /** Symbol i's name; versioned names (clock_nanosleep@@GLIBC_2.17) without their version. */
   private name(i: number): string {
-    const strs = this.strs[this.srcs[i]];
-    const at = this.nameOffs[i];
-    let end = strs.indexOf(0, at);
-    if (end < 0) end = strs.length;
-    const version = strs.indexOf(0x40, at); // '@'
-    return strs.toString('latin1', at, version > at && version < end ? version : end);
+    return nameAt(this.strs[this.srcs[i]], this.nameOffs[i]);
   }
 }
 
@@ -105,7 +100,8 @@ function nameRank(strs: Buffer, at: number): number {
   return 1 + (startsWith(strs, at, GI) || startsWith(strs, at, LIBC) ? 2 : 0);
 }
 
-function addSymbols(elf: ElfFile, type: number, out: SymbolList): number {
+/** Calls visit(start, size, strs, nameOff) for each function symbol of elf's tables of `type`; returns how many. */
+function eachSymbol(elf: ElfFile, type: number, visit: (start: number, size: number, strs: Buffer, nameOff: number) => void): number {
   let n = 0;
   for (const sec of elf.sections) {
     if (sec.type !== type || sec.link >= elf.sections.length) continue;
@@ -113,7 +109,6 @@ function addSymbols(elf: ElfFile, type: number, out: SymbolList): number {
     if (strSec.type === SHT_NOBITS || sec.type === SHT_NOBITS) continue;
     const syms = elf.read(sec.offset, Number(sec.size));
     const strs = elf.read(strSec.offset, Number(strSec.size));
-    const src = out.strs.push(strs) - 1;
     for (let o = 0; o + 24 <= syms.length; o += 24) {
       const kind = syms[o + 4] & 0xf;
       if (syms.readUInt16LE(o + 6) === 0) continue; // undefined (imported)
@@ -123,15 +118,81 @@ function addSymbols(elf: ElfFile, type: number, out: SymbolList): number {
       if (kind !== STT_FUNC && kind !== STT_GNU_IFUNC && !(kind === STT_NOTYPE && size > 0)) continue;
       const nameOff = syms.readUInt32LE(o);
       if (nameOff === 0 || nameOff >= strs.length || strs[nameOff] === 0) continue;
-      out.start.push(syms.readUInt32LE(o + 8) + syms.readUInt32LE(o + 12) * 2 ** 32);
-      out.size.push(size);
-      out.src.push(src);
-      out.nameOff.push(nameOff);
-      out.rank.push(nameRank(strs, nameOff));
+      visit(syms.readUInt32LE(o + 8) + syms.readUInt32LE(o + 12) * 2 ** 32, size, strs, nameOff);
       n++;
     }
   }
   return n;
+}
+
+function addSymbols(elf: ElfFile, type: number, out: SymbolList): number {
+  let src = -1;
+  let lastStrs: Buffer | undefined;
+  return eachSymbol(elf, type, (start, size, strs, nameOff) => {
+    if (strs !== lastStrs) {
+      src = out.strs.push(strs) - 1;
+      lastStrs = strs;
+    }
+    out.start.push(start);
+    out.size.push(size);
+    out.src.push(src);
+    out.nameOff.push(nameOff);
+    out.rank.push(nameRank(strs, nameOff));
+  });
+}
+
+/** The versionless name at strs[at]. */
+function nameAt(strs: Buffer, at: number): string {
+  let end = strs.indexOf(0, at);
+  if (end < 0) end = strs.length;
+  const version = strs.indexOf(0x40, at); // '@'
+  return strs.toString('latin1', at, version > at && version < end ? version : end);
+}
+
+/**
+ * Names for a few link-time addresses, found in one pass over the raw symbol tables
+ * without building the sorted table: `dump` names a few dozen frames, and sorting tens of
+ * thousands of symbols to do so cost it more than all else. Picks what SymbolTable.lookup
+ * picks: the covering symbol that starts last, the smallest of those, the best-named.
+ */
+export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs: number[]): Array<SymbolHit | undefined> {
+  const order = Array.from(pcs.keys()).sort((a, b) => pcs[a] - pcs[b]);
+  const sorted = order.map((i) => pcs[i]);
+  const best: Array<{ start: number; size: number; rank: number; strs: Buffer; nameOff: number } | undefined> = sorted.map(() => undefined);
+  // per address: the last symbol start at or below it, which ends a sizeless label's reach
+  const lastStart = sorted.map(() => -1);
+  const first = (v: number) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const visit = (start: number, size: number, strs: Buffer, nameOff: number) => {
+    const end = start + (size > 0 ? size : UNSIZED_REACH);
+    for (let i = first(start); i < sorted.length && sorted[i] < Math.max(end, start + UNSIZED_REACH); i++) {
+      if (start > lastStart[i]) lastStart[i] = start;
+      if (sorted[i] >= end) continue;
+      const b = best[i];
+      const rank = nameRank(strs, nameOff);
+      if (!b || start > b.start || (start === b.start && (size < b.size || (size === b.size && rank < b.rank))))
+        best[i] = { start, size, rank, strs, nameOff };
+    }
+  };
+  eachSymbol(elf, SHT_SYMTAB, visit);
+  eachSymbol(elf, SHT_DYNSYM, visit);
+  if (debug) eachSymbol(debug.elf, SHT_SYMTAB, visit);
+  const out: Array<SymbolHit | undefined> = pcs.map(() => undefined);
+  order.forEach((orig, i) => {
+    const b = best[i];
+    // a label without a size reaches only to the next symbol
+    if (!b || (b.size === 0 && lastStart[i] > b.start)) return;
+    out[orig] = { name: demangle(nameAt(b.strs, b.nameOff)), offset: sorted[i] - b.start };
+  });
+  return out;
 }
 
 const byBuildId = new Map<string, SymbolTable>();
@@ -140,6 +201,10 @@ const byBuildId = new Map<string, SymbolTable>();
  * Symbols of elf, and of its separate debug file when one was found; cached by build-id
  * (id), which the debug file shares.
  */
+export function cachedSymbols(id: string | undefined): SymbolTable | undefined {
+  return id === undefined ? undefined : byBuildId.get(id);
+}
+
 export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }): SymbolTable {
   const cached = id && byBuildId.get(id);
   if (cached) return cached;
