@@ -31,6 +31,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const PAUSES = 300;
 const MERGE_READINGS = 100;
 const BUSY = join(PACKAGE_ROOT, 'bench', 'native_busy_deep.py');
+/** gdb.Frame.type() values (gdb's Python API) */
+const GDB_INLINE_FRAME = 2;
+const GDB_TAILCALL_FRAME = 3;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -107,40 +110,49 @@ async function gdbAgreement(pid: number): Promise<string> {
   const np = new NativeProcess(pid);
   let ours: Set<bigint>;
   try {
-    ours = new Set((await nativeStackOf(np, pid)).frames.map((f) => f.address));
+    // READY comes just before time.sleep: look again until the thread waits in it, as gdb will see it
+    let { frames } = await nativeStackOf(np, pid);
+    for (let i = 0; i < 50 && !/nanosleep|select/.test(frames[0].name); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      frames = (await nativeStackOf(np, pid)).frames;
+    }
+    ours = new Set(frames.map((f) => f.address));
   } finally {
     np.close();
   }
-  let bt: string;
+  // gdb's own walk, frame by frame with each frame's type: inlined copies and the tail-call
+  // frames gdb rebuilds from call-site debug information are not on the stack, so only
+  // normal and signal frames are counted
+  const script = [
+    'f = gdb.newest_frame()',
+    'while f is not None:',
+    '    print("FRAME %x %d" % (f.pc(), f.type()))',
+    '    f = f.older()',
+  ].join('\n');
+  let out: string;
   try {
-    bt = execFileSync(
-      'gdb',
-      ['-p', String(pid), '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set debuginfod enabled off', '-ex', 'bt'],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-        timeout: 120000,
-      },
-    );
+    out = execFileSync('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'set debuginfod enabled off', '-ex', `python\n${script}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 120000,
+    });
   } catch (e) {
     return `gdb failed: ${(e as Error).message.split('\n')[0]}`;
   }
   let total = 0;
   let found = 0;
-  let firstPc: bigint | undefined;
-  for (const line of bt.split('\n')) {
-    const m = /^#(\d+)\s+(0x[0-9a-f]+) in /.exec(line);
-    if (!m) continue;
-    total++;
-    if (m[1] === '0') firstPc = BigInt(m[2]);
-    if (ours.has(BigInt(m[2]))) found++;
+  let inlined = 0;
+  let tail = 0;
+  for (const m of out.matchAll(/^FRAME ([0-9a-f]+) (\d+)$/gm)) {
+    const type = Number(m[2]);
+    if (type === GDB_INLINE_FRAME) inlined++;
+    else if (type === GDB_TAILCALL_FRAME) tail++;
+    else {
+      total++;
+      if (ours.has(BigInt(`0x${m[1]}`))) found++;
+    }
   }
-  // gdb prints frame 0 without its address when the pc starts a line: count it by our innermost frame
-  if (/^#0\s+[a-zA-Z_]/m.test(bt) && firstPc === undefined) {
-    total++;
-    found++;
-  }
-  return `${found} of ${total}`;
+  return `${found} of ${total} (gdb also shows ${inlined} inlined, ${tail} tail-call)`;
 }
 
 const ms = (v: number | string) => (typeof v === 'number' ? v.toFixed(0) : v);
@@ -216,7 +228,7 @@ try {
 }
 
 console.log(
-  '\n| interpreter | thread readings merged (busy target, 4 threads x 30 frames) | gdb `bt` frames found by address (target parked in qsort -> Python -> sleep) |',
+  '\n| interpreter | thread readings merged (busy target, 4 threads x 30 frames) | gdb frames (normal and signal) found by address, target parked in qsort -> Python -> sleep |',
 );
 console.log('|---|---|---|');
 const haveGdb = spawnSync('gdb', ['--version']).status === 0;
