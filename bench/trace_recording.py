@@ -17,6 +17,7 @@ where that checkout keeps it (commands/trace/tracer.py, or tracer.py before the 
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import time
@@ -47,23 +48,28 @@ def load_agent(package_dir):
 def hook(package_dir, fn, stepwise):
     hooks, scope, tracer = load_agent(os.path.abspath(package_dir))
     recorder = tracer.make_tracer(0.0001)
-    sites = []
-
-    def on_enter(args, kwargs):
-        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+    steps = dict(
+        on_resume=lambda rec: rec and recorder.resume(rec),
+        on_suspend=lambda rec: rec and recorder.pause(rec),
+    )
 
     def on_exit(rec, value, exc, cost):
         if rec is not None:
             recorder.end(rec)
 
-    handle = hooks.install(
-        scope.Scope('bench'),
-        fn,
-        on_enter,
-        on_exit,
-        on_resume=lambda rec: rec and recorder.resume(rec),
-        on_suspend=lambda rec: rec and recorder.pause(rec),
-    )
+    if 'with_code' in inspect.signature(hooks.install).parameters:
+        # the hook tells on_enter the code the call runs (docs/trace-internals.md §6)
+        def on_enter(args, kwargs, code):
+            return recorder.begin((code,), suspended=stepwise)
+
+        hooks.install(scope.Scope('bench'), fn, on_enter, on_exit, with_code=True, **steps)
+        return
+    sites = []  # an older agent: the code is the hook site's, known once install returned
+
+    def on_enter_old(args, kwargs):
+        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+
+    handle = hooks.install(scope.Scope('bench'), fn, on_enter_old, on_exit, **steps)
     sites.extend(site for site, _ in handle._sites)
 
 
