@@ -1002,7 +1002,9 @@ class _MonitoringBackend(object):
             return
         monitoring = sys.monitoring
         monitoring.set_events(self.tool, 0)
-        for code in self._codes.values():
+        # a snapshot: a thread still inside a traced call may instrument another code
+        # meanwhile, and iterating the dict itself would then raise and leave the tool set
+        for code in list(self._codes.values()):
             monitoring.set_local_events(self.tool, code, 0)
         for event in (
             'PY_START',
