@@ -6,7 +6,7 @@
 //     on the same target: the whole process's CPU (user + system).
 // Run with
 //   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/startup.js [--before path/to/old/dist/src/cli/main.js] [--py-spy path] [--runs N]
-// Times come from /usr/bin/time; copy the tables into BENCHMARKS.md.
+// Copy the tables into BENCHMARKS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -26,14 +26,22 @@ interface Times {
   cpu: number;
 }
 
-/** Wall and CPU seconds of one run of argv, from /usr/bin/time. */
+/**
+ * Wall and CPU seconds of one run of argv. CPU is the child's user + system time as bash's
+ * `times` reports it (getrusage of the children, to the millisecond; /usr/bin/time counts
+ * in 10 ms steps); wall is measured around bash, whose own start is in it for every
+ * command alike.
+ */
 function timed(argv: string[]): Times {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIMES %e %U %S', ...argv], { encoding: 'utf8', env });
-  const m = /TIMES ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
+  const start = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', ...argv], { encoding: 'utf8', env });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  // `times` prints the shell's own user/system line, then its children's: "0m0.041s 0m0.012s"
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/m.exec(r.stdout.trim().split('\n')[1] ?? '');
+  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return { wall, cpu: 60 * Number(m[1]) + Number(m[2]) + 60 * Number(m[3]) + Number(m[4]) };
 }
 
 function median(xs: number[]): number {
@@ -51,7 +59,7 @@ function medians(cmds: Record<string, string[]>, n: number): Record<string, Time
 }
 
 async function main(): Promise<void> {
-  const runs = Number(arg('--runs') ?? 11);
+  const runs = Math.max(10, Number(arg('--runs') ?? 15));
   const before = arg('--before');
   const pyspy = arg('--py-spy');
   const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];

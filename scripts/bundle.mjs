@@ -1,30 +1,61 @@
-// Bundles the CLI into dist/bin/ (docs/bundle.md): Node resolving and loading some forty
-// ES modules one by one was most of `spyglass dump`'s start-up. Lazily loaded command
-// modules become chunks loaded on first use, as they were files before. dist/bin/ is two
-// levels below the package root like dist/src/, so src/paths.ts finds agent/, examples/
-// and the web page's dist/web/ from either; the GIL sampler's worker is its own entry,
-// next to the chunk that starts it by URL. koffi is a native module and stays external.
+// Bundles the CLI into dist/bin/ (docs/bundle.md): one CommonJS file, dist/bin/cli.js,
+// run by the launcher dist/bin/spyglass.js (scripts/launcher.cjs) through V8's code
+// cache. Node resolving and loading ES modules one by one, its ES module loader, and
+// compiling the bundle were most of `spyglass dump`'s start-up. Modules a command loads
+// with import() are wrapped by esbuild to run on first use, their node: built-ins with
+// them, so a `dump` never loads the web server's http or the shell's readline.
+// dist/bin/ is two levels below the package root like dist/src/, so src/paths.ts finds
+// agent/, examples/ and the web page's dist/web/ from either; the GIL sampler's worker
+// is its own entry, next to the bundle that starts it by URL. koffi is a native module
+// and stays external.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bin');
-// chunk names carry a content hash: clear the last build's so that none is left behind
+
+/**
+ * commander requires node:child_process when it loads, for executable subcommands
+ * (`git-style` files), which spyglass has none of; loading it (with net, dgram and the
+ * stream machinery it pulls in) was a share of every command's start-up. commander gets
+ * a stand-in that loads the real module on first use instead.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+// clear the last build's files so that none is left behind
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { spyglass: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' },
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['koffi'],
-  // commander is CommonJS: esbuild's ESM output needs a require() for its node: imports
-  banner: { js: "import { createRequire as __spyglassRequire } from 'node:module'; const require = __spyglassRequire(import.meta.url);" },
+  // the sources are ES modules: their own URL (src/paths.ts, the worker's) is the bundle's
+  define: { 'import.meta.url': '__spyglassModuleUrl' },
+  banner: { js: "var __spyglassModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcessForCommander],
   logLevel: 'warning',
 });
+// the launcher compiles cli.js inside a function: a #! line would be a syntax error there
+const cli = join(outdir, 'cli.js');
+writeFileSync(cli, readFileSync(cli, 'utf8').replace(/^#!.*\n/, ''));
+// the package is "type": "module"; the files here are CommonJS
+writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+copyFileSync(join(root, 'scripts', 'launcher.cjs'), join(outdir, 'spyglass.js'));
 chmodSync(join(outdir, 'spyglass.js'), 0o755);

@@ -93,10 +93,3 @@ export function registerAttach(program: Command): void {
       }
     });
 }
-
-/** `spyglass 1234 ...` means `spyglass attach 1234 ...`: inserts the subcommand name. */
-export function routeBarePid(argv: string[]): string[] {
-  const i = argv.findIndex((a, n) => n >= 2 && !a.startsWith('-'));
-  if (i < 0 || !/^\d+$/.test(argv[i])) return argv;
-  return [...argv.slice(0, i), 'attach', ...argv.slice(i)];
-}

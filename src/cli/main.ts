@@ -7,8 +7,8 @@ import { DEFAULT_WIDTH, formatItem, helpWidth, wrapText } from '../help-text.js'
 import { EXIT_INTERNAL, EXIT_USAGE, UserError, formatUserError } from '../errors.js';
 import { AgentCommandError } from '../channel/agent-error.js';
 import { wasInterrupted, watchOutputStreams } from '../run-end.js';
-import { routeBarePid } from './attach.js';
-import { SUBCOMMANDS } from './subcommands.js';
+import { routeBarePid } from './bare-pid.js';
+import { subcommandsFor } from './subcommands.js';
 
 /** Commander's help laid out by the formatter the shell's `help` uses too (help-text.ts). */
 function useHelpFormatter(program: Command): void {
@@ -27,7 +27,8 @@ function useHelpFormatter(program: Command): void {
   });
 }
 
-export function buildProgram(): Command {
+/** The program, with the subcommands argv needs (subcommandsFor). */
+async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command();
   // before the subcommands are added: they inherit it
   useHelpFormatter(program);
@@ -38,7 +39,8 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces of internal errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of SUBCOMMANDS) register(program);
+  const registers = await Promise.all(subcommandsFor(argv).map((s) => s.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -49,11 +51,12 @@ function jsonError(type: string, message: string, exitCode: number, hint?: strin
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
   try {
-    await program.parseAsync(routeBarePid(argv));
+    const routed = routeBarePid(argv);
+    const program = await buildProgram(routed);
+    await program.parseAsync(routed);
     // a status the command chose (launch mode: the program's own) comes first
     if (process.exitCode !== undefined) return Number(process.exitCode);
     return wasInterrupted() ? 130 : 0;

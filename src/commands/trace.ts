@@ -91,6 +91,17 @@ export interface TraceEvent {
   tree?: TraceNode;
   filter_error?: { expr: string; error: string };
   unavailable?: string;
+  /** the recording lacks calls: past the recorder's budget, below -d, or it stopped */
+  truncated?: { over_budget?: number; below_depth?: number; error?: string };
+}
+
+/** "(incomplete: ...)" under a tree whose recording lacks calls, so it never passes for whole. */
+function truncatedNote(cut: NonNullable<TraceEvent['truncated']>, depth: number | undefined): string {
+  const parts: string[] = [];
+  if (cut.over_budget) parts.push(`${cut.over_budget} call(s) past the recorder's budget not recorded`);
+  if (cut.below_depth) parts.push(`${cut.below_depth} call(s) below -d ${depth} not shown`);
+  if (cut.error) parts.push(cut.error);
+  return `(incomplete: ${parts.join('; ')})`;
 }
 
 /** "another task, suspended 20.1ms on asyncio.sleep" (empty for a plain call) */
@@ -148,7 +159,7 @@ export interface TraceRequest extends MethodTarget {
   filter?: string;
 }
 
-function printTrace(out: CommandOutput, t: TraceEvent): void {
+function printTrace(out: CommandOutput, t: TraceEvent, depth: number | undefined): void {
   if (t.filter_error) {
     out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  -f ${t.filter_error.expr} raised ${t.filter_error.error}`);
     return;
@@ -160,6 +171,7 @@ function printTrace(out: CommandOutput, t: TraceEvent): void {
   const status = t.exception ? `  raised ${t.exception.message}` : '';
   out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
   for (const l of treeLines(t.tree as TraceNode)) out.line(l);
+  if (t.truncated) out.line(truncatedNote(t.truncated, depth));
 }
 
 export const traceModel: CommandModel<TraceRequest, TraceResults> = {
@@ -201,7 +213,7 @@ export const traceModel: CommandModel<TraceRequest, TraceResults> = {
       if (step.kind === 'started') {
         const data = step.data;
         out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${req.limit} call(s); Ctrl-C to stop`);
-      } else if (step.kind === 'trace') printTrace(out, step.data);
+      } else if (step.kind === 'trace') printTrace(out, step.data, req.depth);
       else endNote(out, 'call(s)', step.data);
     };
   },

@@ -178,19 +178,25 @@ function run(probe: GilProbe): void {
   waits.close();
 }
 
-let probe: GilProbe | undefined;
-try {
-  probe = await openGilProbe(cfg.pid);
-  run(probe);
-} catch (e) {
-  const user = e instanceof UserError;
-  post({
-    type: 'error',
-    message: (e as Error).message,
-    hint: user ? (e as UserError).hint : undefined,
-    user,
-    stack: user ? undefined : (e as Error).stack,
-  });
-} finally {
-  probe?.close();
+/** Opens the probe and samples until stopped; a failure is posted to the session. */
+async function main(): Promise<void> {
+  let probe: GilProbe | undefined;
+  try {
+    probe = await openGilProbe(cfg.pid);
+    run(probe);
+  } catch (e) {
+    const user = e instanceof UserError;
+    post({
+      type: 'error',
+      message: (e as Error).message,
+      hint: user ? (e as UserError).hint : undefined,
+      user,
+      stack: user ? undefined : (e as Error).stack,
+    });
+  } finally {
+    probe?.close();
+  }
 }
+
+// not a top-level await: the bundled worker is CommonJS (docs/bundle.md)
+void main();

@@ -38,6 +38,12 @@ const TORN_LIST_ATTEMPTS = 3;
  */
 const THREAD_ATTEMPTS = 16;
 
+/**
+ * Times threads that ended at the same first frame are read again before they are
+ * marked torn: one of them ran into the other's frames, and the next walk seldom does.
+ */
+const SHARED_BOTTOM_ROUNDS = 2;
+
 class TornThreadListError extends Error {}
 
 /** A frame walk that raced with the thread: the frames read are not one real stack. */
@@ -48,6 +54,19 @@ interface ThreadWalk {
   truncated?: boolean;
   /** why the frames read are not one consistent stack (see ThreadStack.torn) */
   torn?: string;
+  /** address of the thread's first (oldest) frame, when the walk reached it */
+  bottom?: number;
+}
+
+/** One thread of a sample as read: its state, and the walk of its frames. */
+interface ThreadRead {
+  interp: bigint;
+  interpId: number;
+  /** the thread state holding the GIL, or 0 */
+  holder: bigint;
+  ts: bigint;
+  raw: Buffer;
+  stack: ThreadWalk;
 }
 
 const MAX_THREADS = 4096;
@@ -127,6 +146,8 @@ export class PythonReader {
   private pthreadTidOffset?: number | null;
   /** set by the frame steps: the last frame visited may be a thread's first (threadFrames) */
   private atBase = false;
+  /** per thread state: the first frame of its last consistent walk (readThread) */
+  private readonly bottoms = new Map<bigint, { threadId: bigint; bottom: number }>();
   /** the entry-marked copy of each shared frame (asEntry) */
   private readonly entryFrames = new WeakMap<StackFrame, StackFrame>();
 
@@ -194,7 +215,7 @@ export class PythonReader {
   /** strict: a thread list that changed under us (see below) is read again from the start */
   private walk(opts: SampleOptions, strict: boolean): StackDump {
     const L = this.layout;
-    const threads: ThreadStack[] = [];
+    const read: ThreadRead[] = [];
     const interpreters: number[] = [];
     const seenInterps = new Set<bigint>();
     let interp = this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.interpretersHead));
@@ -209,57 +230,47 @@ export class PythonReader {
       const holder = L.gil ? this.gilHolder(interp) : runtimeHolder;
       const seen = new Set<bigint>();
       let ts = this.snap.ptr(interp + BigInt(L.interp.threadsHead));
-      const interpThreads: Array<{ ts: bigint; raw: Buffer; stack: ThreadWalk }> = [];
       while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
         seen.add(ts);
-        let raw = this.snap.read(ts, L.tstate.size);
+        const raw = this.snap.read(ts, L.tstate.size);
         // a thread state freed while we followed the list (a thread ending or starting):
         // what we read is no longer one of this interpreter's threads
         if (raw.readBigUInt64LE(L.tstate.interp) !== interp) {
           if (strict) throw new TornThreadListError();
           break;
         }
-        // walk the frames right after reading the thread state, while they still match it
-        let stack = this.threadFrames(raw, opts);
         const next = raw.readBigUInt64LE(L.tstate.next);
-        for (let attempt = 1; stack.torn !== undefined && attempt < THREAD_ATTEMPTS; attempt++) {
-          // the thread changed its stack while we read it: read it again, afresh
-          this.snap.forget();
-          const again = this.snap.read(ts, L.tstate.size);
-          if (again.readBigUInt64LE(L.tstate.interp) !== interp) {
-            if (strict) throw new TornThreadListError();
-            break; // the thread ended meanwhile: what was read stays marked torn
-          }
-          raw = again;
-          stack = this.threadFrames(raw, opts);
-        }
-        interpThreads.push({ ts, raw, stack });
+        // walk the frames right after reading the thread state, while they still match it
+        read.push(this.readThread({ interp, interpId, holder, ts, raw }, opts, strict));
         ts = next;
       }
-      const tids = this.kernelTids(interpThreads.map((t) => t.raw));
-      const ids = interpThreads.map(({ raw }) => raw.readBigUInt64LE(L.tstate.threadId));
-      interpThreads.forEach(({ ts, stack }, i) => {
-        const threadId = ids[i];
-        // A thread being started: its state is made (and put first in the list) by the
-        // thread that starts it, and up to 3.11 carries that creator's ids until the new
-        // thread runs. It is not a second copy of its creator: leave it out.
-        // From 3.12 it carries no ids (0) until then.
-        if (!stack.frames.length && (threadId === 0n || ids.indexOf(threadId, i + 1) !== -1)) return;
-        const tid = tids[i];
-        threads.push({
-          interpreterId: interpId,
-          threadId: Number(threadId),
-          tid,
-          name: opts.threadNames === false ? undefined : this.threadNames.name(interp, threadId),
-          holdsGil: holder !== 0n && holder === ts,
-          activity: opts.activity === false || tid === undefined ? 'unknown' : activityOf(this.pid, tid),
-          frames: stack.frames,
-          ...(stack.truncated ? { truncated: true } : {}),
-          ...(stack.torn !== undefined ? { torn: stack.torn } : {}),
-        });
-      });
       interp = this.snap.ptr(interp + BigInt(L.interp.next));
     }
+    this.separateBottoms(read, opts, strict);
+    const tids = this.kernelTids(read.map((t) => t.raw));
+    const ids = read.map(({ raw }) => raw.readBigUInt64LE(L.tstate.threadId));
+    const threads: ThreadStack[] = [];
+    read.forEach(({ interp, interpId, holder, ts, stack }, i) => {
+      const threadId = ids[i];
+      // A thread being started: its state is made (and put first in the list) by the
+      // thread that starts it, and up to 3.11 carries that creator's ids until the new
+      // thread runs. It is not a second copy of its creator: leave it out.
+      // From 3.12 it carries no ids (0) until then.
+      if (!stack.frames.length && (threadId === 0n || ids.indexOf(threadId, i + 1) !== -1)) return;
+      const tid = tids[i];
+      threads.push({
+        interpreterId: interpId,
+        threadId: Number(threadId),
+        tid,
+        name: opts.threadNames === false ? undefined : this.threadNames.name(interp, threadId),
+        holdsGil: holder !== 0n && holder === ts,
+        activity: opts.activity === false || tid === undefined ? 'unknown' : activityOf(this.pid, tid),
+        frames: stack.frames,
+        ...(stack.truncated ? { truncated: true } : {}),
+        ...(stack.torn !== undefined ? { torn: stack.torn } : {}),
+      });
+    });
+    this.rememberBottoms(read, ids);
     const t = this.target;
     return {
       pid: this.pid,
@@ -267,6 +278,74 @@ export class PythonReader {
       interpreters,
       threads,
     };
+  }
+
+  /**
+   * Walks one thread until a walk is consistent and ends at a first frame known to be
+   * this thread's: the one it ended at last time, or, for a thread met for the first time
+   * or whose first frame changed, the same one two walks in a row. A walk that raced with
+   * a frame freed and reused by another thread runs on into that thread's frames, each
+   * live, and ends at that thread's first frame (docs/stack-consistency.md §1.4).
+   */
+  private readThread(t: Omit<ThreadRead, 'stack'>, opts: SampleOptions, strict: boolean): ThreadRead {
+    const L = this.layout;
+    const known = this.bottoms.get(t.ts);
+    const threadId = t.raw.readBigUInt64LE(L.tstate.threadId);
+    let confirmed = known?.threadId === threadId ? known.bottom : undefined;
+    let raw = t.raw;
+    let stack = this.threadFrames(raw, opts);
+    for (let attempt = 1; ; attempt++) {
+      if (stack.torn === undefined) {
+        if (stack.bottom === undefined || stack.bottom === confirmed) break;
+        confirmed = stack.bottom; // a second walk ending there confirms it
+      }
+      if (attempt >= THREAD_ATTEMPTS) {
+        if (stack.torn === undefined) stack = { ...stack, torn: "the stack's first frame changed between walks" };
+        break;
+      }
+      // the thread changed its stack while we read it: read it again, afresh
+      this.snap.forget();
+      const again = this.snap.read(t.ts, L.tstate.size);
+      if (again.readBigUInt64LE(L.tstate.interp) !== t.interp) {
+        if (strict) throw new TornThreadListError();
+        break; // the thread ended meanwhile: what was read stays marked torn
+      }
+      raw = again;
+      stack = this.threadFrames(raw, opts);
+    }
+    return { ...t, raw, stack };
+  }
+
+  /**
+   * No two threads have the same first frame: walks that end at one another thread also
+   * ended at (this sample, or last time when its walk now is torn) are read again, and
+   * marked torn if they still do (docs/stack-consistency.md §1.4).
+   */
+  private separateBottoms(read: ThreadRead[], opts: SampleOptions, strict: boolean): void {
+    for (let round = 0; ; round++) {
+      const shared = sharedBottoms(read.map((t) => t.stack.bottom ?? this.bottoms.get(t.ts)?.bottom));
+      if (!shared.length) return;
+      for (const i of shared) {
+        if (round < SHARED_BOTTOM_ROUNDS) {
+          // what was learned of it may be another thread's: learn it again
+          this.bottoms.delete(read[i].ts);
+          this.snap.forget();
+          read[i] = this.readThread(read[i], opts, strict);
+        } else if (read[i].stack.bottom !== undefined) {
+          read[i].stack = { ...read[i].stack, torn: "the walk ran into another thread's frames", bottom: undefined };
+        }
+      }
+      if (round >= SHARED_BOTTOM_ROUNDS) return;
+    }
+  }
+
+  /** Each thread's first frame, from its consistent walks, for the next sample (readThread). */
+  private rememberBottoms(read: ThreadRead[], ids: bigint[]): void {
+    const live = new Set(read.map((t) => t.ts));
+    for (const ts of this.bottoms.keys()) if (!live.has(ts)) this.bottoms.delete(ts);
+    read.forEach(({ ts, stack }, i) => {
+      if (stack.torn === undefined && stack.bottom !== undefined) this.bottoms.set(ts, { threadId: ids[i], bottom: stack.bottom });
+    });
   }
 
   /** The thread state holding the interpreter's GIL (3.12+), or 0. */
@@ -344,19 +423,21 @@ export class PythonReader {
       // 3.8-3.10 frames carry no marker of a thread's first frame: a running one whose
       // f_back is NULL is one
       this.atBase = frame === 0 || L.frameObject !== undefined;
+      let bottom: number | undefined;
       while (frame) {
         if (seen.has(frame)) throw new TornWalkError('the frame chain loops');
         seen.add(frame);
         if (frames.length >= maxDepth) return { frames, truncated: true };
+        bottom = frame;
         frame = L.frameObject ? this.frameObjectStep(frame, frames, opts) : this.interpreterFrameStep(frame, frames, opts);
       }
       if (!this.atBase) return { frames, torn: "the frame chain ended above the thread's first frame" };
+      return { frames, bottom };
     } catch (e) {
       if (e instanceof TornWalkError) return { frames, torn: e.message };
       if (e instanceof MemoryReadError || e instanceof RangeError) return { frames, torn: `a frame could not be read (${e.message})` };
       throw e;
     }
-    return { frames };
   }
 
   // The frame steps run for every frame of every sample: addresses are Numbers and the
@@ -577,6 +658,17 @@ function sameCode(a: CodeInfo, b: CodeInfo): boolean {
     a.lastiLimit === b.lastiLimit &&
     a.table.equals(b.table)
   );
+}
+
+/** Indices of the threads whose first frame (when known) another thread's is too. */
+function sharedBottoms(bottoms: Array<number | undefined>): number[] {
+  const count = new Map<number, number>();
+  for (const b of bottoms) if (b !== undefined) count.set(b, (count.get(b) ?? 0) + 1);
+  const shared: number[] = [];
+  bottoms.forEach((b, i) => {
+    if (b !== undefined && count.get(b)! > 1) shared.push(i);
+  });
+  return shared;
 }
 
 function activityOf(pid: number, tid: number): ThreadActivity {

@@ -1,0 +1,60 @@
+// The launcher's code cache (scripts/launcher.cjs, docs/bundle.md): made on the first run
+// in a directory and a file only this user can write, used by the next runs, replaced when
+// V8 refuses it, and neither read nor written where others could have put it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+function cacheHome(t: { after: (fn: () => void) => void }): { home: string; dir: string } {
+  const home = mkdtempSync(join(tmpdir(), 'spyglass-code-cache-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  return { home, dir: join(home, 'spyglass') };
+}
+
+async function ps(home: string): Promise<string> {
+  const run = await runCli(['ps', '--json'], { env: { XDG_CACHE_HOME: home } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(Array.isArray(JSON.parse(run.stdout)), run.stdout);
+  return run.stdout;
+}
+
+test('the first run makes a private cache, which the next run keeps', async (t) => {
+  const { home, dir } = cacheHome(t);
+  await ps(home);
+  const files = readdirSync(dir);
+  assert.equal(files.length, 1, files.join());
+  assert.match(files[0], /^cli-[0-9a-f]+\.v8cache$/);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const file = join(dir, files[0]);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const made = statSync(file);
+  await ps(home);
+  // taken as it is: not made again
+  assert.deepEqual(readdirSync(dir), files);
+  assert.equal(statSync(file).ino, made.ino);
+});
+
+test('a cache V8 refuses is ignored and made again', async (t) => {
+  const { home, dir } = cacheHome(t);
+  await ps(home);
+  const file = join(dir, readdirSync(dir)[0]);
+  const text = readFileSync(file);
+  const key = text.subarray(0, text.indexOf(10) + 1);
+  // the right key, and bytes that are no V8 cache
+  writeFileSync(file, Buffer.concat([key, Buffer.alloc(4096, 0x5a)]));
+  await ps(home);
+  const again = readFileSync(file);
+  assert.ok(again.subarray(0, key.length).equals(key));
+  assert.notEqual(again[key.length], 0x5a, 'the refused cache was not replaced');
+});
+
+test('no cache is written where another user could write', async (t) => {
+  const { home, dir } = cacheHome(t);
+  mkdirSync(dir);
+  chmodSync(dir, 0o777);
+  await ps(home);
+  assert.deepEqual(readdirSync(dir), []);
+});
