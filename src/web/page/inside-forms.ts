@@ -351,9 +351,17 @@ export function insideForms(pid: number, sock: Socket): { element: HTMLElement; 
   };
   for (const spec of FORMS) tabs.append(h('button', { type: 'button', class: 'tab', onclick: () => show(spec) }, spec.name));
   show(watchForm);
+  const failure = h('div', { class: 'error', hidden: true });
   return {
-    element: h('div', { class: 'inside-forms' }, tabs, formBox, results),
+    element: h('div', { class: 'inside-forms' }, tabs, formBox, failure, results),
     onMessage(m) {
+      // a request the server refused before any run began (a bad pid, too many at once)
+      if (m.type === 'error') {
+        failure.textContent = `${m.message}${m.hint ? ` (${m.hint})` : ''}`;
+        failure.hidden = false;
+        return;
+      }
+      failure.hidden = true;
       if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data);
       else if (m.type === 'cmd-progress') {
         const r = runs.get(m.id);
