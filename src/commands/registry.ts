@@ -6,7 +6,7 @@ import { watchCommand, watchModel } from './watch.js';
 import { traceCommand, traceModel } from './trace.js';
 import { monitorCommand, monitorModel } from './monitor.js';
 import type { AnyCommandModel } from './model.js';
-import { stackCommand } from './stack.js';
+import { stackCommand, stackModel } from './stack.js';
 import { gilstatCommand, gilstatModel } from './gilstat.js';
 import { ttCommand, ttModel } from './tt.js';
 import { getglobalCommand, getglobalModel } from './getglobal.js';
@@ -21,8 +21,7 @@ import type { ShellCommand } from './types.js';
 
 /**
  * The commands on the command model (docs/command-model.md): the web page runs these too.
- * Not on it: stack (its text comes from the reader's own renderer, shared with `dump`) and
- * console (interactive: it asks the terminal for lines); the shell runs them directly.
+ * Not on it: console (interactive: it asks the terminal for lines); the shell runs it directly.
  */
 export const MODELS: AnyCommandModel[] = [
   watchModel,
@@ -38,6 +37,7 @@ export const MODELS: AnyCommandModel[] = [
   gilstatModel,
   torchModel,
   perfModel,
+  stackModel,
 ];
 
 export const COMMANDS: ShellCommand[] = [
