@@ -30,6 +30,25 @@ export function hasExited(pid: number): boolean {
   return state === undefined || state === 'Z';
 }
 
+/** The kernel thread daemon: every kernel thread is it or its child, and has no memory map. */
+const KTHREADD = 2;
+
+/**
+ * Exited, or exiting: a process on its way out releases its address space before it
+ * becomes a zombie, and meanwhile its memory reads as nothing, its map and command line
+ * are empty, and files opened through it are gone. Work on it that failed for one of
+ * these reasons failed because it exited.
+ */
+export function isExiting(pid: number): boolean {
+  if (hasExited(pid)) return true;
+  try {
+    if (readFileSync(`/proc/${pid}/maps`, 'utf8') !== '') return false;
+    return pid !== KTHREADD && processInfo(pid).ppid !== KTHREADD;
+  } catch {
+    return !processExists(pid); // unreadable (another user's): not ours to judge
+  }
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number;
