@@ -1,9 +1,14 @@
-// Runs every compiled test file with node's built-in runner. Unit tests and end-to-end
-// tests go in one run so the summary at the end counts everything. The e2e tests mostly
-// wait on Python targets, so more files run at once than there are cores.
+// Runs every compiled test file with node's built-in runner, in two phases. Most e2e tests
+// wait on Python targets, so several files run at once (more than there are cores). The
+// files that measure a statistical split of a busy target's time (a 3:1 flame graph, GIL
+// hold shares, --blocking pauses) then run one at a time: on a 2-core machine that also
+// runs a dozen other targets, their targets' threads are descheduled for long enough to
+// move a share by more than any honest tolerance.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+
+const SERIAL = ['gilstat.test.js', 'record.test.js', 'record-native.test.js', 'perf.test.js', 'stack-consistency.test.js'];
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -18,6 +23,19 @@ function collect(dir) {
 }
 let files = collect(join(root, 'dist', 'test')).sort();
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+const isSerial = (f) => SERIAL.some((s) => f.endsWith(`/${s}`));
 const concurrency = process.env.SPYGLASS_TEST_CONCURRENCY ?? '4';
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const phases = [
+  { name: 'files in parallel', files: files.filter((f) => !isSerial(f)), concurrency },
+  { name: 'statistical files, one at a time', files: files.filter(isSerial), concurrency: '1' },
+].filter((p) => p.files.length);
+let failed = false;
+for (const [i, phase] of phases.entries()) {
+  console.log(`# phase ${i + 1} of ${phases.length}: ${phase.files.length} ${phase.name}`);
+  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${phase.concurrency}`, ...phase.files], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed = true;
+    console.log(`# phase ${i + 1} failed (exit ${r.status ?? r.signal})`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -67,14 +67,20 @@ _clock = time.perf_counter
 
 class Hook(object):
     """One observer of one function: ``on_enter(args, kwargs) -> token`` before the call,
-    ``on_exit(token, value, exc, cost)`` after it (exc is None on return; cost in seconds)."""
+    ``on_exit(token, value, exc, cost)`` after it (exc is None on return; cost in seconds).
+    With ``with_code``, ``on_enter(args, kwargs, code)`` is also told the code object this
+    very call runs (trace records from that frame on)."""
 
-    __slots__ = ('on_enter', 'on_exit', 'errors', 'on_resume', 'on_suspend', '__weakref__')
+    __slots__ = ('on_enter', 'on_exit', 'errors', 'on_resume', 'on_suspend', 'with_code', '__weakref__')
 
-    def __init__(self, on_enter, on_exit, on_resume=None, on_suspend=None):
+    def __init__(self, on_enter, on_exit, on_resume=None, on_suspend=None, with_code=False):
         self.on_enter = on_enter
         self.on_exit = on_exit
         self.errors = 0
+        # the code must come from the call itself: the site's copy is replaced whenever
+        # another hook on the function comes or goes, and a call may start before install
+        # has returned (docs/trace-internals.md §6)
+        self.with_code = with_code
         # optional, for async def and generator functions: on_resume(token) before each
         # step of the call runs on a thread, on_suspend(token) when it yields (trace)
         self.on_resume = on_resume
@@ -105,13 +111,13 @@ def observed():
         _guard.active = was
 
 
-def _enter(hooks, args, kwargs):
+def _enter(hooks, args, kwargs, fn):
     tokens = []
     _guard.active = True
     try:
         for h in hooks:
             try:
-                tokens.append(h.on_enter(args, kwargs))
+                tokens.append(h.on_enter(args, kwargs, fn.__code__) if h.with_code else h.on_enter(args, kwargs))
             except BaseException as e:
                 if isinstance(e, KeyboardInterrupt):
                     raise  # the target's own Ctrl-C, delivered while we ran
@@ -179,7 +185,7 @@ class _Site(object):
         hooks = self.hooks
         if not hooks or _in_callback():
             return fn(*args, **kwargs)
-        tokens = _enter(hooks, args, kwargs)
+        tokens = _enter(hooks, args, kwargs, fn)
         start = _clock()
         try:
             value = fn(*args, **kwargs)
@@ -194,7 +200,7 @@ class _Site(object):
         hooks = self.hooks
         if not hooks or _in_callback():
             return await fn(*args, **kwargs)
-        tokens = _enter(hooks, args, kwargs)
+        tokens = _enter(hooks, args, kwargs, fn)
         start = _clock()
         try:
             value = await _stepwise(fn(*args, **kwargs), hooks, tokens)
@@ -211,7 +217,7 @@ class _Site(object):
         hooks = self.hooks
         if not hooks or _in_callback():
             return (yield from fn(*args, **kwargs))
-        tokens = _enter(hooks, args, kwargs)
+        tokens = _enter(hooks, args, kwargs, fn)
         start = _clock()
         try:
             value = yield from _stepwise(fn(*args, **kwargs), hooks, tokens)
@@ -476,13 +482,14 @@ def _nested_patches(patch, name):
     return patches
 
 
-def install(owner, fn, on_enter, on_exit, nested=None, where=None, on_resume=None, on_suspend=None):
+def install(owner, fn, on_enter, on_exit, nested=None, where=None, on_resume=None, on_suspend=None, with_code=False):
     """Hooks calls of ``fn`` (a Python function object), or of the functions defined inside
     it under the name ``nested``; the hook belongs to ``owner`` (a Scope) and goes when the
-    owner is released. Returns a Handle."""
+    owner is released. Returns a Handle. The hook is live before this returns: a call on
+    another thread may reach ``on_enter`` first."""
     if not isinstance(fn, types.FunctionType):
         raise AgentError('NotHookable', '%r is not a Python function' % (fn,))
-    hook = Hook(on_enter, on_exit, on_resume, on_suspend)
+    hook = Hook(on_enter, on_exit, on_resume, on_suspend, with_code)
     where = where or fn.__qualname__ + ('.' + nested if nested else '')
     with _lock:
         patch = _patch_for(fn)

@@ -2,8 +2,8 @@
 // attribute of the target, rendered by the agent's shared renderer.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import type { ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
+import { type CommandModel, shellCommand } from './model.js';
+import { RENDER_OPTIONS, type RenderRequest, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -18,7 +18,8 @@ const OPTIONS: OptionSpec[] = [
   ...RENDER_OPTIONS,
 ];
 
-interface GetglobalAnswer {
+/** The value, rendered by the agent as a value tree. */
+export interface GetglobalAnswer {
   module: string;
   cls: string | null;
   field: string;
@@ -26,7 +27,14 @@ interface GetglobalAnswer {
   value: RenderedNode;
 }
 
-export const getglobalCommand: ShellCommand = {
+export interface GetglobalRequest extends RenderRequest {
+  module: string;
+  cls?: string;
+  field: string;
+  expr?: string;
+}
+
+export const getglobalModel: CommandModel<GetglobalRequest, { value: GetglobalAnswer }> = {
   name: 'getglobal',
   summary: 'Show a module global or a class attribute (static field) of the target.',
   usage: 'getglobal module [class] field [-e <value>] [-x <value>] [-r] [-v]',
@@ -36,7 +44,8 @@ export const getglobalCommand: ShellCommand = {
     { command: 'getglobal app.config SETTINGS -e "target[\'db\']" -x 2', comment: 'part of it, two levels deep' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options } = parseArgs('getglobal', words, OPTIONS);
     if (positionals.length !== 2 && positionals.length !== 3) {
       throw new UsageError(
@@ -45,16 +54,18 @@ export const getglobalCommand: ShellCommand = {
       );
     }
     const [module, cls, field] = positionals.length === 3 ? positionals : [positionals[0], undefined, positionals[1]];
-    const answer = (await ctx.agent.call('getglobal', {
-      module,
-      cls,
-      field,
-      expr: options.expr,
-      ...renderArgs(options),
-    })) as GetglobalAnswer;
-    ctx.out.record(answer);
-    const name = [module, cls, field].filter(Boolean).join('.');
-    ctx.out.line(`${answer.expr ? `${name}  -e ${answer.expr}` : name}  (${answer.value.type})`);
-    ctx.out.line(formatValue(answer.value));
+    return { module, cls, field, expr: options.expr as string | undefined, ...renderArgs(options) };
+  },
+  async *execute(ctx, req) {
+    yield { kind: 'value', data: (await ctx.agent.call('getglobal', { ...req })) as GetglobalAnswer };
+  },
+  textView(req, out) {
+    return ({ data: answer }) => {
+      const name = [req.module, req.cls, req.field].filter(Boolean).join('.');
+      out.line(`${answer.expr ? `${name}  -e ${answer.expr}` : name}  (${answer.value.type})`);
+      out.line(formatValue(answer.value));
+    };
   },
 };
+
+export const getglobalCommand = shellCommand(getglobalModel);

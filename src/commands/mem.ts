@@ -5,8 +5,8 @@
 // parses the grammar and draws the tables.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import { streamRequest, type Options } from './observe-stream.js';
-import type { CommandContext, ShellCommand } from './types.js';
+import { type CommandModel, type ExecuteContext, type StepOf, agentEvents, shellCommand } from './model.js';
+import type { CommandOutput } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -43,14 +43,14 @@ interface MemEvents {
   progress: { message: string };
 }
 
-interface SummaryRow {
+export interface MemSummaryRow {
   type: string;
   count: number;
   size: number;
 }
 
-interface SummaryAnswer {
-  rows: SummaryRow[];
+export interface MemSummary {
+  rows: MemSummaryRow[];
   types: number;
   total_count: number;
   total_size: number;
@@ -58,13 +58,13 @@ interface SummaryAnswer {
   seconds: number;
 }
 
-interface DiffRow extends SummaryRow {
+export interface MemDiffRow extends MemSummaryRow {
   count_delta: number;
   size_delta: number;
 }
 
-interface DiffAnswer {
-  rows: DiffRow[];
+export interface MemDiff {
+  rows: MemDiffRow[];
   changed_types: number;
   count_delta: number;
   size_delta: number;
@@ -72,7 +72,7 @@ interface DiffAnswer {
   cancelled?: boolean;
 }
 
-interface TopRow {
+export interface MemTopRow {
   file: string;
   line: number;
   code: string;
@@ -82,26 +82,26 @@ interface TopRow {
   count: number;
 }
 
-interface TopAnswer {
-  rows: TopRow[];
+export interface MemTop {
+  rows: MemTopRow[];
   interval: number;
   completed: boolean;
   already_tracing: boolean;
   size_delta: number;
 }
 
-interface ChainStep {
+export interface MemChainStep {
   type: string;
   address: string;
   repr: string;
   edge?: string;
 }
 
-interface RefsAnswer {
+export interface MemRefs {
   type: string;
   instances: number;
   visited: number;
-  chain: ChainStep[];
+  chain: MemChainStep[];
   root:
     | null
     | { kind: 'module'; module: string; name: string }
@@ -138,73 +138,71 @@ function takesNoWords(action: string, positionals: string[]): void {
     );
 }
 
-function ordering(o: Options): Record<string, unknown> {
-  return { limit: o.limit, order: o.order };
+type Order = 'descending' | 'ascending';
+
+export type MemRequest =
+  | { action: 'summary'; limit: number; order: Order }
+  | { action: 'diff'; interval: number; limit: number; order: Order }
+  | { action: 'top'; interval: number; limit: number }
+  | { action: 'refs'; module: string; cls: string };
+
+/** What `mem` yields: one answer, as --json prints it. */
+export interface MemResults {
+  summary: MemSummary;
+  diff: MemDiff;
+  top: MemTop;
+  refs: MemRefs;
 }
 
-async function summary(ctx: CommandContext, o: Options): Promise<void> {
-  const a = (await ctx.agent.call('mem', { action: 'summary', ...ordering(o) })) as SummaryAnswer;
-  ctx.out.record(a);
+async function* streamed(ctx: ExecuteContext, req: Extract<MemRequest, { action: 'diff' | 'top' }>): AsyncGenerator<StepOf<MemResults>> {
+  for await (const ev of agentEvents<MemEvents, MemDiff | MemTop>(ctx, 'mem', { ...req })) {
+    if (ev.event === 'progress') yield { progress: `mem ${req.action}: ${ev.data.message}` };
+    else if (ev.event === 'end') {
+      if (req.action === 'diff' && (ev.data as MemDiff).cancelled) yield { progress: 'mem diff: stopped before the second summary' };
+      yield { kind: req.action, data: ev.data } as StepOf<MemResults>;
+    }
+  }
+}
+
+function summaryText(out: CommandOutput, a: MemSummary): void {
   const share = (s: number) => (a.total_size ? ((100 * s) / a.total_size).toFixed(1) + '%' : '-');
   const rows = a.rows.map((r) => [String(r.count), humanBytes(r.size), share(r.size), r.type]);
-  for (const l of table(['count', 'size', 'share', 'type'], rows)) ctx.out.line(l);
-  ctx.out.line(
+  for (const l of table(['count', 'size', 'share', 'type'], rows)) out.line(l);
+  out.line(
     `total: ${a.total_count} objects of ${a.types} types, ${humanBytes(a.total_size)} (sys.getsizeof, shallow; read in ${a.seconds.toFixed(2)} s)`,
   );
 }
 
-async function diff(ctx: CommandContext, o: Options): Promise<void> {
-  const interval = (o.interval as number | undefined) ?? 15;
-  const end = await streamRequest<MemEvents, DiffAnswer>(ctx, 'mem', { action: 'diff', interval, ...ordering(o) }, (ev) => {
-    if (ev.event === 'progress') ctx.out.note(`mem diff: ${ev.data.message}`);
-  });
-  if (end.cancelled) {
-    ctx.out.note('mem diff: stopped before the second summary');
-    ctx.out.record(end);
-    return;
-  }
-  ctx.out.record(end);
+function diffText(out: CommandOutput, end: MemDiff): void {
+  if (end.cancelled) return;
   const rows = end.rows.map((r) => [String(r.count), signed(r.count_delta), humanBytes(r.size), signed(r.size_delta, humanBytes), r.type]);
-  for (const l of table(['count', 'Δcount', 'size', 'Δsize', 'type'], rows)) ctx.out.line(l);
-  ctx.out.line(
+  for (const l of table(['count', 'Δcount', 'size', 'Δsize', 'type'], rows)) out.line(l);
+  out.line(
     `${end.changed_types} types changed in ${end.interval} s: ${signed(end.count_delta)} objects, ${signed(end.size_delta, humanBytes)}`,
   );
 }
 
-async function top(ctx: CommandContext, o: Options): Promise<void> {
-  const interval = (o.interval as number | undefined) ?? 10;
-  if (interval < 0.1) throw new UsageError('mem top: --interval must be at least 0.1 s');
-  const end = await streamRequest<MemEvents, TopAnswer>(ctx, 'mem', { action: 'top', interval, limit: o.limit }, (ev) => {
-    if (ev.event === 'progress') ctx.out.note(`mem top: ${ev.data.message}`);
-  });
-  ctx.out.record(end);
+function topText(out: CommandOutput, end: MemTop): void {
   const rows = end.rows.map((r) => [signed(r.size_delta, humanBytes), signed(r.count_delta), `${r.file}:${r.line}`, r.code]);
-  for (const l of table(['Δsize', 'Δblocks', 'where', 'code'], rows)) ctx.out.line(l);
+  for (const l of table(['Δsize', 'Δblocks', 'where', 'code'], rows)) out.line(l);
   const how = end.already_tracing
     ? 'tracemalloc was already running in the target and was left running'
     : 'tracemalloc was started for the interval and stopped afterwards';
-  ctx.out.line(
+  out.line(
     `net ${signed(end.size_delta, humanBytes)} allocated by Python code in ${end.interval} s${end.completed ? '' : ' (stopped early)'}; ${how}`,
   );
 }
 
-async function refs(ctx: CommandContext, positionals: string[]): Promise<void> {
-  if (positionals.length !== 2)
-    throw new UsageError(`mem refs: expected \`module class\`, got ${positionals.length} word(s)`, 'e.g. `mem refs app.models Session`');
-  const [module, cls] = positionals;
-  const a = (await ctx.agent.call('mem', { action: 'refs', module, cls })) as RefsAnswer;
-  ctx.out.record(a);
-  ctx.out.line(`${a.instances} live instance${a.instances === 1 ? '' : 's'} of ${a.type}; what keeps one alive (root first):`);
-  a.chain.forEach((s, i) =>
-    ctx.out.line(`${'  '.repeat(i)}${s.repr}  <${s.type} at ${s.address}>${s.edge ? `  ${s.edge.trim()} ->` : ''}`),
-  );
+function refsText(out: CommandOutput, a: MemRefs): void {
+  out.line(`${a.instances} live instance${a.instances === 1 ? '' : 's'} of ${a.type}; what keeps one alive (root first):`);
+  a.chain.forEach((s, i) => out.line(`${'  '.repeat(i)}${s.repr}  <${s.type} at ${s.address}>${s.edge ? `  ${s.edge.trim()} ->` : ''}`));
   const r = a.root;
-  if (!r) ctx.out.line(`root not found: ${a.reason}`);
-  else if (r.kind === 'module') ctx.out.line(`root: the global ${r.name} of module ${r.module}`);
-  else ctx.out.line(`root: the local variable ${r.name} of ${r.function} (${r.file}:${r.line}) in thread '${r.thread}'`);
+  if (!r) out.line(`root not found: ${a.reason}`);
+  else if (r.kind === 'module') out.line(`root: the global ${r.name} of module ${r.module}`);
+  else out.line(`root: the local variable ${r.name} of ${r.function} (${r.file}:${r.line}) in thread '${r.thread}'`);
 }
 
-export const memCommand: ShellCommand = {
+export const memModel: CommandModel<MemRequest, MemResults> = {
   name: 'mem',
   summary:
     'Memory of the target: objects by type (summary), growth over an interval (diff), allocating lines (top), who keeps an instance alive (refs).',
@@ -224,21 +222,46 @@ export const memCommand: ShellCommand = {
     { command: 'mem refs app.cache Entry', comment: 'the chain of references that keeps an Entry alive' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
-    const { positionals, options } = parseArgs('mem', words, OPTIONS);
+  runsIn: 'agent',
+  parse(words) {
+    const { positionals, options: o } = parseArgs('mem', words, OPTIONS);
     const [action, ...rest] = positionals;
-    if (action === 'refs') return refs(ctx, rest);
-    if (action === 'summary' || action === 'diff' || action === 'top') {
-      takesNoWords(action, rest);
-      if (action === 'diff') return diff(ctx, options);
-      if (action === 'top') return top(ctx, options);
-      if (options.interval !== undefined)
-        throw new UsageError('mem summary takes no --interval', 'did you mean `mem diff --interval ...`?');
-      return summary(ctx, options);
+    const limit = o.limit as number;
+    const order = o.order as Order;
+    if (action === 'refs') {
+      if (rest.length !== 2)
+        throw new UsageError(`mem refs: expected \`module class\`, got ${rest.length} word(s)`, 'e.g. `mem refs app.models Session`');
+      return { action, module: rest[0], cls: rest[1] };
+    }
+    if (action === 'summary' || action === 'diff' || action === 'top') takesNoWords(action, rest);
+    const interval = o.interval as number | undefined;
+    if (action === 'diff') return { action, interval: interval ?? 15, limit, order };
+    if (action === 'top') {
+      if ((interval ?? 10) < 0.1) throw new UsageError('mem top: --interval must be at least 0.1 s');
+      return { action, interval: interval ?? 10, limit };
+    }
+    if (action === 'summary') {
+      if (interval !== undefined) throw new UsageError('mem summary takes no --interval', 'did you mean `mem diff --interval ...`?');
+      return { action, limit, order };
     }
     throw new UsageError(
       `mem: expected summary, diff, top or refs${action ? `, got ${JSON.stringify(action)}` : ''}`,
       'e.g. `mem summary --limit 20`',
     );
   },
+  async *execute(ctx, req) {
+    if (req.action === 'summary') yield { kind: 'summary', data: (await ctx.agent.call('mem', { ...req })) as MemSummary };
+    else if (req.action === 'refs') yield { kind: 'refs', data: (await ctx.agent.call('mem', { ...req })) as MemRefs };
+    else yield* streamed(ctx, req);
+  },
+  textView(_req, out) {
+    return (step) => {
+      if (step.kind === 'summary') summaryText(out, step.data);
+      else if (step.kind === 'diff') diffText(out, step.data);
+      else if (step.kind === 'top') topText(out, step.data);
+      else refsText(out, step.data);
+    };
+  },
 };
+
+export const memCommand = shellCommand(memModel);

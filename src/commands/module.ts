@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseArgs } from './args.js';
-import type { ShellCommand } from './types.js';
+import { type CommandModel, shellCommand } from './model.js';
 
 interface ModuleMatch {
   module: string;
@@ -31,7 +31,18 @@ export function clientPath(typed: string, cwd: string): string {
   }
 }
 
-export const moduleCommand: ShellCommand = {
+/** Where a file is loaded in the target, as --json prints it. */
+export interface ModuleFound {
+  path: string;
+  loaded: boolean;
+  modules: ModuleMatch[];
+  resolved: string[];
+  exists: boolean;
+  /** files of the same name that are loaded (a hint when this one is not) */
+  same_basename: ModuleMatch[];
+}
+
+export const moduleModel: CommandModel<{ pid: number; path: string; client_path: string }, { module: ModuleFound }> = {
   name: 'module',
   summary: 'Show the module name a source file is loaded under in the target (or that it is not loaded).',
   usage: 'module filepath',
@@ -41,26 +52,40 @@ export const moduleCommand: ShellCommand = {
     { command: 'module /srv/app/not_imported.py', comment: 'a file the target has not imported: "not loaded"' },
   ],
   options: [],
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words, at) {
     const { positionals } = parseArgs('module', words, []);
     if (positionals.length !== 1) {
       throw new UsageError(`module: expected one file path, got ${positionals.length}`, 'e.g. `module ./app/server.py`');
     }
-    const typed = positionals[0];
-    const answer = (await ctx.agent.call('module', { path: typed, client_path: clientPath(typed, ctx.cwd) })) as ModuleAnswer;
-    ctx.out.record({
-      path: typed,
-      loaded: answer.matches.length > 0,
-      modules: answer.matches,
-      resolved: answer.wanted,
-      exists: answer.exists,
-    });
-    if (answer.matches.length) {
-      for (const m of answer.matches) ctx.out.line(`${m.module}  (${m.file})`);
-      ctx.out.note(`e.g. \`watch ${answer.matches[0].module} <function>\` or \`getglobal ${answer.matches[0].module} <name>\``);
-      return;
-    }
-    ctx.out.line(`${typed}: not loaded in process ${ctx.pid}` + (answer.exists ? '' : " (no such file in the target's view)"));
-    for (const m of answer.same_basename) ctx.out.line(`  a file with the same name is loaded as ${m.module}  (${m.file})`);
+    return { pid: at.pid, path: positionals[0], client_path: clientPath(positionals[0], at.cwd) };
+  },
+  async *execute(ctx, req) {
+    const { pid: _pid, ...args } = req;
+    const answer = (await ctx.agent.call('module', args)) as ModuleAnswer;
+    yield {
+      kind: 'module',
+      data: {
+        path: req.path,
+        loaded: answer.matches.length > 0,
+        modules: answer.matches,
+        resolved: answer.wanted,
+        exists: answer.exists,
+        same_basename: answer.same_basename,
+      },
+    };
+  },
+  textView(req, out) {
+    return ({ data: r }) => {
+      if (r.modules.length) {
+        for (const m of r.modules) out.line(`${m.module}  (${m.file})`);
+        out.note(`e.g. \`watch ${r.modules[0].module} <function>\` or \`getglobal ${r.modules[0].module} <name>\``);
+        return;
+      }
+      out.line(`${r.path}: not loaded in process ${req.pid}` + (r.exists ? '' : " (no such file in the target's view)"));
+      for (const m of r.same_basename) out.line(`  a file with the same name is loaded as ${m.module}  (${m.file})`);
+    };
   },
 };
+
+export const moduleCommand = shellCommand(moduleModel);

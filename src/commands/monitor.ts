@@ -2,8 +2,8 @@
 // Arthas): every cycle, calls, successes, failures, failure rate and cost statistics of
 // one method. The agent counts on the calling thread and summarises on its own.
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, methodArgs, streamRequest, type ObserveStarted } from './observe-stream.js';
-import type { ShellCommand } from './types.js';
+import { agentEvents, type CommandModel, shellCommand } from './model.js';
+import { NESTED_OPTION, type MethodTarget, type ObserveStarted, clockTime, methodArgs } from './observe-stream.js';
 
 const OPTIONS: OptionSpec[] = [
   NESTED_OPTION,
@@ -26,7 +26,8 @@ const OPTIONS: OptionSpec[] = [
   },
 ];
 
-interface Cycle {
+/** One cycle's statistics. */
+export interface Cycle {
   time: number;
   method: string;
   calls: number;
@@ -61,7 +62,25 @@ function row(cells: string[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i][1]) : c.padStart(COLUMNS[i][1]))).join('  ');
 }
 
-export const monitorCommand: ShellCommand = {
+interface MonitorEnd {
+  cycles?: number;
+  [more: string]: unknown;
+}
+
+/** What monitor yields, each as --json prints it. */
+export interface MonitorResults {
+  started: { event: 'started' } & ObserveStarted & { cycle_s: number };
+  cycle: { event: 'cycle' } & Cycle;
+  end: { event: 'end' } & MonitorEnd;
+}
+
+/** The agent's arguments: the method, the cycle's length and how many. */
+export interface MonitorRequest extends MethodTarget {
+  cycle: number;
+  cycles?: number;
+}
+
+export const monitorModel: CommandModel<MonitorRequest, MonitorResults> = {
   name: 'monitor',
   summary: 'Every cycle: calls, successes, failures, failure rate and average/min/max/p50/p99 cost of a method.',
   usage: 'monitor module [class] method [-nm <value>] [-c <seconds>] [-n <value>]',
@@ -70,22 +89,31 @@ export const monitorCommand: ShellCommand = {
     { command: 'monitor app.views Handler get -c 10 -n 6', comment: 'a method, six cycles of 10 seconds' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options: o } = parseArgs('monitor', words, OPTIONS);
-    const args = { ...methodArgs('monitor', positionals, o), cycle: o.cycle, cycles: o.cycles };
-    const end = await streamRequest<{ started: ObserveStarted & { cycle_s: number }; cycle: Cycle }>(ctx, 'monitor', args, (ev) => {
-      if (ev.event === 'started') {
-        const data = ev.data;
-        ctx.out.record({ event: 'started', ...data });
-        ctx.out.note(`monitoring ${data.method} (${data.file}:${data.line}) every ${data.cycle_s}s; Ctrl-C to stop`);
-        ctx.out.line(row(COLUMNS.map((c) => c[0])));
-      } else if (ev.event === 'cycle') {
-        const c = ev.data;
-        ctx.out.record({ event: 'cycle', ...c });
-        ctx.out.line(row(COLUMNS.map((col) => col[2](c))));
-      }
-    });
-    ctx.out.record({ event: 'end', ...end });
-    ctx.out.note(`${end.cycles ?? 0} cycle(s) shown; hook removed`);
+    return { ...methodArgs('monitor', positionals, o), cycle: o.cycle as number, cycles: o.cycles as number | undefined };
+  },
+  async *execute(ctx, req) {
+    type Events = { started: ObserveStarted & { cycle_s: number }; cycle: Cycle };
+    for await (const ev of agentEvents<Events, MonitorEnd>(ctx, 'monitor', { ...req })) {
+      if (ev.event === 'started') yield { kind: 'started', data: { event: 'started', ...ev.data } };
+      else if (ev.event === 'cycle') yield { kind: 'cycle', data: { event: 'cycle', ...ev.data } };
+      else if (ev.event === 'end') yield { kind: 'end', data: { event: 'end', ...ev.data } };
+    }
+  },
+  textView(_req, out) {
+    return (step) => {
+      if (step.kind === 'started') {
+        const data = step.data;
+        out.note(`monitoring ${data.method} (${data.file}:${data.line}) every ${data.cycle_s}s; Ctrl-C to stop`);
+        out.line(row(COLUMNS.map((c) => c[0])));
+      } else if (step.kind === 'cycle') {
+        const c = step.data;
+        out.line(row(COLUMNS.map((col) => col[2](c))));
+      } else out.note(`${step.data.cycles ?? 0} cycle(s) shown; hook removed`);
+    };
   },
 };
+
+export const monitorCommand = shellCommand(monitorModel);

@@ -3,7 +3,7 @@
 // cancel (the agent then removes the hook), and the time stamp of each result.
 import { parseMethodTarget, type OptionSpec } from './args.js';
 import type { EventOf } from '../channel/session.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandOutput } from './types.js';
 
 export const NESTED_OPTION: OptionSpec = {
   names: ['-nm', '--nested-method'],
@@ -28,9 +28,17 @@ export function limitOption(defaultLimit: number, what: string): OptionSpec {
 export type Options = Record<string, string | number | boolean | undefined>;
 
 /** The agent arguments naming the observed function. */
-export function methodArgs(command: string, positionals: string[], o: Options): Record<string, unknown> {
+export function methodArgs(command: string, positionals: string[], o: Options): MethodTarget {
   const { module, cls, method } = parseMethodTarget(command, positionals);
-  return { module, cls, method, nested: o.nested };
+  return { module, cls, method, nested: o.nested as string | undefined };
+}
+
+/** The function watch, trace, monitor, tt and torch observe: `module [class] method [-nm nested]`. */
+export interface MethodTarget {
+  module: string;
+  cls?: string;
+  method: string;
+  nested?: string;
 }
 
 /** The first event of watch, trace and monitor: what is observed, and where. */
@@ -77,11 +85,21 @@ export function ms(value: number): string {
   return `${value.toFixed(4)}ms`;
 }
 
+/** The end data of watch, trace and monitor: how many were shown, and why the stream ended. */
+export interface ObserveEnd {
+  shown?: number;
+  /** 'limit' when -n was reached */
+  reason?: string;
+  /** results the agent dropped because the client read too slowly */
+  dropped?: number;
+  [more: string]: unknown;
+}
+
 /** The closing note of a stream: why it ended and what was lost. */
-export function endNote(ctx: CommandContext, what: string, end: Record<string, unknown>, shownKey = 'shown'): void {
+export function endNote(out: CommandOutput, what: string, end: ObserveEnd, shownKey = 'shown'): void {
   const shown = Number(end[shownKey] ?? 0);
   const reason = end.reason === 'limit' ? 'limit reached' : 'stopped';
   let text = `${shown} ${what} shown (${reason}); hook removed`;
   if (end.dropped) text += `; ${end.dropped} dropped because the client read too slowly`;
-  ctx.out.note(text);
+  out.note(text);
 }

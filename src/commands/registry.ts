@@ -1,22 +1,37 @@
 // Every shell command, in the order `help` lists them. A command module adds one import
 // and one entry here; the shell, one-shot mode and completion all read this list.
 // (help, quit/exit and detach belong to the shell itself: src/shell/dispatch.ts.)
-import { resetCommand } from './reset.js';
-import { watchCommand } from './watch.js';
-import { traceCommand } from './trace.js';
-import { monitorCommand } from './monitor.js';
+import { resetCommand, resetModel } from './reset.js';
+import { watchCommand, watchModel } from './watch.js';
+import { traceCommand, traceModel } from './trace.js';
+import { monitorCommand, monitorModel } from './monitor.js';
+import type { AnyCommandModel } from './model.js';
 import { stackCommand } from './stack.js';
 import { gilstatCommand } from './gilstat.js';
-import { ttCommand } from './tt.js';
-import { getglobalCommand } from './getglobal.js';
-import { vmtoolCommand } from './vmtool.js';
-import { moduleCommand } from './module.js';
+import { ttCommand, ttModel } from './tt.js';
+import { getglobalCommand, getglobalModel } from './getglobal.js';
+import { vmtoolCommand, vmtoolModel } from './vmtool.js';
+import { moduleCommand, moduleModel } from './module.js';
 import { consoleCommand } from './console.js';
-import { memCommand } from './mem.js';
+import { memCommand, memModel } from './mem.js';
 import { torchCommand } from './torch.js';
 import { perfCommand } from './perf.js';
-import { reloadCommand } from './reload.js';
+import { reloadCommand, reloadModel } from './reload.js';
 import type { ShellCommand } from './types.js';
+
+/** The commands on the command model (docs/command-model.md): the web page runs these too. */
+export const MODELS: AnyCommandModel[] = [
+  watchModel,
+  traceModel,
+  monitorModel,
+  resetModel,
+  ttModel,
+  getglobalModel,
+  vmtoolModel,
+  moduleModel,
+  memModel,
+  reloadModel,
+];
 
 export const COMMANDS: ShellCommand[] = [
   watchCommand,
@@ -38,4 +53,8 @@ export const COMMANDS: ShellCommand[] = [
 
 export function findCommand(name: string): ShellCommand | undefined {
   return COMMANDS.find((c) => c.name === name);
+}
+
+export function findModel(name: string): AnyCommandModel | undefined {
+  return MODELS.find((m) => m.name === name);
 }

@@ -3,7 +3,7 @@
 // (agent/spyglass_agent/commands/reload/ has the rules and the refusals); `--undo` puts the
 // previous code back. Watch, trace, tt and monitor hooks on it stay.
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
-import type { ShellCommand } from './types.js';
+import { type CommandModel, shellCommand } from './model.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -16,7 +16,7 @@ const OPTIONS: OptionSpec[] = [
   { names: ['--undo'], key: 'undo', kind: 'flag', default: false, description: 'put back the code the method ran before its last reload' },
 ];
 
-interface ReloadAnswer {
+export interface ReloadAnswer {
   target: string;
   file: string;
   first_line: number;
@@ -36,7 +36,16 @@ export function shortenSource(source: string): string[] {
   return [...lines.slice(0, 10), `# ... [${lines.length - 20} lines omitted] ...`, ...lines.slice(-10)];
 }
 
-export const reloadCommand: ShellCommand = {
+export interface ReloadRequest {
+  module: string;
+  cls?: string;
+  method: string;
+  undo: boolean;
+  /** print the new source (the view's, not the agent's) */
+  verbose: boolean;
+}
+
+export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> = {
   name: 'reload',
   summary: 'Reload a function or method from its source file as it is now, in place: every existing reference runs the new code.',
   description: [
@@ -55,25 +64,34 @@ export const reloadCommand: ShellCommand = {
     { command: 'reload --undo __main__ func', comment: 'put back the code it ran before the last reload' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options: o } = parseArgs('reload', words, OPTIONS);
-    const { module, cls, method } = parseMethodTarget('reload', positionals);
-    const a = (await ctx.agent.call('reload', { module, cls, method, undo: o.undo })) as ReloadAnswer;
-    ctx.out.record(a);
-    const hooks = a.hooked ? '; the hooks on it stay' : '';
-    if (a.undone) {
-      ctx.out.line(
-        `restored ${a.target} as it was before its reload at ${new Date((a.reloaded_at ?? 0) * 1000).toLocaleTimeString()}${hooks}` +
-          (a.undo_depth ? ` (${a.undo_depth} earlier reload${a.undo_depth === 1 ? '' : 's'} can still be undone)` : ''),
-      );
-      return;
-    }
-    const where = `${a.file}:${a.first_line}-${a.last_line}`;
-    if (!a.changed) ctx.out.line(`${a.target} is unchanged in ${where}: nothing reloaded`);
-    else
-      ctx.out.line(
-        `reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
-      );
-    if (o.verbose && a.source !== undefined) for (const l of shortenSource(a.source)) ctx.out.line(`    ${l}`);
+    return { ...parseMethodTarget('reload', positionals), undo: o.undo as boolean, verbose: o.verbose as boolean };
+  },
+  async *execute(ctx, req) {
+    const { verbose: _verbose, ...args } = req;
+    yield { kind: 'reload', data: (await ctx.agent.call('reload', args)) as ReloadAnswer };
+  },
+  textView(req, out) {
+    return ({ data: a }) => {
+      const hooks = a.hooked ? '; the hooks on it stay' : '';
+      if (a.undone) {
+        out.line(
+          `restored ${a.target} as it was before its reload at ${new Date((a.reloaded_at ?? 0) * 1000).toLocaleTimeString()}${hooks}` +
+            (a.undo_depth ? ` (${a.undo_depth} earlier reload${a.undo_depth === 1 ? '' : 's'} can still be undone)` : ''),
+        );
+        return;
+      }
+      const where = `${a.file}:${a.first_line}-${a.last_line}`;
+      if (!a.changed) out.line(`${a.target} is unchanged in ${where}: nothing reloaded`);
+      else
+        out.line(
+          `reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
+        );
+      if (req.verbose && a.source !== undefined) for (const l of shortenSource(a.source)) out.line(`    ${l}`);
+    };
   },
 };
+
+export const reloadCommand = shellCommand(reloadModel);

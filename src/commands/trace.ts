@@ -5,8 +5,19 @@
 // Recording, -i/-d pruning and -et happen in the agent
 // (agent/spyglass_agent/commands/trace/tracer.py); this module draws the tree.
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest, type ObserveStarted } from './observe-stream.js';
-import type { CommandContext, ShellCommand } from './types.js';
+import { agentEvents, type CommandModel, shellCommand } from './model.js';
+import {
+  NESTED_OPTION,
+  type MethodTarget,
+  type ObserveEnd,
+  type ObserveStarted,
+  clockTime,
+  endNote,
+  limitOption,
+  methodArgs,
+  ms,
+} from './observe-stream.js';
+import type { CommandOutput } from './types.js';
 
 const OPTIONS: OptionSpec[] = [
   {
@@ -70,7 +81,8 @@ export interface TraceNode {
   unfinished?: boolean;
 }
 
-interface TraceEvent {
+/** One traced call (agent/spyglass_agent/commands/trace/). */
+export interface TraceEvent {
   time: number;
   method: string;
   thread: string;
@@ -79,6 +91,17 @@ interface TraceEvent {
   tree?: TraceNode;
   filter_error?: { expr: string; error: string };
   unavailable?: string;
+  /** the recording lacks calls: past the recorder's budget, below -d, or it stopped */
+  truncated?: { over_budget?: number; below_depth?: number; error?: string };
+}
+
+/** "(incomplete: ...)" under a tree whose recording lacks calls, so it never passes for whole. */
+function truncatedNote(cut: NonNullable<TraceEvent['truncated']>, depth: number | undefined): string {
+  const parts: string[] = [];
+  if (cut.over_budget) parts.push(`${cut.over_budget} call(s) past the recorder's budget not recorded`);
+  if (cut.below_depth) parts.push(`${cut.below_depth} call(s) below -d ${depth} not shown`);
+  if (cut.error) parts.push(cut.error);
+  return `(incomplete: ${parts.join('; ')})`;
 }
 
 /** "another task, suspended 20.1ms on asyncio.sleep" (empty for a plain call) */
@@ -120,21 +143,38 @@ export function treeLines(root: TraceNode): string[] {
   return out;
 }
 
-function printTrace(ctx: CommandContext, t: TraceEvent): void {
+/** What trace yields, each as --json prints it. */
+export interface TraceResults {
+  started: { event: 'started' } & ObserveStarted & { backend: string };
+  trace: { event: 'trace' } & TraceEvent;
+  end: { event: 'end' } & ObserveEnd;
+}
+
+/** The agent's arguments: the method, the pruning, which calls. */
+export interface TraceRequest extends MethodTarget {
+  interval: number;
+  entrance: number;
+  depth?: number;
+  limit: number;
+  filter?: string;
+}
+
+function printTrace(out: CommandOutput, t: TraceEvent, depth: number | undefined): void {
   if (t.filter_error) {
-    ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  -f ${t.filter_error.expr} raised ${t.filter_error.error}`);
+    out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  -f ${t.filter_error.expr} raised ${t.filter_error.error}`);
     return;
   }
   if (t.unavailable) {
-    ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  not traced: ${t.unavailable}`);
+    out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  not traced: ${t.unavailable}`);
     return;
   }
   const status = t.exception ? `  raised ${t.exception.message}` : '';
-  ctx.out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
-  for (const l of treeLines(t.tree as TraceNode)) ctx.out.line(l);
+  out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
+  for (const l of treeLines(t.tree as TraceNode)) out.line(l);
+  if (t.truncated) out.line(truncatedNote(t.truncated, depth));
 }
 
-export const traceCommand: ShellCommand = {
+export const traceModel: CommandModel<TraceRequest, TraceResults> = {
   name: 'trace',
   summary: 'Trace the calls made inside a method with their cost, as an indented tree.',
   usage: 'trace module [class] method [-i <value>] [-nm <value>] [-et <value>] [-d <value>] [-n <value>] [-f <value>]',
@@ -147,28 +187,36 @@ export const traceCommand: ShellCommand = {
     { command: 'trace __main__ func -f "args[0][\\"query\\"]==\'hello\'"', comment: 'only calls whose first argument has query "hello"' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options: o, given } = parseArgs('trace', words, OPTIONS);
-    const args = {
+    return {
       ...methodArgs('trace', positionals, o),
       // -d alone shows every call down to that depth: the reference sets the interval to 0 then
-      interval: o.depth !== undefined && !given.has('interval') ? 0 : o.interval,
-      entrance: o.entrance,
-      depth: o.depth,
-      limit: o.limit,
-      filter: o.filter,
+      interval: o.depth !== undefined && !given.has('interval') ? 0 : (o.interval as number),
+      entrance: o.entrance as number,
+      depth: o.depth as number | undefined,
+      limit: o.limit as number,
+      filter: o.filter as string | undefined,
     };
-    const end = await streamRequest<{ started: ObserveStarted & { backend: string }; trace: TraceEvent }>(ctx, 'trace', args, (ev) => {
-      if (ev.event === 'started') {
-        const data = ev.data;
-        ctx.out.record({ event: 'started', ...data });
-        ctx.out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${o.limit} call(s); Ctrl-C to stop`);
-      } else if (ev.event === 'trace') {
-        ctx.out.record({ event: 'trace', ...ev.data });
-        printTrace(ctx, ev.data);
-      }
-    });
-    ctx.out.record({ event: 'end', ...end });
-    endNote(ctx, 'call(s)', end);
+  },
+  async *execute(ctx, req) {
+    type Events = { started: ObserveStarted & { backend: string }; trace: TraceEvent };
+    for await (const ev of agentEvents<Events, ObserveEnd>(ctx, 'trace', { ...req })) {
+      if (ev.event === 'started') yield { kind: 'started', data: { event: 'started', ...ev.data } };
+      else if (ev.event === 'trace') yield { kind: 'trace', data: { event: 'trace', ...ev.data } };
+      else if (ev.event === 'end') yield { kind: 'end', data: { event: 'end', ...ev.data } };
+    }
+  },
+  textView(req, out) {
+    return (step) => {
+      if (step.kind === 'started') {
+        const data = step.data;
+        out.note(`tracing ${data.method} (${data.file}:${data.line}) with ${data.backend}; up to ${req.limit} call(s); Ctrl-C to stop`);
+      } else if (step.kind === 'trace') printTrace(out, step.data, req.depth);
+      else endNote(out, 'call(s)', step.data);
+    };
   },
 };
+
+export const traceCommand = shellCommand(traceModel);

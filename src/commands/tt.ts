@@ -4,9 +4,10 @@
 // `tt -d`/`tt -da` or the agent stops (reset and detach remove hooks, not records).
 import { UsageError } from '../errors.js';
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
-import { streamRequest } from './observe-stream.js';
-import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs, shortValue } from './value-text.js';
+import { type CommandModel, type ExecuteContext, type StepOf, agentEvents, shellCommand } from './model.js';
+import type { MethodTarget } from './observe-stream.js';
+import type { CommandOutput } from './types.js';
+import { RENDER_OPTIONS, type RenderRequest, formatValue, renderArgs, shortValue } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -70,7 +71,8 @@ const OPTIONS: OptionSpec[] = [
   ...RENDER_OPTIONS,
 ];
 
-interface Summary {
+/** One record as `tt -l` lists it: its values as one line of text each. */
+export interface TtSummary {
   index: number;
   timestamp: number;
   cost_ms: number;
@@ -92,7 +94,7 @@ interface Summary {
 /** What `tt -t` streams while it records. */
 interface RecordEvents {
   started: { target: string; limit: number; max_mem_mb: number };
-  record: Summary;
+  record: TtSummary;
   /** records dropped to stay under the memory cap, or the first error of -f */
   notice: { text: string; dropped?: number[]; filter_error?: string };
 }
@@ -105,14 +107,16 @@ interface RecordEnd {
   lost?: number;
 }
 
-interface ShownValue {
+/** One argument or result of a record, rendered by the agent as a value tree. */
+export interface ShownValue {
   name: string;
   value: RenderedNode;
   copied: boolean;
   kept?: string;
 }
 
-interface Detail extends Omit<Summary, 'args' | 'kwargs' | 'result'> {
+/** One record in full (`tt -i`). */
+export interface TtDetail extends Omit<TtSummary, 'args' | 'kwargs' | 'result'> {
   args: ShownValue[];
   kwargs: ShownValue[];
   result: ShownValue | null;
@@ -128,7 +132,7 @@ function stamp(t: number): string {
 }
 
 /** The list's columns, MODULE and CLASS apart as the reference shows them; widths from what is listed. */
-function table(records: Summary[]): string[] {
+function table(records: TtSummary[]): string[] {
   const moduleWidth = Math.max(6, ...records.map((s) => s.module.length));
   const classWidth = Math.max(5, ...records.map((s) => (s.class ?? '-').length));
   const header = [
@@ -144,7 +148,7 @@ function table(records: Summary[]): string[] {
   return [header, ...records.map((s) => row(s, moduleWidth, classWidth))];
 }
 
-function row(s: Summary, moduleWidth: number, classWidth: number): string {
+function row(s: TtSummary, moduleWidth: number, classWidth: number): string {
   const args = s.kwargs ? `${s.args} ${s.kwargs}` : s.args;
   return (
     [
@@ -160,62 +164,88 @@ function row(s: Summary, moduleWidth: number, classWidth: number): string {
   );
 }
 
-async function record(ctx: CommandContext, positionals: string[], o: Record<string, string | number | boolean | undefined>) {
-  const { module, cls, method } = parseMethodTarget('tt', positionals);
-  const args = { action: 'record', module, cls, method, nested: o.nested, limit: o.limit, filter: o.filter, max_mem: o.maxMem };
-  let shown = 0;
-  const end = await streamRequest<RecordEvents, RecordEnd>(ctx, 'tt', args, (ev) => {
+/** What `tt` yields, each as --json prints it. */
+export interface TtResults {
+  /** -t: each call recorded, as it is recorded */
+  record: TtSummary;
+  /** -t: records dropped to stay under the memory cap, or the first error of -f */
+  notice: { notice: string; dropped?: number[]; filter_error?: string };
+  /** -t: the end of recording */
+  end: { end: true } & RecordEnd;
+  /** -l */
+  list: TtList;
+  /** -i, and -i -p (the new record the replay made) */
+  detail: TtDetail;
+  /** -d */
+  deleted: { deleted: number; left: number };
+  /** -da */
+  deleted_all: { deleted: number };
+}
+
+export interface TtList {
+  records: TtSummary[];
+  total: number;
+  dropped_for_cap: number;
+  bytes_held: number;
+  max_bytes: number;
+}
+
+export type TtRequest =
+  | ({ action: 'record'; limit: number; filter?: string; maxMem?: number } & MethodTarget)
+  | { action: 'list'; method?: string }
+  | ({ action: 'show' | 'play'; index: number } & RenderRequest)
+  | { action: 'delete'; index: number }
+  | { action: 'delete_all' };
+
+function showValue(out: CommandOutput, label: string, v: ShownValue) {
+  const mark = v.copied ? '' : `  [${v.kept ?? 'kept by reference'}]`;
+  out.line(`${label.padEnd(12)}${formatValue(v.value, ' '.repeat(12))}${mark}`);
+}
+
+function detail(out: CommandOutput, d: TtDetail) {
+  out.line(`INDEX       ${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
+  out.line(`MODULE      ${d.module}`);
+  out.line(`CLASS       ${d.class ?? '-'}`);
+  out.line(`METHOD      ${d.function}`);
+  out.line(`TIMESTAMP   ${stamp(d.timestamp)}  (thread ${d.thread})`);
+  out.line(`COST(ms)    ${d.cost_ms.toFixed(3)}`);
+  out.line(`IS-RETURN   ${d.is_return}`);
+  out.line(`IS-EXCEPTION ${d.is_exception}`);
+  if (d.values_dropped) out.line('VALUES      not kept (the call was over the memory cap)');
+  // positional parameters (as bound, self first) and keyword-only / **kwargs, each by name
+  out.line(`ARGS        ${d.args.length ? '' : '()'}`.trimEnd());
+  d.args.forEach((a) => showValue(out, `  ${a.name}`, a));
+  out.line(`KWARGS      ${d.kwargs.length ? '' : '{}'}`.trimEnd());
+  d.kwargs.forEach((a) => showValue(out, `  ${a.name}`, a));
+  if (d.result) showValue(out, 'RETURN-OBJ', d.result);
+  if (d.exception) {
+    out.line(`EXCEPTION   ${d.exception.type}: ${d.exception.message}`);
+    for (const l of d.exception.traceback.trimEnd().split('\n')) out.line(`  ${l}`);
+  }
+  if (d.dropped?.length) out.note(`memory cap reached: dropped the oldest record(s) ${d.dropped.join(', ')}`);
+}
+
+async function* record(ctx: ExecuteContext, req: Extract<TtRequest, { action: 'record' }>): AsyncGenerator<StepOf<TtResults>> {
+  const { maxMem, ...rest } = req;
+  for await (const ev of agentEvents<RecordEvents, RecordEnd>(ctx, 'tt', { ...rest, max_mem: maxMem })) {
     if (ev.event === 'started') {
       const data = ev.data;
-      ctx.out.note(`recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop`);
-    } else if (ev.event === 'record') {
-      ctx.out.record(ev.data);
-      // the header with the first record, its widths from it (one method: one module and class)
-      const lines = table([ev.data]);
-      if (!shown++) ctx.out.line(lines[0]);
-      ctx.out.line(lines[1]);
-    } else if (ev.event === 'notice') {
-      ctx.out.record({ notice: ev.data.text, dropped: ev.data.dropped, filter_error: ev.data.filter_error });
-      ctx.out.note(ev.data.text);
-    }
-  });
-  ctx.out.record({ end: true, ...end });
-  if (end.filter_error && !end.recorded) ctx.out.note(`-f raised on calls (they were not recorded): ${end.filter_error}`);
-  if (end.lost) ctx.out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);
-  ctx.out.note(
+      yield { progress: `recording ${data.target} (up to ${data.limit} calls; memory cap ${data.max_mem_mb} MiB); Ctrl-C to stop` };
+    } else if (ev.event === 'record') yield { kind: 'record', data: ev.data };
+    else if (ev.event === 'notice')
+      yield { kind: 'notice', data: { notice: ev.data.text, dropped: ev.data.dropped, filter_error: ev.data.filter_error } };
+    else if (ev.event === 'end') yield { kind: 'end', data: { end: true, ...ev.data } };
+  }
+}
+
+function recordEndNotes(out: CommandOutput, end: RecordEnd): void {
+  if (end.filter_error && !end.recorded) out.note(`-f raised on calls (they were not recorded): ${end.filter_error}`);
+  if (end.lost) out.note(`${end.lost} records were made faster than they could be shown; \`tt -l\` lists them all`);
+  out.note(
     `recorded ${end.recorded ?? 0} call(s); ${end.records ?? 0} record(s) kept` +
       (end.dropped ? ` (${end.dropped} oldest dropped for the memory cap)` : '') +
       ' in the agent until `tt -da` — `tt -l`, `tt -i INDEX`, `tt -i INDEX -p`',
   );
-}
-
-function showValue(ctx: CommandContext, label: string, v: ShownValue) {
-  const mark = v.copied ? '' : `  [${v.kept ?? 'kept by reference'}]`;
-  ctx.out.line(`${label.padEnd(12)}${formatValue(v.value, ' '.repeat(12))}${mark}`);
-}
-
-function detail(ctx: CommandContext, d: Detail) {
-  ctx.out.record(d);
-  ctx.out.line(`INDEX       ${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
-  ctx.out.line(`MODULE      ${d.module}`);
-  ctx.out.line(`CLASS       ${d.class ?? '-'}`);
-  ctx.out.line(`METHOD      ${d.function}`);
-  ctx.out.line(`TIMESTAMP   ${stamp(d.timestamp)}  (thread ${d.thread})`);
-  ctx.out.line(`COST(ms)    ${d.cost_ms.toFixed(3)}`);
-  ctx.out.line(`IS-RETURN   ${d.is_return}`);
-  ctx.out.line(`IS-EXCEPTION ${d.is_exception}`);
-  if (d.values_dropped) ctx.out.line('VALUES      not kept (the call was over the memory cap)');
-  // positional parameters (as bound, self first) and keyword-only / **kwargs, each by name
-  ctx.out.line(`ARGS        ${d.args.length ? '' : '()'}`.trimEnd());
-  d.args.forEach((a) => showValue(ctx, `  ${a.name}`, a));
-  ctx.out.line(`KWARGS      ${d.kwargs.length ? '' : '{}'}`.trimEnd());
-  d.kwargs.forEach((a) => showValue(ctx, `  ${a.name}`, a));
-  if (d.result) showValue(ctx, 'RETURN-OBJ', d.result);
-  if (d.exception) {
-    ctx.out.line(`EXCEPTION   ${d.exception.type}: ${d.exception.message}`);
-    for (const l of d.exception.traceback.trimEnd().split('\n')) ctx.out.line(`  ${l}`);
-  }
-  if (d.dropped?.length) ctx.out.note(`memory cap reached: dropped the oldest record(s) ${d.dropped.join(', ')}`);
 }
 
 type Mode = 'record' | 'list' | 'show' | 'play' | 'delete' | 'delete_all';
@@ -239,7 +269,7 @@ function modeOf(o: Record<string, string | number | boolean | undefined>, positi
   return modes[0];
 }
 
-export const ttCommand: ShellCommand = {
+export const ttModel: CommandModel<TtRequest, TtResults> = {
   name: 'tt',
   summary: 'Time tunnel: record calls of a method with their arguments and results, list, inspect and replay them.',
   usage:
@@ -261,53 +291,97 @@ export const ttCommand: ShellCommand = {
     },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options: o } = parseArgs('tt', words, OPTIONS);
     const mode = modeOf(o, positionals);
-    const render = renderArgs(o);
     switch (mode) {
       case 'record':
-        return record(ctx, positionals, o);
-      case 'list': {
-        const l = (await ctx.agent.call('tt', { action: 'list', method: o.method })) as {
-          records: Summary[];
-          total: number;
-          dropped_for_cap: number;
-          bytes_held: number;
-          max_bytes: number;
+        return {
+          action: 'record',
+          ...parseMethodTarget('tt', positionals),
+          nested: o.nested as string | undefined,
+          limit: o.limit as number,
+          filter: o.filter as string | undefined,
+          maxMem: o.maxMem as number | undefined,
         };
-        ctx.out.record(l);
-        if (!l.records.length)
-          ctx.out.line(
-            l.total ? `no records of ${o.method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)',
-          );
-        else for (const line of table(l.records)) ctx.out.line(line);
-        const mib = (n: number) => (n / 1048576).toFixed(1);
-        ctx.out.note(
-          `${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` +
-            (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''),
-        );
-        return;
-      }
+      case 'list':
+        return { action: 'list', method: o.method as string | undefined };
       case 'show':
-        return detail(ctx, (await ctx.agent.call('tt', { action: 'show', index: o.index, ...render })) as Detail);
-      case 'play': {
-        const d = (await ctx.agent.call('tt', { action: 'play', index: o.index, ...render })) as Detail;
-        ctx.out.note(`replayed ${o.index} with its recorded arguments as record ${d.index}`);
-        return detail(ctx, d);
-      }
-      case 'delete': {
-        const r = (await ctx.agent.call('tt', { action: 'delete', index: o.delete })) as { left: number };
-        ctx.out.record({ deleted: o.delete, left: r.left });
-        ctx.out.line(`deleted record ${o.delete}; ${r.left} left`);
-        return;
-      }
-      case 'delete_all': {
-        const r = (await ctx.agent.call('tt', { action: 'delete_all' })) as { deleted: number };
-        ctx.out.record(r);
-        ctx.out.line(`deleted ${r.deleted} record(s)`);
-        return;
-      }
+      case 'play':
+        return { action: mode, index: o.index as number, ...renderArgs(o) };
+      case 'delete':
+        return { action: 'delete', index: o.delete as number };
+      case 'delete_all':
+        return { action: 'delete_all' };
     }
   },
+  async *execute(ctx, req) {
+    switch (req.action) {
+      case 'record':
+        yield* record(ctx, req);
+        return;
+      case 'list':
+        yield { kind: 'list', data: (await ctx.agent.call('tt', { ...req })) as TtList };
+        return;
+      case 'show':
+        yield { kind: 'detail', data: (await ctx.agent.call('tt', { ...req })) as TtDetail };
+        return;
+      case 'play': {
+        const d = (await ctx.agent.call('tt', { ...req })) as TtDetail;
+        yield { progress: `replayed ${req.index} with its recorded arguments as record ${d.index}` };
+        yield { kind: 'detail', data: d };
+        return;
+      }
+      case 'delete': {
+        const r = (await ctx.agent.call('tt', { ...req })) as { left: number };
+        yield { kind: 'deleted', data: { deleted: req.index, left: r.left } };
+        return;
+      }
+      case 'delete_all':
+        yield { kind: 'deleted_all', data: (await ctx.agent.call('tt', { ...req })) as { deleted: number } };
+        return;
+    }
+  },
+  textView(req, out) {
+    let shown = 0;
+    return (step) => {
+      switch (step.kind) {
+        case 'record': {
+          // the header with the first record, its widths from it (one method: one module and class)
+          const lines = table([step.data]);
+          if (!shown++) out.line(lines[0]);
+          out.line(lines[1]);
+          return;
+        }
+        case 'notice':
+          return out.note(step.data.notice);
+        case 'end':
+          return recordEndNotes(out, step.data);
+        case 'list': {
+          const l = step.data;
+          const method = req.action === 'list' ? req.method : undefined;
+          if (!l.records.length)
+            out.line(
+              l.total ? `no records of ${method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)',
+            );
+          else for (const line of table(l.records)) out.line(line);
+          const mib = (n: number) => (n / 1048576).toFixed(1);
+          out.note(
+            `${l.total} record(s), ~${mib(l.bytes_held)} of ${mib(l.max_bytes)} MiB` +
+              (l.dropped_for_cap ? `; ${l.dropped_for_cap} oldest dropped for the memory cap` : ''),
+          );
+          return;
+        }
+        case 'detail':
+          return detail(out, step.data);
+        case 'deleted':
+          return out.line(`deleted record ${step.data.deleted}; ${step.data.left} left`);
+        case 'deleted_all':
+          return out.line(`deleted ${step.data.deleted} record(s)`);
+      }
+    };
+  },
 };
+
+export const ttCommand = shellCommand(ttModel);

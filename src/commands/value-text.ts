@@ -72,7 +72,14 @@ export const RENDER_OPTIONS: OptionSpec[] = [
   },
 ];
 
+/** How deep and how much of a value the agent renders. */
+export interface RenderRequest {
+  expand: number;
+  raw: boolean;
+  verbose: boolean;
+}
+
 /** The agent arguments those options become. */
-export function renderArgs(options: Record<string, string | number | boolean | undefined>): Record<string, unknown> {
-  return { expand: options.expand, raw: options.raw, verbose: options.verbose };
+export function renderArgs(options: Record<string, string | number | boolean | undefined>): RenderRequest {
+  return { expand: options.expand as number, raw: options.raw as boolean, verbose: options.verbose as boolean };
 }

@@ -3,8 +3,9 @@
 // with what each generation freed and how long it took.
 import { UsageError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import type { CommandContext, ShellCommand } from './types.js';
-import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
+import { type CommandModel, shellCommand } from './model.js';
+import type { CommandOutput } from './types.js';
+import { RENDER_OPTIONS, type RenderRequest, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -43,7 +44,7 @@ const OPTIONS: OptionSpec[] = [
   ...RENDER_OPTIONS,
 ];
 
-interface InstancesAnswer {
+export interface InstancesAnswer {
   type: string;
   total: number;
   subclass_instances: number;
@@ -52,7 +53,7 @@ interface InstancesAnswer {
   instances?: Array<{ value: RenderedNode; subclass?: string }>;
 }
 
-interface GcAnswer {
+export interface GcAnswer {
   generations: Array<{ generation: number; collected: number; ms: number }>;
   collected: number;
   ms: number;
@@ -62,56 +63,46 @@ interface GcAnswer {
   enabled: boolean;
 }
 
-async function instances(ctx: CommandContext, positionals: string[], options: Record<string, string | number | boolean | undefined>) {
-  if (positionals.length !== 2) {
-    throw new UsageError(
-      `vmtool: getInstances needs \`-c module class\`, got ${positionals.length} word(s)`,
-      'e.g. `vmtool -a getInstances -c __main__ A`',
-    );
-  }
-  const [module, cls] = positionals;
-  const limit = options.limit as number;
-  if (limit === 0) throw new UsageError('vmtool: -n must be -1 (all) or at least 1');
-  const a = (await ctx.agent.call('vmtool', {
-    action: 'getInstances',
-    module,
-    cls,
-    limit,
-    expr: options.expr,
-    ...renderArgs(options),
-  })) as InstancesAnswer;
-  ctx.out.record(a);
+export type VmtoolRequest =
+  | ({ action: 'getInstances'; module: string; cls: string; limit: number; expr?: string } & RenderRequest)
+  | { action: 'forceGc' };
+
+/** What vmtool yields: one answer, as --json prints it. */
+export interface VmtoolResults {
+  instances: InstancesAnswer;
+  gc: GcAnswer;
+}
+
+function instancesText(out: CommandOutput, a: InstancesAnswer): void {
   const sub = a.subclass_instances ? ` (${a.subclass_instances} of subclasses)` : '';
   if (a.value) {
-    ctx.out.line(`${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}; -e ${a.expr}:`);
-    ctx.out.line(formatValue(a.value));
+    out.line(`${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}; -e ${a.expr}:`);
+    out.line(formatValue(a.value));
     return;
   }
   const shown = a.instances ?? [];
-  ctx.out.line(
+  out.line(
     `${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}` +
       (shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : ''),
   );
   shown.forEach((inst, i) => {
     const mark = inst.subclass ? `  [subclass ${inst.subclass}]` : '';
-    ctx.out.line(`[${i}]${mark} ${formatValue(inst.value, '    ')}`);
+    out.line(`[${i}]${mark} ${formatValue(inst.value, '    ')}`);
   });
 }
 
-async function forceGc(ctx: CommandContext) {
-  const g = (await ctx.agent.call('vmtool', { action: 'forceGc' })) as GcAnswer;
-  ctx.out.record(g);
-  ctx.out.line(
+function gcText(out: CommandOutput, g: GcAnswer): void {
+  out.line(
     `full collection: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` +
       (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''),
   );
-  for (const gen of g.generations) ctx.out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);
-  ctx.out.line(
+  for (const gen of g.generations) out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);
+  out.line(
     `  counts before ${JSON.stringify(g.counts_before)}, after ${JSON.stringify(g.counts_after)}${g.enabled ? '' : ' (automatic collection is disabled in the target)'}`,
   );
 }
 
-export const vmtoolCommand: ShellCommand = {
+export const vmtoolModel: CommandModel<VmtoolRequest, VmtoolResults> = {
   name: 'vmtool',
   summary: 'Live instances of a class (getInstances), or a forced full garbage collection (forceGc).',
   usage: 'vmtool -a getInstances -c module class [-e <value>] [-x <value>] [-n <value>] [-r] [-v] | vmtool -a forceGc',
@@ -122,13 +113,32 @@ export const vmtoolCommand: ShellCommand = {
     { command: 'vmtool -a forceGc', comment: 'run a full collection: objects freed per generation, time taken' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options } = parseArgs('vmtool', words, OPTIONS);
     if (options.action === undefined) throw new UsageError('vmtool: -a <action> is required', 'getInstances or forceGc');
     if (options.action === 'forceGc') {
       if (positionals.length) throw new UsageError(`vmtool: forceGc takes no arguments (got ${positionals.join(' ')})`);
-      return forceGc(ctx);
+      return { action: 'forceGc' };
     }
-    return instances(ctx, positionals, options);
+    if (positionals.length !== 2) {
+      throw new UsageError(
+        `vmtool: getInstances needs \`-c module class\`, got ${positionals.length} word(s)`,
+        'e.g. `vmtool -a getInstances -c __main__ A`',
+      );
+    }
+    const [module, cls] = positionals;
+    const limit = options.limit as number;
+    if (limit === 0) throw new UsageError('vmtool: -n must be -1 (all) or at least 1');
+    return { action: 'getInstances', module, cls, limit, expr: options.expr as string | undefined, ...renderArgs(options) };
+  },
+  async *execute(ctx, req) {
+    if (req.action === 'forceGc') yield { kind: 'gc', data: (await ctx.agent.call('vmtool', { ...req })) as GcAnswer };
+    else yield { kind: 'instances', data: (await ctx.agent.call('vmtool', { ...req })) as InstancesAnswer };
+  },
+  textView(_req, out) {
+    return (step) => (step.kind === 'gc' ? gcText(out, step.data) : instancesText(out, step.data));
   },
 };
+
+export const vmtoolCommand = shellCommand(vmtoolModel);

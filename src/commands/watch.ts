@@ -3,8 +3,9 @@
 // tool's watch. The agent filters and evaluates on the calling thread and renders on its
 // own; this module only prints (agent/spyglass_agent/commands/watch.py has the semantics).
 import { parseArgs, type OptionSpec } from './args.js';
-import { NESTED_OPTION, clockTime, endNote, limitOption, methodArgs, ms, streamRequest, type ObserveStarted } from './observe-stream.js';
-import type { CommandContext, ShellCommand } from './types.js';
+import { agentEvents, type CommandModel, shellCommand } from './model.js';
+import { NESTED_OPTION, type ObserveEnd, type ObserveStarted, clockTime, endNote, limitOption, methodArgs, ms } from './observe-stream.js';
+import type { CommandOutput } from './types.js';
 import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
 
@@ -39,7 +40,8 @@ const OPTIONS: OptionSpec[] = [
   ...RENDER_OPTIONS,
 ];
 
-interface CallEvent {
+/** One call the agent saw (agent/spyglass_agent/commands/watch.py). */
+export interface WatchCall {
   time: number;
   method: string;
   thread: string;
@@ -49,28 +51,50 @@ interface CallEvent {
   filter_error?: { expr: string; error: string };
 }
 
+/** What watch yields, each as --json prints it. */
+export interface WatchResults {
+  started: { event: 'started' } & ObserveStarted;
+  call: { event: 'call' } & WatchCall;
+  end: { event: 'end' } & ObserveEnd;
+}
+
+/** The agent's arguments: the method, what to show and which calls. */
+export interface WatchRequest {
+  module: string;
+  cls?: string;
+  method: string;
+  nested?: string;
+  expr: string;
+  filter?: string;
+  exception: boolean;
+  limit: number;
+  expand: number;
+  raw: boolean;
+  verbose: boolean;
+}
+
 const LABEL = 12;
 
-function printCall(ctx: CommandContext, c: CallEvent): void {
+function printCall(out: CommandOutput, c: WatchCall): void {
   const status = c.exception ? `raised ${c.exception.type}` : 'returned';
-  ctx.out.line(`─── ${clockTime(c.time)}  ${c.method}  cost=${ms(c.cost_ms)}  ${status}  thread=${c.thread}`);
+  out.line(`─── ${clockTime(c.time)}  ${c.method}  cost=${ms(c.cost_ms)}  ${status}  thread=${c.thread}`);
   const pad = ' '.repeat(LABEL + 2);
   if (c.filter_error) {
-    ctx.out.line(`  ${'FILTER'.padEnd(LABEL)}${c.filter_error.expr}`);
-    ctx.out.line(`  ${'ERROR'.padEnd(LABEL)}${c.filter_error.error}`);
+    out.line(`  ${'FILTER'.padEnd(LABEL)}${c.filter_error.expr}`);
+    out.line(`  ${'ERROR'.padEnd(LABEL)}${c.filter_error.error}`);
   }
   for (const v of c.values ?? []) {
-    ctx.out.line(`  ${'EXPR'.padEnd(LABEL)}${v.expr}`);
-    if (v.error !== undefined) ctx.out.line(`  ${'ERROR'.padEnd(LABEL)}${v.error}`);
-    else ctx.out.line(`  ${'VALUE'.padEnd(LABEL)}${formatValue(v.value as RenderedNode, pad)}`);
+    out.line(`  ${'EXPR'.padEnd(LABEL)}${v.expr}`);
+    if (v.error !== undefined) out.line(`  ${'ERROR'.padEnd(LABEL)}${v.error}`);
+    else out.line(`  ${'VALUE'.padEnd(LABEL)}${formatValue(v.value as RenderedNode, pad)}`);
   }
   if (c.exception) {
-    ctx.out.line(`  ${'EXCEPTION'.padEnd(LABEL)}${c.exception.type}: ${c.exception.message}`);
-    for (const l of c.exception.traceback.trimEnd().split('\n')) ctx.out.line(`${pad}${l}`);
+    out.line(`  ${'EXCEPTION'.padEnd(LABEL)}${c.exception.type}: ${c.exception.message}`);
+    for (const l of c.exception.traceback.trimEnd().split('\n')) out.line(`${pad}${l}`);
   }
 }
 
-export const watchCommand: ShellCommand = {
+export const watchModel: CommandModel<WatchRequest, WatchResults> = {
   name: 'watch',
   summary: 'Display the input/output args, return object and cost time of method invocation.',
   usage: 'watch module [class] method [--expr <value>] [-nm <value>] [-e] [-r] [-v] [-n <value>] [-x <value>] [-f <value>]',
@@ -91,27 +115,34 @@ export const watchCommand: ShellCommand = {
     { command: 'watch app.views handler -nm helper', comment: 'the function helper defined inside handler' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words) {
     const { positionals, options: o } = parseArgs('watch', words, OPTIONS);
-    const args = {
+    return {
       ...methodArgs('watch', positionals, o),
-      expr: o.expr,
-      filter: o.filter,
-      exception: o.exception,
-      limit: o.limit,
+      expr: o.expr as string,
+      filter: o.filter as string | undefined,
+      exception: o.exception as boolean,
+      limit: o.limit as number,
       ...renderArgs(o),
     };
-    const end = await streamRequest<{ started: ObserveStarted; call: CallEvent }>(ctx, 'watch', args, (ev) => {
-      if (ev.event === 'started') {
-        const data = ev.data;
-        ctx.out.record({ event: 'started', ...data });
-        ctx.out.note(`watching ${data.method} (${data.file}:${data.line}); up to ${o.limit} call(s); Ctrl-C to stop`);
-      } else if (ev.event === 'call') {
-        ctx.out.record({ event: 'call', ...ev.data });
-        printCall(ctx, ev.data);
-      }
-    });
-    ctx.out.record({ event: 'end', ...end });
-    endNote(ctx, 'call(s)', end);
+  },
+  async *execute(ctx, req) {
+    for await (const ev of agentEvents<{ started: ObserveStarted; call: WatchCall }, ObserveEnd>(ctx, 'watch', { ...req })) {
+      if (ev.event === 'started') yield { kind: 'started', data: { event: 'started', ...ev.data } };
+      else if (ev.event === 'call') yield { kind: 'call', data: { event: 'call', ...ev.data } };
+      else if (ev.event === 'end') yield { kind: 'end', data: { event: 'end', ...ev.data } };
+    }
+  },
+  textView(req, out) {
+    return (step) => {
+      if (step.kind === 'started') {
+        const data = step.data;
+        out.note(`watching ${data.method} (${data.file}:${data.line}); up to ${req.limit} call(s); Ctrl-C to stop`);
+      } else if (step.kind === 'call') printCall(out, step.data);
+      else endNote(out, 'call(s)', step.data);
+    };
   },
 };
+
+export const watchCommand = shellCommand(watchModel);

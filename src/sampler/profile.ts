@@ -44,6 +44,12 @@ export interface ProfileOptions {
   processRoots?: boolean;
   /** keep per-thread timelines (speedscope, chrometrace) */
   timeline?: boolean;
+  /**
+   * at most this many thread samples in the timelines (a live profile that runs for
+   * days): past it the oldest half is dropped, so the timeline holds the most recent
+   * stretch while the aggregate keeps counting everything. Unlimited by default.
+   */
+  timelineCap?: number;
   /** shortens file names for labels; identity by default */
   shorten?: (filename: string, pid: number) => string;
 }
@@ -88,6 +94,10 @@ export class StackProfile {
   total = 0;
   /** seconds since the start of each sampling instant (kept only with the timeline option) */
   readonly tickTimes: number[] = [];
+  /** thread samples in the timelines now */
+  private timelineSamples = 0;
+  /** sampling instants dropped from the front of the timelines by timelineCap */
+  timelineDropped = 0;
   private readonly frameIds = new Map<string, number>();
   /**
    * Frame ids by frame object: the reader hands out one shared, frozen object per code
@@ -107,6 +117,7 @@ export class StackProfile {
       threadRoots: opts.threadRoots ?? false,
       processRoots: opts.processRoots ?? false,
       timeline: opts.timeline ?? false,
+      timelineCap: opts.timelineCap ?? Number.POSITIVE_INFINITY,
       shorten: opts.shorten,
     };
     this.meta = { title: '', rate: 100, startedAt: Date.now(), duration: 0, ticks: 0, errors: 0, behind: 0, ...meta };
@@ -152,6 +163,24 @@ export class StackProfile {
       if (t.name) tl.name = t.name;
       tl.ticks.push(this.tickTimes.length - 1);
       tl.stacks.push(sid);
+      if (++this.timelineSamples > this.opts.timelineCap) this.dropOldestHalf();
+    }
+  }
+
+  /** Forgets the older half of the sampling instants and every thread sample taken at them (indices shift down). */
+  private dropOldestHalf(): void {
+    const cut = Math.ceil(this.tickTimes.length / 2);
+    this.tickTimes.splice(0, cut);
+    this.timelineDropped += cut;
+    this.timelineSamples = 0;
+    for (const [key, tl] of this.timelines) {
+      let first = 0;
+      while (first < tl.ticks.length && tl.ticks[first] < cut) first++;
+      tl.ticks.splice(0, first);
+      tl.stacks.splice(0, first);
+      for (let i = 0; i < tl.ticks.length; i++) tl.ticks[i] -= cut;
+      this.timelineSamples += tl.ticks.length;
+      if (!tl.ticks.length) this.timelines.delete(key);
     }
   }
 

@@ -23,6 +23,13 @@ export interface ShellOptions {
   unansweredMs?: Silence['unansweredMs'];
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
+  /**
+   * the shell owns this process's terminal (default): a SIGINT sent to spyglass is its
+   * Ctrl-C, and stdout's reader leaving ends it. A shell in a browser (src/web/terminal.ts)
+   * does not: its Ctrl-C comes as a keystroke on its input, and the server's own Ctrl-C or
+   * stdout must never reach into the commands a browser typed.
+   */
+  ownsProcess?: boolean;
 }
 
 export async function runShell(opts: ShellOptions): Promise<void> {
@@ -147,8 +154,9 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     };
   }
 
+  const ownsProcess = opts.ownsProcess ?? true;
   // without a terminal readline does not see Ctrl-C: the signal arrives instead
-  process.on('SIGINT', onSigint);
+  if (ownsProcess) process.on('SIGINT', onSigint);
   opts.lost?.then((why) => {
     lostReason = why;
     running?.abort();
@@ -160,11 +168,11 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     endQuestion?.();
     rl?.close();
   };
-  stdoutClosed.addEventListener('abort', onOutputClosed, { once: true });
+  if (ownsProcess) stdoutClosed.addEventListener('abort', onOutputClosed, { once: true });
   rl = openReadline();
   try {
     for (;;) {
-      if (lostReason || stdoutClosed.aborted) break;
+      if (lostReason || (ownsProcess && stdoutClosed.aborted)) break;
       const line = await question(prompt);
       if (line === undefined) {
         if (inputEnded) break;
@@ -194,7 +202,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         running = undefined;
         interruptHandler = undefined;
       }
-      if (lostReason || stdoutClosed.aborted) break;
+      if (lostReason || (ownsProcess && stdoutClosed.aborted)) break;
       if (inputEnded && terminal) {
         // Ctrl-D answered a command's own question: the shell keeps going with a fresh
         // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt

@@ -6,8 +6,9 @@ import { openReader, type PythonReader } from '../reader/reader.js';
 import { stackDumpJson } from '../commands/render-stack.js';
 import { LiveProfile } from './live-profile.js';
 import { TerminalSession } from './terminal.js';
+import { InsideCommands } from './inside.js';
 import type { ProfileRegistry } from './profiles.js';
-import type { ClientMessage, ServerMessage, WireThread } from './protocol.js';
+import type { ClientMessage, ServerMessage, Topic, WireThread } from './protocol.js';
 
 const STACKS_MS = 1000;
 /** a message bigger than this is not a page's request */
@@ -24,6 +25,8 @@ export class Connection {
   private stacks?: StacksWatch;
   private live?: LiveProfile;
   private term?: TerminalSession;
+  private inside?: InsideCommands;
+  private insidePid?: number;
   /** the page has gone: what a request still in flight opens is closed at once */
   private closed = false;
   /** bumped by every stop: a watch whose reader opens after a later stop closes it */
@@ -41,7 +44,7 @@ export class Connection {
       } catch {
         return this.fail('request', new UserError('a message is not JSON'));
       }
-      this.handle(msg).catch((e) => this.fail(msg.op === 'stacks' ? 'stacks' : msg.op?.startsWith('term-') ? 'term' : 'live', e));
+      this.handle(msg).catch((e) => this.fail(topicOf(msg.op), e));
     });
     ws.on('close', () => void this.close());
   }
@@ -50,7 +53,7 @@ export class Connection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(m));
   }
 
-  private fail(topic: 'stacks' | 'live' | 'term' | 'request', e: unknown): void {
+  private fail(topic: Topic, e: unknown): void {
     // a user's mistake is one line with its hint; a bug still shows its message, never a stack
     const err = e as Error;
     this.send({ type: 'error', topic, message: err?.message ?? String(e), ...(e instanceof UserError && e.hint ? { hint: e.hint } : {}) });
@@ -111,6 +114,22 @@ export class Connection {
         await this.term?.close();
         this.term = undefined;
         return;
+      case 'cmd-run': {
+        const pid = checkPid(m.pid);
+        if (typeof m.id !== 'number') throw new UserError('a command needs a numeric id');
+        if (this.insidePid !== pid) {
+          await this.inside?.close();
+          // the page went while the last one closed: nothing may attach for it now
+          if (this.closed) return;
+          this.inside = new InsideCommands(pid, (x) => this.send(x));
+          this.insidePid = pid;
+        }
+        this.inside?.run(m.id, String(m.name), m.words);
+        return;
+      }
+      case 'cmd-stop':
+        this.inside?.stop(m.id);
+        return;
       default:
         throw new UserError(`unknown request ${JSON.stringify((m as { op?: unknown }).op)}`);
     }
@@ -155,10 +174,18 @@ export class Connection {
   async close(): Promise<void> {
     this.closed = true;
     this.stopStacks();
-    await Promise.all([this.live?.close(), this.term?.close()]);
+    await Promise.all([this.live?.close(), this.term?.close(), this.inside?.close()]);
     this.live = undefined;
     this.term = undefined;
+    this.inside = undefined;
   }
+}
+
+function topicOf(op: string | undefined): Topic {
+  if (op === 'stacks') return 'stacks';
+  if (op?.startsWith('term-')) return 'term';
+  if (op?.startsWith('cmd-')) return 'cmd';
+  return 'live';
 }
 
 function checkPid(pid: unknown): number {

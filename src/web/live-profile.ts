@@ -26,6 +26,14 @@ const PUSH_MS = 1000;
 /** the first aggregate goes out sooner: the page shows something right after the click */
 const FIRST_PUSH_MS = 250;
 
+/**
+ * thread samples the timeline keeps for the speedscope and chrometrace downloads (about
+ * 16 bytes each, so a few MB): a live profile left running for hours keeps its most
+ * recent stretch (about 50 minutes of one busy thread at 100 Hz) rather than growing
+ * for as long as it runs; the aggregate the page draws counts every sample.
+ */
+const TIMELINE_CAP = 300_000;
+
 export class LiveProfile {
   private opts: LiveOptions;
   /** set once the process is open (resume), before any sample */
@@ -67,7 +75,7 @@ export class LiveProfile {
 
   private newProfile(): void {
     this.profile = new StackProfile(
-      { threadRoots: true, timeline: true, shorten: (f) => this.shorten(f) },
+      { threadRoots: true, timeline: true, timelineCap: TIMELINE_CAP, shorten: (f) => this.shorten(f) },
       { rate: this.opts.rate, startedAt: Date.now(), title: this.title || `process ${this.opts.pid}` },
     );
     const when = new Date().toISOString().slice(11, 19);

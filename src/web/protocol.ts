@@ -19,7 +19,12 @@ export type ClientMessage =
   | { op: 'term-input'; data: string }
   | { op: 'term-resize'; cols: number; rows: number }
   /** leaves the shell and detaches: every hook it installed is removed */
-  | { op: 'term-close' };
+  | { op: 'term-close' }
+  /** runs a command of the attach page's forms (src/web/inside.ts): its name and the words after it */
+  | { op: 'cmd-run'; pid: number; id: number; name: string; words: string[] }
+  | { op: 'cmd-stop'; id: number };
+
+export type Topic = 'stacks' | 'live' | 'term' | 'cmd' | 'request';
 
 export interface WireFrame {
   name: string;
@@ -53,7 +58,12 @@ export type ServerMessage =
   | { type: 'live-ended'; reason: string }
   | { type: 'term-output'; data: string }
   | { type: 'term-closed'; reason: string }
-  | { type: 'error'; message: string; hint?: string; topic: 'stacks' | 'live' | 'term' | 'request' };
+  /** one result of a form's command: `data` is what --json prints, `kind` its shape (src/commands/model.ts) */
+  | { type: 'cmd-result'; id: number; kind: string; data: unknown }
+  | { type: 'cmd-progress'; id: number; text: string }
+  /** the command ended: by itself, stopped, or with an error */
+  | { type: 'cmd-end'; id: number; error?: string; hint?: string }
+  | { type: 'error'; message: string; hint?: string; topic: Topic };
 
 /** What one refresh interval (about a second) of sampling saw. */
 export interface LiveWindow {

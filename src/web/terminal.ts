@@ -71,7 +71,7 @@ export class TerminalSession {
     const stream = this.output as unknown as NodeJS.WritableStream & { isTTY: boolean };
     const out = createOutput({ json: false, color: true }, { stdout: stream, stderr: stream });
     out.note(`attached to process ${this.pid} (Python ${s.version}) in ${s.latencyMs} ms; \`help\` lists the commands, \`quit\` leaves`);
-    this.shell = runShell({ pid: this.pid, agent: s.agent, out, lost: s.lost, input: this.input, output: stream }).then(
+    this.shell = runShell({ pid: this.pid, agent: s.agent, out, lost: s.lost, input: this.input, output: stream, ownsProcess: false }).then(
       () => this.end('the shell ended'),
       (e: unknown) => this.end(e instanceof UserError ? formatUserError(e) : `the shell failed: ${(e as Error).message}`),
     );

@@ -5,6 +5,7 @@ in a tree, and nothing left on the thread afterwards."""
 import asyncio
 import linecache
 import sys
+import threading
 import time
 import unittest
 
@@ -12,6 +13,7 @@ from _load import agent_package
 
 agent_package()
 from _spyglass_agent import hooks  # noqa: E402
+from _spyglass_agent.commands import trace as trace_command  # noqa: E402
 from _spyglass_agent.commands.trace import tracer  # noqa: E402
 from _spyglass_agent.scope import Scope  # noqa: E402
 
@@ -90,14 +92,23 @@ def sync_root():
     return helper(3) + len(str(helper(4)))
 
 
-def trace(fn, run, interval_ms=0.1):
-    """(tree, cost) of one call of fn, recorded as the trace command records it."""
-    recorder = tracer.make_tracer(interval_ms / 1000.0)
-    stepwise = bool(fn.__code__.co_flags & (hooks.CO_COROUTINE | hooks.CO_GENERATOR))
-    sites, done = [], []
+def two_levels():
+    for _ in range(3):
+        sync_root()
 
-    def on_enter(args, kwargs):
-        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+
+def trace(fn, run, interval_ms=0.1, max_depth=None, prepare=None, whole=None):
+    """The tree of one call of fn, recorded as the trace command records it (prepare(rec)
+    runs as the recording begins; whole=[] receives the Recording)."""
+    recorder = tracer.make_tracer(interval_ms / 1000.0, max_depth)
+    stepwise = bool(fn.__code__.co_flags & (hooks.CO_COROUTINE | hooks.CO_GENERATOR))
+    done = []
+
+    def on_enter(args, kwargs, code):
+        rec = recorder.begin((code,), suspended=stepwise)
+        if rec is not None and prepare is not None:
+            prepare(rec)
+        return rec
 
     def on_exit(rec, value, exc, cost):
         if rec is not None:
@@ -105,22 +116,24 @@ def trace(fn, run, interval_ms=0.1):
             done.append((rec, cost))
 
     owner = Scope('test')
-    handle = hooks.install(
+    hooks.install(
         owner,
         fn,
         on_enter,
         on_exit,
         on_resume=lambda r: r and recorder.resume(r),
         on_suspend=lambda r: r and recorder.pause(r),
+        with_code=True,
     )
-    sites.extend(s for s, _ in handle._sites)
     try:
         run()
     finally:
         owner.release_all()
         recorder.close()
     rec, cost = done[0]
-    return tracer.TreeBuilder().build(rec, sites[0].code, tuple(s.code for s in sites), cost)
+    if whole is not None:
+        whole.append(rec)
+    return tracer.TreeBuilder().build(rec, fn.__code__, cost)
 
 
 def child(node, name):
@@ -231,6 +244,120 @@ class OwnFramesAndLines(unittest.TestCase):
             self.assertEqual(child(tree, 'helper')['count'], 2)
         finally:
             owner.release_all()
+
+
+class CutShort(unittest.TestCase):
+    """A recording that lacks calls says what it lacks; a whole one says nothing."""
+
+    def tearDown(self):
+        self.assertIsNone(sys.getprofile())
+
+    def test_whole(self):
+        recs = []
+        trace(two_levels, two_levels, 0, whole=recs)
+        self.assertIsNone(recs[0].cut_short())
+
+    def test_below_depth(self):
+        recs = []
+        tree = trace(two_levels, two_levels, 0, max_depth=1, whole=recs)
+        self.assertEqual(child(tree, 'sync_root')['count'], 3)
+        self.assertEqual(child(tree, 'sync_root')['children'], [])
+        # under each sync_root: helper twice, len (and str, a class, timed on 3.12+)
+        self.assertIn(recs[0].cut_short()['below_depth'], (9, 12))
+
+    def test_over_budget(self):
+        budget = tracer.MAX_RECORDS
+        tracer.MAX_RECORDS = 4
+        try:
+            recs = []
+            trace(two_levels, two_levels, 0, whole=recs)
+        finally:
+            tracer.MAX_RECORDS = budget
+        rec = recs[0]
+        self.assertEqual(len(rec.records), 4)
+        self.assertEqual(set(rec.cut_short()), {'over_budget'})
+        self.assertGreaterEqual(rec.cut_short()['over_budget'], 3 * 3 + 1 - 4)
+
+    def test_recorder_error(self):
+        class Refuses(list):
+            def append(self, item):
+                raise MemoryError('no room')
+
+        def prepare(rec):
+            rec.records = Refuses()
+
+        recs = []
+        trace(two_levels, two_levels, 0, prepare=prepare, whole=recs)
+        self.assertEqual(recs[0].cut_short(), {'error': 'the recorder stopped on this thread: MemoryError: no room'})
+
+
+class CallsInTheInstallWindow(unittest.TestCase):
+    """The hook is live before ``install`` returns: a call that another thread makes in
+    that window is traced whole (it once showed only its root: the command learnt which
+    code the call runs from install's result, after the call had begun without it)."""
+
+    class _Request(object):
+        cmd = 'trace'
+
+        def __init__(self, args, owner):
+            self.args = args
+            self.owner = owner
+            self.done = threading.Event()
+            self.cancelled = False
+            self.events = []
+
+        def arg(self, name, kind=None, default=None, required=False):
+            value = self.args.get(name)
+            return default if value is None else value
+
+        def emit(self, event, data=None):
+            self.events.append((event, data))
+            return True
+
+        def wait(self, timeout=None):
+            return self.done.wait(timeout)
+
+    class _CallingScope(Scope):
+        """Runs sync_root the moment the hook registers itself: the hook is live then,
+        and install has not returned."""
+
+        def add(self, label, cleanup):
+            if label.startswith('hook '):
+                sync_root()
+            return Scope.add(self, label, cleanup)
+
+    def test_a_call_begun_before_install_returns_has_its_children(self):
+        owner = self._CallingScope('request')
+        ctx = self._Request({'module': __name__, 'method': 'sync_root', 'interval': 0, 'limit': 1}, owner)
+        try:
+            end = trace_command.run(ctx)
+        finally:
+            owner.close()
+        self.assertEqual(end['shown'], 1)
+        tree = [data for event, data in ctx.events if event == 'trace'][0]['tree']
+        self.assertEqual(child(tree, 'helper')['count'], 2)
+
+
+class CodeOfTheCall(unittest.TestCase):
+    def test_on_enter_is_told_the_code_the_call_runs_while_other_hooks_come_and_go(self):
+        # another hook arriving between the call starting and on_enter replaces the site's
+        # copy of the code: the code told is still the one this call runs
+        owner, told, ran = Scope('test'), [], []
+
+        def target():
+            ran.append(sys._getframe().f_code)
+
+        def add_another(args, kwargs):
+            hooks.install(owner, target, lambda a, k: None, lambda t, v, e, c: None)
+
+        try:
+            hooks.install(owner, target, add_another, lambda t, v, e, c: None)
+            hooks.install(owner, target, lambda a, k, code: told.append(code), lambda t, v, e, c: None, with_code=True)
+            target()
+        finally:
+            owner.release_all()
+        self.assertEqual(len(ran), 1)
+        self.assertIs(told[0], ran[0])
 
 
 if __name__ == '__main__':

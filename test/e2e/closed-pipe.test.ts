@@ -81,7 +81,9 @@ describe('closed stdout, once', { concurrency: 2 }, () => {
     });
     const out = join(dir, 'p.txt');
     // record writes its summary on stderr: here both streams are the pipe that closes
-    const r = await runCli(['record', '--blocking', '-p', String(target.pid), '-d', '1', '-f', 'collapsed', '-o', out], {
+    // --idle: every thread is paused and sampled, so the sleeping `caller` thread is in the
+    // profile whatever the load (without it only threads caught running are, by chance)
+    const r = await runCli(['record', '--blocking', '--idle', '-p', String(target.pid), '-d', '1', '-f', 'collapsed', '-o', out], {
       closeStdoutAfterLines: 1,
       stderrToStdout: true,
     });

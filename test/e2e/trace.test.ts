@@ -103,14 +103,21 @@ describeObserved('trace', (o, py) => {
     );
   });
 
-  test('-d limits depth; with -i 0 it shows the call path', async () => {
-    const d1 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
+  test('-d limits depth, and the trace says how many calls it left out; with -i 0 it shows the call path', async () => {
+    const out1 = await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`);
+    const t1 = events(out1, 'trace')[0];
+    const d1 = t1.tree as TraceNode;
     assert.deepEqual(
       d1.children.map((c) => c.name),
       ['parse', 'query', 'render_page'],
     );
     assert.equal(depth(d1), 1);
-    const d2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0].tree as TraceNode;
+    // str.strip, time.sleep and str.join lie below -d 1
+    assert.deepEqual(t1.truncated, { below_depth: 3 });
+    assert.ok(out1.lines.includes('(incomplete: 3 call(s) below -d 1 not shown)'), out1.lines.join('\n'));
+    const t2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0];
+    const d2 = t2.tree as TraceNode;
+    assert.equal(t2.truncated, undefined);
     assert.equal(depth(d2), 2);
     assert.deepEqual(
       child(d2, 'parse').children.map((c) => c.name),

@@ -248,6 +248,61 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     });
   }
 
+  for (const py of pythons) {
+    test(`attach page forms: watch rows with value trees, a trace call tree, tt records, and leaving the page restores __code__ (${py.label})`, async (t) => {
+      const target = await startTarget(py, 'shell_app.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const { page, errors } = await openPage(`/attach/${target.pid}`);
+      t.after(() => page.close());
+      const form = (name: string) => page.locator(`form.form-${name}`);
+      const runForm = async (name: string, fields: Record<string, string>) => {
+        await page.click(`.inside-forms .tab:text-is("${name}")`);
+        for (const [k, v] of Object.entries(fields)) {
+          const input = form(name).locator(`[name="${k}"]`);
+          if ((await input.evaluate((e) => e.tagName)) === 'SELECT') await input.selectOption(v);
+          else await input.fill(v);
+        }
+        await form(name).locator('button[type=submit]').click();
+      };
+      // watch: the next calls' arguments as rows; the args tuple opens onto handle's n
+      await runForm('watch', { method: 'handle', limit: '2' });
+      const call = page.locator('section.cmd-watch tr.call').first();
+      await call.waitFor({ timeout: 30000 });
+      assert.match((await call.textContent())!, /__main__\.handle.*caller/);
+      const args = call.locator('details.v-node').first();
+      assert.match((await args.locator('summary').textContent())!, /^args: tuple \[1\] \(\d+,\)$/);
+      await args.locator('summary').click();
+      const n = (await args.locator('.v-children > .v-leaf').first().textContent())!;
+      assert.match(n, /^0: int \d+$/);
+      await page.locator('section.cmd-watch .cmd-status:text-is("ended")').waitFor({ timeout: 20000 });
+      // trace: the call tree of one call, with handle's known child greet under it
+      await runForm('trace', { method: 'handle', interval: '0', limit: '1' });
+      const tree = page.locator('section.cmd-trace ul.trace-tree').first();
+      await tree.waitFor({ timeout: 30000 });
+      const names = await tree.locator('.tn-name').allTextContents();
+      assert.equal(names[0], 'handle');
+      assert.ok(
+        names.some((x) => /greet$/.test(x)),
+        names.join(', '),
+      );
+      // tt: two records as rows; "show" opens one with handle's n as a value tree
+      await runForm('tt', { mode: 'record (-t)', method: 'handle', limit: '2' });
+      await page.locator('section.cmd-tt tr.tt-record').nth(1).waitFor({ timeout: 30000 });
+      await page.locator('section.cmd-tt tr.tt-record button').first().click();
+      const detail = page.locator('.tt-detail').first();
+      await detail.waitFor({ timeout: 20000 });
+      assert.match((await detail.locator('.v-leaf').first().textContent())!, /^n: int \d+$/);
+      if (py === pythons[0]) await shot(page, 'web-attach-forms');
+      // a watch still running when the page is left: its hook goes with the page
+      await runForm('watch', { method: 'handle', limit: '100000' });
+      await page.locator('section.cmd-watch').first().locator('tr.call').nth(2).waitFor({ timeout: 30000 });
+      await page.goto(`${base}/?token=${TOKEN}#/`);
+      await page.waitForSelector('table.processes');
+      await assertShellAppUntouched(target);
+      assert.deepEqual(errors, []);
+    });
+  }
+
   test('profiles: uploaded collapsed, pprof and speedscope files render their frames; a diff colours growth red', async (t) => {
     const { page, errors } = await openPage('/profiles');
     t.after(() => page.close());

@@ -299,3 +299,32 @@ describe('default output names', () => {
     assert.equal(unusedPath(dir, 'profile.speedscope.json'), join(dir, 'profile-2.speedscope.json'));
   });
 });
+
+test('timelineCap: past the cap the oldest half of the timeline goes, each kept sample still at its own time; the aggregate counts all', () => {
+  const p = new StackProfile({ timeline: true, timelineCap: 10 });
+  const fr = (name: string): Frame => ({ name, filename: 'app.py', line: 1 });
+  const thread = (name: string, frames: Frame[]): ThreadSample => ({
+    threadId: 1,
+    nativeTid: 7,
+    name,
+    holdsGil: true,
+    active: true,
+    frames,
+  });
+  for (let i = 0; i < 25; i++) {
+    p.tick(i / 100);
+    // the sample's function names its instant, so each kept sample can be checked against its time
+    p.add({ pid: 1, thread: thread('main', [fr(`at${i}`)]) });
+  }
+  assert.equal(p.total, 25);
+  const tl = [...p.timelines.values()][0];
+  assert.ok(tl.ticks.length <= 10 && tl.ticks.length > 0, `${tl.ticks.length} samples kept`);
+  assert.equal(p.tickTimes.length + p.timelineDropped, 25);
+  tl.ticks.forEach((tick, i) => {
+    const instant = Math.round(p.tickTimes[tick] * 100);
+    assert.equal(p.frames[p.stacks[tl.stacks[i]].frames[0]].name, `at${instant}`);
+  });
+  // the most recent instant is kept, and the formats that read the timeline still build
+  assert.equal(p.tickTimes[p.tickTimes.length - 1], 0.24);
+  assert.ok(toChromeTrace(p).length > 0);
+});

@@ -273,3 +273,48 @@ test('history lists the saved lines most recent last (-n, default 20), -c emptie
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a browser's shell (ownsProcess: false) adds no SIGINT listener, so the server's Ctrl-C never reaches its command; a Ctrl-C typed in it stops it", async () => {
+  let cancelled = 0;
+  let started!: () => void;
+  const watching = new Promise<void>((r) => (started = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  // a watch that streams until it is cancelled, as the agent's does
+  const agent: AgentSession = {
+    request(cmd) {
+      assert.equal(cmd, 'watch');
+      return {
+        endData: { shown: 0, reason: 'stopped' },
+        cancel() {
+          cancelled++;
+          release();
+        },
+        async *[Symbol.asyncIterator]() {
+          yield { event: 'started', data: { method: '__main__.f', file: 'app.py', line: 3 } };
+          started();
+          await released;
+        },
+      };
+    },
+    async call() {
+      throw new Error('nothing is called');
+    },
+  };
+  const input = new PassThrough();
+  const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 24 });
+  output.resume();
+  const before = process.listenerCount('SIGINT');
+  const { out } = commandContext(1);
+  const shell = runShell({ pid: 1, agent, out, input, output, ownsProcess: false });
+  input.write('watch __main__ f\r');
+  await watching;
+  assert.equal(process.listenerCount('SIGINT'), before, 'no process-wide SIGINT listener');
+  assert.equal(cancelled, 0);
+  input.write('\x03');
+  await released;
+  assert.equal(cancelled, 1);
+  input.end();
+  await shell;
+  assert.equal(process.listenerCount('SIGINT'), before);
+});

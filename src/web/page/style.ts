@@ -56,4 +56,14 @@ export const CSS = `
   .profile-list { padding-left: 18px; }
   .sandwich .flame { margin: 10px 0; }
   .terminal { background: #000; padding: 6px; display: inline-block; }
+  .cmd-form label { font-size: 12px; color: #444; }
+  .cmd-run { background: #fff; border: 1px solid #e3e3e3; margin: 6px 0; padding: 4px 8px; }
+  .cmd-status.error { padding: 0 6px; }
+  table.results td { font-size: 12px; }
+  .v-node > summary, .v-leaf { font: 12px ui-monospace, Menlo, Consolas, monospace; }
+  .v-children { padding-left: 16px; border-left: 1px dotted #ccc; }
+  .v-type { color: #07a; } .v-name { color: #555; } .v-error { color: #900; }
+  ul.trace-tree, .trace-tree ul { list-style: none; padding-left: 16px; margin: 2px 0; font: 12px ui-monospace, Menlo, Consolas, monospace; }
+  .trace-head { font-weight: 600; font-size: 12px; }
+  .tn-c { color: #555; } .tn-cost { color: #a50; }
 `;

@@ -17,8 +17,11 @@ Events: ``started`` {method, file, line, interval_ms, depth, backend}, then one 
 per shown call: {time, method, thread, cost_ms, exception: {type, message} | absent,
 tree}, where a tree node is {name, kind: py|c, file, path, line, call_line, cost_ms,
 max_ms, count, children} (line, call_line: 0 where unknown) and a coroutine or generator
-call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; or {time, method, thread, filter_error: {expr, error}} /
-{..., unavailable: reason} for a call that could not be traced. End data: {shown,
+call's node also has {suspended_ms, waits: [{on, ms}], task, unfinished}; and, when the
+recording lacks calls, truncated: {over_budget: calls past the recorder's budget,
+below_depth: calls deeper than -d, error: why the recorder stopped} (those that apply).
+Or {time, method, thread, filter_error: {expr, error}} / {..., unavailable: reason} for
+a call that could not be traced. End data: {shown,
 dropped, reason}.
 """
 
@@ -53,10 +56,11 @@ def run(ctx):
     ctx.owner.add('trace recorder', recorder.close)
     handoff = observe.Handoff()
     passed = [0]
-    sites = []  # filled by install: where the original code of the call runs
     clock = time.time
 
-    def on_enter(args, kwargs):
+    def on_enter(args, kwargs, code):
+        # code: what this call runs as its own (the original, a copy whose nested functions
+        # another command hooks, the new code once reloaded), told by the hook itself
         if passed[0] >= limit:
             return None
         if accept is not None:
@@ -69,7 +73,7 @@ def run(ctx):
                 handoff.put(('filter_error', clock(), thread_name(), observe.error_text(e)))
                 return None
         try:
-            rec = recorder.begin(running_codes(sites), suspended=stepwise)
+            rec = recorder.begin((code,), suspended=stepwise)
         except tracer.TraceUnavailable as e:
             passed[0] += 1
             handoff.put(('unavailable', clock(), thread_name(), str(e)))
@@ -111,15 +115,17 @@ def run(ctx):
                 event['cost_ms'] = cost * 1000.0
                 if exc is not None:
                     event['exception'] = {'type': type(exc).__name__, 'message': observe.error_text(exc)}
-                event['tree'] = trees.build(rec, target.code, running_codes(sites), cost)
+                event['tree'] = trees.build(rec, target.code, cost)
+                cut = rec.cut_short()
+                if cut is not None:
+                    event['truncated'] = cut
             ctx.emit('trace', event)
             shown[0] += 1
             if shown[0] >= limit:
                 return True
         return False
 
-    handle = target.install(ctx, on_enter, on_exit, on_resume=on_resume, on_suspend=on_suspend)
-    sites.extend(site for site, _ in handle._sites)
+    target.install(ctx, on_enter, on_exit, on_resume=on_resume, on_suspend=on_suspend, with_code=True)
     ctx.emit(
         'started',
         dict(
@@ -133,9 +139,3 @@ def run(ctx):
     )
     reason = observe.pump(ctx, handoff, show)
     return {'shown': shown[0], 'dropped': handoff.dropped, 'reason': reason}
-
-
-def running_codes(sites):
-    """The code objects a hooked call runs as its own (the original, or a copy of it whose
-    nested functions are hooked by another command; the new code once reloaded)."""
-    return tuple(site.latest().code for site in sites)

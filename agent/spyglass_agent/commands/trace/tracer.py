@@ -152,7 +152,20 @@ class Node(object):
 class Recording(object):
     """The records of one traced call (appended to by the backend's hooks)."""
 
-    __slots__ = ('roots', 'interval', 'max_depth', 'stack', 'records', 'open', 'base', 'hidden', 'last_left')
+    __slots__ = (
+        'roots',
+        'interval',
+        'max_depth',
+        'stack',
+        'records',
+        'open',
+        'base',
+        'hidden',
+        'last_left',
+        'over_budget',
+        'below_depth',
+        'error',
+    )
 
     def __init__(self, roots, interval, max_depth):
         self.roots = roots  # the code objects the traced call runs as its own
@@ -164,12 +177,35 @@ class Recording(object):
         self.base = 0  # depth of the bottom of the stack in this step
         self.hidden = 0  # how many _HIDDEN entries the stack holds
         self.last_left = None  # the node that suspended last (the one passing a wait up)
+        # what the tree lacks, so that it never passes for complete (see cut_short)
+        self.over_budget = 0  # calls not recorded: MAX_RECORDS kept, or MAX_OPEN followed
+        self.below_depth = 0  # calls as costly as -i but deeper than -d
+        self.error = None  # the recorder stopped on this call's thread (a bug of ours)
 
     def begin_step(self, depth):
         del self.stack[:]
         self.base = depth
         self.hidden = 0
         self.last_left = None
+
+    def dropped(self, depth):
+        """A call worth keeping was not kept: deeper than -d, or past the budget."""
+        if depth > self.max_depth:
+            self.below_depth += 1
+        else:
+            self.over_budget += 1
+
+    def cut_short(self):
+        """What the recording lacks, or None when it is whole: {over_budget, below_depth,
+        error} (only those that apply)."""
+        cut = {}
+        if self.over_budget:
+            cut['over_budget'] = self.over_budget
+        if self.below_depth:
+            cut['below_depth'] = self.below_depth
+        if self.error is not None:
+            cut['error'] = self.error
+        return cut or None
 
 
 def _is_root(code, roots):
@@ -203,6 +239,8 @@ def _enter_stepped(rec, frame, now):
         node = Node(frame.f_code, frame, _parent_below(stack), rec.base + len(stack) - rec.hidden, line, caller)
         if len(rec.open) < MAX_OPEN:
             rec.open[frame] = node
+        else:
+            rec.over_budget += 1  # followed step by step as separate calls
     if node.start is None:
         node.start = now
     elif node.left is not None:
@@ -238,12 +276,14 @@ def _close(rec, node, end):
     node.frame = None
     cost = end - node.start - node.held
     parent = node.parent
-    if parent is None or (
-        (cost >= rec.interval or node.keep) and node.depth <= rec.max_depth and len(rec.records) < MAX_RECORDS
-    ):
+    if cost < rec.interval and not node.keep and parent is not None:
+        return
+    if parent is None or (node.depth <= rec.max_depth and len(rec.records) < MAX_RECORDS):
         rec.records.append((node.code, parent, node.start, cost, node.line, node.depth, node.caller, node))
         if type(parent) is Node:
             parent.keep = True
+    else:
+        rec.dropped(node.depth)
 
 
 def _finish(rec):
@@ -258,6 +298,12 @@ def _finish(rec):
             _close(rec, node, now)
     rec.open.clear()
     del rec.stack[:]
+
+
+def _stopped(exc):
+    """Logs that a recorder callback failed; returns what the trace says about it."""
+    log.error('trace: recording stopped on a thread: %r' % (exc,))
+    return 'the recorder stopped on this thread: %s: %s' % (type(exc).__name__, exc)
 
 
 def _waited_on(value, code):
@@ -316,7 +362,10 @@ def _follow_task(rec, task, stack):
     get_coro = getattr(task, 'get_coro', None)
     coro = get_coro() if get_coro is not None else None
     frame = getattr(coro, 'cr_frame', None)
-    if frame is None or frame in rec.open or len(rec.open) >= MAX_OPEN:
+    if frame is None or frame in rec.open:
+        return None
+    if len(rec.open) >= MAX_OPEN:
+        rec.over_budget += 1  # the task runs untraced
         return None
     creator = None
     for entry in reversed(stack):
@@ -464,11 +513,14 @@ class _ProfileBackend(object):
         """A bug of ours met something unforeseen: this thread's recording stops, the
         traced call goes on untouched (what a profile function raises would go into it:
         docs/trace-internals.md §5)."""
+        error = _stopped(sys.exc_info()[1])
+        for rec in (state.current, state.armed) + tuple(state.followed.values()):
+            if rec is not None:
+                rec.error = error
         state.current = None
         state.armed = None
         state.followed.clear()
         self._restore(state)
-        log.error('trace: recording stopped on a thread: %r' % (sys.exc_info()[1],))
 
     def _step_over(self, state):
         state.current = None
@@ -544,6 +596,7 @@ class _ProfileBackend(object):
         depth = rec.base + len(stack) - rec.hidden
         records = rec.records
         if depth > self.max_depth or len(records) >= MAX_RECORDS:
+            rec.dropped(depth)
             return
         parent = stack[-1] if stack else None
         if event == 'return':
@@ -708,8 +761,10 @@ class _MonitoringBackend(object):
         def fail():
             # a bug of ours met something unforeseen: this thread's recording stops, the
             # traced call goes on untouched
-            active.pop(get_ident(), None)
-            log.error('trace: recording stopped on a thread: %r' % (sys.exc_info()[1],))
+            error = _stopped(sys.exc_info()[1])
+            rec = active.pop(get_ident(), None)
+            if rec is not None:
+                rec.error = error
 
         def start_followed(tid, frame):
             # a step of a task the traced call created, run by the event loop
@@ -765,6 +820,8 @@ class _MonitoringBackend(object):
             depth = rec.base + len(stack)
             if depth <= max_depth and len(rec.records) < MAX:
                 rec.records.append((what, stack[-1] if stack else None, t0, t1 - t0, line, depth, caller, None))
+            else:
+                rec.dropped(depth)
 
         def record_py(rec, code, t0, t1, frame):
             # the caller: the agent's frames (a hook's wrapper) are not events, and not lines
@@ -1019,7 +1076,7 @@ class TreeBuilder(object):
         self._names[id(what)] = (what, described)
         return described
 
-    def build(self, rec, root_code, root_codes, total_cost_s):
+    def build(self, rec, root_code, total_cost_s):
         """The recorded call as a tree of dicts: name, kind, file, path, line, call_line,
         cost_ms, count, max_ms, children; a generator call also has suspended_ms, waits
         ([{on, ms}]), task and unfinished. Calls of the same callable from one line under
@@ -1030,7 +1087,7 @@ class TreeBuilder(object):
         by_key = {}
         for r in records:
             by_key[r[7] if r[7] is not None else r[2]] = r
-            if r[1] is None and _is_root(r[0], root_codes):
+            if r[1] is None and _is_root(r[0], rec.roots):
                 root = r
         kids = {}  # id(parent record) -> its child records
         for r in records:

@@ -1,0 +1,361 @@
+// The attach page's forms for watch, trace, tt and mem: each form builds the words of a
+// command line (never a string the server would split), the server runs the command on
+// the command model (src/web/inside.ts) and its results come back as the objects --json
+// prints, drawn here as table rows, call trees and value trees.
+import type { TraceNode, TraceResults } from '../../commands/trace.js';
+import type { TtResults, TtSummary } from '../../commands/tt.js';
+import type { WatchResults } from '../../commands/watch.js';
+import type { MemResults } from '../../commands/mem.js';
+import type { ServerMessage } from '../protocol.js';
+import type { Socket } from './api.js';
+import { h } from './dom.js';
+import { valueTree } from './value-tree.js';
+
+interface Field {
+  key: string;
+  label: string;
+  value?: string;
+  placeholder?: string;
+  choices?: string[];
+  width?: number;
+}
+
+interface FormSpec {
+  name: 'watch' | 'trace' | 'tt' | 'mem';
+  fields: Field[];
+  /** the words after the command name, from the fields' values */
+  words(v: Record<string, string>): string[];
+  /** a fresh drawing of one run's results into `out` */
+  draw(out: HTMLElement, run: (name: string, words: string[]) => void): (kind: string, data: unknown) => void;
+}
+
+/** `module [class] method` from three fields, the class left out when empty */
+function target(v: Record<string, string>): string[] {
+  return [v.module, v.cls, v.method].map((w) => w.trim()).filter(Boolean);
+}
+
+function opt(flag: string, value: string | undefined): string[] {
+  return value?.trim() ? [flag, value.trim()] : [];
+}
+
+const time = (t: number) =>
+  new Date(t * 1000).toLocaleTimeString(undefined, { hour12: false }) + `.${String(Math.floor((t % 1) * 1000)).padStart(3, '0')}`;
+const ms = (v: number | undefined) => (v === undefined ? '' : v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(3) : v.toFixed(4));
+
+function table(headers: string[]): { table: HTMLTableElement; body: HTMLTableSectionElement } {
+  const body = h('tbody');
+  return { table: h('table', { class: 'results' }, h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', {}, x)))), body), body };
+}
+
+const METHOD_FIELDS: Field[] = [
+  { key: 'module', label: 'module', value: '__main__', width: 12 },
+  { key: 'cls', label: 'class', placeholder: '(none)', width: 10 },
+  { key: 'method', label: 'method', width: 14 },
+];
+
+const watchForm: FormSpec = {
+  name: 'watch',
+  fields: [
+    ...METHOD_FIELDS,
+    { key: 'expr', label: '--expr', value: 'args,kwargs', width: 16 },
+    { key: 'filter', label: '-f', placeholder: 'cost>10', width: 14 },
+    { key: 'limit', label: '-n', value: '10', width: 4 },
+    { key: 'expand', label: '-x', value: '2', width: 3 },
+  ],
+  words: (v) => [...target(v), ...opt('--expr', v.expr), ...opt('-f', v.filter), ...opt('-n', v.limit), ...opt('-x', v.expand)],
+  draw(out) {
+    const { table: t, body } = table(['time', 'method', 'thread', 'cost (ms)', 'outcome', 'values']);
+    out.append(t);
+    return (kind, data) => {
+      if (kind !== 'call') return;
+      const c = data as WatchResults['call'];
+      const values = h(
+        'td',
+        { class: 'values' },
+        ...(c.values ?? []).map((v) =>
+          v.error !== undefined ? h('div', { class: 'v-error' }, `${v.expr}: ${v.error}`) : valueTree(v.value!, v.expr),
+        ),
+        c.filter_error ? h('div', { class: 'v-error' }, `-f ${c.filter_error.expr}: ${c.filter_error.error}`) : null,
+        c.exception
+          ? h('details', {}, h('summary', {}, `${c.exception.type}: ${c.exception.message}`), h('pre', {}, c.exception.traceback))
+          : null,
+      );
+      body.append(
+        h(
+          'tr',
+          { class: 'call' },
+          h('td', {}, time(c.time)),
+          h('td', { class: 'fn' }, c.method),
+          h('td', {}, c.thread),
+          h('td', { class: 'num' }, ms(c.cost_ms)),
+          h('td', {}, c.exception ? `raised ${c.exception.type}` : 'returned'),
+          values,
+        ),
+      );
+    };
+  },
+};
+
+function traceTree(node: TraceNode, parent?: TraceNode): HTMLElement {
+  const pct = parent && parent.cost_ms > 0 ? ` ${((node.cost_ms / parent.cost_ms) * 100).toFixed(1)}%` : '';
+  const count = node.count > 1 ? ` ×${node.count} (max ${ms(node.max_ms)} ms)` : '';
+  const where = node.file ? (node.line > 0 ? `${node.file}:${node.line}` : node.file) : '';
+  const notes = [
+    node.task ? (node.unfinished ? 'another task, still running' : 'another task') : '',
+    node.suspended_ms ? `suspended ${ms(node.suspended_ms)} ms` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const label = h(
+    'span',
+    { class: 'tn' },
+    h('span', { class: 'tn-cost' }, `[${ms(node.cost_ms)} ms${pct}]`),
+    ' ',
+    h('span', { class: `tn-name fn tn-${node.kind}` }, node.name),
+    count,
+    ' ',
+    h('span', { class: 'muted' }, where),
+    notes ? h('span', { class: 'muted' }, ` (${notes})`) : null,
+  );
+  if (!node.children.length) return h('li', { class: 'trace-leaf' }, label);
+  return h('li', {}, h('details', { open: true }, h('summary', {}, label), h('ul', {}, ...node.children.map((c) => traceTree(c, node)))));
+}
+
+const traceForm: FormSpec = {
+  name: 'trace',
+  fields: [
+    ...METHOD_FIELDS,
+    { key: 'interval', label: '-i (ms)', value: '0.1', width: 4 },
+    { key: 'depth', label: '-d', width: 3 },
+    { key: 'limit', label: '-n', value: '5', width: 4 },
+  ],
+  words: (v) => [...target(v), ...opt('-i', v.interval), ...opt('-d', v.depth), ...opt('-n', v.limit)],
+  draw(out) {
+    return (kind, data) => {
+      if (kind !== 'trace') return;
+      const t = data as TraceResults['trace'];
+      const head = `${time(t.time)}  ${t.method}  thread=${t.thread}`;
+      if (t.filter_error || t.unavailable) {
+        out.append(
+          h(
+            'div',
+            { class: 'trace-call' },
+            head,
+            h('div', { class: 'v-error' }, t.unavailable ?? `-f ${t.filter_error!.expr} raised ${t.filter_error!.error}`),
+          ),
+        );
+        return;
+      }
+      out.append(
+        h(
+          'div',
+          { class: 'trace-call' },
+          h('div', { class: 'trace-head' }, `${head}  cost=${ms(t.cost_ms)} ms${t.exception ? `  raised ${t.exception.message}` : ''}`),
+          h('ul', { class: 'trace-tree' }, traceTree(t.tree!)),
+        ),
+      );
+    };
+  },
+};
+
+const ttForm: FormSpec = {
+  name: 'tt',
+  fields: [
+    { key: 'mode', label: 'action', value: 'record (-t)', choices: ['record (-t)', 'list (-l)', 'show (-i)', 'replay (-i -p)'] },
+    ...METHOD_FIELDS,
+    { key: 'index', label: '-i', width: 6 },
+    { key: 'limit', label: '-n', value: '10', width: 4 },
+    { key: 'expand', label: '-x', value: '2', width: 3 },
+  ],
+  words(v) {
+    if (v.mode.startsWith('record')) return ['-t', ...target(v), ...opt('-n', v.limit)];
+    if (v.mode.startsWith('list')) return ['-l'];
+    return ['-i', v.index.trim(), ...opt('-x', v.expand), ...(v.mode.startsWith('replay') ? ['-p'] : [])];
+  },
+  draw(out, run) {
+    let rows: HTMLTableSectionElement | undefined;
+    const addRow = (s: TtSummary) => {
+      if (!rows) {
+        const t = table(['index', 'time', 'cost (ms)', 'outcome', 'method', 'args', 'result', '']);
+        out.append(t.table);
+        rows = t.body;
+      }
+      rows.append(
+        h(
+          'tr',
+          { class: 'tt-record', 'data-index': s.index },
+          h('td', { class: 'num' }, s.index),
+          h('td', {}, time(s.timestamp)),
+          h('td', { class: 'num' }, s.cost_ms.toFixed(3)),
+          h('td', {}, s.is_exception ? 'raised' : 'returned'),
+          h('td', { class: 'fn' }, s.method + (s.replay_of ? ` (replay of ${s.replay_of})` : '')),
+          h('td', { class: 'fn' }, s.kwargs ? `${s.args} ${s.kwargs}` : s.args),
+          h('td', { class: 'fn' }, s.result),
+          h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => run('tt', ['-i', String(s.index), '-x', '2']) }, 'show')),
+        ),
+      );
+    };
+    return (kind, data) => {
+      if (kind === 'record') addRow(data as TtSummary);
+      else if (kind === 'list') {
+        const l = data as TtResults['list'];
+        if (!l.records.length) out.append(h('p', { class: 'muted' }, 'no records'));
+        l.records.forEach(addRow);
+      } else if (kind === 'notice') out.append(h('p', { class: 'muted' }, (data as TtResults['notice']).notice));
+      else if (kind === 'detail') {
+        const d = data as TtResults['detail'];
+        const value = (label: string, v: { value: { type: string; repr: string } }) => valueTree(v.value as never, label);
+        out.append(
+          h(
+            'div',
+            { class: 'tt-detail' },
+            h(
+              'h4',
+              {},
+              `record ${d.index}: ${d.method}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}, ${d.cost_ms.toFixed(3)} ms, thread ${d.thread}`,
+            ),
+            ...d.args.map((a) => value(a.name, a)),
+            ...d.kwargs.map((a) => value(a.name, a)),
+            d.result ? value('return', d.result) : null,
+            d.exception
+              ? h('details', {}, h('summary', {}, `${d.exception.type}: ${d.exception.message}`), h('pre', {}, d.exception.traceback))
+              : null,
+          ),
+        );
+      } else if (kind === 'deleted' || kind === 'deleted_all') out.append(h('p', {}, JSON.stringify(data)));
+    };
+  },
+};
+
+const bytes = (n: number) => {
+  const a = Math.abs(n);
+  const text = a < 1024 ? `${a} B` : a < 1048576 ? `${(a / 1024).toFixed(1)} KiB` : `${(a / 1048576).toFixed(1)} MiB`;
+  return n < 0 ? `-${text}` : text;
+};
+const signed = (n: number, f: (n: number) => string = String) => (n > 0 ? '+' : '') + f(n);
+
+const memForm: FormSpec = {
+  name: 'mem',
+  fields: [
+    { key: 'action', label: 'action', value: 'summary', choices: ['summary', 'diff', 'top', 'refs'] },
+    { key: 'limit', label: '--limit', value: '15', width: 4 },
+    { key: 'interval', label: '--interval (s)', placeholder: 'diff 15, top 10', width: 6 },
+    { key: 'module', label: 'refs: module', width: 10 },
+    { key: 'cls', label: 'class', width: 10 },
+  ],
+  words(v) {
+    if (v.action === 'refs') return ['refs', v.module.trim(), v.cls.trim()];
+    return [v.action, ...opt('--limit', v.limit), ...(v.action === 'summary' ? [] : opt('--interval', v.interval))];
+  },
+  draw(out) {
+    const rowsOf = (headers: string[], rows: Array<Array<string | number>>) => {
+      const t = table(headers);
+      for (const r of rows) t.body.append(h('tr', {}, ...r.map((c) => h('td', { class: typeof c === 'number' ? 'num' : '' }, c))));
+      out.append(t.table);
+    };
+    return (kind, data) => {
+      if (kind === 'summary') {
+        const a = data as MemResults['summary'];
+        rowsOf(
+          ['type', 'count', 'size'],
+          a.rows.map((r) => [r.type, r.count, bytes(r.size)]),
+        );
+        out.append(h('p', { class: 'muted' }, `${a.total_count} objects of ${a.types} types, ${bytes(a.total_size)}`));
+      } else if (kind === 'diff') {
+        const a = data as MemResults['diff'];
+        if (a.cancelled) return;
+        rowsOf(
+          ['type', 'count', 'Δcount', 'size', 'Δsize'],
+          a.rows.map((r) => [r.type, r.count, signed(r.count_delta), bytes(r.size), signed(r.size_delta, bytes)]),
+        );
+      } else if (kind === 'top') {
+        const a = data as MemResults['top'];
+        rowsOf(
+          ['where', 'code', 'Δsize', 'Δblocks'],
+          a.rows.map((r) => [`${r.file}:${r.line}`, r.code, signed(r.size_delta, bytes), signed(r.count_delta)]),
+        );
+      } else if (kind === 'refs') {
+        const a = data as MemResults['refs'];
+        out.append(h('p', {}, `${a.instances} live instance(s) of ${a.type}; what keeps one alive, root first:`));
+        out.append(
+          h(
+            'ol',
+            { class: 'refs' },
+            ...a.chain.map((s) => h('li', { class: 'fn' }, `${s.repr}  <${s.type}>${s.edge ? `  ${s.edge.trim()} →` : ''}`)),
+          ),
+        );
+        if (!a.root) out.append(h('p', { class: 'muted' }, `root not found: ${a.reason}`));
+      }
+    };
+  },
+};
+
+const FORMS = [watchForm, traceForm, ttForm, memForm];
+
+/** The forms, their results below them; `onMessage` takes the server's cmd-* messages. */
+export function insideForms(pid: number, sock: Socket): { element: HTMLElement; onMessage(m: ServerMessage): void } {
+  let nextId = 1;
+  const runs = new Map<number, { draw: (kind: string, data: unknown) => void; status: HTMLElement; stop: HTMLButtonElement }>();
+  const results = h('div', { class: 'cmd-results' });
+  const run = (name: string, words: string[], spec = FORMS.find((f) => f.name === name)!) => {
+    const id = nextId++;
+    const status = h('span', { class: 'muted cmd-status' }, 'running...');
+    const stop: HTMLButtonElement = h('button', { type: 'button', onclick: () => sock.send({ op: 'cmd-stop', id }) }, 'Stop');
+    const out = h('div', { class: 'cmd-out' });
+    const box = h(
+      'section',
+      { class: `cmd-run cmd-${name}`, 'data-id': id },
+      h('div', { class: 'controls' }, h('code', {}, [name, ...words].join(' ')), stop, status),
+      out,
+    );
+    results.prepend(box);
+    runs.set(id, { draw: spec.draw(out, (n, w) => run(n, w)), status, stop });
+    sock.send({ op: 'cmd-run', pid, id, name, words });
+  };
+  const tabs = h('div', { class: 'toolbar' });
+  const formBox = h('div', { class: 'cmd-form' });
+  const show = (spec: FormSpec) => {
+    for (const b of tabs.children) b.classList.toggle('active', b.textContent === spec.name);
+    const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+    const fields = spec.fields.map((f) => {
+      const input = f.choices
+        ? h('select', { name: f.key }, ...f.choices.map((c) => h('option', { value: c }, c)))
+        : h('input', { name: f.key, value: f.value ?? '', placeholder: f.placeholder ?? '', size: f.width ?? 10 });
+      if (f.choices && f.value) input.value = f.value;
+      inputs.set(f.key, input);
+      return h('label', {}, `${f.label} `, input);
+    });
+    const submit = (e: Event) => {
+      e.preventDefault();
+      const values = Object.fromEntries([...inputs].map(([k, i]) => [k, i.value]));
+      run(spec.name, spec.words(values), spec);
+    };
+    formBox.replaceChildren(
+      h(
+        'form',
+        { class: `controls form-${spec.name}`, onsubmit: submit },
+        ...fields,
+        h('button', { type: 'submit', class: 'primary' }, 'Run'),
+      ),
+    );
+  };
+  for (const spec of FORMS) tabs.append(h('button', { type: 'button', class: 'tab', onclick: () => show(spec) }, spec.name));
+  show(watchForm);
+  return {
+    element: h('div', { class: 'inside-forms' }, tabs, formBox, results),
+    onMessage(m) {
+      if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data);
+      else if (m.type === 'cmd-progress') {
+        const r = runs.get(m.id);
+        if (r) r.status.textContent = m.text;
+      } else if (m.type === 'cmd-end') {
+        const r = runs.get(m.id);
+        if (!r) return;
+        r.stop.disabled = true;
+        r.status.textContent = m.error ? `${m.error}${m.hint ? ` (${m.hint})` : ''}` : 'ended';
+        r.status.classList.toggle('error', !!m.error);
+        runs.delete(m.id);
+      }
+    },
+  };
+}
