@@ -5,7 +5,7 @@
 // wrapper (PTRACE_SEIZE + INTERRUPT; docs/native-unwinding.md §5).
 import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from './ptrace.js';
 import { PermissionError } from '../errors.js';
-import { isExiting, threadState } from './process.js';
+import { isExiting, threadState, tracerOf } from './process.js';
 
 /** How long all threads together may take to stop before the sample is given up. */
 export const PAUSE_DEADLINE_MS = 200;
@@ -30,7 +30,7 @@ export async function whilePaused<T>(
   tids: number[],
   fn: (paused: Tracee[]) => T,
   deadlineMs = PAUSE_DEADLINE_MS,
-  what = 'pause (ptrace, for --blocking)',
+  what = 'pause the threads (ptrace, for --blocking) of',
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   // each seize issues PTRACE_SEIZE and PTRACE_INTERRUPT before its first await
@@ -46,7 +46,15 @@ export async function whilePaused<T>(
         // the kernel refuses to seize a thread that has exited but is not reaped yet with
         // EPERM too (seen when a launched program ended during a --blocking sample)
         if (exited(pid, tids[i])) return;
-        throw new PermissionError(pid, what);
+        // a thread has one tracer at a time: a debugger there refuses us as surely
+        const tracer = tracerOf(pid, tids[i]);
+        throw new PermissionError(
+          pid,
+          what,
+          tracer
+            ? `thread ${tids[i]} is being traced by process ${tracer} (a debugger: gdb, strace, py-spy --native) and a thread has one tracer at a time; detach it first`
+            : undefined,
+        );
       }
       throw e;
     });

@@ -49,6 +49,15 @@ export function isExiting(pid: number): boolean {
   }
 }
 
+/** The pid of the process tracing thread tid of pid (a debugger, strace), or 0. */
+export function tracerOf(pid: number, tid = pid): number {
+  try {
+    return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number;
