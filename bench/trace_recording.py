@@ -7,7 +7,7 @@ Run it under callgrind twice (REPS=1 and REPS=3): the difference in instructions
 600 requests is the per-request figure, free of the machine's load (BENCHMARKS.md,
 "watch / trace"):
 
-  REPS=3 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+  INTERVAL_MS=1000 REPS=3 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
       python3.11 bench/trace_recording.py AGENT_DIR [async]
 
 AGENT_DIR: a checkout's agent/spyglass_agent ("none": no hook at all). The tracer is found
@@ -17,6 +17,7 @@ where that checkout keeps it (commands/trace/tracer.py, or tracer.py before the 
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import time
@@ -46,24 +47,33 @@ def load_agent(package_dir):
 
 def hook(package_dir, fn, stepwise):
     hooks, scope, tracer = load_agent(os.path.abspath(package_dir))
-    recorder = tracer.make_tracer(0.0001)
-    sites = []
-
-    def on_enter(args, kwargs):
-        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+    # INTERVAL_MS: trace's -i. Under callgrind the program runs ~50x slower, so at the
+    # default 0.1 ms nearly every call lasts long enough to be kept, unlike natively, where
+    # only the root of this ~60 us request is: 1000 (only the root kept) and 0 (every call
+    # kept) make the same decisions under callgrind as natively, and bound the real cost
+    recorder = tracer.make_tracer(float(os.environ.get('INTERVAL_MS', '0.1')) / 1000.0)
+    steps = dict(
+        on_resume=lambda rec: rec and recorder.resume(rec),
+        on_suspend=lambda rec: rec and recorder.pause(rec),
+    )
 
     def on_exit(rec, value, exc, cost):
         if rec is not None:
             recorder.end(rec)
 
-    handle = hooks.install(
-        scope.Scope('bench'),
-        fn,
-        on_enter,
-        on_exit,
-        on_resume=lambda rec: rec and recorder.resume(rec),
-        on_suspend=lambda rec: rec and recorder.pause(rec),
-    )
+    if 'with_code' in inspect.signature(hooks.install).parameters:
+        # the hook tells on_enter the code the call runs (docs/trace-internals.md §6)
+        def on_enter(args, kwargs, code):
+            return recorder.begin((code,), suspended=stepwise)
+
+        hooks.install(scope.Scope('bench'), fn, on_enter, on_exit, with_code=True, **steps)
+        return
+    sites = []  # an older agent: the code is the hook site's, known once install returned
+
+    def on_enter_old(args, kwargs):
+        return recorder.begin(tuple(s.code for s in sites), suspended=stepwise)
+
+    handle = hooks.install(scope.Scope('bench'), fn, on_enter_old, on_exit, **steps)
     sites.extend(site for site, _ in handle._sites)
 
 

@@ -1,14 +1,21 @@
 // Runs every compiled test file with node's built-in runner, in two phases. Most e2e tests
 // wait on Python targets, so several files run at once (more than there are cores). The
 // files that measure a statistical split of a busy target's time (a 3:1 flame graph, GIL
-// hold shares, --blocking pauses) then run one at a time: on a 2-core machine that also
-// runs a dozen other targets, their targets' threads are descheduled for long enough to
-// move a share by more than any honest tolerance.
+// hold shares, --blocking pauses) or bound how soon an attach lands then run one at a
+// time: on a 2-core machine that also runs a dozen other targets, their threads are
+// descheduled for long enough to move a share by more than any honest tolerance.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const SERIAL = ['gilstat.test.js', 'record.test.js', 'record-native.test.js', 'perf.test.js', 'stack-consistency.test.js'];
+const SERIAL = [
+  'attach.test.js',
+  'gilstat.test.js',
+  'record.test.js',
+  'record-native.test.js',
+  'perf.test.js',
+  'stack-consistency.test.js',
+];
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);

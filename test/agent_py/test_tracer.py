@@ -182,6 +182,18 @@ class AsyncTrace(unittest.TestCase):
         parts = [(c['call_line'], c['count'], c['task']) for c in tree['children'] if c['name'] == 'part']
         self.assertEqual(parts, [(first + 2, 1, True), (first + 3, 1, True)])
 
+    @unittest.skipUnless(hasattr(asyncio, 'eager_task_factory'), 'eager tasks are 3.12+')
+    def test_eager_tasks_under_the_awaiting_call(self):
+        async def main():
+            asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+            await fan()
+
+        tree = trace(fan, lambda: asyncio.run(main()))
+        parts = child(tree, 'part')
+        self.assertEqual((parts['count'], parts['task'], parts['unfinished']), (2, True, False))
+        self.assertGreaterEqual(parts['max_ms'], 10)
+        self.assertEqual(child(parts, 'sleep')['waits'][0]['on'], 'asyncio.sleep')
+
     def test_task_left_running_is_closed_when_the_call_returns(self):
         async def main():
             await leaves_a_task_running()

@@ -161,7 +161,8 @@ const COMMANDS: Record<string, (s: Session, shape: Shape) => Promise<void>> = {
     assert.equal((await run(s, 'tt -da')).records.length, 1); // the records go, for the next shape
   },
   async monitor(s, shape) {
-    const out = await run(s, `monitor ${shape.words} -c 0.5 -n 1`);
+    // a 1 s cycle: at load 20 a 0.5 s one passed once without the driver thread running
+    const out = await run(s, `monitor ${shape.words} -c 1 -n 1`);
     const cycles = out.records.filter((r) => r.event === 'cycle') as Rec[];
     assert.equal(cycles.length, 1, JSON.stringify(out.records));
     assert.equal(cycles[0].method, shape.label);

@@ -110,11 +110,12 @@ describe('--native pauses and always resumes', { concurrency: 2 }, () => {
       let later = after;
       for (let i = 0; i < 5 && later.read < before.written; i++) later = await nextStatus(target);
       assert.ok(later.read >= before.written, `${before.written} written, ${later.read} read later`);
-      // and every worker still works
-      assert.ok(
-        after.cpu0 > before.cpu0 && after.cpu1 > before.cpu1 && after.sleeps > before.sleeps && after.read > before.read,
-        JSON.stringify({ before, after }),
-      );
+      // and every worker still works: within 5 s (a 100 ms report can pass without the
+      // sleeper getting the GIL back from two spinning threads on a loaded machine)
+      const works = (s: Status) => s.cpu0 > before.cpu0 && s.cpu1 > before.cpu1 && s.sleeps > before.sleeps && s.read > before.read;
+      let now = after;
+      for (let i = 0; i < 50 && !works(now); i++) now = await nextStatus(target);
+      assert.ok(works(now), JSON.stringify({ before, after: now }));
       assert.equal(target.stderr(), '');
     });
   }

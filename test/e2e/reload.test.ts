@@ -27,8 +27,13 @@ describe('reload', { concurrency: true }, () => {
       const target = await startAgentTarget(py, { script: join(TARGETS_DIR, 'reload_host.py'), args: [dir] });
       const client = await target.attach();
       const value = async (expr: string) => ((await client.call('eval', { expr })) as RenderedNode).repr;
-      const typed = async (line: string, stopWhen?: (r: Rec) => boolean): Promise<CapturedOutput> => {
+      const typed = async (
+        line: string,
+        stopWhen?: (r: Rec) => boolean,
+        onStart?: (out: CapturedOutput) => void,
+      ): Promise<CapturedOutput> => {
         const { ctx, out, abort } = commandContext(target.pid, { agent: client });
+        onStart?.(out);
         if (stopWhen)
           out.waitForRecord(stopWhen).then(
             () => abort.abort(),
@@ -96,11 +101,16 @@ describe('reload', { concurrency: true }, () => {
         assert.equal(await value('held_scaled(2)'), '20');
 
         // a watched function stays watched across a reload, and its calls run the new code
+        let watchOut: CapturedOutput | undefined;
         const watching = typed(
           'watch reload_mod price --expr return_obj,args -n 100000',
           (r) => r.event === 'call' && Number((r as Rec).values[0].value.repr) >= 1000,
+          (o) => {
+            watchOut = o;
+          },
         );
-        await new Promise((r) => setTimeout(r, 300));
+        // a call watched before the reload, however loaded the machine
+        await watchOut?.waitForRecord((r) => r.event === 'call', 15000);
         rewrite('return x * RATE + 100\n', 'return x * RATE + 1000\n');
         out = await typed('reload reload_mod price');
         assert.equal(out.records[0].hooked, true);

@@ -43,7 +43,7 @@ describe('torch', { concurrency: true }, () => {
   test('profile a model forward (CPU torch); CUDA-only commands fail clearly', {
     skip: typeof venv === 'string' ? venv : false,
   }, async (t) => {
-    const target = await startAgentTarget(venv as Interpreter, { script: 'torch_app.py' });
+    const target = await startAgentTarget(venv as Interpreter, { script: 'torch_app.py', readyTimeoutMs: 90000 });
     t.after(() => target.stop());
     const client = await target.attach();
     t.after(() => client.close());

@@ -31,6 +31,8 @@ export async function startAgentTarget(
     script?: string;
     /** a progress line of the target's own (the heartbeat is used otherwise): see Target.stop */
     progress?: RegExp;
+    /** how long the target may take to print READY (importing torch on a loaded machine: long) */
+    readyTimeoutMs?: number;
   } = {},
 ): Promise<AgentTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-agent-test-'));
@@ -40,6 +42,7 @@ export async function startAgentTarget(
     // every test that attaches checks at its end that the target is alive and progressing
     heartbeat: true,
     progress: opts.progress,
+    readyTimeoutMs: opts.readyTimeoutMs,
   });
   const socketPath = agentSocketPath(process.getuid!(), target.pid);
   writeFileSync(bootstrapFile, bootstrapSource({ socketPath }));

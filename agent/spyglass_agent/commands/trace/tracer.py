@@ -362,9 +362,12 @@ def _follow_task(rec, task, stack):
     get_coro = getattr(task, 'get_coro', None)
     coro = get_coro() if get_coro is not None else None
     frame = getattr(coro, 'cr_frame', None)
-    if frame is None or frame in rec.open:
+    if frame is None:
         return None
-    if len(rec.open) >= MAX_OPEN:
+    eager = rec.open.get(frame)
+    if eager is not None and eager.task:
+        return None  # already followed
+    if eager is None and len(rec.open) >= MAX_OPEN:
         rec.over_budget += 1  # the task runs untraced
         return None
     creator = None
@@ -374,10 +377,14 @@ def _follow_task(rec, task, stack):
             break
     if creator is None or creator.frame is None:
         return None
-    node = Node(
-        coro.cr_code, frame, creator, creator.depth + 1, creator.frame.f_lineno or 0, creator.frame.f_code, task=True
-    )
-    rec.open[frame] = node
+    depth, line, caller = creator.depth + 1, creator.frame.f_lineno or 0, creator.frame.f_code
+    if eager is None:
+        rec.open[frame] = Node(coro.cr_code, frame, creator, depth, line, caller, task=True)
+        return frame
+    # an eager task (3.12+ eager_task_factory): its first step ran inside create_task,
+    # where it was opened as a call under it; it is the creator's task like any other
+    # (docs/trace-internals.md §4)
+    eager.parent, eager.depth, eager.line, eager.caller, eager.task = creator, depth, line, caller, True
     return frame
 
 
@@ -995,7 +1002,9 @@ class _MonitoringBackend(object):
             return
         monitoring = sys.monitoring
         monitoring.set_events(self.tool, 0)
-        for code in self._codes.values():
+        # a snapshot: a thread still inside a traced call may instrument another code
+        # meanwhile, and iterating the dict itself would then raise and leave the tool set
+        for code in list(self._codes.values()):
             monitoring.set_local_events(self.tool, code, 0)
         for event in (
             'PY_START',
