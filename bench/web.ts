@@ -7,9 +7,12 @@
 //     runs (bounded by distinct stacks, not by samples);
 //  4. with --page-minutes N: the page itself in headless Chromium running a live profile
 //     for N minutes, its JavaScript heap (after a garbage collection) and DOM size along
-//     the way.
+//     the way, and the server's heap after a garbage collection (a server started in this
+//     process for that part, so that it can be collected: run with node --expose-gc);
+//  5. in headless Chromium: the click on "Start live profile" to the first flame graph
+//     drawn on the page (5 fresh pages).
 // Run with
-//   npm run build && node dist/bench/web.js [path/to/python] [seconds] [--page-minutes N]
+//   npm run build && node --expose-gc dist/bench/web.js [path/to/python] [seconds] [--page-minutes N]
 // Copy the tables into BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -153,20 +156,72 @@ async function main(): Promise<void> {
     console.log('|---|---|---|');
     for (const [t, bytes, stacks] of sizes.filter((_, i) => i % 5 === 0 || i === sizes.length - 1))
       console.log(`| ${t.toFixed(0)} | ${bytes} | ${stacks} |`);
-    if (PAGE_MINUTES > 0) await pageMemory(url, target.pid);
+    await clickToFlame(url, target.pid);
+    if (PAGE_MINUTES > 0) await pageMemory(target.pid);
     web.kill('SIGINT');
   } finally {
     await target.stop();
   }
 }
 
-/** Opens the process page, starts a live profile and samples the page's heap every minute. */
-async function pageMemory(url: URL, pid: number): Promise<void> {
+async function launch() {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
+  return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--js-flags=--expose-gc'],
   });
+}
+
+/** The click on "Start live profile" to the first frame of the flame graph in the page's DOM, on fresh pages. */
+async function clickToFlame(url: URL, pid: number): Promise<void> {
+  const browser = await launch();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${url.href}#/process/${pid}`);
+      await page.waitForSelector('.live-start');
+      // measured inside the page: the click's handler to the first frame drawn
+      const ms = await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const t0 = performance.now();
+            const seen = new MutationObserver(() => {
+              if (document.querySelector('.profile-view g.frame')) {
+                seen.disconnect();
+                resolve(performance.now() - t0);
+              }
+            });
+            seen.observe(document.body, { childList: true, subtree: true });
+            (document.querySelector('.live-start') as HTMLButtonElement).click();
+          }),
+      );
+      times.push(ms);
+      await page.close();
+      await sleep(300);
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log(`\n### 5. Click to the first flame graph on the page (headless Chromium, 5 fresh pages)\n`);
+  console.log(`median ${median(times).toFixed(0)} ms, all: ${times.map((x) => x.toFixed(0)).join(', ')} ms`);
+}
+
+/** The server's heap in MiB after a full collection (node --expose-gc; '?' without it). */
+function serverHeapMiB(): string {
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  if (!gc) return '?';
+  gc();
+  const m = process.memoryUsage();
+  return ((m.heapUsed + m.arrayBuffers) / 2 ** 20).toFixed(1);
+}
+
+/** Opens the process page on a server in this process, starts a live profile and samples the page's heap and the server's every minute. */
+async function pageMemory(pid: number): Promise<void> {
+  const { startWebServer } = await import('../src/web/server.js');
+  const server = await startWebServer({ host: '127.0.0.1', port: 0, token: 'bench-token', maxUploadBytes: 1 << 20, profileDir: work });
+  const url = new URL(`http://127.0.0.1:${server.port}/?token=bench-token`);
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const cdp = await page.context().newCDPSession(page);
@@ -174,18 +229,19 @@ async function pageMemory(url: URL, pid: number): Promise<void> {
     await page.click('.live-start');
     await page.waitForSelector('.profile-view g.frame');
     console.log(`\n### 4. The page during a ${PAGE_MINUTES}-minute live profile at 100 Hz (headless Chromium)\n`);
-    console.log('| minute | samples | JS heap used (MiB, after GC) | DOM nodes |');
-    console.log('|---|---|---|---|');
+    console.log('| minute | samples | page JS heap used (MiB, after GC) | DOM nodes | server heap used (MiB, after GC) |');
+    console.log('|---|---|---|---|---|');
     for (let minute = 0; minute <= PAGE_MINUTES; minute++) {
       if (minute) await sleep(60000);
       await page.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
       const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
       const nodes = await page.evaluate(() => document.getElementsByTagName('*').length);
       const samples = (await page.textContent('.live-status'))?.match(/^(\d+) samples/)?.[1] ?? '?';
-      console.log(`| ${minute} | ${samples} | ${(heap.usedSize / 2 ** 20).toFixed(1)} | ${nodes} |`);
+      console.log(`| ${minute} | ${samples} | ${(heap.usedSize / 2 ** 20).toFixed(1)} | ${nodes} | ${serverHeapMiB()} |`);
     }
   } finally {
     await browser.close();
+    await server.close();
   }
 }
 

@@ -6,7 +6,7 @@
 // GIL then (which the reference does not show).
 import { UsageError, UserError } from '../errors.js';
 import { parseArgs, type OptionSpec } from './args.js';
-import type { CommandContext, CommandOutput, ShellCommand } from './types.js';
+import { type CommandModel, type ExecuteContext, type StepOf, shellCommand } from './model.js';
 import type { GilReport, GilTable, GilThreadRow } from '../gil/messages.js';
 import { stopElsewhere } from '../gil/owners.js';
 import { DEFAULT_RATE_HZ, GilstatSession } from '../gil/session.js';
@@ -80,14 +80,15 @@ export function busiest(t: GilTable, maxThreads: number): { rows: GilThreadRow[]
   return { rows: rows.slice(0, maxThreads), omitted: Math.max(0, rows.length - maxThreads) };
 }
 
-export function renderTable(t: GilTable, pid: number, version: string, maxThreads = DEFAULTS.maxThreads): string[] {
+/** The table as text: `t.threads` are the rows shown (the busiest), `omitted` how many more were left out. */
+export function renderTable(t: Omit<GilTable, 'type'>, pid: number, version: string, omitted: number, maxThreads: number): string[] {
   const span = Number(BigInt(t.window.end_ns) - BigInt(t.window.start_ns));
   const lines = [
     `gilstat ${pid} (Python ${version}): ${(span / 1e9).toFixed(1)} s, ${t.samples} samples at ~${t.rate_hz} Hz ` +
       `(ESTIMATES from sampling; times in ns); GIL switches: ${t.switches} (exact), GIL free ${pct(t.free_ns, span)}%; ` +
       `hold times within ±${pct(t.uncertain_ns, span)}% (time between samples across which the GIL changed hands)`,
   ];
-  const { rows, omitted } = busiest(t, maxThreads);
+  const rows = t.threads;
   const nameW = Math.max(13, ...rows.map((r) => r.thread_name.length + 2));
   const idW = Math.max(11, ...rows.map((r) => threadId(r.ident).length + 2));
   const time = wallTime(t.time_ms);
@@ -126,7 +127,7 @@ const EVENT_HEADER = [
 ].join('');
 
 /** One long wait or hold: a row of the reference's long-event table, then the Python stack of the GIL's holder then. */
-export function renderReport(r: GilReport, withHeader: boolean): string[] {
+export function renderReport(r: Omit<GilReport, 'type'>, withHeader: boolean): string[] {
   const end = BigInt(r.start_ns) + BigInt(r.duration_ns);
   const row = [
     pad(wallTime(r.time_ms), 25, true),
@@ -187,15 +188,24 @@ function onArgs(words: string[], intervalOption: number | undefined): OnArgs {
   return { takeMs: nums[0] ?? DEFAULTS.takeMs, holdMs: nums[1] ?? DEFAULTS.holdMs, interval, maxThreads: nums[3] ?? DEFAULTS.maxThreads };
 }
 
-async function on(ctx: CommandContext, words: string[], intervalOption: number | undefined, rate: number): Promise<void> {
-  const { takeMs, holdMs, interval, maxThreads } = onArgs(words, intervalOption);
-  const out: CommandOutput = ctx.out;
+export type GilstatRequest = ({ action: 'on'; pid: number; rate: number } & OnArgs) | { action: 'off' };
+
+type Omitted<T> = Omit<T, 'type'> & { type: undefined };
+
+/** What gilstat yields, each as --json prints it. */
+export interface GilstatResults {
+  started: { event: 'started'; version: string; gil: string; rate_hz: number; type: undefined };
+  /** the busiest max_threads threads of the interval, and how many more there were */
+  table: { event: 'table'; threads_omitted: number } & Omitted<GilTable>;
+  report: { event: 'report' } & Omitted<GilReport>;
+  off: { event: 'off'; was_on: boolean; owner?: number };
+}
+
+async function* on(ctx: ExecuteContext, req: Extract<GilstatRequest, { action: 'on' }>): AsyncGenerator<StepOf<GilstatResults>> {
+  const { takeMs, holdMs, interval, maxThreads, rate } = req;
   const session = await GilstatSession.start(ctx.pid, { takeMs, holdMs, rateHz: rate, reportEveryMs: Math.round(interval * 1000) });
   const stop = () => void session.stop();
   ctx.signal.addEventListener('abort', stop, { once: true });
-  let version = '?';
-  // consecutive long events share one header, as in the reference's report
-  let eventRows = 0;
   try {
     for await (const m of session) {
       if (m.type === 'error') {
@@ -204,31 +214,18 @@ async function on(ctx: CommandContext, words: string[], intervalOption: number |
       }
       if (m.type === 'table') {
         const { rows, omitted } = busiest(m, maxThreads);
-        out.record({ event: 'table', ...m, type: undefined, threads: rows, threads_omitted: omitted });
-      } else out.record({ event: m.type, ...m, type: undefined });
-      if (m.type === 'started') {
-        version = m.version;
-        out.note(
-          `gilstat on: sampling the GIL of ${ctx.pid} from outside at ${m.rate_hz} Hz; a table of at most ${maxThreads} threads every ${interval} s, ` +
-            `long waits (> ${takeMs} ms) and holds (> ${holdMs} ms) with the holder's stack. Ctrl-C or \`gilstat off\` ends it.`,
-        );
-      } else if (m.type === 'table') {
-        if (eventRows) out.line('');
-        eventRows = 0;
-        for (const l of renderTable(m, ctx.pid, version, maxThreads)) out.line(l);
-        out.line('');
-      } else if (m.type === 'report') {
-        for (const l of renderReport(m, eventRows++ === 0)) out.line(l);
-      }
+        yield { kind: 'table', data: { event: 'table', ...m, type: undefined, threads: rows, threads_omitted: omitted } };
+      } else if (m.type === 'report') yield { kind: 'report', data: { event: 'report', ...m, type: undefined } };
+      else yield { kind: 'started', data: { event: 'started', ...m, type: undefined } };
     }
   } finally {
     ctx.signal.removeEventListener('abort', stop);
     await session.stop();
   }
-  out.note('gilstat off');
+  yield { progress: 'gilstat off' };
 }
 
-export const gilstatCommand: ShellCommand = {
+export const gilstatModel: CommandModel<GilstatRequest, GilstatResults> = {
   name: 'gilstat',
   summary: 'GIL contention per thread: hold / wait times, long holds and waits with the Python stack',
   usage: 'gilstat on [take_ms] [hold_ms] [interval_s] [max_threads] [-r <hz>] | gilstat off',
@@ -244,32 +241,64 @@ export const gilstatCommand: ShellCommand = {
   ],
   options: OPTIONS,
   description: HOW,
-  async run(ctx, words) {
+  runsIn: 'outside',
+  parse(words, at) {
     const { positionals, options } = parseArgs('gilstat', words, OPTIONS);
     const [action, ...rest] = positionals;
-    if (action === 'on') return on(ctx, rest, options.interval as number | undefined, options.rate as number);
+    if (action === 'on')
+      return { action, pid: at.pid, ...onArgs(rest, options.interval as number | undefined), rate: options.rate as number };
     if (action === 'off') {
       if (rest.length) throw new UsageError('gilstat off takes no arguments');
-      const s = GilstatSession.get(ctx.pid);
-      if (s) {
-        await s.stop();
-        ctx.out.line('gilstat off');
-        ctx.out.record({ event: 'off', was_on: true });
-        return;
-      }
-      const owner = stopElsewhere(ctx.pid);
-      if (owner !== undefined) {
-        ctx.out.line(`gilstat off (it ran in spyglass process ${owner})`);
-        ctx.out.record({ event: 'off', was_on: true, owner });
-        return;
-      }
-      ctx.out.note('gilstat is not on');
-      ctx.out.record({ event: 'off', was_on: false });
-      return;
+      return { action };
     }
     throw new UsageError(
       `gilstat: expected \`on\` or \`off\`${action ? `, got ${JSON.stringify(action)}` : ''}`,
       'e.g. `gilstat on 10 10`, `gilstat off`',
     );
   },
+  async *execute(ctx, req) {
+    if (req.action === 'on') {
+      yield* on(ctx, req);
+      return;
+    }
+    const s = GilstatSession.get(ctx.pid);
+    if (s) {
+      await s.stop();
+      yield { kind: 'off', data: { event: 'off', was_on: true } };
+      return;
+    }
+    const owner = stopElsewhere(ctx.pid);
+    if (owner !== undefined) yield { kind: 'off', data: { event: 'off', was_on: true, owner } };
+    else yield { kind: 'off', data: { event: 'off', was_on: false } };
+  },
+  textView(req, out) {
+    let version = '?';
+    // consecutive long events share one header, as in the reference's report
+    let eventRows = 0;
+    return (step) => {
+      if (step.kind === 'off') {
+        const { was_on, owner } = step.data;
+        if (!was_on) out.note('gilstat is not on');
+        else out.line(owner !== undefined ? `gilstat off (it ran in spyglass process ${owner})` : 'gilstat off');
+        return;
+      }
+      if (req.action !== 'on') return;
+      if (step.kind === 'started') {
+        version = step.data.version;
+        out.note(
+          `gilstat on: sampling the GIL of ${req.pid} from outside at ${step.data.rate_hz} Hz; a table of at most ${req.maxThreads} threads every ${req.interval} s, ` +
+            `long waits (> ${req.takeMs} ms) and holds (> ${req.holdMs} ms) with the holder's stack. Ctrl-C or \`gilstat off\` ends it.`,
+        );
+      } else if (step.kind === 'table') {
+        if (eventRows) out.line('');
+        eventRows = 0;
+        for (const l of renderTable(step.data, req.pid, version, step.data.threads_omitted, req.maxThreads)) out.line(l);
+        out.line('');
+      } else if (step.kind === 'report') {
+        for (const l of renderReport(step.data, eventRows++ === 0)) out.line(l);
+      }
+    };
+  },
 };
+
+export const gilstatCommand = shellCommand(gilstatModel);

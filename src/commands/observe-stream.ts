@@ -1,9 +1,9 @@
 // What watch, trace and monitor share on the shell side: the `module [class] method
-// [-nm NESTED]` arguments, running the agent request as a stream that Ctrl-C / --timeout
-// cancel (the agent then removes the hook), and the time stamp of each result.
+// [-nm NESTED]` arguments, the first and last events of their streams (model.ts runs
+// the stream: Ctrl-C / --timeout cancel it and the agent removes the hook), and the time
+// stamp and cost of each result.
 import { parseMethodTarget, type OptionSpec } from './args.js';
-import type { EventOf } from '../channel/session.js';
-import type { CommandContext, CommandOutput } from './types.js';
+import type { CommandOutput } from './types.js';
 
 export const NESTED_OPTION: OptionSpec = {
   names: ['-nm', '--nested-method'],
@@ -46,29 +46,6 @@ export interface ObserveStarted {
   method: string;
   file: string;
   line: number;
-}
-
-/**
- * Runs one streaming request until the agent ends it (its -n limit) or the user stops it
- * (Ctrl-C, --timeout: the request is cancelled and the agent removes its hook). Returns
- * the end data; each event goes to onEvent as it comes.
- */
-export async function streamRequest<Events, End = Record<string, unknown>>(
-  ctx: CommandContext,
-  cmd: string,
-  args: Record<string, unknown>,
-  onEvent: (ev: EventOf<Events>) => void,
-): Promise<End> {
-  const stream = ctx.agent.request(cmd, args);
-  const stop = () => stream.cancel();
-  if (ctx.signal.aborted) stop();
-  ctx.signal.addEventListener('abort', stop, { once: true });
-  try {
-    for await (const ev of stream) onEvent(ev as EventOf<Events>);
-  } finally {
-    ctx.signal.removeEventListener('abort', stop);
-  }
-  return (stream.endData ?? {}) as End;
 }
 
 /** HH:MM:SS.mmm of a Unix time in seconds (local time, as the target logs it). */

@@ -8,7 +8,7 @@ import { recordProfile, summarizeRecording } from '../record/record.js';
 import { LiveLine } from '../record/status.js';
 import { savedElsewhere } from '../save-file.js';
 import { parseArgs, parsePid, type OptionSpec } from './args.js';
-import type { ShellCommand } from './types.js';
+import { type CommandModel, shellCommand } from './model.js';
 
 const DEFAULT_FILE = 'flamegraph.svg';
 
@@ -45,7 +45,33 @@ function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
 }
 
-export const perfCommand: ShellCommand = {
+export interface PerfRequest {
+  pid: number;
+  /** the flame graph's path (default: a numbered ./flamegraph.svg) */
+  file?: string;
+  rate: number;
+  duration?: number;
+}
+
+/** What perf yields, as --json prints it: the recording written. */
+export interface PerfResults {
+  perf: {
+    event: 'perf';
+    pid: number;
+    path: string;
+    samples: number;
+    thread_samples: number;
+    seconds: number;
+    errors: number;
+    /** dropped samples by why */
+    error_kinds: Record<string, number>;
+    behind: number;
+    target_exited: boolean;
+    not_written?: unknown;
+  };
+}
+
+export const perfModel: CommandModel<PerfRequest, PerfResults> = {
   name: 'perf',
   summary: 'sample the process (or another one) and write a flame graph of where its time goes',
   description:
@@ -61,40 +87,68 @@ export const perfCommand: ShellCommand = {
     { command: 'perf 4243 -r 1000 -d 5', comment: 'another process, 1000 samples a second, 5 seconds' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'outside',
+  parse(words, at) {
     const { positionals, options } = parseArgs('perf', words, OPTIONS);
     if (positionals.length > 1) throw new UsageError(`perf: at most one pid, got ${positionals.join(' ')}`);
-    const pid = positionals.length ? parsePid(positionals[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : ctx.pid;
+    const pid = positionals.length ? parsePid(positionals[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : at.pid;
     const file = options.file as string | undefined;
-    const duration = options.duration as number | undefined;
-    ctx.out.note(
-      `perf: sampling process ${pid} at ${options.rate} Hz${duration ? ` for ${duration} s` : ''}; Ctrl-C writes the flame graph`,
-    );
-    const r = await recordProfile({
+    return {
       pid,
+      file: file === undefined ? undefined : expandHome(file),
+      rate: options.rate as number,
+      duration: options.duration as number | undefined,
+    };
+  },
+  async *execute(ctx, req) {
+    yield {
+      progress: `perf: sampling process ${req.pid} at ${req.rate} Hz${req.duration ? ` for ${req.duration} s` : ''}; Ctrl-C writes the flame graph`,
+    };
+    const r = await recordProfile({
+      pid: req.pid,
       format: 'flamegraph',
-      output: file === undefined ? undefined : expandHome(file),
+      output: req.file,
       defaultOutput: DEFAULT_FILE,
       cwd: ctx.cwd,
-      rate: options.rate as number,
-      durationSec: duration,
+      rate: req.rate,
+      durationSec: req.duration,
       signal: ctx.signal,
-      status: ctx.out.json ? undefined : LiveLine.forStderr(),
+      status: ctx.terminal ? LiveLine.forStderr() : undefined,
     });
-    for (const l of summarizeRecording(r)) ctx.out.line(l);
-    ctx.out.record({
-      event: 'perf',
-      pid: r.pid,
-      path: r.path,
-      samples: r.stats.ticks,
-      thread_samples: r.stats.samples,
-      seconds: Number(r.stats.elapsed.toFixed(3)),
-      errors: r.stats.errors,
-      behind: r.stats.behind,
-      target_exited: r.stats.targetExited,
-      ...(r.notWritten ? { not_written: r.notWritten } : {}),
-    });
+    yield {
+      kind: 'perf',
+      data: {
+        event: 'perf',
+        pid: r.pid,
+        path: r.path,
+        samples: r.stats.ticks,
+        thread_samples: r.stats.samples,
+        seconds: Number(r.stats.elapsed.toFixed(3)),
+        errors: r.stats.errors,
+        error_kinds: Object.fromEntries(r.stats.errorKinds),
+        behind: r.stats.behind,
+        target_exited: r.stats.targetExited,
+        ...(r.notWritten ? { not_written: r.notWritten } : {}),
+      },
+    };
     const elsewhere = savedElsewhere(r, 'flame graph');
     if (elsewhere) throw elsewhere;
   },
+  textView(_req, out) {
+    return ({ data: p }) => {
+      const stats = {
+        ticks: p.samples,
+        samples: p.thread_samples,
+        elapsed: p.seconds,
+        errors: p.errors,
+        errorKinds: new Map(Object.entries(p.error_kinds)),
+        behind: p.behind,
+        targetExited: p.target_exited,
+        processes: 1,
+      };
+      for (const l of summarizeRecording({ path: p.path, format: 'flamegraph', pid: p.pid, stats })) out.line(l);
+    };
+  },
 };
+
+export const perfCommand = shellCommand(perfModel);

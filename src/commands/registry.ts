@@ -6,20 +6,23 @@ import { watchCommand, watchModel } from './watch.js';
 import { traceCommand, traceModel } from './trace.js';
 import { monitorCommand, monitorModel } from './monitor.js';
 import type { AnyCommandModel } from './model.js';
-import { stackCommand } from './stack.js';
-import { gilstatCommand } from './gilstat.js';
+import { stackCommand, stackModel } from './stack.js';
+import { gilstatCommand, gilstatModel } from './gilstat.js';
 import { ttCommand, ttModel } from './tt.js';
 import { getglobalCommand, getglobalModel } from './getglobal.js';
 import { vmtoolCommand, vmtoolModel } from './vmtool.js';
 import { moduleCommand, moduleModel } from './module.js';
 import { consoleCommand } from './console.js';
 import { memCommand, memModel } from './mem.js';
-import { torchCommand } from './torch.js';
-import { perfCommand } from './perf.js';
+import { torchCommand, torchModel } from './torch.js';
+import { perfCommand, perfModel } from './perf.js';
 import { reloadCommand, reloadModel } from './reload.js';
 import type { ShellCommand } from './types.js';
 
-/** The commands on the command model (docs/command-model.md): the web page runs these too. */
+/**
+ * The commands on the command model (docs/command-model.md): the web page runs these too.
+ * Not on it: console (interactive: it asks the terminal for lines); the shell runs it directly.
+ */
 export const MODELS: AnyCommandModel[] = [
   watchModel,
   traceModel,
@@ -31,6 +34,10 @@ export const MODELS: AnyCommandModel[] = [
   moduleModel,
   memModel,
   reloadModel,
+  gilstatModel,
+  torchModel,
+  perfModel,
+  stackModel,
 ];
 
 export const COMMANDS: ShellCommand[] = [

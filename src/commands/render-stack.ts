@@ -140,7 +140,84 @@ function nativeJson(t: AnyThread, opts: RenderOptions): Record<string, unknown> 
   };
 }
 
-export function stackDumpJson(dump: AnyDump, opts: RenderOptions = {}): unknown {
+/** A frame of the JSON document: a Python frame, or under --native a native one (address in hex). */
+export type FrameJson =
+  | { kind?: 'python'; name: string; filename: string; line: number; entry?: boolean; locals?: StackFrame['locals'] }
+  | { kind: 'native'; name: string; module: string; address: string; guessed?: boolean };
+
+/** One thread of the JSON document (`dump --json`, `stack --json`). */
+export interface ThreadJson {
+  tid: number | null;
+  threadId: number;
+  name: string | null;
+  interpreterId: number;
+  state: string;
+  activity: ThreadStack['activity'];
+  holdsGil: boolean;
+  truncated: boolean;
+  torn: string | null;
+  frames: FrameJson[];
+  merged?: boolean;
+  mergeError?: string;
+  nativeFrames?: FrameJson[];
+  nativeStopped?: string;
+}
+
+/** The JSON document `dump --json` and `stack --json` print. */
+export interface StackDumpJson {
+  pid: number;
+  cmdline?: string;
+  python: StackDump['python'];
+  interpreters: number[];
+  frameOrder: 'outermost-first' | 'innermost-first';
+  threads: ThreadJson[];
+  notes?: string[];
+}
+
+function frameFromJson(f: FrameJson): StackFrame | NativeFrame {
+  if (f.kind === 'native') return { kind: 'native', name: f.name, module: f.module, address: BigInt(f.address), guessed: f.guessed };
+  return { name: f.name, filename: f.filename, line: f.line, ...(f.locals ? { locals: f.locals } : {}) };
+}
+
+/**
+ * The dump a JSON document was made from, as far as the text shows it: the text view of
+ * a command whose result is the JSON (stack) draws it with the same renderer as dump.
+ * Only for innermost-first documents (`stack` prints no other order).
+ */
+export function stackDumpFromJson(j: StackDumpJson): AnyDump {
+  return {
+    pid: j.pid,
+    python: j.python,
+    interpreters: j.interpreters,
+    threads: j.threads.map((t) => {
+      const python = (t.merged ? [] : t.frames).map(frameFromJson) as StackFrame[];
+      return {
+        interpreterId: t.interpreterId,
+        threadId: t.threadId,
+        ...(t.tid !== null ? { tid: t.tid } : {}),
+        ...(t.name !== null ? { name: t.name } : {}),
+        holdsGil: t.holdsGil,
+        activity: t.activity,
+        frames: python,
+        truncated: t.truncated,
+        ...(t.torn !== null ? { torn: t.torn } : {}),
+        ...(t.merged !== undefined
+          ? {
+              native: {
+                merged: t.merged,
+                frames: (t.merged ? t.frames : (t.nativeFrames ?? [])).map(frameFromJson) as NativeStackInfo['frames'],
+                reason: t.mergeError,
+                stopped: t.nativeStopped,
+              },
+            }
+          : {}),
+      };
+    }),
+    ...(j.notes ? { notes: j.notes } : {}),
+  };
+}
+
+export function stackDumpJson(dump: AnyDump, opts: RenderOptions = {}): StackDumpJson {
   return {
     pid: dump.pid,
     ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),

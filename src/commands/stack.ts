@@ -10,11 +10,35 @@ import { openReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { saveFile, savedElsewhere } from '../save-file.js';
 import { parseArgs, parsePid } from './args.js';
-import { fetchAsyncTasks, renderAsyncTasks } from './async-stack.js';
-import { renderStackText, stackDumpJson } from './render-stack.js';
-import type { ShellCommand } from './types.js';
+import { type AsyncTasksAnswer, fetchAsyncTasks, renderAsyncTasks } from './async-stack.js';
+import { type CommandModel, shellCommand } from './model.js';
+import { type StackDumpJson, renderStackText, stackDumpFromJson, stackDumpJson } from './render-stack.js';
 
-export const stackCommand: ShellCommand = {
+export interface StackRequest {
+  pid: number;
+  /** asyncio tasks from the agent instead */
+  async: boolean;
+  native: boolean;
+  /** the file to write instead of the screen (absolute) */
+  file?: string;
+}
+
+/** What stack yields, as --json prints it. */
+export interface StackResults {
+  /** every thread's stack, read from outside: the document `dump --json` prints */
+  stacks: StackDumpJson;
+  /** -a: the asyncio tasks, asked from the agent */
+  tasks: { pid: number } & AsyncTasksAnswer;
+  /** -f: where they were written */
+  file: { pid: number; file: string; not_written?: unknown };
+}
+
+function asyncText(t: StackResults['tasks']): string {
+  const { pid, ...answer } = t;
+  return renderAsyncTasks(pid, answer);
+}
+
+export const stackModel: CommandModel<StackRequest, StackResults> = {
   name: 'stack',
   summary: 'Print the Python stack of every thread (the same as `spyglass dump`).',
   usage: 'stack [pid] [-f <value>] [--native] [-a|--async]',
@@ -46,24 +70,29 @@ export const stackCommand: ShellCommand = {
       description: "asyncio tasks instead, asked from the agent (it reads asyncio's task registries on its own thread; nothing is changed)",
     },
   ],
-  async run(ctx, words) {
+  runsIn: 'outside',
+  parse(words, at) {
     const { positionals, options } = parseArgs('stack', words, this.options);
     if (positionals.length > 1) throw new UsageError(`stack: expected at most one pid, got ${positionals.join(' ')}`);
-    const pid = positionals.length ? parsePid(positionals[0], 'stack: ') : ctx.pid;
-    let text: string;
-    let json: unknown;
-    if (options.async) {
-      if (pid !== ctx.pid)
-        throw new UsageError('stack -a reads the attached process only', `for another process: \`spyglass dump ${pid} --async\``);
-      const answer = await fetchAsyncTasks(ctx.agent);
-      text = renderAsyncTasks(pid, answer);
-      json = { pid, ...answer };
-    } else {
-      const reader = await openReader(pid);
+    const pid = positionals.length ? parsePid(positionals[0], 'stack: ') : at.pid;
+    if (options.async && pid !== at.pid)
+      throw new UsageError('stack -a reads the attached process only', `for another process: \`spyglass dump ${pid} --async\``);
+    return {
+      pid,
+      async: Boolean(options.async),
+      native: Boolean(options.native),
+      file: options.file === undefined ? undefined : resolve(at.cwd, options.file as string),
+    };
+  },
+  async *execute(ctx, req) {
+    let result: StackResults['stacks'] | StackResults['tasks'];
+    if (req.async) result = { pid: req.pid, ...(await fetchAsyncTasks(ctx.agent)) };
+    else {
+      const reader = await openReader(req.pid);
       let dump: StackDump;
       try {
-        if (options.native) {
-          const np = new NativeProcess(pid);
+        if (req.native) {
+          const np = new NativeProcess(req.pid);
           try {
             dump = await readMixedStacks(reader, np);
           } finally {
@@ -73,19 +102,27 @@ export const stackCommand: ShellCommand = {
       } finally {
         reader.close();
       }
-      text = renderStackText(dump);
-      json = stackDumpJson(dump);
+      result = stackDumpJson(dump);
     }
-    const file = options.file as string | undefined;
-    if (file) {
-      const saved = saveFile(resolve(ctx.cwd, file), ctx.out.json ? JSON.stringify(json) + '\n' : text);
-      ctx.out.note(`wrote the ${options.async ? 'asyncio tasks' : 'stacks'} of process ${pid} to ${saved.path}`);
-      ctx.out.record({ pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) });
-      const elsewhere = savedElsewhere(saved, 'stack dump');
-      if (elsewhere) throw elsewhere;
+    if (!req.file) {
+      if (req.async) yield { kind: 'tasks', data: result as StackResults['tasks'] };
+      else yield { kind: 'stacks', data: result as StackResults['stacks'] };
       return;
     }
-    ctx.out.line(text.trimEnd());
-    ctx.out.record(json);
+    // the file holds what the view shows: text for people, the JSON document with --json
+    const text = req.async ? asyncText(result as StackResults['tasks']) : renderStackText(stackDumpFromJson(result as StackDumpJson));
+    const saved = saveFile(req.file, ctx.terminal ? text : JSON.stringify(result) + '\n');
+    yield { progress: `wrote the ${req.async ? 'asyncio tasks' : 'stacks'} of process ${req.pid} to ${saved.path}` };
+    yield { kind: 'file', data: { pid: req.pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) } };
+    const elsewhere = savedElsewhere(saved, 'stack dump');
+    if (elsewhere) throw elsewhere;
+  },
+  textView(_req, out) {
+    return (step) => {
+      if (step.kind === 'stacks') out.line(renderStackText(stackDumpFromJson(step.data)).trimEnd());
+      else if (step.kind === 'tasks') out.line(asyncText(step.data).trimEnd());
+    };
   },
 };
+
+export const stackCommand = shellCommand(stackModel);

@@ -6,8 +6,8 @@ import { UsageError } from '../errors.js';
 import { savedElsewhere } from '../save-file.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
-import { NESTED_OPTION, methodArgs, ms, streamRequest, type Options } from './observe-stream.js';
-import type { CommandContext, ShellCommand } from './types.js';
+import { type CommandModel, type ExecuteContext, type StepOf, agentEvents, shellCommand } from './model.js';
+import { type MethodTarget, NESTED_OPTION, type Options, methodArgs, ms } from './observe-stream.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-s', '--snapshot'], key: 'snapshot', kind: 'flag', default: false, description: 'memory: a snapshot of the CUDA memory now' },
@@ -50,63 +50,74 @@ const HOW_TO_OPEN = {
   memory_snapshot: 'open it in https://pytorch.org/memory_viz (drag the file onto the page)',
 };
 
-/** Runs the agent request, writing the file's chunks to `path` as they arrive. */
-async function fetchFile(ctx: CommandContext, args: Record<string, unknown>, path: string): Promise<void> {
-  const file = new FileReceiver(path);
-  let end: TorchEnd;
+/** The agent's arguments, and where the file goes. */
+export interface TorchRequest {
+  args: { action: 'profile' } | { action: 'memory'; snapshot: true } | { action: 'memory'; record: true };
+  target?: MethodTarget;
+  path: string;
+}
+
+/** What torch yields, as --json prints it: the file written (path null when stopped before the call). */
+export interface TorchResults {
+  file: TorchEnd & { path: string | null; not_written?: unknown };
+}
+
+const WHAT = { trace: 'Chrome trace', memory_snapshot: 'CUDA memory snapshot' };
+
+/** Runs the agent request, writing the file's chunks to the request's path as they arrive. */
+async function* fetchFile(ctx: ExecuteContext, req: TorchRequest): AsyncGenerator<StepOf<TorchResults>> {
+  const file = new FileReceiver(req.path);
+  let end: TorchEnd | undefined;
   try {
-    end = await streamRequest<TorchEvents, TorchEnd>(ctx, 'torch', args, (ev) => {
+    for await (const ev of agentEvents<TorchEvents, TorchEnd>(ctx, 'torch', { ...req.args, ...req.target })) {
       if (ev.event === 'file_chunk') file.chunk(ev.data);
       else if (ev.event === 'started') {
         const s = ev.data;
-        ctx.out.note(
-          `waiting for the next call of ${s.method} (${s.file}:${s.line})` +
+        yield {
+          progress:
+            `waiting for the next call of ${s.method} (${s.file}:${s.line})` +
             (s.activities ? `; profiling ${s.activities.join(' + ')}` : '') +
             '. Ctrl-C to give up',
-        );
-      }
-    });
+        };
+      } else if (ev.event === 'end') end = ev.data;
+    }
   } catch (e) {
     file.discard();
     throw e;
   }
-  if (end.cancelled) {
+  if (!end || end.cancelled) {
     file.discard();
-    ctx.out.note(`stopped before ${end.method ?? 'the method'} was called; hook removed, nothing written`);
-    ctx.out.record({ ...end, path: null });
+    yield { progress: `stopped before ${end?.method ?? 'the method'} was called; hook removed, nothing written` };
+    yield { kind: 'file', data: { ...(end as TorchEnd), path: null } };
     return;
   }
-  const bytes = file.finish(end);
-  ctx.out.record({ ...end, path: file.path, ...(file.notWritten ? { not_written: file.notWritten } : {}) });
-  const what = end.kind === 'trace' ? 'Chrome trace' : 'CUDA memory snapshot';
-  const during = end.method ? ` of one call of ${end.method} (${ms(end.cost_ms ?? 0)}, thread ${end.thread})` : '';
-  ctx.out.line(`wrote ${file.path} (${bytes} bytes): ${what}${during}, torch ${end.torch}`);
-  ctx.out.line(HOW_TO_OPEN[end.kind]);
-  const elsewhere = savedElsewhere(file, what);
+  file.finish(end);
+  yield { kind: 'file', data: { ...end, path: file.path, ...(file.notWritten ? { not_written: file.notWritten } : {}) } };
+  const elsewhere = savedElsewhere(file, WHAT[end.kind]);
   if (elsewhere) throw elsewhere;
 }
 
-function profile(ctx: CommandContext, positionals: string[], o: Options): Promise<void> {
+function parseProfile(positionals: string[], o: Options, cwd: string): TorchRequest {
   if (o.snapshot || o.record) throw new UsageError('torch profile takes no -s/-r (they belong to `torch memory`)');
-  const path = outputPath(ctx.cwd, (o.file as string | undefined) ?? 'trace.json');
-  return fetchFile(ctx, { action: 'profile', ...methodArgs('torch profile', positionals, o) }, path);
+  const path = outputPath(cwd, (o.file as string | undefined) ?? 'trace.json');
+  return { args: { action: 'profile' }, target: methodArgs('torch profile', positionals, o), path };
 }
 
-function memory(ctx: CommandContext, positionals: string[], o: Options): Promise<void> {
+function parseMemory(positionals: string[], o: Options, cwd: string): TorchRequest {
   if (o.snapshot === o.record)
     throw new UsageError(
       'torch memory: give one of -s (snapshot now) or -r module [class] method (record one call)',
       'e.g. `torch memory -s`',
     );
-  const path = outputPath(ctx.cwd, (o.file as string | undefined) ?? 'snapshot.pickle');
+  const path = outputPath(cwd, (o.file as string | undefined) ?? 'snapshot.pickle');
   if (o.snapshot) {
     if (positionals.length || o.nested) throw new UsageError('torch memory -s takes no method (it snapshots now); -r records a call');
-    return fetchFile(ctx, { action: 'memory', snapshot: true }, path);
+    return { args: { action: 'memory', snapshot: true }, path };
   }
-  return fetchFile(ctx, { action: 'memory', record: true, ...methodArgs('torch memory -r', positionals, o) }, path);
+  return { args: { action: 'memory', record: true }, target: methodArgs('torch memory -r', positionals, o), path };
 }
 
-export const torchCommand: ShellCommand = {
+export const torchModel: CommandModel<TorchRequest, TorchResults> = {
   name: 'torch',
   summary: 'PyTorch: profile the next call of a method (Chrome trace), CUDA memory snapshots and allocation recording.',
   description:
@@ -126,14 +137,26 @@ export const torchCommand: ShellCommand = {
     { command: 'torch memory -r __main__ Solution call', comment: 'record CUDA allocations during the next call of Solution.call' },
   ],
   options: OPTIONS,
-  async run(ctx, words) {
+  runsIn: 'agent',
+  parse(words, at) {
     const { positionals, options } = parseArgs('torch', words, OPTIONS);
     const [action, ...rest] = positionals;
-    if (action === 'profile') return profile(ctx, rest, options);
-    if (action === 'memory') return memory(ctx, rest, options);
+    if (action === 'profile') return parseProfile(rest, options, at.cwd);
+    if (action === 'memory') return parseMemory(rest, options, at.cwd);
     throw new UsageError(
       `torch: expected \`profile\` or \`memory\`${action ? `, got ${JSON.stringify(action)}` : ''}`,
       'e.g. `torch profile __main__ Model forward`, `torch memory -s`',
     );
   },
+  execute: fetchFile,
+  textView(_req, out) {
+    return ({ data: end }) => {
+      if (end.path === null) return;
+      const during = end.method ? ` of one call of ${end.method} (${ms(end.cost_ms ?? 0)}, thread ${end.thread})` : '';
+      out.line(`wrote ${end.path} (${end.bytes} bytes): ${WHAT[end.kind]}${during}, torch ${end.torch}`);
+      out.line(HOW_TO_OPEN[end.kind]);
+    };
+  },
 };
+
+export const torchCommand = shellCommand(torchModel);

@@ -1,6 +1,7 @@
-// The shape every shell command module has. The interactive shell, one-shot mode
-// (`spyglass PID --cmd "..."`) and any later front end call the same modules; none of
-// them formats output on its own.
+// The shape the shell runs: a ShellCommand. Most are made from a command model
+// (model.ts: parse, execute, views; docs/command-model.md), which the web page runs too;
+// the interactive shell, one-shot mode (`spyglass PID --cmd "..."`) and the page call the
+// same modules, and none of them formats output on its own.
 import type { AgentSession } from '../channel/session.js';
 import type { OptionSpec, Words } from './args.js';
 

@@ -29,10 +29,11 @@ export class InsideCommands {
   run(id: number, name: string, words: string[]): void {
     if (this.closed) return;
     if (this.running.has(id)) throw new UserError(`command ${id} is already running`);
-    if (this.running.size >= MAX_RUNNING) throw new UserError(`at most ${MAX_RUNNING} commands at once`, 'stop one first');
+    const refuse = (message: string, hint?: string) => this.send({ type: 'cmd-end', id, error: message, ...(hint ? { hint } : {}) });
+    if (this.running.size >= MAX_RUNNING) return refuse(`at most ${MAX_RUNNING} commands at once`, 'stop one first');
     const model = findModel(name);
-    if (!model) throw new UserError(`the page cannot run ${JSON.stringify(name)}`, 'the terminal below runs every command');
-    if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw new UserError('the words of a command must be strings');
+    if (!model) return refuse(`the page cannot run ${JSON.stringify(name)}`, 'the terminal below runs every command');
+    if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) return refuse('the words of a command must be strings');
     const stop = new AbortController();
     const done = this.execute(id, model, words, stop.signal).finally(() => this.running.delete(id));
     this.running.set(id, { stop, done });

@@ -43,7 +43,7 @@ export function attachPage(root: HTMLElement, pid: number): () => void {
   const sock = openSocket(
     (m) => {
       if (m.type.startsWith('cmd-')) forms.onMessage(m);
-      else if (m.type === 'error' && m.topic === 'cmd') forms.onMessage({ type: 'cmd-end', id: -1, error: m.message });
+      else if (m.type === 'error' && m.topic === 'cmd') forms.onMessage(m);
       else if (m.type === 'term-output') {
         if (status.textContent === 'attaching...') status.textContent = 'attached';
         term.write(m.data);

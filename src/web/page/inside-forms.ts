@@ -3,7 +3,7 @@
 // the command model (src/web/inside.ts) and its results come back as the objects --json
 // prints, drawn here as table rows, call trees and value trees.
 import type { TraceNode, TraceResults } from '../../commands/trace.js';
-import type { TtResults, TtSummary } from '../../commands/tt.js';
+import type { ShownValue, TtResults, TtSummary } from '../../commands/tt.js';
 import type { WatchResults } from '../../commands/watch.js';
 import type { MemResults } from '../../commands/mem.js';
 import type { ServerMessage } from '../protocol.js';
@@ -121,6 +121,15 @@ function traceTree(node: TraceNode, parent?: TraceNode): HTMLElement {
   return h('li', {}, h('details', { open: true }, h('summary', {}, label), h('ul', {}, ...node.children.map((c) => traceTree(c, node)))));
 }
 
+/** what a trace's recording lacks, said under its tree so that it never passes for whole */
+function incomplete(cut: NonNullable<TraceResults['trace']['truncated']>): string {
+  const parts: string[] = [];
+  if (cut.over_budget) parts.push(`${cut.over_budget} call(s) past the recorder's budget not recorded`);
+  if (cut.below_depth) parts.push(`${cut.below_depth} call(s) below -d not shown`);
+  if (cut.error) parts.push(cut.error);
+  return parts.join('; ');
+}
+
 const traceForm: FormSpec = {
   name: 'trace',
   fields: [
@@ -152,6 +161,7 @@ const traceForm: FormSpec = {
           { class: 'trace-call' },
           h('div', { class: 'trace-head' }, `${head}  cost=${ms(t.cost_ms)} ms${t.exception ? `  raised ${t.exception.message}` : ''}`),
           h('ul', { class: 'trace-tree' }, traceTree(t.tree!)),
+          t.truncated ? h('div', { class: 'muted' }, `incomplete: ${incomplete(t.truncated)}`) : null,
         ),
       );
     };
@@ -204,7 +214,7 @@ const ttForm: FormSpec = {
       } else if (kind === 'notice') out.append(h('p', { class: 'muted' }, (data as TtResults['notice']).notice));
       else if (kind === 'detail') {
         const d = data as TtResults['detail'];
-        const value = (label: string, v: { value: { type: string; repr: string } }) => valueTree(v.value as never, label);
+        const value = (label: string, v: ShownValue) => valueTree(v.value, label);
         out.append(
           h(
             'div',
@@ -341,9 +351,17 @@ export function insideForms(pid: number, sock: Socket): { element: HTMLElement; 
   };
   for (const spec of FORMS) tabs.append(h('button', { type: 'button', class: 'tab', onclick: () => show(spec) }, spec.name));
   show(watchForm);
+  const failure = h('div', { class: 'error', hidden: true });
   return {
-    element: h('div', { class: 'inside-forms' }, tabs, formBox, results),
+    element: h('div', { class: 'inside-forms' }, tabs, formBox, failure, results),
     onMessage(m) {
+      // a request the server refused before any run began (a bad pid, too many at once)
+      if (m.type === 'error') {
+        failure.textContent = `${m.message}${m.hint ? ` (${m.hint})` : ''}`;
+        failure.hidden = false;
+        return;
+      }
+      failure.hidden = true;
       if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data);
       else if (m.type === 'cmd-progress') {
         const r = runs.get(m.id);
