@@ -30,10 +30,19 @@ export class InsideCommands {
     if (this.closed) return;
     if (this.running.has(id)) throw new UserError(`command ${id} is already running`);
     const refuse = (message: string, hint?: string) => this.send({ type: 'cmd-end', id, error: message, ...(hint ? { hint } : {}) });
-    if (this.running.size >= MAX_RUNNING) return refuse(`at most ${MAX_RUNNING} commands at once`, 'stop one first');
+    if (this.running.size >= MAX_RUNNING) {
+      refuse(`at most ${MAX_RUNNING} commands at once`, 'stop one first');
+      return;
+    }
     const model = findModel(name);
-    if (!model) return refuse(`the page cannot run ${JSON.stringify(name)}`, 'the terminal below runs every command');
-    if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) return refuse('the words of a command must be strings');
+    if (!model) {
+      refuse(`the page cannot run ${JSON.stringify(name)}`, 'the terminal below runs every command');
+      return;
+    }
+    if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) {
+      refuse('the words of a command must be strings');
+      return;
+    }
     const stop = new AbortController();
     const done = this.execute(id, model, words, stop.signal).finally(() => this.running.delete(id));
     this.running.set(id, { stop, done });

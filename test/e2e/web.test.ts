@@ -95,6 +95,18 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
   };
 
+  /** fills the attach page's form `name` with `fields` (input or select names) and runs it */
+  const formRunner = (page: Page) => async (name: string, fields: Record<string, string>) => {
+    const form = page.locator(`form.form-${name}`);
+    await page.click(`.inside-forms .tab:text-is("${name}")`);
+    for (const [k, v] of Object.entries(fields)) {
+      const input = form.locator(`[name="${k}"]`);
+      if ((await input.evaluate((e) => e.tagName)) === 'SELECT') await input.selectOption(v);
+      else await input.fill(v);
+    }
+    await form.locator('button[type=submit]').click();
+  };
+
   /** the labels of the frames drawn in the flame graph under `scope` */
   const frameLabels = (page: Page, scope = '') => page.$$eval(`${scope} g.frame text`, (ts) => ts.map((t) => t.textContent ?? ''));
 
@@ -254,16 +266,7 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       t.after(() => target.stop());
       const { page, errors } = await openPage(`/attach/${target.pid}`);
       t.after(() => page.close());
-      const form = (name: string) => page.locator(`form.form-${name}`);
-      const runForm = async (name: string, fields: Record<string, string>) => {
-        await page.click(`.inside-forms .tab:text-is("${name}")`);
-        for (const [k, v] of Object.entries(fields)) {
-          const input = form(name).locator(`[name="${k}"]`);
-          if ((await input.evaluate((e) => e.tagName)) === 'SELECT') await input.selectOption(v);
-          else await input.fill(v);
-        }
-        await form(name).locator('button[type=submit]').click();
-      };
+      const runForm = formRunner(page);
       // watch: the next calls' arguments as rows; the args tuple opens onto handle's n
       await runForm('watch', { method: 'handle', limit: '2' });
       const call = page.locator('section.cmd-watch tr.call').first();
@@ -296,6 +299,58 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       // a watch still running when the page is left: its hook goes with the page
       await runForm('watch', { method: 'handle', limit: '100000' });
       await page.locator('section.cmd-watch').first().locator('tr.call').nth(2).waitFor({ timeout: 30000 });
+      await page.goto(`${base}/?token=${TOKEN}#/`);
+      await page.waitForSelector('table.processes');
+      await assertShellAppUntouched(target);
+      assert.deepEqual(errors, []);
+    });
+  }
+
+  for (const py of pythons) {
+    test(`attach page forms: monitor cycle rows, getglobal and vmtool value trees, a forceGc result (${py.label})`, async (t) => {
+      const target = await startTarget(py, 'shell_app.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const { page, errors } = await openPage(`/attach/${target.pid}`);
+      t.after(() => page.close());
+      const runForm = formRunner(page);
+      // monitor: one 1-second cycle of handle, which the caller thread runs every 20 ms
+      await runForm('monitor', { method: 'handle', cycle: '1', cycles: '1' });
+      const cycle = page.locator('section.cmd-monitor tr.cycle').first();
+      await cycle.waitFor({ timeout: 30000 });
+      const cells = await cycle.locator('td').allTextContents();
+      assert.match(cells[1], /^__main__\.handle$/);
+      assert.ok(Number(cells[2]) >= 1, `calls in a cycle: ${cells.join(' | ')}`);
+      assert.equal(Number(cells[2]), Number(cells[3]) + Number(cells[4]), 'calls = success + fail');
+      // getglobal: a class attribute's known value
+      await runForm('getglobal', { module: '__main__', cls: 'Greeter', field: 'greeting' });
+      const value = page.locator('section.cmd-getglobal .getglobal-value .v-leaf').first();
+      await value.waitFor({ timeout: 30000 });
+      assert.equal(await value.textContent(), "__main__.Greeter.greeting: str 'hello'");
+      // getglobal: a dict global as a tree that opens onto its items
+      await runForm('getglobal', { module: '__main__', cls: '', field: 'ORIGINAL_CODE' });
+      const dict = page.locator('section.cmd-getglobal').first().locator('details.v-node').first();
+      await dict.waitFor({ timeout: 30000 });
+      assert.match((await dict.locator('summary').textContent())!, /^__main__\.ORIGINAL_CODE: dict \[3\] /);
+      await dict.locator('summary').click();
+      assert.equal(await dict.locator('.v-children > *').count(), 3);
+      // vmtool getInstances: the target's named threads among the Thread instances
+      await runForm('vmtool', { action: 'getInstances', module: 'threading', cls: 'Thread', limit: '-1' });
+      const total = page.locator('section.cmd-vmtool .vm-total').first();
+      await total.waitFor({ timeout: 30000 });
+      assert.match((await total.textContent())!, /^\d+ instances? of threading\.Thread/);
+      const reprs = await page.locator('section.cmd-vmtool').first().locator('.v-repr').allTextContents();
+      for (const name of ['parked-1', 'parked-2', 'caller'])
+        assert.ok(
+          reprs.some((r) => r.includes(name)),
+          `${name} not among ${reprs.join(', ')}`,
+        );
+      // vmtool forceGc: one row per generation
+      await runForm('vmtool', { action: 'forceGc' });
+      const gc = page.locator('section.cmd-vmtool').first();
+      await gc.locator('.gc-total').waitFor({ timeout: 30000 });
+      assert.match((await gc.locator('.gc-total').textContent())!, /^full collection: \d+ collected in [\d.]+ ms/);
+      assert.deepEqual(await gc.locator('tr.gc-gen td:first-child').allTextContents(), ['0', '1', '2']);
+      if (py === pythons[0]) await shot(page, 'web-attach-inspect');
       await page.goto(`${base}/?token=${TOKEN}#/`);
       await page.waitForSelector('table.processes');
       await assertShellAppUntouched(target);

@@ -1,11 +1,14 @@
-// The attach page's forms for watch, trace, tt and mem: each form builds the words of a
-// command line (never a string the server would split), the server runs the command on
-// the command model (src/web/inside.ts) and its results come back as the objects --json
-// prints, drawn here as table rows, call trees and value trees.
+// The attach page's forms for watch, trace, monitor, tt, getglobal, vmtool and mem: each
+// form builds the words of a command line (never a string the server would split), the
+// server runs the command on the command model (src/web/inside.ts) and its results come
+// back as the objects --json prints, drawn here as table rows, call trees and value trees.
 import type { TraceNode, TraceResults } from '../../commands/trace.js';
 import type { ShownValue, TtResults, TtSummary } from '../../commands/tt.js';
 import type { WatchResults } from '../../commands/watch.js';
 import type { MemResults } from '../../commands/mem.js';
+import type { MonitorResults } from '../../commands/monitor.js';
+import type { GetglobalAnswer } from '../../commands/getglobal.js';
+import type { VmtoolResults } from '../../commands/vmtool.js';
 import type { ServerMessage } from '../protocol.js';
 import type { Socket } from './api.js';
 import { h } from './dom.js';
@@ -21,7 +24,7 @@ interface Field {
 }
 
 interface FormSpec {
-  name: 'watch' | 'trace' | 'tt' | 'mem';
+  name: 'watch' | 'trace' | 'monitor' | 'tt' | 'getglobal' | 'vmtool' | 'mem' | 'gilstat';
   fields: Field[];
   /** the words after the command name, from the fields' values */
   words(v: Record<string, string>): string[];
@@ -168,6 +171,37 @@ const traceForm: FormSpec = {
   },
 };
 
+const monitorForm: FormSpec = {
+  name: 'monitor',
+  fields: [...METHOD_FIELDS, { key: 'cycle', label: '-c (s)', value: '5', width: 4 }, { key: 'cycles', label: '-n', width: 4 }],
+  words: (v) => [...target(v), ...opt('-c', v.cycle), ...opt('-n', v.cycles)],
+  draw(out) {
+    const { table: t, body } = table(['time', 'method', 'calls', 'success', 'fail', 'fail rate', 'avg', 'min', 'max', 'p50', 'p99 (ms)']);
+    out.append(t);
+    const num = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+    return (kind, data) => {
+      if (kind !== 'cycle') return;
+      const c = data as MonitorResults['cycle'];
+      const cells = [
+        c.calls,
+        c.success,
+        c.failure,
+        `${(c.failure_rate * 100).toFixed(2)}%`,
+        ...[c.avg_ms, c.min_ms, c.max_ms, c.p50_ms, c.p99_ms].map(num),
+      ];
+      body.append(
+        h(
+          'tr',
+          { class: 'cycle' },
+          h('td', {}, time(c.time)),
+          h('td', { class: 'fn' }, c.method),
+          ...cells.map((x) => h('td', { class: 'num' }, String(x))),
+        ),
+      );
+    };
+  },
+};
+
 const ttForm: FormSpec = {
   name: 'tt',
   fields: [
@@ -237,6 +271,79 @@ const ttForm: FormSpec = {
   },
 };
 
+const EXPAND_FIELD: Field = { key: 'expand', label: '-x', value: '2', width: 3 };
+
+const getglobalForm: FormSpec = {
+  name: 'getglobal',
+  fields: [
+    { key: 'module', label: 'module', value: '__main__', width: 12 },
+    { key: 'cls', label: 'class', placeholder: '(none)', width: 10 },
+    { key: 'field', label: 'field', width: 14 },
+    { key: 'expr', label: '-e', placeholder: 'target.x', width: 14 },
+    EXPAND_FIELD,
+  ],
+  words: (v) => [...[v.module, v.cls, v.field].map((w) => w.trim()).filter(Boolean), ...opt('-e', v.expr), ...opt('-x', v.expand)],
+  draw(out) {
+    return (_kind, data) => {
+      const a = data as GetglobalAnswer;
+      const name = [a.module, a.cls, a.field].filter(Boolean).join('.');
+      out.append(h('div', { class: 'getglobal-value' }, valueTree(a.value, a.expr ? `${name} -e ${a.expr}` : name)));
+    };
+  },
+};
+
+const vmtoolForm: FormSpec = {
+  name: 'vmtool',
+  fields: [
+    { key: 'action', label: '-a', value: 'getInstances', choices: ['getInstances', 'forceGc'] },
+    { key: 'module', label: '-c module', width: 12 },
+    { key: 'cls', label: 'class', width: 10 },
+    { key: 'expr', label: '-e', placeholder: 'instances[0]', width: 14 },
+    { key: 'limit', label: '-n', value: '10', width: 4 },
+    EXPAND_FIELD,
+  ],
+  words(v) {
+    if (v.action === 'forceGc') return ['-a', 'forceGc'];
+    return ['-a', 'getInstances', '-c', v.module.trim(), v.cls.trim(), ...opt('-e', v.expr), ...opt('-n', v.limit), ...opt('-x', v.expand)];
+  },
+  draw(out) {
+    return (kind, data) => {
+      if (kind === 'instances') {
+        const a = data as VmtoolResults['instances'];
+        const sub = a.subclass_instances ? ` (${a.subclass_instances} of subclasses)` : '';
+        const shown = a.instances ?? [];
+        const more = !a.value && shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : '';
+        out.append(h('p', { class: 'vm-total' }, `${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}${more}`));
+        if (a.value) out.append(valueTree(a.value, `-e ${a.expr}`));
+        shown.forEach((inst, i) => out.append(valueTree(inst.value, inst.subclass ? `[${i}] subclass ${inst.subclass}` : `[${i}]`)));
+      } else if (kind === 'gc') {
+        const g = data as VmtoolResults['gc'];
+        const t = table(['generation', 'collected', 'ms']);
+        for (const gen of g.generations)
+          t.body.append(
+            h(
+              'tr',
+              { class: 'gc-gen' },
+              h('td', { class: 'num' }, gen.generation),
+              h('td', { class: 'num' }, gen.collected),
+              h('td', { class: 'num' }, gen.ms.toFixed(2)),
+            ),
+          );
+        out.append(
+          h(
+            'p',
+            { class: 'gc-total' },
+            `full collection: ${g.collected} collected in ${g.ms.toFixed(2)} ms, ${g.uncollectable} uncollectable; ` +
+              `counts before ${g.counts_before.join('/')}, after ${g.counts_after.join('/')}` +
+              (g.enabled ? '' : ' (automatic collection is disabled in the target)'),
+          ),
+          t.table,
+        );
+      }
+    };
+  },
+};
+
 const bytes = (n: number) => {
   const a = Math.abs(n);
   const text = a < 1024 ? `${a} B` : a < 1048576 ? `${(a / 1024).toFixed(1)} KiB` : `${(a / 1048576).toFixed(1)} MiB`;
@@ -300,7 +407,7 @@ const memForm: FormSpec = {
   },
 };
 
-const FORMS = [watchForm, traceForm, ttForm, memForm];
+const FORMS = [watchForm, traceForm, monitorForm, ttForm, getglobalForm, vmtoolForm, memForm];
 
 /** The forms, their results below them; `onMessage` takes the server's cmd-* messages. */
 export function insideForms(pid: number, sock: Socket): { element: HTMLElement; onMessage(m: ServerMessage): void } {
