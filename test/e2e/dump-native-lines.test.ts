@@ -51,7 +51,7 @@ function libcDebugInstalled(): boolean {
   }
 }
 
-describe('dump --native: file and line of C frames', { concurrency: true, skip: !hasGcc() && 'gcc is not installed' }, () => {
+describe('dump --native: file and line of C frames', { concurrency: 3, skip: !hasGcc() && 'gcc is not installed' }, () => {
   const lib = join(dir, 'liblines.so');
   before(() => execFileSync('gcc', ['-g', '-O1', '-shared', '-fPIC', '-o', lib, SOURCE]));
   const withLibcDebug = libcDebugInstalled();
