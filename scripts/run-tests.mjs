@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 
 const SERIAL = [
   'attach.test.js',
+  'ps-demo.test.js',
   'gilstat.test.js',
   'record.test.js',
   'record-native.test.js',
