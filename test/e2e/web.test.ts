@@ -358,6 +358,40 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     });
   }
 
+  for (const py of pythons) {
+    test(`attach page forms: gilstat's table of threads refreshes and the sorter's long holds come with its stack (${py.label})`, async (t) => {
+      // res_gil.py: "sorter" holds the GIL ~50 ms in one sort every ~200 ms, "pyworker" runs Python
+      const target = await startTarget(py, 'res_gil.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const { page, errors } = await openPage(`/attach/${target.pid}`);
+      t.after(() => page.close());
+      await formRunner(page)('gilstat', { action: 'on', take: '10', hold: '10', interval: '1', threads: '20' });
+      const run = page.locator('section.cmd-gilstat').first();
+      // a second table replaces the first in place: the rows refresh, they do not pile up
+      await run.locator('table[data-tables="2"]').waitFor({ timeout: 30000 });
+      const names = await run.locator('tr.gil-thread td:nth-child(2)').allTextContents();
+      assert.equal(new Set(names).size, names.length, `one row per thread: ${names.join(', ')}`);
+      for (const name of ['sorter', 'pyworker']) assert.ok(names.includes(name), `${name} not among ${names.join(', ')}`);
+      const hold = run.locator('tr.gil-report.gil-hold', { has: page.locator('td:nth-child(2):text-is("sorter")') }).first();
+      await hold.waitFor({ timeout: 30000 });
+      const cells = await hold.locator('td').allTextContents();
+      assert.equal(cells[2], 'hold_gil');
+      assert.ok(Number(cells[3]) > 10, `a hold over the 10 ms threshold: ${cells.join(' | ')}`);
+      assert.equal(cells[4], '10.000');
+      // the stack of a sort: sort_once in sorter, in res_gil.py (a sample may miss the frames: then any report says why)
+      const withStack = run.locator('tr.gil-report.gil-hold', { has: page.locator('summary:text-is("sort_once")') }).first();
+      await withStack.waitFor({ timeout: 30000 });
+      await withStack.locator('summary').click();
+      const frames = await withStack.locator('ol.gil-stack li').allTextContents();
+      assert.match(frames[0], /^sort_once {2}\S*res_gil\.py:\d+$/);
+      assert.match(frames[1], /^sorter {2}\S*res_gil\.py:\d+$/);
+      if (py === pythons[0]) await shot(page, 'web-attach-gilstat');
+      await run.locator('button:text-is("Stop")').click();
+      await run.locator('.cmd-status:text-is("ended")').waitFor({ timeout: 20000 });
+      assert.deepEqual(errors, []);
+    });
+  }
+
   test('profiles: uploaded collapsed, pprof and speedscope files render their frames; a diff colours growth red', async (t) => {
     const { page, errors } = await openPage('/profiles');
     t.after(() => page.close());
