@@ -8,8 +8,8 @@
 // screenshot of each page there (the README's images).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -22,7 +22,7 @@ import { toSpeedscope } from '../../src/formats/speedscope.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { BUNDLE } from '../../src/web/page-html.js';
 import { READY_TIMEOUT_MS, startProfileTarget } from '../helpers/profiles.js';
-import { discoverPythons } from '../helpers/pythons.js';
+import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { startTarget } from '../helpers/targets.js';
@@ -32,6 +32,17 @@ const TOKEN = 'test-token-0123456789abcdef';
 const MAX_UPLOAD = 256 * 1024;
 const SHOTS = process.env.SPYGLASS_WEB_SCREENSHOTS;
 const pythons = discoverPythons();
+const TORCH_PYTHON = join(PACKAGE_ROOT, '.venv-torch', 'bin', 'python');
+
+/** The .venv-torch interpreter (scripts/install-test-deps.sh), or why the torch form's test cannot run. */
+function torchPython(): Interpreter | string {
+  if (!existsSync(TORCH_PYTHON)) return `${TORCH_PYTHON} is missing (scripts/install-test-deps.sh creates it)`;
+  const r = spawnSync(TORCH_PYTHON, ['-c', 'import sys, torch; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' });
+  if (r.status !== 0) return `torch does not import in ${TORCH_PYTHON}: ${r.stderr.trim().split('\n').pop()}`;
+  const version = r.stdout.trim();
+  return { path: TORCH_PYTHON, version, minor: version.split('.').slice(0, 2).join('.'), build: 'shared', label: `${version}-venv-torch` };
+}
+const torchVenv = torchPython();
 
 /** checkout.py: main → checkout → price 70, main → checkout → tax 30 (and a thread root) */
 function pprofFile(): Buffer {
@@ -391,6 +402,43 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       assert.deepEqual(errors, []);
     });
   }
+
+  test('attach page forms: torch profile of one forward shows its result and downloads the Chrome trace the server wrote', {
+    skip: typeof torchVenv === 'string' ? torchVenv : false,
+  }, async (t) => {
+    const target = await startTarget(torchVenv as Interpreter, 'torch_app.py', [], { notChild: true, readyTimeoutMs: 90000 });
+    t.after(() => target.stop());
+    const { page, errors } = await openPage(`/attach/${target.pid}`);
+    t.after(() => page.close());
+    const file = join(dir, 'forward.json');
+    await formRunner(page)('torch', { action: 'profile', module: '__main__', cls: 'Net', method: 'forward', file });
+    const result = page.locator('section.cmd-torch .torch-file').first();
+    await result.waitFor({ timeout: 60000 });
+    assert.match(
+      (await result.textContent())!,
+      /Chrome trace of one call of __main__\.Net\.forward \([\d.]+ ms, thread driver\), torch 2\./,
+    );
+    assert.equal(await result.locator('.torch-path').textContent(), file);
+    // the download is the file the server wrote: one forward, its two Linear layers and the relu
+    const [saved] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20000 }),
+      result.locator('button:text-is("download forward.json")').click(),
+    ]);
+    assert.equal(saved.suggestedFilename(), 'forward.json');
+    const bytes = readFileSync((await saved.path())!);
+    assert.deepEqual(bytes, readFileSync(file));
+    const events = (JSON.parse(bytes.toString('utf8')) as { traceEvents: Array<{ name: string; ph: string }> }).traceEvents;
+    const ops = events.filter((e) => e.ph === 'X').map((e) => e.name);
+    assert.equal(ops.filter((n) => n === 'aten::linear').length, 2, ops.slice(0, 30).join(', '));
+    assert.ok(ops.includes('aten::relu'));
+    // only what a command wrote is served, and only by its id
+    const other = await fetch(`${base}/api/files/0123456789abcdef`, { headers: { 'x-spyglass-token': TOKEN } });
+    assert.equal(other.status, 404);
+    if (SHOTS) await shot(page, 'web-attach-torch');
+    await page.goto(`${base}/?token=${TOKEN}#/`);
+    await page.waitForSelector('table.processes');
+    assert.deepEqual(errors, []);
+  });
 
   test('profiles: uploaded collapsed, pprof and speedscope files render their frames; a diff colours growth red', async (t) => {
     const { page, errors } = await openPage('/profiles');

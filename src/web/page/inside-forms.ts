@@ -1,5 +1,5 @@
-// The attach page's forms for watch, trace, monitor, tt, getglobal, vmtool, mem and
-// gilstat: each form builds the words of a command line (never a string the server would split), the
+// The attach page's forms for watch, trace, monitor, tt, getglobal, vmtool, mem, gilstat
+// and torch: each form builds the words of a command line (never a string the server would split), the
 // server runs the command on the command model (src/web/inside.ts) and its results come
 // back as the objects --json prints, drawn here as table rows, call trees and value trees.
 import type { TraceNode, TraceResults } from '../../commands/trace.js';
@@ -10,8 +10,9 @@ import type { MonitorResults } from '../../commands/monitor.js';
 import type { GetglobalAnswer } from '../../commands/getglobal.js';
 import type { VmtoolResults } from '../../commands/vmtool.js';
 import type { GilstatResults } from '../../commands/gilstat.js';
+import type { TorchResults } from '../../commands/torch.js';
 import type { ServerMessage } from '../protocol.js';
-import type { Socket } from './api.js';
+import { download, type Socket } from './api.js';
 import { h } from './dom.js';
 import { valueTree } from './value-tree.js';
 
@@ -25,12 +26,12 @@ interface Field {
 }
 
 interface FormSpec {
-  name: 'watch' | 'trace' | 'monitor' | 'tt' | 'getglobal' | 'vmtool' | 'mem' | 'gilstat';
+  name: 'watch' | 'trace' | 'monitor' | 'tt' | 'getglobal' | 'vmtool' | 'mem' | 'gilstat' | 'torch';
   fields: Field[];
   /** the words after the command name, from the fields' values */
   words(v: Record<string, string>): string[];
-  /** a fresh drawing of one run's results into `out` */
-  draw(out: HTMLElement, run: (name: string, words: string[]) => void): (kind: string, data: unknown) => void;
+  /** a fresh drawing of one run's results into `out`; `download`: where the server serves a file the result names */
+  draw(out: HTMLElement, run: (name: string, words: string[]) => void): (kind: string, data: unknown, download?: string) => void;
 }
 
 /** `module [class] method` from three fields, the class left out when empty */
@@ -492,12 +493,64 @@ const gilstatForm: FormSpec = {
   },
 };
 
-const FORMS = [watchForm, traceForm, monitorForm, ttForm, getglobalForm, vmtoolForm, memForm, gilstatForm];
+const TORCH_OPEN_WITH = {
+  trace: 'open it in https://ui.perfetto.dev or chrome://tracing',
+  memory_snapshot: 'open it in https://pytorch.org/memory_viz',
+};
+
+const torchForm: FormSpec = {
+  name: 'torch',
+  fields: [
+    { key: 'action', label: 'action', value: 'profile', choices: ['profile', 'memory -s', 'memory -r'] },
+    ...METHOD_FIELDS,
+    { key: 'file', label: '-f', placeholder: 'trace.json / snapshot.pickle', width: 16 },
+  ],
+  words(v) {
+    if (v.action === 'memory -s') return ['memory', '-s', ...opt('-f', v.file)];
+    return [...(v.action === 'profile' ? ['profile'] : ['memory', '-r']), ...target(v), ...opt('-f', v.file)];
+  },
+  draw(out) {
+    return (kind, data, where) => {
+      if (kind !== 'file') return;
+      const f = data as TorchResults['file'];
+      if (f.path === null) {
+        out.append(h('p', { class: 'muted' }, `stopped before ${f.method ?? 'the method'} was called; hook removed, nothing written`));
+        return;
+      }
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      const during = f.method ? ` of one call of ${f.method} (${ms(f.cost_ms)} ms, thread ${f.thread})` : '';
+      out.append(
+        h(
+          'div',
+          { class: 'torch-file' },
+          h('p', {}, `${f.kind === 'trace' ? 'Chrome trace' : 'CUDA memory snapshot'}${during}, torch ${f.torch}, ${f.bytes} bytes`),
+          h(
+            'p',
+            {},
+            'written to ',
+            h('code', { class: 'torch-path' }, f.path),
+            ' ',
+            where ? h('button', { type: 'button', class: 'link', onclick: () => void download(where, name) }, `download ${name}`) : null,
+          ),
+          h('p', { class: 'muted' }, `sha256 ${f.sha256}; ${TORCH_OPEN_WITH[f.kind]}`),
+          f.not_written
+            ? h('p', { class: 'error' }, `could not write ${f.not_written.path}: ${f.not_written.reason}; saved above instead`)
+            : null,
+        ),
+      );
+    };
+  },
+};
+
+const FORMS = [watchForm, traceForm, monitorForm, ttForm, getglobalForm, vmtoolForm, memForm, gilstatForm, torchForm];
 
 /** The forms, their results below them; `onMessage` takes the server's cmd-* messages. */
 export function insideForms(pid: number, sock: Socket): { element: HTMLElement; onMessage(m: ServerMessage): void } {
   let nextId = 1;
-  const runs = new Map<number, { draw: (kind: string, data: unknown) => void; status: HTMLElement; stop: HTMLButtonElement }>();
+  const runs = new Map<
+    number,
+    { draw: (kind: string, data: unknown, download?: string) => void; status: HTMLElement; stop: HTMLButtonElement }
+  >();
   const results = h('div', { class: 'cmd-results' });
   const run = (name: string, words: string[], spec = FORMS.find((f) => f.name === name)!) => {
     const id = nextId++;
@@ -554,7 +607,7 @@ export function insideForms(pid: number, sock: Socket): { element: HTMLElement; 
         return;
       }
       failure.hidden = true;
-      if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data);
+      if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data, m.download);
       else if (m.type === 'cmd-progress') {
         const r = runs.get(m.id);
         if (r) r.status.textContent = m.text;
