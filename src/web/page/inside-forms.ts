@@ -433,7 +433,7 @@ const gilstatForm: FormSpec = {
       if (kind === 'started') {
         const a = data as GilstatResults['started'];
         out.append(
-          h('p', { class: 'muted' }, `Python ${a.version}, ${a.gil}, sampled from outside at ~${a.rate_hz} Hz`),
+          h('p', { class: 'muted' }, `Python ${a.version}, GIL at ${a.gil}, sampled from outside at ~${a.rate_hz} Hz`),
           head,
           threads.table,
         );
