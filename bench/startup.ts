@@ -36,7 +36,13 @@ function timed(argv: string[]): Times {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   const start = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', ...argv], { encoding: 'utf8', env });
+  // stdin not a socket, and --norc: bash reads ~/.bashrc when its stdin is a socket (as
+  // under sshd), and a shell set-up (pyenv init) there would be timed too
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', '"$@" >/dev/null 2>&1; s=$?; times; exit $s', 'bash', ...argv], {
+    encoding: 'utf8',
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   // `times` prints the shell's own user/system line, then its children's: "0m0.041s 0m0.012s"
   const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/m.exec(r.stdout.trim().split('\n')[1] ?? '');

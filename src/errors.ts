@@ -33,11 +33,13 @@ export class ProcessGoneError extends UserError {
 
 /** The kernel refused us access to the target's memory or ptrace. */
 export class PermissionError extends UserError {
-  constructor(pid: number, what = 'read the memory of') {
+  /** hint: when the refusal has a known cause other than permission (another tracer) */
+  constructor(pid: number, what = 'read the memory of', hint?: string) {
     super(
       `permission denied: cannot ${what} process ${pid}`,
-      'run as the same user as the target or as root; with kernel.yama.ptrace_scope >= 1 you need ' +
-        'CAP_SYS_PTRACE (sudo), or `sysctl kernel.yama.ptrace_scope=0`; in a container add `--cap-add SYS_PTRACE`',
+      hint ??
+        'run as the same user as the target or as root; with kernel.yama.ptrace_scope >= 1 you need ' +
+          'CAP_SYS_PTRACE (sudo), or `sysctl kernel.yama.ptrace_scope=0`; in a container add `--cap-add SYS_PTRACE`',
     );
     this.name = 'PermissionError';
   }

@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
 import { ProcessMemory } from '../proc/memory.js';
-import { isSpyglass, processExists, processInfo, threadState } from '../proc/process.js';
+import { isExiting, isSpyglass, processExists, processInfo, threadState } from '../proc/process.js';
 import { locatePython, type PythonTarget } from '../reader/locate.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from '../reader/layouts/debug-offsets.js';
 import { agentSocketPath, bootstrapErrorPath } from '../channel/socket-path.js';
@@ -164,7 +164,7 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
         }
         continue;
       }
-      if (!processExists(pid)) throw new ProcessGoneError(pid); // worded below
+      if (isExiting(pid)) throw new ProcessGoneError(pid); // worded below
       const failure = readBootstrapError(info.uid, pid);
       if (failure)
         throw new UserError(
@@ -190,7 +190,8 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
     const exited = `process ${pid} exited while spyglass was attaching`;
     if (e instanceof ProcessGoneError) throw new ProcessGoneError(pid, exited);
     if (e instanceof NotPythonError || e instanceof UserError) throw e;
-    if (!processExists(pid)) throw new ProcessGoneError(pid, exited);
+    // killed, it is a zombie until reaped: its files (libpython through map_files) are gone already
+    if (isExiting(pid)) throw new ProcessGoneError(pid, exited);
     throw e;
   } finally {
     target.close();

@@ -9,11 +9,10 @@
 //  pending — the main thread runs Python (or waits for the GIL): queue
 //            Py_AddPendingCall(PyRun_SimpleString, page); it runs at the thread's next
 //            eval-breaker check, holding the GIL, within a few milliseconds.
-import { readFileSync } from 'node:fs';
 import { ProcessGoneError, PermissionError, UserError } from '../errors.js';
 import { ElfFile } from '../proc/elf.js';
 import { ProcessMemory } from '../proc/memory.js';
-import { listThreads, threadState } from '../proc/process.js';
+import { listThreads, threadState, tracerOf } from '../proc/process.js';
 import { gilLocked } from '../reader/gil.js';
 import type { PythonTarget } from '../reader/locate.js';
 import {
@@ -175,14 +174,6 @@ class Hijack {
     const set: Partial<Record<RegName, bigint>> = { rax: fn };
     args.forEach((a, i) => (set[names[i]] = a));
     return (await this.run(this.scratch + CALL_AT, set, deadline)).signed('rax');
-  }
-}
-
-function tracerOf(pid: number): number {
-  try {
-    return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
   }
 }
 

@@ -16,7 +16,7 @@ import type { RawStack } from './unwind.js';
 const DUMP_PAUSE_DEADLINE_MS = 2000;
 /** readings tried when a thread is too slow to stop (a heavily loaded machine) */
 const PAUSE_ATTEMPTS = 3;
-const PTRACE_WHAT = 'pause the threads of (ptrace, for --native)';
+const PTRACE_WHAT = 'pause the threads (ptrace, for --native) of';
 
 export interface MixedOptions extends Pick<SampleOptions, 'locals'> {
   /** keep interpreter plumbing frames (--native-all) */

@@ -2,6 +2,7 @@
 // Positioned reads on that file need the same permission as ptrace but no FFI and no
 // stop of the target; each read is one pread64 syscall.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { ProcessGoneError } from '../errors.js';
 import { procError } from './process.js';
 
 /** x86_64 user space ends at 2^47: every address we read lies below, exact as a Number. */
@@ -61,7 +62,9 @@ export class ProcessMemory {
         if (code === 'ESRCH' || code === 'ENOENT') throw procError(this.pid, e, 'read');
         throw e;
       }
-      if (n === 0) throw new MemoryReadError(addr, len, 'process has exited');
+      // /proc/PID/mem reads nothing (rather than failing) once the process's address
+      // space is gone: it is exiting, though not a zombie yet, or has exited
+      if (n === 0) throw new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`);
       done += n;
     }
     return buf;

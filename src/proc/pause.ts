@@ -5,6 +5,7 @@
 // wrapper (PTRACE_SEIZE + INTERRUPT; docs/native-unwinding.md §5).
 import { PtraceError, StopTimeoutError, Tracee, TraceeExitedError } from './ptrace.js';
 import { PermissionError } from '../errors.js';
+import { isExiting, threadState, tracerOf } from './process.js';
 
 /** How long all threads together may take to stop before the sample is given up. */
 export const PAUSE_DEADLINE_MS = 200;
@@ -29,7 +30,7 @@ export async function whilePaused<T>(
   tids: number[],
   fn: (paused: Tracee[]) => T,
   deadlineMs = PAUSE_DEADLINE_MS,
-  what = 'pause (ptrace, for --blocking)',
+  what = 'pause the threads (ptrace, for --blocking) of',
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   // each seize issues PTRACE_SEIZE and PTRACE_INTERRUPT before its first await
@@ -41,11 +42,30 @@ export async function whilePaused<T>(
       const e = r.reason;
       if (e instanceof TraceeExitedError || (e instanceof PtraceError && e.errno === 3) /* ESRCH: gone */) return;
       if (e instanceof StopTimeoutError) throw new PauseFailedError(`thread ${tids[i]} did not stop within ${deadlineMs} ms`);
-      if (e instanceof PtraceError && e.errno === 1 /* EPERM */) throw new PermissionError(pid, what);
+      if (e instanceof PtraceError && e.errno === 1 /* EPERM */) {
+        // the kernel refuses to seize a thread that has exited but is not reaped yet with
+        // EPERM too (seen when a launched program ended during a --blocking sample)
+        if (exited(pid, tids[i])) return;
+        // a thread has one tracer at a time: a debugger there refuses us as surely
+        const tracer = tracerOf(pid, tids[i]);
+        throw new PermissionError(
+          pid,
+          what,
+          tracer
+            ? `thread ${tids[i]} is being traced by process ${tracer} (a debugger: gdb, strace, py-spy --native) and a thread has one tracer at a time; detach it first`
+            : undefined,
+        );
+      }
       throw e;
     });
     return fn(seized.map((s) => s.tracee));
   } finally {
     for (const s of seized) s.tracee.detach(s.pendingSignal);
   }
+}
+
+/** Whether thread tid of pid has exited (a zombie, or gone), or the whole process is exiting. */
+function exited(pid: number, tid: number): boolean {
+  const state = threadState(pid, tid);
+  return state === undefined || state === 'Z' || state === 'X' || isExiting(pid);
 }

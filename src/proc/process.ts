@@ -30,6 +30,34 @@ export function hasExited(pid: number): boolean {
   return state === undefined || state === 'Z';
 }
 
+/** The kernel thread daemon: every kernel thread is it or its child, and has no memory map. */
+const KTHREADD = 2;
+
+/**
+ * Exited, or exiting: a process on its way out releases its address space before it
+ * becomes a zombie, and meanwhile its memory reads as nothing, its map and command line
+ * are empty, and files opened through it are gone. Work on it that failed for one of
+ * these reasons failed because it exited.
+ */
+export function isExiting(pid: number): boolean {
+  if (hasExited(pid)) return true;
+  try {
+    if (readFileSync(`/proc/${pid}/maps`, 'utf8') !== '') return false;
+    return pid !== KTHREADD && processInfo(pid).ppid !== KTHREADD;
+  } catch {
+    return !processExists(pid); // unreadable (another user's): not ours to judge
+  }
+}
+
+/** The pid of the process tracing thread tid of pid (a debugger, strace), or 0. */
+export function tracerOf(pid: number, tid = pid): number {
+  try {
+    return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number;

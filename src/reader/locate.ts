@@ -8,7 +8,7 @@ import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { ElfFile, NotElfError } from '../proc/elf.js';
 import { readMaps, type MapEntry } from '../proc/maps.js';
 import { MemoryReadError, ProcessMemory } from '../proc/memory.js';
-import { processExists, processInfo } from '../proc/process.js';
+import { isExiting, processExists, processInfo } from '../proc/process.js';
 
 export interface PythonVersion {
   major: number;
@@ -135,6 +135,17 @@ function detectVersion(
 }
 
 export function locatePython(pid: number): PythonTarget {
+  try {
+    return locate(pid);
+  } catch (e) {
+    // a process exiting meanwhile looks like no Python (no libpython mapped, its files
+    // gone): say that it exited
+    if (!(e instanceof ProcessGoneError) && isExiting(pid)) throw new ProcessGoneError(pid, `process ${pid} exited while being read`);
+    throw e;
+  }
+}
+
+function locate(pid: number): PythonTarget {
   if (!processExists(pid)) throw new ProcessGoneError(pid);
   const info = processInfo(pid);
   const maps = readMaps(pid);

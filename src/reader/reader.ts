@@ -6,7 +6,7 @@
 import { ProcessGoneError } from '../errors.js';
 import { AddressSpace } from '../proc/maps.js';
 import { MemoryReadError, ProcessMemory } from '../proc/memory.js';
-import { listThreads, processInfo, threadState } from '../proc/process.js';
+import { isExiting, listThreads, processInfo, threadState } from '../proc/process.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from './layouts/debug-offsets.js';
 import { layoutFor, type Layout } from './layouts/index.js';
 import { lineFor } from './linetable.js';
@@ -185,16 +185,10 @@ export class PythonReader {
     this.target.close();
   }
 
-  /** A ProcessGoneError when the target has exited, else the error itself. */
+  /** A ProcessGoneError when the target has exited or is exiting, else the error itself. */
   private gone(e: unknown): unknown {
     if (e instanceof ProcessGoneError) return e;
-    let state: string | undefined;
-    try {
-      state = processInfo(this.pid).state;
-    } catch {
-      return new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`);
-    }
-    return state === 'Z' || state === 'X' ? new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`) : e;
+    return isExiting(this.pid) ? new ProcessGoneError(this.pid, `process ${this.pid} exited while being read`) : e;
   }
 
   /** Every thread of every interpreter, innermost frame first. */

@@ -171,7 +171,7 @@ export class Sampler {
         tids,
         (paused) => src.sample({ threadStates: states, paused }),
         PAUSE_DEADLINE_MS,
-        src.needsPause ? 'pause the threads of (ptrace, for --native)' : undefined,
+        src.needsPause ? 'pause the threads (ptrace, for --native) of' : undefined,
       );
     } catch (e) {
       if (e instanceof ProcessGoneError || !processExists(pid)) return undefined;

@@ -19,23 +19,28 @@ def recurse(n):
 
 
 def worker():
+    started.wait()
     while True:
         recurse(DEPTH)
 
 
 def named(k):
     """worker, its code object renamed worker_K (co_name, and co_qualname from 3.11)."""
-    name = f"worker_{k}"
-    fields = {"co_name": name}
+    name = f'worker_{k}'
+    fields = {'co_name': name}
     if sys.version_info >= (3, 11):
-        fields["co_qualname"] = name
+        fields['co_qualname'] = name
     return type(worker)(worker.__code__.replace(**fields), globals(), name)
 
 
 # hand the GIL over as often as CPython allows, so threads interleave within one walk
 sys.setswitchinterval(1e-6)
+# READY once every worker runs its own function: a stack read earlier may show a thread
+# still in threading's start-up, below its worker_K
+started = threading.Barrier(THREADS + 1)
 for k in range(1, THREADS + 1):
-    threading.Thread(target=named(k), name=f"worker-{k}", daemon=True).start()
-print("READY", flush=True)
+    threading.Thread(target=named(k), name=f'worker-{k}', daemon=True).start()
+started.wait()
+print('READY', flush=True)
 while True:
     recurse(DEPTH)
