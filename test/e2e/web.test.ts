@@ -343,6 +343,8 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await dict.waitFor({ timeout: 30000 });
       assert.match((await dict.locator('summary').textContent())!, /^__main__\.ORIGINAL_CODE: dict \[3\] /);
       await dict.locator('summary').click();
+      // the children are built by the toggle event, which the browser fires after the click returns
+      await dict.locator('.v-children > *').nth(2).waitFor({ timeout: 10000 });
       assert.equal(await dict.locator('.v-children > *').count(), 3);
       // vmtool getInstances: the target's named threads among the Thread instances
       await runForm('vmtool', { action: 'getInstances', module: 'threading', cls: 'Thread', limit: '-1' });
