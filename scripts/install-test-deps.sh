@@ -6,6 +6,9 @@ need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # the flame graph test opens record's HTML in Debian's headless Chromium
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# libc's separate debug file: the native tests check that libc frames get their source
+# lines from it (they skip, saying why, without it)
+dpkg -s libc6-dbg >/dev/null 2>&1 || need_apt+=(libc6-dbg)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

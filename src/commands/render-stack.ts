@@ -33,9 +33,10 @@ export function frameLine(f: StackFrame): string {
   return `${f.name} (${f.filename}${f.line ? `:${f.line}` : ''})`;
 }
 
-/** A native frame: marked as such, with its module (and its address when it has no name). */
+/** A native frame: marked as such, with its source line when known and its module (its address when it has no name). */
 export function nativeFrameLine(f: NativeFrame): string {
-  return `[native] ${f.name} (${f.module})${f.guessed ? ' [guessed caller]' : ''}`;
+  const source = f.file ? `${f.file}:${f.line}, ` : '';
+  return `[native] ${f.name} (${source}${f.module})${f.guessed ? ' [guessed caller]' : ''}`;
 }
 
 function mixedFrameLine(f: StackFrame | NativeFrame): string {
@@ -120,6 +121,7 @@ function mixedFrameJson(f: StackFrame | NativeFrame): unknown {
       name: f.name,
       module: f.module,
       address: `0x${f.address.toString(16)}`,
+      ...(f.file ? { filename: f.file, line: f.line } : {}),
       ...(f.guessed ? { guessed: true } : {}),
     };
   }

@@ -56,6 +56,8 @@ interface SectionData {
 }
 
 const ROW_CACHE_MAX = 8192;
+/** DW_EH_PE_datarel | DW_EH_PE_sdata4: .eh_frame_hdr's usual table encoding */
+const DW_EH_PE_datarel_sdata4 = 0x3b;
 const UNDEFINED: RegRule = { kind: 'undefined' };
 const SAME: RegRule = { kind: 'same' };
 
@@ -73,8 +75,15 @@ export class UnwindTable {
   constructor(elf: ElfFile, debugElf?: ElfFile) {
     this.eh = sectionData(elf, '.eh_frame');
     const debugFrame = sectionData(elf, '.debug_frame') ?? (debugElf && sectionData(debugElf, '.debug_frame'));
-    const entries: Array<[number, number, number]> = [];
     const hdr = sectionData(elf, '.eh_frame_hdr');
+    const direct = this.eh && hdr && !debugFrame ? this.hdrTableDirect(hdr, this.eh) : undefined;
+    if (direct) {
+      this.starts = direct.starts;
+      this.fdeOffsets = direct.fdes;
+      this.fdeSources = new Uint8Array(direct.starts.length);
+      return;
+    }
+    const entries: Array<[number, number, number]> = [];
     if (this.eh && hdr) this.readHdrTable(hdr, entries);
     else if (this.eh) this.scan(this.eh, 'eh', entries);
     if (debugFrame) {
@@ -125,6 +134,32 @@ export class UnwindTable {
       else hi = mid - 1;
     }
     return hi;
+  }
+
+  /**
+   * The usual .eh_frame_hdr (its table as pairs of 4-byte offsets from the header, what
+   * GNU ld and lld write) read straight into typed arrays: no per-entry parsing, so a
+   * module's tables cost a file read (docs/native-unwinding.md §2).
+   */
+  private hdrTableDirect(hdr: SectionData, eh: SectionData): { starts: Float64Array; fdes: Float64Array } | undefined {
+    const c = new DwarfCursor(hdr.buf, 0, hdr.addr);
+    if (c.u8() !== 1) return undefined;
+    const ehFramePtrEnc = c.u8();
+    const countEnc = c.u8();
+    const tableEnc = c.u8();
+    if (tableEnc !== DW_EH_PE_datarel_sdata4 || countEnc === DW_EH_PE_omit) return undefined;
+    c.encoded(ehFramePtrEnc, hdr.addr);
+    const count = Number(c.encoded(countEnc, hdr.addr));
+    if (c.pos + 8 * count > hdr.buf.length) throw new RangeError('.eh_frame_hdr: table runs past the section');
+    const base = Number(hdr.addr);
+    const ehBase = Number(eh.addr);
+    const starts = new Float64Array(count);
+    const fdes = new Float64Array(count);
+    for (let i = 0, at = c.pos; i < count; i++, at += 8) {
+      starts[i] = base + hdr.buf.readInt32LE(at);
+      fdes[i] = base + hdr.buf.readInt32LE(at + 4) - ehBase;
+    }
+    return { starts, fdes };
   }
 
   /** .eh_frame_hdr: version 1, then the encodings, then a sorted (initial location, FDE address) table. */

@@ -1,7 +1,7 @@
 // One reading of a process's Python and native stacks together (dump --native, the
 // shell's stack --native): the Python threads are paused (never the others), their
 // registers read and their native stacks unwound, their Python frames read, and they are
-// let go; symbols are looked up after. The two are then merged per thread.
+// let go; symbols and source lines are looked up after. The two are then merged per thread.
 import { basename } from 'node:path';
 import type { PythonReader, SampleOptions } from '../reader/reader.js';
 import type { StackFrame } from '../reader/types.js';
@@ -39,6 +39,8 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   const before = reader.sample({ threadNames: false });
   const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
   const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
+  // every module's unwind tables before the pause (each costs about a file read), so that
+  // no thread waits for them while stopped (docs/native-unwinding.md §5)
   np.prepare();
   const read = () =>
     whilePaused(
@@ -64,6 +66,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     }
   }
   const { dump, raws } = reading;
+  np.nameAll(raws.values());
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };
@@ -71,6 +74,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     if (!raw) return out;
     const native = np.symbolize(raw);
     const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), native, { pythonModules: modules, all: opts.all });
+    np.addLines(m.frames);
     out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
     return out;
   });

@@ -3,14 +3,23 @@
 // /proc/PID/root, so that a target in a container is read from its own filesystem, and
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
-// memory (docs/native-unwinding.md §1).
+// memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
+// separate debug file (§3).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
 import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
-import { loadSymbols, type SymbolTable } from './symbols.js';
+import { buildId, findDebugFile } from './debug-file.js';
+import { type LineTable, openLineTable } from './line-table.js';
+import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
+
+/**
+ * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
+ * read a unit at a time): kept for the life of spyglass, one per library met with lines.
+ */
+const linesByBuildId = new Map<string, LineTable | null>();
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -34,6 +43,10 @@ export class NativeModule {
   private opened = false;
   private table?: UnwindTable;
   private symbols?: SymbolTable;
+  private id?: string;
+  /** the separate debug file's path and image, once looked for (null: none) */
+  private debug?: { path: string; elf: ElfFile } | null;
+  private lines?: LineTable | null;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -58,6 +71,7 @@ export class NativeModule {
         this.elf = ElfFile.fromImage('[vdso]', this.mem.read(m.start, Number(m.end - m.start)));
       } else this.elf = ElfFile.open(this.fileToOpen());
       this.bias = this.computeBias(this.elf);
+      this.id = buildId(this.elf);
     } catch (e) {
       this.elf?.close();
       this.elf = undefined;
@@ -98,17 +112,75 @@ export class NativeModule {
     return this.table;
   }
 
+  /** The separate debug file (found by build-id or .gnu_debuglink), opened on first use. */
+  private debugFile(elf: ElfFile): { path: string; elf: ElfFile } | undefined {
+    if (this.debug !== undefined) return this.debug ?? undefined;
+    this.debug = null;
+    if (this.isVdso) return undefined;
+    // the target's own filesystem first (a container), then this machine's
+    const path = findDebugFile(elf, this.path, [`/proc/${this.pid}/root`, '']);
+    if (!path) return undefined;
+    try {
+      this.debug = { path, elf: ElfFile.open(path) };
+    } catch {
+      /* an unreadable debug file only costs names and lines */
+    }
+    return this.debug ?? undefined;
+  }
+
   symbolTable(): SymbolTable | undefined {
     if (this.symbols) return this.symbols;
     const elf = this.open();
     if (!elf) return undefined;
     try {
-      this.symbols = loadSymbols(elf, this.isVdso ? undefined : `/proc/${this.pid}/root`);
+      this.symbols = loadSymbols(elf, this.id, this.debugFile(elf));
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
     return this.symbols;
+  }
+
+  /**
+   * Names for a few link-time addresses: through the symbol table when it is loaded (or
+   * cached from another process), else by one pass over the raw tables (symbols.ts).
+   */
+  namesFor(pcs: number[]): Array<SymbolHit | undefined> | undefined {
+    const elf = this.open();
+    if (!elf) return undefined;
+    this.symbols ??= cachedSymbols(this.id);
+    if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
+    try {
+      return lookupFew(elf, this.debugFile(elf), pcs);
+    } catch (e) {
+      this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
+      return undefined;
+    }
+  }
+
+  /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
+  lineTable(): LineTable | undefined {
+    if (this.lines !== undefined) return this.lines ?? undefined;
+    this.lines = null;
+    const elf = this.open();
+    if (!elf || this.isVdso) return undefined;
+    const cached = this.id !== undefined ? linesByBuildId.get(this.id) : undefined;
+    if (cached !== undefined) return (this.lines = cached) ?? undefined;
+    const debug = this.debugFile(elf);
+    for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
+      // its own handle: the table outlives this process's module list (cached per build-id)
+      let file: ElfFile | undefined;
+      try {
+        file = ElfFile.open(path);
+        this.lines = openLineTable(file) ?? null;
+      } catch (e) {
+        this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
+      }
+      if (this.lines) break;
+      file?.close();
+    }
+    if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
+    return this.lines ?? undefined;
   }
 
   /** Reads what needs the file once (bias, unwind tables) so that a later unwind does not. */
@@ -119,6 +191,8 @@ export class NativeModule {
   close(): void {
     this.elf?.close();
     this.elf = undefined;
+    if (this.debug) this.debug.elf.close();
+    this.debug = undefined;
   }
 }
 

@@ -4,12 +4,22 @@
 import type { Regs } from '../proc/ptrace.js';
 import { readMaps } from '../proc/maps.js';
 import { ProcessMemory } from '../proc/memory.js';
+import type { SourceLine } from './line-table.js';
 import { ModuleMap, type NativeModule } from './modules.js';
 import type { NativeFrame } from './types.js';
 import { Unwinder, type RawStack } from './unwind.js';
 
 /** How often the module list may be read again when a pc falls outside every known module (a library loaded since). */
 const MAPS_REFRESH_MS = 1000;
+/** names (and lines) kept per address: a sampler meets the same return addresses again and again */
+const NAME_CACHE_MAX = 1 << 16;
+
+interface Named {
+  /** null: no symbol covers the address (the frame shows it as 0x…) */
+  name: string | null;
+  /** undefined until lines were asked for; null when there are none */
+  source?: SourceLine | null;
+}
 
 export class NativeProcess {
   readonly pid: number;
@@ -19,6 +29,10 @@ export class NativeProcess {
   private mapsReadAt: number;
   /** notes said once (a module that cannot be read) */
   readonly notes = new Set<string>();
+  /** by the address looked up (pc, or pc - 1 for a return address) */
+  private readonly named = new Map<bigint, Named>();
+  /** each frame named here: its module and the address looked up, for addLines */
+  private readonly origins = new WeakMap<NativeFrame, { module: NativeModule; key: bigint; named: Named }>();
 
   constructor(pid: number) {
     this.pid = pid;
@@ -60,7 +74,31 @@ export class NativeProcess {
     this.modules = new ModuleMap(this.pid, this.mem, readMaps(this.pid));
     this.unwinder = new Unwinder(this.modules, this.mem);
     this.mapsReadAt = performance.now();
+    this.named.clear();
     old.close();
+  }
+
+  /**
+   * Finds the names of every frame of these stacks not named yet, module by module in one
+   * go (dump: a pass over each module's raw symbols instead of sorting them into a table).
+   */
+  nameAll(stacks: Iterable<RawStack>): void {
+    const wanted = new Map<NativeModule, bigint[]>();
+    for (const stack of stacks) {
+      for (const f of stack.frames) {
+        if (!f.module) continue;
+        const key = f.exact || f.signal ? f.pc : f.pc - 1n;
+        if (this.named.has(key)) continue;
+        const list = wanted.get(f.module);
+        if (list) list.push(key);
+        else wanted.set(f.module, [key]);
+      }
+    }
+    for (const [module, keys] of wanted) {
+      const hits = module.namesFor(keys.map((k) => Number(k - module.bias)));
+      if (!hits && module.error) this.notes.add(module.error);
+      keys.forEach((key, i) => this.remember(key, { name: hits?.[i]?.name ?? null }));
+    }
   }
 
   /** Names the frames of an unwound stack. */
@@ -68,7 +106,25 @@ export class NativeProcess {
     return stack.frames.map((f) => this.frameOf(f.pc, f.exact || !!f.signal, f.module, f.guessed));
   }
 
-  private frameOf(pc: bigint, exact: boolean, module: NativeModule | undefined, guessed?: boolean): NativeFrame {
+  /**
+   * Gives frames named here their source file and line. Called on the frames that are
+   * shown (after the merge dropped the evaluation loop and the plumbing): a line costs a
+   * run of its unit's line program the first time.
+   */
+  addLines(frames: Iterable<unknown>): void {
+    for (const f of frames) {
+      const origin = this.origins.get(f as NativeFrame);
+      if (!origin) continue;
+      const { named } = origin;
+      if (named.source === undefined) named.source = this.sourceOf(origin.module, origin.key) ?? null;
+      if (named.source) {
+        (f as NativeFrame).file = named.source.file;
+        (f as NativeFrame).line = named.source.line;
+      }
+    }
+  }
+
+  private frameOf(pc: bigint, exact: boolean, module: NativeModule | undefined, guessed: boolean | undefined): NativeFrame {
     const frame: NativeFrame = { kind: 'native', name: '', module: module?.name ?? '?', address: pc };
     if (guessed) frame.guessed = true;
     if (!module) {
@@ -76,13 +132,37 @@ export class NativeProcess {
       return frame;
     }
     frame.modulePath = module.path;
-    const symbols = module.symbolTable();
-    if (!symbols && module.error) this.notes.add(module.error);
     // a return address may be one past the end of its function (a call to a noreturn function)
-    const at = Number((exact ? pc : pc - 1n) - module.bias);
-    const hit = symbols?.lookup(at);
-    frame.name = hit ? hit.name : `0x${pc.toString(16)}`;
+    const key = exact ? pc : pc - 1n;
+    let named = this.named.get(key);
+    if (!named) {
+      const symbols = module.symbolTable();
+      if (!symbols && module.error) this.notes.add(module.error);
+      named = { name: symbols?.lookup(Number(key - module.bias))?.name ?? null };
+      this.remember(key, named);
+    }
+    frame.name = named.name ?? `0x${pc.toString(16)}`;
+    this.origins.set(frame, { module, key, named });
     return frame;
+  }
+
+  private remember(key: bigint, named: Named): void {
+    if (this.named.size >= NAME_CACHE_MAX) this.named.clear();
+    this.named.set(key, named);
+  }
+
+  private sourceOf(module: NativeModule, addr: bigint): SourceLine | undefined {
+    const table = module.lineTable();
+    if (!table) {
+      if (module.error) this.notes.add(module.error);
+      return undefined;
+    }
+    try {
+      return table.lookup(Number(addr - module.bias));
+    } catch (e) {
+      this.notes.add(`cannot read the source lines of ${module.path}: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   close(): void {

@@ -1,10 +1,10 @@
 // Function symbols of one ELF image, for naming native frames: .symtab, then .dynsym
-// (all a stripped library keeps), then the separate debug file that shares its build-id
-// under /usr/lib/debug/.build-id/ (libc6-dbg and friends). Loaded on first use and kept
-// per build-id, so a library met again (another process, the next sample) costs nothing
-// (docs/native-unwinding.md §3).
-import { existsSync } from 'node:fs';
-import { ElfFile } from '../proc/elf.js';
+// (all a stripped library keeps), then the separate debug file's .symtab (libc6-dbg and
+// friends, found by debug-file.ts). The table keeps the raw string tables and only
+// numbers per symbol: a name is made into a string when a frame asks for it, so a
+// library of tens of thousands of symbols loads in milliseconds. Kept per build-id, so a
+// library met again (another process) costs nothing (docs/native-unwinding.md §3).
+import type { ElfFile } from '../proc/elf.js';
 import { demangle } from './demangle.js';
 
 const SHT_SYMTAB = 2;
@@ -13,7 +13,6 @@ const SHT_NOBITS = 8;
 const STT_NOTYPE = 0;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
-const DEBUG_ROOT = '/usr/lib/debug/.build-id';
 /** how far past a symbol without a size an address is still taken to be in it */
 const UNSIZED_REACH = 64;
 
@@ -23,28 +22,45 @@ export interface SymbolHit {
   offset: number;
 }
 
+/** Symbols as read, one number per field: the string table (strs[src]) and offset hold the name. */
+class SymbolList {
+  readonly start: number[] = [];
+  readonly size: number[] = [];
+  readonly src: number[] = [];
+  readonly nameOff: number[] = [];
+  readonly rank: number[] = [];
+  readonly strs: Buffer[] = [];
+}
+
 export class SymbolTable {
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
-  private readonly names: string[];
+  private readonly srcs: Uint8Array;
+  private readonly nameOffs: Uint32Array;
+  private readonly strs: Buffer[];
   /** where the symbols came from, for notes: "symtab", "dynsym", "debug file" */
   readonly sources: string[];
 
-  constructor(all: Array<{ start: number; size: number; name: string }>, sources: string[]) {
-    all.sort((a, b) => a.start - b.start || b.size - a.size || nameRank(a.name) - nameRank(b.name));
-    // aliases of one function (symtab and dynsym, libc's __GI_ internal names): keep the best-named
-    const entries = all.filter((e, i) => i === 0 || e.start !== all[i - 1].start || e.size !== all[i - 1].size);
-    this.starts = Float64Array.from(entries, (e) => e.start);
+  constructor(list: SymbolList, sources: string[]) {
+    const { start, size, rank } = list;
+    const order = Array.from(start.keys()).sort((a, b) => start[a] - start[b] || size[b] - size[a] || rank[a] - rank[b]);
+    // aliases of one function (symtab and dynsym, libc's __GI_ internal names): the first is the best-named
+    const kept = order.filter((e, i) => i === 0 || start[e] !== start[order[i - 1]] || size[e] !== size[order[i - 1]]);
+    this.starts = Float64Array.from(kept, (e) => start[e]);
     // an assembly label without a size (glibc's __restore_rt) reaches to the next symbol, within reason
-    this.ends = Float64Array.from(entries, (e, i) =>
-      e.size > 0 ? e.start + e.size : e.start + Math.min(UNSIZED_REACH, (entries[i + 1]?.start ?? Infinity) - e.start),
+    this.ends = Float64Array.from(kept, (e, i) =>
+      size[e] > 0
+        ? start[e] + size[e]
+        : start[e] + Math.min(UNSIZED_REACH, (i + 1 < kept.length ? start[kept[i + 1]] : Infinity) - start[e]),
     );
-    this.names = entries.map((e) => e.name);
+    this.srcs = Uint8Array.from(kept, (e) => list.src[e]);
+    this.nameOffs = Uint32Array.from(kept, (e) => list.nameOff[e]);
+    this.strs = list.strs;
     this.sources = sources;
   }
 
   get size(): number {
-    return this.names.length;
+    return this.starts.length;
   }
 
   /** The function holding link-time address pc; undefined when no symbol covers it (a static function of a stripped file). */
@@ -58,39 +74,34 @@ export class SymbolTable {
     }
     // a few symbols back: a large symbol may enclose pc past smaller ones that end before it
     for (let i = hi, tries = 0; i >= 0 && tries < 8; i--, tries++) {
-      if (pc < this.ends[i]) return { name: demangle(this.names[i]), offset: pc - this.starts[i] };
+      if (pc < this.ends[i]) return { name: demangle(this.name(i)), offset: pc - this.starts[i] };
     }
     return undefined;
   }
+
+  /** Symbol i's name; versioned names (clock_nanosleep@@GLIBC_2.17) without their version. */
+  private name(i: number): string {
+    return nameAt(this.strs[this.srcs[i]], this.nameOffs[i]);
+  }
+}
+
+const GI = Buffer.from('__GI_');
+const LIBC = Buffer.from('__libc_');
+
+/** Does the name at strs[at] start with prefix? (compared byte by byte: this runs once per symbol) */
+function startsWith(strs: Buffer, at: number, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (strs[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Lower is a better name to show: public names before glibc's internal aliases. */
-function nameRank(name: string): number {
-  return (name.startsWith('__GI_') || name.startsWith('__libc_') ? 2 : 0) + (name.startsWith('_') ? 1 : 0);
+function nameRank(strs: Buffer, at: number): number {
+  if (strs[at] !== 0x5f) return 0; // '_'
+  return 1 + (startsWith(strs, at, GI) || startsWith(strs, at, LIBC) ? 2 : 0);
 }
 
-/** The GNU build-id of an ELF image as hex, from its .note.gnu.build-id section. */
-export function buildId(elf: ElfFile): string | undefined {
-  const s = elf.section('.note.gnu.build-id');
-  if (!s || s.size < 16n || s.type === SHT_NOBITS) return undefined;
-  const note = elf.read(s.offset, Number(s.size));
-  const namesz = note.readUInt32LE(0);
-  const descsz = note.readUInt32LE(4);
-  const descAt = 12 + ((namesz + 3) & ~3);
-  if (descAt + descsz > note.length) return undefined;
-  return note.toString('hex', descAt, descAt + descsz);
-}
-
-/** The separate debug file of a build-id, looked for on this machine and then inside the target's root. */
-export function debugFilePath(id: string, targetRoot?: string): string | undefined {
-  if (id.length < 4) return undefined;
-  const rel = `${DEBUG_ROOT}/${id.slice(0, 2)}/${id.slice(2)}.debug`;
-  if (existsSync(rel)) return rel;
-  if (targetRoot && existsSync(targetRoot + rel)) return targetRoot + rel;
-  return undefined;
-}
-
-function addSymbols(elf: ElfFile, type: number, out: Array<{ start: number; size: number; name: string }>): number {
+/** Calls visit(start, size, strs, nameOff) for each function symbol of elf's tables of `type`; returns how many. */
+function eachSymbol(elf: ElfFile, type: number, visit: (start: number, size: number, strs: Buffer, nameOff: number) => void): number {
   let n = 0;
   for (const sec of elf.sections) {
     if (sec.type !== type || sec.link >= elf.sections.length) continue;
@@ -99,51 +110,110 @@ function addSymbols(elf: ElfFile, type: number, out: Array<{ start: number; size
     const syms = elf.read(sec.offset, Number(sec.size));
     const strs = elf.read(strSec.offset, Number(strSec.size));
     for (let o = 0; o + 24 <= syms.length; o += 24) {
-      const info = syms[o + 4];
-      const kind = info & 0xf;
-      const shndx = syms.readUInt16LE(o + 6);
-      const size = Number(syms.readBigUInt64LE(o + 16));
-      if (shndx === 0) continue; // undefined (imported)
+      const kind = syms[o + 4] & 0xf;
+      if (syms.readUInt16LE(o + 6) === 0) continue; // undefined (imported)
+      // sizes and addresses fit a Number: read as two 32-bit halves, no BigInt per symbol
+      const size = syms.readUInt32LE(o + 16) + syms.readUInt32LE(o + 20) * 2 ** 32;
       // sizeless NOTYPE symbols are mostly section and file markers; sizeless functions are assembly labels
       if (kind !== STT_FUNC && kind !== STT_GNU_IFUNC && !(kind === STT_NOTYPE && size > 0)) continue;
       const nameOff = syms.readUInt32LE(o);
-      const end = strs.indexOf(0, nameOff);
-      const name = strs.toString('latin1', nameOff, end < 0 ? strs.length : end);
-      if (!name) continue;
-      // versioned names (clock_nanosleep@@GLIBC_2.17) show without their version
-      const at = name.indexOf('@');
-      out.push({ start: Number(syms.readBigUInt64LE(o + 8)), size, name: at > 0 ? name.slice(0, at) : name });
+      if (nameOff === 0 || nameOff >= strs.length || strs[nameOff] === 0) continue;
+      visit(syms.readUInt32LE(o + 8) + syms.readUInt32LE(o + 12) * 2 ** 32, size, strs, nameOff);
       n++;
     }
   }
   return n;
 }
 
+function addSymbols(elf: ElfFile, type: number, out: SymbolList): number {
+  let src = -1;
+  let lastStrs: Buffer | undefined;
+  return eachSymbol(elf, type, (start, size, strs, nameOff) => {
+    if (strs !== lastStrs) {
+      src = out.strs.push(strs) - 1;
+      lastStrs = strs;
+    }
+    out.start.push(start);
+    out.size.push(size);
+    out.src.push(src);
+    out.nameOff.push(nameOff);
+    out.rank.push(nameRank(strs, nameOff));
+  });
+}
+
+/** The versionless name at strs[at]. */
+function nameAt(strs: Buffer, at: number): string {
+  let end = strs.indexOf(0, at);
+  if (end < 0) end = strs.length;
+  const version = strs.indexOf(0x40, at); // '@'
+  return strs.toString('latin1', at, version > at && version < end ? version : end);
+}
+
+/**
+ * Names for a few link-time addresses, found in one pass over the raw symbol tables
+ * without building the sorted table: `dump` names a few dozen frames, and sorting tens of
+ * thousands of symbols to do so cost it more than all else. Picks what SymbolTable.lookup
+ * picks: the covering symbol that starts last, the smallest of those, the best-named.
+ */
+export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs: number[]): Array<SymbolHit | undefined> {
+  const order = Array.from(pcs.keys()).sort((a, b) => pcs[a] - pcs[b]);
+  const sorted = order.map((i) => pcs[i]);
+  const best: Array<{ start: number; size: number; rank: number; strs: Buffer; nameOff: number } | undefined> = sorted.map(() => undefined);
+  // per address: the last symbol start at or below it, which ends a sizeless label's reach
+  const lastStart = sorted.map(() => -1);
+  const first = (v: number) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const visit = (start: number, size: number, strs: Buffer, nameOff: number) => {
+    const end = start + (size > 0 ? size : UNSIZED_REACH);
+    for (let i = first(start); i < sorted.length && sorted[i] < Math.max(end, start + UNSIZED_REACH); i++) {
+      if (start > lastStart[i]) lastStart[i] = start;
+      if (sorted[i] >= end) continue;
+      const b = best[i];
+      const rank = nameRank(strs, nameOff);
+      if (!b || start > b.start || (start === b.start && (size < b.size || (size === b.size && rank < b.rank))))
+        best[i] = { start, size, rank, strs, nameOff };
+    }
+  };
+  eachSymbol(elf, SHT_SYMTAB, visit);
+  eachSymbol(elf, SHT_DYNSYM, visit);
+  if (debug) eachSymbol(debug.elf, SHT_SYMTAB, visit);
+  const out: Array<SymbolHit | undefined> = pcs.map(() => undefined);
+  order.forEach((orig, i) => {
+    const b = best[i];
+    // a label without a size reaches only to the next symbol
+    if (!b || (b.size === 0 && lastStart[i] > b.start)) return;
+    out[orig] = { name: demangle(nameAt(b.strs, b.nameOff)), offset: sorted[i] - b.start };
+  });
+  return out;
+}
+
 const byBuildId = new Map<string, SymbolTable>();
 
-/** Symbols of elf (and of its separate debug file when one is installed); cached by build-id. */
-export function loadSymbols(elf: ElfFile, targetRoot?: string): SymbolTable {
-  const id = buildId(elf);
+/**
+ * Symbols of elf, and of its separate debug file when one was found; cached by build-id
+ * (id), which the debug file shares.
+ */
+export function cachedSymbols(id: string | undefined): SymbolTable | undefined {
+  return id === undefined ? undefined : byBuildId.get(id);
+}
+
+export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }): SymbolTable {
   const cached = id && byBuildId.get(id);
   if (cached) return cached;
-  const entries: Array<{ start: number; size: number; name: string }> = [];
+  const list = new SymbolList();
   const sources: string[] = [];
-  if (addSymbols(elf, SHT_SYMTAB, entries)) sources.push('symtab');
-  if (addSymbols(elf, SHT_DYNSYM, entries)) sources.push('dynsym');
-  const debugPath = id && debugFilePath(id, targetRoot);
-  if (debugPath) {
-    try {
-      const dbg = ElfFile.open(debugPath);
-      try {
-        if (addSymbols(dbg, SHT_SYMTAB, entries)) sources.push(`debug file ${debugPath}`);
-      } finally {
-        dbg.close();
-      }
-    } catch {
-      /* an unreadable debug file only costs names */
-    }
-  }
-  const table = new SymbolTable(entries, sources);
+  if (addSymbols(elf, SHT_SYMTAB, list)) sources.push('symtab');
+  if (addSymbols(elf, SHT_DYNSYM, list)) sources.push('dynsym');
+  if (debug && addSymbols(debug.elf, SHT_SYMTAB, list)) sources.push(`debug file ${debug.path}`);
+  const table = new SymbolTable(list, sources);
   if (id) byBuildId.set(id, table);
   return table;
 }

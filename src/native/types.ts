@@ -12,6 +12,9 @@ export interface NativeFrame {
   modulePath?: string;
   /** the instruction address (innermost frame) or return address (callers) */
   address: bigint;
+  /** the source file and line of the address, when the module (or its debug file) has a line table */
+  file?: string;
+  line?: number;
   /** the link to this frame was guessed by scanning the stack (the frame inside it had no unwind information) */
   guessed?: boolean;
 }

@@ -11,6 +11,8 @@ export interface ElfSymbol {
 export interface ElfSection {
   name: string;
   type: number;
+  /** sh_flags: SHF_COMPRESSED (0x800) marks a compressed debug section */
+  flags: bigint;
   addr: bigint; // sh_addr
   offset: bigint; // sh_offset in the file
   size: bigint;
@@ -93,6 +95,7 @@ export class ElfFile {
         raw.push({
           nameOff: sh.readUInt32LE(o),
           type: sh.readUInt32LE(o + 4),
+          flags: sh.readBigUInt64LE(o + 8),
           addr: sh.readBigUInt64LE(o + 16),
           offset: sh.readBigUInt64LE(o + 24),
           size: sh.readBigUInt64LE(o + 32),
@@ -101,7 +104,15 @@ export class ElfFile {
       }
       const strtab = shstrndx < raw.length ? this.read(raw[shstrndx].offset, Number(raw[shstrndx].size)) : Buffer.alloc(0);
       for (const s of raw) {
-        this.sections.push({ name: cstr(strtab, s.nameOff), type: s.type, addr: s.addr, offset: s.offset, size: s.size, link: s.link });
+        this.sections.push({
+          name: cstr(strtab, s.nameOff),
+          type: s.type,
+          flags: s.flags,
+          addr: s.addr,
+          offset: s.offset,
+          size: s.size,
+          link: s.link,
+        });
       }
       this.rawSections = raw;
     } else {

@@ -26,7 +26,9 @@ function groupOf(f: JsonFrame, pythonModule: RegExp): string {
   return `other:${m}`;
 }
 
-describe('dump --native merges native and Python frames', { concurrency: true }, () => {
+// three at a time: seven native dumps at once (each loads every module's tables) ran past
+// the CLI's timeout at load 28
+describe('dump --native merges native and Python frames', { concurrency: 3 }, () => {
   for (const py of discoverPythons()) {
     test(`${py.label}: Python -> C -> Python -> C, in order`, async (t) => {
       const target = await startTarget(py, 'native_qsort.py');
@@ -57,6 +59,8 @@ describe('dump --native merges native and Python frames', { concurrency: true },
       // time.sleep: the libc sleep innermost, under time_sleep, under the Python caller
       assert.match(names[0], /^(clock_nanosleep|select)$/);
       if (py.build === 'shared') assert.equal(names[names.indexOf('park') - 1], 'time_sleep');
+      // a static interpreter stripped of its static functions (Debian's): time_sleep is an address in it
+      else assert.match(names[names.indexOf('park') - 1], /^0x[0-9a-f]+$/);
       // qsort's own frames between the comparator's callback and ctypes' call
       const compare = names.indexOf('compare');
       const caller = names.indexOf('sort_numbers');
@@ -77,11 +81,11 @@ describe('dump --native merges native and Python frames', { concurrency: true },
       // --native-all keeps the interpreter's call plumbing between the Python frames
       const all = await runCli(['dump', String(target.pid), '--native-all']);
       assert.equal(all.code, 0, all.stderr);
-      assert.match(all.stdout, /^ {4}\[native\] \w*(Vectorcall|_PyObject_MakeTpCall|PyObject_Call)\w* \((libpython|python3)/m);
+      assert.match(all.stdout, /^ {4}\[native\] \w*(Vectorcall|_PyObject_MakeTpCall|PyObject_Call)\w* \((\S+:\d+, )?(libpython|python3)/m);
 
       // text: native frames are marked apart from the Python ones
       const text = await runCli(['dump', String(target.pid), '--native']);
-      assert.match(text.stdout, /^ {4}\[native\] (clock_nanosleep|select) \(libc\.so\.6\)$/m);
+      assert.match(text.stdout, /^ {4}\[native\] (clock_nanosleep|select) \((\S+:\d+, )?libc\.so\.6\)$/m);
       assert.match(text.stdout, /^ {4}compare \(.*native_qsort\.py:\d+\)$/m);
     });
   }

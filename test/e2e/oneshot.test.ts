@@ -195,7 +195,7 @@ test(`one-shot usage errors (exit 2), Ctrl-C, stack -f and stack PID, piped shel
   oneLineError(badOption, 2, /^spyglass: watch: unknown option --bogus$/);
   oneLineError(badValue, 2, /^spyglass: watch: -n needs an integer, got "many"$/);
   // stack --native works in a one-shot: the agent's own threads wait in C (libc)
-  assert.match(ok(native, 'stack --native').stdout, /^ {4}\[native\] \S+ \(libc\.so\.6\)$/m);
+  assert.match(ok(native, 'stack --native').stdout, /^ {4}\[native\] \S+ \((\S+:\d+, )?libc\.so\.6\)$/m);
   oneLineError(timeoutAlone, 2, /^spyglass: --timeout only applies with --cmd$/);
   ok(help, 'help watch');
   for (const section of ['USAGE:', 'SUMMARY:', 'EXAMPLES:', 'OPTIONS:']) assert.match(help.stdout, new RegExp(`^${section}$`, 'm'));
