@@ -3,7 +3,7 @@
 // CUDA memory snapshots, run inside the target by the agent (commands/torch/) on the
 // next call of a method; the file comes back over the channel and is written here.
 import { UsageError } from '../errors.js';
-import { savedElsewhere } from '../save-file.js';
+import { type SavedFile, savedElsewhere } from '../save-file.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
 import { type CommandModel, type ExecuteContext, type StepOf, agentEvents, shellCommand } from './model.js';
@@ -59,7 +59,7 @@ export interface TorchRequest {
 
 /** What torch yields, as --json prints it: the file written (path null when stopped before the call). */
 export interface TorchResults {
-  file: TorchEnd & { path: string | null; not_written?: unknown };
+  file: TorchEnd & { path: string | null; not_written?: SavedFile['notWritten'] };
 }
 
 const WHAT = { trace: 'Chrome trace', memory_snapshot: 'CUDA memory snapshot' };

@@ -8,6 +8,7 @@ import { LiveProfile } from './live-profile.js';
 import { TerminalSession } from './terminal.js';
 import { InsideCommands } from './inside.js';
 import type { ProfileRegistry } from './profiles.js';
+import type { WrittenFiles } from './written-files.js';
 import type { ClientMessage, ServerMessage, Topic, WireThread } from './protocol.js';
 
 const STACKS_MS = 1000;
@@ -35,6 +36,7 @@ export class Connection {
   constructor(
     private readonly ws: WebSocket,
     private readonly registry: ProfileRegistry,
+    private readonly written: WrittenFiles,
   ) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return this.fail('request', new UserError('binary messages are not understood'));
@@ -121,7 +123,7 @@ export class Connection {
           await this.inside?.close();
           // the page went while the last one closed: nothing may attach for it now
           if (this.closed) return;
-          this.inside = new InsideCommands(pid, (x) => this.send(x));
+          this.inside = new InsideCommands(pid, (x) => this.send(x), this.written);
           this.insidePid = pid;
         }
         this.inside?.run(m.id, String(m.name), m.words);

@@ -9,6 +9,7 @@ import { findModel } from '../commands/registry.js';
 import { isProgress } from '../commands/model.js';
 import { UserError } from '../errors.js';
 import type { ServerMessage } from './protocol.js';
+import type { WrittenFiles } from './written-files.js';
 
 /** a command still running this long after the page asked it to stop is left to the detach */
 const STOP_WAIT_MS = 3000;
@@ -23,6 +24,7 @@ export class InsideCommands {
   constructor(
     private readonly pid: number,
     private readonly send: (m: ServerMessage) => void,
+    private readonly written: WrittenFiles,
   ) {}
 
   /** Runs `name words...` as request `id` of the page; its results, progress and end go to the page. */
@@ -64,13 +66,20 @@ export class InsideCommands {
       const ctx = { pid: this.pid, agent: session.agent, signal, cwd: process.cwd(), terminal: false };
       for await (const step of model.execute(ctx, request)) {
         if (isProgress(step)) this.send({ type: 'cmd-progress', id, text: step.progress });
-        else this.send({ type: 'cmd-result', id, kind: step.kind, data: step.data });
+        else this.send({ type: 'cmd-result', id, kind: step.kind, data: step.data, ...this.downloadOf(model.name, step.kind, step.data) });
       }
       this.send({ type: 'cmd-end', id });
     } catch (e) {
       const err = e as Error;
       this.send({ type: 'cmd-end', id, error: err?.message ?? String(e), ...(e instanceof UserError && e.hint ? { hint: e.hint } : {}) });
     }
+  }
+
+  /** torch's file, written where the server runs, is offered to the page to download */
+  private downloadOf(name: string, kind: string, data: unknown): { download?: string } {
+    const path = (data as { path?: unknown }).path;
+    if (name !== 'torch' || kind !== 'file' || typeof path !== 'string') return {};
+    return { download: `/api/files/${this.written.add(path)}` };
   }
 
   stop(id: number): void {

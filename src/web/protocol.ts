@@ -59,7 +59,8 @@ export type ServerMessage =
   | { type: 'term-output'; data: string }
   | { type: 'term-closed'; reason: string }
   /** one result of a form's command: `data` is what --json prints, `kind` its shape (src/commands/model.ts) */
-  | { type: 'cmd-result'; id: number; kind: string; data: unknown }
+  /** download: where the page fetches a file the command wrote (src/web/written-files.ts) */
+  | { type: 'cmd-result'; id: number; kind: string; data: unknown; download?: string }
   | { type: 'cmd-progress'; id: number; text: string }
   /** the command ended: by itself, stopped, or with an error */
   | { type: 'cmd-end'; id: number; error?: string; hint?: string }

@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { open, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer } from 'ws';
 import { UserError } from '../errors.js';
 import { FORMATS, renderProfile, type Format } from '../formats/index.js';
@@ -13,6 +15,7 @@ import { openProfile } from './import/index.js';
 import { pageHtml } from './page-html.js';
 import { ProcessLister } from './process-rows.js';
 import { ProfileRegistry } from './profiles.js';
+import { type WrittenFile, WrittenFiles } from './written-files.js';
 
 export interface WebOptions {
   host: string;
@@ -72,6 +75,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 
 export async function startWebServer(o: WebOptions): Promise<WebServer> {
   const registry = new ProfileRegistry(o.profileDir);
+  const written = new WrittenFiles();
   const lister = new ProcessLister();
   const loopback = LOOPBACK.has(o.host);
   let allowedHosts: Set<string> | undefined;
@@ -124,6 +128,13 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       res.end(bytes);
       return;
     }
+    const f = /^\/api\/files\/([0-9a-f]{16})$/.exec(path);
+    if (req.method === 'GET' && f) {
+      const file = written.get(f[1]);
+      if (!file) throw new HttpError(404, 'no such file (the server was restarted?)');
+      await sendFile(res, file);
+      return;
+    }
     throw new HttpError(404, `nothing at ${path}`);
   };
 
@@ -157,7 +168,7 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c = new Connection(ws, registry);
+      const c = new Connection(ws, registry, written);
       connections.add(c);
       ws.on('close', () => connections.delete(c));
     });
@@ -186,4 +197,25 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       server.closeAllConnections();
     },
   };
+}
+
+/** A file a command wrote, as an attachment; one that has gone since is a 404, not a crash. */
+async function sendFile(res: ServerResponse, file: WrittenFile): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file.path, 'r');
+  } catch (e) {
+    throw new HttpError(404, `${file.name} is no longer there: ${(e as Error).message}`);
+  }
+  try {
+    const { size } = await handle.stat();
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': size,
+      'content-disposition': `attachment; filename="${file.name.replace(/[^\w.-]/g, '_')}"`,
+    });
+    await pipeline(handle.createReadStream({ autoClose: false }), res);
+  } finally {
+    await handle.close();
+  }
 }

@@ -8,8 +8,8 @@
 // screenshot of each page there (the README's images).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -22,7 +22,7 @@ import { toSpeedscope } from '../../src/formats/speedscope.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { BUNDLE } from '../../src/web/page-html.js';
 import { READY_TIMEOUT_MS, startProfileTarget } from '../helpers/profiles.js';
-import { discoverPythons } from '../helpers/pythons.js';
+import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
 import { startTarget } from '../helpers/targets.js';
@@ -32,6 +32,17 @@ const TOKEN = 'test-token-0123456789abcdef';
 const MAX_UPLOAD = 256 * 1024;
 const SHOTS = process.env.SPYGLASS_WEB_SCREENSHOTS;
 const pythons = discoverPythons();
+const TORCH_PYTHON = join(PACKAGE_ROOT, '.venv-torch', 'bin', 'python');
+
+/** The .venv-torch interpreter (scripts/install-test-deps.sh), or why the torch form's test cannot run. */
+function torchPython(): Interpreter | string {
+  if (!existsSync(TORCH_PYTHON)) return `${TORCH_PYTHON} is missing (scripts/install-test-deps.sh creates it)`;
+  const r = spawnSync(TORCH_PYTHON, ['-c', 'import sys, torch; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' });
+  if (r.status !== 0) return `torch does not import in ${TORCH_PYTHON}: ${r.stderr.trim().split('\n').pop()}`;
+  const version = r.stdout.trim();
+  return { path: TORCH_PYTHON, version, minor: version.split('.').slice(0, 2).join('.'), build: 'shared', label: `${version}-venv-torch` };
+}
+const torchVenv = torchPython();
 
 /** checkout.py: main → checkout → price 70, main → checkout → tax 30 (and a thread root) */
 function pprofFile(): Buffer {
@@ -332,6 +343,8 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       await dict.waitFor({ timeout: 30000 });
       assert.match((await dict.locator('summary').textContent())!, /^__main__\.ORIGINAL_CODE: dict \[3\] /);
       await dict.locator('summary').click();
+      // the children are built by the toggle event, which the browser fires after the click returns
+      await dict.locator('.v-children > *').nth(2).waitFor({ timeout: 10000 });
       assert.equal(await dict.locator('.v-children > *').count(), 3);
       // vmtool getInstances: the target's named threads among the Thread instances
       await runForm('vmtool', { action: 'getInstances', module: 'threading', cls: 'Thread', limit: '-1' });
@@ -357,6 +370,77 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
       assert.deepEqual(errors, []);
     });
   }
+
+  for (const py of pythons) {
+    test(`attach page forms: gilstat's table of threads refreshes and the sorter's long holds come with its stack (${py.label})`, async (t) => {
+      // res_gil.py: "sorter" holds the GIL ~50 ms in one sort every ~200 ms, "pyworker" runs Python
+      const target = await startTarget(py, 'res_gil.py', [], { notChild: true });
+      t.after(() => target.stop());
+      const { page, errors } = await openPage(`/attach/${target.pid}`);
+      t.after(() => page.close());
+      await formRunner(page)('gilstat', { action: 'on', take: '10', hold: '10', interval: '1', threads: '20' });
+      const run = page.locator('section.cmd-gilstat').first();
+      // a second table replaces the first in place: the rows refresh, they do not pile up
+      await run.locator('table[data-tables="2"]').waitFor({ timeout: 30000 });
+      const names = await run.locator('tr.gil-thread td:nth-child(2)').allTextContents();
+      assert.equal(new Set(names).size, names.length, `one row per thread: ${names.join(', ')}`);
+      for (const name of ['sorter', 'pyworker']) assert.ok(names.includes(name), `${name} not among ${names.join(', ')}`);
+      const hold = run.locator('tr.gil-report.gil-hold', { has: page.locator('td:nth-child(2):text-is("sorter")') }).first();
+      await hold.waitFor({ timeout: 30000 });
+      const cells = await hold.locator('td').allTextContents();
+      assert.equal(cells[2], 'hold_gil');
+      assert.ok(Number(cells[3]) > 10, `a hold over the 10 ms threshold: ${cells.join(' | ')}`);
+      assert.equal(cells[4], '10.000');
+      // the stack of a sort: sort_once in sorter, in res_gil.py (a sample may miss the frames: then any report says why)
+      const withStack = run.locator('tr.gil-report.gil-hold', { has: page.locator('summary:text-is("sort_once")') }).first();
+      await withStack.waitFor({ timeout: 30000 });
+      await withStack.locator('summary').click();
+      const frames = await withStack.locator('ol.gil-stack li').allTextContents();
+      assert.match(frames[0], /^sort_once {2}\S*res_gil\.py:\d+$/);
+      assert.match(frames[1], /^sorter {2}\S*res_gil\.py:\d+$/);
+      if (py === pythons[0]) await shot(page, 'web-attach-gilstat');
+      await run.locator('button:text-is("Stop")').click();
+      await run.locator('.cmd-status:text-is("ended")').waitFor({ timeout: 20000 });
+      assert.deepEqual(errors, []);
+    });
+  }
+
+  test('attach page forms: torch profile of one forward shows its result and downloads the Chrome trace the server wrote', {
+    skip: typeof torchVenv === 'string' ? torchVenv : false,
+  }, async (t) => {
+    const target = await startTarget(torchVenv as Interpreter, 'torch_app.py', [], { notChild: true, readyTimeoutMs: 90000 });
+    t.after(() => target.stop());
+    const { page, errors } = await openPage(`/attach/${target.pid}`);
+    t.after(() => page.close());
+    const file = join(dir, 'forward.json');
+    await formRunner(page)('torch', { action: 'profile', module: '__main__', cls: 'Net', method: 'forward', file });
+    const result = page.locator('section.cmd-torch .torch-file').first();
+    await result.waitFor({ timeout: 60000 });
+    assert.match(
+      (await result.textContent())!,
+      /Chrome trace of one call of __main__\.Net\.forward \([\d.]+ ms, thread driver\), torch 2\./,
+    );
+    assert.equal(await result.locator('.torch-path').textContent(), file);
+    // the download is the file the server wrote: one forward, its two Linear layers and the relu
+    const [saved] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20000 }),
+      result.locator('button:text-is("download forward.json")').click(),
+    ]);
+    assert.equal(saved.suggestedFilename(), 'forward.json');
+    const bytes = readFileSync((await saved.path())!);
+    assert.deepEqual(bytes, readFileSync(file));
+    const events = (JSON.parse(bytes.toString('utf8')) as { traceEvents: Array<{ name: string; ph: string }> }).traceEvents;
+    const ops = events.filter((e) => e.ph === 'X').map((e) => e.name);
+    assert.equal(ops.filter((n) => n === 'aten::linear').length, 2, ops.slice(0, 30).join(', '));
+    assert.ok(ops.includes('aten::relu'));
+    // only what a command wrote is served, and only by its id
+    const other = await fetch(`${base}/api/files/0123456789abcdef`, { headers: { 'x-spyglass-token': TOKEN } });
+    assert.equal(other.status, 404);
+    if (SHOTS) await shot(page, 'web-attach-torch');
+    await page.goto(`${base}/?token=${TOKEN}#/`);
+    await page.waitForSelector('table.processes');
+    assert.deepEqual(errors, []);
+  });
 
   test('profiles: uploaded collapsed, pprof and speedscope files render their frames; a diff colours growth red', async (t) => {
     const { page, errors } = await openPage('/profiles');

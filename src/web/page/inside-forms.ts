@@ -1,5 +1,5 @@
-// The attach page's forms for watch, trace, monitor, tt, getglobal, vmtool and mem: each
-// form builds the words of a command line (never a string the server would split), the
+// The attach page's forms for watch, trace, monitor, tt, getglobal, vmtool, mem, gilstat
+// and torch: each form builds the words of a command line (never a string the server would split), the
 // server runs the command on the command model (src/web/inside.ts) and its results come
 // back as the objects --json prints, drawn here as table rows, call trees and value trees.
 import type { TraceNode, TraceResults } from '../../commands/trace.js';
@@ -9,8 +9,10 @@ import type { MemResults } from '../../commands/mem.js';
 import type { MonitorResults } from '../../commands/monitor.js';
 import type { GetglobalAnswer } from '../../commands/getglobal.js';
 import type { VmtoolResults } from '../../commands/vmtool.js';
+import type { GilstatResults } from '../../commands/gilstat.js';
+import type { TorchResults } from '../../commands/torch.js';
 import type { ServerMessage } from '../protocol.js';
-import type { Socket } from './api.js';
+import { download, type Socket } from './api.js';
 import { h } from './dom.js';
 import { valueTree } from './value-tree.js';
 
@@ -24,12 +26,12 @@ interface Field {
 }
 
 interface FormSpec {
-  name: 'watch' | 'trace' | 'monitor' | 'tt' | 'getglobal' | 'vmtool' | 'mem' | 'gilstat';
+  name: 'watch' | 'trace' | 'monitor' | 'tt' | 'getglobal' | 'vmtool' | 'mem' | 'gilstat' | 'torch';
   fields: Field[];
   /** the words after the command name, from the fields' values */
   words(v: Record<string, string>): string[];
-  /** a fresh drawing of one run's results into `out` */
-  draw(out: HTMLElement, run: (name: string, words: string[]) => void): (kind: string, data: unknown) => void;
+  /** a fresh drawing of one run's results into `out`; `download`: where the server serves a file the result names */
+  draw(out: HTMLElement, run: (name: string, words: string[]) => void): (kind: string, data: unknown, download?: string) => void;
 }
 
 /** `module [class] method` from three fields, the class left out when empty */
@@ -407,12 +409,148 @@ const memForm: FormSpec = {
   },
 };
 
-const FORMS = [watchForm, traceForm, monitorForm, ttForm, getglobalForm, vmtoolForm, memForm];
+const GIL_COLUMNS = ['takecnt', 'hold_all', 'holdavg', 'take_all', 'takeavg', 'dropcnt', 'drop_all', 'dropavg'] as const;
+const pct = (part: number, whole: number) => (whole ? ((100 * part) / whole).toFixed(1) : '0.0');
+
+const gilstatForm: FormSpec = {
+  name: 'gilstat',
+  fields: [
+    { key: 'action', label: 'action', value: 'on', choices: ['on', 'off'] },
+    { key: 'take', label: 'take_ms', value: '10', width: 4 },
+    { key: 'hold', label: 'hold_ms', value: '10', width: 4 },
+    { key: 'interval', label: 'interval_s', value: '2', width: 4 },
+    { key: 'threads', label: 'max_threads', value: '20', width: 4 },
+  ],
+  // `on` reads its numbers by position (as the reference does): all four are sent
+  words: (v) => (v.action === 'off' ? ['off'] : ['on', v.take.trim(), v.hold.trim(), v.interval.trim(), v.threads.trim()]),
+  draw(out) {
+    // the table is redrawn in place at every interval; long holds and waits accumulate below it
+    const head = h('p', { class: 'gil-head muted' });
+    const threads = table(['thread_id', 'thread_name', ...GIL_COLUMNS, 'hold%']);
+    const reports = table(['time', 'thread', 'event', 'cost (ms)', 'threshold (ms)', 'stack, innermost first']);
+    let tables = 0;
+    return (kind, data) => {
+      if (kind === 'started') {
+        const a = data as GilstatResults['started'];
+        out.append(
+          h('p', { class: 'muted' }, `Python ${a.version}, GIL at ${a.gil}, sampled from outside at ~${a.rate_hz} Hz`),
+          head,
+          threads.table,
+        );
+      } else if (kind === 'table') {
+        const t = data as GilstatResults['table'];
+        const span = Number(BigInt(t.window.end_ns) - BigInt(t.window.start_ns));
+        head.textContent =
+          `${new Date(t.time_ms).toLocaleTimeString(undefined, { hour12: false })}: ${(span / 1e9).toFixed(1)} s, ${t.samples} samples ` +
+          `(estimates; times in ns), GIL switches ${t.switches}, free ${pct(t.free_ns, span)}%, hold times within ±${pct(t.uncertain_ns, span)}%` +
+          (t.threads_omitted ? `; ${t.threads_omitted} more thread(s) not shown` : '') +
+          (t.final ? ' (final)' : '');
+        threads.table.dataset.tables = String(++tables);
+        threads.body.replaceChildren(
+          ...t.threads.map((r) =>
+            h(
+              'tr',
+              { class: 'gil-thread' },
+              h('td', {}, /^\d+$/.test(r.ident) ? BigInt(r.ident).toString(16) : r.ident),
+              h('td', { class: 'fn' }, r.thread_name),
+              ...GIL_COLUMNS.map((c) => h('td', { class: 'num' }, String(Math.round(r[c])))),
+              h('td', { class: 'num' }, pct(r.hold_all, span)),
+            ),
+          ),
+        );
+      } else if (kind === 'report') {
+        const r = data as GilstatResults['report'];
+        if (!reports.body.childElementCount) out.append(h('h4', {}, 'long holds and waits'), reports.table);
+        // a long wait shows the stack of the thread that held the GIL meanwhile
+        const who = r.kind === 'take' && r.holder ? r.holder : r;
+        const stack = who.stack.length
+          ? h(
+              'details',
+              {},
+              h('summary', { class: 'fn' }, `${who === r ? '' : `holder ${who.thread_name}: `}${who.stack[0].name}`),
+              h('ol', { class: 'gil-stack' }, ...who.stack.map((f) => h('li', { class: 'fn' }, `${f.name}  ${f.filename}:${f.line}`))),
+            )
+          : h('span', { class: 'muted' }, r.stack_missing ?? 'no stack: its frames changed during the read');
+        reports.body.append(
+          h(
+            'tr',
+            { class: `gil-report gil-${r.kind}` },
+            h('td', {}, new Date(r.time_ms).toLocaleTimeString(undefined, { hour12: false })),
+            h('td', { class: 'fn' }, r.thread_name),
+            h('td', {}, r.kind === 'hold' ? 'hold_gil' : 'take_gil'),
+            h('td', { class: 'num' }, (r.duration_ns / 1e6).toFixed(3)),
+            h('td', { class: 'num' }, (r.threshold_ns / 1e6).toFixed(3)),
+            h('td', {}, stack),
+          ),
+        );
+      } else if (kind === 'off') {
+        const o = data as GilstatResults['off'];
+        out.append(
+          h('p', {}, o.was_on ? `gilstat stopped${o.owner ? ` (it ran in spyglass process ${o.owner})` : ''}` : 'gilstat was not on'),
+        );
+      }
+    };
+  },
+};
+
+const TORCH_OPEN_WITH = {
+  trace: 'open it in https://ui.perfetto.dev or chrome://tracing',
+  memory_snapshot: 'open it in https://pytorch.org/memory_viz',
+};
+
+const torchForm: FormSpec = {
+  name: 'torch',
+  fields: [
+    { key: 'action', label: 'action', value: 'profile', choices: ['profile', 'memory -s', 'memory -r'] },
+    ...METHOD_FIELDS,
+    { key: 'file', label: '-f', placeholder: 'trace.json / snapshot.pickle', width: 16 },
+  ],
+  words(v) {
+    if (v.action === 'memory -s') return ['memory', '-s', ...opt('-f', v.file)];
+    return [...(v.action === 'profile' ? ['profile'] : ['memory', '-r']), ...target(v), ...opt('-f', v.file)];
+  },
+  draw(out) {
+    return (kind, data, where) => {
+      if (kind !== 'file') return;
+      const f = data as TorchResults['file'];
+      if (f.path === null) {
+        out.append(h('p', { class: 'muted' }, `stopped before ${f.method ?? 'the method'} was called; hook removed, nothing written`));
+        return;
+      }
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      const during = f.method ? ` of one call of ${f.method} (${ms(f.cost_ms)} ms, thread ${f.thread})` : '';
+      out.append(
+        h(
+          'div',
+          { class: 'torch-file' },
+          h('p', {}, `${f.kind === 'trace' ? 'Chrome trace' : 'CUDA memory snapshot'}${during}, torch ${f.torch}, ${f.bytes} bytes`),
+          h(
+            'p',
+            {},
+            'written to ',
+            h('code', { class: 'torch-path' }, f.path),
+            ' ',
+            where ? h('button', { type: 'button', class: 'link', onclick: () => void download(where, name) }, `download ${name}`) : null,
+          ),
+          h('p', { class: 'muted' }, `sha256 ${f.sha256}; ${TORCH_OPEN_WITH[f.kind]}`),
+          f.not_written
+            ? h('p', { class: 'error' }, `could not write ${f.not_written.path}: ${f.not_written.reason}; saved above instead`)
+            : null,
+        ),
+      );
+    };
+  },
+};
+
+const FORMS = [watchForm, traceForm, monitorForm, ttForm, getglobalForm, vmtoolForm, memForm, gilstatForm, torchForm];
 
 /** The forms, their results below them; `onMessage` takes the server's cmd-* messages. */
 export function insideForms(pid: number, sock: Socket): { element: HTMLElement; onMessage(m: ServerMessage): void } {
   let nextId = 1;
-  const runs = new Map<number, { draw: (kind: string, data: unknown) => void; status: HTMLElement; stop: HTMLButtonElement }>();
+  const runs = new Map<
+    number,
+    { draw: (kind: string, data: unknown, download?: string) => void; status: HTMLElement; stop: HTMLButtonElement }
+  >();
   const results = h('div', { class: 'cmd-results' });
   const run = (name: string, words: string[], spec = FORMS.find((f) => f.name === name)!) => {
     const id = nextId++;
@@ -469,7 +607,7 @@ export function insideForms(pid: number, sock: Socket): { element: HTMLElement; 
         return;
       }
       failure.hidden = true;
-      if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data);
+      if (m.type === 'cmd-result') runs.get(m.id)?.draw(m.kind, m.data, m.download);
       else if (m.type === 'cmd-progress') {
         const r = runs.get(m.id);
         if (r) r.status.textContent = m.text;
