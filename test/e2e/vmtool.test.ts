@@ -55,6 +55,12 @@ describe('vmtool', { concurrency: true }, () => {
         a = (await t.run(vmtool, '-a getInstances -c __main__ Service -r')).records[0] as Rec;
         assert.match(a.instances[0].value.repr, /^<__main__\.Service object at 0x/);
         assert.equal(a.instances[0].value.children, undefined);
+        // the agent's own threads (and objects) are not the target's: never listed
+        const threadNames = async (test: string) =>
+          ((await t.run(vmtool, `-a getInstances -c threading Thread -e "[i.name for i in instances if ${test}]"`)).records[0] as Rec).value
+            .repr;
+        assert.equal(await threadNames("i.name == 'MainThread'"), "['MainThread']");
+        assert.equal(await threadNames("i.name.startswith('spyglass-')"), '[]');
         // unknown names, bad grammar
         await assert.rejects(t.run(vmtool, '-a getInstances -c __main__ Ordr'), /no class 'Ordr'.*did you mean: Order/);
         await assert.rejects(t.run(vmtool, '-a getInstances -c __mian__ Order'), /did you mean: __main__/);

@@ -1,7 +1,11 @@
 """vmtool's two jobs: the live instances of a class, and a full garbage collection."""
 
 import gc
+import threading
 import time
+
+# the agent's top-level package (loaded under a private name): its objects are not the user's
+_AGENT_PACKAGE = __name__.split('.')[0]
 
 
 def class_family(cls):
@@ -34,9 +38,22 @@ def instances_of(cls):
     kinds = set(family)
     heap_types = all(getattr(c, '__flags__', 0) & (1 << 9) for c in family)  # Py_TPFLAGS_HEAPTYPE
     pool = gc.get_referrers(*family) if heap_types else gc.get_objects()
-    found = [o for o in pool if type(o) in kinds]
+    found = [o for o in pool if type(o) in kinds and not _agents_own(o)]
     del pool
     return found
+
+
+def _agents_own(o):
+    """Whether o belongs to the agent (its objects; the threads it runs, which a user asking
+    for threading.Thread instances would otherwise see next to their own)."""
+    if _in_agent(type(o)):
+        return True
+    return isinstance(o, threading.Thread) and _in_agent(getattr(o, '_target', None))
+
+
+def _in_agent(what):
+    module = getattr(what, '__module__', None)
+    return isinstance(module, str) and module.split('.')[0] == _AGENT_PACKAGE
 
 
 def force_gc():
