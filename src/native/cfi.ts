@@ -4,6 +4,7 @@
 // (docs/native-unwinding.md §2). Addresses here are link-time addresses.
 import type { ElfFile } from '../proc/elf.js';
 import { DwarfCursor, DW_EH_PE_omit } from './dwarf-reader.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 /** DWARF register numbers on x86_64 that the unwinder tracks: rax..r15 (0-15) and the return address (16). */
 export const DWARF_REGS = 17;
@@ -126,14 +127,7 @@ export class UnwindTable {
 
   /** index of the last FDE starting at or below pc, -1 if none */
   private search(pc: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= pc) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return hi;
+    return lastAtOrBelow(this.starts, pc);
   }
 
   /**

@@ -5,6 +5,7 @@
 // (docs/native-unwinding.md §3).
 import type { SectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 export interface UnitLines {
   /** offset of the unit's line program in .debug_line */
@@ -79,13 +80,7 @@ export class CompileUnits {
 
   /** The line program of the unit holding link-time address pc, or undefined. */
   linesAt(pc: number): UnitLines | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= pc) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, pc);
     if (hi < 0 || pc >= this.ends[hi]) return undefined;
     const unit = this.units[hi];
     let found = this.lines.get(unit);

@@ -8,6 +8,7 @@ import type { ElfFile } from '../proc/elf.js';
 import { CompileUnits } from './compile-units.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 export interface SourceLine {
   /** the source file as the compiler named it, joined to its directory */
@@ -111,13 +112,7 @@ export class LineTable {
   /** The unit whose sequences cover pc, from one pass over every unit (built on first use). */
   private sequenceUnit(pc: number): number | undefined {
     const seq = (this.sequences ??= this.indexSequences());
-    let lo = 0;
-    let hi = seq.start.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (seq.start[mid] <= pc) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(seq.start, pc);
     return hi >= 0 && pc < seq.end[hi] ? seq.unit[hi] : undefined;
   }
 

@@ -14,6 +14,7 @@ import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import { type LineTable, openLineTable } from './line-table.js';
 import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 /**
  * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
@@ -230,13 +231,7 @@ export class ModuleMap {
 
   /** The module whose executable code holds addr. */
   at(addr: bigint): NativeModule | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= addr) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, addr);
     return hi >= 0 && addr < this.ends[hi] ? this.owners[hi] : undefined;
   }
 

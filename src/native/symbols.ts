@@ -6,6 +6,7 @@
 // library met again (another process) costs nothing (docs/native-unwinding.md §3).
 import type { ElfFile } from '../proc/elf.js';
 import { demangle } from './demangle.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
@@ -65,13 +66,7 @@ export class SymbolTable {
 
   /** The function holding link-time address pc; undefined when no symbol covers it (a static function of a stripped file). */
   lookup(pc: number): SymbolHit | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= pc) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, pc);
     // a few symbols back: a large symbol may enclose pc past smaller ones that end before it
     for (let i = hi, tries = 0; i >= 0 && tries < 8; i--, tries++) {
       if (pc < this.ends[i]) return { name: demangle(this.name(i)), offset: pc - this.starts[i] };

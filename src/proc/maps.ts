@@ -1,6 +1,7 @@
 // /proc/PID/maps: which address ranges are mapped, with what permissions, from which file.
 import { readFileSync } from 'node:fs';
 import { procError } from './process.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 export interface MapEntry {
   start: bigint;
@@ -68,13 +69,6 @@ export class AddressSpace {
     return i >= 0 && addr < this.ends[i] ? { start: this.starts[i], end: this.ends[i] } : undefined;
   }
   private indexOf(addr: bigint): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= addr) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return hi;
+    return lastAtOrBelow(this.starts, addr);
   }
 }
