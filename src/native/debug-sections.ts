@@ -1,9 +1,11 @@
 // The bytes of a DWARF section, decompressed when the linker or objcopy compressed it:
-// SHF_COMPRESSED sections (an Elf64_Chdr, then a zlib stream; what Debian's -dbg
-// packages ship) and the older GNU `.zdebug_*` form ("ZLIB", a big-endian size, then a
+// SHF_COMPRESSED sections (an Elf64_Chdr, then a zlib stream, what Debian's -dbg
+// packages ship, or a zstd frame, decoded by fzstd: Node 20 has no zstd of its own) and
+// the older GNU `.zdebug_*` form ("ZLIB", a big-endian size, then a
 // zlib stream) (docs/native-unwinding.md §3). A large section that is read only here and
 // there (.debug_info) can be read piecewise: from the file when it is not compressed.
 import { inflateSync } from 'node:zlib';
+import { decompress as unzstd } from 'fzstd';
 import type { ElfFile } from '../proc/elf.js';
 
 const SHT_NOBITS = 8;
@@ -20,9 +22,16 @@ export function debugSection(elf: ElfFile, name: string): Buffer | undefined {
     const raw = elf.read(s.offset, Number(s.size));
     if (!(s.flags & SHF_COMPRESSED)) return raw;
     const type = raw.readUInt32LE(0);
-    if (type === ELFCOMPRESS_ZSTD) throw new Error(`${name} is compressed with zstd, which this Node cannot decompress`);
+    const size = Number(raw.readBigUInt64LE(8));
+    if (type === ELFCOMPRESS_ZSTD) {
+      // into a buffer of the size the header gives: a frame that would outgrow it is refused
+      const out = Buffer.alloc(size);
+      const got = unzstd(raw.subarray(CHDR_SIZE), out);
+      if (got.length !== size) throw new Error(`${name}: zstd data of ${got.length} bytes where the header says ${size}`);
+      return out;
+    }
     if (type !== ELFCOMPRESS_ZLIB) throw new Error(`${name} uses an unknown compression (${type})`);
-    return inflateSync(raw.subarray(CHDR_SIZE), { maxOutputLength: Number(raw.readBigUInt64LE(8)) });
+    return inflateSync(raw.subarray(CHDR_SIZE), { maxOutputLength: size });
   }
   const z = elf.section(`.z${name.slice(1)}`);
   if (!z || z.type === SHT_NOBITS || z.size < 12n) return undefined;

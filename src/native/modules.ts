@@ -4,7 +4,7 @@
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
 // memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
-// separate debug file (§3).
+// separate debug file, symbols also from the module's MiniDebugInfo (§3).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
@@ -13,6 +13,7 @@ import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import { type LineTable, openLineTable } from './line-table.js';
+import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
@@ -21,6 +22,8 @@ import { lastAtOrBelow } from '../sorted.js';
  * read a unit at a time): kept for the life of spyglass, one per library met with lines.
  */
 const linesByBuildId = new Map<string, LineTable | null>();
+/** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
+const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -48,6 +51,8 @@ export class NativeModule {
   /** the separate debug file's path and image, once looked for (null: none) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
+  /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
+  private mini?: ElfFile | null;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -134,7 +139,9 @@ export class NativeModule {
     const elf = this.open();
     if (!elf) return undefined;
     try {
-      this.symbols = loadSymbols(elf, this.id, this.debugFile(elf));
+      // a table made before the MiniDebugInfo was decompressed is this module's only, never cached for its build-id
+      const complete = this.mini !== undefined || !hasMiniDebugInfo(elf);
+      this.symbols = loadSymbols(elf, complete ? this.id : undefined, this.debugFile(elf), this.mini ?? undefined);
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
@@ -152,11 +159,42 @@ export class NativeModule {
     this.symbols ??= cachedSymbols(this.id);
     if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
     try {
-      return lookupFew(elf, this.debugFile(elf), pcs);
+      return lookupFew(elf, this.debugFile(elf), pcs, this.mini ?? undefined);
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+  }
+
+  /**
+   * Decompresses the module's MiniDebugInfo (.gnu_debugdata), if it has one, so that its
+   * symbols name frames; asynchronous, as its decoder is (mini-debuginfo.ts). A corrupt
+   * section leaves error set and costs only the names it would have given.
+   */
+  async loadMiniDebugInfo(): Promise<void> {
+    if (this.mini !== undefined) return;
+    const elf = this.open();
+    if (!elf || this.isVdso || !hasMiniDebugInfo(elf)) {
+      this.mini = null;
+      return;
+    }
+    let pending = this.id !== undefined ? miniByBuildId.get(this.id) : undefined;
+    if (!pending) {
+      pending = readMiniDebugInfo(elf).then(
+        (image) => image ?? 'it holds no ELF image',
+        (e: Error) => e.message,
+      );
+      if (this.id !== undefined) miniByBuildId.set(this.id, pending);
+    }
+    const got = await pending;
+    if (typeof got === 'string') {
+      this.mini = null;
+      this.error = `cannot read the ${MINI_DEBUGINFO_SECTION} (MiniDebugInfo) symbols of ${this.path}: ${got}`;
+      return;
+    }
+    this.mini = got;
+    // a table made without it is made again with it
+    this.symbols = undefined;
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */

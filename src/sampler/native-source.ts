@@ -29,7 +29,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
     np = new NativeProcess(pid);
     // unwind tables and symbols now, so that no sample pauses a thread while they load
     np.prepare();
-    np.prepareSymbols();
+    await np.prepareSymbols();
   } catch (e) {
     reader.close();
     throw e;
