@@ -12,14 +12,16 @@ import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
+import { PooledFile } from './file-pool.js';
 import { type LineTable, openLineTable } from './line-table.js';
 import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 /**
- * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
- * read a unit at a time): kept for the life of spyglass, one per library met with lines.
+ * Line tables by build-id, kept for the life of spyglass, one per library met with lines.
+ * An uncompressed .debug_info is read a unit at a time from the file, through the pool
+ * that bounds how many files are open (file-pool.ts).
  */
 const linesByBuildId = new Map<string, LineTable | null>();
 /** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
@@ -207,16 +209,17 @@ export class NativeModule {
     if (cached !== undefined) return (this.lines = cached) ?? undefined;
     const debug = this.debugFile(elf);
     for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
-      // its own handle: the table outlives this process's module list (cached per build-id)
+      // its own handle, in the pool: the table outlives this process's module list (cached per build-id)
       let file: ElfFile | undefined;
       try {
         file = ElfFile.open(path);
-        this.lines = openLineTable(file) ?? null;
+        this.lines = openLineTable(file, new PooledFile(path)) ?? null;
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
+      } finally {
+        file?.close();
       }
       if (this.lines) break;
-      file?.close();
     }
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
