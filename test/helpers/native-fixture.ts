@@ -99,8 +99,9 @@ function definedSymbols(file: string, dynamic: boolean, types?: string): Set<str
 
 /**
  * Strips a library built with -g and gives it a MiniDebugInfo section, as Fedora's
- * find-debuginfo does: the function symbols that .dynsym lacks, kept alone in a copy
- * without debug sections, xz-compressed into .gnu_debugdata. corrupt: bytes in the middle
+ * find-debuginfo does: the function symbols that .dynsym lacks, kept alone in a copy of
+ * the debug-only file (`objcopy --only-keep-debug`) without its debug sections,
+ * xz-compressed into .gnu_debugdata. corrupt: bytes in the middle
  * of the compressed data are overwritten, so that the section cannot be decompressed.
  */
 export function addMiniDebugInfo(lib: string, opts: { corrupt?: boolean } = {}): void {
@@ -108,8 +109,20 @@ export function addMiniDebugInfo(lib: string, opts: { corrupt?: boolean } = {}):
   const keep = [...definedSymbols(lib, false, 'Tt')].filter((n) => !dynamic.has(n));
   const keepFile = `${lib}.keep`;
   writeFileSync(keepFile, `${keep.join('\n')}\n`);
+  // from the debug-only copy, whose code sections are empty (NOBITS): symbols alone remain
+  const debug = `${lib}.debug`;
+  execFileSync('objcopy', ['--only-keep-debug', lib, debug]);
   const mini = `${lib}.mini`;
-  execFileSync('objcopy', ['-S', '--remove-section', '.comment', `--keep-symbols=${keepFile}`, lib, mini]);
+  execFileSync('objcopy', [
+    '-S',
+    '--remove-section',
+    '.gdb_index',
+    '--remove-section',
+    '.comment',
+    `--keep-symbols=${keepFile}`,
+    debug,
+    mini,
+  ]);
   execFileSync('strip', ['--strip-all', lib]);
   execFileSync('xz', ['-f', mini]);
   if (opts.corrupt) {
