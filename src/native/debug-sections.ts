@@ -15,6 +15,8 @@ const ELFCOMPRESS_ZLIB = 1;
 const ELFCOMPRESS_ZSTD = 2;
 /** Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign */
 const CHDR_SIZE = 24;
+/** a zstd section is decoded into a buffer of the size its header claims: a corrupt header must not claim more */
+const MAX_ZSTD_SECTION_BYTES = 1 << 30;
 
 /** The contents of section `name` (e.g. ".debug_line"), or undefined when elf has none. Throws on a compression it cannot read. */
 export function debugSection(elf: ElfFile, name: string): Buffer | undefined {
@@ -35,6 +37,7 @@ function decompress(raw: Buffer, name: string): Buffer {
   const type = raw.readUInt32LE(0);
   const size = Number(raw.readBigUInt64LE(8));
   if (type === ELFCOMPRESS_ZSTD) {
+    if (size > MAX_ZSTD_SECTION_BYTES) throw new Error(`${name} claims ${size} bytes once decompressed`);
     // into a buffer of the size the header gives: a frame that would outgrow it is refused
     const out = Buffer.alloc(size);
     const got = unzstd(raw.subarray(CHDR_SIZE), out);

@@ -7,6 +7,7 @@
 import { ElfFile } from '../proc/elf.js';
 
 const SHT_NOBITS = 8;
+const SHT_SYMTAB = 2;
 /** a MiniDebugInfo image holds symbols only (a few hundred KB for a libpython): more is not one */
 const MAX_IMAGE_BYTES = 64 << 20;
 
@@ -23,8 +24,18 @@ export function hasMiniDebugInfo(elf: ElfFile): boolean {
 export async function readMiniDebugInfo(elf: ElfFile): Promise<ElfFile | undefined> {
   if (!hasMiniDebugInfo(elf)) return undefined;
   const s = elf.section(MINI_DEBUGINFO_SECTION)!;
-  const image = await unxz(elf.read(s.offset, Number(s.size)));
-  return ElfFile.fromImage(`${elf.path} ${MINI_DEBUGINFO_SECTION}`, image);
+  const image = ElfFile.fromImage(`${elf.path} ${MINI_DEBUGINFO_SECTION}`, await unxz(elf.read(s.offset, Number(s.size))));
+  // its symbol tables are read with the module's own: one that runs past the image is
+  // refused here, so that it never costs the module the names its other tables give
+  for (const t of image.sections) {
+    if (t.type !== SHT_SYMTAB) continue;
+    const strs = image.sections[t.link];
+    if (!strs) throw new Error('its symbol table has no string table');
+    if (strs.type === SHT_NOBITS) continue; // skipped when symbols are read
+    image.read(t.offset, Number(t.size));
+    image.read(strs.offset, Number(strs.size));
+  }
+  return image;
 }
 
 /** Decompresses one .xz stream held in memory. */
