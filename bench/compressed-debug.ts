@@ -1,13 +1,18 @@
-// What MiniDebugInfo (.gnu_debugdata) costs spyglass: a copy of pyenv's libpython3.12
-// (30 MB, 4000+ static functions) given the section the way Fedora does
-// (test/helpers/native-fixture.ts), then, in this process: the first decompression
-// (the WebAssembly decoder compiled and instantiated too), a later one, and naming a few
-// static functions with and without it. Run with
-//   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/minidebuginfo.js
+// What compressed debug data costs spyglass, on copies of pyenv's libpython3.12 (30 MB,
+// 4000+ static functions):
+//  - MiniDebugInfo (.gnu_debugdata), given the way Fedora does
+//    (test/helpers/native-fixture.ts): the first decompression (the WebAssembly decoder
+//    compiled and instantiated too), a later one, and naming a few static functions with
+//    and without it;
+//  - its debug sections compressed by objcopy with zstd (fzstd, JavaScript) and with zlib
+//    (Node's own): the CPU time of the line table's first look-ups, which decompress them.
+// Run with
+//   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/compressed-debug.js
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openLineTable } from '../src/native/line-table.js';
 import { readMiniDebugInfo } from '../src/native/mini-debuginfo.js';
 import { loadSymbols, lookupFew } from '../src/native/symbols.js';
 import { ElfFile } from '../src/proc/elf.js';
@@ -77,8 +82,37 @@ try {
   );
   console.log(`| sorted table with it (record): symbols, ms | ${table.size} in ${tableMs.toFixed(1)} |`);
   elf.close();
+  lineCost(dir, statics.slice(0, 30));
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * CPU ms of a new line table's look-ups at these functions (the first decompresses the
+ * sections), per compression, each measured RUNS times in turn; medians.
+ */
+function lineCost(dir: string, fns: Array<{ pc: number }>): void {
+  const libs = ['zstd', 'zlib'].map((kind) => {
+    const lib = join(dir, `libpython-${kind}.so`);
+    copyFileSync(LIBPYTHON, lib);
+    execFileSync('objcopy', [`--compress-debug-sections=${kind}`, lib]);
+    return { kind, lib, ms: [] as number[], found: 0 };
+  });
+  for (let i = 0; i < RUNS; i++) {
+    for (const l of libs) {
+      const elf = ElfFile.open(l.lib);
+      const c0 = process.cpuUsage();
+      const table = openLineTable(elf)!;
+      l.found = fns.filter((f) => table.lookup(f.pc + 4)).length;
+      const c = process.cpuUsage(c0);
+      l.ms.push((c.user + c.system) / 1000);
+      elf.close();
+    }
+  }
+  for (const l of libs)
+    console.log(
+      `| debug sections compressed with ${l.kind}: a new table's first ${fns.length} look-ups (${l.found} found), CPU ms (median of ${RUNS}) | ${median(l.ms).toFixed(0)} |`,
+    );
 }
 
 /** The size of an in-memory ELF image: where its section headers end. */
