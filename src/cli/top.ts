@@ -155,5 +155,7 @@ export function registerTop(program: Command): void {
         out.write('\x1b[?25h\x1b[?1049l');
       }
       if (sampler.stats.targetExited) process.stderr.write(`spyglass: process ${pid} exited\n`);
+      // after the full-screen view is gone, so the redraws never cover them
+      for (const n of sampler.stats.notes) process.stderr.write(`spyglass: note: ${n}\n`);
     });
 }

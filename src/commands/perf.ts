@@ -145,6 +145,8 @@ export const perfModel: CommandModel<PerfRequest, PerfResults> = {
         behind: p.behind,
         targetExited: p.target_exited,
         processes: 1,
+        // perf reads Python frames only: no source of it has notes (the native layer's)
+        notes: new Set<string>(),
       };
       for (const l of summarizeRecording({ path: p.path, format: 'flamegraph', pid: p.pid, stats })) out.line(l);
     };

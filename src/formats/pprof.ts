@@ -43,7 +43,10 @@ export function toPprofProfile(profile: StackProfile): Profile {
     durationNanos: Math.round(profile.meta.duration * 1e9),
     periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
     period: periodNs,
-    comment: profile.meta.title ? [strings.dedup(profile.meta.title)] : [],
+    // pprof's free-text comments: the title, then what the profile may lack (note: ...)
+    comment: [...(profile.meta.title ? [profile.meta.title] : []), ...profile.meta.notes.map((n) => `note: ${n}`)].map((c) =>
+      strings.dedup(c),
+    ),
   });
 }
 

@@ -181,6 +181,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   profile.meta.duration = stats.elapsed;
   profile.meta.errors = stats.errors;
   profile.meta.behind = stats.behind;
+  profile.meta.notes = [...stats.notes];
   // the default name is chosen at the end: another recording may have taken it meanwhile
   let saved: SavedFile;
   let exitCode: number | undefined;
@@ -217,6 +218,7 @@ export function summarizeRecording(r: RecordResult): string[] {
   if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
   if (s.ticks > 0 && s.samples === 0)
     lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
+  for (const n of s.notes) lines.push(`  note: ${n}`);
   return lines;
 }
 

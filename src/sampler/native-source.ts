@@ -78,6 +78,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
       }
     },
     pythonTids: () => lastTids,
+    notes: () => np.notes,
     close: () => {
       states.close();
       np.close();

@@ -71,6 +71,8 @@ export interface ProfileMeta {
   errors: number;
   /** sampling instants missed because the sampler fell behind */
   behind: number;
+  /** what the sampler could not do, each once (--native: a module that cannot be read) */
+  notes: string[];
 }
 
 interface StackTrieNode {
@@ -122,7 +124,7 @@ export class StackProfile {
       timelineCap: opts.timelineCap ?? Number.POSITIVE_INFINITY,
       shorten: opts.shorten,
     };
-    this.meta = { title: '', rate: 100, startedAt: Date.now(), duration: 0, ticks: 0, errors: 0, behind: 0, ...meta };
+    this.meta = { title: '', rate: 100, startedAt: Date.now(), duration: 0, ticks: 0, errors: 0, behind: 0, notes: [], ...meta };
   }
 
   get keepsTimeline(): boolean {

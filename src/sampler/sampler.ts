@@ -62,6 +62,8 @@ export interface SamplerStats {
   processes: number;
   /** the root process exited during the recording */
   targetExited: boolean;
+  /** the sources' notes, each once (--native: a module that cannot be read), gathered as each source closes */
+  notes: Set<string>;
 }
 
 const CHILD_SCAN_MS = 1000;
@@ -89,6 +91,7 @@ export class Sampler {
     behind: 0,
     processes: 0,
     targetExited: false,
+    notes: new Set(),
   };
   private readonly sources = new Map<number, SampleSource>();
   /** processes that have given a good sample: failures before that are start-up, not errors */
@@ -197,7 +200,7 @@ export class Sampler {
     for (const [pid, src] of [...this.sources]) {
       const threads = await this.readProcess(pid, src);
       if (threads === undefined) {
-        src.close();
+        this.close(src);
         this.sources.delete(pid);
         if (pid === this.opts.pid) this.stats.targetExited = true;
         continue;
@@ -277,10 +280,15 @@ export class Sampler {
     } finally {
       this.stats.elapsed = (Math.min(nowMs(), end) - start) / 1000;
       this.stats.behind = this.timer.behind;
-      for (const src of this.sources.values()) src.close();
+      for (const src of this.sources.values()) this.close(src);
       this.sources.clear();
     }
     return this.stats;
+  }
+
+  private close(src: SampleSource): void {
+    for (const n of src.notes?.() ?? []) this.stats.notes.add(n);
+    src.close();
   }
 }
 

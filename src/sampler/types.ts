@@ -63,6 +63,8 @@ export interface SampleSource {
    * that needs no pause (a native frame's source line, docs/native-unwinding.md §3).
    */
   afterPause?(samples: ThreadSample[]): void;
+  /** what the source could not do, each said once (--native: a module that cannot be read); read before close() */
+  notes?(): Iterable<string>;
   close(): void;
 }
 
