@@ -309,10 +309,12 @@ describe('record: formats and options on one interpreter', { concurrency: true }
 describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { concurrency: true }, () => {
   const py = pythons.find((p) => p.minor === '3.11' && p.build === 'shared') ?? pythons[0];
 
-  test('launch mode: sampled from the start, its exit ends the recording, exit code and stdout forwarded', async () => {
-    const out = outFile('launch.txt');
-    const run = await spyglass([
+  /** Records profile_split.py (4 s of work, exit code 3) launched under record, in collapsed form. */
+  const recordLaunched = (name: string, extra: string[] = []) => {
+    const out = outFile(name);
+    const run = spyglass([
       'record',
+      ...extra,
       '-f',
       'collapsed',
       '-o',
@@ -325,6 +327,11 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
       '4',
       '3',
     ]);
+    return run.then((r) => ({ out, run: r }));
+  };
+
+  test('launch mode: sampled from the start, its exit ends the recording, exit code and stdout forwarded', async () => {
+    const { out, run } = await recordLaunched('launch.txt');
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /^READY$/m);
     const stacks = parseCollapsed(readFileSync(out, 'utf8'));
@@ -342,22 +349,7 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
   });
 
   test("launch mode with --blocking: the program's ptrace stops are not taken for its exit", async () => {
-    const out = outFile('launch-blocking.txt');
-    const run = await spyglass([
-      'record',
-      '--blocking',
-      '-f',
-      'collapsed',
-      '-o',
-      out,
-      '-r',
-      '200',
-      '--',
-      py.path,
-      join(TARGETS_DIR, 'profile_split.py'),
-      '4',
-      '3',
-    ]);
+    const { out, run } = await recordLaunched('launch-blocking.txt', ['--blocking']);
     // the program ran to its own end (its exit code), and the recording lasted as long
     assert.equal(run.code, 3, run.stderr);
     const seconds = Number(/in (\d+\.\d) s, /.exec(run.stderr)?.[1]);
