@@ -12,6 +12,7 @@ import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
+import { type InlinedFunctions, openInlined } from './inlined.js';
 import { type LineTable, openLineTable } from './line-table.js';
 import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
@@ -21,6 +22,10 @@ import { lastAtOrBelow } from '../sorted.js';
  * read a unit at a time): kept for the life of spyglass, one per library met with lines.
  */
 const linesByBuildId = new Map<string, LineTable | null>();
+/** the file each line table was read from: its .debug_info also says what was inlined */
+const lineFiles = new WeakMap<LineTable, ElfFile>();
+/** Inlined-function indexes by build-id, over the same file as the line table. */
+const inlinedByBuildId = new Map<string, InlinedFunctions | null>();
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -48,6 +53,7 @@ export class NativeModule {
   /** the separate debug file's path and image, once looked for (null: none) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
+  private inlined?: InlinedFunctions | null;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -174,6 +180,7 @@ export class NativeModule {
       try {
         file = ElfFile.open(path);
         this.lines = openLineTable(file) ?? null;
+        if (this.lines) lineFiles.set(this.lines, file);
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
       }
@@ -182,6 +189,24 @@ export class NativeModule {
     }
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
+  }
+
+  /** Which functions were inlined where (from the file the line table came from), or undefined. */
+  inlinedFunctions(): InlinedFunctions | undefined {
+    if (this.inlined !== undefined) return this.inlined ?? undefined;
+    const lines = this.lineTable();
+    this.inlined = null;
+    const file = lines && lineFiles.get(lines);
+    if (!lines || !file) return undefined;
+    const cached = this.id !== undefined ? inlinedByBuildId.get(this.id) : undefined;
+    if (cached !== undefined) return (this.inlined = cached) ?? undefined;
+    try {
+      this.inlined = openInlined(file, lines) ?? null;
+    } catch (e) {
+      this.error = `cannot read the inlined functions of ${this.path}: ${(e as Error).message}`;
+    }
+    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlined);
+    return this.inlined ?? undefined;
   }
 
   /** Reads what needs the file once (bias, unwind tables) so that a later unwind does not. */

@@ -2,9 +2,10 @@
 // threads' native stacks (the sampler pauses them: needsPause), reads their Python
 // frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
 // cannot be merged is counted as an error, never recorded half right.
-import { mergeStacks, type MixedFrame } from '../native/merge.js';
+import { isPlumbing, mergeStacks, type MixedFrame } from '../native/merge.js';
 import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
+import type { NativeFrame } from '../native/types.js';
 import type { RawStack } from '../native/unwind.js';
 import { openReader } from '../reader/reader.js';
 import { toThreadSample } from './source.js';
@@ -36,6 +37,8 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
   }
   const states = new ThreadStates(pid);
   const modules = pythonModules(reader);
+  // inlined functions are frames of their own in the profile too; plumbing inlined is dropped as the merge drops it
+  const keep = opts.all ? undefined : (f: NativeFrame) => !isPlumbing(f, modules);
   let lastTids: number[] | undefined;
   return {
     pid,
@@ -55,7 +58,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         if (!raw) return s;
         const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
-        return { ...s, frames: m.frames.map(toFrame) };
+        return { ...s, frames: np.expand(m.frames, { keep }).map(toFrame) };
       });
     },
     pythonTids: () => lastTids,
