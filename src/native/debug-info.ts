@@ -22,12 +22,13 @@ export interface DieSections {
   rnglists?: Buffer;
 }
 
-/** A subprogram or inlined subroutine that covers some code. */
+/** An inlined subroutine (or a function nested in another) that covers some code. */
 export interface Scope {
   /** [start, end) link-time address pairs */
   ranges: number[];
-  /** the enclosing scope's index in the unit's list; -1 for a subprogram (a real function) */
+  /** the enclosing scope's index in its function's list; -1 when the function itself encloses it */
   parent: number;
+  /** false for a function of its own nested inside another (GNU C nested functions) */
   inlined: boolean;
   /** offset in .debug_info of the entry itself (its name is found from there) */
   die: number;
@@ -36,18 +37,29 @@ export interface Scope {
   callLine: number;
 }
 
+/** A function with code (a DW_TAG_subprogram with addresses): a real frame. */
+export interface FunctionScopes {
+  ranges: number[];
+  die: number;
+  /** where its children start and end in .debug_info, until they are read */
+  childrenAt?: number;
+  end?: number;
+  /** what was inlined into it, in the order met (parents before their children); read on first use */
+  scopes?: Scope[];
+}
+
 /** A function's name as the entries give it: a linkage (mangled) name, or the plain name. */
 export interface FunctionName {
   name: string;
   linkage: boolean;
 }
 
-export interface UnitScopes {
+export interface UnitFunctions {
   /** offset of the unit's line program in .debug_line, and its compilation directory */
   stmtList?: number;
   compDir?: string;
-  /** in the order met (parents before their children) */
-  scopes: Scope[];
+  /** in the order met */
+  functions: FunctionScopes[];
 }
 
 const DW_TAG_inlined_subroutine = 0x1d;
@@ -223,42 +235,100 @@ export class DebugInfo {
     this.s = sections;
   }
 
-  /** Every subprogram and inlined subroutine of the unit at `unit` (its offset in .debug_info). */
-  unitScopes(unit: number): UnitScopes {
+  /**
+   * The functions with code of the unit at `unit` (its offset in .debug_info). What is
+   * inside each function is stepped over through DW_AT_sibling and read only when an
+   * address falls in it (functionScopes).
+   */
+  unitFunctions(unit: number): UnitFunctions {
     const h = this.header(unit);
     const buf = this.s.info(h.firstDie, h.end - h.firstDie);
     const c = new DwarfCursor(buf, 0);
     const a = new Attrs();
-    const scopes: Scope[] = [];
-    const out: UnitScopes = { scopes };
-    // per open entry with children: the scope it is (or the nearest one around it)
-    const stack: number[] = [];
-    let current = -1;
-    let first = true;
-    while (c.pos < buf.length) {
+    const functions: FunctionScopes[] = [];
+    const out: UnitFunctions = { functions };
+    const unitAb = h.abbrevs.get(c.uleb());
+    if (!unitAb) return out;
+    a.clear();
+    this.readAttrs(c, unitAb, h, a, h.firstDie);
+    this.unitBases(h, a, buf, out);
+    if (!unitAb.children) return out;
+    for (let depth = 1; c.pos < buf.length; ) {
       const die = h.firstDie + c.pos;
       const code = c.uleb();
       if (code === 0) {
-        current = stack.pop() ?? -1;
-        if (stack.length === 0 && !first) break;
+        if (--depth === 0) break;
         continue;
       }
-      const ab = h.abbrevs.get(code);
-      if (!ab) throw new RangeError(`.debug_info entry at ${die}: abbreviation ${code} is not defined`);
+      const ab = this.abbrevOf(h, code, die);
       a.clear();
       this.readAttrs(c, ab, h, a, h.firstDie);
-      let self = current;
-      let ranges: number[] | undefined;
-      if (first) {
-        first = false;
-        this.unitBases(h, a, buf, out);
-      } else if (ab.tag === DW_TAG_subprogram || ab.tag === DW_TAG_inlined_subroutine) {
-        ranges = this.rangesOf(h, a);
+      const sibling = a.kind[S_SIBLING] === Kind.Ref && a.value[S_SIBLING] > die ? a.value[S_SIBLING] : undefined;
+      if (ab.tag === DW_TAG_subprogram) {
+        const ranges = this.rangesOf(h, a);
         if (ranges.length) {
+          const f: FunctionScopes = { ranges, die };
+          functions.push(f);
+          if (!ab.children) f.scopes = [];
+          else if (sibling !== undefined) {
+            f.childrenAt = h.firstDie + c.pos;
+            f.end = sibling;
+            c.pos = sibling - h.firstDie;
+          } else f.scopes = this.subtree(h, c, h.firstDie);
+          continue;
+        }
+      }
+      if (!ab.children) continue;
+      // most of a unit is types and declarations: their children are stepped over whole
+      if (sibling !== undefined && (NO_CODE_INSIDE.has(ab.tag) || ab.tag === DW_TAG_subprogram)) c.pos = sibling - h.firstDie;
+      else depth++;
+    }
+    return out;
+  }
+
+  /** What was inlined into function f of the unit at `unit` (read once, then kept in f). */
+  functionScopes(unit: number, f: FunctionScopes): Scope[] {
+    if (f.scopes) return f.scopes;
+    const h = this.header(unit);
+    const at = f.childrenAt ?? f.die;
+    const buf = this.s.info(at, (f.end ?? h.end) - at);
+    f.scopes = this.subtree(h, new DwarfCursor(buf, 0), at);
+    return f.scopes;
+  }
+
+  /**
+   * Reads entries from c up to the end of the children list it is in (leaving c after its
+   * terminator), keeping the inlined subroutines and nested functions with code.
+   * base: the .debug_info offset of c.buf[0].
+   */
+  private subtree(h: UnitHeader, c: DwarfCursor, base: number): Scope[] {
+    const buf = c.buf;
+    const a = new Attrs();
+    const scopes: Scope[] = [];
+    // per open entry with children: the scope around its children
+    const stack: number[] = [];
+    let current = -1;
+    while (c.pos < buf.length) {
+      const die = base + c.pos;
+      const code = c.uleb();
+      if (code === 0) {
+        if (stack.length === 0) break;
+        current = stack.pop()!;
+        continue;
+      }
+      const ab = this.abbrevOf(h, code, die);
+      a.clear();
+      this.readAttrs(c, ab, h, a, base);
+      let self = current;
+      let hasCode = false;
+      if (ab.tag === DW_TAG_subprogram || ab.tag === DW_TAG_inlined_subroutine) {
+        const ranges = this.rangesOf(h, a);
+        if (ranges.length) {
+          hasCode = true;
           const inlined = ab.tag === DW_TAG_inlined_subroutine;
           scopes.push({
             ranges,
-            // a subprogram with code is a function of its own, even nested in another
+            // a nested function with code is a function of its own: its chain stops there
             parent: inlined ? current : -1,
             inlined,
             die,
@@ -269,16 +339,21 @@ export class DebugInfo {
         }
       }
       if (!ab.children) continue;
-      // most of a unit is types and declarations: their children are stepped over whole
-      const noCode = NO_CODE_INSIDE.has(ab.tag) || (ab.tag === DW_TAG_subprogram && !ranges?.length);
+      const noCode = NO_CODE_INSIDE.has(ab.tag) || (ab.tag === DW_TAG_subprogram && !hasCode);
       if (noCode && a.kind[S_SIBLING] === Kind.Ref && a.value[S_SIBLING] > die) {
-        c.pos = a.value[S_SIBLING] - h.firstDie;
+        c.pos = a.value[S_SIBLING] - base;
         continue;
       }
       stack.push(current);
       current = self;
     }
-    return out;
+    return scopes;
+  }
+
+  private abbrevOf(h: UnitHeader, code: number, die: number): Abbrev {
+    const ab = h.abbrevs.get(code);
+    if (!ab) throw new RangeError(`.debug_info entry at ${die}: abbreviation ${code} is not defined`);
+    return ab;
   }
 
   /**
@@ -406,7 +481,7 @@ export class DebugInfo {
   }
 
   /** Takes the unit entry's bases (str_offsets, addr, rnglists, low_pc) and, for out, its line program. */
-  private unitBases(h: UnitHeader, a: Attrs, buf: Buffer, out: UnitScopes | undefined): void {
+  private unitBases(h: UnitHeader, a: Attrs, buf: Buffer, out: UnitFunctions | undefined): void {
     if (a.kind[S_STR_BASE] === Kind.Number) h.strOffsetsBase = a.value[S_STR_BASE];
     if (a.kind[S_ADDR_BASE] === Kind.Number) h.addrBase = a.value[S_ADDR_BASE];
     if (a.kind[S_RNG_BASE] === Kind.Number) h.rnglistsBase = a.value[S_RNG_BASE];

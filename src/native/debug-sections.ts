@@ -13,8 +13,26 @@ const ELFCOMPRESS_ZSTD = 2;
 /** Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign */
 const CHDR_SIZE = 24;
 
+/**
+ * What was read of each file, by section name: the line table and the inlined-function
+ * index read the same sections (.debug_info, .debug_str, .debug_abbrev...) of one file,
+ * which are then read, and inflated, once.
+ */
+const readOf = new WeakMap<ElfFile, Map<string, Buffer | SectionReader | undefined>>();
+
+function once<T extends Buffer | SectionReader>(elf: ElfFile, key: string, read: () => T | undefined): T | undefined {
+  let m = readOf.get(elf);
+  if (!m) readOf.set(elf, (m = new Map()));
+  if (!m.has(key)) m.set(key, read());
+  return m.get(key) as T | undefined;
+}
+
 /** The contents of section `name` (e.g. ".debug_line"), or undefined when elf has none. Throws on a compression it cannot read. */
 export function debugSection(elf: ElfFile, name: string): Buffer | undefined {
+  return once(elf, name, () => readSection(elf, name));
+}
+
+function readSection(elf: ElfFile, name: string): Buffer | undefined {
   const s = elf.section(name);
   if (s && s.type !== SHT_NOBITS && s.size > 0n) {
     const raw = elf.read(s.offset, Number(s.size));
@@ -36,6 +54,10 @@ export type SectionReader = (offset: number, len: number) => Buffer;
 
 /** A piecewise reader of section `name`, or undefined when elf has none. */
 export function debugSectionReader(elf: ElfFile, name: string): SectionReader | undefined {
+  return once(elf, `${name} reader`, () => sectionReader(elf, name));
+}
+
+function sectionReader(elf: ElfFile, name: string): SectionReader | undefined {
   const s = elf.section(name);
   if (!s || s.type === SHT_NOBITS || s.size === 0n) return undefined;
   if (!(s.flags & SHF_COMPRESSED)) {

@@ -4,7 +4,7 @@
 // are read, once, and only for the frames shown (docs/native-unwinding.md §3).
 import type { ElfFile } from '../proc/elf.js';
 import { CompileUnits } from './compile-units.js';
-import { DebugInfo, type UnitScopes } from './debug-info.js';
+import { DebugInfo, type UnitFunctions } from './debug-info.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { demangle } from './demangle.js';
 import type { LineTable, SourceLine } from './line-table.js';
@@ -27,7 +27,7 @@ export class InlinedFunctions {
   private readonly units: CompileUnits;
   private readonly info: DebugInfo;
   private readonly lines: LineTable;
-  private readonly scopes = new Map<number, UnitScopes>();
+  private readonly unitFunctions = new Map<number, UnitFunctions>();
 
   constructor(units: CompileUnits, info: DebugInfo, lines: LineTable) {
     this.units = units;
@@ -39,27 +39,24 @@ export class InlinedFunctions {
   at(pc: number): InlineChain | undefined {
     const unit = this.units.unitAt(pc);
     if (unit === undefined) return undefined;
-    let u = this.scopes.get(unit);
+    let u = this.unitFunctions.get(unit);
     if (!u) {
-      u = this.info.unitScopes(unit);
-      this.scopes.set(unit, u);
+      u = this.info.unitFunctions(unit);
+      this.unitFunctions.set(unit, u);
     }
-    // scopes are in the order met, parents first: the last one covering pc is the innermost
+    let fi = u.functions.length - 1;
+    while (fi >= 0 && !covers(u.functions[fi].ranges, pc)) fi--;
+    if (fi < 0) return undefined;
+    const f = u.functions[fi];
+    // parents come before their children: the last scope covering pc is the innermost
+    const scopes = this.info.functionScopes(unit, f);
     let inner = -1;
-    for (let i = u.scopes.length - 1; i >= 0 && inner < 0; i--) {
-      const r = u.scopes[i].ranges;
-      for (let j = 0; j < r.length; j += 2) {
-        if (pc >= r[j] && pc < r[j + 1]) {
-          inner = i;
-          break;
-        }
-      }
-    }
-    if (inner < 0 || !u.scopes[inner].inlined) return undefined;
+    for (let i = scopes.length - 1; i >= 0 && inner < 0; i--) if (covers(scopes[i].ranges, pc)) inner = i;
+    if (inner < 0 || !scopes[inner].inlined) return undefined;
     const names: string[] = [];
     const callSites: Array<SourceLine | undefined> = [];
-    for (let i = inner; i >= 0 && u.scopes[i].inlined; i = u.scopes[i].parent) {
-      const s = u.scopes[i];
+    for (let i = inner; i >= 0 && scopes[i].inlined; i = scopes[i].parent) {
+      const s = scopes[i];
       const name = this.info.nameOf(s.die);
       names.push(name ? (name.linkage ? demangle(name.name) : name.name) : UNNAMED);
       const file = s.callFile >= 0 && u.stmtList !== undefined ? this.lines.fileName(u.stmtList, s.callFile, u.compDir) : undefined;
@@ -67,6 +64,11 @@ export class InlinedFunctions {
     }
     return { names, callSites };
   }
+}
+
+function covers(ranges: number[], pc: number): boolean {
+  for (let j = 0; j < ranges.length; j += 2) if (pc >= ranges[j] && pc < ranges[j + 1]) return true;
+  return false;
 }
 
 /**
