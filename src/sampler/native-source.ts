@@ -40,6 +40,9 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
   // inlined functions are frames of their own in the profile too; plumbing inlined is dropped as the merge drops it
   const keep = opts.all ? undefined : (f: NativeFrame) => !isPlumbing(f, modules);
   let lastTids: number[] | undefined;
+  // the merged frames of the last sample, expanded once the threads run again: the first
+  // address in a unit reads that unit's debug information, which no paused thread should wait for
+  const merged = new Map<ThreadSample, MixedFrame[]>();
   return {
     pid,
     needsPause: true,
@@ -58,8 +61,18 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         if (!raw) return s;
         const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
-        return { ...s, frames: np.expand(m.frames, { keep }).map(toFrame) };
+        const out = { ...s, frames: [] };
+        merged.set(out, m.frames);
+        return out;
       });
+    },
+    afterPause(threads: ThreadSample[]): ThreadSample[] {
+      const out = threads.map((t) => {
+        const frames = merged.get(t);
+        return frames ? { ...t, frames: np.expand(frames, { keep }).map(toFrame) } : t;
+      });
+      merged.clear();
+      return out;
     },
     pythonTids: () => lastTids,
     close: () => {

@@ -58,6 +58,8 @@ export interface SampleSource {
   pythonTids?(): number[] | undefined;
   /** the source reads paused threads' registers (--native): the sampler must pause them for every sample */
   readonly needsPause?: boolean;
+  /** finishes what sample() returned once the threads run again: work no thread need wait for (--native: inlined functions) */
+  afterPause?(threads: ThreadSample[]): ThreadSample[];
   close(): void;
 }
 

@@ -103,7 +103,7 @@ describe('inlined functions in native stacks', { concurrency: 3, skip: !hasGcc()
       t.after(() => target.stop());
       await target.waitFor(/READY/);
       const out = join(dir, `${py.label}.collapsed.txt`);
-      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '2', '-r', '50', '-f', 'collapsed', '-o', out], {
+      const r = await runCli(['record', '-p', String(target.pid), '--native', '-d', '3', '-r', '50', '-f', 'collapsed', '-o', out], {
         timeoutMs: 60000,
       });
       assert.equal(r.code, 0, r.stderr);
@@ -112,7 +112,7 @@ describe('inlined functions in native stacks', { concurrency: 3, skip: !hasGcc()
       const chain = stacks.filter((l) =>
         /;hold_inlined \(libinlined\.so\);outer_wait \(libinlined\.so\);inner_wait \(libinlined\.so\) \d+$/.test(l),
       );
-      assert.ok(chain.length > 0, stacks.join('\n'));
+      assert.ok(chain.length > 0, `${stacks.join('\n')}\n${r.stderr}`);
       for (const l of chain) assert.match(l, /wait_in_inlined \(.*native_inlined\.py:\d+\)/);
     });
   }
