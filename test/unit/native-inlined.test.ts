@@ -4,7 +4,8 @@
 // (test/targets/native_inlined.py). Built with DWARF 4 and DWARF 5, compressed, and with
 // its debug information in a separate file; each must expand to exactly
 // inner_wait -> outer_wait -> hold_inlined with the lines of the marker comments, and
-// agree with what `addr2line -i -f` says of the same address.
+// agree with what `addr2line -i -f -C` says of the same address; a C++ form
+// (test/fixtures/native/inlined.cpp) names inlined member functions by their linkage names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,15 +19,25 @@ import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
 const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'inlined.c');
+const CXX_SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'inlined.cpp');
 const LIB = 'libinlined.so';
 
-/** The 1-based line of the marker comment in inlined.c. */
-function markerLine(marker: string): number {
-  const i = readFileSync(SOURCE, 'utf8')
+/** The 1-based line of the marker comment in inlined.c (or source). */
+function markerLine(marker: string, source = SOURCE): number {
+  const i = readFileSync(source, 'utf8')
     .split('\n')
     .findIndex((l) => l.includes(`LINE:${marker} `));
   assert.ok(i >= 0, marker);
   return i + 1;
+}
+
+function hasGxx(): boolean {
+  try {
+    execFileSync('g++', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hasAddr2line(): boolean {
@@ -47,9 +58,9 @@ function loadBase(pid: number, lib: string): bigint {
   throw new Error(`${lib} is not mapped in ${pid}`);
 }
 
-/** addr2line -i -f's answer for one link-time address: [function, file:line] per level, innermost first. */
+/** addr2line -i -f -C's answer for one link-time address: [function, file:line] per level, innermost first. */
 function addr2line(lib: string, addr: bigint): string[][] {
-  const out = execFileSync('addr2line', ['-i', '-f', '-e', lib, `0x${addr.toString(16)}`], { encoding: 'utf8' })
+  const out = execFileSync('addr2line', ['-i', '-f', '-C', '-e', lib, `0x${addr.toString(16)}`], { encoding: 'utf8' })
     .trim()
     .split('\n');
   const levels: string[][] = [];
@@ -68,11 +79,11 @@ describe('inlined functions as native frames', {
   });
   after(() => fx.cleanup());
 
-  /** Builds the library into its own folder (the file name stays libinlined.so) with these gcc flags. */
-  function build(name: string, flags: string[]): string {
+  /** Builds the library into its own folder (the file name stays libinlined.so) with these compiler flags. */
+  function build(name: string, flags: string[], source = SOURCE, compiler = 'gcc'): string {
     const lib = join(fx.dir, name, LIB);
     execFileSync('mkdir', ['-p', join(fx.dir, name)]);
-    execFileSync('gcc', ['-O2', '-shared', '-fPIC', ...flags, '-o', lib, SOURCE]);
+    execFileSync(compiler, ['-O2', '-shared', '-fPIC', ...flags, '-o', lib, source]);
     return lib;
   }
 
@@ -152,6 +163,19 @@ describe('inlined functions as native frames', {
     assert.doesNotMatch(execFileSync('readelf', ['-SW', lib], { encoding: 'utf8' }), /\.debug_info/);
     const { frames } = await framesIn(lib, 'pause');
     assert.deepEqual(chain(frames), expected('inner-pause'));
+  });
+
+  it('C++: inlined member functions are named by their demangled linkage names', {
+    skip: !hasGxx() && 'g++ is not installed',
+  }, async () => {
+    const lib = build('cxx', ['-g'], CXX_SOURCE, 'g++');
+    const { frames, a2l } = await framesIn(lib, 'pause');
+    assert.deepEqual(chain(frames), [
+      ['ns::Waiter::inner(int)', true, CXX_SOURCE, markerLine('cxx-inner', CXX_SOURCE)],
+      ['ns::Waiter::outer(int)', true, CXX_SOURCE, markerLine('cxx-outer', CXX_SOURCE)],
+      ['hold_inlined', false, CXX_SOURCE, markerLine('cxx-exported', CXX_SOURCE)],
+    ]);
+    assert.deepEqual(asAddr2line(frames), a2l);
   });
 
   it('without debug information the physical frame stands alone', async () => {
