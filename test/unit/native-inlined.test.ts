@@ -1,7 +1,7 @@
 // Inlined functions as native frames of their own: a library built with gcc -O2 -g
 // (test/fixtures/native/inlined.c) whose exported hold_inlined waits inside two
 // always_inline functions, called through ctypes by a real Python
-// (test/targets/native_inlined.py). Built with DWARF 4 and DWARF 5, compressed, and with
+// (test/targets/native_inlined.py). Built with DWARF 2 to 5, compressed, and with
 // its debug information in a separate file; each must expand to exactly
 // inner_wait -> outer_wait -> hold_inlined with the lines of the marker comments, and
 // agree with what `addr2line -i -f -C` says of the same address; a C++ form
@@ -129,6 +129,8 @@ describe('inlined functions as native frames', {
   for (const [label, flags] of [
     ['DWARF 5', ['-gdwarf-5']],
     ['DWARF 4', ['-gdwarf-4']],
+    ['DWARF 3', ['-gdwarf-3']],
+    ['DWARF 2', ['-gdwarf-2']],
   ] as const) {
     it(`${label}: a call inside the chain (pause) expands to inner_wait -> outer_wait -> hold_inlined, as addr2line -i says`, async () => {
       const lib = build(`v${label.slice(-1)}`, ['-g', ...flags]);
