@@ -7,6 +7,7 @@ import { CompileUnits } from './compile-units.js';
 import { DebugInfo, type UnitFunctions } from './debug-info.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { demangle } from './demangle.js';
+import type { PooledFile } from './file-pool.js';
 import type { LineTable, SourceLine } from './line-table.js';
 
 /** The functions inlined at one address. */
@@ -74,11 +75,13 @@ function covers(ranges: number[], pc: number): boolean {
 /**
  * The inlined-function index of elf (a module or its separate debug file), over its line
  * table; undefined when it has no .debug_info or no .debug_aranges to find units by.
+ * file: elf's file in the pool of open files, which .debug_info is read through later
+ * (elf may then be closed).
  */
-export function openInlined(elf: ElfFile, lines: LineTable): InlinedFunctions | undefined {
+export function openInlined(elf: ElfFile, lines: LineTable, file?: PooledFile): InlinedFunctions | undefined {
   const aranges = debugSection(elf, '.debug_aranges');
   const abbrev = aranges && debugSection(elf, '.debug_abbrev');
-  const info = abbrev && debugSectionReader(elf, '.debug_info');
+  const info = abbrev && debugSectionReader(elf, '.debug_info', file);
   if (!aranges || !abbrev || !info) return undefined;
   const str = debugSection(elf, '.debug_str');
   const lineStr = debugSection(elf, '.debug_line_str');

@@ -8,6 +8,7 @@ import type { ElfFile } from '../proc/elf.js';
 import { CompileUnits } from './compile-units.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
+import type { PooledFile } from './file-pool.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 export interface SourceLine {
@@ -343,15 +344,19 @@ function joinPath(dir: string, name: string): string {
   return posix.normalize(`${dir}/${name}`);
 }
 
-/** The line table of elf (a module or its separate debug file), or undefined when it has no .debug_line. */
-export function openLineTable(elf: ElfFile): LineTable | undefined {
+/**
+ * The line table of elf (a module or its separate debug file), or undefined when it has no
+ * .debug_line. file: elf's file in the pool of open files, which the table then reads
+ * .debug_info through, so that elf can be closed (file-pool.ts).
+ */
+export function openLineTable(elf: ElfFile, file?: PooledFile): LineTable | undefined {
   const line = debugSection(elf, '.debug_line');
   if (!line) return undefined;
   const lineStr = debugSection(elf, '.debug_line_str');
   const str = debugSection(elf, '.debug_str');
   const aranges = debugSection(elf, '.debug_aranges');
   const abbrev = aranges && debugSection(elf, '.debug_abbrev');
-  const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info') : undefined;
+  const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info', file) : undefined;
   // .debug_info (tens of MB in a libpython) is read a unit header at a time
   const units = aranges && abbrev && info ? new CompileUnits({ aranges, abbrev, info, str, lineStr }) : undefined;
   return new LineTable(line, lineStr, str, units?.size ? units : undefined);

@@ -4,7 +4,7 @@
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
 // memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
-// separate debug file (§3).
+// separate debug file, symbols also from the module's MiniDebugInfo (§3).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
@@ -12,20 +12,25 @@ import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
+import { PooledFile } from './file-pool.js';
 import { type InlinedFunctions, openInlined } from './inlined.js';
 import { type LineTable, openLineTable } from './line-table.js';
+import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 /**
- * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
- * read a unit at a time): kept for the life of spyglass, one per library met with lines.
+ * Line tables by build-id, kept for the life of spyglass, one per library met with lines.
+ * An uncompressed .debug_info is read a unit at a time from the file, through the pool
+ * that bounds how many files are open (file-pool.ts).
  */
 const linesByBuildId = new Map<string, LineTable | null>();
 /** the file each line table was read from: its .debug_info also says what was inlined */
-const lineFiles = new WeakMap<LineTable, ElfFile>();
+const linePaths = new WeakMap<LineTable, string>();
 /** Inlined-function indexes by build-id, over the same file as the line table. */
 const inlinedByBuildId = new Map<string, InlinedFunctions | null>();
+/** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
+const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -54,6 +59,8 @@ export class NativeModule {
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
   private inlined?: InlinedFunctions | null;
+  /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
+  private mini?: ElfFile | null;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -140,7 +147,9 @@ export class NativeModule {
     const elf = this.open();
     if (!elf) return undefined;
     try {
-      this.symbols = loadSymbols(elf, this.id, this.debugFile(elf));
+      // a table made before the MiniDebugInfo was decompressed is this module's only, never cached for its build-id
+      const complete = this.mini !== undefined || !hasMiniDebugInfo(elf);
+      this.symbols = loadSymbols(elf, complete ? this.id : undefined, this.debugFile(elf), this.mini ?? undefined);
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
@@ -158,11 +167,42 @@ export class NativeModule {
     this.symbols ??= cachedSymbols(this.id);
     if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
     try {
-      return lookupFew(elf, this.debugFile(elf), pcs);
+      return lookupFew(elf, this.debugFile(elf), pcs, this.mini ?? undefined);
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+  }
+
+  /**
+   * Decompresses the module's MiniDebugInfo (.gnu_debugdata), if it has one, so that its
+   * symbols name frames; asynchronous, as its decoder is (mini-debuginfo.ts). A corrupt
+   * section leaves error set and costs only the names it would have given.
+   */
+  async loadMiniDebugInfo(): Promise<void> {
+    if (this.mini !== undefined) return;
+    const elf = this.open();
+    if (!elf || this.isVdso || !hasMiniDebugInfo(elf)) {
+      this.mini = null;
+      return;
+    }
+    let pending = this.id !== undefined ? miniByBuildId.get(this.id) : undefined;
+    if (!pending) {
+      pending = readMiniDebugInfo(elf).then(
+        (image) => image ?? 'it holds no ELF image',
+        (e: Error) => e.message,
+      );
+      if (this.id !== undefined) miniByBuildId.set(this.id, pending);
+    }
+    const got = await pending;
+    if (typeof got === 'string') {
+      this.mini = null;
+      this.error = `cannot read the ${MINI_DEBUGINFO_SECTION} (MiniDebugInfo) symbols of ${this.path}: ${got}`;
+      return;
+    }
+    this.mini = got;
+    // a table made without it is made again with it
+    this.symbols = undefined;
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
@@ -175,17 +215,18 @@ export class NativeModule {
     if (cached !== undefined) return (this.lines = cached) ?? undefined;
     const debug = this.debugFile(elf);
     for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
-      // its own handle: the table outlives this process's module list (cached per build-id)
+      // its own handle, in the pool: the table outlives this process's module list (cached per build-id)
       let file: ElfFile | undefined;
       try {
         file = ElfFile.open(path);
-        this.lines = openLineTable(file) ?? null;
-        if (this.lines) lineFiles.set(this.lines, file);
+        this.lines = openLineTable(file, new PooledFile(path)) ?? null;
+        if (this.lines) linePaths.set(this.lines, path);
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
+      } finally {
+        file?.close();
       }
       if (this.lines) break;
-      file?.close();
     }
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
@@ -196,14 +237,19 @@ export class NativeModule {
     if (this.inlined !== undefined) return this.inlined ?? undefined;
     const lines = this.lineTable();
     this.inlined = null;
-    const file = lines && lineFiles.get(lines);
-    if (!lines || !file) return undefined;
+    const path = lines && linePaths.get(lines);
+    if (!lines || !path) return undefined;
     const cached = this.id !== undefined ? inlinedByBuildId.get(this.id) : undefined;
     if (cached !== undefined) return (this.inlined = cached) ?? undefined;
+    let file: ElfFile | undefined;
     try {
-      this.inlined = openInlined(file, lines) ?? null;
+      // like the line table, read later through the pool of open files
+      file = ElfFile.open(path);
+      this.inlined = openInlined(file, lines, new PooledFile(path)) ?? null;
     } catch (e) {
       this.error = `cannot read the inlined functions of ${this.path}: ${(e as Error).message}`;
+    } finally {
+      file?.close();
     }
     if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlined);
     return this.inlined ?? undefined;

@@ -1,6 +1,7 @@
 // Function symbols of one ELF image, for naming native frames: .symtab, then .dynsym
 // (all a stripped library keeps), then the separate debug file's .symtab (libc6-dbg and
-// friends, found by debug-file.ts). The table keeps the raw string tables and only
+// friends, found by debug-file.ts) and the MiniDebugInfo image's .symtab (the static
+// functions of a stripped Fedora binary, mini-debuginfo.ts). The table keeps the raw string tables and only
 // numbers per symbol: a name is made into a string when a frame asks for it, so a
 // library of tens of thousands of symbols loads in milliseconds. Kept per build-id, so a
 // library met again (another process) costs nothing (docs/native-unwinding.md §3).
@@ -150,7 +151,7 @@ function nameAt(strs: Buffer, at: number): string {
  * thousands of symbols to do so cost it more than all else. Picks what SymbolTable.lookup
  * picks: the covering symbol that starts last, the smallest of those, the best-named.
  */
-export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs: number[]): Array<SymbolHit | undefined> {
+export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs: number[], mini?: ElfFile): Array<SymbolHit | undefined> {
   const order = Array.from(pcs.keys()).sort((a, b) => pcs[a] - pcs[b]);
   const sorted = order.map((i) => pcs[i]);
   const best: Array<{ start: number; size: number; rank: number; strs: Buffer; nameOff: number } | undefined> = sorted.map(() => undefined);
@@ -180,6 +181,7 @@ export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs
   eachSymbol(elf, SHT_SYMTAB, visit);
   eachSymbol(elf, SHT_DYNSYM, visit);
   if (debug) eachSymbol(debug.elf, SHT_SYMTAB, visit);
+  if (mini) eachSymbol(mini, SHT_SYMTAB, visit);
   const out: Array<SymbolHit | undefined> = pcs.map(() => undefined);
   order.forEach((orig, i) => {
     const b = best[i];
@@ -193,14 +195,14 @@ export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs
 const byBuildId = new Map<string, SymbolTable>();
 
 /**
- * Symbols of elf, and of its separate debug file when one was found; cached by build-id
- * (id), which the debug file shares.
+ * Symbols of elf, of its separate debug file when one was found and of its MiniDebugInfo
+ * image when it has one; cached by build-id (id), which the debug file shares.
  */
 export function cachedSymbols(id: string | undefined): SymbolTable | undefined {
   return id === undefined ? undefined : byBuildId.get(id);
 }
 
-export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }): SymbolTable {
+export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }, mini?: ElfFile): SymbolTable {
   const cached = id && byBuildId.get(id);
   if (cached) return cached;
   const list = new SymbolList();
@@ -208,6 +210,7 @@ export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf:
   if (addSymbols(elf, SHT_SYMTAB, list)) sources.push('symtab');
   if (addSymbols(elf, SHT_DYNSYM, list)) sources.push('dynsym');
   if (debug && addSymbols(debug.elf, SHT_SYMTAB, list)) sources.push(`debug file ${debug.path}`);
+  if (mini && addSymbols(mini, SHT_SYMTAB, list)) sources.push('.gnu_debugdata');
   const table = new SymbolTable(list, sources);
   if (id) byBuildId.set(id, table);
   return table;

@@ -1,7 +1,10 @@
 // The sampler's source for record/top --native: each sample unwinds the paused Python
 // threads' native stacks (the sampler pauses them: needsPause), reads their Python
 // frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
-// cannot be merged is counted as an error, never recorded half right.
+// cannot be merged is counted as an error, never recorded half right. Inlined functions
+// and source lines of native frames are looked up once the threads run again
+// (afterPause), once per address: the first address of a compilation unit reads its
+// debug information, which no paused thread should wait for.
 import { isPlumbing, mergeStacks, type MixedFrame } from '../native/merge.js';
 import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
@@ -17,10 +20,8 @@ export interface NativeSourceOptions {
   all?: boolean;
 }
 
-function toFrame(f: MixedFrame): Frame {
-  if ('kind' in f && f.kind === 'native')
-    return { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
-  return f as Frame;
+function isNative(f: MixedFrame): f is NativeFrame {
+  return 'kind' in f && f.kind === 'native';
 }
 
 export async function openNativeSource(pid: number, opts: NativeSourceOptions = {}): Promise<SampleSource> {
@@ -30,7 +31,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
     np = new NativeProcess(pid);
     // unwind tables and symbols now, so that no sample pauses a thread while they load
     np.prepare();
-    np.prepareSymbols();
+    await np.prepareSymbols();
   } catch (e) {
     reader.close();
     throw e;
@@ -40,13 +41,17 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
   // inlined functions are frames of their own in the profile too; plumbing inlined is dropped as the merge drops it
   const keep = opts.all ? undefined : (f: NativeFrame) => !isPlumbing(f, modules);
   let lastTids: number[] | undefined;
-  // the merged frames of the last sample, expanded once the threads run again: the first
-  // address in a unit reads that unit's debug information, which no paused thread should wait for
-  const merged = new Map<ThreadSample, MixedFrame[]>();
+  /** the samples of the last sample() with their merged frames, finished in afterPause */
+  let unfinished: Array<[ThreadSample, MixedFrame[]]> = [];
+  const toFrame = (f: MixedFrame): Frame => {
+    if (!isNative(f)) return f as Frame;
+    return { kind: 'native', name: f.name, filename: f.file ?? '', line: f.line ?? 0, module: f.module, address: f.address };
+  };
   return {
     pid,
     needsPause: true,
     sample(o: SampleOptions = {}): ThreadSample[] {
+      unfinished = [];
       const raws = new Map<number, RawStack>();
       for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
       const dump = reader.sample({ activity: false });
@@ -61,18 +66,16 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         if (!raw) return s;
         const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
-        const out = { ...s, frames: [] };
-        merged.set(out, m.frames);
+        // inlined functions and lines are added in afterPause
+        const out: ThreadSample = { ...s, frames: m.frames.map(toFrame) };
+        unfinished.push([out, m.frames]);
         return out;
       });
     },
-    afterPause(threads: ThreadSample[]): ThreadSample[] {
-      const out = threads.map((t) => {
-        const frames = merged.get(t);
-        return frames ? { ...t, frames: np.expand(frames, { keep }).map(toFrame) } : t;
-      });
-      merged.clear();
-      return out;
+    afterPause(): void {
+      const pending = unfinished;
+      unfinished = [];
+      for (const [sample, frames] of pending) sample.frames = np.expand(frames, { lines: true, keep }).map(toFrame);
     },
     pythonTids: () => lastTids,
     close: () => {

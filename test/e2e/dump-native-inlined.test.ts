@@ -109,9 +109,10 @@ describe('inlined functions in native stacks', { concurrency: 3, skip: !hasGcc()
       assert.equal(r.code, 0, r.stderr);
       const stacks = readFileSync(out, 'utf8').trim().split('\n');
       // the spin loop is inside both inlined functions: every sample of it ends in the chain, under the Python caller
-      const chain = stacks.filter((l) =>
-        /;hold_inlined \(libinlined\.so\);outer_wait \(libinlined\.so\);inner_wait \(libinlined\.so\) \d+$/.test(l),
-      );
+      // collapsed stacks carry each native frame's line: name (file name:line, module)
+      const at = (name: string, marker: string) => `${name} (inlined.c:${markerLine(marker)}, ${LIB})`;
+      const tail = `;${at('hold_inlined', 'exported')};${at('outer_wait', 'outer')};${at('inner_wait', 'inner-spin')} `;
+      const chain = stacks.filter((l) => l.includes(tail));
       assert.ok(chain.length > 0, `${stacks.join('\n')}\n${r.stderr}`);
       for (const l of chain) assert.match(l, /wait_in_inlined \(.*native_inlined\.py:\d+\)/);
     });
