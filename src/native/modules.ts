@@ -5,15 +5,16 @@
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
 // memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
 // separate debug file (§3).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
 import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
-import { type LineTable, openLineTable } from './line-table.js';
-import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
+import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
+import { ModuleIndex } from './module-index.js';
+import { loadSymbols, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 /**
@@ -48,6 +49,9 @@ export class NativeModule {
   /** the separate debug file's path and image, once looked for (null: none) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
+  /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
+  private linesFailed = false;
+  private index?: ModuleIndex;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -129,38 +133,70 @@ export class NativeModule {
     return this.debug ?? undefined;
   }
 
+  /** The sorted symbol table: from the stored index when it has one, else built (and then stored). */
   symbolTable(): SymbolTable | undefined {
     if (this.symbols) return this.symbols;
     const elf = this.open();
     if (!elf) return undefined;
+    const index = this.moduleIndex(elf);
+    if (index.symbols) return (this.symbols = index.symbols);
     try {
       this.symbols = loadSymbols(elf, this.id, this.debugFile(elf));
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+    index.setSymbols(this.symbols);
     return this.symbols;
   }
 
   /**
-   * Names for a few link-time addresses: through the symbol table when it is loaded (or
-   * cached from another process), else by one pass over the raw tables (symbols.ts).
+   * What is kept about this module between runs (module-index.ts), for exactly these
+   * files: the module's and its debug file's size, modification time and inode.
    */
-  namesFor(pcs: number[]): Array<SymbolHit | undefined> | undefined {
+  private moduleIndex(elf: ElfFile): ModuleIndex {
+    if (this.index) return this.index;
+    const debug = this.debugFile(elf);
+    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug.path] : [])];
+    const identity = files
+      .map((f) => {
+        const st = statSync(f);
+        return `${f} ${st.dev} ${st.ino} ${st.size} ${st.mtimeMs}`;
+      })
+      .join('\n');
+    // the vdso has no file: what is known of it is kept for this run only
+    const name = this.isVdso ? undefined : this.id ? `b-${this.id}` : `f-${fnv1a(identity)}`;
+    this.index = ModuleIndex.open(name, identity);
+    return this.index;
+  }
+
+  /**
+   * The source line of link-time address pc, inside the function [fn.start, fn.end) when
+   * a symbol covers it: the function's rows are kept (and stored), so the line table is
+   * opened only for a function not met before.
+   */
+  sourceLine(pc: number, fn: { start: number; end: number } | undefined): SourceLine | undefined {
     const elf = this.open();
-    if (!elf) return undefined;
-    this.symbols ??= cachedSymbols(this.id);
-    if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
+    if (!elf || this.isVdso) return undefined;
+    const index = this.moduleIndex(elf);
+    const known = index.lineAt(pc);
+    if (known !== undefined) return known ?? undefined;
+    const table = this.lineTable();
+    if (this.linesFailed) return undefined;
+    const [start, end] = fn ? [fn.start, fn.end] : [pc, pc + 1];
+    let rows: LineRows | undefined;
     try {
-      return lookupFew(elf, this.debugFile(elf), pcs);
+      rows = table?.rowsIn(pc, start, end);
     } catch (e) {
-      this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
+      this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+    index.addLines(start, end, rows ?? { addr: [], line: [], file: [] });
+    return index.lineAt(pc) ?? undefined;
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
-  lineTable(): LineTable | undefined {
+  private lineTable(): LineTable | undefined {
     if (this.lines !== undefined) return this.lines ?? undefined;
     this.lines = null;
     const elf = this.open();
@@ -176,6 +212,7 @@ export class NativeModule {
         this.lines = openLineTable(file) ?? null;
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
+        this.linesFailed = true;
       }
       if (this.lines) break;
       file?.close();
@@ -189,7 +226,9 @@ export class NativeModule {
     this.unwindTable();
   }
 
+  /** Stores what this run learnt about the module for the next (module-index.ts), and lets go of its files. */
   close(): void {
+    this.index?.save();
     this.elf?.close();
     this.elf = undefined;
     if (this.debug) this.debug.elf.close();
@@ -238,4 +277,11 @@ export class ModuleMap {
   close(): void {
     for (const m of this.modules) m.close();
   }
+}
+
+/** FNV-1a of a string, as hex: a stored index's name for a module without a build-id. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
 }
