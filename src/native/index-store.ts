@@ -26,10 +26,10 @@ import {
 import { isAbsolute, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-const MAGIC = Buffer.from('SPYGLASS-NATIVE-INDEX\n', 'latin1');
+const MAGIC = Buffer.from('SPYGLASS-NATIVE-IDX\n', 'latin1');
 /** bumped whenever what module-index.ts writes changes meaning: files of another version are ignored */
 export const INDEX_FORMAT = 1;
-/** magic, format version (u32), body length (u32), CRC-32 of the body (u32) */
+/** magic, format version (u32), body length (u32), CRC-32 of the body (u32): 32 bytes, so that the body's arrays lie 8-byte aligned in the file read */
 const HEADER = MAGIC.length + 12;
 export interface StoreLimits {
   /** no one library's file is written (or read) larger than this */
