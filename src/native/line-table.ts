@@ -6,7 +6,7 @@
 // whole row table is ever held in memory (docs/native-unwinding.md §3).
 import { posix } from 'node:path';
 import type { ElfFile } from '../proc/elf.js';
-import { CompileUnits } from './compile-units.js';
+import { CompileUnits, StoredUnits, type UnitLookup, type UnitRanges } from './compile-units.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
 import { lastAtOrBelow } from '../sorted.js';
@@ -79,15 +79,15 @@ export class LineTable {
   private readonly line: Buffer;
   private readonly lineStr?: Buffer;
   private readonly str?: Buffer;
-  private readonly units?: CompileUnits;
+  private readonly units?: UnitLookup;
   private sequences?: SequenceIndex;
   private readonly fileTables = new Map<number, FileTable>();
 
   /**
    * line: the .debug_line section; lineStr and str: .debug_line_str and .debug_str, which
-   * version 5 names point into; units: the unit index from .debug_aranges, when there is one.
+   * version 5 names point into; units: the unit index from .debug_aranges (or stored), when there is one.
    */
-  constructor(line: Buffer, lineStr?: Buffer, str?: Buffer, units?: CompileUnits) {
+  constructor(line: Buffer, lineStr?: Buffer, str?: Buffer, units?: UnitLookup) {
     this.line = line;
     this.lineStr = lineStr;
     this.str = str;
@@ -134,6 +134,18 @@ export class LineTable {
       line: found.map((r, i) => (names[i] ? r[2] : 0)),
       file: names.map((n) => n ?? ''),
     };
+  }
+
+  /**
+   * Which unit covers what, for module-index.ts to store (then a later run opens only
+   * .debug_line and its strings): every unit's first entry is read, or, without
+   * .debug_aranges, every unit's program run once.
+   */
+  unitRanges(): UnitRanges {
+    if (this.units instanceof CompileUnits) return this.units.ranges();
+    if (this.units instanceof StoredUnits) return this.units.r;
+    const seq = (this.sequences ??= this.indexSequences());
+    return { starts: seq.start, ends: seq.end, stmtList: seq.unit, compDir: Array.from(seq.start, () => '') };
   }
 
   /** The unit whose sequences cover pc, from one pass over every unit (built on first use). */
@@ -361,12 +373,17 @@ function joinPath(dir: string, name: string): string {
   return posix.normalize(`${dir}/${name}`);
 }
 
-/** The line table of elf (a module or its separate debug file), or undefined when it has no .debug_line. */
-export function openLineTable(elf: ElfFile): LineTable | undefined {
+/**
+ * The line table of elf (a module or its separate debug file), or undefined when it has no
+ * .debug_line. With the unit index a previous run stored, .debug_aranges, .debug_abbrev
+ * and .debug_info (libc's debug file: 2.3 MB of compressed sections) are not read.
+ */
+export function openLineTable(elf: ElfFile, stored?: UnitRanges): LineTable | undefined {
   const line = debugSection(elf, '.debug_line');
   if (!line) return undefined;
   const lineStr = debugSection(elf, '.debug_line_str');
   const str = debugSection(elf, '.debug_str');
+  if (stored) return new LineTable(line, lineStr, str, new StoredUnits(stored));
   const aranges = debugSection(elf, '.debug_aranges');
   const abbrev = aranges && debugSection(elf, '.debug_abbrev');
   const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info') : undefined;

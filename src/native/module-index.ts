@@ -1,8 +1,10 @@
 // What spyglass keeps about one library between runs (docs/native-index.md): its sorted
-// symbol table, and the source-line rows of each function a frame was met in. Both are
+// symbol table, which line program covers which addresses, and the source-line rows of
+// each function a frame was met in. All are
 // what a `dump --native` spent most of its time building; kept in a file per library
 // (index-store.ts), named by build-id, and trusted only for the very files it was made
 // from (their size, modification time and inode, the module's and its debug file's).
+import type { UnitRanges } from './compile-units.js';
 import { lineAt, type LineRows, type SourceLine } from './line-table.js';
 import { loadIndexFile, saveIndexFile } from './index-store.js';
 import { SymbolTable } from './symbols.js';
@@ -27,6 +29,7 @@ export class ModuleIndex {
   /** the files it describes; a stored index for other files is ignored */
   readonly identity: string;
   private symbolTable?: SymbolTable;
+  private unitRanges?: UnitRanges;
   /** sorted by start, not overlapping */
   private ranges: Range[] = [];
   private starts: number[] = [];
@@ -61,6 +64,16 @@ export class ModuleIndex {
 
   setSymbols(table: SymbolTable): void {
     this.symbolTable = table;
+    this.dirty = true;
+  }
+
+  /** which line program covers which addresses, once a line table was opened */
+  get units(): UnitRanges | undefined {
+    return this.unitRanges;
+  }
+
+  setUnits(units: UnitRanges): void {
+    this.unitRanges = units;
     this.dirty = true;
   }
 
@@ -115,6 +128,14 @@ export class ModuleIndex {
       if (nameOffs.some((o) => o >= names.length)) throw new RangeError('index file: a name outside its table');
       index.setSymbols(SymbolTable.fromParts({ starts, ends, nameOffs, names, sources: meta.sources }));
     }
+    if (meta.units >= 0) {
+      const starts = f64(meta.units);
+      const ends = f64(meta.units);
+      const stmtList = f64(meta.units);
+      const dirs = u32(meta.units);
+      if (dirs.some((f) => f >= meta.files.length)) throw new RangeError('index file: a directory outside its table');
+      index.setUnits({ starts, ends, stmtList, compDir: Array.from(dirs, (f) => meta.files[f]) });
+    }
     const starts = f64(meta.ranges);
     const ends = f64(meta.ranges);
     const firstRow = u32(meta.ranges + 1);
@@ -141,13 +162,14 @@ export class ModuleIndex {
   save(): void {
     if (!this.dirty || this.name === undefined) return;
     this.dirty = false;
-    saveIndexFile(this.name, encode(this.identity, this.symbolTable, this.ranges));
+    saveIndexFile(this.name, encode(this.identity, this.symbolTable, this.unitRanges, this.ranges));
   }
 }
 
 // The body (after index-store.ts's header), little-endian, each array 8-byte aligned:
 //   u32 meta length, meta (JSON: identity, symbol sources, counts, file names)
 //   symbols: starts f64[n], ends f64[n], name offsets u32[n], names u8[nameBytes]
+//   units: starts f64[u], ends f64[u], line program offsets f64[u], directories u32[u] (file numbers)
 //   line ranges: starts f64[r], ends f64[r], first row u32[r + 1]
 //   rows: addresses f64[k], lines u32[k], file numbers u32[k]
 interface Meta {
@@ -156,6 +178,8 @@ interface Meta {
   sources: string[] | null;
   symbols: number;
   nameBytes: number;
+  /** -1: no unit index kept */
+  units: number;
   ranges: number;
   rows: number;
   files: string[];
@@ -163,16 +187,25 @@ interface Meta {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-function encode(identity: string, symbols: SymbolTable | undefined, ranges: Range[]): Buffer {
+function encode(identity: string, symbols: SymbolTable | undefined, units: UnitRanges | undefined, ranges: Range[]): Buffer {
   const sym = symbols?.parts();
   const files: string[] = [];
   const fileNo = new Map<string, number>();
+  const numberOf = (f: string) => {
+    let n = fileNo.get(f);
+    if (n === undefined) {
+      n = files.push(f) - 1;
+      fileNo.set(f, n);
+    }
+    return n;
+  };
   const rows = ranges.reduce((n, r) => n + r.rows.addr.length, 0);
   const meta: Meta = {
     identity,
     sources: sym ? sym.sources : null,
     symbols: sym ? sym.starts.length : 0,
     nameBytes: sym ? sym.names.length : 0,
+    units: units ? units.starts.length : -1,
     ranges: ranges.length,
     rows,
     files,
@@ -187,16 +220,11 @@ function encode(identity: string, symbols: SymbolTable | undefined, ranges: Rang
     for (let j = 0; j < r.rows.addr.length; j++, k++) {
       rowAddr[k] = r.rows.addr[j];
       rowLine[k] = r.rows.line[j];
-      const f = r.rows.file[j];
-      let n = fileNo.get(f);
-      if (n === undefined) {
-        n = files.push(f) - 1;
-        fileNo.set(f, n);
-      }
-      rowFile[k] = n;
+      rowFile[k] = numberOf(r.rows.file[j]);
     }
   });
   firstRow[ranges.length] = k;
+  const unitDirs = units ? Uint32Array.from(units.compDir, numberOf) : undefined;
   const metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
   const parts: Array<ArrayBufferView> = [];
   const head = Buffer.alloc(4);
@@ -216,6 +244,12 @@ function encode(identity: string, symbols: SymbolTable | undefined, ranges: Rang
     push(sym.ends);
     push(sym.nameOffs);
     push(sym.names);
+  }
+  if (units && unitDirs) {
+    push(units.starts);
+    push(units.ends);
+    push(units.stmtList);
+    push(unitDirs);
   }
   push(Float64Array.from(ranges, (r) => r.start));
   push(Float64Array.from(ranges, (r) => r.end));

@@ -13,6 +13,7 @@ import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
+import type { UnitRanges } from './compile-units.js';
 import { ModuleIndex } from './module-index.js';
 import { loadSymbols, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
@@ -181,7 +182,7 @@ export class NativeModule {
     const index = this.moduleIndex(elf);
     const known = index.lineAt(pc);
     if (known !== undefined) return known ?? undefined;
-    const table = this.lineTable();
+    const table = this.lineTable(index.units);
     if (this.linesFailed) return undefined;
     const [start, end] = fn ? [fn.start, fn.end] : [pc, pc + 1];
     let rows: LineRows | undefined;
@@ -192,11 +193,18 @@ export class NativeModule {
       return undefined;
     }
     index.addLines(start, end, rows ?? { addr: [], line: [], file: [] });
+    if (table && !index.units) {
+      try {
+        index.setUnits(table.unitRanges());
+      } catch {
+        /* then the next run reads the unit index from the file again */
+      }
+    }
     return index.lineAt(pc) ?? undefined;
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
-  private lineTable(): LineTable | undefined {
+  private lineTable(units: UnitRanges | undefined): LineTable | undefined {
     if (this.lines !== undefined) return this.lines ?? undefined;
     this.lines = null;
     const elf = this.open();
@@ -204,19 +212,21 @@ export class NativeModule {
     const cached = this.id !== undefined ? linesByBuildId.get(this.id) : undefined;
     if (cached !== undefined) return (this.lines = cached) ?? undefined;
     const debug = this.debugFile(elf);
+    let failed = false;
     for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
       // its own handle: the table outlives this process's module list (cached per build-id)
       let file: ElfFile | undefined;
       try {
         file = ElfFile.open(path);
-        this.lines = openLineTable(file) ?? null;
+        this.lines = openLineTable(file, units) ?? null;
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
-        this.linesFailed = true;
+        failed = true;
       }
       if (this.lines) break;
       file?.close();
     }
+    this.linesFailed = failed && !this.lines;
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
   }

@@ -152,6 +152,13 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     index.setSymbols(table);
     index.addLines(0x1000, 0x1030, ROWS);
     index.addLines(0x2000, 0x2100, { addr: [], line: [], file: [] });
+    const units = {
+      starts: Float64Array.of(0x1000, 0x3000),
+      ends: Float64Array.of(0x2000, 0x3100),
+      stmtList: Float64Array.of(0, -1),
+      compDir: ['/src', ''],
+    };
+    index.setUnits(units);
     index.save();
 
     const back = reread('b-libc-test', 'libc 1');
@@ -172,6 +179,7 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     assert.deepEqual(back.lineAt(0x102f), { file: 'a.c', line: 12 });
     assert.equal(back.lineAt(0x1030), undefined, 'past the function: not known');
     assert.equal(back.lineAt(0x2050), null, 'known to have no line');
+    assert.deepEqual(back.units, units);
 
     // made for other files (another size or modification time): ignored
     const other = reread('b-libc-test', 'libc 2');

@@ -8,7 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openLineTable } from '../../src/native/line-table.js';
 import { NativeProcess } from '../../src/native/native-process.js';
+import { loadSymbols } from '../../src/native/symbols.js';
+import { ElfFile } from '../../src/proc/elf.js';
 import type { NativeFrame } from '../../src/native/types.js';
 import { FixtureDir, FRAMES_C, hasGcc, nativeStackOf } from '../helpers/native-fixture.js';
 
@@ -70,6 +73,28 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
   }
 
   const withLines = (frames: NativeFrame[]) => frames.map((f) => [f.name, f.line]);
+
+  /**
+   * Every function's rows, read through the unit index as a later run gets it from the
+   * stored native index (docs/native-index.md), are the rows read from the sections.
+   */
+  function sameThroughStoredUnits(exe: string): void {
+    const elf = ElfFile.open(exe);
+    try {
+      const fresh = openLineTable(elf)!;
+      const stored = openLineTable(elf, fresh.unitRanges())!;
+      const { starts, ends } = loadSymbols(elf, undefined).parts();
+      let rows = 0;
+      for (let i = 0; i < starts.length; i++) {
+        const want = fresh.rowsIn(starts[i], starts[i], ends[i]);
+        assert.deepEqual(stored.rowsIn(starts[i], starts[i], ends[i]), want);
+        rows += want?.addr.length ?? 0;
+      }
+      assert.ok(rows > 10, `${rows} rows`);
+    } finally {
+      elf.close();
+    }
+  }
   const sectionNames = (exe: string) => execFileSync('readelf', ['-SW', exe], { encoding: 'utf8' });
   const lineVersion = (exe: string) =>
     Number(/DWARF Version:\s+(\d+)/.exec(execFileSync('readelf', ['--debug-dump=rawline', exe], { encoding: 'utf8' }))?.[1]);
@@ -87,6 +112,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
       assert.deepEqual(notes, []);
       assert.deepEqual(withLines(frames), EXPECTED());
       assert.ok(frames.every((f) => f.file === FRAMES_C));
+      sameThroughStoredUnits(exe);
     });
   }
 
@@ -95,6 +121,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
     assert.match(sectionNames(exe), /\.debug_line\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C/);
     const { frames } = await ourFrames(exe);
     assert.deepEqual(withLines(frames), EXPECTED());
+    sameThroughStoredUnits(exe);
   });
 
   it('finds the unit by its line program when .debug_aranges is missing', async () => {
@@ -103,6 +130,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
     assert.doesNotMatch(sectionNames(exe), /\.debug_aranges/);
     const { frames } = await ourFrames(exe);
     assert.deepEqual(withLines(frames), EXPECTED());
+    sameThroughStoredUnits(exe);
   });
 
   it('takes names and lines from the separate debug file named by .gnu_debuglink, checked by its CRC', async () => {
