@@ -12,8 +12,7 @@ import { openReader, type PythonReader } from '../reader/reader.js';
 import type { StackDump } from '../reader/types.js';
 import { descendants } from '../sampler/children.js';
 import { readExact } from '../sampler/exact.js';
-import { markInterrupted, wasInterrupted } from '../run-end.js';
-import { saveFile, savedElsewhere } from '../save-file.js';
+import { markInterrupted, wasInterrupted, writeStdout } from '../run-end.js';
 
 export interface DumpOptions {
   locals?: boolean;
@@ -196,9 +195,11 @@ Examples:
     .action(async (pid: number, o: DumpOptions) => {
       const text = o.async ? await asyncText(pid, o) : await dumpText(pid, o);
       if (!o.file) {
-        process.stdout.write(text);
+        writeStdout(text);
         return;
       }
+      // loaded only here: it brings node:os, which a dump to stdout does not need
+      const { saveFile, savedElsewhere } = await import('../save-file.js');
       const saved = saveFile(resolve(o.file), text);
       process.stderr.write(`spyglass: wrote the stacks of process ${pid} to ${saved.path}\n`);
       const elsewhere = savedElsewhere(saved, 'dump');

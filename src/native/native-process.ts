@@ -8,6 +8,7 @@ import type { SourceLine } from './line-table.js';
 import { ModuleMap, type NativeModule } from './modules.js';
 import type { NativeFrame } from './types.js';
 import { Unwinder, type RawStack } from './unwind.js';
+import { nowMs } from '../clock.js';
 
 /** How often the module list may be read again when a pc falls outside every known module (a library loaded since). */
 const MAPS_REFRESH_MS = 1000;
@@ -46,7 +47,7 @@ export class NativeProcess {
       throw e;
     }
     this.unwinder = new Unwinder(this.modules, this.mem);
-    this.mapsReadAt = performance.now();
+    this.mapsReadAt = nowMs();
   }
 
   /** Reads every module's unwind tables now, so that no thread waits for it while stopped. */
@@ -63,7 +64,7 @@ export class NativeProcess {
   unwind(regs: Regs): RawStack {
     let stack = this.unwinder.unwind(regs);
     const last = stack.frames[stack.frames.length - 1];
-    if (stack.stopped && !last.module && performance.now() - this.mapsReadAt > MAPS_REFRESH_MS) {
+    if (stack.stopped && !last.module && nowMs() - this.mapsReadAt > MAPS_REFRESH_MS) {
       // a library loaded after the module list was read (dlopen, an import): read it again
       this.refreshModules();
       stack = this.unwinder.unwind(regs);
@@ -75,7 +76,7 @@ export class NativeProcess {
     const old = this.modules;
     this.modules = new ModuleMap(this.pid, this.mem, readMaps(this.pid));
     this.unwinder = new Unwinder(this.modules, this.mem);
-    this.mapsReadAt = performance.now();
+    this.mapsReadAt = nowMs();
     this.named.clear();
     old.close();
   }

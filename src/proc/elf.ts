@@ -179,14 +179,26 @@ export class ElfFile {
   symbol(name: string): ElfSymbol | undefined {
     if (this.found.has(name)) return this.found.get(name);
     const key = Buffer.from(name, 'latin1');
-    this.dynsym ??= this.symbolTable(SHT_DYNSYM);
-    let sym = this.dynsym ? (this.dynsym.hash ? this.hashLookup(this.dynsym, key) : scan(this.dynsym, key)) : undefined;
+    let sym = this.dynamicSymbol(key);
     if (!sym) {
       this.symtab ??= this.symbolTable(SHT_SYMTAB);
       sym = this.symtab ? scan(this.symtab, key) : undefined;
     }
     this.found.set(name, sym);
     return sym;
+  }
+
+  /**
+   * Looks a symbol up in .dynsym only: for a name that, when defined, is exported, a
+   * miss then costs no read of .symtab.
+   */
+  exported(name: string): ElfSymbol | undefined {
+    return this.found.has(name) ? this.found.get(name) : this.dynamicSymbol(Buffer.from(name, 'latin1'));
+  }
+
+  private dynamicSymbol(key: Buffer): ElfSymbol | undefined {
+    this.dynsym ??= this.symbolTable(SHT_DYNSYM);
+    return this.dynsym ? (this.dynsym.hash ? this.hashLookup(this.dynsym, key) : scan(this.dynsym, key)) : undefined;
   }
 
   /** The symbols and names of the first section of `type`, and its GNU hash table if it has one; null when absent. */

@@ -176,8 +176,11 @@ function locate(pid: number): PythonTarget {
       if (base !== undefined) files.push({ elf, path: libPath, base });
       else elf.close();
     }
+    // libpython first: in a shared build it defines every symbol asked for, and the
+    // executable's own tables then never need reading (a share of a dump's start-up)
+    const lookupOrder = files.slice().reverse();
     const symbol = (name: string): bigint | undefined => {
-      for (const f of files) {
+      for (const f of lookupOrder) {
         const s = f.elf.symbol(name);
         if (s && s.value !== 0n) return f.base + s.value;
       }
@@ -197,17 +200,21 @@ function locate(pid: number): PythonTarget {
     const mem = ProcessMemory.open(pid);
     let version: PythonVersion;
     try {
-      version = detectVersion(mem, pyRuntime, symbol, files.slice().reverse(), nameMinor);
+      version = detectVersion(mem, pyRuntime, symbol, lookupOrder, nameMinor);
     } finally {
       mem.close();
     }
-    if (abiFlags.includes('d') || symbol('_Py_NegativeRefcount') !== undefined) {
+    // both probes are for names a release build lacks: a miss must not read whole
+    // symbol tables. A debug build exports _Py_NegativeRefcount; free-threaded builds
+    // exist from 3.13 on.
+    const exported = (name: string) => lookupOrder.some((f) => (f.elf.exported(name)?.value ?? 0n) !== 0n);
+    if (abiFlags.includes('d') || exported('_Py_NegativeRefcount')) {
       throw new NotPythonError(
         `process ${pid} runs a debug build of Python ${version.text}, which spyglass does not support`,
         'use a release build of CPython',
       );
     }
-    if (abiFlags.includes('t') || symbol('_Py_brc_queue_object') !== undefined) {
+    if (abiFlags.includes('t') || (version.minor >= 13 && symbol('_Py_brc_queue_object') !== undefined)) {
       throw new NotPythonError(`process ${pid} runs a free-threaded build of Python ${version.text}, which spyglass does not support yet`);
     }
     if (version.major !== 3 || version.minor < MIN_MINOR || version.minor > MAX_MINOR) {

@@ -15,6 +15,7 @@ import { KNOWN_TYPE_SYMBOLS, ObjectReader, type KnownTypes } from './objects.js'
 import { SnapshotMemory, u64At } from './snapshot.js';
 import { ThreadNames } from './thread-names.js';
 import type { LocalVariable, StackDump, StackFrame, ThreadActivity, ThreadStack } from './types.js';
+import { nowMs } from '../clock.js';
 
 export interface SampleOptions {
   /** read each frame's arguments and locals (slower) */
@@ -107,7 +108,7 @@ interface CodeInfo {
   table: Buffer;
   /** length of the bytecode in the unit frames record the instruction in */
   lastiLimit: number;
-  /** performance.now() when this was last compared with the target */
+  /** nowMs() when this was last compared with the target */
   checkedAt: number;
   /**
    * The frame for each instruction offset seen, shared by every sample (frozen): a
@@ -139,7 +140,7 @@ export class PythonReader {
   private readonly objects: ObjectReader;
   private readonly threadNames: ThreadNames;
   private readonly codes = new Map<number, CodeInfo>();
-  /** performance.now() at the start of the current sample */
+  /** nowMs() at the start of the current sample */
   private sampleTime = 0;
   private codesSweptAt = 0;
   /** offset of the kernel TID in glibc's struct pthread (3.8-3.10); null when not found */
@@ -193,10 +194,10 @@ export class PythonReader {
 
   /** Every thread of every interpreter, innermost frame first. */
   sample(opts: SampleOptions = {}): StackDump {
-    if (performance.now() - this.codesSweptAt > CODE_FORGET_MS) this.forgetOldCodes();
+    if (nowMs() - this.codesSweptAt > CODE_FORGET_MS) this.forgetOldCodes();
     for (let attempt = 1; ; attempt++) {
       this.snap.begin();
-      this.sampleTime = performance.now();
+      this.sampleTime = nowMs();
       try {
         return this.walk(opts, attempt < TORN_LIST_ATTEMPTS);
       } catch (e) {
@@ -566,7 +567,7 @@ export class PythonReader {
   }
 
   private forgetOldCodes(): void {
-    const now = performance.now();
+    const now = nowMs();
     for (const [addr, code] of this.codes) if (now - code.checkedAt > CODE_FORGET_MS) this.codes.delete(addr);
     this.codesSweptAt = now;
   }

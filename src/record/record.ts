@@ -18,6 +18,7 @@ import { openNativeSource } from '../sampler/native-source.js';
 import { openPythonSource } from '../sampler/source.js';
 import { statusLine } from './status.js';
 import type { SampleSource } from '../sampler/types.js';
+import { nowMs } from '../clock.js';
 
 export interface RecordOptions {
   /** a running process to profile ... */
@@ -157,9 +158,9 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     },
   });
 
-  const started = performance.now();
+  const started = nowMs();
   const statusTimer = opts.status
-    ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (performance.now() - started) / 1000, rate)), STATUS_MS)
+    ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (nowMs() - started) / 1000, rate)), STATUS_MS)
     : undefined;
   let stats: SamplerStats;
   try {

@@ -11,6 +11,7 @@ import { PAUSE_DEADLINE_MS, PauseFailedError, whilePaused } from '../proc/pause.
 import { PoissonTimer, sleepUntil } from './timer.js';
 import type { ProcessSample, SampleSource, ThreadSample } from './types.js';
 import { TornReadError, tornReason } from './validate.js';
+import { nowMs } from '../clock.js';
 
 export interface SamplerOptions {
   pid: number;
@@ -228,7 +229,7 @@ export class Sampler {
 
   /** Samples until aborted, the duration ends, or the target exits. Closes every source. */
   async run(): Promise<SamplerStats> {
-    const start = performance.now();
+    const start = nowMs();
     const end = this.opts.durationSec !== undefined ? start + this.opts.durationSec * 1000 : Infinity;
     let nextChildScan = start;
     const { signal } = this.opts;
@@ -242,7 +243,7 @@ export class Sampler {
         }
         await sleepUntilOrAbort(due, signal);
         if (signal?.aborted) break;
-        const now = performance.now();
+        const now = nowMs();
         const scanDue = this.opts.subprocesses && now >= nextChildScan;
         if (!this.sources.has(this.opts.pid)) {
           // launch mode: the interpreter appears some milliseconds after exec
@@ -272,7 +273,7 @@ export class Sampler {
         await this.tick((now - start) / 1000);
       }
     } finally {
-      this.stats.elapsed = (Math.min(performance.now(), end) - start) / 1000;
+      this.stats.elapsed = (Math.min(nowMs(), end) - start) / 1000;
       this.stats.behind = this.timer.behind;
       for (const src of this.sources.values()) src.close();
       this.sources.clear();
@@ -292,9 +293,9 @@ function exeOf(pid: number): string | undefined {
 /** sleepUntil that also wakes up early when the signal aborts during a long wait. */
 async function sleepUntilOrAbort(deadline: number, signal?: AbortSignal): Promise<void> {
   while (!signal?.aborted) {
-    const rem = deadline - performance.now();
+    const rem = deadline - nowMs();
     if (rem <= 0) return;
     // long waits (low rates, the last stretch before --duration ends) are cut in slices
-    await sleepUntil(performance.now() + Math.min(rem, 200));
+    await sleepUntil(nowMs() + Math.min(rem, 200));
   }
 }

@@ -4,6 +4,7 @@
 // sampler falls far behind (a slow read, a stalled event loop) the missed instants are
 // counted and skipped rather than taken in a burst.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nowMs } from '../clock.js';
 
 export class PoissonTimer {
   readonly rate: number;
@@ -13,7 +14,7 @@ export class PoissonTimer {
   private readonly now: () => number;
   private readonly random: () => number;
 
-  constructor(rate: number, now: () => number = () => performance.now(), random: () => number = Math.random) {
+  constructor(rate: number, now: () => number = () => nowMs(), random: () => number = Math.random) {
     this.rate = rate;
     this.now = now;
     this.random = random;
@@ -30,7 +31,7 @@ export class PoissonTimer {
     return Math.max(100, 10 * this.interval);
   }
 
-  /** Moves to the next sampling instant and returns it (a performance.now() time). */
+  /** Moves to the next sampling instant and returns it (a nowMs() time). */
   advance(): number {
     // 1 - random() is in (0, 1]: the log is finite
     this.deadline += -Math.log(1 - this.random()) * this.interval;
@@ -51,23 +52,23 @@ const waitCell = new Int32Array(new SharedArrayBuffer(4));
  * (Ctrl-C), input and the status line are then at most this late.
  */
 const EVENT_LOOP_SLICE_MS = 50;
-let eventLoopServedAt = performance.now();
+let eventLoopServedAt = nowMs();
 
 /**
- * Sleeps until a performance.now() deadline, never less. Within a slice of the last turn
+ * Sleeps until a nowMs() deadline, never less. Within a slice of the last turn
  * of the event loop the wait blocks (precise, cheap); otherwise the event loop is served
  * once, by a timer for a gap above 2 ms or at once for a shorter one, and what is left
  * is waited out blocked: a timer fires up to 2 ms early, as libuv counts whole
  * milliseconds.
  */
 export async function sleepUntil(deadline: number): Promise<void> {
-  const now = performance.now();
+  const now = nowMs();
   if (deadline - eventLoopServedAt > EVENT_LOOP_SLICE_MS) {
     const rem = deadline - now;
     if (rem > 2) await sleep(rem);
     else await new Promise((r) => setImmediate(r));
-    eventLoopServedAt = performance.now();
+    eventLoopServedAt = nowMs();
   }
-  const left = deadline - performance.now();
+  const left = deadline - nowMs();
   if (left > 0) Atomics.wait(waitCell, 0, 0, left);
 }

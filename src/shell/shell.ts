@@ -168,11 +168,11 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     endQuestion?.();
     rl?.close();
   };
-  if (ownsProcess) stdoutClosed.addEventListener('abort', onOutputClosed, { once: true });
+  if (ownsProcess) stdoutClosed().addEventListener('abort', onOutputClosed, { once: true });
   rl = openReadline();
   try {
     for (;;) {
-      if (lostReason || (ownsProcess && stdoutClosed.aborted)) break;
+      if (lostReason || (ownsProcess && stdoutClosed().aborted)) break;
       const line = await question(prompt);
       if (line === undefined) {
         if (inputEnded) break;
@@ -202,7 +202,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
         running = undefined;
         interruptHandler = undefined;
       }
-      if (lostReason || (ownsProcess && stdoutClosed.aborted)) break;
+      if (lostReason || (ownsProcess && stdoutClosed().aborted)) break;
       if (inputEnded && terminal) {
         // Ctrl-D answered a command's own question: the shell keeps going with a fresh
         // reader; Ctrl-D while a command streams stopped it and leaves, as at the prompt
@@ -213,7 +213,7 @@ export async function runShell(opts: ShellOptions): Promise<void> {
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
-    stdoutClosed.removeEventListener('abort', onOutputClosed);
+    stdoutClosed().removeEventListener('abort', onOutputClosed);
     rl.close();
   }
   if (lostReason) throw await connectionLost(opts.pid, lostReason);

@@ -14,6 +14,7 @@ import { FORMATS } from '../formats/index.js';
 import type { ProfileEntry, ProfileRegistry } from './profiles.js';
 import type { LiveWindow, ServerMessage } from './protocol.js';
 import { stackTableOf } from './profile-table.js';
+import { nowMs } from '../clock.js';
 
 export interface LiveOptions {
   pid: number;
@@ -43,7 +44,7 @@ export class LiveProfile {
   private running?: Promise<void>;
   private readonly push: ReturnType<typeof setInterval>;
   private readonly firstPush: ReturnType<typeof setTimeout>;
-  private readonly started = performance.now();
+  private readonly started = nowMs();
   private sampledBefore = 0;
   private runStarted = 0;
   private errors = 0;
@@ -101,7 +102,7 @@ export class LiveProfile {
     // listed once the process could be opened: a wrong pid leaves nothing behind
     if (!this.profile) this.newProfile();
     this.stop = stop;
-    this.runStarted = performance.now();
+    this.runStarted = nowMs();
     this.running = sampler.run().then(
       (stats) => {
         this.errors += stats.errors;
@@ -118,7 +119,7 @@ export class LiveProfile {
     this.stop = undefined;
     stop.abort();
     await this.running;
-    this.sampledBefore += (performance.now() - this.runStarted) / 1000;
+    this.sampledBefore += (nowMs() - this.runStarted) / 1000;
     this.sendUpdate();
   }
 
@@ -126,7 +127,7 @@ export class LiveProfile {
   reset(filters: Partial<Pick<LiveOptions, 'gil' | 'idle'>> = {}): void {
     this.opts = { ...this.opts, ...filters };
     this.sampledBefore = 0;
-    this.runStarted = performance.now();
+    this.runStarted = nowMs();
     this.newProfile();
     this.sendUpdate();
   }
@@ -155,7 +156,7 @@ export class LiveProfile {
     const w = this.window;
     const n = w.ticks || 1;
     const window: LiveWindow = {
-      at: (performance.now() - this.started) / 1000,
+      at: (nowMs() - this.started) / 1000,
       ticks: w.ticks,
       gilPct: (100 * w.gil) / n,
       holders: Object.fromEntries([...w.holders].map(([k, v]) => [k, (100 * v) / n])),
