@@ -84,17 +84,20 @@ export class ModuleIndex {
     return lineAt(this.ranges[i].rows, pc) ?? null;
   }
 
-  /** Keeps the rows of [start, end) (none: the range has no lines). */
-  addLines(start: number, end: number, rows: LineRows): void {
-    if (end <= start || this.lineAt(start) !== undefined) return;
-    const i = lastAtOrBelow(this.starts, start) + 1;
-    // never overlapping the next range: the rows of a function are found again from its start
-    if (i < this.ranges.length && this.ranges[i].start < end) end = this.ranges[i].start;
+  /**
+   * Keeps the rows of [start, end) (none: the range has no lines), a function holding pc,
+   * cut to the part no range kept before covers.
+   */
+  addLines(pc: number, start: number, end: number, rows: LineRows): void {
+    if (pc < start || pc >= end || this.lineAt(pc) !== undefined) return;
+    const i = lastAtOrBelow(this.starts, pc) + 1;
+    if (i > 0) start = Math.max(start, this.ranges[i - 1].end);
+    if (i < this.ranges.length) end = Math.min(end, this.ranges[i].start);
     if (this.ranges.length >= MAX_LINE_RANGES || this.rowCount + rows.addr.length > MAX_LINE_ROWS) {
       this.ranges = [];
       this.starts = [];
       this.rowCount = 0;
-      this.addLines(start, end, rows);
+      this.addLines(pc, start, end, rows);
       return;
     }
     this.ranges.splice(i, 0, { start, end, rows });
@@ -148,7 +151,7 @@ export class ModuleIndex {
       const b = firstRow[i + 1];
       if (a > b || b > meta.rows || (i > 0 && starts[i] < ends[i - 1]) || ends[i] <= starts[i])
         throw new RangeError('index file: bad ranges');
-      index.addLines(starts[i], ends[i], {
+      index.addLines(starts[i], starts[i], ends[i], {
         addr: rowAddr.subarray(a, b),
         line: rowLine.subarray(a, b),
         file: Array.from(rowFile.subarray(a, b), (f) => meta.files[f]),

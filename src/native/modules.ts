@@ -192,7 +192,7 @@ export class NativeModule {
       this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
-    index.addLines(start, end, rows ?? { addr: [], line: [], file: [] });
+    index.addLines(pc, start, end, rows ?? { addr: [], line: [], file: [] });
     if (table && !index.units) {
       try {
         index.setUnits(table.unitRanges());

@@ -150,8 +150,10 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     const table = loadSymbols(elf, undefined);
     const index = ModuleIndex.open('b-libc-test', 'libc 1');
     index.setSymbols(table);
-    index.addLines(0x1000, 0x1030, ROWS);
-    index.addLines(0x2000, 0x2100, { addr: [], line: [], file: [] });
+    index.addLines(0x1000, 0x1000, 0x1030, ROWS);
+    index.addLines(0x2000, 0x2000, 0x2100, { addr: [], line: [], file: [] });
+    // a function met at 0xff8 whose symbol reaches over the range kept above: cut before it
+    index.addLines(0xff8, 0xf00, 0x1100, { addr: [0xf00, 0x1000], line: [7, 99], file: ['c.c', 'c.c'] });
     const units = {
       starts: Float64Array.of(0x1000, 0x3000),
       ends: Float64Array.of(0x2000, 0x3100),
@@ -178,6 +180,8 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     assert.equal(back.lineAt(0x1012), null);
     assert.deepEqual(back.lineAt(0x102f), { file: 'a.c', line: 12 });
     assert.equal(back.lineAt(0x1030), undefined, 'past the function: not known');
+    assert.deepEqual(back.lineAt(0xff8), { file: 'c.c', line: 7 });
+    assert.equal(back.lineAt(0xeff), undefined);
     assert.equal(back.lineAt(0x2050), null, 'known to have no line');
     assert.deepEqual(back.units, units);
 
@@ -189,7 +193,7 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
 
   it('ignores an index that does not hold what it says', () => {
     const index = ModuleIndex.open('b-bad-test', 'bad 1');
-    index.addLines(0x1000, 0x1030, ROWS);
+    index.addLines(0x1000, 0x1000, 0x1030, ROWS);
     index.save();
     const file = join(home, 'spyglass', 'native', 'b-bad-test.idx');
     const whole = readFileSync(file);
