@@ -153,16 +153,18 @@ export class NativeModule {
 
   /**
    * What is kept about this module between runs (module-index.ts), for exactly these
-   * files: the module's and its debug file's size, modification time and inode.
+   * files: the module's and its debug file's device, inode, size and modification time.
    */
   private moduleIndex(elf: ElfFile): ModuleIndex {
     if (this.index) return this.index;
     const debug = this.debugFile(elf);
     const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug.path] : [])];
+    // the files themselves, not the paths they were reached by: those name the target's
+    // pid (/proc/PID/root/...), and the next target is another process
     const identity = files
       .map((f) => {
         const st = statSync(f);
-        return `${f} ${st.dev} ${st.ino} ${st.size} ${st.mtimeMs}`;
+        return `${st.dev} ${st.ino} ${st.size} ${st.mtimeMs}`;
       })
       .join('\n');
     // the vdso has no file: what is known of it is kept for this run only
