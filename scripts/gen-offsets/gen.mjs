@@ -47,6 +47,9 @@ const FIELDS = [
   ['tstate.threadId', 'offsetof(PyThreadState, thread_id)', ...ALL],
   ['tstate.nativeThreadId', 'offsetof(PyThreadState, native_thread_id)', 11, 99],
   ['tstate.frame', 'offsetof(PyThreadState, frame)', 8, 10],
+  // non-zero while the thread runs its trace or profile function (the entered frame of a
+  // `call` event is then not yet executing: docs/stack-consistency.md)
+  ['tstate.tracing', 'offsetof(PyThreadState, tracing)', 8, 10],
   ['tstate.cframe', 'offsetof(PyThreadState, cframe)', 11, 12],
   ['tstate.currentFrame', 'offsetof(PyThreadState, current_frame)', 13, 99],
   ['cframe.currentFrame', 'offsetof(_PyCFrame, current_frame)', 11, 12],

@@ -3,11 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveFile, type SavedFile } from '../save-file.js';
 import type { StackProfile } from '../sampler/profile.js';
-import { toChromeTrace } from './chrometrace.js';
-import { toCollapsed } from './collapsed.js';
-import { toFlamegraphHtml, toFlamegraphSvg } from './flamegraph.js';
-import { toPprof } from './pprof.js';
-import { toSpeedscope } from './speedscope.js';
 
 import type { Format } from './names.js';
 
@@ -47,19 +42,25 @@ export function unusedPath(dir: string, name: string): string {
   return path;
 }
 
-/** The bytes of a profile in a format; a flame graph is SVG when the file name ends in .svg. */
-export function renderProfile(profile: StackProfile, format: Format, path = ''): string | Buffer {
+/**
+ * The bytes of a profile in a format; a flame graph is SVG when the file name ends in .svg.
+ * Each format's module is loaded when it is written: pprof's brings zlib and pprof-format,
+ * the flame graph's the page, which a recording in another format never needs at start.
+ */
+export async function renderProfile(profile: StackProfile, format: Format, path = ''): Promise<string | Buffer> {
   switch (format) {
-    case 'flamegraph':
+    case 'flamegraph': {
+      const { toFlamegraphHtml, toFlamegraphSvg } = await import('./flamegraph.js');
       return path.toLowerCase().endsWith('.svg') ? toFlamegraphSvg(profile) : toFlamegraphHtml(profile);
+    }
     case 'speedscope':
-      return JSON.stringify(toSpeedscope(profile));
+      return JSON.stringify((await import('./speedscope.js')).toSpeedscope(profile));
     case 'collapsed':
-      return toCollapsed(profile);
+      return (await import('./collapsed.js')).toCollapsed(profile);
     case 'pprof':
-      return toPprof(profile);
+      return (await import('./pprof.js')).toPprof(profile);
     case 'chrometrace':
-      return JSON.stringify(toChromeTrace(profile));
+      return JSON.stringify((await import('./chrometrace.js')).toChromeTrace(profile));
   }
 }
 
@@ -80,6 +81,6 @@ export function openHint(format: Format, path: string): string {
 }
 
 /** Writes the profile to path, or where it can when path fails at this last step (save-file.ts). */
-export function writeProfile(profile: StackProfile, format: Format, path: string): SavedFile {
-  return saveFile(path, renderProfile(profile, format, path));
+export async function writeProfile(profile: StackProfile, format: Format, path: string): Promise<SavedFile> {
+  return saveFile(path, await renderProfile(profile, format, path));
 }

@@ -1,15 +1,15 @@
 // C++ names made readable with the C++ runtime's own demangler, __cxa_demangle, called
 // through koffi: Node links libstdc++, so it is always there (docs/native-unwinding.md §3).
 // A name that is not mangled, or that the demangler refuses, is returned as it is.
-import koffi from 'koffi';
+import { koffi } from '../proc/koffi.js';
 
 let api: { demangle: (name: string, buf: null, len: null, status: number[]) => unknown; free: (p: unknown) => void } | null | undefined;
 
 function load(): typeof api {
   if (api !== undefined) return api;
   try {
-    const cxx = koffi.load('libstdc++.so.6');
-    const c = koffi.load('libc.so.6');
+    const cxx = koffi().load('libstdc++.so.6');
+    const c = koffi().load('libc.so.6');
     api = {
       demangle: cxx.func('void *__cxa_demangle(const char *name, void *buf, void *len, _Out_ int *status)'),
       free: c.func('void free(void *p)'),
@@ -32,7 +32,7 @@ export function demangle(name: string): string {
     const status = [0];
     const p = a.demangle(name, null, null, status);
     if (p) {
-      if (status[0] === 0) out = koffi.decode(p, 'char', -1) as string;
+      if (status[0] === 0) out = koffi().decode(p, 'char', -1) as string;
       a.free(p);
     }
   }

@@ -2,7 +2,7 @@
 // synchronous on the JavaScript main thread: the kernel accepts ptrace requests only from
 // the OS thread that seized the tracee (docs/attach.md §1). Waiting never blocks:
 // waitpid is polled with WNOHANG and a deadline, yielding to the event loop between polls.
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadState } from './process.js';
 
@@ -43,7 +43,7 @@ let lib:
 
 function libc(): NonNullable<typeof lib> {
   if (!lib) {
-    const c = koffi.load('libc.so.6');
+    const c = koffi().load('libc.so.6');
     // glibc declares ptrace variadic; integer/pointer arguments go in the same registers either
     // way on x86_64, so two fixed prototypes (buffer data, plain value data) avoid casts.
     lib = {
@@ -80,7 +80,7 @@ export class PtraceError extends Error {
 }
 
 function check(rc: number, what: string): number {
-  if (rc === -1) throw new PtraceError(what, koffi.errno());
+  if (rc === -1) throw new PtraceError(what, koffi().errno());
   return rc;
 }
 
@@ -204,7 +204,7 @@ export class Tracee {
     for (let polls = 0; ; polls++) {
       const rc = libc().waitpid(this.tid, status, WNOHANG | WALL);
       if (rc === -1) {
-        const errno = koffi.errno();
+        const errno = koffi().errno();
         if (errno === 10 /* ECHILD */) {
           this.attached = false;
           throw new TraceeExitedError(this.tid);
@@ -233,8 +233,8 @@ export class Tracee {
     const info = Buffer.alloc(128);
     if (libc().ptraceBuf(PTRACE_GETSIGINFO, this.tid, 0n, info) === -1) {
       // EINVAL: a group-stop (SIGSTOP and friends), which has no siginfo
-      if (koffi.errno() === EINVAL) return { sig: SIGSTOP, event: PTRACE_EVENT_STOP };
-      throw new PtraceError('PTRACE_GETSIGINFO', koffi.errno());
+      if (koffi().errno() === EINVAL) return { sig: SIGSTOP, event: PTRACE_EVENT_STOP };
+      throw new PtraceError('PTRACE_GETSIGINFO', koffi().errno());
     }
     const sig = info.readInt32LE(0);
     const code = info.readInt32LE(8);
@@ -256,7 +256,7 @@ export class Tracee {
   getFpState(): { xstate: boolean; buf: Buffer } {
     const area = Buffer.alloc(XSTATE_MAX);
     const iov = Buffer.alloc(16);
-    iov.writeBigUInt64LE(koffi.address(area), 0);
+    iov.writeBigUInt64LE(koffi().address(area), 0);
     iov.writeBigUInt64LE(BigInt(area.length), 8);
     if (libc().ptraceBuf(PTRACE_GETREGSET, this.tid, BigInt(NT_X86_XSTATE), iov) !== -1) {
       return { xstate: true, buf: area.subarray(0, Number(iov.readBigUInt64LE(8))) };
@@ -269,7 +269,7 @@ export class Tracee {
   setFpState(s: { xstate: boolean; buf: Buffer }): void {
     if (s.xstate) {
       const iov = Buffer.alloc(16);
-      iov.writeBigUInt64LE(koffi.address(s.buf), 0);
+      iov.writeBigUInt64LE(koffi().address(s.buf), 0);
       iov.writeBigUInt64LE(BigInt(s.buf.length), 8);
       check(libc().ptraceBuf(PTRACE_SETREGSET, this.tid, BigInt(NT_X86_XSTATE), iov), 'PTRACE_SETREGSET');
     } else {

@@ -147,6 +147,8 @@ export class PythonReader {
   private pthreadTidOffset?: number | null;
   /** set by the frame steps: the last frame visited may be a thread's first (threadFrames) */
   private atBase = false;
+  /** the thread being walked runs its trace or profile function (3.8-3.10; threadFrames) */
+  private tracing = false;
   /** per thread state: the first frame of its last consistent walk (readThread) */
   private readonly bottoms = new Map<bigint, { threadId: bigint; bottom: number }>();
   /** the entry-marked copy of each shared frame (asEntry) */
@@ -418,6 +420,7 @@ export class PythonReader {
       // 3.8-3.10 frames carry no marker of a thread's first frame: a running one whose
       // f_back is NULL is one
       this.atBase = frame === 0 || L.frameObject !== undefined;
+      this.tracing = L.tstate.tracing !== undefined && tstate.readInt32LE(L.tstate.tracing) !== 0;
       let bottom: number | undefined;
       while (frame) {
         if (seen.has(frame)) throw new TornWalkError('the frame chain loops');
@@ -445,11 +448,14 @@ export class PythonReader {
     const off = at + frame - base;
     const lasti = buf.readInt32LE(off + F.lasti);
     const running = F.executing !== undefined ? buf[off + F.executing] === 1 : buf[off + F.state!] === F.stateExecuting;
-    // The eval loop makes a frame the thread's top before it marks it running: a top
-    // frame not yet running that has run no instruction (f_lasti -1) is being entered.
-    // Any other frame not running returned after its callee's f_back was read (from the
-    // free list, f_back even links free frames): the walk raced with the thread.
-    if (!running && !(out.length === 0 && lasti === -1)) throw new TornWalkError('a frame returned while the stack was read');
+    // The eval loop makes a frame the thread's top before it marks it running: a frame
+    // not yet running that has run no instruction (f_lasti -1) is being entered, and is
+    // the top one, or, while the thread runs its trace function for that frame's `call`
+    // event, the one right below the trace function's frames. Any other frame not running
+    // returned after its callee's f_back was read (from the free list, f_back even links
+    // free frames): the walk raced with the thread (docs/stack-consistency.md §1.2).
+    if (!running && !(lasti === -1 && (out.length === 0 || this.tracing)))
+      throw new TornWalkError('a frame returned while the stack was read');
     const code = this.codeInfo(u64At(buf, off + F.code), lasti);
     out.push(this.frameOf(code, lasti, opts.locals ? frame + F.localsplus : undefined, false));
     return u64At(buf, off + F.back);

@@ -75,11 +75,11 @@ export class SnapshotMemory {
     // a Number read from a torn struct may be anything (not even an integer)
     if (!(addr > 0 && Number.isSafeInteger(addr))) return false;
     if (this.cached(addr, len)) return true;
-    if (this.space.contains(BigInt(addr), BigInt(len))) return true;
+    if (this.space.contains(addr, len)) return true;
     if (this.mapsRefreshed) return false;
     // the target may have mapped memory since we last looked (a new thread stack, arena)
     this.refreshMaps();
-    return this.space.contains(BigInt(addr), BigInt(len));
+    return this.space.contains(addr, len);
   }
 
   private refreshMaps(): void {
@@ -117,15 +117,15 @@ export class SnapshotMemory {
       // stack, a data-stack chunk) may have been freed since. Look again (once a sample),
       // read only what was asked for; if that fails too, the sample tore.
       if (!this.mapsRefreshed) this.refreshMaps();
-      if (!this.space.contains(BigInt(addr), BigInt(len))) throw e;
+      if (!this.space.contains(addr, len)) throw e;
       return this.readSegment(addr, len, 0);
     }
   }
 
   private readSegment(addr: number, len: number, before: number): Segment {
-    const region = this.space.region(BigInt(addr))!;
-    const start = Math.max(Number(region.start), Math.floor((addr - before) / BLOCK) * BLOCK);
-    const stop = Math.min(Number(region.end), Math.ceil((addr + len) / BLOCK) * BLOCK);
+    const region = this.space.region(addr)!;
+    const start = Math.max(region.start, Math.floor((addr - before) / BLOCK) * BLOCK);
+    const stop = Math.min(region.end, Math.ceil((addr + len) / BLOCK) * BLOCK);
     const size = stop - start;
     let buf = this.arena;
     let at = this.arenaUsed;
@@ -172,8 +172,8 @@ export class SnapshotMemory {
   }
   /** A NUL-terminated string of at most max bytes (C strings such as tp_name). */
   cstring(addr: bigint, max = 256): string {
-    const region = this.valid(addr) ? this.space.region(addr) : undefined;
-    const len = region ? Math.min(max, Number(region.end - addr)) : max;
+    const region = this.valid(addr) ? this.space.region(Number(addr)) : undefined;
+    const len = region ? Math.min(max, region.end - Number(addr)) : max;
     const buf = this.read(addr, len);
     const nul = buf.indexOf(0);
     return buf.toString('utf8', 0, nul < 0 ? len : nul);

@@ -2,7 +2,7 @@
 // process (or a program it launches) until Ctrl-C, the duration, or the target's exit,
 // then write the profile in the chosen format. Whatever ends the recording, what was
 // sampled is written.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -14,7 +14,6 @@ import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type 
 import { cachedShortener } from '../sampler/filenames.js';
 import { StackProfile } from '../sampler/profile.js';
 import { Sampler, type SamplerStats } from '../sampler/sampler.js';
-import { openNativeSource } from '../sampler/native-source.js';
 import { openPythonSource } from '../sampler/source.js';
 import { statusLine } from './status.js';
 import type { SampleSource } from '../sampler/types.js';
@@ -101,7 +100,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   let childEnded = false;
   let pid: number;
   if (opts.command?.length) {
-    child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit', cwd: opts.cwd });
+    child = (await import('./spawn-program.js')).spawnProgram(opts.command, opts.cwd);
     childExit = new Promise<number>((res, rej) => {
       const ended = (code: number) => {
         childEnded = true;
@@ -146,7 +145,12 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     blocking: opts.blocking,
     subprocesses: opts.subprocesses,
     waitForInterpreter: child !== undefined,
-    openSource: opts.openSource ?? (opts.native ? (p: number) => openNativeSource(p, { all: opts.native === 'all' }) : openPythonSource),
+    openSource:
+      opts.openSource ??
+      // the native layer (its DWARF readers, zlib, koffi) is loaded only for --native
+      (opts.native
+        ? async (p: number) => (await import('../sampler/native-source.js')).openNativeSource(p, { all: opts.native === 'all' })
+        : openPythonSource),
     signal: stop.signal,
     onProcess: (p, cmdline) => {
       profile.setProcessName(p, cmdline);
@@ -181,7 +185,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   let saved: SavedFile;
   let exitCode: number | undefined;
   try {
-    saved = writeProfile(profile, format, named ?? unusedPath(cwd, opts.defaultOutput ?? defaultOutput(format)));
+    saved = await writeProfile(profile, format, named ?? unusedPath(cwd, opts.defaultOutput ?? defaultOutput(format)));
   } finally {
     // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
     // when --duration did, the program is stopped as it would be by Ctrl-C (even when the

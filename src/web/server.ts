@@ -123,7 +123,7 @@ export async function startWebServer(o: WebOptions): Promise<WebServer> {
       const format = url.searchParams.get('format') as Format;
       if (!entry.profile || !FORMATS.includes(format))
         throw new HttpError(400, `a live profile downloads as one of: ${FORMATS.join(', ')}`);
-      const bytes = renderProfile(entry.profile, format);
+      const bytes = await renderProfile(entry.profile, format);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(bytes);
       return;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 function cacheHome(t: { after: (fn: () => void) => void }): { home: string; dir: string } {
@@ -57,4 +58,12 @@ test('no cache is written where another user could write', async (t) => {
   chmodSync(dir, 0o777);
   await ps(home);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('the bundle has no import() left of a module outside it: a vm.Script has no dynamic-import callback', () => {
+  // esbuild turns import() of a bundled module into a lazy init, but leaves import() of a
+  // built-in or external one, which then fails at run time ("A dynamic import callback was
+  // not specified") on that command's path only
+  const bundle = readFileSync(join(PACKAGE_ROOT, 'dist', 'bin', 'cli.js'), 'utf8');
+  assert.deepEqual(bundle.match(/\bimport\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? [], []);
 });

@@ -18,7 +18,7 @@ describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not ins
   });
   after(() => fx.cleanup());
 
-  /** the stack of exe's main thread; with `until`, sampled again (up to 50 times) until it holds */
+  /** the stack of exe's main thread; with `until`, sampled again (for up to 10 s: a loaded machine may keep the program in its write() of READY that long) until it holds */
   async function stackOf(exe: string, args: string[] = [], prepare?: (pid: number) => Promise<void>, until?: (names: string[]) => boolean) {
     const pid = await fx.start(exe, args);
     try {
@@ -27,7 +27,11 @@ describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not ins
       try {
         np.prepare();
         let stack = await nativeStackOf(np, pid);
-        for (let i = 0; until && i < 50 && !until(stack.frames.map((f) => f.name)); i++) stack = await nativeStackOf(np, pid);
+        const deadline = Date.now() + 10_000;
+        while (until && !until(stack.frames.map((f) => f.name)) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 10));
+          stack = await nativeStackOf(np, pid);
+        }
         return { ...stack, notes: [...np.notes] };
       } finally {
         np.close();

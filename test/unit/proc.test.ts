@@ -18,9 +18,9 @@ test('parseMaps reads addresses, permissions, offsets and paths (with spaces)', 
   assert.equal(maps[2].path, '/opt/my dir/libpython3.12.so.1.0');
   assert.equal(maps[2].offset, 0x2000n);
   const space = new AddressSpace(maps);
-  assert.ok(space.contains(0x7f0000020ff8n, 16n), 'adjacent readable mappings merge');
-  assert.ok(!space.contains(0x7f0000022000n));
-  assert.ok(!space.contains(0x1000n));
+  assert.ok(space.contains(0x7f0000020ff8, 16), 'adjacent readable mappings merge');
+  assert.ok(!space.contains(0x7f0000022000));
+  assert.ok(!space.contains(0x1000));
 });
 
 test('parseStat copes with parentheses and spaces in comm', () => {

@@ -41,6 +41,8 @@ export interface Layout {
     nativeThreadId?: number;
     /** the PyFrameObject* being run (<= 3.10) */
     frame?: number;
+    /** int, non-zero while the thread runs its trace or profile function (<= 3.10) */
+    tracing?: number;
     /** _PyCFrame* whose current_frame is the top frame (3.11, 3.12) */
     cframe?: number;
     /** _PyInterpreterFrame* (3.13+) */
