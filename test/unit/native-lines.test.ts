@@ -5,9 +5,11 @@
 // when that file's CRC does not match).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildId } from '../../src/native/debug-file.js';
 import { openLineTable } from '../../src/native/line-table.js';
 import { NativeProcess } from '../../src/native/native-process.js';
 import { loadSymbols } from '../../src/native/symbols.js';
@@ -115,6 +117,29 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
       sameThroughStoredUnits(exe);
     });
   }
+
+  it('keeps names and lines for the next process of the same program, which then rewrites nothing', async () => {
+    const saved = process.env.XDG_CACHE_HOME;
+    const home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
+    process.env.XDG_CACHE_HOME = home;
+    try {
+      const exe = fx.build('again', ['-O0', '-g']);
+      const first = await ourFrames(exe);
+      const elf = ElfFile.open(exe);
+      const index = join(home, 'spyglass', 'native', `b-${buildId(elf)}.idx`);
+      elf.close();
+      // each write is a new file renamed over the old one: a new inode
+      const written = statSync(index).ino;
+      const second = await ourFrames(exe);
+      assert.deepEqual(withLines(second.frames), withLines(first.frames));
+      assert.deepEqual(withLines(first.frames), EXPECTED());
+      assert.equal(statSync(index).ino, written, 'the index was written again');
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 
   it('inflates zlib-compressed debug sections (SHF_COMPRESSED)', async () => {
     const exe = fx.build('gz', ['-O0', '-g', '-gz=zlib']);
