@@ -59,21 +59,27 @@ function onFirstUse(name: 'stdout' | 'stderr', setup: (stream: NodeJS.WriteStrea
  */
 export function writeStdout(text: string): void {
   if (outputGone?.signal.aborted) return;
+  if (!writeAll(1, text)) gone().abort(); // EPIPE, EIO: nothing written from now on can be read
+}
+
+/** A command's closing lines on stderr, the same way (a stderr that is gone is ignored, as above). */
+export function writeStderr(text: string): void {
+  writeAll(2, text);
+}
+
+/** False when fd cannot take more (its reader has gone, EIO). */
+function writeAll(fd: number, text: string): boolean {
   const data = Buffer.from(text);
   let off = 0;
   while (off < data.length) {
     try {
-      off += writeSync(1, data, off);
+      off += writeSync(fd, data, off);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(PAUSE, 0, 0, 1);
-        continue;
-      }
-      gone().abort(); // EPIPE, EIO: nothing written from now on can be read
-      return;
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return false;
+      Atomics.wait(PAUSE, 0, 0, 1);
     }
   }
+  return true;
 }
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));

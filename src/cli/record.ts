@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { FORMATS, type Format } from '../formats/names.js';
-import { stopSignal } from '../run-end.js';
+import { stopSignal, writeStderr } from '../run-end.js';
 import { savedElsewhere } from '../save-file.js';
 
 export function parsePositive(what: string): (v: string) => number {
@@ -88,7 +88,7 @@ Examples:
           signal: stop.signal,
           status: live,
         });
-        process.stderr.write(summarizeRecording(r).join('\n') + '\n');
+        writeStderr(summarizeRecording(r).join('\n') + '\n');
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
         const elsewhere = savedElsewhere(r, 'profile');
         if (elsewhere) throw elsewhere;

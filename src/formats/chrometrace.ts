@@ -55,7 +55,12 @@ export function toChromeTrace(profile: StackProfile): TraceEvent[] {
           pid: tl.pid,
           tid,
           ts: us(ts),
-          args: f.kind === 'python' ? { filename: f.filename, line: f.line } : f.kind === 'native' ? { module: f.filename } : {},
+          args:
+            f.kind === 'python'
+              ? { filename: f.filename, line: f.line }
+              : f.kind === 'native'
+                ? { module: f.filename, ...(f.source ? { filename: f.source, line: f.line } : {}) }
+                : {},
         });
       }
       open = stack.slice();

@@ -2,7 +2,7 @@
 // inside) that works offline. Frames are drawn icicle-style, root at the top; hover shows
 // function, file:line, samples and percent; click zooms, Reset/breadcrumb/Escape go back;
 // search highlights matching frames and reports the matched share of samples.
-import type { StackProfile, TreeNode } from '../sampler/profile.js';
+import { nativeLocation, type StackProfile, type TreeNode } from '../sampler/profile.js';
 import { flamegraphApp, type FlameData, type FlameNode } from './flamegraph-app.js';
 
 /** libpython, or the executable of a static build */
@@ -12,7 +12,7 @@ const INTERPRETER_MODULE = /^(libpython\d|python\d)/;
 export function flameFrames(profile: StackProfile): Array<[string, string, string]> {
   return profile.frames.map((f, i): [string, string, string] => {
     // the interpreter's own native frames are told apart from other libraries'
-    if (f.kind === 'native') return [f.name, f.filename, INTERPRETER_MODULE.test(f.filename) ? 'native-python' : 'native'];
+    if (f.kind === 'native') return [f.name, nativeLocation(f), INTERPRETER_MODULE.test(f.filename) ? 'native-python' : 'native'];
     if (f.kind !== 'python') return [profile.label(i), '', f.kind];
     return [f.name, f.line > 0 ? `${f.shortFile}:${f.line}` : f.shortFile, f.kind];
   });

@@ -12,14 +12,16 @@ export function toPprofProfile(profile: StackProfile): Profile {
   // pprof ids start at 1: location id = profile frame index + 1
   for (let i = 0; i < profile.frames.length; i++) {
     const f = profile.frames[i];
-    const name = f.kind === 'python' ? f.name : profile.label(i);
-    const key = `${name}\0${f.filename}`;
+    // a native function is one function whatever its line: named with its module, its source file and line in their fields
+    const name = f.kind === 'python' ? f.name : f.kind === 'native' ? `${f.name} (${f.filename})` : profile.label(i);
+    const filename = f.source ?? f.filename;
+    const key = `${name}\0${filename}`;
     let fid = functionIds.get(key);
     if (fid === undefined) {
       fid = functions.length + 1;
       functionIds.set(key, fid);
       functions.push(
-        new PprofFunction({ id: fid, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup(f.filename) }),
+        new PprofFunction({ id: fid, name: strings.dedup(name), systemName: strings.dedup(name), filename: strings.dedup(filename) }),
       );
     }
     locations.push(new Location({ id: i + 1, line: [new Line({ functionId: fid, line: f.line })] }));

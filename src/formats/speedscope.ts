@@ -36,7 +36,7 @@ export function toSpeedscope(profile: StackProfile, exporter = 'spyglass'): Spee
     f.kind === 'python'
       ? { name: f.name, file: f.filename, ...(f.line > 0 ? { line: f.line } : {}) }
       : f.kind === 'native'
-        ? { name: profile.label(i), file: f.filename }
+        ? { name: profile.label(i), file: f.source ?? f.filename, ...(f.source && f.line > 0 ? { line: f.line } : {}) }
         : { name: profile.label(i) },
   );
   const weight = 1 / profile.meta.rate;

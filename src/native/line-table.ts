@@ -9,6 +9,7 @@ import type { ElfFile } from '../proc/elf.js';
 import { CompileUnits, StoredUnits, type UnitLookup, type UnitRanges } from './compile-units.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
+import type { PooledFile } from './file-pool.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 export interface SourceLine {
@@ -375,10 +376,12 @@ function joinPath(dir: string, name: string): string {
 
 /**
  * The line table of elf (a module or its separate debug file), or undefined when it has no
- * .debug_line. With the unit index a previous run stored, .debug_aranges, .debug_abbrev
- * and .debug_info (libc's debug file: 2.3 MB of compressed sections) are not read.
+ * .debug_line. file: elf's file in the pool of open files, which the table then reads
+ * .debug_info through, so that elf can be closed (file-pool.ts). With the unit index a
+ * previous run stored (stored), .debug_aranges, .debug_abbrev and .debug_info (libc's
+ * debug file: 2.3 MB of compressed sections) are not read.
  */
-export function openLineTable(elf: ElfFile, stored?: UnitRanges): LineTable | undefined {
+export function openLineTable(elf: ElfFile, file?: PooledFile, stored?: UnitRanges): LineTable | undefined {
   const line = debugSection(elf, '.debug_line');
   if (!line) return undefined;
   const lineStr = debugSection(elf, '.debug_line_str');
@@ -386,7 +389,7 @@ export function openLineTable(elf: ElfFile, stored?: UnitRanges): LineTable | un
   if (stored) return new LineTable(line, lineStr, str, new StoredUnits(stored));
   const aranges = debugSection(elf, '.debug_aranges');
   const abbrev = aranges && debugSection(elf, '.debug_abbrev');
-  const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info') : undefined;
+  const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info', file) : undefined;
   // .debug_info (tens of MB in a libpython) is read a unit header at a time
   const units = aranges && abbrev && info ? new CompileUnits({ aranges, abbrev, info, str, lineStr }) : undefined;
   return new LineTable(line, lineStr, str, units?.size ? units : undefined);

@@ -66,6 +66,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     }
   }
   const { dump, raws } = reading;
+  await np.loadMiniDebugInfo(np.modulesOf(raws.values()));
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };

@@ -4,7 +4,8 @@
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
 // memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
-// separate debug file (§3).
+// separate debug file, symbols also from the module's MiniDebugInfo (§3). What was
+// learnt of a module is kept between runs (module-index.ts).
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
@@ -12,17 +13,22 @@ import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
-import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
 import type { UnitRanges } from './compile-units.js';
+import { PooledFile } from './file-pool.js';
+import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
+import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { ModuleIndex } from './module-index.js';
 import { loadSymbols, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 /**
- * Line tables by build-id, each over its own open file (an uncompressed .debug_info is
- * read a unit at a time): kept for the life of spyglass, one per library met with lines.
+ * Line tables by build-id, kept for the life of spyglass, one per library met with lines.
+ * An uncompressed .debug_info is read a unit at a time from the file, through the pool
+ * that bounds how many files are open (file-pool.ts).
  */
 const linesByBuildId = new Map<string, LineTable | null>();
+/** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
+const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
 const PT_LOAD = 1;
 const PF_X = 1;
@@ -53,6 +59,8 @@ export class NativeModule {
   /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
   private linesFailed = false;
   private index?: ModuleIndex;
+  /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
+  private mini?: ElfFile | null;
 
   constructor(pid: number, mem: ProcessMemory, path: string, mappings: MapEntry[]) {
     this.pid = pid;
@@ -142,12 +150,15 @@ export class NativeModule {
     const index = this.moduleIndex(elf);
     if (index.symbols) return (this.symbols = index.symbols);
     try {
-      this.symbols = loadSymbols(elf, this.id, this.debugFile(elf));
+      // a table made before the MiniDebugInfo was decompressed is this module's only, never cached for its build-id
+      const complete = this.mini !== undefined || !hasMiniDebugInfo(elf);
+      this.symbols = loadSymbols(elf, complete ? this.id : undefined, this.debugFile(elf), this.mini ?? undefined);
     } catch (e) {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
-    index.setSymbols(this.symbols);
+    // stored only whole: with the MiniDebugInfo's symbols when the module has one
+    if (this.mini !== undefined || !hasMiniDebugInfo(elf)) index.setSymbols(this.symbols);
     return this.symbols;
   }
 
@@ -205,6 +216,38 @@ export class NativeModule {
     return index.lineAt(pc) ?? undefined;
   }
 
+  /**
+   * Decompresses the module's MiniDebugInfo (.gnu_debugdata), if it has one, so that its
+   * symbols name frames; asynchronous, as its decoder is (mini-debuginfo.ts). A corrupt
+   * section leaves error set and costs only the names it would have given.
+   */
+  async loadMiniDebugInfo(): Promise<void> {
+    if (this.mini !== undefined) return;
+    const elf = this.open();
+    // a stored symbol table already holds the MiniDebugInfo's symbols: nothing to decompress
+    if (!elf || this.isVdso || !hasMiniDebugInfo(elf) || this.moduleIndex(elf).symbols) {
+      this.mini = null;
+      return;
+    }
+    let pending = this.id !== undefined ? miniByBuildId.get(this.id) : undefined;
+    if (!pending) {
+      pending = readMiniDebugInfo(elf).then(
+        (image) => image ?? 'it holds no ELF image',
+        (e: Error) => e.message,
+      );
+      if (this.id !== undefined) miniByBuildId.set(this.id, pending);
+    }
+    const got = await pending;
+    if (typeof got === 'string') {
+      this.mini = null;
+      this.error = `cannot read the ${MINI_DEBUGINFO_SECTION} (MiniDebugInfo) symbols of ${this.path}: ${got}`;
+      return;
+    }
+    this.mini = got;
+    // a table made without it is made again with it
+    this.symbols = undefined;
+  }
+
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
   private lineTable(units: UnitRanges | undefined): LineTable | undefined {
     if (this.lines !== undefined) return this.lines ?? undefined;
@@ -216,17 +259,18 @@ export class NativeModule {
     const debug = this.debugFile(elf);
     let failed = false;
     for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
-      // its own handle: the table outlives this process's module list (cached per build-id)
+      // its own handle, in the pool: the table outlives this process's module list (cached per build-id)
       let file: ElfFile | undefined;
       try {
         file = ElfFile.open(path);
-        this.lines = openLineTable(file, units) ?? null;
+        this.lines = openLineTable(file, new PooledFile(path), units) ?? null;
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
         failed = true;
+      } finally {
+        file?.close();
       }
       if (this.lines) break;
-      file?.close();
     }
     this.linesFailed = failed && !this.lines;
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);

@@ -55,9 +55,30 @@ export class NativeProcess {
     for (const m of this.modules.modules) m.prepare();
   }
 
-  /** Reads every module's symbol table now (record --native: not while a thread waits). */
-  prepareSymbols(): void {
+  /** Reads every module's symbol table now (record --native: not while a thread waits), MiniDebugInfo included. */
+  async prepareSymbols(): Promise<void> {
+    await this.loadMiniDebugInfo(this.modules.modules);
     for (const m of this.modules.modules) m.symbolTable();
+  }
+
+  /**
+   * Decompresses the MiniDebugInfo of these modules (those that have one), before their
+   * frames are named: its decoder is asynchronous (docs/native-unwinding.md §3).
+   */
+  async loadMiniDebugInfo(modules: Iterable<NativeModule>): Promise<void> {
+    await Promise.all(
+      [...new Set(modules)].map(async (m) => {
+        await m.loadMiniDebugInfo();
+        if (m.error) this.notes.add(m.error);
+      }),
+    );
+  }
+
+  /** The modules these stacks pass through. */
+  modulesOf(stacks: Iterable<RawStack>): Set<NativeModule> {
+    const out = new Set<NativeModule>();
+    for (const stack of stacks) for (const f of stack.frames) if (f.module) out.add(f.module);
+    return out;
   }
 
   /** Unwinds a thread stopped with these registers (call while it is stopped). */
@@ -79,6 +100,11 @@ export class NativeProcess {
     this.mapsReadAt = nowMs();
     this.named.clear();
     old.close();
+    // a library loaded since: its MiniDebugInfo names its frames from the next lookups on
+    const modules = this.modules;
+    void this.loadMiniDebugInfo(modules.modules).then(() => {
+      if (this.modules === modules) this.named.clear();
+    });
   }
 
   /** Names the frames of an unwound stack. */

@@ -1,6 +1,7 @@
 // Function symbols of one ELF image, for naming native frames: .symtab, then .dynsym
 // (all a stripped library keeps), then the separate debug file's .symtab (libc6-dbg and
-// friends, found by debug-file.ts). The table keeps the raw string tables and only
+// friends, found by debug-file.ts) and the MiniDebugInfo image's .symtab (the static
+// functions of a stripped Fedora binary, mini-debuginfo.ts). The table keeps the raw string tables and only
 // numbers per symbol: a name is made into a string when a frame asks for it, so a
 // library of tens of thousands of symbols loads in milliseconds. Kept per build-id, so a
 // library met again (another process) costs nothing (docs/native-unwinding.md §3).
@@ -192,10 +193,10 @@ function nameAt(strs: Buffer, at: number): string {
 const byBuildId = new Map<string, SymbolTable>();
 
 /**
- * Symbols of elf, and of its separate debug file when one was found; cached by build-id
- * (id), which the debug file shares.
+ * Symbols of elf, of its separate debug file when one was found and of its MiniDebugInfo
+ * image when it has one; cached by build-id (id), which the debug file shares.
  */
-export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }): SymbolTable {
+export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }, mini?: ElfFile): SymbolTable {
   const cached = id && byBuildId.get(id);
   if (cached) return cached;
   const list = new SymbolList();
@@ -203,6 +204,7 @@ export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf:
   if (addSymbols(elf, SHT_SYMTAB, list)) sources.push('symtab');
   if (addSymbols(elf, SHT_DYNSYM, list)) sources.push('dynsym');
   if (debug && addSymbols(debug.elf, SHT_SYMTAB, list)) sources.push(`debug file ${debug.path}`);
+  if (mini && addSymbols(mini, SHT_SYMTAB, list)) sources.push('.gnu_debugdata');
   const table = SymbolTable.build(list, sources);
   if (id) byBuildId.set(id, table);
   return table;

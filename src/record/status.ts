@@ -1,6 +1,7 @@
 // The one-line live status of a recording on stderr, redrawn in place. Shown only when
 // stderr is a terminal, so logs and pipes never receive it.
 import type { SamplerStats } from '../sampler/sampler.js';
+import { isTerminal } from '../terminal.js';
 
 export function statusLine(
   stats: Pick<SamplerStats, 'ticks' | 'samples' | 'errors' | 'behind' | 'processes'>,
@@ -31,8 +32,9 @@ export class LiveLine {
     this.stream = stream;
   }
 
+  /** A live line on stderr when it is a terminal (its stream is then made, not otherwise: src/terminal.ts). */
   static forStderr(): LiveLine | undefined {
-    return process.stderr.isTTY ? new LiveLine(process.stderr) : undefined;
+    return isTerminal(2) ? new LiveLine(process.stderr) : undefined;
   }
 
   show(text: string): void {

@@ -1,10 +1,12 @@
 // The sampler's source for record/top --native: each sample unwinds the paused Python
 // threads' native stacks (the sampler pauses them: needsPause), reads their Python
 // frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
-// cannot be merged is counted as an error, never recorded half right.
+// cannot be merged is counted as an error, never recorded half right. Source lines of
+// native frames are looked up once the threads run again (afterPause), once per address.
 import { mergeStacks, type MixedFrame } from '../native/merge.js';
 import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
+import type { NativeFrame } from '../native/types.js';
 import type { RawStack } from '../native/unwind.js';
 import { openReader } from '../reader/reader.js';
 import { toThreadSample } from './source.js';
@@ -16,10 +18,8 @@ export interface NativeSourceOptions {
   all?: boolean;
 }
 
-function toFrame(f: MixedFrame): Frame {
-  if ('kind' in f && f.kind === 'native')
-    return { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
-  return f as Frame;
+function isNative(f: MixedFrame): f is NativeFrame {
+  return 'kind' in f && f.kind === 'native';
 }
 
 export async function openNativeSource(pid: number, opts: NativeSourceOptions = {}): Promise<SampleSource> {
@@ -29,7 +29,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
     np = new NativeProcess(pid);
     // unwind tables and symbols now, so that no sample pauses a thread while they load
     np.prepare();
-    np.prepareSymbols();
+    await np.prepareSymbols();
   } catch (e) {
     reader.close();
     throw e;
@@ -37,10 +37,19 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
   const states = new ThreadStates(pid);
   const modules = pythonModules(reader);
   let lastTids: number[] | undefined;
+  /** the native frames of the last sample, each with the frame the profile gets, for their lines */
+  let unlined: Array<[NativeFrame, Frame]> = [];
+  const toFrame = (f: MixedFrame): Frame => {
+    if (!isNative(f)) return f as Frame;
+    const out: Frame = { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
+    unlined.push([f, out]);
+    return out;
+  };
   return {
     pid,
     needsPause: true,
     sample(o: SampleOptions = {}): ThreadSample[] {
+      unlined = [];
       const raws = new Map<number, RawStack>();
       for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
       const dump = reader.sample({ activity: false });
@@ -57,6 +66,16 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
         return { ...s, frames: m.frames.map(toFrame) };
       });
+    },
+    afterPause(): void {
+      const pending = unlined;
+      unlined = [];
+      np.addLines(pending.map(([f]) => f));
+      for (const [f, out] of pending) {
+        if (f.file === undefined || f.line === undefined) continue;
+        out.filename = f.file;
+        out.line = f.line;
+      }
     },
     pythonTids: () => lastTids,
     close: () => {

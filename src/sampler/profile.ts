@@ -12,8 +12,10 @@ export interface ProfileFrame {
   filename: string;
   /** short form for labels (see filenames.ts) */
   shortFile: string;
-  /** 0 when line numbers are off or unknown */
+  /** 0 when line numbers are off or unknown (a native frame's line in its source) */
   line: number;
+  /** a native frame's C/C++ source file, when its module has line information */
+  source?: string;
 }
 
 export interface ProfileStack {
@@ -148,7 +150,11 @@ export class StackProfile {
     if (this.opts.threadRoots) ids.push(this.intern('thread', threadLabel(t.nativeTid, t.threadId, t.name), '', 0, s.pid));
     for (let i = t.frames.length - 1; i >= 0; i--) {
       const f = t.frames[i];
-      ids.push(f.kind === 'native' ? this.intern('native', f.name, f.module ?? '', 0, s.pid) : this.pythonFrameId(f, s.pid));
+      ids.push(
+        f.kind === 'native'
+          ? this.intern('native', f.name, f.module ?? '', this.opts.byFunction ? 0 : this.lineOf(f), s.pid, f.filename)
+          : this.pythonFrameId(f, s.pid),
+      );
     }
     const sid = this.stackId(ids);
     this.stacks[sid].count++;
@@ -213,10 +219,13 @@ export class StackProfile {
     return root;
   }
 
-  /** "name (file.py:12)", "name (file.py)" without a line, "name (libc.so.6)" for a native frame, or the bare name of a thread/process frame. */
+  /**
+   * "name (file.py:12)", "name (file.py)" without a line, "name (file.c:12, libfoo.so)" or
+   * "name (libc.so.6)" for a native frame, or the bare name of a thread/process frame.
+   */
   label(frame: number): string {
     const f = this.frames[frame];
-    if (f.kind === 'native') return `${f.name} (${f.filename})`;
+    if (f.kind === 'native') return `${f.name} (${nativeLocation(f)})`;
     if (f.kind !== 'python') return f.name;
     return f.line > 0 ? `${f.name} (${f.shortFile}:${f.line})` : `${f.name} (${f.shortFile})`;
   }
@@ -251,18 +260,25 @@ export class StackProfile {
     return node.stack;
   }
 
-  private intern(kind: FrameKind, name: string, filename: string, line: number, pid: number): number {
-    const key = `${kind}\0${name}\0${filename}\0${line}`;
+  private intern(kind: FrameKind, name: string, filename: string, line: number, pid: number, source = ''): number {
+    const key = `${kind}\0${name}\0${filename}\0${line}\0${source}`;
     let id = this.frameIds.get(key);
     if (id === undefined) {
       id = this.frames.length;
       // a native frame's "file" is already a module's short name
       const shortFile = filename && kind === 'python' && this.opts.shorten ? this.opts.shorten(filename, pid) : filename;
-      this.frames.push({ kind, name, filename, shortFile, line });
+      this.frames.push(source ? { kind, name, filename, shortFile, line, source } : { kind, name, filename, shortFile, line });
       this.frameIds.set(key, id);
     }
     return id;
   }
+}
+
+/** Where a native frame is: "file.c:12, libfoo.so" (the source's base name) when its line is known, else its module. */
+export function nativeLocation(f: ProfileFrame): string {
+  if (!f.source) return f.filename;
+  const base = f.source.slice(f.source.lastIndexOf('/') + 1);
+  return `${f.line > 0 ? `${base}:${f.line}` : base}, ${f.filename}`;
 }
 
 export function threadLabel(nativeTid: number | undefined, threadId: number, name: string | undefined): string {

@@ -167,13 +167,15 @@ export class Sampler {
       // a sleeping thread that is paused wakes up (its system call restarts) and may still
       // be running at the next sample; without --idle it is left out anyway, so left alone
       if (!this.opts.idle) tids = tids.filter((tid) => states.get(tid) === 'R');
-      return await whilePaused(
+      const samples = await whilePaused(
         pid,
         tids,
         (paused) => src.sample({ threadStates: states, paused }),
         PAUSE_DEADLINE_MS,
         src.needsPause ? 'pause the threads (ptrace, for --native) of' : undefined,
       );
+      src.afterPause?.(samples);
+      return samples;
     } catch (e) {
       if (e instanceof ProcessGoneError || !processExists(pid)) return undefined;
       if (e instanceof PermissionError) throw e;

@@ -67,8 +67,14 @@ export class TopStats {
       if (s.thread.active) this.active++;
       const seen = new Set<Counts>();
       s.thread.frames.forEach((f, depth) => {
-        // a native function is shown with its module where a Python one has its file
-        const file = f.kind === 'native' ? (f.module ?? '') : f.filename;
+        // a native function is shown with its module where a Python one has its file, and its
+        // source file when known; a row is a function, so neither shows a line
+        const file =
+          f.kind === 'native'
+            ? f.filename
+              ? `${f.filename.slice(f.filename.lastIndexOf('/') + 1)}, ${f.module}`
+              : (f.module ?? '')
+            : f.filename;
         const key = `${f.name}\0${file}`;
         let c = this.fns.get(key);
         if (!c)

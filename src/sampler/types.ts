@@ -9,13 +9,13 @@ export interface Frame {
   kind?: 'python' | 'native';
   /** function name (co_qualname or co_name; the symbol of a native frame) */
   name: string;
-  /** co_filename as the target sees it; '' for a native frame */
+  /** co_filename as the target sees it; a native frame's C/C++ source file, '' when its line is unknown */
   filename: string;
   /** a native frame's module file name (libc.so.6, libpython3.12.so.1.0, [vdso]) */
   module?: string;
   /** a native frame's address */
   address?: bigint;
-  /** current line, 0 when unknown */
+  /** current line (a native frame's source line), 0 when unknown */
   line: number;
   /** co_firstlineno: the function's own line, used by --function; undefined when not read */
   firstLine?: number;
@@ -58,6 +58,11 @@ export interface SampleSource {
   pythonTids?(): number[] | undefined;
   /** the source reads paused threads' registers (--native): the sampler must pause them for every sample */
   readonly needsPause?: boolean;
+  /**
+   * Called with what sample() returned, once the threads it read paused run again: work
+   * that needs no pause (a native frame's source line, docs/native-unwinding.md §3).
+   */
+  afterPause?(samples: ThreadSample[]): void;
   close(): void;
 }
 

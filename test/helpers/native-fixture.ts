@@ -2,7 +2,7 @@
 // tests; reads one thread's native stack the way `dump --native` does (seize, registers,
 // unwind, detach). Every process started here is stopped by pid when the test ends.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tracee } from '../../src/proc/ptrace.js';
@@ -84,4 +84,51 @@ export async function waitRunning(pid: number): Promise<void> {
     if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'R') return;
   }
   throw new Error(`process ${pid} did not start running`);
+}
+
+/** Symbol names `nm` lists as defined in file, of the given nm type letters (all when omitted). */
+function definedSymbols(file: string, dynamic: boolean, types?: string): Set<string> {
+  const out = execFileSync('nm', [...(dynamic ? ['-D'] : []), '--format=posix', '--defined-only', file], { encoding: 'utf8' });
+  const names = new Set<string>();
+  for (const line of out.split('\n')) {
+    const [name, type] = line.split(' ');
+    if (name && (!types || types.includes(type))) names.add(name);
+  }
+  return names;
+}
+
+/**
+ * Strips a library built with -g and gives it a MiniDebugInfo section, as Fedora's
+ * find-debuginfo does: the function symbols that .dynsym lacks, kept alone in a copy of
+ * the debug-only file (`objcopy --only-keep-debug`) without its debug sections,
+ * xz-compressed into .gnu_debugdata. corrupt: bytes in the middle
+ * of the compressed data are overwritten, so that the section cannot be decompressed.
+ */
+export function addMiniDebugInfo(lib: string, opts: { corrupt?: boolean } = {}): void {
+  const dynamic = definedSymbols(lib, true);
+  const keep = [...definedSymbols(lib, false, 'Tt')].filter((n) => !dynamic.has(n));
+  const keepFile = `${lib}.keep`;
+  writeFileSync(keepFile, `${keep.join('\n')}\n`);
+  // from the debug-only copy, whose code sections are empty (NOBITS): symbols alone remain
+  const debug = `${lib}.debug`;
+  execFileSync('objcopy', ['--only-keep-debug', lib, debug]);
+  const mini = `${lib}.mini`;
+  execFileSync('objcopy', [
+    '-S',
+    '--remove-section',
+    '.gdb_index',
+    '--remove-section',
+    '.comment',
+    `--keep-symbols=${keepFile}`,
+    debug,
+    mini,
+  ]);
+  execFileSync('strip', ['--strip-all', lib]);
+  execFileSync('xz', ['-f', mini]);
+  if (opts.corrupt) {
+    const xz = readFileSync(`${mini}.xz`);
+    xz.fill(0x55, Math.floor(xz.length / 3), Math.floor((2 * xz.length) / 3));
+    writeFileSync(`${mini}.xz`, xz);
+  }
+  execFileSync('objcopy', ['--add-section', `.gnu_debugdata=${mini}.xz`, lib]);
 }

@@ -1,5 +1,6 @@
-# dump --native's source-line test: Python -> a C library built with -g (argv[1], from
-# test/fixtures/native/lines.c) -> libc's pause(). Prints READY just before the call.
+# dump --native's source-line and MiniDebugInfo tests: Python -> a C library (argv[1],
+# built from test/fixtures/native/lines.c or static-fn.c) -> libc's pause(). Prints
+# READY just before the call.
 import ctypes
 import sys
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { Profile as PprofProfile } from 'pprof-format';
 import { StackProfile } from '../../src/sampler/profile.js';
+import { TopStats } from '../../src/sampler/top-stats.js';
 import type { Frame, ThreadSample } from '../../src/sampler/types.js';
 import { toCollapsed, collapsedLabel } from '../../src/formats/collapsed.js';
 import { SPEEDSCOPE_SCHEMA, toSpeedscope } from '../../src/formats/speedscope.js';
@@ -327,4 +328,41 @@ test('timelineCap: past the cap the oldest half of the timeline goes, each kept 
   // the most recent instant is kept, and the formats that read the timeline still build
   assert.equal(p.tickTimes[p.tickTimes.length - 1], 0.24);
   assert.ok(toChromeTrace(p).length > 0);
+});
+
+describe('native frames with a source line', () => {
+  const native = (name: string, filename: string, line: number): Frame => ({ kind: 'native', name, filename, line, module: 'liblines.so' });
+  const stack = () =>
+    thread([native('hold_inner', '/src/lines.c', 8), native('hold_outer', '/src/lines.c', 12), native('helper', '', 0), fr('main', 20)]);
+
+  test('labels carry the source file and line before the module; --nolineno and --function keep the file only', () => {
+    const labels = (opts: ConstructorParameters<typeof StackProfile>[0]) => {
+      const p = new StackProfile(opts);
+      p.add({ pid: 1, thread: stack() });
+      return p.stacks[0].frames.map((f) => p.label(f));
+    };
+    assert.deepEqual(labels({}), [
+      'main (/app/work.py:20)',
+      'helper (liblines.so)',
+      'hold_outer (lines.c:12, liblines.so)',
+      'hold_inner (lines.c:8, liblines.so)',
+    ]);
+    assert.deepEqual(labels({ lineNumbers: false }).slice(2), ['hold_outer (lines.c, liblines.so)', 'hold_inner (lines.c, liblines.so)']);
+    assert.deepEqual(labels({ byFunction: true }).slice(2), ['hold_outer (lines.c, liblines.so)', 'hold_inner (lines.c, liblines.so)']);
+  });
+
+  test("top's rows show a native function's source file and module", () => {
+    const stats = new TopStats(100);
+    const s = { pid: 1, thread: stack() };
+    stats.add({ time: 0, kept: [s], read: [s] });
+    assert.deepEqual(
+      stats.rows('ownPct').map((r) => [r.name, r.file, r.ownPct]),
+      [
+        ['hold_inner', 'lines.c, liblines.so', 100],
+        ['helper', 'liblines.so', 0],
+        ['hold_outer', 'lines.c, liblines.so', 0],
+        ['main', '/app/work.py', 0],
+      ],
+    );
+  });
 });

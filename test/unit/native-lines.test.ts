@@ -1,6 +1,6 @@
 // Source lines and separate debug files for native frames, against the C program whose
 // stack is known (test/fixtures/native/frames.c): built with each DWARF version's line
-// table (2 to 5), with compressed debug sections, without .debug_aranges, and with its
+// table (2 to 5), with zlib- and zstd-compressed debug sections, without .debug_aranges, and with its
 // debug information moved to a separate file found through .gnu_debuglink (and refused
 // when that file's CRC does not match).
 import assert from 'node:assert/strict';
@@ -84,7 +84,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
     const elf = ElfFile.open(exe);
     try {
       const fresh = openLineTable(elf)!;
-      const stored = openLineTable(elf, fresh.unitRanges())!;
+      const stored = openLineTable(elf, undefined, fresh.unitRanges())!;
       const { starts, ends } = loadSymbols(elf, undefined).parts();
       let rows = 0;
       for (let i = 0; i < starts.length; i++) {
@@ -147,6 +147,16 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
     const { frames } = await ourFrames(exe);
     assert.deepEqual(withLines(frames), EXPECTED());
     sameThroughStoredUnits(exe);
+  });
+
+  it('decompresses zstd-compressed debug sections (ELFCOMPRESS_ZSTD, made by objcopy)', async () => {
+    const exe = fx.build('zstd', ['-O0', '-g']);
+    execFileSync('objcopy', ['--compress-debug-sections=zstd', exe]);
+    // the compression type is in each section's header: readelf -t prints it
+    assert.match(execFileSync('readelf', ['-tW', exe], { encoding: 'utf8' }), /ZSTD/);
+    const { frames, notes } = await ourFrames(exe);
+    assert.deepEqual(notes, []);
+    assert.deepEqual(withLines(frames), EXPECTED());
   });
 
   it('finds the unit by its line program when .debug_aranges is missing', async () => {
