@@ -157,8 +157,9 @@ export class NativeModule {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
-    // stored only whole: with the MiniDebugInfo's symbols when the module has one
-    if (this.mini !== undefined || !hasMiniDebugInfo(elf)) index.setSymbols(this.symbols);
+    // stored only whole: with the MiniDebugInfo's symbols when the module has one (one
+    // that could not be read is tried again, and said again, by the next run)
+    if (this.mini || !hasMiniDebugInfo(elf)) index.setSymbols(this.symbols);
     return this.symbols;
   }
 
