@@ -12,15 +12,26 @@ const { Script } = require('node:vm');
 
 const BUNDLE = path.join(__dirname, 'cli.js');
 
-/** Where this bundle's cache lives, or undefined without a home directory. */
+/**
+ * The subcommand this run names, for its own cache: a cache holds the functions the run
+ * that made it compiled, so one made by `record` had none of `dump`'s (which then compiled
+ * them at every run) and carried record's for dump to load. Anything else (a pid for the
+ * shell, help) shares one.
+ */
+function commandName() {
+  const word = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  return word && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
+}
+
+/** Where this bundle's cache for this command lives, or undefined without a home directory. */
 function cachePaths() {
   const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   if (!base || !path.isAbsolute(base)) return undefined;
-  // one file per installed bundle (FNV-1a of its path): a rebuild replaces it
+  // one file per installed bundle (FNV-1a of its path) and command: a rebuild replaces them
   let h = 0x811c9dc5;
   for (let i = 0; i < BUNDLE.length; i++) h = Math.imul(h ^ BUNDLE.charCodeAt(i), 0x01000193) >>> 0;
   const dir = path.join(base, 'spyglass');
-  return { dir, file: path.join(dir, `cli-${h.toString(16)}.v8cache`) };
+  return { dir, file: path.join(dir, `cli-${h.toString(16)}-${commandName()}.v8cache`) };
 }
 
 /** The stat of path if it is ours and only we can write it (a directory: only we can enter it). */

@@ -36,7 +36,7 @@ export function frameLine(f: StackFrame): string {
 /** A native frame: marked as such, with its source line when known and its module (its address when it has no name). */
 export function nativeFrameLine(f: NativeFrame): string {
   const source = f.file ? `${f.file}:${f.line}, ` : '';
-  return `[native] ${f.name} (${source}${f.module})${f.guessed ? ' [guessed caller]' : ''}`;
+  return `[native] ${f.name} (${source}${f.module})${f.inlined ? ' [inlined]' : ''}${f.guessed ? ' [guessed caller]' : ''}`;
 }
 
 function mixedFrameLine(f: StackFrame | NativeFrame): string {
@@ -122,6 +122,7 @@ function mixedFrameJson(f: StackFrame | NativeFrame): unknown {
       module: f.module,
       address: `0x${f.address.toString(16)}`,
       ...(f.file ? { filename: f.file, line: f.line } : {}),
+      ...(f.inlined ? { inlined: true } : {}),
       ...(f.guessed ? { guessed: true } : {}),
     };
   }
@@ -145,7 +146,16 @@ function nativeJson(t: AnyThread, opts: RenderOptions): Record<string, unknown> 
 /** A frame of the JSON document: a Python frame, or under --native a native one (address in hex). */
 export type FrameJson =
   | { kind?: 'python'; name: string; filename: string; line: number; entry?: boolean; locals?: StackFrame['locals'] }
-  | { kind: 'native'; name: string; module: string; address: string; guessed?: boolean };
+  | {
+      kind: 'native';
+      name: string;
+      module: string;
+      address: string;
+      filename?: string;
+      line?: number;
+      inlined?: boolean;
+      guessed?: boolean;
+    };
 
 /** One thread of the JSON document (`dump --json`, `stack --json`). */
 export interface ThreadJson {
@@ -177,7 +187,16 @@ export interface StackDumpJson {
 }
 
 function frameFromJson(f: FrameJson): StackFrame | NativeFrame {
-  if (f.kind === 'native') return { kind: 'native', name: f.name, module: f.module, address: BigInt(f.address), guessed: f.guessed };
+  if (f.kind === 'native')
+    return {
+      kind: 'native',
+      name: f.name,
+      module: f.module,
+      address: BigInt(f.address),
+      ...(f.filename ? { file: f.filename, line: f.line } : {}),
+      inlined: f.inlined,
+      guessed: f.guessed,
+    };
   return { name: f.name, filename: f.filename, line: f.line, ...(f.locals ? { locals: f.locals } : {}) };
 }
 

@@ -109,11 +109,16 @@ export class CompileUnits implements UnitLookup {
     return this.starts.length;
   }
 
+  /** The offset in .debug_info of the unit holding link-time address pc, or undefined. */
+  unitAt(pc: number): number | undefined {
+    const hi = lastAtOrBelow(this.starts, pc);
+    return hi < 0 || pc >= this.ends[hi] ? undefined : this.units[hi];
+  }
+
   /** The line program of the unit holding link-time address pc, or undefined. */
   linesAt(pc: number): UnitLines | undefined {
-    const hi = lastAtOrBelow(this.starts, pc);
-    if (hi < 0 || pc >= this.ends[hi]) return undefined;
-    const unit = this.units[hi];
+    const unit = this.unitAt(pc);
+    if (unit === undefined) return undefined;
     let found = this.lines.get(unit);
     if (found === undefined) {
       found = this.readUnit(unit) ?? null;
@@ -267,17 +272,17 @@ export function skipForm(c: DwarfCursor, form: number, offsetSize: number, addrS
       c.cstr();
       return;
     case 0x0a: // block1
-      c.pos += c.u8();
+      c.pos = blockEnd(c, c.u8());
       return;
     case 0x03: // block2
-      c.pos += c.u16();
+      c.pos = blockEnd(c, c.u16());
       return;
     case 0x04: // block4
-      c.pos += c.u32();
+      c.pos = blockEnd(c, c.u32());
       return;
     case 0x09: // block
     case 0x18: // exprloc
-      c.pos += c.uleb();
+      c.pos = blockEnd(c, c.uleb());
       return;
     case 0x0d: // sdata
       c.sleb();
@@ -298,4 +303,9 @@ export function skipForm(c: DwarfCursor, form: number, offsetSize: number, addrS
     default:
       throw new RangeError(`.debug_info: form 0x${form.toString(16)} is not known`);
   }
+}
+
+/** Where a block ends whose length was just read (`c.pos += c.u8()` would add the length to the position from before it). */
+function blockEnd(c: DwarfCursor, length: number): number {
+  return c.pos + length;
 }

@@ -149,6 +149,15 @@ export class LineTable {
     return { starts: seq.start, ends: seq.end, stmtList: seq.unit, compDir: Array.from(seq.start, () => '') };
   }
 
+  /**
+   * File `index` of the line program at `unit` (as its file register, and DW_AT_call_file,
+   * number them), joined to its directory; compDir: the unit's compilation directory.
+   */
+  fileName(unit: number, index: number, compDir?: string): string | undefined {
+    if (unit >= this.line.length) return undefined;
+    return this.files(unit, this.header(unit), compDir).files[index] || undefined;
+  }
+
   /** The unit whose sequences cover pc, from one pass over every unit (built on first use). */
   private sequenceUnit(pc: number): number | undefined {
     const seq = (this.sequences ??= this.indexSequences());

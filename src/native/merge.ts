@@ -97,9 +97,14 @@ export function mergeStacks(python: StackFrame[], entries: boolean[], native: Na
   return { frames: out, merged: true };
 }
 
+/** Is f interpreter plumbing (by the rule above)? Applied to inlined frames too: plumbing is no more worth showing for having been inlined. */
+export function isPlumbing(f: NativeFrame, pythonModules: Set<string>): boolean {
+  return pythonModules.has(f.module) && PLUMBING_RE.test(f.name);
+}
+
 function keepNative(f: NativeFrame, belowPython: boolean, opts: MergeOptions): boolean {
   const inInterpreter = opts.pythonModules.has(f.module);
   if (belowPython) return !inInterpreter && !START_RE.test(f.name);
   // a static function of a stripped interpreter cannot be judged by its name: it stays
-  return !(inInterpreter && PLUMBING_RE.test(f.name));
+  return !isPlumbing(f, opts.pythonModules);
 }

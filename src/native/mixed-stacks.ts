@@ -7,9 +7,9 @@ import type { PythonReader, SampleOptions } from '../reader/reader.js';
 import type { StackFrame } from '../reader/types.js';
 import { UserError } from '../errors.js';
 import { PauseFailedError, whilePaused } from '../proc/pause.js';
-import { mergeStacks } from './merge.js';
+import { isPlumbing, mergeStacks } from './merge.js';
 import type { NativeProcess } from './native-process.js';
-import type { MixedStackDump, MixedThreadStack } from './types.js';
+import type { MixedStackDump, MixedThreadStack, NativeFrame } from './types.js';
 import type { RawStack } from './unwind.js';
 
 /** How long all Python threads together may take to stop for one reading. */
@@ -74,8 +74,10 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
     if (!raw) return out;
     const native = np.symbolize(raw);
     const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), native, { pythonModules: modules, all: opts.all });
-    np.addLines(m.frames);
-    out.native = { frames: m.frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
+    // inlined frames of the evaluation loop went with it; plumbing inlined elsewhere goes too
+    const keep = m.merged && !opts.all ? (f: NativeFrame) => !isPlumbing(f, modules) : undefined;
+    const frames = np.expand(m.frames, { lines: true, keep });
+    out.native = { frames, merged: m.merged, reason: m.reason, stopped: raw.stopped };
     return out;
   });
   return { ...dump, threads, notes: [...np.notes] };

@@ -15,6 +15,7 @@ import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import type { UnitRanges } from './compile-units.js';
 import { PooledFile } from './file-pool.js';
+import { type InlinedFunctions, openInlined } from './inlined.js';
 import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
 import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { ModuleIndex } from './module-index.js';
@@ -27,6 +28,10 @@ import { lastAtOrBelow } from '../sorted.js';
  * that bounds how many files are open (file-pool.ts).
  */
 const linesByBuildId = new Map<string, LineTable | null>();
+/** the file each line table was read from: its .debug_info also says what was inlined */
+const linePaths = new WeakMap<LineTable, string>();
+/** Inlined-function indexes by build-id, over the same file as the line table. */
+const inlinedByBuildId = new Map<string, InlinedFunctions | null>();
 /** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
 const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
@@ -59,6 +64,7 @@ export class NativeModule {
   /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
   private linesFailed = false;
   private index?: ModuleIndex;
+  private inlined?: InlinedFunctions | null;
   /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
   private mini?: ElfFile | null;
 
@@ -265,6 +271,7 @@ export class NativeModule {
       try {
         file = ElfFile.open(path);
         this.lines = openLineTable(file, new PooledFile(path), units) ?? null;
+        if (this.lines) linePaths.set(this.lines, path);
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
         failed = true;
@@ -276,6 +283,30 @@ export class NativeModule {
     this.linesFailed = failed && !this.lines;
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
+  }
+
+  /** Which functions were inlined where (from the file the line table came from), or undefined. */
+  inlinedFunctions(): InlinedFunctions | undefined {
+    if (this.inlined !== undefined) return this.inlined ?? undefined;
+    const elf = this.open();
+    const lines = elf && this.lineTable(this.moduleIndex(elf).units);
+    this.inlined = null;
+    const path = lines && linePaths.get(lines);
+    if (!lines || !path) return undefined;
+    const cached = this.id !== undefined ? inlinedByBuildId.get(this.id) : undefined;
+    if (cached !== undefined) return (this.inlined = cached) ?? undefined;
+    let file: ElfFile | undefined;
+    try {
+      // like the line table, read later through the pool of open files
+      file = ElfFile.open(path);
+      this.inlined = openInlined(file, lines, new PooledFile(path)) ?? null;
+    } catch (e) {
+      this.error = `cannot read the inlined functions of ${this.path}: ${(e as Error).message}`;
+    } finally {
+      file?.close();
+    }
+    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlined);
+    return this.inlined ?? undefined;
   }
 
   /** Reads what needs the file once (bias, unwind tables) so that a later unwind does not. */

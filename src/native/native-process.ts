@@ -4,6 +4,7 @@
 import type { Regs } from '../proc/ptrace.js';
 import { readMaps } from '../proc/maps.js';
 import { ProcessMemory } from '../proc/memory.js';
+import type { InlineChain } from './inlined.js';
 import type { SourceLine } from './line-table.js';
 import { ModuleMap, type NativeModule } from './modules.js';
 import type { NativeFrame } from './types.js';
@@ -22,6 +23,15 @@ interface Named {
   fn?: { start: number; end: number };
   /** undefined until lines were asked for; null when there are none */
   source?: SourceLine | null;
+  /** the functions inlined at the address: undefined until asked for; null when none */
+  inline?: InlineChain | null;
+}
+
+export interface ExpandOptions {
+  /** give frames their source file and line (dump, stack); a profile needs the names only */
+  lines?: boolean;
+  /** which inlined frames to show (the merge's rule for interpreter plumbing); every one when not given */
+  keep?: (f: NativeFrame) => boolean;
 }
 
 export class NativeProcess {
@@ -113,21 +123,57 @@ export class NativeProcess {
   }
 
   /**
-   * Gives frames named here their source file and line. Called on the frames that are
-   * shown (after the merge dropped the evaluation loop and the plumbing): a line costs a
-   * run of its unit's line program the first time.
+   * Shows the functions inlined at each frame named here as frames of their own, innermost
+   * first, above the real function (marked inlined); with opts.lines, gives each its source
+   * file and line: the innermost the line of the address, every other one the line of the
+   * inlined call it holds. Called on the frames shown (after the merge dropped the
+   * evaluation loop and the plumbing): the first address in a compilation unit reads that
+   * unit's entries, the first line runs its line program; both are kept per address.
    */
-  addLines(frames: Iterable<unknown>): void {
+  expand<T>(frames: T[], opts: ExpandOptions = {}): Array<T | NativeFrame> {
+    const out: Array<T | NativeFrame> = [];
     for (const f of frames) {
       const origin = this.origins.get(f as NativeFrame);
-      if (!origin) continue;
-      const { named } = origin;
-      if (named.source === undefined) named.source = this.sourceOf(origin.module, origin.key, named.fn) ?? null;
-      if (named.source) {
-        (f as NativeFrame).file = named.source.file;
-        (f as NativeFrame).line = named.source.line;
+      if (!origin) {
+        out.push(f);
+        continue;
       }
+      const { named, module, key } = origin;
+      const frame = f as NativeFrame;
+      if (named.inline === undefined) named.inline = this.inlineAt(module, key) ?? null;
+      let source: SourceLine | undefined;
+      if (opts.lines) {
+        if (named.source === undefined) named.source = this.sourceOf(module, key, named.fn) ?? null;
+        source = named.source ?? undefined;
+      }
+      const chain = named.inline;
+      if (chain) {
+        chain.names.forEach((name, i) => {
+          const inl: NativeFrame = {
+            kind: 'native',
+            name,
+            module: frame.module,
+            modulePath: frame.modulePath,
+            address: frame.address,
+            inlined: true,
+          };
+          const at = opts.lines ? (i === 0 ? source : chain.callSites[i - 1]) : undefined;
+          if (at) {
+            inl.file = at.file;
+            inl.line = at.line;
+          }
+          if (!opts.keep || opts.keep(inl)) out.push(inl);
+        });
+        // the real function is where the outermost inlined call is
+        source = opts.lines ? chain.callSites[chain.callSites.length - 1] : undefined;
+      }
+      if (source) {
+        frame.file = source.file;
+        frame.line = source.line;
+      }
+      out.push(f);
     }
+    return out;
   }
 
   private frameOf(pc: bigint, exact: boolean, module: NativeModule | undefined, guessed: boolean | undefined): NativeFrame {
@@ -157,6 +203,20 @@ export class NativeProcess {
   private remember(key: bigint, named: Named): void {
     if (this.named.size >= NAME_CACHE_MAX) this.named.clear();
     this.named.set(key, named);
+  }
+
+  private inlineAt(module: NativeModule, addr: bigint): InlineChain | undefined {
+    const inlined = module.inlinedFunctions();
+    if (!inlined) {
+      if (module.error) this.notes.add(module.error);
+      return undefined;
+    }
+    try {
+      return inlined.at(Number(addr - module.bias));
+    } catch (e) {
+      this.notes.add(`cannot read the inlined functions of ${module.path}: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   private sourceOf(module: NativeModule, addr: bigint, fn: Named['fn']): SourceLine | undefined {

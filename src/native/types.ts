@@ -15,6 +15,8 @@ export interface NativeFrame {
   /** the source file and line of the address, when the module (or its debug file) has a line table */
   file?: string;
   line?: number;
+  /** a function the compiler inlined into the frame below it: same address, no call of its own */
+  inlined?: boolean;
   /** the link to this frame was guessed by scanning the stack (the frame inside it had no unwind information) */
   guessed?: boolean;
 }

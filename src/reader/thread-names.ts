@@ -16,7 +16,8 @@ interface ActiveDict {
 }
 
 export class ThreadNames {
-  private readonly names = new Map<string, { name?: string; at: number }>();
+  /** interpreter -> thread ident -> name (nested maps: no key string to make per thread and sample) */
+  private readonly names = new Map<bigint, Map<bigint, { name?: string; at: number }>>();
   private readonly active = new Map<bigint, ActiveDict>();
 
   constructor(
@@ -26,22 +27,24 @@ export class ThreadNames {
 
   /** The name of the thread with this ident in this interpreter, if threading knows it. */
   name(interp: bigint, ident: bigint): string | undefined {
-    const key = `${interp}:${ident}`;
+    let names = this.names.get(interp);
+    if (names === undefined) this.names.set(interp, (names = new Map()));
+    const cached = names.get(ident);
+    if (cached?.name !== undefined) return cached.name;
     const now = Date.now();
-    const cached = this.names.get(key);
-    if (cached && (cached.name !== undefined || now - cached.at < NEGATIVE_TTL_MS)) return cached.name;
+    if (cached && now - cached.at < NEGATIVE_TTL_MS) return undefined;
     try {
-      this.refresh(interp, now);
+      this.refresh(interp, names, now);
     } catch (e) {
       if (!(e instanceof MemoryReadError || e instanceof RangeError)) throw e;
     }
-    const found = this.names.get(key);
-    if (!found || found.at !== now) this.names.set(key, { at: now });
-    return this.names.get(key)!.name;
+    const found = names.get(ident);
+    if (!found || found.at !== now) names.set(ident, { at: now });
+    return names.get(ident)!.name;
   }
 
   /** Re-reads every entry of threading._active. */
-  private refresh(interp: bigint, now: number): void {
+  private refresh(interp: bigint, names: Map<bigint, { name?: string; at: number }>, now: number): void {
     const active = this.activeDict(interp, now);
     if (!active) return;
     const o = this.objects;
@@ -49,7 +52,7 @@ export class ThreadNames {
       const ident = o.long(k, 3);
       if (ident === undefined) continue;
       const nameObj = o.attribute(thread, '_name');
-      if (nameObj && o.typeOf(nameObj) === o.types.str) this.names.set(`${interp}:${ident}`, { name: o.str(nameObj, 256).text, at: now });
+      if (nameObj && o.typeOf(nameObj) === o.types.str) names.set(ident, { name: o.str(nameObj, 256).text, at: now });
     }
   }
 

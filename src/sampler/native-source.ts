@@ -1,9 +1,11 @@
 // The sampler's source for record/top --native: each sample unwinds the paused Python
 // threads' native stacks (the sampler pauses them: needsPause), reads their Python
 // frames in the same pause, and merges the two (native/merge.ts). A thread whose stacks
-// cannot be merged is counted as an error, never recorded half right. Source lines of
-// native frames are looked up once the threads run again (afterPause), once per address.
-import { mergeStacks, type MixedFrame } from '../native/merge.js';
+// cannot be merged is counted as an error, never recorded half right. Inlined functions
+// and source lines of native frames are looked up once the threads run again
+// (afterPause), once per address: the first address of a compilation unit reads its
+// debug information, which no paused thread should wait for.
+import { isPlumbing, mergeStacks, type MixedFrame } from '../native/merge.js';
 import { entryMarkers, pythonModules } from '../native/mixed-stacks.js';
 import { NativeProcess } from '../native/native-process.js';
 import type { NativeFrame } from '../native/types.js';
@@ -36,20 +38,20 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
   }
   const states = new ThreadStates(pid);
   const modules = pythonModules(reader);
+  // inlined functions are frames of their own in the profile too; plumbing inlined is dropped as the merge drops it
+  const keep = opts.all ? undefined : (f: NativeFrame) => !isPlumbing(f, modules);
   let lastTids: number[] | undefined;
-  /** the native frames of the last sample, each with the frame the profile gets, for their lines */
-  let unlined: Array<[NativeFrame, Frame]> = [];
+  /** the samples of the last sample() with their merged frames, finished in afterPause */
+  let unfinished: Array<[ThreadSample, MixedFrame[]]> = [];
   const toFrame = (f: MixedFrame): Frame => {
     if (!isNative(f)) return f as Frame;
-    const out: Frame = { kind: 'native', name: f.name, filename: '', line: 0, module: f.module, address: f.address };
-    unlined.push([f, out]);
-    return out;
+    return { kind: 'native', name: f.name, filename: f.file ?? '', line: f.line ?? 0, module: f.module, address: f.address };
   };
   return {
     pid,
     needsPause: true,
     sample(o: SampleOptions = {}): ThreadSample[] {
-      unlined = [];
+      unfinished = [];
       const raws = new Map<number, RawStack>();
       for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
       const dump = reader.sample({ activity: false });
@@ -64,18 +66,16 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
         if (!raw) return s;
         const m = mergeStacks(t.frames, entryMarkers(reader, t.frames), np.symbolize(raw), { pythonModules: modules, all: opts.all });
         if (!m.merged) return { ...s, error: 'native and Python stacks not merged' };
-        return { ...s, frames: m.frames.map(toFrame) };
+        // inlined functions and lines are added in afterPause
+        const out: ThreadSample = { ...s, frames: m.frames.map(toFrame) };
+        unfinished.push([out, m.frames]);
+        return out;
       });
     },
     afterPause(): void {
-      const pending = unlined;
-      unlined = [];
-      np.addLines(pending.map(([f]) => f));
-      for (const [f, out] of pending) {
-        if (f.file === undefined || f.line === undefined) continue;
-        out.filename = f.file;
-        out.line = f.line;
-      }
+      const pending = unfinished;
+      unfinished = [];
+      for (const [sample, frames] of pending) sample.frames = np.expand(frames, { lines: true, keep }).map(toFrame);
     },
     pythonTids: () => lastTids,
     close: () => {

@@ -16,9 +16,18 @@ const WAIT_FRAMES: Array<[name: RegExp, file: RegExp]> = [
   [/^poll$/, /[/\\](asyncore|zmq[/\\].*|gevent[/\\].*|tornado[/\\].*)\.py$/],
 ];
 
+/** looksIdle's answer per top frame: the reader shares one frozen frame object per code object and line between samples. */
+const waitingTops = new WeakMap<object, boolean>();
+
 export function looksIdle(t: Pick<ThreadSample, 'frames'>): boolean {
   const top = t.frames[0];
-  return !!top && WAIT_FRAMES.some(([name, file]) => name.test(top.name) && file.test(top.filename));
+  if (!top) return false;
+  let waiting = waitingTops.get(top);
+  if (waiting === undefined) {
+    waiting = WAIT_FRAMES.some(([name, file]) => name.test(top.name) && file.test(top.filename));
+    if (Object.isFrozen(top)) waitingTops.set(top, waiting);
+  }
+  return waiting;
 }
 
 /** Converts one reader thread; a stack the reader could not read consistently stays marked torn. */

@@ -27,7 +27,7 @@ test('the first run makes a private cache, which the next run keeps', async (t) 
   await ps(home);
   const files = readdirSync(dir);
   assert.equal(files.length, 1, files.join());
-  assert.match(files[0], /^cli-[0-9a-f]+\.v8cache$/);
+  assert.match(files[0], /^cli-[0-9a-f]+-ps\.v8cache$/);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   const file = join(dir, files[0]);
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -36,6 +36,17 @@ test('the first run makes a private cache, which the next run keeps', async (t) 
   // taken as it is: not made again
   assert.deepEqual(readdirSync(dir), files);
   assert.equal(statSync(file).ino, made.ino);
+});
+
+test('each command has its own cache, holding the functions that command compiled', async (t) => {
+  const { home, dir } = cacheHome(t);
+  await ps(home);
+  const run = await runCli(['dump', '--help'], { env: { XDG_CACHE_HOME: home } });
+  assert.equal(run.code, 0, run.stderr);
+  const files = readdirSync(dir).sort();
+  assert.equal(files.length, 2, files.join());
+  assert.match(files[0], /^cli-[0-9a-f]+-dump\.v8cache$/);
+  assert.match(files[1], /^cli-[0-9a-f]+-ps\.v8cache$/);
 });
 
 test('a cache V8 refuses is ignored and made again', async (t) => {

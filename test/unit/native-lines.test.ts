@@ -64,8 +64,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
           await new Promise((r) => setTimeout(r, 20));
           frames = (await nativeStackOf(np, pid)).frames;
         }
-        np.addLines(frames);
-        return { frames: frames.slice(0, 4), notes: [...np.notes] };
+        return { frames: np.expand(frames, { lines: true }).slice(0, 4), notes: [...np.notes] };
       } finally {
         np.close();
       }
