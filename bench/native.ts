@@ -5,6 +5,7 @@
 // On one target, 4 busy threads 30 Python frames deep (bench/native_busy_deep.py) under
 // CPython 3.12.1:
 //  - the whole `dump --native` command of each tool, the three run in turn, RUNS times;
+//    and spyglass's first run, with an empty cache directory;
 //  - the pause of each reading (every Python thread seized, registers and stacks read,
 //    all let go), median and p99;
 //  - `record --native -r 250` for 5 s: the rate achieved and the CPU spent.
@@ -29,6 +30,7 @@ const MAIN_PYTHON = '/root/.pyenv/versions/3.12.1/bin/python3.12';
 const peers = process.argv[2] ?? '/tmp/spyglass-peers/bin';
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const PAUSES = 300;
+const FIRST_RUNS = 3;
 const MERGE_READINGS = 100;
 const BUSY = join(PACKAGE_ROOT, 'bench', 'native_busy_deep.py');
 /** gdb.Frame.type() values (gdb's Python API) */
@@ -40,9 +42,9 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-function timeOnce(cmd: string, args: string[]): number | string {
+function timeOnce(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number | string {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   if (r.status !== 0) return `failed: ${r.stderr.toString().trim().split('\n').at(-1)}`;
   return performance.now() - t0;
 }
@@ -176,6 +178,14 @@ try {
     existsSync(pyspy) ? [pyspy, ['dump', '--native', '--pid', String(pid)]] : undefined,
     existsSync(pystack) ? [pystack, ['remote', String(pid), '--native']] : undefined,
   ]);
+  // a first run: no code cache and no native index yet (docs/bundle.md, docs/native-index.md)
+  const firstRuns: number[] = [];
+  for (let i = 0; i < FIRST_RUNS; i++) {
+    const home = mkdtempSync(join(tmpdir(), 'spyglass-bench-cache-'));
+    const t = timeOnce(process.execPath, [CLI, 'dump', String(pid), '--native'], { ...process.env, XDG_CACHE_HOME: home });
+    rmSync(home, { recursive: true, force: true });
+    if (typeof t === 'number') firstRuns.push(t);
+  }
   const r = await readings(pid, PAUSES);
 
   // record's CPU: the shell that waits for it reads its own children's CPU time (cutime + cstime)
@@ -214,6 +224,9 @@ try {
   console.log('|---|---|---|---|');
   console.log(
     `| \`dump --native\` whole command, ms (median of ${RUNS}, run in turn) | ${ms(cmdSpyglass)} | ${ms(cmdPyspy)} | ${ms(cmdPystack)} |`,
+  );
+  console.log(
+    `| \`dump --native\` first run (empty cache directory: no code cache, no native index), ms (median of ${FIRST_RUNS}) | ${firstRuns.length ? pct(firstRuns, 50).toFixed(0) : 'failed'} | | |`,
   );
   console.log(
     `| pause per reading: each of the 4 threads stopped, ms median / p99 (${r.failures} of ${PAUSES} not stopped within 2 s) | ${pct(r.pauses, 50).toFixed(2)} / ${pct(r.pauses, 99).toFixed(2)} | | |`,

@@ -149,9 +149,16 @@ export class UnwindTable {
     const ehBase = Number(eh.addr);
     const starts = new Float64Array(count);
     const fdes = new Float64Array(count);
-    for (let i = 0, at = c.pos; i < count; i++, at += 8) {
-      starts[i] = base + hdr.buf.readInt32LE(at);
-      fdes[i] = base + hdr.buf.readInt32LE(at + 4) - ehBase;
+    // the pairs as 32-bit integers, read in place (a copy when they are not 4-byte aligned):
+    // a plain typed-array loop, run before any JIT warms up, costs a fraction of readInt32LE's
+    const at = hdr.buf.byteOffset + c.pos;
+    const pairs =
+      at % 4 === 0
+        ? new Int32Array(hdr.buf.buffer, at, 2 * count)
+        : new Int32Array(Uint8Array.prototype.slice.call(hdr.buf, c.pos, c.pos + 8 * count).buffer);
+    for (let i = 0; i < count; i++) {
+      starts[i] = base + pairs[2 * i];
+      fdes[i] = base + pairs[2 * i + 1] - ehBase;
     }
     return { starts, fdes };
   }

@@ -14,6 +14,37 @@ export interface UnitLines {
   compDir?: string;
 }
 
+/** Where a line program covers what: the unit index as module-index.ts stores it. */
+export interface UnitRanges {
+  /** address ranges, sorted by start */
+  starts: Float64Array;
+  ends: Float64Array;
+  /** per range: its unit's line program offset in .debug_line (-1: the unit names none) */
+  stmtList: Float64Array;
+  /** per range: its unit's compilation directory ('' when not known) */
+  compDir: string[];
+}
+
+/** Which unit's line program covers an address. */
+export interface UnitLookup {
+  linesAt(pc: number): UnitLines | undefined;
+}
+
+/** The unit index read back from a stored module index. */
+export class StoredUnits implements UnitLookup {
+  readonly r: UnitRanges;
+
+  constructor(r: UnitRanges) {
+    this.r = r;
+  }
+
+  linesAt(pc: number): UnitLines | undefined {
+    const i = lastAtOrBelow(this.r.starts, pc);
+    if (i < 0 || pc >= this.r.ends[i] || this.r.stmtList[i] < 0) return undefined;
+    return { stmtList: this.r.stmtList[i], compDir: this.r.compDir[i] || undefined };
+  }
+}
+
 export interface DebugInfoSections {
   aranges: Buffer;
   abbrev: Buffer;
@@ -33,7 +64,7 @@ const DW_FORM_implicit_const = 0x21;
 /** enough for a unit header and its first entry (a producer string inline in it can take a few hundred bytes) */
 const FIRST_ENTRY_BYTES = 4096;
 
-export class CompileUnits {
+export class CompileUnits implements UnitLookup {
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
   private readonly units: Float64Array;
@@ -94,6 +125,18 @@ export class CompileUnits {
       this.lines.set(unit, found);
     }
     return found ?? undefined;
+  }
+
+  /** Every range with its unit's line program and directory (each unit's first entry read). */
+  ranges(): UnitRanges {
+    const stmtList = new Float64Array(this.starts.length);
+    const compDir: string[] = [];
+    for (let i = 0; i < this.starts.length; i++) {
+      const u = this.linesAt(this.starts[i]);
+      stmtList[i] = u ? u.stmtList : -1;
+      compDir.push(u?.compDir ?? '');
+    }
+    return { starts: this.starts, ends: this.ends, stmtList, compDir };
   }
 
   /** The unit's header and first entry: DW_AT_stmt_list and DW_AT_comp_dir. */

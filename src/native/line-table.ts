@@ -2,10 +2,11 @@
 // line a machine address was compiled from. The unit that covers an address comes from
 // `.debug_aranges` (compile-units.ts); without it, one pass over every unit's line
 // program keeps where each address sequence starts and ends. A lookup then runs that one
-// unit's program, so no row table is ever held in memory (docs/native-unwinding.md §3).
+// unit's program and keeps only the rows of the function asked about, so no library's
+// whole row table is ever held in memory (docs/native-unwinding.md §3).
 import { posix } from 'node:path';
 import type { ElfFile } from '../proc/elf.js';
-import { CompileUnits } from './compile-units.js';
+import { CompileUnits, StoredUnits, type UnitLookup, type UnitRanges } from './compile-units.js';
 import { debugSection, debugSectionReader } from './debug-sections.js';
 import { DwarfCursor } from './dwarf-reader.js';
 import type { PooledFile } from './file-pool.js';
@@ -15,6 +16,21 @@ export interface SourceLine {
   /** the source file as the compiler named it, joined to its directory */
   file: string;
   line: number;
+}
+
+/** Rows of a line table: each holds from its address up to the next one's. */
+export interface LineRows {
+  /** ascending */
+  addr: ArrayLike<number>;
+  /** 0: no line from this address (between sequences, or a file the unit does not list) */
+  line: ArrayLike<number>;
+  file: ArrayLike<string>;
+}
+
+/** The file and line rows give link-time address pc, or undefined. */
+export function lineAt(rows: LineRows, pc: number): SourceLine | undefined {
+  const i = lastAtOrBelow(rows.addr, pc);
+  return i >= 0 && rows.line[i] > 0 ? { file: rows.file[i], line: rows.line[i] } : undefined;
 }
 
 /** The program parameters of one unit's header, and where its file tables are. */
@@ -64,23 +80,27 @@ export class LineTable {
   private readonly line: Buffer;
   private readonly lineStr?: Buffer;
   private readonly str?: Buffer;
-  private readonly units?: CompileUnits;
+  private readonly units?: UnitLookup;
   private sequences?: SequenceIndex;
   private readonly fileTables = new Map<number, FileTable>();
 
   /**
    * line: the .debug_line section; lineStr and str: .debug_line_str and .debug_str, which
-   * version 5 names point into; units: the unit index from .debug_aranges, when there is one.
+   * version 5 names point into; units: the unit index from .debug_aranges (or stored), when there is one.
    */
-  constructor(line: Buffer, lineStr?: Buffer, str?: Buffer, units?: CompileUnits) {
+  constructor(line: Buffer, lineStr?: Buffer, str?: Buffer, units?: UnitLookup) {
     this.line = line;
     this.lineStr = lineStr;
     this.str = str;
     this.units = units;
   }
 
-  /** The file and line of link-time address pc, or undefined when no line program covers it. */
-  lookup(pc: number): SourceLine | undefined {
+  /**
+   * The rows of the unit covering link-time address pc that hold addresses in [start,
+   * end) (a function's range), sorted, the first cut to start at start; undefined when no
+   * unit covers pc. Looked up with lineAt; module-index.ts keeps them per function.
+   */
+  rowsIn(pc: number, start: number, end: number): LineRows | undefined {
     let unit: number | undefined;
     let compDir: string | undefined;
     if (this.units) {
@@ -90,24 +110,43 @@ export class LineTable {
     } else unit = this.sequenceUnit(pc);
     if (unit === undefined || unit >= this.line.length) return undefined;
     const h = this.header(unit);
+    const files = this.files(unit, h, compDir).files;
+    const found: Array<[number, number, number]> = [];
     // a row holds from its address up to the next row's, within one sequence
     let prevAddr = -1;
     let prevFile = 0;
     let prevLine = 0;
-    let found: [number, number] | undefined;
-    this.run(h, (addr, file, line, end) => {
-      if (prevAddr >= 0 && prevAddr <= pc && pc < addr) {
-        found = [prevFile, prevLine];
-        return true;
+    this.run(h, (addr, file, line, endSeq) => {
+      if (prevAddr >= 0 && addr > prevAddr && prevAddr < end && addr > start) {
+        found.push([Math.max(prevAddr, start), prevFile, prevLine]);
+        // a sequence's end inside the range: no line from there until another sequence starts
+        if (endSeq && addr < end) found.push([addr, 0, 0]);
       }
-      prevAddr = end ? -1 : addr;
+      prevAddr = endSeq ? -1 : addr;
       prevFile = file;
       prevLine = line;
       return false;
     });
-    if (!found || found[1] === 0) return undefined;
-    const file = this.files(unit, h, compDir).files[found[0]];
-    return file ? { file, line: found[1] } : undefined;
+    // units list sequences in any order; at one address a row wins over a sequence's end
+    found.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+    const names = found.map(([, file, line]) => (line > 0 ? files[file] : undefined));
+    return {
+      addr: found.map((r) => r[0]),
+      line: found.map((r, i) => (names[i] ? r[2] : 0)),
+      file: names.map((n) => n ?? ''),
+    };
+  }
+
+  /**
+   * Which unit covers what, for module-index.ts to store (then a later run opens only
+   * .debug_line and its strings): every unit's first entry is read, or, without
+   * .debug_aranges, every unit's program run once.
+   */
+  unitRanges(): UnitRanges {
+    if (this.units instanceof CompileUnits) return this.units.ranges();
+    if (this.units instanceof StoredUnits) return this.units.r;
+    const seq = (this.sequences ??= this.indexSequences());
+    return { starts: seq.start, ends: seq.end, stmtList: seq.unit, compDir: Array.from(seq.start, () => '') };
   }
 
   /**
@@ -347,13 +386,16 @@ function joinPath(dir: string, name: string): string {
 /**
  * The line table of elf (a module or its separate debug file), or undefined when it has no
  * .debug_line. file: elf's file in the pool of open files, which the table then reads
- * .debug_info through, so that elf can be closed (file-pool.ts).
+ * .debug_info through, so that elf can be closed (file-pool.ts). With the unit index a
+ * previous run stored (stored), .debug_aranges, .debug_abbrev and .debug_info (libc's
+ * debug file: 2.3 MB of compressed sections) are not read.
  */
-export function openLineTable(elf: ElfFile, file?: PooledFile): LineTable | undefined {
+export function openLineTable(elf: ElfFile, file?: PooledFile, stored?: UnitRanges): LineTable | undefined {
   const line = debugSection(elf, '.debug_line');
   if (!line) return undefined;
   const lineStr = debugSection(elf, '.debug_line_str');
   const str = debugSection(elf, '.debug_str');
+  if (stored) return new LineTable(line, lineStr, str, new StoredUnits(stored));
   const aranges = debugSection(elf, '.debug_aranges');
   const abbrev = aranges && debugSection(elf, '.debug_abbrev');
   const info = aranges && abbrev ? debugSectionReader(elf, '.debug_info', file) : undefined;

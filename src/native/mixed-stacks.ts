@@ -67,7 +67,6 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   }
   const { dump, raws } = reading;
   await np.loadMiniDebugInfo(np.modulesOf(raws.values()));
-  np.nameAll(raws.values());
   const modules = pythonModules(reader);
   const threads: MixedThreadStack[] = dump.threads.map((t) => {
     const out: MixedThreadStack = { ...t, activity: (t.tid !== undefined && activity.get(t.tid)) || t.activity };

@@ -4,19 +4,22 @@
 // a deleted file (a library replaced on disk after it was loaded) through
 // /proc/PID/map_files; the vdso has no file: its image is copied from the target's
 // memory (docs/native-unwinding.md §1). Symbols and source lines may come from a
-// separate debug file, symbols also from the module's MiniDebugInfo (§3).
-import { existsSync } from 'node:fs';
+// separate debug file, symbols also from the module's MiniDebugInfo (§3). What was
+// learnt of a module is kept between runs (module-index.ts).
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ElfFile } from '../proc/elf.js';
 import type { MapEntry } from '../proc/maps.js';
 import type { ProcessMemory } from '../proc/memory.js';
 import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
+import type { UnitRanges } from './compile-units.js';
 import { PooledFile } from './file-pool.js';
 import { type InlinedFunctions, openInlined } from './inlined.js';
-import { type LineTable, openLineTable } from './line-table.js';
+import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
 import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
-import { cachedSymbols, loadSymbols, lookupFew, type SymbolHit, type SymbolTable } from './symbols.js';
+import { ModuleIndex } from './module-index.js';
+import { loadSymbols, type SymbolTable } from './symbols.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 /**
@@ -58,6 +61,9 @@ export class NativeModule {
   /** the separate debug file's path and image, once looked for (null: none) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
+  /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
+  private linesFailed = false;
+  private index?: ModuleIndex;
   private inlined?: InlinedFunctions | null;
   /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
   private mini?: ElfFile | null;
@@ -142,10 +148,13 @@ export class NativeModule {
     return this.debug ?? undefined;
   }
 
+  /** The sorted symbol table: from the stored index when it has one, else built (and then stored). */
   symbolTable(): SymbolTable | undefined {
     if (this.symbols) return this.symbols;
     const elf = this.open();
     if (!elf) return undefined;
+    const index = this.moduleIndex(elf);
+    if (index.symbols) return (this.symbols = index.symbols);
     try {
       // a table made before the MiniDebugInfo was decompressed is this module's only, never cached for its build-id
       const complete = this.mini !== undefined || !hasMiniDebugInfo(elf);
@@ -154,24 +163,64 @@ export class NativeModule {
       this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+    // stored only whole: with the MiniDebugInfo's symbols when the module has one (one
+    // that could not be read is tried again, and said again, by the next run)
+    if (this.mini || !hasMiniDebugInfo(elf)) index.setSymbols(this.symbols);
     return this.symbols;
   }
 
   /**
-   * Names for a few link-time addresses: through the symbol table when it is loaded (or
-   * cached from another process), else by one pass over the raw tables (symbols.ts).
+   * What is kept about this module between runs (module-index.ts), for exactly these
+   * files: the module's and its debug file's device, inode, size and modification time.
    */
-  namesFor(pcs: number[]): Array<SymbolHit | undefined> | undefined {
+  private moduleIndex(elf: ElfFile): ModuleIndex {
+    if (this.index) return this.index;
+    const debug = this.debugFile(elf);
+    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug.path] : [])];
+    // the files themselves, not the paths they were reached by: those name the target's
+    // pid (/proc/PID/root/...), and the next target is another process
+    const identity = files
+      .map((f) => {
+        const st = statSync(f);
+        return `${st.dev} ${st.ino} ${st.size} ${st.mtimeMs}`;
+      })
+      .join('\n');
+    // the vdso has no file: what is known of it is kept for this run only
+    const name = this.isVdso ? undefined : this.id ? `b-${this.id}` : `f-${fnv1a(identity)}`;
+    this.index = ModuleIndex.open(name, identity);
+    return this.index;
+  }
+
+  /**
+   * The source line of link-time address pc, inside the function [fn.start, fn.end) when
+   * a symbol covers it: the function's rows are kept (and stored), so the line table is
+   * opened only for a function not met before.
+   */
+  sourceLine(pc: number, fn: { start: number; end: number } | undefined): SourceLine | undefined {
     const elf = this.open();
-    if (!elf) return undefined;
-    this.symbols ??= cachedSymbols(this.id);
-    if (this.symbols) return pcs.map((pc) => this.symbols!.lookup(pc));
+    if (!elf || this.isVdso) return undefined;
+    const index = this.moduleIndex(elf);
+    const known = index.lineAt(pc);
+    if (known !== undefined) return known ?? undefined;
+    const table = this.lineTable(index.units);
+    if (this.linesFailed) return undefined;
+    const [start, end] = fn ? [fn.start, fn.end] : [pc, pc + 1];
+    let rows: LineRows | undefined;
     try {
-      return lookupFew(elf, this.debugFile(elf), pcs, this.mini ?? undefined);
+      rows = table?.rowsIn(pc, start, end);
     } catch (e) {
-      this.error = `cannot read the symbols of ${this.path}: ${(e as Error).message}`;
+      this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
       return undefined;
     }
+    index.addLines(pc, start, end, rows ?? { addr: [], line: [], file: [] });
+    if (table && !index.units) {
+      try {
+        index.setUnits(table.unitRanges());
+      } catch {
+        /* then the next run reads the unit index from the file again */
+      }
+    }
+    return index.lineAt(pc) ?? undefined;
   }
 
   /**
@@ -182,7 +231,8 @@ export class NativeModule {
   async loadMiniDebugInfo(): Promise<void> {
     if (this.mini !== undefined) return;
     const elf = this.open();
-    if (!elf || this.isVdso || !hasMiniDebugInfo(elf)) {
+    // a stored symbol table already holds the MiniDebugInfo's symbols: nothing to decompress
+    if (!elf || this.isVdso || !hasMiniDebugInfo(elf) || this.moduleIndex(elf).symbols) {
       this.mini = null;
       return;
     }
@@ -206,7 +256,7 @@ export class NativeModule {
   }
 
   /** Source lines (.debug_line of the debug file, else of the module), or undefined when neither has any. */
-  lineTable(): LineTable | undefined {
+  private lineTable(units: UnitRanges | undefined): LineTable | undefined {
     if (this.lines !== undefined) return this.lines ?? undefined;
     this.lines = null;
     const elf = this.open();
@@ -214,20 +264,23 @@ export class NativeModule {
     const cached = this.id !== undefined ? linesByBuildId.get(this.id) : undefined;
     if (cached !== undefined) return (this.lines = cached) ?? undefined;
     const debug = this.debugFile(elf);
+    let failed = false;
     for (const path of debug ? [debug.path, this.fileToOpen()] : [this.fileToOpen()]) {
       // its own handle, in the pool: the table outlives this process's module list (cached per build-id)
       let file: ElfFile | undefined;
       try {
         file = ElfFile.open(path);
-        this.lines = openLineTable(file, new PooledFile(path)) ?? null;
+        this.lines = openLineTable(file, new PooledFile(path), units) ?? null;
         if (this.lines) linePaths.set(this.lines, path);
       } catch (e) {
         this.error = `cannot read the source lines of ${this.path}: ${(e as Error).message}`;
+        failed = true;
       } finally {
         file?.close();
       }
       if (this.lines) break;
     }
+    this.linesFailed = failed && !this.lines;
     if (this.id !== undefined) linesByBuildId.set(this.id, this.lines);
     return this.lines ?? undefined;
   }
@@ -235,7 +288,8 @@ export class NativeModule {
   /** Which functions were inlined where (from the file the line table came from), or undefined. */
   inlinedFunctions(): InlinedFunctions | undefined {
     if (this.inlined !== undefined) return this.inlined ?? undefined;
-    const lines = this.lineTable();
+    const elf = this.open();
+    const lines = elf && this.lineTable(this.moduleIndex(elf).units);
     this.inlined = null;
     const path = lines && linePaths.get(lines);
     if (!lines || !path) return undefined;
@@ -260,7 +314,9 @@ export class NativeModule {
     this.unwindTable();
   }
 
+  /** Stores what this run learnt about the module for the next (module-index.ts), and lets go of its files. */
   close(): void {
+    this.index?.save();
     this.elf?.close();
     this.elf = undefined;
     if (this.debug) this.debug.elf.close();
@@ -309,4 +365,11 @@ export class ModuleMap {
   close(): void {
     for (const m of this.modules) m.close();
   }
+}
+
+/** FNV-1a of a string, as hex: a stored index's name for a module without a build-id. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
 }

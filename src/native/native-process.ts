@@ -19,6 +19,8 @@ const NAME_CACHE_MAX = 1 << 16;
 interface Named {
   /** null: no symbol covers the address (the frame shows it as 0x…) */
   name: string | null;
+  /** link-time range of the function holding the address, whose source lines are kept together */
+  fn?: { start: number; end: number };
   /** undefined until lines were asked for; null when there are none */
   source?: SourceLine | null;
   /** the functions inlined at the address: undefined until asked for; null when none */
@@ -115,29 +117,6 @@ export class NativeProcess {
     });
   }
 
-  /**
-   * Finds the names of every frame of these stacks not named yet, module by module in one
-   * go (dump: a pass over each module's raw symbols instead of sorting them into a table).
-   */
-  nameAll(stacks: Iterable<RawStack>): void {
-    const wanted = new Map<NativeModule, bigint[]>();
-    for (const stack of stacks) {
-      for (const f of stack.frames) {
-        if (!f.module) continue;
-        const key = f.exact || f.signal ? f.pc : f.pc - 1n;
-        if (this.named.has(key)) continue;
-        const list = wanted.get(f.module);
-        if (list) list.push(key);
-        else wanted.set(f.module, [key]);
-      }
-    }
-    for (const [module, keys] of wanted) {
-      const hits = module.namesFor(keys.map((k) => Number(k - module.bias)));
-      if (!hits && module.error) this.notes.add(module.error);
-      keys.forEach((key, i) => this.remember(key, { name: hits?.[i]?.name ?? null }));
-    }
-  }
-
   /** Names the frames of an unwound stack. */
   symbolize(stack: RawStack): NativeFrame[] {
     return stack.frames.map((f) => this.frameOf(f.pc, f.exact || !!f.signal, f.module, f.guessed));
@@ -164,7 +143,7 @@ export class NativeProcess {
       if (named.inline === undefined) named.inline = this.inlineAt(module, key) ?? null;
       let source: SourceLine | undefined;
       if (opts.lines) {
-        if (named.source === undefined) named.source = this.sourceOf(module, key) ?? null;
+        if (named.source === undefined) named.source = this.sourceOf(module, key, named.fn) ?? null;
         source = named.source ?? undefined;
       }
       const chain = named.inline;
@@ -211,7 +190,9 @@ export class NativeProcess {
     if (!named) {
       const symbols = module.symbolTable();
       if (!symbols && module.error) this.notes.add(module.error);
-      named = { name: symbols?.lookup(Number(key - module.bias))?.name ?? null };
+      const pc = Number(key - module.bias);
+      const hit = symbols?.lookup(pc);
+      named = hit ? { name: hit.name, fn: { start: pc - hit.offset, end: hit.end } } : { name: null };
       this.remember(key, named);
     }
     frame.name = named.name ?? `0x${pc.toString(16)}`;
@@ -238,18 +219,10 @@ export class NativeProcess {
     }
   }
 
-  private sourceOf(module: NativeModule, addr: bigint): SourceLine | undefined {
-    const table = module.lineTable();
-    if (!table) {
-      if (module.error) this.notes.add(module.error);
-      return undefined;
-    }
-    try {
-      return table.lookup(Number(addr - module.bias));
-    } catch (e) {
-      this.notes.add(`cannot read the source lines of ${module.path}: ${(e as Error).message}`);
-      return undefined;
-    }
+  private sourceOf(module: NativeModule, addr: bigint, fn: Named['fn']): SourceLine | undefined {
+    const line = module.sourceLine(Number(addr - module.bias), fn);
+    if (!line && module.error) this.notes.add(module.error);
+    return line;
   }
 
   close(): void {

@@ -22,6 +22,8 @@ export interface SymbolHit {
   name: string;
   /** pc minus the symbol's start */
   offset: number;
+  /** link-time address one past the symbol's end */
+  end: number;
 }
 
 /** Symbols as read, one number per field: the string table (strs[src]) and offset hold the name. */
@@ -34,6 +36,17 @@ class SymbolList {
   readonly strs: Buffer[] = [];
 }
 
+/** A sorted table as plain arrays: what module-index.ts writes to disk and reads back. */
+export interface SymbolParts {
+  starts: Float64Array;
+  ends: Float64Array;
+  /** where each name starts in names */
+  nameOffs: Uint32Array;
+  /** the string tables the names are in, one after the other */
+  names: Buffer;
+  sources: string[];
+}
+
 export class SymbolTable {
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
@@ -43,22 +56,54 @@ export class SymbolTable {
   /** where the symbols came from, for notes: "symtab", "dynsym", "debug file" */
   readonly sources: string[];
 
-  constructor(list: SymbolList, sources: string[]) {
+  private constructor(
+    starts: Float64Array,
+    ends: Float64Array,
+    srcs: Uint8Array,
+    nameOffs: Uint32Array,
+    strs: Buffer[],
+    sources: string[],
+  ) {
+    this.starts = starts;
+    this.ends = ends;
+    this.srcs = srcs;
+    this.nameOffs = nameOffs;
+    this.strs = strs;
+    this.sources = sources;
+  }
+
+  /** Sorts the symbols read into a table. */
+  static build(list: SymbolList, sources: string[]): SymbolTable {
     const { start, size, rank } = list;
     const order = Array.from(start.keys()).sort((a, b) => start[a] - start[b] || size[b] - size[a] || rank[a] - rank[b]);
     // aliases of one function (symtab and dynsym, libc's __GI_ internal names): the first is the best-named
     const kept = order.filter((e, i) => i === 0 || start[e] !== start[order[i - 1]] || size[e] !== size[order[i - 1]]);
-    this.starts = Float64Array.from(kept, (e) => start[e]);
+    const starts = Float64Array.from(kept, (e) => start[e]);
     // an assembly label without a size (glibc's __restore_rt) reaches to the next symbol, within reason
-    this.ends = Float64Array.from(kept, (e, i) =>
+    const ends = Float64Array.from(kept, (e, i) =>
       size[e] > 0
         ? start[e] + size[e]
         : start[e] + Math.min(UNSIZED_REACH, (i + 1 < kept.length ? start[kept[i + 1]] : Infinity) - start[e]),
     );
-    this.srcs = Uint8Array.from(kept, (e) => list.src[e]);
-    this.nameOffs = Uint32Array.from(kept, (e) => list.nameOff[e]);
-    this.strs = list.strs;
-    this.sources = sources;
+    const srcs = Uint8Array.from(kept, (e) => list.src[e]);
+    const nameOffs = Uint32Array.from(kept, (e) => list.nameOff[e]);
+    return new SymbolTable(starts, ends, srcs, nameOffs, list.strs, sources);
+  }
+
+  /** A table from the parts another run wrote (module-index.ts checks them first). */
+  static fromParts(p: SymbolParts): SymbolTable {
+    return new SymbolTable(p.starts, p.ends, new Uint8Array(p.starts.length), p.nameOffs, [p.names], p.sources);
+  }
+
+  parts(): SymbolParts {
+    const bases: number[] = [];
+    let at = 0;
+    for (const s of this.strs) {
+      bases.push(at);
+      at += s.length;
+    }
+    const nameOffs = Uint32Array.from(this.nameOffs, (off, i) => bases[this.srcs[i]] + off);
+    return { starts: this.starts, ends: this.ends, nameOffs, names: Buffer.concat(this.strs), sources: this.sources };
   }
 
   get size(): number {
@@ -70,7 +115,7 @@ export class SymbolTable {
     const hi = lastAtOrBelow(this.starts, pc);
     // a few symbols back: a large symbol may enclose pc past smaller ones that end before it
     for (let i = hi, tries = 0; i >= 0 && tries < 8; i--, tries++) {
-      if (pc < this.ends[i]) return { name: demangle(this.name(i)), offset: pc - this.starts[i] };
+      if (pc < this.ends[i]) return { name: demangle(this.name(i)), offset: pc - this.starts[i], end: this.ends[i] };
     }
     return undefined;
   }
@@ -145,63 +190,12 @@ function nameAt(strs: Buffer, at: number): string {
   return strs.toString('latin1', at, version > at && version < end ? version : end);
 }
 
-/**
- * Names for a few link-time addresses, found in one pass over the raw symbol tables
- * without building the sorted table: `dump` names a few dozen frames, and sorting tens of
- * thousands of symbols to do so cost it more than all else. Picks what SymbolTable.lookup
- * picks: the covering symbol that starts last, the smallest of those, the best-named.
- */
-export function lookupFew(elf: ElfFile, debug: { elf: ElfFile } | undefined, pcs: number[], mini?: ElfFile): Array<SymbolHit | undefined> {
-  const order = Array.from(pcs.keys()).sort((a, b) => pcs[a] - pcs[b]);
-  const sorted = order.map((i) => pcs[i]);
-  const best: Array<{ start: number; size: number; rank: number; strs: Buffer; nameOff: number } | undefined> = sorted.map(() => undefined);
-  // per address: the last symbol start at or below it, which ends a sizeless label's reach
-  const lastStart = sorted.map(() => -1);
-  const first = (v: number) => {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const visit = (start: number, size: number, strs: Buffer, nameOff: number) => {
-    const end = start + (size > 0 ? size : UNSIZED_REACH);
-    for (let i = first(start); i < sorted.length && sorted[i] < Math.max(end, start + UNSIZED_REACH); i++) {
-      if (start > lastStart[i]) lastStart[i] = start;
-      if (sorted[i] >= end) continue;
-      const b = best[i];
-      const rank = nameRank(strs, nameOff);
-      if (!b || start > b.start || (start === b.start && (size < b.size || (size === b.size && rank < b.rank))))
-        best[i] = { start, size, rank, strs, nameOff };
-    }
-  };
-  eachSymbol(elf, SHT_SYMTAB, visit);
-  eachSymbol(elf, SHT_DYNSYM, visit);
-  if (debug) eachSymbol(debug.elf, SHT_SYMTAB, visit);
-  if (mini) eachSymbol(mini, SHT_SYMTAB, visit);
-  const out: Array<SymbolHit | undefined> = pcs.map(() => undefined);
-  order.forEach((orig, i) => {
-    const b = best[i];
-    // a label without a size reaches only to the next symbol
-    if (!b || (b.size === 0 && lastStart[i] > b.start)) return;
-    out[orig] = { name: demangle(nameAt(b.strs, b.nameOff)), offset: sorted[i] - b.start };
-  });
-  return out;
-}
-
 const byBuildId = new Map<string, SymbolTable>();
 
 /**
  * Symbols of elf, of its separate debug file when one was found and of its MiniDebugInfo
  * image when it has one; cached by build-id (id), which the debug file shares.
  */
-export function cachedSymbols(id: string | undefined): SymbolTable | undefined {
-  return id === undefined ? undefined : byBuildId.get(id);
-}
-
 export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf: ElfFile; path: string }, mini?: ElfFile): SymbolTable {
   const cached = id && byBuildId.get(id);
   if (cached) return cached;
@@ -211,7 +205,7 @@ export function loadSymbols(elf: ElfFile, id: string | undefined, debug?: { elf:
   if (addSymbols(elf, SHT_DYNSYM, list)) sources.push('dynsym');
   if (debug && addSymbols(debug.elf, SHT_SYMTAB, list)) sources.push(`debug file ${debug.path}`);
   if (mini && addSymbols(mini, SHT_SYMTAB, list)) sources.push('.gnu_debugdata');
-  const table = new SymbolTable(list, sources);
+  const table = SymbolTable.build(list, sources);
   if (id) byBuildId.set(id, table);
   return table;
 }

@@ -2,7 +2,9 @@
 // line table: a C library built here with gcc -g (test/fixtures/native/lines.c), called
 // through ctypes (test/targets/native_lines.py), on every interpreter. Each C frame must
 // show the line of its marker comment, in text and in --json; libc's frame shows its own
-// source when its separate debug file (libc6-dbg) is installed.
+// source when its separate debug file (libc6-dbg) is installed. Each run starts with an
+// empty native index (docs/native-index.md): the first dump builds it, the next reads its
+// names and lines from it and must show the same frames.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -60,16 +62,20 @@ describe('dump --native: file and line of C frames', { concurrency: 3, skip: !ha
     test(`${py.label}: hold_inner and hold_outer at their source lines`, async (t) => {
       const target = await startTarget(py, 'native_lines.py', [lib]);
       t.after(() => target.stop());
-      // READY comes just before the call: look again until the thread is inside it
-      let frames: JsonFrame[] = [];
-      for (let i = 0; i < 50 && !frames.some((f) => f.name === 'hold_inner'); i++) {
-        if (i) await new Promise((r) => setTimeout(r, 100));
-        const r = await runCli(['dump', String(target.pid), '--native', '--json']);
+      const env = { XDG_CACHE_HOME: mkdtempSync(join(dir, 'cache-')) };
+      const mainThread = async (): Promise<JsonFrame[]> => {
+        const r = await runCli(['dump', String(target.pid), '--native', '--json'], { env });
         assert.equal(r.code, 0, r.stderr);
         const doc = JSON.parse(r.stdout) as { threads: Array<{ tid: number; merged: boolean; mergeError?: string; frames: JsonFrame[] }> };
         const main = doc.threads.find((x) => x.tid === target.pid)!;
         assert.equal(main.merged, true, main.mergeError);
-        frames = main.frames;
+        return main.frames;
+      };
+      // READY comes just before the call: look again until the thread is inside it
+      let frames: JsonFrame[] = [];
+      for (let i = 0; i < 50 && !frames.some((f) => f.name === 'hold_inner'); i++) {
+        if (i) await new Promise((r) => setTimeout(r, 100));
+        frames = await mainThread();
       }
       const names = frames.map((f) => f.name);
       const inner = names.indexOf('hold_inner');
@@ -94,8 +100,16 @@ describe('dump --native: file and line of C frames', { concurrency: 3, skip: !ha
         },
       );
 
+      // the index the dumps stored holds liblines.so (keyed by its build-id); a dump that
+      // reads its names and lines from there shows the parked thread exactly as before
+      const elf = ElfFile.open(lib);
+      const id = buildId(elf);
+      elf.close();
+      assert.ok(existsSync(join(env.XDG_CACHE_HOME, 'spyglass', 'native', `b-${id}.idx`)));
+      assert.deepEqual(await mainThread(), frames);
+
       // text: the line inside the frame's parentheses, before the module
-      const text = await runCli(['dump', String(target.pid), '--native']);
+      const text = await runCli(['dump', String(target.pid), '--native'], { env });
       assert.equal(text.code, 0, text.stderr);
       assert.ok(text.stdout.includes(`    [native] hold_inner (${SOURCE}:${markerLine('inner')}, liblines.so)\n`), text.stdout);
     });

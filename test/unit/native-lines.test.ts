@@ -5,10 +5,15 @@
 // when that file's CRC does not match).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildId } from '../../src/native/debug-file.js';
+import { openLineTable } from '../../src/native/line-table.js';
 import { NativeProcess } from '../../src/native/native-process.js';
+import { loadSymbols } from '../../src/native/symbols.js';
+import { ElfFile } from '../../src/proc/elf.js';
 import type { NativeFrame } from '../../src/native/types.js';
 import { FixtureDir, FRAMES_C, hasGcc, nativeStackOf } from '../helpers/native-fixture.js';
 
@@ -69,6 +74,28 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
   }
 
   const withLines = (frames: NativeFrame[]) => frames.map((f) => [f.name, f.line]);
+
+  /**
+   * Every function's rows, read through the unit index as a later run gets it from the
+   * stored native index (docs/native-index.md), are the rows read from the sections.
+   */
+  function sameThroughStoredUnits(exe: string): void {
+    const elf = ElfFile.open(exe);
+    try {
+      const fresh = openLineTable(elf)!;
+      const stored = openLineTable(elf, undefined, fresh.unitRanges())!;
+      const { starts, ends } = loadSymbols(elf, undefined).parts();
+      let rows = 0;
+      for (let i = 0; i < starts.length; i++) {
+        const want = fresh.rowsIn(starts[i], starts[i], ends[i]);
+        assert.deepEqual(stored.rowsIn(starts[i], starts[i], ends[i]), want);
+        rows += want?.addr.length ?? 0;
+      }
+      assert.ok(rows > 10, `${rows} rows`);
+    } finally {
+      elf.close();
+    }
+  }
   const sectionNames = (exe: string) => execFileSync('readelf', ['-SW', exe], { encoding: 'utf8' });
   const lineVersion = (exe: string) =>
     Number(/DWARF Version:\s+(\d+)/.exec(execFileSync('readelf', ['--debug-dump=rawline', exe], { encoding: 'utf8' }))?.[1]);
@@ -86,14 +113,39 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
       assert.deepEqual(notes, []);
       assert.deepEqual(withLines(frames), EXPECTED());
       assert.ok(frames.every((f) => f.file === FRAMES_C));
+      sameThroughStoredUnits(exe);
     });
   }
+
+  it('keeps names and lines for the next process of the same program, which then rewrites nothing', async () => {
+    const saved = process.env.XDG_CACHE_HOME;
+    const home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
+    process.env.XDG_CACHE_HOME = home;
+    try {
+      const exe = fx.build('again', ['-O0', '-g']);
+      const first = await ourFrames(exe);
+      const elf = ElfFile.open(exe);
+      const index = join(home, 'spyglass', 'native', `b-${buildId(elf)}.idx`);
+      elf.close();
+      // each write is a new file renamed over the old one: a new inode
+      const written = statSync(index).ino;
+      const second = await ourFrames(exe);
+      assert.deepEqual(withLines(second.frames), withLines(first.frames));
+      assert.deepEqual(withLines(first.frames), EXPECTED());
+      assert.equal(statSync(index).ino, written, 'the index was written again');
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 
   it('inflates zlib-compressed debug sections (SHF_COMPRESSED)', async () => {
     const exe = fx.build('gz', ['-O0', '-g', '-gz=zlib']);
     assert.match(sectionNames(exe), /\.debug_line\s+PROGBITS\s+\S+\s+\S+\s+\S+\s+\S+\s+C/);
     const { frames } = await ourFrames(exe);
     assert.deepEqual(withLines(frames), EXPECTED());
+    sameThroughStoredUnits(exe);
   });
 
   it('decompresses zstd-compressed debug sections (ELFCOMPRESS_ZSTD, made by objcopy)', async () => {
@@ -112,6 +164,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
     assert.doesNotMatch(sectionNames(exe), /\.debug_aranges/);
     const { frames } = await ourFrames(exe);
     assert.deepEqual(withLines(frames), EXPECTED());
+    sameThroughStoredUnits(exe);
   });
 
   it('takes names and lines from the separate debug file named by .gnu_debuglink, checked by its CRC', async () => {

@@ -1,0 +1,212 @@
+// The per-library index kept between runs (docs/native-index.md): stored whole and
+// private, ignored whenever it cannot be trusted (corrupt, truncated, another format,
+// another user's, writable by others, a link, made for other files), bounded in size;
+// and what it gives back (names, source lines) is what the library itself gives.
+import assert from 'node:assert/strict';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { INDEX_FORMAT, loadIndexFile, saveIndexFile } from '../../src/native/index-store.js';
+import { ModuleIndex } from '../../src/native/module-index.js';
+import { loadSymbols } from '../../src/native/symbols.js';
+import { ElfFile } from '../../src/proc/elf.js';
+
+const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+
+describe('native index store', () => {
+  let home: string;
+  let dir: string;
+  const saved = process.env.XDG_CACHE_HOME;
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
+    process.env.XDG_CACHE_HOME = home;
+    dir = join(home, 'spyglass', 'native');
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+    rmSync(home, { recursive: true, force: true });
+  });
+  const body = (n: number, fill = 7) => Buffer.alloc(n, fill);
+
+  it('stores a body whole in a private file and reads it back', () => {
+    saveIndexFile('b-0123abcd', body(1000));
+    assert.deepEqual(loadIndexFile('b-0123abcd'), body(1000));
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(home, 'spyglass')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'b-0123abcd.idx')).mode & 0o777, 0o600);
+    // written to a file of its own, then renamed: nothing else is left behind
+    assert.deepEqual(readdirSync(dir), ['b-0123abcd.idx']);
+    // a name that could leave the directory is refused
+    saveIndexFile('../escape', body(10));
+    assert.equal(existsSync(join(home, 'spyglass', 'escape.idx')), false);
+    assert.equal(loadIndexFile('../escape'), undefined);
+  });
+
+  it('ignores a corrupt, truncated or other-format file', () => {
+    const file = join(dir, 'b-c0ffee.idx');
+    saveIndexFile('b-c0ffee', body(500));
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 10] ^= 1;
+    writeFileSync(file, flipped);
+    assert.equal(loadIndexFile('b-c0ffee'), undefined, 'one bit changed');
+    writeFileSync(file, good.subarray(0, good.length - 1));
+    assert.equal(loadIndexFile('b-c0ffee'), undefined, 'truncated');
+    const other = Buffer.from(good);
+    other.writeUInt32LE(INDEX_FORMAT + 1, good.indexOf(10) + 1);
+    writeFileSync(file, other);
+    assert.equal(loadIndexFile('b-c0ffee'), undefined, 'another format version');
+    writeFileSync(file, good);
+    assert.deepEqual(loadIndexFile('b-c0ffee'), body(500));
+  });
+
+  it('trusts neither a file others may write, nor a directory others may enter, nor a link', () => {
+    const file = join(dir, 'b-5afe.idx');
+    saveIndexFile('b-5afe', body(100));
+    chmodSync(file, 0o622);
+    assert.equal(loadIndexFile('b-5afe'), undefined, 'writable by group and others');
+    chmodSync(file, 0o600);
+    assert.deepEqual(loadIndexFile('b-5afe'), body(100));
+
+    chmodSync(dir, 0o755);
+    assert.equal(loadIndexFile('b-5afe'), undefined, 'a directory others may enter');
+    saveIndexFile('b-5afe', body(100, 9));
+    assert.deepEqual(readFileSync(file).subarray(-100), body(100), 'nothing written there either');
+    chmodSync(dir, 0o700);
+
+    // a link to a valid index elsewhere is not followed; saving replaces the link, not its target
+    const elsewhere = join(home, 'elsewhere.idx');
+    copyFileSync(file, elsewhere);
+    rmSync(file);
+    symlinkSync(elsewhere, file);
+    assert.equal(loadIndexFile('b-5afe'), undefined, 'a link');
+    saveIndexFile('b-5afe', body(100, 3));
+    assert.deepEqual(readFileSync(elsewhere).subarray(-100), body(100));
+    assert.deepEqual(loadIndexFile('b-5afe'), body(100, 3));
+  });
+
+  it("ignores another user's file", { skip: process.getuid!() !== 0 && 'needs root to give a file away' }, () => {
+    const file = join(dir, 'b-f0e1.idx');
+    saveIndexFile('b-f0e1', body(100));
+    chownSync(file, 1, 1);
+    assert.equal(loadIndexFile('b-f0e1'), undefined);
+  });
+
+  it('bounds one file and all of them together', () => {
+    const limits = { fileBytes: 4096, dirBytes: 3 * 4096 };
+    saveIndexFile('b-big', body(5000), limits);
+    assert.equal(existsSync(join(dir, 'b-big.idx')), false, 'a file over the limit is not written');
+    rmSync(dir, { recursive: true });
+    // four files of 3.5 kB: the least recently written goes
+    for (const [i, name] of ['b-1', 'b-2', 'b-3', 'b-4'].entries()) {
+      saveIndexFile(name, body(3500), limits);
+      const t = new Date(Date.now() - (10 - i) * 60_000);
+      utimesSync(join(dir, `${name}.idx`), t, t);
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['b-2.idx', 'b-3.idx', 'b-4.idx']);
+  });
+});
+
+describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is not there` }, () => {
+  let home: string;
+  let elf: ElfFile;
+  const saved = process.env.XDG_CACHE_HOME;
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
+    process.env.XDG_CACHE_HOME = home;
+    elf = ElfFile.open(LIBC);
+  });
+  after(() => {
+    elf.close();
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+    rmSync(home, { recursive: true, force: true });
+  });
+  const ROWS = { addr: [0x1000, 0x1008, 0x1010, 0x1020], line: [10, 11, 0, 12], file: ['a.c', 'b.h', '', 'a.c'] };
+
+  /** A stored index read back from the file, as another run would (under a name this run has not loaded). */
+  function reread(from: string, identity: string): ModuleIndex {
+    const copy = `b-copy${Math.random().toString(16).slice(2)}`;
+    copyFileSync(join(home, 'spyglass', 'native', `${from}.idx`), join(home, 'spyglass', 'native', `${copy}.idx`));
+    return ModuleIndex.open(copy, identity);
+  }
+
+  it("gives back the library's own names and the lines kept, for the same files only", () => {
+    const table = loadSymbols(elf, undefined);
+    const index = ModuleIndex.open('b-libc-test', 'libc 1');
+    index.setSymbols(table);
+    index.addLines(0x1000, 0x1000, 0x1030, ROWS);
+    index.addLines(0x2000, 0x2000, 0x2100, { addr: [], line: [], file: [] });
+    // a function met at 0xff8 whose symbol reaches over the range kept above: cut before it
+    index.addLines(0xff8, 0xf00, 0x1100, { addr: [0xf00, 0x1000], line: [7, 99], file: ['c.c', 'c.c'] });
+    const units = {
+      starts: Float64Array.of(0x1000, 0x3000),
+      ends: Float64Array.of(0x2000, 0x3100),
+      stmtList: Float64Array.of(0, -1),
+      compDir: ['/src', ''],
+    };
+    index.setUnits(units);
+    index.save();
+
+    const back = reread('b-libc-test', 'libc 1');
+    assert.ok(back.symbols);
+    assert.equal(back.symbols.size, table.size);
+    // every symbol's start, middle and last byte names the same function at the same offset
+    const { starts, ends } = table.parts();
+    for (let i = 0; i < starts.length; i++) {
+      for (const pc of [starts[i], Math.floor((starts[i] + ends[i]) / 2), ends[i] - 1]) {
+        assert.deepEqual(back.symbols.lookup(pc), table.lookup(pc), `0x${pc.toString(16)}`);
+      }
+    }
+    for (const name of ['malloc', 'pause']) assert.equal(back.symbols.lookup(Number(elf.symbol(name)!.value))?.name, name);
+    // lines: the row holding each address, none in a gap, none outside the function, none in a function without lines
+    assert.deepEqual(back.lineAt(0x1004), { file: 'a.c', line: 10 });
+    assert.deepEqual(back.lineAt(0x100f), { file: 'b.h', line: 11 });
+    assert.equal(back.lineAt(0x1012), null);
+    assert.deepEqual(back.lineAt(0x102f), { file: 'a.c', line: 12 });
+    assert.equal(back.lineAt(0x1030), undefined, 'past the function: not known');
+    assert.deepEqual(back.lineAt(0xff8), { file: 'c.c', line: 7 });
+    assert.equal(back.lineAt(0xeff), undefined);
+    assert.equal(back.lineAt(0x2050), null, 'known to have no line');
+    assert.deepEqual(back.units, units);
+
+    // made for other files (another size or modification time): ignored
+    const other = reread('b-libc-test', 'libc 2');
+    assert.equal(other.symbols, undefined);
+    assert.equal(other.lineAt(0x1004), undefined);
+  });
+
+  it('ignores an index that does not hold what it says', () => {
+    const index = ModuleIndex.open('b-bad-test', 'bad 1');
+    index.addLines(0x1000, 0x1000, 0x1030, ROWS);
+    index.save();
+    const file = join(home, 'spyglass', 'native', 'b-bad-test.idx');
+    const whole = readFileSync(file);
+    // a well-formed store file whose body claims more rows than it holds
+    const metaAt = whole.indexOf('{"identity"');
+    const meta = whole.toString('utf8', metaAt, whole.indexOf('}', metaAt) + 1);
+    const forged = meta.replace('"rows":4', '"rows":9');
+    assert.notEqual(forged, meta);
+    const bodyStart = whole.indexOf(10) + 1 + 12;
+    const body = Buffer.from(whole.subarray(bodyStart));
+    body.write(forged, metaAt - bodyStart, 'utf8');
+    saveIndexFile('b-bad-test', body);
+    const back = reread('b-bad-test', 'bad 1');
+    assert.equal(back.lineAt(0x1004), undefined);
+  });
+});
