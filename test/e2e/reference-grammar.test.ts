@@ -109,10 +109,17 @@ describe('reference grammar', { concurrency: true }, () => {
         let tree = (out.records.find((r) => r.event === 'trace') as Rec).tree as TraceNode;
         assert.equal(tree.children.length, 1);
         assert.match(tree.children[0].name, /(^|\.)inner$/);
-        // ... while the default -i 0.1 hides it
-        out = await typed(t, 'trace __main__ outer -n 1');
-        tree = (out.records.find((r) => r.event === 'trace') as Rec).tree as TraceNode;
-        assert.deepEqual(tree.children, []);
+        // ... while the default -i 0.1 hides it: a call of microseconds, unless the machine
+        // preempted the target inside it (seen under a loaded CI run: 0.55 ms), and then it is
+        // shown because it did take that long; a few tries find it hidden
+        let hidden = false;
+        for (let i = 0; i < 5 && !hidden; i++) {
+          out = await typed(t, 'trace __main__ outer -n 1');
+          tree = (out.records.find((r) => r.event === 'trace') as Rec).tree as TraceNode;
+          for (const c of tree.children as Rec[]) assert.ok(c.cost_ms >= 0.1, `shown under -i 0.1: ${JSON.stringify(c)}`);
+          hidden = tree.children.length === 0;
+        }
+        assert.ok(hidden, 'the inner call was never hidden by the default -i 0.1');
 
         // an ambiguous prefix is a usage error naming the candidates
         await assert.rejects(typed(t, 'watch __main__ handle --ex 2'), /ambiguous option --ex could be --expr, --exception, --expand/);
