@@ -45,8 +45,14 @@ test('each command has its own cache, holding the functions that command compile
   assert.equal(run.code, 0, run.stderr);
   const files = readdirSync(dir);
   assert.equal(files.length, 2, files.join());
-  assert.ok(files.some((f) => /^cli-[0-9a-f]+-dump\.v8cache$/.test(f)), files.join());
-  assert.ok(files.some((f) => /^cli-[0-9a-f]+-ps\.v8cache$/.test(f)), files.join());
+  assert.ok(
+    files.some((f) => /^cli-[0-9a-f]+-dump\.v8cache$/.test(f)),
+    files.join(),
+  );
+  assert.ok(
+    files.some((f) => /^cli-[0-9a-f]+-ps\.v8cache$/.test(f)),
+    files.join(),
+  );
 });
 
 test('a cache V8 refuses is ignored and made again', async (t) => {
