@@ -11,7 +11,7 @@
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bin');
@@ -37,17 +37,14 @@ const lazyChildProcessForCommander = {
 
 // clear the last build's files so that none is left behind
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' },
   outdir,
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['koffi'],
-  // the sources are ES modules: their own URL (src/paths.ts, the worker's) is the bundle's
-  define: { 'import.meta.url': '__spyglassModuleUrl' },
   // (each path segment percent-encoded by hand: node:url's pathToFileURL cost ~1 ms of every start)
   banner: { js: "var __spyglassModuleUrl = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
   plugins: [lazyChildProcessForCommander],
@@ -58,10 +55,25 @@ await build({
   minify: true,
   sourcemap: 'linked',
   logLevel: 'warning',
+};
+/** the sources are ES modules: their own URL (src/paths.ts, the worker's) is the bundle's */
+const defines = (command) => ({
+  'import.meta.url': '__spyglassModuleUrl',
+  'process.env.SPYGLASS_BUNDLE_COMMAND': command === undefined ? 'undefined' : JSON.stringify(command),
 });
-// the launcher compiles cli.js inside a function: a #! line would be a syntax error there
-const cli = join(outdir, 'cli.js');
-writeFileSync(cli, readFileSync(cli, 'utf8').replace(/^#!.*\n/, ''));
+// the whole CLI (help, the shell on a bare pid, anything not named below) and the worker
+await build({ ...common, entryPoints: { cli: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' }, define: defines() });
+// and each subcommand alone (src/cli/subcommands.ts): V8 loads a smaller bundle's code
+// cache faster, and `dump` then carries none of the web server, the shell or the agent client
+const { SUBCOMMANDS } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli', 'subcommands.js')).href);
+await Promise.all(
+  SUBCOMMANDS.map((s) => build({ ...common, entryPoints: { [`cli-${s.name}`]: 'src/cli/main.ts' }, define: defines(s.name) })),
+);
+for (const name of ['cli', ...SUBCOMMANDS.map((s) => `cli-${s.name}`)]) {
+  // the launcher compiles the bundle inside a function: a #! line would be a syntax error there
+  const file = join(outdir, `${name}.js`);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^#!.*\n/, ''));
+}
 // the package is "type": "module"; the files here are CommonJS
 writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 copyFileSync(join(root, 'scripts', 'launcher.cjs'), join(outdir, 'spyglass.js'));

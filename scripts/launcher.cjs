@@ -10,7 +10,6 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { Script } = require('node:vm');
 
-const BUNDLE = path.join(__dirname, 'cli.js');
 
 /**
  * The subcommand this run names, for its own cache: a cache holds the functions the run
@@ -23,6 +22,13 @@ function commandName() {
   return word && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
 }
 
+const COMMAND = commandName();
+// the subcommand's own bundle when it has one (smaller: faster to load), else the whole CLI
+const BUNDLE = (() => {
+  const own = path.join(__dirname, `cli-${COMMAND}.js`);
+  return COMMAND !== 'other' && fs.existsSync(own) ? own : path.join(__dirname, 'cli.js');
+})();
+
 /** Where this bundle's cache for this command lives, or undefined without a home directory. */
 function cachePaths() {
   const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
@@ -31,7 +37,7 @@ function cachePaths() {
   let h = 0x811c9dc5;
   for (let i = 0; i < BUNDLE.length; i++) h = Math.imul(h ^ BUNDLE.charCodeAt(i), 0x01000193) >>> 0;
   const dir = path.join(base, 'spyglass');
-  return { dir, file: path.join(dir, `cli-${h.toString(16)}-${commandName()}.v8cache`) };
+  return { dir, file: path.join(dir, `cli-${h.toString(16)}-${COMMAND}.v8cache`) };
 }
 
 /** The stat of path if it is ours and only we can write it (a directory: only we can enter it). */

@@ -11,15 +11,34 @@ export interface Subcommand {
   load: () => Promise<RegisterSubcommand>;
 }
 
-export const SUBCOMMANDS: Subcommand[] = [
-  { name: 'demo', load: async () => (await import('./demo.js')).registerDemo },
-  { name: 'ps', load: async () => (await import('./ps.js')).registerPs },
-  { name: 'dump', load: async () => (await import('./dump.js')).registerDump },
-  { name: 'attach', load: async () => (await import('./attach.js')).registerAttach },
-  { name: 'record', load: async () => (await import('./record.js')).registerRecord },
-  { name: 'top', load: async () => (await import('./top.js')).registerTop },
-  { name: 'web', load: async () => (await import('./web.js')).registerWeb },
+// A subcommand's own bundle (scripts/bundle.mjs, docs/bundle.md) holds that subcommand
+// alone: esbuild replaces process.env.SPYGLASS_BUNDLE_COMMAND with its name, folds each
+// other entry to `false`, and so leaves out the modules only they import. Elsewhere (the
+// whole bundle, tsc's output) it is undefined and every entry stays. Each test is written
+// out in full: esbuild folds literals, not calls.
+const entries: Array<Subcommand | false> = [
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'demo') === 'demo' && {
+    name: 'demo',
+    load: async () => (await import('./demo.js')).registerDemo,
+  },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'ps') === 'ps' && { name: 'ps', load: async () => (await import('./ps.js')).registerPs },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'dump') === 'dump' && {
+    name: 'dump',
+    load: async () => (await import('./dump.js')).registerDump,
+  },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'attach') === 'attach' && {
+    name: 'attach',
+    load: async () => (await import('./attach.js')).registerAttach,
+  },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'record') === 'record' && {
+    name: 'record',
+    load: async () => (await import('./record.js')).registerRecord,
+  },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'top') === 'top' && { name: 'top', load: async () => (await import('./top.js')).registerTop },
+  (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'web') === 'web' && { name: 'web', load: async () => (await import('./web.js')).registerWeb },
 ];
+
+export const SUBCOMMANDS: Subcommand[] = entries.filter((e): e is Subcommand => e !== false);
 
 /**
  * The subcommands a command line needs registered: the one it names, else (no name,
