@@ -77,12 +77,7 @@ export class CompileUnits implements UnitLookup {
     const buf = sections.aranges;
     for (let at = 0; at + 4 <= buf.length; ) {
       const c = new DwarfCursor(buf, at);
-      let length = c.u32();
-      let offsetSize = 4;
-      if (length === 0xffffffff) {
-        length = Number(c.u64());
-        offsetSize = 8;
-      }
+      const { length, offsetSize } = c.initialLength();
       const end = c.pos + length;
       c.u16(); // version 2
       const unit = offsetSize === 8 ? Number(c.u64()) : c.u32();
@@ -142,11 +137,7 @@ export class CompileUnits implements UnitLookup {
   /** The unit's header and first entry: DW_AT_stmt_list and DW_AT_comp_dir. */
   private readUnit(unit: number): UnitLines | undefined {
     const c = new DwarfCursor(this.s.info(unit, FIRST_ENTRY_BYTES));
-    let offsetSize = 4;
-    if (c.u32() === 0xffffffff) {
-      c.u64();
-      offsetSize = 8;
-    }
+    const { offsetSize } = c.initialLength();
     const version = c.u16();
     let abbrevAt: number;
     let addrSize: number;

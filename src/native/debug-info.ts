@@ -430,12 +430,7 @@ export class DebugInfo {
     const known = this.headers.get(unit);
     if (known) return known;
     const c = new DwarfCursor(this.s.info(unit, 32));
-    let length = c.u32();
-    let offsetSize = 4;
-    if (length === 0xffffffff) {
-      length = u64(c);
-      offsetSize = 8;
-    }
+    const { length, offsetSize } = c.initialLength();
     const end = unit + c.pos + length;
     const version = c.u16();
     if (version < 2 || version > 5) throw new RangeError(`.debug_info unit at ${unit}: version ${version} is not known`);

@@ -59,6 +59,15 @@ export class DwarfCursor {
     return v;
   }
 
+  /**
+   * A DWARF unit's initial length: 4 bytes, or 0xffffffff and 8 more in 64-bit DWARF,
+   * whose section offsets inside the unit are then 8 bytes wide too.
+   */
+  initialLength(): { length: number; offsetSize: 4 | 8 } {
+    const length = this.u32();
+    return length === 0xffffffff ? { length: Number(this.u64()), offsetSize: 8 } : { length, offsetSize: 4 };
+  }
+
   /** An unsigned LEB128 that fits a Number (operands of CFA instructions always do). */
   uleb(): number {
     let result = 0;

@@ -192,12 +192,7 @@ export class LineTable {
 
   private header(at: number): UnitHeader {
     const c = new DwarfCursor(this.line, at);
-    let length = c.u32();
-    let offsetSize = 4;
-    if (length === 0xffffffff) {
-      length = Number(c.u64());
-      offsetSize = 8;
-    }
+    const { length, offsetSize } = c.initialLength();
     const end = c.pos + length;
     if (end > this.line.length) throw new RangeError(`.debug_line unit at ${at} runs past the section`);
     const version = c.u16();

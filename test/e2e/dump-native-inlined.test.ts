@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { hasGcc } from '../helpers/native-fixture.js';
+import { hasGcc, sourceMarkerLine } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
@@ -31,14 +31,7 @@ const LIB = 'libinlined.so';
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-native-inlined-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-/** The 1-based line of the marker comment in inlined.c. */
-function markerLine(marker: string): number {
-  const i = readFileSync(SOURCE, 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes(`LINE:${marker} `));
-  assert.ok(i >= 0, marker);
-  return i + 1;
-}
+const markerLine = (marker: string): number => sourceMarkerLine(SOURCE, marker);
 
 describe('inlined functions in native stacks', { concurrency: 3, skip: !hasGcc() && 'gcc is not installed' }, () => {
   const lib = join(dir, LIB);

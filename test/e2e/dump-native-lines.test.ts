@@ -7,7 +7,7 @@
 // names and lines from it and must show the same frames.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -15,7 +15,7 @@ import { buildId } from '../../src/native/debug-file.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { ElfFile } from '../../src/proc/elf.js';
 import { runCli } from '../helpers/cli.js';
-import { hasGcc } from '../helpers/native-fixture.js';
+import { hasGcc, sourceMarkerLine } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
@@ -31,14 +31,7 @@ const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'lines.c');
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-native-lines-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-/** The 1-based line of the marker comment in lines.c. */
-function markerLine(marker: string): number {
-  const i = readFileSync(SOURCE, 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes(`LINE:${marker} `));
-  assert.ok(i >= 0, marker);
-  return i + 1;
-}
+const markerLine = (marker: string): number => sourceMarkerLine(SOURCE, marker);
 
 /** Whether libc's separate debug file (libc6-dbg) is installed for the libc the targets load. */
 function libcDebugInstalled(): boolean {

@@ -14,7 +14,7 @@ import { before, describe, test } from 'node:test';
 import { Profile } from 'pprof-format';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { hasGcc } from '../helpers/native-fixture.js';
+import { hasGcc, sourceMarkerLine } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
 
@@ -22,14 +22,7 @@ const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'lines.c');
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-record-native-lines-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-/** The 1-based line of the marker comment in lines.c. */
-function markerLine(marker: string): number {
-  const i = readFileSync(SOURCE, 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes(`LINE:${marker} `));
-  assert.ok(i >= 0, marker);
-  return i + 1;
-}
+const markerLine = (marker: string): number => sourceMarkerLine(SOURCE, marker);
 
 /** The two C frames, innermost first, as [function, line]. */
 const EXPECTED = () => [

@@ -1,6 +1,7 @@
 // Builds test/fixtures/native/frames.c with gcc and runs it, for the native unwinder's
 // tests; reads one thread's native stack the way `dump --native` does (seize, registers,
 // unwind, detach). Every process started here is stopped by pid when the test ends.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,15 @@ import type { RawStack } from '../../src/native/unwind.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const FRAMES_C = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'frames.c');
+
+/** The 1-based line of the `LINE:marker ` comment in a fixture's C or C++ source. */
+export function sourceMarkerLine(source: string, marker: string): number {
+  const i = readFileSync(source, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(`LINE:${marker} `));
+  assert.ok(i >= 0, `${marker} in ${source}`);
+  return i + 1;
+}
 
 export function hasGcc(): boolean {
   try {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { NativeProcess } from '../../src/native/native-process.js';
 import type { NativeFrame } from '../../src/native/types.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { FixtureDir, hasGcc, nativeStackOf } from '../helpers/native-fixture.js';
+import { FixtureDir, hasGcc, nativeStackOf, sourceMarkerLine } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
@@ -22,14 +22,7 @@ const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'inlined.c');
 const CXX_SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'inlined.cpp');
 const LIB = 'libinlined.so';
 
-/** The 1-based line of the marker comment in inlined.c (or source). */
-function markerLine(marker: string, source = SOURCE): number {
-  const i = readFileSync(source, 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes(`LINE:${marker} `));
-  assert.ok(i >= 0, marker);
-  return i + 1;
-}
+const markerLine = (marker: string, source = SOURCE): number => sourceMarkerLine(source, marker);
 
 function hasGxx(): boolean {
   try {
