@@ -26,6 +26,17 @@ export interface SampleOptions {
   activity?: boolean;
   /** frames per thread before the rest is left out (default 4096) */
   maxDepth?: number;
+  /**
+   * The kernel's scheduler state of a thread ('R' running, 'S' sleeping, ...; undefined
+   * when it cannot be read), asked once per thread and sample in place of `activity`'s
+   * reads (the sampler keeps the files open).
+   */
+  threadState?: (tid: number) => string | undefined;
+  /**
+   * With threadState: false leaves the stacks of threads the kernel reports not running
+   * unread (ThreadStack.notRead), for a caller that drops idle threads anyway (default true).
+   */
+  walkIdle?: boolean;
 }
 
 /** reads of a thread list that keeps changing under us before the last one is taken as it is */
@@ -61,14 +72,25 @@ interface ThreadWalk {
 
 /** One thread of a sample as read: its state, and the walk of its frames. */
 interface ThreadRead {
-  interp: bigint;
+  interp: number;
   interpId: number;
   /** the thread state holding the GIL, or 0 */
-  holder: bigint;
-  ts: bigint;
+  holder: number;
+  ts: number;
   raw: Buffer;
+  /** threading.get_ident(): glibc's pthread_t, an address */
+  threadId: number;
+  /** the kernel TID, once known */
+  tid?: number;
+  /** its scheduler state (SampleOptions.threadState), once asked */
+  state?: string;
+  asked: boolean;
   stack: ThreadWalk;
+  /** an idle thread whose stack was not walked (SampleOptions.walkIdle) */
+  notRead: boolean;
 }
+
+const NOT_WALKED: ThreadWalk = Object.freeze({ frames: Object.freeze([]) as unknown as StackFrame[] });
 
 const MAX_THREADS = 4096;
 const MAX_INTERPRETERS = 256;
@@ -149,14 +171,32 @@ export class PythonReader {
   private atBase = false;
   /** the thread being walked runs its trace or profile function (3.8-3.10; threadFrames) */
   private tracing = false;
-  /** per thread state: the first frame of its last consistent walk (readThread) */
-  private readonly bottoms = new Map<bigint, { threadId: bigint; bottom: number }>();
+  /**
+   * per thread state: the first frame of its last consistent walk (readThread), and the
+   * last sample that met the thread state (entries not met are forgotten)
+   */
+  private readonly bottoms = new Map<number, { threadId: number; bottom: number; seen: number }>();
+  /**
+   * per thread state (3.8-3.10): the pthread it ran on and the kernel TID read there, kept
+   * while the TID's scheduler state can be read (tidOf)
+   */
+  private readonly pthreadTids = new Map<number, { pthread: number; tid: number | undefined; seen: number }>();
+  /** samples taken: marks the entries of bottoms and pthreadTids still in use */
+  private samples = 0;
+  /** thread states met in this walk of an interpreter's list (reused: no Set per sample) */
+  private readonly seenStates = new Set<number>();
+  /** frames met in this walk of a thread (reused) */
+  private readonly seenFrames = new Set<number>();
+  private readonly runtime: number;
+  private readonly info: StackDump['python'];
   /** the entry-marked copy of each shared frame (asEntry) */
   private readonly entryFrames = new WeakMap<StackFrame, StackFrame>();
 
   constructor(target: PythonTarget) {
     this.pid = target.pid;
     this.target = target;
+    this.runtime = Number(target.pyRuntime);
+    this.info = { version: target.version.text, build: target.build, executable: target.exePath, library: target.libPath };
     if (processInfo(this.pid).state === 'Z') throw new ProcessGoneError(this.pid, `process ${this.pid} has exited`);
     this.mem = ProcessMemory.open(this.pid);
     try {
@@ -200,6 +240,7 @@ export class PythonReader {
     for (let attempt = 1; ; attempt++) {
       this.snap.begin();
       this.sampleTime = nowMs();
+      this.samples++;
       try {
         return this.walk(opts, attempt < TORN_LIST_ATTEMPTS);
       } catch (e) {
@@ -211,70 +252,166 @@ export class PythonReader {
 
   /** strict: a thread list that changed under us (see below) is read again from the start */
   private walk(opts: SampleOptions, strict: boolean): StackDump {
+    // addresses are Numbers here too (snapshot.ts): this runs for every sample
     const L = this.layout;
+    const snap = this.snap;
     const read: ThreadRead[] = [];
     const interpreters: number[] = [];
-    const seenInterps = new Set<bigint>();
-    let interp = this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.interpretersHead));
+    const seenInterps: number[] = [];
+    const seen = this.seenStates;
+    const skipIdle = opts.threadState !== undefined && opts.walkIdle === false;
+    let interp = snap.ptrAt(this.runtime + L.runtime.interpretersHead);
     // up to 3.11 one GIL serves every interpreter, and _PyRuntime says which thread holds it
-    const runtimeHolder =
-      L.runtime.tstateCurrent !== undefined ? this.snap.ptr(this.target.pyRuntime + BigInt(L.runtime.tstateCurrent)) : 0n;
-    while (interp && !seenInterps.has(interp) && seenInterps.size < MAX_INTERPRETERS) {
-      seenInterps.add(interp);
-      if (!this.snap.valid(interp)) break;
-      const interpId = Number(this.snap.i64(interp + BigInt(L.interp.id)));
+    const runtimeHolder = L.runtime.tstateCurrent !== undefined ? snap.ptrAt(this.runtime + L.runtime.tstateCurrent) : 0;
+    while (interp && !seenInterps.includes(interp) && seenInterps.length < MAX_INTERPRETERS) {
+      seenInterps.push(interp);
+      if (!snap.validAt(interp)) break;
+      const interpId = snap.i64At(interp + L.interp.id);
       interpreters.push(interpId);
       const holder = L.gil ? this.gilHolder(interp) : runtimeHolder;
-      const seen = new Set<bigint>();
-      let ts = this.snap.ptr(interp + BigInt(L.interp.threadsHead));
-      while (ts && !seen.has(ts) && seen.size < MAX_THREADS && this.snap.valid(ts, L.tstate.size)) {
+      seen.clear();
+      let ts = snap.ptrAt(interp + L.interp.threadsHead);
+      while (ts && !seen.has(ts) && seen.size < MAX_THREADS && snap.validAt(ts, L.tstate.size)) {
         seen.add(ts);
-        const raw = this.snap.read(ts, L.tstate.size);
+        const raw = snap.readAt(ts, L.tstate.size);
         // a thread state freed while we followed the list (a thread ending or starting):
         // what we read is no longer one of this interpreter's threads
-        if (raw.readBigUInt64LE(L.tstate.interp) !== interp) {
+        if (u64At(raw, L.tstate.interp) !== interp) {
           if (strict) throw new TornThreadListError();
           break;
         }
-        const next = raw.readBigUInt64LE(L.tstate.next);
+        const next = u64At(raw, L.tstate.next);
+        const t: ThreadRead = {
+          interp,
+          interpId,
+          holder,
+          ts,
+          raw,
+          threadId: u64At(raw, L.tstate.threadId),
+          tid: undefined,
+          state: undefined,
+          asked: false,
+          stack: NOT_WALKED,
+          notRead: false,
+        };
+        if (opts.threadState) this.askState(t, opts.threadState);
+        // a thread the kernel reports not running is left unwalked when its stack is not
+        // wanted; its remembered first frame stays as it was (separateBottoms)
+        if (skipIdle && t.asked && t.state !== 'R') t.notRead = true;
         // walk the frames right after reading the thread state, while they still match it
-        read.push(this.readThread({ interp, interpId, holder, ts, raw }, opts, strict));
+        else this.readThread(t, opts, strict);
+        read.push(t);
         ts = next;
       }
-      interp = this.snap.ptr(interp + BigInt(L.interp.next));
+      interp = snap.ptrAt(interp + L.interp.next);
     }
     this.separateBottoms(read, opts, strict);
-    const tids = this.kernelTids(read.map((t) => t.raw));
-    const ids = read.map(({ raw }) => raw.readBigUInt64LE(L.tstate.threadId));
+    this.lateTids(read, opts);
     const threads: ThreadStack[] = [];
-    read.forEach(({ interp, interpId, holder, ts, stack }, i) => {
-      const threadId = ids[i];
+    for (let i = 0; i < read.length; i++) {
+      const t = read[i];
+      const { stack, threadId } = t;
       // A thread being started: its state is made (and put first in the list) by the
       // thread that starts it, and up to 3.11 carries that creator's ids until the new
       // thread runs. It is not a second copy of its creator: leave it out.
       // From 3.12 it carries no ids (0) until then.
-      if (!stack.frames.length && (threadId === 0n || ids.indexOf(threadId, i + 1) !== -1)) return;
-      const tid = tids[i];
-      threads.push({
-        interpreterId: interpId,
-        threadId: Number(threadId),
-        tid,
-        name: opts.threadNames === false ? undefined : this.threadNames.name(interp, threadId),
-        holdsGil: holder !== 0n && holder === ts,
-        activity: opts.activity === false || tid === undefined ? 'unknown' : activityOf(this.pid, tid),
-        frames: stack.frames,
-        ...(stack.truncated ? { truncated: true } : {}),
-        ...(stack.torn !== undefined ? { torn: stack.torn } : {}),
-      });
-    });
-    this.rememberBottoms(read, ids);
-    const t = this.target;
-    return {
-      pid: this.pid,
-      python: { version: t.version.text, build: t.build, executable: t.exePath, library: t.libPath },
-      interpreters,
-      threads,
-    };
+      if (!t.notRead && !stack.frames.length && (threadId === 0 || laterThread(read, i, threadId))) continue;
+      const activity: ThreadActivity = t.asked
+        ? t.state === 'R'
+          ? 'active'
+          : 'idle'
+        : opts.activity === false || t.tid === undefined
+          ? 'unknown'
+          : activityOf(this.pid, t.tid);
+      const out: ThreadStack = {
+        interpreterId: t.interpId,
+        threadId,
+        tid: t.tid,
+        name: opts.threadNames === false || t.notRead ? undefined : this.threadNames.name(t.interp, threadId),
+        holdsGil: t.holder !== 0 && t.holder === t.ts,
+        activity,
+        frames: t.notRead ? [] : stack.frames,
+      };
+      if (t.notRead) out.notRead = true;
+      if (stack.truncated) out.truncated = true;
+      if (stack.torn !== undefined) out.torn = stack.torn;
+      threads.push(out);
+    }
+    this.rememberBottoms(read);
+    return { pid: this.pid, python: this.info, interpreters, threads };
+  }
+
+  /**
+   * The kernel TID of a thread and its scheduler state, asked before its stack is walked.
+   * On 3.8-3.10 the TID comes from glibc's struct pthread, read once per thread state
+   * and pthread and trusted while that TID's state can be read: a thread that ended
+   * makes its state unreadable, and a new thread on the same thread state and pthread
+   * (glibc reuses both) is then read afresh.
+   */
+  private askState(t: ThreadRead, ask: (tid: number) => string | undefined): void {
+    const T = this.layout.tstate;
+    if (T.nativeThreadId !== undefined) t.tid = u64At(t.raw, T.nativeThreadId) || undefined;
+    else {
+      const off = this.pthreadTidOffset;
+      // the offset is looked for once every thread is listed (lateTids)
+      if (off === undefined || off === null) return;
+      const known = this.pthreadTids.get(t.ts);
+      if (known !== undefined && known.pthread === t.threadId) {
+        known.seen = this.samples;
+        t.tid = known.tid;
+        if (t.tid !== undefined) {
+          t.state = ask(t.tid);
+          t.asked = true;
+          if (t.state !== undefined) return;
+        }
+      }
+      t.tid = this.pthreadTid(t.threadId, off);
+      this.pthreadTids.set(t.ts, { pthread: t.threadId, tid: t.tid, seen: this.samples });
+    }
+    if (t.tid === undefined) return;
+    t.state = ask(t.tid);
+    t.asked = true;
+  }
+
+  /**
+   * TIDs not known before the walk (3.8-3.10: the first sample, which finds where glibc
+   * keeps them; a caller that asks no states), and their states.
+   */
+  private lateTids(read: ThreadRead[], opts: SampleOptions): void {
+    const T = this.layout.tstate;
+    let missing = false;
+    for (const t of read) {
+      if (t.tid === undefined && !t.asked) missing = true;
+    }
+    if (!missing) return;
+    if (T.nativeThreadId !== undefined) {
+      for (const t of read) t.tid = u64At(t.raw, T.nativeThreadId) || undefined;
+    } else {
+      if (this.pthreadTidOffset === undefined) this.pthreadTidOffset = this.findPthreadTidOffset(read.map((t) => t.threadId));
+      const off = this.pthreadTidOffset;
+      if (off === null) return;
+      for (const t of read) {
+        if (t.asked) continue;
+        t.tid = this.pthreadTid(t.threadId, off);
+        if (opts.threadState) this.pthreadTids.set(t.ts, { pthread: t.threadId, tid: t.tid, seen: this.samples });
+      }
+    }
+    if (!opts.threadState) return;
+    for (const t of read) {
+      if (t.asked || t.tid === undefined) continue;
+      t.state = opts.threadState(t.tid);
+      t.asked = true;
+    }
+  }
+
+  /** The kernel TID glibc keeps in a thread's struct pthread, or undefined when it cannot be read. */
+  private pthreadTid(pthread: number, off: number): number | undefined {
+    try {
+      return this.snap.validAt(pthread + off, 4) ? this.snap.i32At(pthread + off) : undefined;
+    } catch (e) {
+      if (e instanceof MemoryReadError) return undefined;
+      throw e;
+    }
   }
 
   /**
@@ -284,11 +421,10 @@ export class PythonReader {
    * a frame freed and reused by another thread runs on into that thread's frames, each
    * live, and ends at that thread's first frame (docs/stack-consistency.md §1.4).
    */
-  private readThread(t: Omit<ThreadRead, 'stack'>, opts: SampleOptions, strict: boolean): ThreadRead {
+  private readThread(t: ThreadRead, opts: SampleOptions, strict: boolean): void {
     const L = this.layout;
     const known = this.bottoms.get(t.ts);
-    const threadId = t.raw.readBigUInt64LE(L.tstate.threadId);
-    let confirmed = known?.threadId === threadId ? known.bottom : undefined;
+    let confirmed = known !== undefined && known.threadId === t.threadId ? known.bottom : undefined;
     let raw = t.raw;
     let stack = this.threadFrames(raw, opts);
     for (let attempt = 1; ; attempt++) {
@@ -302,15 +438,16 @@ export class PythonReader {
       }
       // the thread changed its stack while we read it: read it again, afresh
       this.snap.forget();
-      const again = this.snap.read(t.ts, L.tstate.size);
-      if (again.readBigUInt64LE(L.tstate.interp) !== t.interp) {
+      const again = this.snap.readAt(t.ts, L.tstate.size);
+      if (u64At(again, L.tstate.interp) !== t.interp) {
         if (strict) throw new TornThreadListError();
         break; // the thread ended meanwhile: what was read stays marked torn
       }
       raw = again;
       stack = this.threadFrames(raw, opts);
     }
-    return { ...t, raw, stack };
+    t.raw = raw;
+    t.stack = stack;
   }
 
   /**
@@ -320,69 +457,68 @@ export class PythonReader {
    */
   private separateBottoms(read: ThreadRead[], opts: SampleOptions, strict: boolean): void {
     for (let round = 0; ; round++) {
-      const shared = sharedBottoms(read.map((t) => t.stack.bottom ?? this.bottoms.get(t.ts)?.bottom));
-      if (!shared.length) return;
-      for (const i of shared) {
+      const bottoms = read.map((t) => t.stack.bottom ?? this.bottoms.get(t.ts)?.bottom);
+      if (!anyShared(bottoms)) return;
+      for (const i of sharedBottoms(bottoms)) {
+        const t = read[i];
         if (round < SHARED_BOTTOM_ROUNDS) {
-          // what was learned of it may be another thread's: learn it again
-          this.bottoms.delete(read[i].ts);
+          // what was learned of it may be another thread's: learn it again (a thread left
+          // unwalked as idle, too: its remembered first frame may be stale)
+          this.bottoms.delete(t.ts);
           this.snap.forget();
-          read[i] = this.readThread(read[i], opts, strict);
-        } else if (read[i].stack.bottom !== undefined) {
-          read[i].stack = { ...read[i].stack, torn: "the walk ran into another thread's frames", bottom: undefined };
+          t.notRead = false;
+          this.readThread(t, opts, strict);
+        } else if (t.stack.bottom !== undefined) {
+          t.stack = { ...t.stack, torn: "the walk ran into another thread's frames", bottom: undefined };
         }
       }
       if (round >= SHARED_BOTTOM_ROUNDS) return;
     }
   }
 
-  /** Each thread's first frame, from its consistent walks, for the next sample (readThread). */
-  private rememberBottoms(read: ThreadRead[], ids: bigint[]): void {
-    const live = new Set(read.map((t) => t.ts));
-    for (const ts of this.bottoms.keys()) if (!live.has(ts)) this.bottoms.delete(ts);
-    read.forEach(({ ts, stack }, i) => {
-      if (stack.torn === undefined && stack.bottom !== undefined) this.bottoms.set(ts, { threadId: ids[i], bottom: stack.bottom });
-    });
+  /**
+   * Each thread's first frame, from its consistent walks, for the next sample
+   * (readThread); a thread left unwalked keeps what was remembered of it.
+   */
+  private rememberBottoms(read: ThreadRead[]): void {
+    const now = this.samples;
+    for (const t of read) {
+      const known = this.bottoms.get(t.ts);
+      const { bottom, torn } = t.stack;
+      if (torn === undefined && bottom !== undefined) {
+        if (known === undefined) this.bottoms.set(t.ts, { threadId: t.threadId, bottom, seen: now });
+        else {
+          known.threadId = t.threadId;
+          known.bottom = bottom;
+          known.seen = now;
+        }
+      } else if (known !== undefined) known.seen = now;
+    }
+    for (const [ts, b] of this.bottoms) if (b.seen !== now) this.bottoms.delete(ts);
+    for (const [ts, p] of this.pthreadTids) if (p.seen !== now) this.pthreadTids.delete(ts);
   }
 
   /** The thread state holding the interpreter's GIL (3.12+), or 0. */
-  private gilHolder(interp: bigint): bigint {
+  private gilHolder(interp: number): number {
     const G = this.layout.gil!;
-    const gil = this.snap.ptr(interp + BigInt(this.layout.interp.cevalGil!));
-    if (!gil || !this.snap.valid(gil)) return 0n;
+    const gil = this.snap.ptrAt(interp + this.layout.interp.cevalGil!);
+    if (!gil || !this.snap.validAt(gil)) return 0;
     // last_holder is not cleared on release: it only counts while the GIL is locked
-    return this.snap.i32(gil + BigInt(G.locked)) ? this.snap.ptr(gil + BigInt(G.lastHolder)) : 0n;
+    return this.snap.i32At(gil + G.locked) ? this.snap.ptrAt(gil + G.lastHolder) : 0;
   }
 
   /**
-   * Kernel TIDs of the threads: native_thread_id on 3.11+; before that, the tid field of
-   * glibc's struct pthread that thread_id points at, whose offset is found once by
-   * looking for the TIDs the kernel lists (no ptrace needed).
+   * Where glibc's struct pthread keeps the kernel TID (3.8-3.10, whose thread state has
+   * only the pthread_t): found once, by looking for the TIDs the kernel lists (no ptrace
+   * needed).
    */
-  private kernelTids(raws: Buffer[]): Array<number | undefined> {
-    const T = this.layout.tstate;
-    if (T.nativeThreadId !== undefined) return raws.map((r) => Number(r.readBigUInt64LE(T.nativeThreadId!)) || undefined);
-    const pthreads = raws.map((r) => r.readBigUInt64LE(T.threadId));
-    if (this.pthreadTidOffset === undefined) this.pthreadTidOffset = this.findPthreadTidOffset(pthreads);
-    const off = this.pthreadTidOffset;
-    if (off === null) return raws.map(() => undefined);
-    return pthreads.map((p) => {
-      try {
-        return this.snap.valid(p + BigInt(off), 4) ? this.snap.i32(p + BigInt(off)) : undefined;
-      } catch (e) {
-        if (e instanceof MemoryReadError) return undefined;
-        throw e;
-      }
-    });
-  }
-
-  private findPthreadTidOffset(pthreads: bigint[]): number | null {
+  private findPthreadTidOffset(pthreads: number[]): number | null {
     const tids = new Set(listThreads(this.pid));
     const structs: Buffer[] = [];
     // a thread being started shares its creator's pthread (see walk): count each once
     for (const p of new Set(pthreads)) {
-      if (!this.snap.valid(p, PTHREAD_SCAN_BYTES)) continue;
-      structs.push(this.snap.read(p, PTHREAD_SCAN_BYTES));
+      if (!this.snap.validAt(p, PTHREAD_SCAN_BYTES)) continue;
+      structs.push(this.snap.readAt(p, PTHREAD_SCAN_BYTES));
     }
     if (!structs.length) return null;
     const fits = (off: number): boolean => {
@@ -408,7 +544,8 @@ export class PythonReader {
     const L = this.layout;
     const frames: StackFrame[] = [];
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-    const seen = new Set<number>();
+    const seen = this.seenFrames;
+    seen.clear();
     let frame: number;
     try {
       if (L.tstate.frame !== undefined) frame = u64At(tstate, L.tstate.frame);
@@ -659,6 +796,23 @@ function sameCode(a: CodeInfo, b: CodeInfo): boolean {
     a.lastiLimit === b.lastiLimit &&
     a.table.equals(b.table)
   );
+}
+
+/** Whether two threads' first frames (when known) are the same: no allocation for a few threads. */
+function anyShared(bottoms: Array<number | undefined>): boolean {
+  if (bottoms.length > 32) return sharedBottoms(bottoms).length > 0;
+  for (let i = 0; i < bottoms.length; i++) {
+    const b = bottoms[i];
+    if (b === undefined) continue;
+    if (bottoms.indexOf(b, i + 1) !== -1) return true;
+  }
+  return false;
+}
+
+/** Whether a thread after index i has this thread id (walk). */
+function laterThread(read: ThreadRead[], i: number, threadId: number): boolean {
+  for (let j = i + 1; j < read.length; j++) if (read[j].threadId === threadId) return true;
+  return false;
 }
 
 /** Indices of the threads whose first frame (when known) another thread's is too. */

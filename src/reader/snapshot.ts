@@ -149,6 +149,25 @@ export class SnapshotMemory {
     return seg.buf.subarray(off, off + len);
   }
 
+  /** readAt with a Number address (the sampler's walk of the thread list). */
+  readAt(addr: number, len: number): Buffer {
+    const seg = this.segment(addr, len);
+    const off = seg.at + addr - seg.base;
+    return seg.buf.subarray(off, off + len);
+  }
+
+  /** A signed 64-bit integer at addr, as a Number: exact below 2^53 (ids, counts). */
+  i64At(addr: number): number {
+    const seg = this.segment(addr, 8);
+    const off = seg.at + addr - seg.base;
+    return seg.buf.readUInt32LE(off) + seg.buf.readInt32LE(off + 4) * TWO_32;
+  }
+
+  i32At(addr: number): number {
+    const seg = this.segment(addr, 4);
+    return seg.buf.readInt32LE(seg.at + addr - seg.base);
+  }
+
   /** A pointer at addr, as a Number (see u64At). */
   ptrAt(addr: number): number {
     const seg = this.segment(addr, 8);

@@ -16,9 +16,12 @@ interface ActiveDict {
 }
 
 export class ThreadNames {
-  /** interpreter -> thread ident -> name (nested maps: no key string to make per thread and sample) */
-  private readonly names = new Map<bigint, Map<bigint, { name?: string; at: number }>>();
-  private readonly active = new Map<bigint, ActiveDict>();
+  /**
+   * interpreter -> thread ident -> name (nested maps: no key string to make per thread and
+   * sample; Numbers, exact for these addresses: no BigInt either)
+   */
+  private readonly names = new Map<number, Map<number, { name?: string; at: number }>>();
+  private readonly active = new Map<number, ActiveDict>();
 
   constructor(
     private readonly objects: ObjectReader,
@@ -26,7 +29,7 @@ export class ThreadNames {
   ) {}
 
   /** The name of the thread with this ident in this interpreter, if threading knows it. */
-  name(interp: bigint, ident: bigint): string | undefined {
+  name(interp: number, ident: number): string | undefined {
     let names = this.names.get(interp);
     if (names === undefined) this.names.set(interp, (names = new Map()));
     const cached = names.get(ident);
@@ -44,7 +47,7 @@ export class ThreadNames {
   }
 
   /** Re-reads every entry of threading._active. */
-  private refresh(interp: bigint, names: Map<bigint, { name?: string; at: number }>, now: number): void {
+  private refresh(interp: number, names: Map<number, { name?: string; at: number }>, now: number): void {
     const active = this.activeDict(interp, now);
     if (!active) return;
     const o = this.objects;
@@ -52,15 +55,15 @@ export class ThreadNames {
       const ident = o.long(k, 3);
       if (ident === undefined) continue;
       const nameObj = o.attribute(thread, '_name');
-      if (nameObj && o.typeOf(nameObj) === o.types.str) names.set(ident, { name: o.str(nameObj, 256).text, at: now });
+      if (nameObj && o.typeOf(nameObj) === o.types.str) names.set(Number(ident), { name: o.str(nameObj, 256).text, at: now });
     }
   }
 
-  private activeDict(interp: bigint, now: number): bigint | undefined {
+  private activeDict(interp: number, now: number): bigint | undefined {
     const cached = this.active.get(interp);
     if (cached && (cached.addr || now - cached.checkedAt < NEGATIVE_TTL_MS)) return cached.addr || undefined;
     const o = this.objects;
-    const modules = o.m.ptr(interp + BigInt(this.L.interp.modules));
+    const modules = o.m.ptr(BigInt(interp + this.L.interp.modules));
     const threading = modules ? o.dictGet(modules, 'threading') : undefined;
     const addr = (threading && o.attribute(threading, '_active')) || 0n;
     this.active.set(interp, { addr, checkedAt: now });

@@ -44,6 +44,8 @@ export interface ThreadStack {
   activity: ThreadActivity;
   /** innermost frame first */
   frames: StackFrame[];
+  /** an idle thread whose stack was left unread (the reader's walkIdle option): `frames` is empty */
+  notRead?: boolean;
   /** more frames than the depth limit; the rest were left out */
   truncated?: boolean;
   /**

@@ -9,7 +9,7 @@ import { listThreads, parseStat, processExists, processInfo } from '../proc/proc
 import { descendants } from './children.js';
 import { PAUSE_DEADLINE_MS, PauseFailedError, whilePaused } from '../proc/pause.js';
 import { PoissonTimer, sleepUntil } from './timer.js';
-import type { ProcessSample, SampleSource, ThreadSample } from './types.js';
+import type { ProcessSample, SampleOptions, SampleSource, ThreadSample } from './types.js';
 import { TornReadError, tornReason } from './validate.js';
 import { nowMs } from '../clock.js';
 
@@ -99,12 +99,15 @@ export class Sampler {
   /** child processes that are not Python, by the executable they had then */
   private readonly notPython = new Map<number, string>();
   private timer: PoissonTimer;
+  /** what every sample asks of the sources (one object for all) */
+  private readonly sampleOpts: SampleOptions;
   /** --subprocesses: the executable the root had when it was last found not to be Python */
   private rootNotPythonExe?: string;
 
   constructor(opts: SamplerOptions) {
     if (!(opts.rate > 0)) throw new UserError(`the sampling rate must be above 0 (got ${opts.rate})`);
     this.opts = opts;
+    this.sampleOpts = { idle: opts.idle ?? false };
     this.timer = new PoissonTimer(opts.rate);
   }
 
@@ -163,7 +166,7 @@ export class Sampler {
   /** Reads one process; returns undefined when the process has gone. */
   private async readProcess(pid: number, src: SampleSource): Promise<ThreadSample[] | undefined> {
     try {
-      if (!this.opts.blocking && !src.needsPause) return src.sample();
+      if (!this.opts.blocking && !src.needsPause) return src.sample(this.sampleOpts);
       // scheduler states must be read before pausing: a stopped thread never looks running
       const states = threadStates(pid);
       let tids = src.pythonTids?.() ?? [...states.keys()];
@@ -173,7 +176,7 @@ export class Sampler {
       const samples = await whilePaused(
         pid,
         tids,
-        (paused) => src.sample({ threadStates: states, paused }),
+        (paused) => src.sample({ threadStates: states, paused, idle: this.opts.idle ?? false }),
         PAUSE_DEADLINE_MS,
         src.needsPause ? 'pause the threads (ptrace, for --native) of' : undefined,
       );

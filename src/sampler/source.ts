@@ -2,7 +2,7 @@
 // every thread of every interpreter, with torn frames turned into a counted error and
 // py-spy's idle heuristic applied on top of the kernel's running state.
 import { openReader } from '../reader/reader.js';
-import type { StackDump, ThreadStack } from '../reader/types.js';
+import type { ThreadStack } from '../reader/types.js';
 import type { SampleOptions, SampleSource, ThreadSample } from './types.js';
 import { ThreadStates } from './thread-states.js';
 
@@ -48,10 +48,6 @@ export function toThreadSample(t: ThreadStack, states?: Map<number, string>): Th
   return s;
 }
 
-export function samplesOf(dump: StackDump, states?: Map<number, string>): ThreadSample[] {
-  return dump.threads.map((t) => toThreadSample(t, states));
-}
-
 export async function openPythonSource(pid: number): Promise<SampleSource> {
   const reader = await openReader(pid);
   const states = new ThreadStates(pid);
@@ -59,13 +55,26 @@ export async function openPythonSource(pid: number): Promise<SampleSource> {
   return {
     pid,
     sample(opts: SampleOptions = {}): ThreadSample[] {
-      // the scheduler states come from here (files kept open) rather than from the reader;
+      // the scheduler states come from here (files kept open) rather than from the reader,
+      // asked before each stack is walked: without --idle an idle thread's is not read;
       // with states read before a pause (--blocking) they must not be read again
-      const dump = reader.sample({ activity: false });
-      const tids = dump.threads.map((t) => t.tid);
-      const known = tids.filter((t): t is number => t !== undefined);
-      lastTids = known.length === tids.length ? known : undefined;
-      return samplesOf(dump, opts.threadStates ?? states.read(known));
+      const given = opts.threadStates;
+      states.begin();
+      const dump = reader.sample({
+        activity: false,
+        threadState: given ? (tid) => given.get(tid) : states.stateOf,
+        walkIdle: opts.idle !== false,
+      });
+      states.end();
+      const out: ThreadSample[] = [];
+      let known: number[] | undefined = [];
+      for (const t of dump.threads) {
+        if (t.tid === undefined) known = undefined;
+        else known?.push(t.tid);
+        out.push(toThreadSample(t));
+      }
+      lastTids = known;
+      return out;
     },
     pythonTids: () => lastTids,
     close: () => {

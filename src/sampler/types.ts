@@ -48,6 +48,11 @@ export interface SampleOptions {
   threadStates?: Map<number, string>;
   /** the threads stopped for this sample (--blocking, --native): their registers can be read */
   paused?: Tracee[];
+  /**
+   * false: the sampler leaves idle threads out (no --idle), so a source may leave their
+   * stacks unread: such a thread comes back inactive and with no frames
+   */
+  idle?: boolean;
 }
 
 /** A reader of one process's Python stacks. sample() throws when a read fails or tears. */
