@@ -64,6 +64,14 @@ export interface RecordResult {
 }
 
 const STATUS_MS = 250;
+/**
+ * Up to this rate the recording runs without V8's optimizing compiler (baseline code
+ * only). Between samples 10 ms apart the CPU's caches go cold and optimized code saves
+ * little per sample, while compiling the sampler's few dozen hot functions on V8's
+ * background threads cost about a third of a 5 s recording's CPU at 100 Hz; at 300 Hz
+ * the two break even, at 1000 Hz optimized code wins (BENCHMARKS.md#record-cpu-per-sample).
+ */
+const BASELINE_CODE_UP_TO_RATE = 200;
 /** a launched program that ignores SIGINT at the end of the recording is killed after this */
 const KILL_AFTER_MS = 3000;
 
@@ -162,6 +170,9 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     },
   });
 
+  // a process-wide V8 setting, restored when the recording ends (the shell's perf lives on)
+  const optimizer = rate <= BASELINE_CODE_UP_TO_RATE ? await import('./optimizer.js') : undefined;
+  optimizer?.baselineCodeOnly();
   const started = nowMs();
   const statusTimer = opts.status
     ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (nowMs() - started) / 1000, rate)), STATUS_MS)
@@ -174,6 +185,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     if (child && child.exitCode === null) child.kill('SIGTERM');
     throw e;
   } finally {
+    optimizer?.optimizeAgain();
     if (statusTimer) clearInterval(statusTimer);
     opts.status?.clear();
     opts.signal?.removeEventListener('abort', onAbort);
