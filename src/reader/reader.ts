@@ -178,7 +178,7 @@ export class PythonReader {
   private readonly bottoms = new Map<number, { threadId: number; bottom: number; seen: number }>();
   /**
    * per thread state (3.8-3.10): the pthread it ran on and the kernel TID read there, kept
-   * while the TID's scheduler state can be read (tidOf)
+   * while the TID's scheduler state can be read (askState)
    */
   private readonly pthreadTids = new Map<number, { pthread: number; tid: number | undefined; seen: number }>();
   /** samples taken: marks the entries of bottoms and pthreadTids still in use */

@@ -171,7 +171,10 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   });
 
   // a process-wide V8 setting, restored when the recording ends (the shell's perf lives on)
-  const optimizer = rate <= BASELINE_CODE_UP_TO_RATE ? await import('./optimizer.js') : undefined;
+  // not when the target's threads are paused for each sample (--native, --blocking): the
+  // pause lasts as long as the read, and the native unwinding is heavy code
+  const baseline = rate <= BASELINE_CODE_UP_TO_RATE && !opts.native && !opts.blocking;
+  const optimizer = baseline ? await import('./optimizer.js') : undefined;
   optimizer?.baselineCodeOnly();
   const started = nowMs();
   const statusTimer = opts.status

@@ -44,7 +44,8 @@ export class ThreadStates {
       file.asked = this.samples;
       const n = readSync(file.fd, this.buf, 0, this.buf.length, 0);
       // "tid (comm) S ...": the command name may hold spaces and parentheses
-      const paren = this.buf.lastIndexOf(CLOSE_PAREN, n - 1);
+      // (a negative offset would search from the end of the buffer, past what was read)
+      const paren = n > 0 ? this.buf.lastIndexOf(CLOSE_PAREN, n - 1) : -1;
       return paren >= 0 && paren + 2 < n ? String.fromCharCode(this.buf[paren + 2]) : undefined;
     } catch {
       // the thread exited (ENOENT on open, ESRCH on read)
