@@ -110,6 +110,21 @@ export class CompileUnits implements UnitLookup {
     return hi < 0 || pc >= this.ends[hi] ? undefined : this.units[hi];
   }
 
+  /**
+   * The units unitAt answers for some address in [start, end); bound is told every start
+   * and end of their ranges (where unitAt's answer may change).
+   */
+  unitsIn(start: number, end: number, bound: (x: number) => void): Set<number> {
+    const out = new Set<number>();
+    for (let i = Math.max(0, lastAtOrBelow(this.starts, start)); i < this.starts.length && this.starts[i] < end; i++) {
+      if (this.ends[i] <= start) continue;
+      out.add(this.units[i]);
+      bound(this.starts[i]);
+      bound(this.ends[i]);
+    }
+    return out;
+  }
+
   /** The line program of the unit holding link-time address pc, or undefined. */
   linesAt(pc: number): UnitLines | undefined {
     const unit = this.unitAt(pc);

@@ -28,7 +28,7 @@ import { crc32 } from 'node:zlib';
 
 const MAGIC = Buffer.from('SPYGLASS-NATIVE-IDX\n', 'latin1');
 /** bumped whenever what module-index.ts writes changes meaning: files of another version are ignored */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 /** magic, format version (u32), body length (u32), CRC-32 of the body (u32): 32 bytes, so that the body's arrays lie 8-byte aligned in the file read */
 const HEADER = MAGIC.length + 12;
 export interface StoreLimits {

@@ -155,7 +155,8 @@ export class LineTable {
    */
   fileName(unit: number, index: number, compDir?: string): string | undefined {
     if (unit >= this.line.length) return undefined;
-    return this.files(unit, this.header(unit), compDir).files[index] || undefined;
+    const t = this.fileTables.get(unit) ?? this.files(unit, this.header(unit), compDir);
+    return t.files[index] || undefined;
   }
 
   /** The unit whose sequences cover pc, from one pass over every unit (built on first use). */

@@ -15,7 +15,7 @@ import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import type { UnitRanges } from './compile-units.js';
 import { PooledFile } from './file-pool.js';
-import { type InlinedFunctions, openInlined } from './inlined.js';
+import { type InlineChain, type InlinedFunctions, openInlined } from './inlined.js';
 import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
 import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { ModuleIndex } from './module-index.js';
@@ -30,8 +30,8 @@ import { lastAtOrBelow } from '../sorted.js';
 const linesByBuildId = new Map<string, LineTable | null>();
 /** the file each line table was read from: its .debug_info also says what was inlined */
 const linePaths = new WeakMap<LineTable, string>();
-/** Inlined-function indexes by build-id, over the same file as the line table. */
-const inlinedByBuildId = new Map<string, InlinedFunctions | null>();
+/** Inlined-function indexes by build-id, over the same file as the line table ('failed': one could not be read). */
+const inlinedByBuildId = new Map<string, InlinedFunctions | null | 'failed'>();
 /** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
 const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
@@ -65,6 +65,8 @@ export class NativeModule {
   private linesFailed = false;
   private index?: ModuleIndex;
   private inlined?: InlinedFunctions | null;
+  /** why no inlined-function index: one could not be read (then no chain is kept for its frames) */
+  private inlinedFailed = false;
   /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
   private mini?: ElfFile | null;
 
@@ -285,16 +287,41 @@ export class NativeModule {
     return this.lines ?? undefined;
   }
 
+  /**
+   * The functions inlined at link-time address pc, inside the function [fn.start, fn.end)
+   * when a symbol covers it: the function's chains are kept (and stored), so .debug_info is
+   * read only for a function not met before. null: nothing inlined there; undefined: the
+   * module has no inlined-function index (error says why when one could not be read).
+   * Throws when the entries cannot be read.
+   */
+  inlineChain(pc: number, fn: { start: number; end: number } | undefined): InlineChain | null | undefined {
+    const elf = this.open();
+    if (!elf || this.isVdso) return undefined;
+    const index = this.moduleIndex(elf);
+    const known = index.chainAt(pc);
+    if (known !== undefined) return known;
+    const inlined = this.inlinedFunctions();
+    // one that could not be read is tried again (and said again) by the next run
+    if (!inlined && this.inlinedFailed) return undefined;
+    const [start, end] = fn ? [fn.start, fn.end] : [pc, pc + 1];
+    index.addChains(pc, start, end, inlined ? inlined.chainsIn(start, end) : { addr: [], chain: [] });
+    return inlined ? (index.chainAt(pc) ?? null) : undefined;
+  }
+
   /** Which functions were inlined where (from the file the line table came from), or undefined. */
-  inlinedFunctions(): InlinedFunctions | undefined {
+  private inlinedFunctions(): InlinedFunctions | undefined {
     if (this.inlined !== undefined) return this.inlined ?? undefined;
     const elf = this.open();
     const lines = elf && this.lineTable(this.moduleIndex(elf).units);
     this.inlined = null;
+    this.inlinedFailed = this.linesFailed;
     const path = lines && linePaths.get(lines);
     if (!lines || !path) return undefined;
     const cached = this.id !== undefined ? inlinedByBuildId.get(this.id) : undefined;
-    if (cached !== undefined) return (this.inlined = cached) ?? undefined;
+    if (cached !== undefined) {
+      this.inlinedFailed = cached === 'failed';
+      return (this.inlined = cached === 'failed' ? null : cached) ?? undefined;
+    }
     let file: ElfFile | undefined;
     try {
       // like the line table, read later through the pool of open files
@@ -302,10 +329,11 @@ export class NativeModule {
       this.inlined = openInlined(file, lines, new PooledFile(path)) ?? null;
     } catch (e) {
       this.error = `cannot read the inlined functions of ${this.path}: ${(e as Error).message}`;
+      this.inlinedFailed = true;
     } finally {
       file?.close();
     }
-    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlined);
+    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlinedFailed ? 'failed' : this.inlined);
     return this.inlined ?? undefined;
   }
 

@@ -191,6 +191,59 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     assert.equal(other.lineAt(0x1004), undefined);
   });
 
+  it('keeps inline chains per function: call sites, chains shared by rows, and functions with nothing inlined', () => {
+    const outer = { names: ['inner', 'outer'], callSites: [{ file: '/src/a.h', line: 7 }, undefined] };
+    const other = { names: ['ns::f(int)'], callSites: [{ file: '/src/b.cc', line: 30 }] };
+    const index = ModuleIndex.open('b-chains-test', 'chains 1');
+    index.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000, 0x1010, 0x1020, 0x1030], chain: [undefined, outer, other, outer] });
+    index.addChains(0x2000, 0x2000, 0x2100, { addr: [], chain: [] });
+    index.addLines(0x1000, 0x1000, 0x1040, ROWS);
+    index.save();
+    const back = reread('b-chains-test', 'chains 1');
+    assert.equal(back.chainAt(0x1008), null);
+    assert.deepEqual(back.chainAt(0x1010), outer);
+    assert.deepEqual(back.chainAt(0x102f), other);
+    assert.deepEqual(back.chainAt(0x103f), outer);
+    assert.equal(back.chainAt(0x1040), undefined, 'past the function: not known');
+    assert.equal(back.chainAt(0x2080), null, 'known to have nothing inlined');
+    assert.equal(back.chainAt(0x3000), undefined);
+    assert.deepEqual(back.lineAt(0x1004), { file: 'a.c', line: 10 });
+    // one chain met twice is written once
+    const whole = readFileSync(join(home, 'spyglass', 'native', 'b-chains-test.idx'));
+    assert.match(whole.toString('utf8'), /"chains":2,/);
+  });
+
+  it('rebuilds an index whose file is corrupt, truncated or of another format version', () => {
+    const dir = join(home, 'spyglass', 'native');
+    const chain = { names: ['inner'], callSites: [{ file: '/src/a.h', line: 7 }] };
+    const make = () => {
+      const index = ModuleIndex.open('b-rebuilt-test', 'rebuilt 1');
+      index.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000], chain: [chain] });
+      index.save();
+    };
+    make();
+    const file = join(dir, 'b-rebuilt-test.idx');
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] ^= 0x10;
+    const older = Buffer.from(good);
+    older.writeUInt32LE(INDEX_FORMAT - 1, good.indexOf(10) + 1);
+    for (const [what, bad] of [
+      ['corrupt', flipped],
+      ['truncated', good.subarray(0, good.length - 9)],
+      ['format version 1', older],
+    ] as const) {
+      writeFileSync(file, bad);
+      const back = reread('b-rebuilt-test', 'rebuilt 1');
+      assert.equal(back.chainAt(0x1000), undefined, `${what}: nothing taken from it`);
+      // what this run learns is written whole over it, and the next run reads that
+      back.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000], chain: [chain] });
+      back.save();
+      assert.deepEqual(readFileSync(join(dir, `${back.name}.idx`)), good, `${what}: rewritten as a whole file of this format`);
+      assert.deepEqual(reread(back.name!, 'rebuilt 1').chainAt(0x1010), chain);
+    }
+  });
+
   it('ignores an index that does not hold what it says', () => {
     const index = ModuleIndex.open('b-bad-test', 'bad 1');
     index.addLines(0x1000, 0x1000, 0x1030, ROWS);
