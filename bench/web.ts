@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import type { ServerMessage } from '../src/web/protocol.js';
+import { launchChromium } from '../test/helpers/chromium.js';
 import { startProfileTarget } from '../test/helpers/profiles.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -164,17 +165,9 @@ async function main(): Promise<void> {
   }
 }
 
-async function launch() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--js-flags=--expose-gc'],
-  });
-}
-
 /** The click on "Start live profile" to the first frame of the flame graph in the page's DOM, on fresh pages. */
 async function clickToFlame(url: URL, pid: number): Promise<void> {
-  const browser = await launch();
+  const browser = await launchChromium(['--js-flags=--expose-gc']);
   const times: number[] = [];
   try {
     for (let i = 0; i < 5; i++) {
@@ -221,7 +214,7 @@ async function pageMemory(pid: number): Promise<void> {
   const { startWebServer } = await import('../src/web/server.js');
   const server = await startWebServer({ host: '127.0.0.1', port: 0, token: 'bench-token', maxUploadBytes: 1 << 20, profileDir: work });
   const url = new URL(`http://127.0.0.1:${server.port}/?token=bench-token`);
-  const browser = await launch();
+  const browser = await launchChromium(['--js-flags=--expose-gc']);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const cdp = await page.context().newCDPSession(page);

@@ -3,15 +3,15 @@
 // zoom, reset. Needs /usr/bin/chromium (scripts/install-test-deps.sh installs it).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { StackProfile } from '../../src/sampler/profile.js';
 import { toFlamegraphHtml, toFlamegraphSvg } from '../../src/formats/flamegraph.js';
 import type { Frame, ThreadSample } from '../../src/sampler/types.js';
+import { chromiumSkip, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const fr = (name: string, line: number): Frame => ({ name, filename: '/app/shop/orders.py', line });
 const t = (frames: Frame[]): ThreadSample => ({ threadId: 1, nativeTid: 7, name: 'MainThread', holdsGil: true, active: true, frames });
 
@@ -33,25 +33,12 @@ function profile(): StackProfile {
   return p;
 }
 
-describe('flame graph in Chromium', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)`,
-}, () => {
+describe('flame graph in Chromium', { skip: chromiumSkip }, () => {
   let browser: Browser;
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spyglass-fg-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

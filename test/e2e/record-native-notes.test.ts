@@ -3,6 +3,7 @@
 // library given a corrupt MiniDebugInfo section (test/helpers/native-fixture.ts), called
 // through ctypes (test/targets/native_lines.py) and parked in pause(), is recorded with
 // --idle on every interpreter; the note naming its .gnu_debugdata must appear exactly once.
+// top --native, on a terminal (tmux), says it once too, after its full-screen view is gone.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,10 +13,11 @@ import { gunzipSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 import { Profile } from 'pprof-format';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { addMiniDebugInfo, hasGcc } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
+import { startTmux } from '../helpers/tmux.js';
 
 const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'static-fn.c');
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-record-native-notes-'));
@@ -54,4 +56,24 @@ describe('record --native: the native layer notes, once each', { concurrency: 1,
       assert.equal(`  ${inProfile[0]}`, notes[0]);
     });
   }
+
+  // the terminal view does not depend on the version: the newest interpreter
+  const py = discoverPythons().at(-1);
+  test(`top --native on a terminal (${py?.label}): the note once, after the view is gone`, { skip: !py && 'no interpreter' }, async (t) => {
+    const target = await startTarget(py!, 'native_lines.py', [lib]);
+    t.after(() => target.stop());
+    await target.waitFor(/READY/);
+    const term = await startTmux([process.execPath, CLI_MAIN, 'top', String(target.pid), '--native', '--idle'], { width: 160, height: 40 });
+    t.after(() => term.kill());
+    // the view shows the Python caller and the libc function it waits in
+    await term.waitFor((s) => /wait_in_c \(/.test(s) && /\bpause\b/.test(s), { timeoutMs: 60000 });
+    await term.send('q');
+    assert.equal(await term.waitForExit(30000), 0);
+    const screen = await term.screen();
+    assert.doesNotMatch(screen, /spyglass top ·/, screen);
+    const notes = screen.split('\n').filter((l) => l.includes('.gnu_debugdata'));
+    assert.equal(notes.length, 1, screen);
+    assert.match(notes[0], /^spyglass: note: cannot read the \.gnu_debugdata \(MiniDebugInfo\) symbols of \S*libcorrupt\.so: /);
+    assert.ok(target.alive());
+  });
 });

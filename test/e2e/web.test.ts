@@ -12,7 +12,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { StackProfile } from '../../src/sampler/profile.js';
@@ -25,9 +25,9 @@ import { READY_TIMEOUT_MS, startProfileTarget } from '../helpers/profiles.js';
 import { discoverPythons, type Interpreter } from '../helpers/pythons.js';
 import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { assertShellAppUntouched } from '../helpers/shell-app.js';
+import { chromiumSkip, launchChromium } from '../helpers/chromium.js';
 import { startTarget } from '../helpers/targets.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'test-token-0123456789abcdef';
 const MAX_UPLOAD = 256 * 1024;
 const SHOTS = process.env.SPYGLASS_WEB_SCREENSHOTS;
@@ -59,7 +59,7 @@ function pprofFile(): Buffer {
   return toPprof(p);
 }
 
-describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-test-deps.sh)` }, () => {
+describe('spyglass web', { skip: chromiumSkip }, () => {
   let browser: Browser;
   let server: WebServer;
   let dir: string;
@@ -70,18 +70,7 @@ describe('spyglass web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is 
     dir = mkdtempSync(join(tmpdir(), 'spyglass-web-'));
     server = await startWebServer({ host: '127.0.0.1', port: 0, token: TOKEN, maxUploadBytes: MAX_UPLOAD, profileDir: dir });
     base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
