@@ -69,7 +69,8 @@ export class CompileUnits implements UnitLookup {
   private readonly ends: Float64Array;
   private readonly units: Float64Array;
   private readonly lines = new Map<number, UnitLines | null>();
-  private readonly s: DebugInfoSections;
+  /** the sections read (decompressed) for it: the inlined-function index reads the same ones (inlined.ts) */
+  readonly s: DebugInfoSections;
 
   constructor(sections: DebugInfoSections) {
     this.s = sections;

@@ -217,13 +217,16 @@ function eachBound(ranges: number[], visit: (x: number) => void): void {
  * (elf may then be closed).
  */
 export function openInlined(elf: ElfFile, lines: LineTable, file?: PooledFile): InlinedFunctions | undefined {
-  const aranges = debugSection(elf, '.debug_aranges');
-  const abbrev = aranges && debugSection(elf, '.debug_abbrev');
-  const info = abbrev && debugSectionReader(elf, '.debug_info', file);
+  // the sections the line table already read (decompressed: libc's debug file's .debug_info
+  // is 2.3 MB of zlib) are not read a second time
+  const shared = lines.units instanceof CompileUnits ? lines.units : undefined;
+  const aranges = shared?.s.aranges ?? debugSection(elf, '.debug_aranges');
+  const abbrev = aranges && (shared?.s.abbrev ?? debugSection(elf, '.debug_abbrev'));
+  const info = abbrev && (shared?.s.info ?? debugSectionReader(elf, '.debug_info', file));
   if (!aranges || !abbrev || !info) return undefined;
-  const str = debugSection(elf, '.debug_str');
-  const lineStr = debugSection(elf, '.debug_line_str');
-  const units = new CompileUnits({ aranges, abbrev, info, str, lineStr });
+  const str = lines.str;
+  const lineStr = lines.lineStr;
+  const units = shared ?? new CompileUnits({ aranges, abbrev, info, str, lineStr });
   if (!units.size) return undefined;
   const die = new DebugInfo({
     info,

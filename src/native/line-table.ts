@@ -78,9 +78,10 @@ interface SequenceIndex {
 
 export class LineTable {
   private readonly line: Buffer;
-  private readonly lineStr?: Buffer;
-  private readonly str?: Buffer;
-  private readonly units?: UnitLookup;
+  readonly lineStr?: Buffer;
+  readonly str?: Buffer;
+  /** the unit index: from .debug_aranges (CompileUnits, whose sections inlined.ts shares) or stored */
+  readonly units?: UnitLookup;
   private sequences?: SequenceIndex;
   private readonly fileTables = new Map<number, FileTable>();
 
