@@ -58,7 +58,9 @@ export class NativeModule {
   private table?: UnwindTable;
   private symbols?: SymbolTable;
   private id?: string;
-  /** the separate debug file's path and image, once looked for (null: none) */
+  /** the separate debug file's path, once looked for (null: none) */
+  private debugFound?: string | null;
+  /** the separate debug file's path and image, once opened (null: none, or unreadable) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
   /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
@@ -134,13 +136,19 @@ export class NativeModule {
     return this.table;
   }
 
-  /** The separate debug file (found by build-id or .gnu_debuglink), opened on first use. */
+  /** Where the separate debug file is (found by build-id or .gnu_debuglink), looked for once. */
+  private debugPath(elf: ElfFile): string | undefined {
+    // the target's own filesystem first (a container), then this machine's
+    if (this.debugFound === undefined)
+      this.debugFound = (!this.isVdso && findDebugFile(elf, this.path, [`/proc/${this.pid}/root`, ''])) || null;
+    return this.debugFound ?? undefined;
+  }
+
+  /** The separate debug file, opened on first use: only what the stored index does not hold needs it. */
   private debugFile(elf: ElfFile): { path: string; elf: ElfFile } | undefined {
     if (this.debug !== undefined) return this.debug ?? undefined;
     this.debug = null;
-    if (this.isVdso) return undefined;
-    // the target's own filesystem first (a container), then this machine's
-    const path = findDebugFile(elf, this.path, [`/proc/${this.pid}/root`, '']);
+    const path = this.debugPath(elf);
     if (!path) return undefined;
     try {
       this.debug = { path, elf: ElfFile.open(path) };
@@ -177,8 +185,8 @@ export class NativeModule {
    */
   private moduleIndex(elf: ElfFile): ModuleIndex {
     if (this.index) return this.index;
-    const debug = this.debugFile(elf);
-    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug.path] : [])];
+    const debug = this.debugPath(elf);
+    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug] : [])];
     // the files themselves, not the paths they were reached by: those name the target's
     // pid (/proc/PID/root/...), and the next target is another process
     const identity = files
