@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { PooledFile } from '../../src/native/file-pool.js';
+import { indexFileName } from '../../src/native/index-store.js';
 import { type InlinedFunctions, openInlined } from '../../src/native/inlined.js';
 import { openLineTable } from '../../src/native/line-table.js';
 import { ModuleIndex } from '../../src/native/module-index.js';
@@ -229,7 +230,7 @@ describe('inline chains kept in the native index', { skip: (!hasGcc() || !python
   function reread(from: string, identity: string): ModuleIndex {
     const dir = join(home, 'spyglass', 'native');
     const copy = `b-copy${Math.random().toString(16).slice(2)}`;
-    copyFileSync(join(dir, `${from}.idx`), join(dir, `${copy}.idx`));
+    copyFileSync(join(dir, indexFileName(from)), join(dir, indexFileName(copy)));
     return ModuleIndex.open(copy, identity);
   }
 
