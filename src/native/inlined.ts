@@ -1,7 +1,9 @@
 // Which functions the compiler inlined at an address, innermost first, and where each
 // inlined call sits: what `addr2line -i` prints and what gdb shows as frames of their
 // own. The unit holding the address comes from .debug_aranges; only that unit's entries
-// are read, once, and only for the frames shown (docs/native-unwinding.md §3).
+// are read, once, and only for the frames shown; a function's answers for all its
+// addresses are kept in the native index (chainsIn), so the next run reads none of this
+// (docs/native-unwinding.md §3, docs/native-index.md).
 import type { ElfFile } from '../proc/elf.js';
 import { CompileUnits } from './compile-units.js';
 import { DebugInfo, type FunctionScopes, type Scope, type UnitFunctions } from './debug-info.js';
