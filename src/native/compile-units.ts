@@ -69,7 +69,8 @@ export class CompileUnits implements UnitLookup {
   private readonly ends: Float64Array;
   private readonly units: Float64Array;
   private readonly lines = new Map<number, UnitLines | null>();
-  private readonly s: DebugInfoSections;
+  /** the sections read (decompressed) for it: the inlined-function index reads the same ones (inlined.ts) */
+  readonly s: DebugInfoSections;
 
   constructor(sections: DebugInfoSections) {
     this.s = sections;
@@ -108,6 +109,21 @@ export class CompileUnits implements UnitLookup {
   unitAt(pc: number): number | undefined {
     const hi = lastAtOrBelow(this.starts, pc);
     return hi < 0 || pc >= this.ends[hi] ? undefined : this.units[hi];
+  }
+
+  /**
+   * The units unitAt answers for some address in [start, end); bound is told every start
+   * and end of their ranges (where unitAt's answer may change).
+   */
+  unitsIn(start: number, end: number, bound: (x: number) => void): Set<number> {
+    const out = new Set<number>();
+    for (let i = Math.max(0, lastAtOrBelow(this.starts, start)); i < this.starts.length && this.starts[i] < end; i++) {
+      if (this.ends[i] <= start) continue;
+      out.add(this.units[i]);
+      bound(this.starts[i]);
+      bound(this.ends[i]);
+    }
+    return out;
   }
 
   /** The line program of the unit holding link-time address pc, or undefined. */

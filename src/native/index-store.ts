@@ -28,7 +28,7 @@ import { crc32 } from 'node:zlib';
 
 const MAGIC = Buffer.from('SPYGLASS-NATIVE-IDX\n', 'latin1');
 /** bumped whenever what module-index.ts writes changes meaning: files of another version are ignored */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 /** magic, format version (u32), body length (u32), CRC-32 of the body (u32): 32 bytes, so that the body's arrays lie 8-byte aligned in the file read */
 const HEADER = MAGIC.length + 12;
 export interface StoreLimits {
@@ -41,7 +41,16 @@ export interface StoreLimits {
 export const STORE_LIMITS: StoreLimits = { fileBytes: 16 << 20, dirBytes: 64 << 20 };
 /** what a file's name may be made of (a build-id in hex, or a hash of a path) */
 const NAME = /^[0-9a-z-]{1,128}$/;
-const SUFFIX = '.idx';
+
+/**
+ * A stored index's file name: the format version is part of it, so that two versions of
+ * spyglass sharing a cache directory (an upgrade, two checkouts) each keep their own files
+ * instead of rebuilding each other's on every run; the other version's files go with the
+ * least recently written.
+ */
+export function indexFileName(name: string): string {
+  return `${name}.v${INDEX_FORMAT}.idx`;
+}
 
 /** The cache's two levels (spyglass/ and spyglass/native/), or undefined without a usable home. */
 function dirs(): { parent: string; dir: string } | undefined {
@@ -67,7 +76,7 @@ export function loadIndexFile(name: string, limits = STORE_LIMITS): Buffer | und
   if (!d || !NAME.test(name)) return undefined;
   try {
     if (!privateDir(d.parent) || !privateDir(d.dir)) return undefined;
-    const fd = openSync(join(d.dir, name + SUFFIX), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = openSync(join(d.dir, indexFileName(name)), constants.O_RDONLY | constants.O_NOFOLLOW);
     let data: Buffer;
     try {
       const st = fstatSync(fd);
@@ -99,7 +108,7 @@ export function saveIndexFile(name: string, body: Buffer, limits = STORE_LIMITS)
     header.writeUInt32LE(INDEX_FORMAT, MAGIC.length);
     header.writeUInt32LE(body.length, MAGIC.length + 4);
     header.writeUInt32LE(crc32(body), MAGIC.length + 8);
-    const file = join(d.dir, name + SUFFIX);
+    const file = join(d.dir, indexFileName(name));
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, Buffer.concat([header, body]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);

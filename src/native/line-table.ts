@@ -78,9 +78,10 @@ interface SequenceIndex {
 
 export class LineTable {
   private readonly line: Buffer;
-  private readonly lineStr?: Buffer;
-  private readonly str?: Buffer;
-  private readonly units?: UnitLookup;
+  readonly lineStr?: Buffer;
+  readonly str?: Buffer;
+  /** the unit index: from .debug_aranges (CompileUnits, whose sections inlined.ts shares) or stored */
+  readonly units?: UnitLookup;
   private sequences?: SequenceIndex;
   private readonly fileTables = new Map<number, FileTable>();
 
@@ -155,7 +156,8 @@ export class LineTable {
    */
   fileName(unit: number, index: number, compDir?: string): string | undefined {
     if (unit >= this.line.length) return undefined;
-    return this.files(unit, this.header(unit), compDir).files[index] || undefined;
+    const t = this.fileTables.get(unit) ?? this.files(unit, this.header(unit), compDir);
+    return t.files[index] || undefined;
   }
 
   /** The unit whose sequences cover pc, from one pass over every unit (built on first use). */

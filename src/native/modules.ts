@@ -15,7 +15,7 @@ import { UnwindTable } from './cfi.js';
 import { buildId, findDebugFile } from './debug-file.js';
 import type { UnitRanges } from './compile-units.js';
 import { PooledFile } from './file-pool.js';
-import { type InlinedFunctions, openInlined } from './inlined.js';
+import { type InlineChain, type InlinedFunctions, openInlined } from './inlined.js';
 import { type LineRows, type LineTable, type SourceLine, openLineTable } from './line-table.js';
 import { hasMiniDebugInfo, MINI_DEBUGINFO_SECTION, readMiniDebugInfo } from './mini-debuginfo.js';
 import { ModuleIndex } from './module-index.js';
@@ -30,8 +30,8 @@ import { lastAtOrBelow } from '../sorted.js';
 const linesByBuildId = new Map<string, LineTable | null>();
 /** the file each line table was read from: its .debug_info also says what was inlined */
 const linePaths = new WeakMap<LineTable, string>();
-/** Inlined-function indexes by build-id, over the same file as the line table. */
-const inlinedByBuildId = new Map<string, InlinedFunctions | null>();
+/** Inlined-function indexes by build-id, over the same file as the line table ('failed': one could not be read). */
+const inlinedByBuildId = new Map<string, InlinedFunctions | null | 'failed'>();
 /** MiniDebugInfo images by build-id, or why one could not be read (a corrupt section); decompressed once each */
 const miniByBuildId = new Map<string, Promise<ElfFile | string>>();
 
@@ -58,13 +58,17 @@ export class NativeModule {
   private table?: UnwindTable;
   private symbols?: SymbolTable;
   private id?: string;
-  /** the separate debug file's path and image, once looked for (null: none) */
+  /** the separate debug file's path, once looked for (null: none) */
+  private debugFound?: string | null;
+  /** the separate debug file's path and image, once opened (null: none, or unreadable) */
   private debug?: { path: string; elf: ElfFile } | null;
   private lines?: LineTable | null;
   /** why the line table could not be read (its frames then get no lines, and no line is kept for them) */
   private linesFailed = false;
   private index?: ModuleIndex;
   private inlined?: InlinedFunctions | null;
+  /** why no inlined-function index: one could not be read (then no chain is kept for its frames) */
+  private inlinedFailed = false;
   /** the MiniDebugInfo image, once decompressed (null: none, or unreadable) */
   private mini?: ElfFile | null;
 
@@ -132,13 +136,19 @@ export class NativeModule {
     return this.table;
   }
 
-  /** The separate debug file (found by build-id or .gnu_debuglink), opened on first use. */
+  /** Where the separate debug file is (found by build-id or .gnu_debuglink), looked for once. */
+  private debugPath(elf: ElfFile): string | undefined {
+    // the target's own filesystem first (a container), then this machine's
+    if (this.debugFound === undefined)
+      this.debugFound = (!this.isVdso && findDebugFile(elf, this.path, [`/proc/${this.pid}/root`, ''])) || null;
+    return this.debugFound ?? undefined;
+  }
+
+  /** The separate debug file, opened on first use: only what the stored index does not hold needs it. */
   private debugFile(elf: ElfFile): { path: string; elf: ElfFile } | undefined {
     if (this.debug !== undefined) return this.debug ?? undefined;
     this.debug = null;
-    if (this.isVdso) return undefined;
-    // the target's own filesystem first (a container), then this machine's
-    const path = findDebugFile(elf, this.path, [`/proc/${this.pid}/root`, '']);
+    const path = this.debugPath(elf);
     if (!path) return undefined;
     try {
       this.debug = { path, elf: ElfFile.open(path) };
@@ -175,8 +185,8 @@ export class NativeModule {
    */
   private moduleIndex(elf: ElfFile): ModuleIndex {
     if (this.index) return this.index;
-    const debug = this.debugFile(elf);
-    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug.path] : [])];
+    const debug = this.debugPath(elf);
+    const files = this.isVdso ? [] : [this.fileToOpen(), ...(debug ? [debug] : [])];
     // the files themselves, not the paths they were reached by: those name the target's
     // pid (/proc/PID/root/...), and the next target is another process
     const identity = files
@@ -285,16 +295,41 @@ export class NativeModule {
     return this.lines ?? undefined;
   }
 
+  /**
+   * The functions inlined at link-time address pc, inside the function [fn.start, fn.end)
+   * when a symbol covers it: the function's chains are kept (and stored), so .debug_info is
+   * read only for a function not met before. null: nothing inlined there; undefined: the
+   * module has no inlined-function index (error says why when one could not be read).
+   * Throws when the entries cannot be read.
+   */
+  inlineChain(pc: number, fn: { start: number; end: number } | undefined): InlineChain | null | undefined {
+    const elf = this.open();
+    if (!elf || this.isVdso) return undefined;
+    const index = this.moduleIndex(elf);
+    const known = index.chainAt(pc);
+    if (known !== undefined) return known;
+    const inlined = this.inlinedFunctions();
+    // one that could not be read is tried again (and said again) by the next run
+    if (!inlined && this.inlinedFailed) return undefined;
+    const [start, end] = fn ? [fn.start, fn.end] : [pc, pc + 1];
+    index.addChains(pc, start, end, inlined ? inlined.chainsIn(start, end) : { addr: [], chain: [] });
+    return inlined ? (index.chainAt(pc) ?? null) : undefined;
+  }
+
   /** Which functions were inlined where (from the file the line table came from), or undefined. */
-  inlinedFunctions(): InlinedFunctions | undefined {
+  private inlinedFunctions(): InlinedFunctions | undefined {
     if (this.inlined !== undefined) return this.inlined ?? undefined;
     const elf = this.open();
     const lines = elf && this.lineTable(this.moduleIndex(elf).units);
     this.inlined = null;
+    this.inlinedFailed = this.linesFailed;
     const path = lines && linePaths.get(lines);
     if (!lines || !path) return undefined;
     const cached = this.id !== undefined ? inlinedByBuildId.get(this.id) : undefined;
-    if (cached !== undefined) return (this.inlined = cached) ?? undefined;
+    if (cached !== undefined) {
+      this.inlinedFailed = cached === 'failed';
+      return (this.inlined = cached === 'failed' ? null : cached) ?? undefined;
+    }
     let file: ElfFile | undefined;
     try {
       // like the line table, read later through the pool of open files
@@ -302,10 +337,11 @@ export class NativeModule {
       this.inlined = openInlined(file, lines, new PooledFile(path)) ?? null;
     } catch (e) {
       this.error = `cannot read the inlined functions of ${this.path}: ${(e as Error).message}`;
+      this.inlinedFailed = true;
     } finally {
       file?.close();
     }
-    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlined);
+    if (this.id !== undefined) inlinedByBuildId.set(this.id, this.inlinedFailed ? 'failed' : this.inlined);
     return this.inlined ?? undefined;
   }
 

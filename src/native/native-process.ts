@@ -140,7 +140,7 @@ export class NativeProcess {
       }
       const { named, module, key } = origin;
       const frame = f as NativeFrame;
-      if (named.inline === undefined) named.inline = this.inlineAt(module, key) ?? null;
+      if (named.inline === undefined) named.inline = this.inlineAt(module, key, named.fn) ?? null;
       let source: SourceLine | undefined;
       if (opts.lines) {
         if (named.source === undefined) named.source = this.sourceOf(module, key, named.fn) ?? null;
@@ -205,18 +205,16 @@ export class NativeProcess {
     this.named.set(key, named);
   }
 
-  private inlineAt(module: NativeModule, addr: bigint): InlineChain | undefined {
-    const inlined = module.inlinedFunctions();
-    if (!inlined) {
-      if (module.error) this.notes.add(module.error);
-      return undefined;
-    }
+  private inlineAt(module: NativeModule, addr: bigint, fn: Named['fn']): InlineChain | undefined {
+    let chain: InlineChain | null | undefined;
     try {
-      return inlined.at(Number(addr - module.bias));
+      chain = module.inlineChain(Number(addr - module.bias), fn);
     } catch (e) {
       this.notes.add(`cannot read the inlined functions of ${module.path}: ${(e as Error).message}`);
       return undefined;
     }
+    if (chain === undefined && module.error) this.notes.add(module.error);
+    return chain ?? undefined;
   }
 
   private sourceOf(module: NativeModule, addr: bigint, fn: Named['fn']): SourceLine | undefined {

@@ -7,7 +7,7 @@
 // the inlined functions as frames of their own in the collapsed stacks.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -89,6 +89,35 @@ describe('inlined functions in native stacks', { concurrency: 3, skip: !hasGcc()
         `    [native] outer_wait (${SOURCE}:${markerLine('outer')}, ${LIB}) [inlined]`,
         `    [native] hold_inlined (${SOURCE}:${markerLine('exported')}, ${LIB})`,
       ]);
+    });
+
+    test(`${py.label}: a warm native index gives the frames a cold one does, without the inlined functions read again`, async (t) => {
+      const target = await startTarget(py, 'native_inlined.py', [lib, 'pause']);
+      t.after(() => target.stop());
+      await target.waitFor(/READY/);
+      // the target's own cache home: the first dump builds every library's index, the second reads it
+      const home = mkdtempSync(join(dir, 'home-'));
+      const dump = async () => {
+        const r = await runCli(['dump', String(target.pid), '--native', '--json'], { env: { XDG_CACHE_HOME: home } });
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as { threads: Array<{ tid: number; frames: JsonFrame[] }>; notes?: string[] };
+        return { frames: doc.threads.find((x) => x.tid === target.pid)!.frames, notes: doc.notes };
+      };
+      // once the thread waits in pause() (READY comes just before the call), its stack stays as it is
+      for (let i = 0; i < 50 && !(await dump()).frames.some((f) => f.name === 'hold_inlined'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      rmSync(join(home, 'spyglass', 'native'), { recursive: true, force: true });
+      const cold = await dump();
+      const inodes = () =>
+        readdirSync(join(home, 'spyglass', 'native')).map((f) => `${f} ${statSync(join(home, 'spyglass', 'native', f)).ino}`);
+      const stored = inodes();
+      assert.ok(stored.length > 0, 'the cold run stored its indexes');
+      const warm = await dump();
+      assert.ok(cold.frames.some((f) => f.name === 'inner_wait' && f.inlined));
+      assert.deepEqual(warm, cold);
+      // nothing new was learnt: no index was written again (a write renames a new file over it)
+      assert.deepEqual(inodes(), stored);
     });
 
     test(`${py.label}: record --native keeps the inlined functions as frames of their own`, async (t) => {

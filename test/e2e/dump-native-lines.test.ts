@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { buildId } from '../../src/native/debug-file.js';
+import { indexFileName } from '../../src/native/index-store.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { ElfFile } from '../../src/proc/elf.js';
 import { runCli } from '../helpers/cli.js';
@@ -98,7 +99,7 @@ describe('dump --native: file and line of C frames', { concurrency: 3, skip: !ha
       const elf = ElfFile.open(lib);
       const id = buildId(elf);
       elf.close();
-      assert.ok(existsSync(join(env.XDG_CACHE_HOME, 'spyglass', 'native', `b-${id}.idx`)));
+      assert.ok(existsSync(join(env.XDG_CACHE_HOME, 'spyglass', 'native', indexFileName(`b-${id}`))));
       assert.deepEqual(await mainThread(), frames);
 
       // text: the line inside the frame's parentheses, before the module

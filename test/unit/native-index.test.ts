@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { INDEX_FORMAT, loadIndexFile, saveIndexFile } from '../../src/native/index-store.js';
+import { INDEX_FORMAT, indexFileName, loadIndexFile, saveIndexFile } from '../../src/native/index-store.js';
 import { ModuleIndex } from '../../src/native/module-index.js';
 import { loadSymbols } from '../../src/native/symbols.js';
 import { ElfFile } from '../../src/proc/elf.js';
@@ -48,17 +48,17 @@ describe('native index store', () => {
     assert.deepEqual(loadIndexFile('b-0123abcd'), body(1000));
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(home, 'spyglass')).mode & 0o777, 0o700);
-    assert.equal(statSync(join(dir, 'b-0123abcd.idx')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, indexFileName('b-0123abcd'))).mode & 0o777, 0o600);
     // written to a file of its own, then renamed: nothing else is left behind
-    assert.deepEqual(readdirSync(dir), ['b-0123abcd.idx']);
+    assert.deepEqual(readdirSync(dir), [indexFileName('b-0123abcd')]);
     // a name that could leave the directory is refused
     saveIndexFile('../escape', body(10));
-    assert.equal(existsSync(join(home, 'spyglass', 'escape.idx')), false);
+    assert.equal(existsSync(join(home, 'spyglass', indexFileName('escape'))), false);
     assert.equal(loadIndexFile('../escape'), undefined);
   });
 
   it('ignores a corrupt, truncated or other-format file', () => {
-    const file = join(dir, 'b-c0ffee.idx');
+    const file = join(dir, indexFileName('b-c0ffee'));
     saveIndexFile('b-c0ffee', body(500));
     const good = readFileSync(file);
     const flipped = Buffer.from(good);
@@ -76,7 +76,7 @@ describe('native index store', () => {
   });
 
   it('trusts neither a file others may write, nor a directory others may enter, nor a link', () => {
-    const file = join(dir, 'b-5afe.idx');
+    const file = join(dir, indexFileName('b-5afe'));
     saveIndexFile('b-5afe', body(100));
     chmodSync(file, 0o622);
     assert.equal(loadIndexFile('b-5afe'), undefined, 'writable by group and others');
@@ -101,7 +101,7 @@ describe('native index store', () => {
   });
 
   it("ignores another user's file", { skip: process.getuid!() !== 0 && 'needs root to give a file away' }, () => {
-    const file = join(dir, 'b-f0e1.idx');
+    const file = join(dir, indexFileName('b-f0e1'));
     saveIndexFile('b-f0e1', body(100));
     chownSync(file, 1, 1);
     assert.equal(loadIndexFile('b-f0e1'), undefined);
@@ -110,15 +110,15 @@ describe('native index store', () => {
   it('bounds one file and all of them together', () => {
     const limits = { fileBytes: 4096, dirBytes: 3 * 4096 };
     saveIndexFile('b-big', body(5000), limits);
-    assert.equal(existsSync(join(dir, 'b-big.idx')), false, 'a file over the limit is not written');
+    assert.equal(existsSync(join(dir, indexFileName('b-big'))), false, 'a file over the limit is not written');
     rmSync(dir, { recursive: true });
     // four files of 3.5 kB: the least recently written goes
     for (const [i, name] of ['b-1', 'b-2', 'b-3', 'b-4'].entries()) {
       saveIndexFile(name, body(3500), limits);
       const t = new Date(Date.now() - (10 - i) * 60_000);
-      utimesSync(join(dir, `${name}.idx`), t, t);
+      utimesSync(join(dir, indexFileName(name)), t, t);
     }
-    assert.deepEqual(readdirSync(dir).sort(), ['b-2.idx', 'b-3.idx', 'b-4.idx']);
+    assert.deepEqual(readdirSync(dir).sort(), [indexFileName('b-2'), indexFileName('b-3'), indexFileName('b-4')]);
   });
 });
 
@@ -142,7 +142,7 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
   /** A stored index read back from the file, as another run would (under a name this run has not loaded). */
   function reread(from: string, identity: string): ModuleIndex {
     const copy = `b-copy${Math.random().toString(16).slice(2)}`;
-    copyFileSync(join(home, 'spyglass', 'native', `${from}.idx`), join(home, 'spyglass', 'native', `${copy}.idx`));
+    copyFileSync(join(home, 'spyglass', 'native', indexFileName(from)), join(home, 'spyglass', 'native', indexFileName(copy)));
     return ModuleIndex.open(copy, identity);
   }
 
@@ -191,11 +191,64 @@ describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is n
     assert.equal(other.lineAt(0x1004), undefined);
   });
 
+  it('keeps inline chains per function: call sites, chains shared by rows, and functions with nothing inlined', () => {
+    const outer = { names: ['inner', 'outer'], callSites: [{ file: '/src/a.h', line: 7 }, undefined] };
+    const other = { names: ['ns::f(int)'], callSites: [{ file: '/src/b.cc', line: 30 }] };
+    const index = ModuleIndex.open('b-chains-test', 'chains 1');
+    index.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000, 0x1010, 0x1020, 0x1030], chain: [undefined, outer, other, outer] });
+    index.addChains(0x2000, 0x2000, 0x2100, { addr: [], chain: [] });
+    index.addLines(0x1000, 0x1000, 0x1040, ROWS);
+    index.save();
+    const back = reread('b-chains-test', 'chains 1');
+    assert.equal(back.chainAt(0x1008), null);
+    assert.deepEqual(back.chainAt(0x1010), outer);
+    assert.deepEqual(back.chainAt(0x102f), other);
+    assert.deepEqual(back.chainAt(0x103f), outer);
+    assert.equal(back.chainAt(0x1040), undefined, 'past the function: not known');
+    assert.equal(back.chainAt(0x2080), null, 'known to have nothing inlined');
+    assert.equal(back.chainAt(0x3000), undefined);
+    assert.deepEqual(back.lineAt(0x1004), { file: 'a.c', line: 10 });
+    // one chain met twice is written once
+    const whole = readFileSync(join(home, 'spyglass', 'native', indexFileName('b-chains-test')));
+    assert.match(whole.toString('utf8'), /"chains":2,/);
+  });
+
+  it('rebuilds an index whose file is corrupt, truncated or of another format version', () => {
+    const dir = join(home, 'spyglass', 'native');
+    const chain = { names: ['inner'], callSites: [{ file: '/src/a.h', line: 7 }] };
+    const make = () => {
+      const index = ModuleIndex.open('b-rebuilt-test', 'rebuilt 1');
+      index.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000], chain: [chain] });
+      index.save();
+    };
+    make();
+    const file = join(dir, indexFileName('b-rebuilt-test'));
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] ^= 0x10;
+    const older = Buffer.from(good);
+    older.writeUInt32LE(INDEX_FORMAT - 1, good.indexOf(10) + 1);
+    for (const [what, bad] of [
+      ['corrupt', flipped],
+      ['truncated', good.subarray(0, good.length - 9)],
+      ['format version 1', older],
+    ] as const) {
+      writeFileSync(file, bad);
+      const back = reread('b-rebuilt-test', 'rebuilt 1');
+      assert.equal(back.chainAt(0x1000), undefined, `${what}: nothing taken from it`);
+      // what this run learns is written whole over it, and the next run reads that
+      back.addChains(0x1000, 0x1000, 0x1040, { addr: [0x1000], chain: [chain] });
+      back.save();
+      assert.deepEqual(readFileSync(join(dir, indexFileName(back.name!))), good, `${what}: rewritten as a whole file of this format`);
+      assert.deepEqual(reread(back.name!, 'rebuilt 1').chainAt(0x1010), chain);
+    }
+  });
+
   it('ignores an index that does not hold what it says', () => {
     const index = ModuleIndex.open('b-bad-test', 'bad 1');
     index.addLines(0x1000, 0x1000, 0x1030, ROWS);
     index.save();
-    const file = join(home, 'spyglass', 'native', 'b-bad-test.idx');
+    const file = join(home, 'spyglass', 'native', indexFileName('b-bad-test'));
     const whole = readFileSync(file);
     // a well-formed store file whose body claims more rows than it holds
     const metaAt = whole.indexOf('{"identity"');

@@ -8,10 +8,18 @@
 // (test/fixtures/native/inlined.cpp) names inlined member functions by their linkage names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
+import { PooledFile } from '../../src/native/file-pool.js';
+import { indexFileName } from '../../src/native/index-store.js';
+import { type InlinedFunctions, openInlined } from '../../src/native/inlined.js';
+import { openLineTable } from '../../src/native/line-table.js';
+import { ModuleIndex } from '../../src/native/module-index.js';
 import { NativeProcess } from '../../src/native/native-process.js';
+import { loadSymbols } from '../../src/native/symbols.js';
+import { ElfFile } from '../../src/proc/elf.js';
 import type { NativeFrame } from '../../src/native/types.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { FixtureDir, hasGcc, nativeStackOf, sourceMarkerLine } from '../helpers/native-fixture.js';
@@ -177,5 +185,118 @@ describe('inlined functions as native frames', {
     const lib = build('nodebug', []);
     const { frames } = await framesIn(lib, 'pause');
     assert.deepEqual(chain(frames), [['hold_inlined', false, undefined, undefined]]);
+  });
+});
+
+/** The inlined-function index of a library file, as a cold run opens it. */
+function inlinedOf(path: string): InlinedFunctions {
+  const elf = ElfFile.open(path);
+  try {
+    // read later through the pool of open files, as modules.ts does
+    const lines = openLineTable(elf, new PooledFile(path));
+    assert.ok(lines, `${path} has line tables`);
+    const inlined = openInlined(elf, lines, new PooledFile(path));
+    assert.ok(inlined, `${path} has .debug_info and .debug_aranges`);
+    return inlined;
+  } finally {
+    elf.close();
+  }
+}
+
+/** The shared libpython (built with -g, as pyenv's are) of the first interpreter found that has one. */
+const libpython = discoverPythons().find((p) => p.build === 'shared');
+function libpythonPath(py: NonNullable<typeof libpython>): string {
+  const code = 'import sysconfig, os; print(os.path.join(*(sysconfig.get_config_var(v) for v in ("LIBDIR", "INSTSONAME"))))';
+  return execFileSync(py.path, ['-c', code], { encoding: 'utf8' }).trim();
+}
+
+describe('inline chains kept in the native index', { skip: (!hasGcc() || !python) && 'gcc or Python missing' }, () => {
+  let fx: FixtureDir;
+  let home: string;
+  const saved = process.env.XDG_CACHE_HOME;
+  before(() => {
+    fx = new FixtureDir();
+    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
+    process.env.XDG_CACHE_HOME = home;
+  });
+  after(() => {
+    fx.cleanup();
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  /** A stored index read back from its file, as the next run does (under a name this run has not loaded). */
+  function reread(from: string, identity: string): ModuleIndex {
+    const dir = join(home, 'spyglass', 'native');
+    const copy = `b-copy${Math.random().toString(16).slice(2)}`;
+    copyFileSync(join(dir, indexFileName(from)), join(dir, indexFileName(copy)));
+    return ModuleIndex.open(copy, identity);
+  }
+
+  /**
+   * Stores the chains of each function [start, end) of lib, then checks, at every byte of
+   * each, that the index read back from its file answers what a cold parse (at()) does.
+   * Returns how many addresses had something inlined.
+   */
+  function storedEqualsCold(lib: string, functions: Array<[number, number]>, name: string): number {
+    const inlined = inlinedOf(lib);
+    const index = ModuleIndex.open(name, 'identity 1');
+    for (const [start, end] of functions) index.addChains(start, start, end, inlined.chainsIn(start, end));
+    index.save();
+    const back = reread(name, 'identity 1');
+    let withChain = 0;
+    for (const [start, end] of functions) {
+      for (let pc = start; pc < end; pc++) {
+        const cold = inlined.at(pc);
+        assert.deepEqual(back.chainAt(pc), cold ?? null, `${lib} at 0x${pc.toString(16)}`);
+        if (cold) withChain++;
+      }
+    }
+    // outside every function stored: not known, so a run reads .debug_info for it
+    assert.equal(back.chainAt(functions[0][0] - 1), undefined);
+    return withChain;
+  }
+
+  for (const flags of [['-gdwarf-5'], ['-gdwarf-4'], ['-gdwarf-2'], ['-gdwarf-5', '-gz=zlib']]) {
+    it(`${flags.join(' ')}: the chains read back answer what a cold parse does, at every address of hold_inlined`, () => {
+      const dir = join(fx.dir, flags.join('').replace(/\W/g, ''));
+      execFileSync('mkdir', ['-p', dir]);
+      const lib = join(dir, LIB);
+      execFileSync('gcc', ['-O2', '-shared', '-fPIC', '-g', ...flags, '-o', lib, SOURCE]);
+      const elf = ElfFile.open(lib);
+      const sym = elf.symbol('hold_inlined')!;
+      elf.close();
+      const start = Number(sym.value);
+      const withChain = storedEqualsCold(lib, [[start, start + Number(sym.size)]], `b-fixture${dir.length}${flags.length}`);
+      // both the spin and the pause sit inside inner_wait inside outer_wait
+      assert.ok(withChain > 0);
+      const inlined = inlinedOf(lib);
+      const names = new Set(
+        Array.from(inlined.chainsIn(start, start + Number(sym.size)).chain).flatMap((c) => (c ? [c.names.join(' < ')] : [])),
+      );
+      assert.ok(names.has('inner_wait < outer_wait'), [...names].join(', '));
+    });
+  }
+
+  it('libpython: the chains read back answer what a cold parse does, at every address of a sample of its functions', {
+    skip: !libpython && 'no interpreter with a shared libpython',
+  }, () => {
+    const lib = libpythonPath(libpython!);
+    const elf = ElfFile.open(lib);
+    const table = loadSymbols(elf, undefined);
+    const waiting = ['take_gil', 'PyThread_acquire_lock_timed'].map((name) => Number(elf.symbol(name)?.value ?? 0));
+    elf.close();
+    const { starts, ends } = table.parts();
+    // every 200th function (some 60-80 of them), and ones a waiting thread shows
+    const picked: Array<[number, number]> = [];
+    for (let i = 0; i < starts.length; i += 200) if (ends[i] - starts[i] < 20000) picked.push([starts[i], ends[i]]);
+    for (const start of waiting) {
+      const hit = start ? table.lookup(start) : undefined;
+      if (hit) picked.push([start, hit.end]);
+    }
+    picked.sort((a, b) => a[0] - b[0]);
+    const kept = picked.filter((r, i) => i === 0 || r[0] >= picked[i - 1][1]);
+    assert.ok(storedEqualsCold(lib, kept, 'b-libpython-test') > 100);
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildId } from '../../src/native/debug-file.js';
+import { indexFileName } from '../../src/native/index-store.js';
 import { openLineTable } from '../../src/native/line-table.js';
 import { NativeProcess } from '../../src/native/native-process.js';
 import { loadSymbols } from '../../src/native/symbols.js';
@@ -125,7 +126,7 @@ describe('source lines of native frames', { skip: (!hasGcc() || !hasBinutils()) 
       const exe = fx.build('again', ['-O0', '-g']);
       const first = await ourFrames(exe);
       const elf = ElfFile.open(exe);
-      const index = join(home, 'spyglass', 'native', `b-${buildId(elf)}.idx`);
+      const index = join(home, 'spyglass', 'native', indexFileName(`b-${buildId(elf)}`));
       elf.close();
       // each write is a new file renamed over the old one: a new inode
       const written = statSync(index).ino;
