@@ -37,7 +37,7 @@ function oneShot(pid: number, line: string, opts: { extra?: string[]; cwd?: stri
       p.kill('SIGKILL');
       reject(new Error(`spyglass ${pid} --cmd "${line}" timed out; stdout=${stdout} stderr=${stderr}`));
     }, 180000);
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

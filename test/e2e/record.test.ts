@@ -64,7 +64,7 @@ function spyglass(args: string[], opts: { onStart?: (pid: number) => void; cwd?:
       p.kill('SIGKILL');
       reject(new Error(`spyglass ${args.join(' ')} timed out; stderr=${stderr}`));
     }, opts.timeoutMs ?? 180000);
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
