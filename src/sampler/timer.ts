@@ -3,6 +3,7 @@
 // absolute deadlines so that the time spent sampling does not lower the rate. When the
 // sampler falls far behind (a slow read, a stalled event loop) the missed instants are
 // counted and skipped rather than taken in a burst.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMs } from '../clock.js';
 
 export class PoissonTimer {
@@ -46,29 +47,28 @@ export class PoissonTimer {
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Longest the sampler keeps the event loop waiting. Each turn of Node's event loop costs
- * more CPU than reading a whole sample, so gaps are waited out blocked and the loop is
- * served once per slice: signals (Ctrl-C), input and the status line (every 250 ms) are
- * then at most this late.
+ * about as much CPU as reading a whole sample (~100 µs measured, loaded machine), so
+ * short gaps are waited out blocked and the loop is served once per slice: signals
+ * (Ctrl-C), input and the status line are then at most this late.
  */
-const EVENT_LOOP_SLICE_MS = 100;
+const EVENT_LOOP_SLICE_MS = 50;
 let eventLoopServedAt = nowMs();
 
 /**
- * Sleeps until a nowMs() deadline, never less. The wait blocks (precise, cheap), and
- * once per slice the event loop is served by one turn that does not sleep (setImmediate):
- * a turn that sleeps in a timer instead costs about twice the CPU (measured: 0.27 against
- * 0.12 ms a turn at 100 Hz, BENCHMARKS.md#record-cpu-per-sample), as the timer fires up to
- * 2 ms early (libuv counts whole milliseconds) and a second blocked wait follows.
+ * Sleeps until a nowMs() deadline, never less. Within a slice of the last turn
+ * of the event loop the wait blocks (precise, cheap); otherwise the event loop is served
+ * once, by a timer for a gap above 2 ms or at once for a shorter one, and what is left
+ * is waited out blocked: a timer fires up to 2 ms early, as libuv counts whole
+ * milliseconds.
  */
 export async function sleepUntil(deadline: number): Promise<void> {
-  for (;;) {
-    let now = nowMs();
-    if (now - eventLoopServedAt >= EVENT_LOOP_SLICE_MS) {
-      await new Promise((r) => setImmediate(r));
-      now = eventLoopServedAt = nowMs();
-    }
-    const left = deadline - now;
-    if (left <= 0) return;
-    Atomics.wait(waitCell, 0, 0, Math.min(left, eventLoopServedAt + EVENT_LOOP_SLICE_MS - now));
+  const now = nowMs();
+  if (deadline - eventLoopServedAt > EVENT_LOOP_SLICE_MS) {
+    const rem = deadline - now;
+    if (rem > 2) await sleep(rem);
+    else await new Promise((r) => setImmediate(r));
+    eventLoopServedAt = nowMs();
   }
+  const left = deadline - nowMs();
+  if (left > 0) Atomics.wait(waitCell, 0, 0, left);
 }

@@ -38,7 +38,7 @@ test('sleepUntil never returns before its deadline and lets the event loop run d
   } finally {
     clearInterval(interval);
   }
-  // served once per 100 ms slice at least: about 6 times in 600 ms; a loop that never
+  // served once per 50 ms slice at least: about 12 times in 600 ms; a loop that never
   // yielded would give 0 (the bound is loose for a loaded machine)
   assert.ok(served >= 3, `the event loop ran ${served} times in 600 ms of 2-5 ms sleeps`);
 });
