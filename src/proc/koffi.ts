@@ -12,8 +12,7 @@ let loaded: Koffi | undefined;
 
 export function koffi(): Koffi {
   // from this module's own URL: the bundle's in dist/bin/, or tsc's file in dist/src/proc/
-  const require = createRequire(import.meta.url);
-  loaded ??= require(koffiEntry() ?? 'koffi') as Koffi;
+  loaded ??= createRequire(import.meta.url)(koffiEntry() ?? 'koffi') as Koffi;
   return loaded;
 }
 
