@@ -88,8 +88,19 @@ const script = new Script(`(function (exports, require, module, __filename, __di
   filename: BUNDLE,
   cachedData,
 });
-// made at exit, it also holds the functions this run compiled
-if (paths && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(paths, key, script.createCachedData()));
+// made at exit, it also holds the functions this run compiled; or earlier, when the bundle
+// is about to change a V8 flag (record's baseline-only code, src/record/optimizer.ts): V8
+// stamps the cache with a hash of its flags, and after a change, even one undone, that hash
+// no longer matches a fresh run's, which then refused the cache, compiled the bundle from
+// source and wrote another one the next run refused, at every run
+let unsaved = Boolean(paths && (!cachedData || script.cachedDataRejected));
+function saveCodeCache() {
+  if (!unsaved) return;
+  unsaved = false;
+  writeCache(paths, key, script.createCachedData());
+}
+globalThis[Symbol.for('spyglass.beforeV8FlagChange')] = saveCodeCache;
+process.once('exit', saveCodeCache);
 const bundle = { exports: {} };
 // the launcher's own require: it lives next to the bundle, so it resolves what the bundle
 // requires (koffi) as the bundle's would, without loading node:module (~2 ms) for createRequire

@@ -8,11 +8,21 @@ const MAX_OPT_DEFAULT = 999;
 /** Sparkplug's baseline code, the tier below the optimizing compilers */
 const MAX_OPT_BASELINE = 1;
 
+/**
+ * Sets a V8 flag, first letting the bundled bin's launcher save its code cache: one made
+ * after a flag change is refused by the next run (docs/bundle.md, "The code cache").
+ */
+function setFlag(flag: string): void {
+  const beforeChange = (globalThis as Record<symbol, (() => void) | undefined>)[Symbol.for('spyglass.beforeV8FlagChange')];
+  beforeChange?.();
+  setFlagsFromString(flag);
+}
+
 /** Runs only baseline code from now on (code optimized already stays). */
 export function baselineCodeOnly(): void {
-  setFlagsFromString(`--max-opt=${MAX_OPT_BASELINE}`);
+  setFlag(`--max-opt=${MAX_OPT_BASELINE}`);
 }
 
 export function optimizeAgain(): void {
-  setFlagsFromString(`--max-opt=${MAX_OPT_DEFAULT}`);
+  setFlag(`--max-opt=${MAX_OPT_DEFAULT}`);
 }

@@ -144,6 +144,8 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     },
     { rate, startedAt: Date.now(), title: opts.command?.join(' ') ?? '' },
   );
+  /** the switch to baseline code, made at the first tick (below) */
+  let baselineFromNow: (() => void) | undefined;
   const sampler = new Sampler({
     pid,
     rate,
@@ -165,6 +167,10 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
       if (p === pid && !profile.meta.title) profile.meta.title = cmdline || `process ${pid}`;
     },
     onTick: (t) => {
+      if (baselineFromNow) {
+        baselineFromNow();
+        baselineFromNow = undefined;
+      }
       profile.tick(t.time);
       for (const s of t.kept) profile.add(s);
     },
@@ -175,7 +181,15 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   // pause lasts as long as the read, and the native unwinding is heavy code
   const baseline = rate <= BASELINE_CODE_UP_TO_RATE && !opts.native && !opts.blocking;
   const optimizer = baseline ? await import('./optimizer.js') : undefined;
-  optimizer?.baselineCodeOnly();
+  // switched after the first sample, which compiled every function a sample runs: the
+  // launcher's code cache, saved before the switch (optimizer.ts), then holds them too
+  let switched = false;
+  baselineFromNow = optimizer
+    ? () => {
+        optimizer.baselineCodeOnly();
+        switched = true;
+      }
+    : undefined;
   const started = nowMs();
   const statusTimer = opts.status
     ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (nowMs() - started) / 1000, rate)), STATUS_MS)
@@ -188,7 +202,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     if (child && child.exitCode === null) child.kill('SIGTERM');
     throw e;
   } finally {
-    optimizer?.optimizeAgain();
+    if (switched) optimizer?.optimizeAgain();
     if (statusTimer) clearInterval(statusTimer);
     opts.status?.clear();
     opts.signal?.removeEventListener('abort', onAbort);

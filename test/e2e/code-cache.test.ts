@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
+import { discoverPythons } from '../helpers/pythons.js';
+import { startTarget } from '../helpers/targets.js';
 
 function cacheHome(t: { after: (fn: () => void) => void }): { home: string; dir: string } {
   const home = mkdtempSync(join(tmpdir(), 'spyglass-code-cache-'));
@@ -53,6 +55,36 @@ test('each command has its own cache, holding the functions that command compile
     files.some((f) => /^cli-[0-9a-f]+-ps\.v8cache$/.test(f)),
     files.join(),
   );
+});
+
+test('a recording at a low rate, which switches V8 to baseline code, keeps the cache the first one made', async (t) => {
+  // record at <= 200 Hz sets a V8 flag (src/record/optimizer.ts); a cache saved after that,
+  // as it was at exit, was refused by every next run, which compiled from source and wrote
+  // it again
+  const { home, dir } = cacheHome(t);
+  const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
+  const target = await startTarget(py, 'profile_split.py');
+  t.after(() => target.stop());
+  const record = async (): Promise<void> => {
+    const out = join(home, 'profile.txt');
+    const run = await runCli(['record', '-p', String(target.pid), '-d', '0.3', '-r', '100', '-f', 'collapsed', '-o', out], {
+      env: { XDG_CACHE_HOME: home },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    // the recording itself ran: the target's busy function is in it
+    assert.match(readFileSync(out, 'utf8'), /burn \(.*profile_split\.py:\d+\)/);
+  };
+  await record();
+  const files = readdirSync(dir);
+  assert.equal(files.length, 1, files.join());
+  assert.match(files[0], /^cli-[0-9a-f]+-record\.v8cache$/);
+  const made = statSync(join(dir, files[0]));
+  await record();
+  await record();
+  assert.deepEqual(readdirSync(dir), files);
+  const now = statSync(join(dir, files[0]));
+  assert.equal(now.ino, made.ino, 'the cache was written again: V8 refused the one the first recording made');
+  assert.equal(now.mtimeMs, made.mtimeMs);
 });
 
 test('a cache V8 refuses is ignored and made again', async (t) => {
