@@ -12,7 +12,7 @@ import { layoutFor, type Layout } from './layouts/index.js';
 import { lineFor } from './linetable.js';
 import { locatePython, type PythonTarget } from './locate.js';
 import { KNOWN_TYPE_SYMBOLS, ObjectReader, type KnownTypes } from './objects.js';
-import { SnapshotMemory, u64At } from './snapshot.js';
+import { i32At, SnapshotMemory, u64At } from './snapshot.js';
 import { ThreadNames } from './thread-names.js';
 import type { LocalVariable, StackDump, StackFrame, ThreadActivity, ThreadStack } from './types.js';
 import { nowMs } from '../clock.js';
@@ -557,7 +557,7 @@ export class PythonReader {
       // 3.8-3.10 frames carry no marker of a thread's first frame: a running one whose
       // f_back is NULL is one
       this.atBase = frame === 0 || L.frameObject !== undefined;
-      this.tracing = L.tstate.tracing !== undefined && tstate.readInt32LE(L.tstate.tracing) !== 0;
+      this.tracing = L.tstate.tracing !== undefined && i32At(tstate, L.tstate.tracing) !== 0;
       let bottom: number | undefined;
       while (frame) {
         if (seen.has(frame)) throw new TornWalkError('the frame chain loops');
@@ -583,7 +583,7 @@ export class PythonReader {
     const F = this.layout.frameObject!;
     const { buf, at, base } = this.snap.segment(frame, F.localsplus, FRAME_OBJECT_PREFETCH);
     const off = at + frame - base;
-    const lasti = buf.readInt32LE(off + F.lasti);
+    const lasti = i32At(buf, off + F.lasti);
     const running = F.executing !== undefined ? buf[off + F.executing] === 1 : buf[off + F.state!] === F.stateExecuting;
     // The eval loop makes a frame the thread's top before it marks it running: a frame
     // not yet running that has run no instruction (f_lasti -1) is being entered, and is

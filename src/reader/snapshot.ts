@@ -26,9 +26,27 @@ export interface Segment {
   at: number;
 }
 
+// The integers of the hot path are put together from bytes rather than read with Buffer's
+// readUInt32LE/readInt32LE: those check their offset through a wrapper that, in V8's
+// baseline tier (the one `record` runs in at low rates), allocates an array of its
+// arguments at every call, some 140 calls a sample. A byte past the end reads as
+// undefined, giving NaN rather than an error: every caller reads fields inside the bytes
+// it asked for (a struct's size, a segment holding [addr, addr+len)).
+
+/** A little-endian u32 at off. */
+export function u32At(buf: Uint8Array, off: number): number {
+  // three bytes with `|` stay below 2^24; the fourth is added without a 32-bit operator
+  return (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16)) + buf[off + 3] * 0x1000000;
+}
+
+/** A little-endian i32 at off. */
+export function i32At(buf: Uint8Array, off: number): number {
+  return buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24);
+}
+
 /** A little-endian u64 as a Number: exact for addresses (below 2^53), approximate for garbage. */
-export function u64At(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO_32;
+export function u64At(buf: Uint8Array, off: number): number {
+  return u32At(buf, off) + u32At(buf, off + 4) * TWO_32;
 }
 
 export class SnapshotMemory {
@@ -160,12 +178,12 @@ export class SnapshotMemory {
   i64At(addr: number): number {
     const seg = this.segment(addr, 8);
     const off = seg.at + addr - seg.base;
-    return seg.buf.readUInt32LE(off) + seg.buf.readInt32LE(off + 4) * TWO_32;
+    return u32At(seg.buf, off) + i32At(seg.buf, off + 4) * TWO_32;
   }
 
   i32At(addr: number): number {
     const seg = this.segment(addr, 4);
-    return seg.buf.readInt32LE(seg.at + addr - seg.base);
+    return i32At(seg.buf, seg.at + addr - seg.base);
   }
 
   /** A pointer at addr, as a Number (see u64At). */

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressSpace, type MapEntry } from '../../src/proc/maps.js';
 import { MemoryReadError, type ProcessMemory } from '../../src/proc/memory.js';
-import { SnapshotMemory, u64At } from '../../src/reader/snapshot.js';
+import { i32At, SnapshotMemory, u32At, u64At } from '../../src/reader/snapshot.js';
 import { StackProfile } from '../../src/sampler/profile.js';
 import type { Frame, ThreadSample } from '../../src/sampler/types.js';
 import { tornReason } from '../../src/sampler/validate.js';
@@ -106,6 +106,26 @@ describe('SnapshotMemory', () => {
 
 const frozen = (name: string, line: number, filename = '/app/a.py'): Frame => Object.freeze({ name, filename, line, firstLine: 1 });
 const threadOf = (frames: Frame[]): ThreadSample => ({ threadId: 1, holdsGil: true, active: true, frames });
+
+describe('integers put together from bytes', () => {
+  test("u32At, i32At and u64At read what Buffer's own readers read, at any offset", () => {
+    const buf = Buffer.alloc(4096);
+    // every byte value in every position, and the edge values
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 193 + 7) & 0xff;
+    buf.writeUInt32LE(0xffffffff, 64);
+    buf.writeInt32LE(-1, 128);
+    buf.writeInt32LE(-0x80000000, 136);
+    buf.writeBigUInt64LE(0x7fff_ffff_f000n, 200); // the top of x86_64 user space
+    for (let off = 0; off + 8 <= buf.length; off++) {
+      assert.equal(u32At(buf, off), buf.readUInt32LE(off), `u32 at ${off}`);
+      assert.equal(i32At(buf, off), buf.readInt32LE(off), `i32 at ${off}`);
+      const big = buf.readBigUInt64LE(off);
+      // exact below 2^53 (addresses), the nearest double above
+      assert.equal(u64At(buf, off), Number(big), `u64 at ${off}`);
+    }
+    assert.equal(u64At(buf, 200), 0x7fff_ffff_f000);
+  });
+});
 
 describe('torn-sample check with shared frames', () => {
   test('a frozen frame found sound is trusted again; a bad one is rejected every time', () => {
