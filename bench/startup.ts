@@ -4,8 +4,9 @@
 //     (the "before", e.g. this build's unbundled dist/src/cli/main.js), and `py-spy dump`;
 //  2. `spyglass record -d 5` at 100 and 1000 Hz against `py-spy record --nonblocking`
 //     on the same target: the whole process's CPU (user + system).
-// Run with
-//   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/startup.js [--before path/to/old/dist/src/cli/main.js] [--py-spy path] [--runs N]
+// With --before, the earlier build's `record` is run too (the start-up fix of a commit
+// shows in both). Run with
+//   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/startup.js [--before path/to/old/dist/src/cli/main.js] [--py-spy path] [--runs N] [--record-runs N]
 // Copy the tables into BENCHMARKS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -66,6 +67,8 @@ function medians(cmds: Record<string, string[]>, n: number): Record<string, Time
 
 async function main(): Promise<void> {
   const runs = Math.max(10, Number(arg('--runs') ?? 15));
+  // the recordings: 5 s each, so fewer (their medians move by a few hundredths of a second)
+  const recordRuns = Math.max(3, Number(arg('--record-runs') ?? 3));
   const before = arg('--before');
   const pyspy = arg('--py-spy');
   const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
@@ -97,6 +100,22 @@ async function main(): Promise<void> {
         '-o',
         join(dir, `s${rate}.txt`),
       ];
+      if (before)
+        rec[`spyglass record -d 5 -r ${rate} (before)`] = [
+          process.execPath,
+          before,
+          'record',
+          '-p',
+          String(busy.pid),
+          '-d',
+          '5',
+          '-r',
+          String(rate),
+          '-f',
+          'collapsed',
+          '-o',
+          join(dir, `b${rate}.txt`),
+        ];
       if (pyspy)
         rec[`py-spy record --nonblocking -d 5 -r ${rate}`] = [
           pyspy,
@@ -114,7 +133,7 @@ async function main(): Promise<void> {
           join(dir, `p${rate}.txt`),
         ];
     }
-    const record = medians(rec, 3);
+    const record = medians(rec, recordRuns);
     const node = start['node -e 0'];
     console.log(
       `machine: ${cpus()[0]?.model}, ${cpus().length} cores; node ${process.version}; ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}; load ${loadavg()[0].toFixed(1)} at the end; target Python ${py.version}`,
@@ -126,7 +145,7 @@ async function main(): Promise<void> {
       console.log(
         `| ${k} | ${t.wall.toFixed(3)} | ${t.cpu.toFixed(3)} | ${(t.wall / node.wall).toFixed(2)} | ${(t.cpu / Math.max(node.cpu, 0.01)).toFixed(2)} |`,
       );
-    console.log('recording profile_split.py for 5 s, median of 3 runs each, whole-process CPU:');
+    console.log(`recording profile_split.py for 5 s, median of ${recordRuns} runs each, whole-process CPU:`);
     console.log('| command | CPU s | CPU % of one core |');
     console.log('|---|---|---|');
     for (const [k, t] of Object.entries(record)) console.log(`| ${k} | ${t.cpu.toFixed(2)} | ${((100 * t.cpu) / 5).toFixed(1)} |`);
