@@ -84,53 +84,27 @@ async function main(): Promise<void> {
     if (pyspy) cmds['py-spy dump'] = [pyspy, 'dump', '--pid', String(idle.pid)];
     const start = medians(cmds, runs);
     const rec: Record<string, string[]> = {};
+    /** a 5 s recording of the busy target at this rate, written to dir/name */
+    const recording = (rate: number, name: string) => ['-p', String(busy.pid), '-d', '5', '-r', String(rate), '-o', join(dir, name)];
     for (const rate of [100, 1000]) {
-      rec[`spyglass record -d 5 -r ${rate}`] = [
-        process.execPath,
-        CLI,
-        'record',
-        '-p',
-        String(busy.pid),
-        '-d',
-        '5',
-        '-r',
-        String(rate),
-        '-f',
-        'collapsed',
-        '-o',
-        join(dir, `s${rate}.txt`),
-      ];
+      rec[`spyglass record -d 5 -r ${rate}`] = [process.execPath, CLI, 'record', ...recording(rate, `s${rate}.txt`), '-f', 'collapsed'];
       if (before)
         rec[`spyglass record -d 5 -r ${rate} (before)`] = [
           process.execPath,
           before,
           'record',
-          '-p',
-          String(busy.pid),
-          '-d',
-          '5',
-          '-r',
-          String(rate),
+          ...recording(rate, `b${rate}.txt`),
           '-f',
           'collapsed',
-          '-o',
-          join(dir, `b${rate}.txt`),
         ];
       if (pyspy)
         rec[`py-spy record --nonblocking -d 5 -r ${rate}`] = [
           pyspy,
           'record',
           '--nonblocking',
-          '-p',
-          String(busy.pid),
-          '-d',
-          '5',
-          '-r',
-          String(rate),
+          ...recording(rate, `p${rate}.txt`),
           '-f',
           'raw',
-          '-o',
-          join(dir, `p${rate}.txt`),
         ];
     }
     const record = medians(rec, recordRuns);
