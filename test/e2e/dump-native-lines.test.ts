@@ -19,14 +19,7 @@ import { runCli } from '../helpers/cli.js';
 import { hasGcc, sourceMarkerLine } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
-
-interface JsonFrame {
-  kind: 'python' | 'native';
-  name: string;
-  module?: string;
-  filename?: string;
-  line?: number;
-}
+import type { JsonFrame } from '../helpers/dump-json.js';
 
 const SOURCE = join(PACKAGE_ROOT, 'test', 'fixtures', 'native', 'lines.c');
 const dir = mkdtempSync(join(tmpdir(), 'spyglass-native-lines-'));

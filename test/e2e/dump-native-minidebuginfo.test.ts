@@ -15,12 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { addMiniDebugInfo, hasGcc } from '../helpers/native-fixture.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
-
-interface JsonFrame {
-  kind: 'python' | 'native';
-  name: string;
-  module?: string;
-}
+import type { JsonFrame } from '../helpers/dump-json.js';
 
 interface JsonDump {
   threads: Array<{ tid: number; merged: boolean; mergeError?: string; frames: JsonFrame[] }>;

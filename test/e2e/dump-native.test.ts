@@ -6,14 +6,7 @@ import { describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
-
-interface JsonFrame {
-  kind: 'python' | 'native';
-  name: string;
-  module?: string;
-  address?: string;
-  filename?: string;
-}
+import type { JsonFrame } from '../helpers/dump-json.js';
 
 /** What each frame is, coarsely: a Python function, or the kind of module a native one is in. */
 function groupOf(f: JsonFrame, pythonModule: RegExp): string {
