@@ -91,8 +91,8 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 // made at exit, it also holds the functions this run compiled; or earlier, when the bundle
 // is about to change a V8 flag (record's baseline-only code, src/record/optimizer.ts): V8
 // stamps the cache with a hash of its flags, and after a change, even one undone, that hash
-// no longer matches a fresh run's, which then refused the cache, compiled the bundle from
-// source and wrote another one the next run refused, at every run
+// often no longer matches a fresh run's, which then refused the cache, compiled the bundle
+// from source and wrote another one that the next run could refuse again: streaks of it
 let unsaved = Boolean(paths && (!cachedData || script.cachedDataRejected));
 function saveCodeCache() {
   if (!unsaved) return;
