@@ -144,8 +144,14 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     },
     { rate, startedAt: Date.now(), title: opts.command?.join(' ') ?? '' },
   );
-  /** the switch to baseline code, made at the first tick (below) */
-  let baselineFromNow: (() => void) | undefined;
+  // a process-wide V8 setting, restored when the recording ends (the shell's perf lives on)
+  // not when the target's threads are paused for each sample (--native, --blocking): the
+  // pause lasts as long as the read, and the native unwinding is heavy code
+  const baseline = rate <= BASELINE_CODE_UP_TO_RATE && !opts.native && !opts.blocking;
+  const optimizer = baseline ? await import('./optimizer.js') : undefined;
+  // switched after the first sample, which compiled every function a sample runs: the
+  // launcher's code cache, saved before the switch (optimizer.ts), then holds them too
+  let switched = false;
   const sampler = new Sampler({
     pid,
     rate,
@@ -167,29 +173,15 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
       if (p === pid && !profile.meta.title) profile.meta.title = cmdline || `process ${pid}`;
     },
     onTick: (t) => {
-      if (baselineFromNow) {
-        baselineFromNow();
-        baselineFromNow = undefined;
+      if (optimizer && !switched) {
+        optimizer.baselineCodeOnly();
+        switched = true;
       }
       profile.tick(t.time);
       for (const s of t.kept) profile.add(s);
     },
   });
 
-  // a process-wide V8 setting, restored when the recording ends (the shell's perf lives on)
-  // not when the target's threads are paused for each sample (--native, --blocking): the
-  // pause lasts as long as the read, and the native unwinding is heavy code
-  const baseline = rate <= BASELINE_CODE_UP_TO_RATE && !opts.native && !opts.blocking;
-  const optimizer = baseline ? await import('./optimizer.js') : undefined;
-  // switched after the first sample, which compiled every function a sample runs: the
-  // launcher's code cache, saved before the switch (optimizer.ts), then holds them too
-  let switched = false;
-  baselineFromNow = optimizer
-    ? () => {
-        optimizer.baselineCodeOnly();
-        switched = true;
-      }
-    : undefined;
   const started = nowMs();
   const statusTimer = opts.status
     ? setInterval(() => opts.status!.show(statusLine(sampler.stats, (nowMs() - started) / 1000, rate)), STATUS_MS)

@@ -59,8 +59,8 @@ test('each command has its own cache, holding the functions that command compile
 
 test('a recording at a low rate, which switches V8 to baseline code, keeps the cache the first one made', async (t) => {
   // record at <= 200 Hz sets a V8 flag (src/record/optimizer.ts); a cache saved after that,
-  // as it was at exit, was refused by every next run, which compiled from source and wrote
-  // it again
+  // as it was at exit, was often refused by the next run, which compiled from source and
+  // wrote it again, in streaks of runs
   const { home, dir } = cacheHome(t);
   const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
   const target = await startTarget(py, 'profile_split.py');
