@@ -65,6 +65,11 @@ export interface RecordResult {
 
 const STATUS_MS = 250;
 /**
+ * The event loop is served this often while recording (sampler.ts): each turn costs about
+ * as much CPU as a sample; Ctrl-C and the status line can wait this long.
+ */
+const EVENT_LOOP_SLICE_MS = STATUS_MS;
+/**
  * Up to this rate the recording runs without V8's optimizing compiler (baseline code
  * only). Between samples 10 ms apart the CPU's caches go cold and optimized code saves
  * little per sample, while compiling the sampler's few dozen hot functions on V8's
@@ -168,6 +173,10 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
         ? async (p: number) => (await import('../sampler/native-source.js')).openNativeSource(p, { all: opts.native === 'all' })
         : openPythonSource),
     signal: stop.signal,
+    eventLoopSliceMs: EVENT_LOOP_SLICE_MS,
+    // a name shows only under a thread's root frame or in a timeline (reading them is
+    // about a millisecond at the first sample)
+    threadNames: Boolean(opts.threads) || needsTimeline(format),
     onProcess: (p, cmdline) => {
       profile.setProcessName(p, cmdline);
       if (p === pid && !profile.meta.title) profile.meta.title = cmdline || `process ${pid}`;

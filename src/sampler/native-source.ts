@@ -54,7 +54,7 @@ export async function openNativeSource(pid: number, opts: NativeSourceOptions = 
       unfinished = [];
       const raws = new Map<number, RawStack>();
       for (const t of o.paused ?? []) raws.set(t.tid, np.unwind(t.getRegs()));
-      const dump = reader.sample({ activity: false });
+      const dump = reader.sample({ activity: false, threadNames: o.threadNames !== false });
       const tids = dump.threads.map((t) => t.tid);
       const known = tids.filter((t): t is number => t !== undefined);
       lastTids = known.length === tids.length ? known : undefined;

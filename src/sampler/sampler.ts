@@ -35,6 +35,14 @@ export interface SamplerOptions {
   onTick?: (tick: Tick) => void;
   /** a process joined the sampling (the root first) */
   onProcess?: (pid: number, cmdline: string) => void;
+  /**
+   * Longest stretch between two turns of the event loop (timer.ts), default
+   * EVENT_LOOP_SLICE_MS: what reacts to keys (top) wants it short; a recording, whose
+   * every turn costs CPU, can wait longer.
+   */
+  eventLoopSliceMs?: number;
+  /** false: the samples' threads need no names (read from the target's threading module otherwise) */
+  threadNames?: boolean;
 }
 
 export interface Tick {
@@ -107,7 +115,7 @@ export class Sampler {
   constructor(opts: SamplerOptions) {
     if (!(opts.rate > 0)) throw new UserError(`the sampling rate must be above 0 (got ${opts.rate})`);
     this.opts = opts;
-    this.sampleOpts = { idle: opts.idle ?? false };
+    this.sampleOpts = { idle: opts.idle ?? false, threadNames: opts.threadNames ?? true };
     this.timer = new PoissonTimer(opts.rate);
   }
 
@@ -176,7 +184,7 @@ export class Sampler {
       const samples = await whilePaused(
         pid,
         tids,
-        (paused) => src.sample({ threadStates: states, paused, idle: this.opts.idle ?? false }),
+        (paused) => src.sample({ ...this.sampleOpts, threadStates: states, paused }),
         PAUSE_DEADLINE_MS,
         src.needsPause ? 'pause the threads (ptrace, for --native) of' : undefined,
       );
@@ -246,10 +254,10 @@ export class Sampler {
       while (!signal?.aborted && !this.stats.targetExited) {
         const due = this.timer.advance();
         if (due >= end) {
-          await sleepUntilOrAbort(end, signal);
+          await sleepUntilOrAbort(end, signal, this.opts.eventLoopSliceMs);
           break;
         }
-        await sleepUntilOrAbort(due, signal);
+        await sleepUntilOrAbort(due, signal, this.opts.eventLoopSliceMs);
         if (signal?.aborted) break;
         const now = nowMs();
         const scanDue = this.opts.subprocesses && now >= nextChildScan;
@@ -304,11 +312,11 @@ function exeOf(pid: number): string | undefined {
 }
 
 /** sleepUntil that also wakes up early when the signal aborts during a long wait. */
-async function sleepUntilOrAbort(deadline: number, signal?: AbortSignal): Promise<void> {
+async function sleepUntilOrAbort(deadline: number, signal?: AbortSignal, sliceMs?: number): Promise<void> {
   while (!signal?.aborted) {
     const rem = deadline - nowMs();
     if (rem <= 0) return;
     // long waits (low rates, the last stretch before --duration ends) are cut in slices
-    await sleepUntil(nowMs() + Math.min(rem, 200));
+    await sleepUntil(nowMs() + Math.min(rem, 200), sliceMs);
   }
 }

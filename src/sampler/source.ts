@@ -64,6 +64,7 @@ export async function openPythonSource(pid: number): Promise<SampleSource> {
         activity: false,
         threadState: given ? (tid) => given.get(tid) : states.stateOf,
         walkIdle: opts.idle !== false,
+        threadNames: opts.threadNames !== false,
       });
       states.end();
       const out: ThreadSample[] = [];

@@ -46,10 +46,10 @@ export class PoissonTimer {
 
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 /**
- * Longest the sampler keeps the event loop waiting. Each turn of Node's event loop costs
- * about as much CPU as reading a whole sample (~100 µs measured, loaded machine), so
- * short gaps are waited out blocked and the loop is served once per slice: signals
- * (Ctrl-C), input and the status line are then at most this late.
+ * How long the sampler keeps the event loop waiting, by default. Each turn of Node's event
+ * loop costs about as much CPU as reading a whole sample (~100 µs measured, loaded
+ * machine), so short gaps are waited out blocked and the loop is served once per slice:
+ * signals (Ctrl-C), input and the status line are then at most this late.
  */
 const EVENT_LOOP_SLICE_MS = 50;
 let eventLoopServedAt = nowMs();
@@ -61,9 +61,9 @@ let eventLoopServedAt = nowMs();
  * is waited out blocked: a timer fires up to 2 ms early, as libuv counts whole
  * milliseconds.
  */
-export async function sleepUntil(deadline: number): Promise<void> {
+export async function sleepUntil(deadline: number, sliceMs = EVENT_LOOP_SLICE_MS): Promise<void> {
   const now = nowMs();
-  if (deadline - eventLoopServedAt > EVENT_LOOP_SLICE_MS) {
+  if (deadline - eventLoopServedAt > sliceMs) {
     const rem = deadline - now;
     if (rem > 2) await sleep(rem);
     else await new Promise((r) => setImmediate(r));

@@ -53,6 +53,8 @@ export interface SampleOptions {
    * stacks unread: such a thread comes back inactive and with no frames
    */
   idle?: boolean;
+  /** false: nothing shows thread names (a recording without --threads or a timeline), so they are not read */
+  threadNames?: boolean;
 }
 
 /** A reader of one process's Python stacks. sample() throws when a read fails or tears. */
