@@ -5,10 +5,16 @@ import type { StackProfile } from '../sampler/profile.js';
 
 export const SPEEDSCOPE_SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 
+/**
+ * Every key is present, null when unknown, as py-spy writes them: scripts written for
+ * py-spy's files read each frame as (file, name, line, col), and speedscope loads them.
+ * No column is read from the target.
+ */
 export interface SpeedscopeFrame {
   name: string;
-  file?: string;
-  line?: number;
+  file: string | null;
+  line: number | null;
+  col: null;
 }
 
 export interface SpeedscopeSampledProfile {
@@ -34,10 +40,10 @@ export interface SpeedscopeFile {
 export function toSpeedscope(profile: StackProfile, exporter = 'spyglass'): SpeedscopeFile {
   const frames: SpeedscopeFrame[] = profile.frames.map((f, i) =>
     f.kind === 'python'
-      ? { name: f.name, file: f.filename, ...(f.line > 0 ? { line: f.line } : {}) }
+      ? { name: f.name, file: f.filename, line: f.line > 0 ? f.line : null, col: null }
       : f.kind === 'native'
-        ? { name: profile.label(i), file: f.source ?? f.filename, ...(f.source && f.line > 0 ? { line: f.line } : {}) }
-        : { name: profile.label(i) },
+        ? { name: profile.label(i), file: f.source ?? f.filename, line: f.source && f.line > 0 ? f.line : null, col: null }
+        : { name: profile.label(i), file: null, line: null, col: null },
   );
   const weight = 1 / profile.meta.rate;
   const sampled = (name: string, samples: number[][], weights: number[]): SpeedscopeSampledProfile => ({

@@ -294,13 +294,69 @@ export class ObjectReader {
         return `{${parts.join(', ')}}`;
       }
       default:
-        return this.shortRepr(obj);
+        return this.numpyScalar(obj, type) ?? this.shortRepr(obj);
     }
+  }
+
+  /**
+   * The value of a numpy scalar (np.int32(3) -> 3, np.float32(0.5) -> 0.5, np.bool(True)
+   * -> True), as str() prints it and py-spy shows it; undefined for other types. numpy's
+   * scalar objects hold their value right after the object header, where a float holds
+   * its own (numpy's float64 is a subclass of float); the type name, with numpy 1's
+   * "bool_" spelling, says how wide it is.
+   */
+  private numpyScalar(obj: bigint, type: bigint): string | undefined {
+    const name = this.typeName(type);
+    if (!name.startsWith('numpy.')) return undefined;
+    const kind = NUMPY_SCALARS[name.slice(6)];
+    if (!kind) return undefined;
+    const [reader, size] = kind;
+    return reader(this.m.read(obj + BigInt(this.L.float.value), size));
   }
 
   private shortRepr(obj: bigint): string {
     return `<${this.typeName(this.typeOf(obj))} at 0x${obj.toString(16)}>`;
   }
+}
+
+type ScalarReader = [read: (b: Buffer) => string, size: number];
+const signed = (size: 1 | 2 | 4): ScalarReader => [(b) => b.readIntLE(0, size).toString(), size];
+/** numpy scalar types by name (without "numpy."): how to print their value. Not float16,
+ * longdouble or complex (shown as `<numpy.float16 at 0x...>`, as py-spy does). */
+const NUMPY_SCALARS: Record<string, ScalarReader | undefined> = {
+  bool: [(b) => (b[0] ? 'True' : 'False'), 1],
+  bool_: [(b) => (b[0] ? 'True' : 'False'), 1],
+  int8: signed(1),
+  int16: signed(2),
+  int32: signed(4),
+  int64: [(b) => b.readBigInt64LE(0).toString(), 8],
+  uint8: [(b) => b.readUInt8(0).toString(), 1],
+  uint16: [(b) => b.readUInt16LE(0).toString(), 2],
+  uint32: [(b) => b.readUInt32LE(0).toString(), 4],
+  uint64: [(b) => b.readBigUInt64LE(0).toString(), 8],
+  longlong: [(b) => b.readBigInt64LE(0).toString(), 8],
+  ulonglong: [(b) => b.readBigUInt64LE(0).toString(), 8],
+  float32: [(b) => float32Repr(b.readFloatLE(0)), 4],
+  float64: [(b) => pyFloatRepr(b.readDoubleLE(0)), 8],
+};
+
+/**
+ * numpy's str() of a float32: its shortest digits that read back as the same float32,
+ * positional between 1e-4 and 1e6 (exclusive) and in exponent notation outside, as numpy
+ * prints them (np.float32(1e6) is 1e+06, where Python's float prints 1000000.0).
+ */
+export function float32Repr(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return pyFloatRepr(x);
+  let shortest = x;
+  for (let p = 1; p < 10; p++) {
+    const v = Number(x.toPrecision(p));
+    if (Math.fround(v) === x) {
+      shortest = v;
+      break;
+    }
+  }
+  const abs = Math.abs(x);
+  return floatDigits(shortest, abs > 1e-4 && abs < 1e6);
 }
 
 /** Python's repr() of a str. */
@@ -341,11 +397,17 @@ export function pyFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const exp = Number(x.toExponential().split('e')[1]);
+  return floatDigits(x, exp >= -4 && exp < 16);
+}
+
+/** x's shortest round-trip digits, positional ("0.001", "12.0") or as Python writes an exponent ("1e-05", "1.5e+16"). */
+function floatDigits(x: number, positional: boolean): string {
   const [mant, expStr] = x.toExponential().split('e');
   const exp = Number(expStr);
   const sign = mant.startsWith('-') ? '-' : '';
   const digits = mant.replace('-', '').replace('.', '');
-  if (exp < -4 || exp >= 16) {
+  if (!positional) {
     const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
     return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }

@@ -104,7 +104,16 @@ describe('collapsed', () => {
 
 // The constraints of https://www.speedscope.app/file-format-schema.json that a sampled
 // profile must meet, checked by a small validator for the JSON-schema keywords it uses.
-type Schema = { type?: string; enum?: unknown[]; required?: string[]; properties?: Record<string, Schema>; items?: Schema };
+// A frame's file, line and col may also be null, as py-spy writes them (speedscope loads
+// those files; scripts made for them expect every key).
+type Schema = {
+  type?: string;
+  nullable?: boolean;
+  enum?: unknown[];
+  required?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+};
 const NUM: Schema = { type: 'number' };
 const SPEEDSCOPE_FILE: Schema = {
   type: 'object',
@@ -120,7 +129,12 @@ const SPEEDSCOPE_FILE: Schema = {
           items: {
             type: 'object',
             required: ['name'],
-            properties: { name: { type: 'string' }, file: { type: 'string' }, line: NUM, col: NUM },
+            properties: {
+              name: { type: 'string' },
+              file: { type: 'string', nullable: true },
+              line: { ...NUM, nullable: true },
+              col: { ...NUM, nullable: true },
+            },
           },
         },
       },
@@ -149,6 +163,7 @@ const SPEEDSCOPE_FILE: Schema = {
 function validate(value: unknown, schema: Schema, path = '$'): string[] {
   const errs: string[] = [];
   const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  if (schema.nullable && value === null) return [];
   if (schema.type && actual !== schema.type) return [`${path}: expected ${schema.type}, got ${actual}`];
   if (schema.enum && !schema.enum.includes(value)) errs.push(`${path}: ${String(value)} not in enum`);
   if (actual === 'object') {
@@ -180,6 +195,8 @@ describe('speedscope', () => {
     );
     assert.equal(file.shared.frames[main.samples[0][0]].name, 'main');
     assert.equal(file.shared.frames[main.samples[0][0]].file, '/app/work.py');
+    for (const f of file.shared.frames)
+      assert.deepEqual(Object.keys(f).sort(), ['col', 'file', 'line', 'name'], 'as py-spy writes a frame');
     assert.equal(file.activeProfileIndex, 0);
   });
 
