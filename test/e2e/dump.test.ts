@@ -27,7 +27,6 @@ function thread(dump: StackDump, name: string): ThreadStack {
 
 describe('dump reads the known target on every interpreter', { concurrency: true }, () => {
   for (const py of discoverPythons()) {
-
     test(`${py.label}: threads, frames, lines, tids, locals`, async (t) => {
       const target = await startTarget(py, 'dump_known.py');
       t.after(() => target.stop());
