@@ -65,7 +65,9 @@ const defines = (command) => ({
 await build({ ...common, entryPoints: { cli: 'src/cli/main.ts', 'sampler-worker': 'src/gil/sampler-worker.ts' }, define: defines() });
 // and each subcommand alone (src/cli/subcommands.ts): V8 loads a smaller bundle's code
 // cache faster, and `dump` then carries none of the web server, the shell or the agent client
-const { SUBCOMMANDS } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli', 'subcommands.js')).href);
+const SUBCOMMANDS = (await import(pathToFileURL(join(root, 'dist', 'src', 'cli', 'subcommands.js')).href)).SUBCOMMANDS.filter(
+  (s) => s.ownBundle !== false,
+);
 await Promise.all(
   SUBCOMMANDS.map((s) => build({ ...common, entryPoints: { [`cli-${s.name}`]: 'src/cli/main.ts' }, define: defines(s.name) })),
 );

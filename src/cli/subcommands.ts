@@ -9,6 +9,8 @@ export type RegisterSubcommand = (program: Command) => void;
 export interface Subcommand {
   name: string;
   load: () => Promise<RegisterSubcommand>;
+  /** false: it needs every other subcommand (completions lists them), so it runs from the whole bundle only */
+  ownBundle?: false;
 }
 
 // A subcommand's own bundle (scripts/bundle.mjs, docs/bundle.md) holds that subcommand
@@ -36,6 +38,11 @@ const entries: Array<Subcommand | false> = [
   },
   (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'top') === 'top' && { name: 'top', load: async () => (await import('./top.js')).registerTop },
   (process.env.SPYGLASS_BUNDLE_COMMAND ?? 'web') === 'web' && { name: 'web', load: async () => (await import('./web.js')).registerWeb },
+  process.env.SPYGLASS_BUNDLE_COMMAND === undefined && {
+    name: 'completions',
+    load: async () => (await import('./completions.js')).registerCompletions,
+    ownBundle: false,
+  },
 ];
 
 export const SUBCOMMANDS: Subcommand[] = entries.filter((e): e is Subcommand => e !== false);

@@ -13,7 +13,7 @@ import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
 const WIDTHS = [60, 80, 200];
-const TOP_LEVEL = ['ps', 'dump', 'attach', 'record', 'top', 'web', 'demo'];
+const TOP_LEVEL = ['ps', 'dump', 'attach', 'record', 'top', 'web', 'demo', 'completions'];
 
 const indentOf = (line: string) => line.length - line.trimStart().length;
 /** the first word of a line; in a usage line an option in brackets counts as one word */
