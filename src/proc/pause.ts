@@ -33,6 +33,10 @@ export async function whilePaused<T>(
   what = 'pause the threads (ptrace, for --blocking) of',
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
+  // once each: two thread states can name one thread (a new thread's state carries its
+  // creator's ids until the thread itself starts: docs/stack-consistency.md), and a
+  // second seize of a thread we trace already fails as if a debugger held it
+  tids = [...new Set(tids)];
   // each seize issues PTRACE_SEIZE and PTRACE_INTERRUPT before its first await
   const results = await Promise.allSettled(tids.map((tid) => Tracee.seize(tid, deadline)));
   const seized = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

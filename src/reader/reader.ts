@@ -313,9 +313,10 @@ export class PythonReader {
       const { stack, threadId } = t;
       // A thread being started: its state is made (and put first in the list) by the
       // thread that starts it, and up to 3.11 carries that creator's ids until the new
-      // thread runs. It is not a second copy of its creator: leave it out.
-      // From 3.12 it carries no ids (0) until then.
-      if (!t.notRead && !stack.frames.length && (threadId === 0 || laterThread(read, i, threadId))) continue;
+      // thread runs, which then sets its own thread id and OS thread id one after the
+      // other (seen: the new id with the creator's OS thread id). It is not a second copy
+      // of its creator: leave it out. From 3.12 it carries no ids (0) until then.
+      if (!t.notRead && !stack.frames.length && (threadId === 0 || laterThread(read, i, t))) continue;
       const activity: ThreadActivity = t.asked
         ? t.state === 'R'
           ? 'active'
@@ -810,9 +811,11 @@ function anyShared(bottoms: Array<number | undefined>): boolean {
   return false;
 }
 
-/** Whether a thread after index i has this thread id (walk). */
-function laterThread(read: ThreadRead[], i: number, threadId: number): boolean {
-  for (let j = i + 1; j < read.length; j++) if (read[j].threadId === threadId) return true;
+/** Whether a thread later in the list has t's thread id or OS thread id. */
+function laterThread(read: ThreadRead[], i: number, t: ThreadRead): boolean {
+  for (let j = i + 1; j < read.length; j++) {
+    if (read[j].threadId === t.threadId || (t.tid !== undefined && read[j].tid === t.tid)) return true;
+  }
   return false;
 }
 

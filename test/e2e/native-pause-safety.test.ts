@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
+import { whilePaused } from '../../src/proc/pause.js';
 import { readMixedStacks } from '../../src/native/mixed-stacks.js';
 import { NativeProcess } from '../../src/native/native-process.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -147,5 +148,17 @@ describe('--native pauses and always resumes', { concurrency: 2 }, () => {
     const before = await nextStatus(target);
     const after = await nextStatus(target);
     assert.ok(after.cpu0 > before.cpu0 && after.sleeps > before.sleeps && after.read > before.read, JSON.stringify({ before, after }));
+  });
+
+  test(`${py?.label}: a thread named twice is paused once, not refused as traced already`, {
+    skip: !py && 'no interpreter',
+  }, async (t) => {
+    // while a thread starts, two thread states can carry one OS thread id (reader.ts)
+    const target = await startTarget(py, 'native_busy.py', [], { notChild: true });
+    t.after(() => target.stop());
+    const tids = readdirSync(`/proc/${target.pid}/task`).map(Number);
+    const paused = await whilePaused(target.pid, [tids[0], ...tids, tids[0]], (p) => p.map((x) => x.tid));
+    assert.deepEqual([...paused].sort(), [...tids].sort());
+    assert.deepEqual(stoppedThreads(target.pid), [], 'every thread let go');
   });
 });
