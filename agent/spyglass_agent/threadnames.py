@@ -9,9 +9,9 @@ The agent only looks the name up.
 import threading
 
 try:
-    from _thread import get_ident
+    from _thread import get_ident, get_native_id
 except ImportError:  # pragma: no cover
-    from threading import get_ident
+    from threading import get_ident, get_native_id
 
 
 def thread_name():
@@ -20,3 +20,13 @@ def thread_name():
     tid = get_ident()
     t = threading._active.get(tid)  # no lock and no call into the thread: a dict lookup
     return t.name if t is not None else str(tid)
+
+
+def thread_info():
+    """(name, OS thread id, daemon) of the calling thread, as `trace` heads a call with them
+    (daemon is None for a thread threading did not start)."""
+    tid = get_ident()
+    t = threading._active.get(tid)
+    if t is None:
+        return str(tid), get_native_id(), None
+    return t.name, get_native_id(), t.daemon

@@ -81,7 +81,11 @@ function loopHeader(l: AsyncLoop): string {
 export function renderAsyncTasks(pid: number, a: AsyncTasksAnswer): string {
   if (!a.asyncio) return `process ${pid} has not imported asyncio: it has no event loops and no tasks\n`;
   const loops = a.loops ?? [];
-  const out = [`Async tasks of process ${pid}: ${a.tasks ?? 0} in ${loops.length} event loop${loops.length === 1 ? '' : 's'} (${a.how})`];
+  // the first line is the reference tool's heading, which scripts look for
+  const out = [
+    'Async Coroutine/Task Stacks',
+    `Async tasks of process ${pid}: ${a.tasks ?? 0} in ${loops.length} event loop${loops.length === 1 ? '' : 's'} (${a.how})`,
+  ];
   if (!loops.length) out.push('  no event loop has tasks');
   for (const l of loops) {
     out.push('', loopHeader(l));

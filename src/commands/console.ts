@@ -3,7 +3,7 @@
 // and `prompt` events. Ctrl-C interrupts the running statement (or clears a half-typed
 // one), Ctrl-D or exit() leaves the console; the target keeps running in every case.
 // input() and help() typed there read their lines from this console too.
-import { UserError } from '../errors.js';
+import { createInterface } from 'node:readline';
 import { parseArgs } from './args.js';
 import type { AgentStream } from '../channel/session.js';
 import type { CommandContext, ShellCommand } from './types.js';
@@ -85,6 +85,23 @@ async function runConsole(ctx: CommandContext, io: NonNullable<CommandContext['i
   ctx.out.note(`left the console${end?.reason ? ` (${end.reason})` : ''}; process ${ctx.pid} keeps running`);
 }
 
+/**
+ * One-shot mode (`spyglass PID --cmd console`): the lines come from stdin, each run as if
+ * typed, until its end (`echo 'print(len(jobs))' | spyglass PID --cmd console`); no
+ * prompt is shown.
+ */
+function stdinLines(): NonNullable<CommandContext['interactive']> {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  return {
+    async question() {
+      const next = await lines.next();
+      if (next.done) rl.close();
+      return next.done ? undefined : next.value;
+    },
+  };
+}
+
 export const consoleCommand: ShellCommand = {
   name: 'console',
   summary: 'Open an interactive Python console inside the target (Ctrl-D or exit() leaves it; the target keeps running).',
@@ -93,9 +110,6 @@ export const consoleCommand: ShellCommand = {
   options: [],
   async run(ctx, words) {
     parseArgs('console', words, []);
-    if (!ctx.interactive) {
-      throw new UserError('console needs the interactive shell', `attach with \`spyglass ${ctx.pid}\` and type \`console\` there`);
-    }
-    await runConsole(ctx, ctx.interactive);
+    await runConsole(ctx, ctx.interactive ?? stdinLines());
   },
 };

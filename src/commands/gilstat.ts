@@ -292,9 +292,12 @@ export const gilstatModel: CommandModel<GilstatRequest, GilstatResults> = {
       } else if (step.kind === 'table') {
         if (eventRows) out.line('');
         eventRows = 0;
+        // the reference tool's headings, which scripts look for
+        out.line('gil statistics report:');
         for (const l of renderTable(step.data, req.pid, version, step.data.threads_omitted, req.maxThreads)) out.line(l);
         out.line('');
       } else if (step.kind === 'report') {
+        if (eventRows === 0) out.line('gil warning report:');
         for (const l of renderReport(step.data, eventRows++ === 0)) out.line(l);
       }
     };

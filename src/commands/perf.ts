@@ -148,6 +148,8 @@ export const perfModel: CommandModel<PerfRequest, PerfResults> = {
         // perf reads Python frames only: no source of it has notes (the native layer's)
         notes: new Set<string>(),
       };
+      // the reference tool's words first, which scripts look for
+      out.line(`Flamegraph data has been successfully written to ${p.path}`);
       for (const l of summarizeRecording({ path: p.path, format: 'flamegraph', pid: p.pid, stats })) out.line(l);
     };
   },

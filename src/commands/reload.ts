@@ -2,6 +2,7 @@
 // source file as it is on disk now, replaces the code of the live function in place
 // (agent/spyglass_agent/commands/reload/ has the rules and the refusals); `--undo` puts the
 // previous code back. Watch, trace, tt and monitor hooks on it stay.
+import { UsageError } from '../errors.js';
 import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import { type CommandModel, shellCommand } from './model.js';
 
@@ -14,6 +15,10 @@ const OPTIONS: OptionSpec[] = [
     description: 'print the new source of the method (over 20 lines: its first and last 10)',
   },
   { names: ['--undo'], key: 'undo', kind: 'flag', default: false, description: 'put back the code the method ran before its last reload' },
+  // the reference tool's named form of the three words: reload --mod m [--cls c] --func f
+  { names: ['--mod'], key: 'mod', kind: 'string', metavar: '<module>', description: 'the module (instead of the first word)' },
+  { names: ['--cls'], key: 'cls', kind: 'string', metavar: '<class>', description: 'the class (instead of the middle word)' },
+  { names: ['--func'], key: 'func', kind: 'string', metavar: '<method>', description: 'the function or method (instead of the last word)' },
 ];
 
 export interface ReloadAnswer {
@@ -57,17 +62,26 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
     'another function, a file that no longer defines it or does not compile, new free variables.',
     'watch/trace/tt/monitor hooks on the function stay on it. `--undo` restores the code before the last reload.',
   ].join(' '),
-  usage: 'reload module [class] method [-v] [--undo]',
+  usage: 'reload module [class] method [-v] [--undo]  |  reload --mod module [--cls class] --func method',
   examples: [
     { command: 'reload __main__ func', comment: 'reload a module function from its file' },
     { command: 'reload __main__ classA func -v', comment: 'a method, printing its new source' },
     { command: 'reload --undo __main__ func', comment: 'put back the code it ran before the last reload' },
+    { command: 'reload --mod __main__ --cls classA --func func', comment: 'the same target, named by options' },
   ],
   options: OPTIONS,
   runsIn: 'agent',
   parse(words) {
     const { positionals, options: o } = parseArgs('reload', words, OPTIONS);
-    return { ...parseMethodTarget('reload', positionals), undo: o.undo as boolean, verbose: o.verbose as boolean };
+    const named = [o.mod, o.cls, o.func].some((v) => v !== undefined);
+    if (named && positionals.length)
+      throw new UsageError(`reload: name the method either by words or by --mod/--cls/--func, not both (got ${positionals.join(' ')})`);
+    if (named && (o.mod === undefined || o.func === undefined))
+      throw new UsageError('reload: --mod and --func are both needed', 'e.g. `reload --mod __main__ --func handle`');
+    const target = named
+      ? { module: o.mod as string, ...(o.cls !== undefined ? { cls: o.cls as string } : {}), method: o.func as string }
+      : parseMethodTarget('reload', positionals);
+    return { ...target, undo: o.undo as boolean, verbose: o.verbose as boolean };
   },
   async *execute(ctx, req) {
     const { verbose: _verbose, ...args } = req;
@@ -84,10 +98,11 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
         return;
       }
       const where = `${a.file}:${a.first_line}-${a.last_line}`;
-      if (!a.changed) out.line(`${a.target} is unchanged in ${where}: nothing reloaded`);
+      // "Reload is done": the reference tool's words, which scripts look for
+      if (!a.changed) out.line(`Reload is done: ${a.target} is unchanged in ${where}, nothing replaced`);
       else
         out.line(
-          `reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
+          `Reload is done: reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
         );
       if (req.verbose && a.source !== undefined) for (const l of shortenSource(a.source)) out.line(`    ${l}`);
     };

@@ -12,6 +12,11 @@ export interface RenderOptions {
   outermostFirst?: boolean;
   /** the process's command line, shown in its heading (dump --subprocesses) */
   cmdline?: string;
+  /**
+   * the shell's `stack`: each thread headed "Traceback for thread ..." and a native frame
+   * marked "(C)", as the reference tool prints them on Linux (scripts look for both)
+   */
+  traceback?: boolean;
 }
 
 /** idle / active / holds the GIL, as the thread header shows it */
@@ -22,11 +27,11 @@ export function threadState(t: ThreadStack): string {
   return parts.join(', ') || 'unknown';
 }
 
-export function threadHeader(t: ThreadStack, showInterpreter: boolean): string {
+export function threadHeader(t: ThreadStack, showInterpreter: boolean, traceback = false): string {
   const id = t.tid !== undefined ? String(t.tid) : `0x${t.threadId.toString(16)}`;
   const name = t.name !== undefined ? ` "${t.name}"` : '';
   const interp = showInterpreter ? ` [interpreter ${t.interpreterId}]` : '';
-  return `Thread ${id}${name}${interp} (${threadState(t)})`;
+  return `${traceback ? 'Traceback for thread' : 'Thread'} ${id}${name}${interp} (${threadState(t)})`;
 }
 
 export function frameLine(f: StackFrame): string {
@@ -34,13 +39,13 @@ export function frameLine(f: StackFrame): string {
 }
 
 /** A native frame: marked as such, with its source line when known and its module (its address when it has no name). */
-export function nativeFrameLine(f: NativeFrame): string {
+export function nativeFrameLine(f: NativeFrame, traceback = false): string {
   const source = f.file ? `${f.file}:${f.line}, ` : '';
-  return `[native] ${f.name} (${source}${f.module})${f.inlined ? ' [inlined]' : ''}${f.guessed ? ' [guessed caller]' : ''}`;
+  return `${traceback ? '(C)' : '[native]'} ${f.name} (${source}${f.module})${f.inlined ? ' [inlined]' : ''}${f.guessed ? ' [guessed caller]' : ''}`;
 }
 
-function mixedFrameLine(f: StackFrame | NativeFrame): string {
-  return 'kind' in f && f.kind === 'native' ? nativeFrameLine(f) : frameLine(f as StackFrame);
+function mixedFrameLine(f: StackFrame | NativeFrame, opts: RenderOptions): string {
+  return 'kind' in f && f.kind === 'native' ? nativeFrameLine(f, opts.traceback) : frameLine(f as StackFrame);
 }
 
 function ordered<T>(frames: T[], opts: RenderOptions): T[] {
@@ -53,15 +58,15 @@ function orderedFrames(t: ThreadStack, opts: RenderOptions): StackFrame[] {
 
 /** A thread read with --native: the merged stack, or both stacks and why they could not be merged. */
 function renderNativeThread(t: AnyThread, native: NativeStackInfo, opts: RenderOptions, showInterpreter: boolean): string[] {
-  const lines = [threadHeader(t, showInterpreter)];
+  const lines = [threadHeader(t, showInterpreter, opts.traceback)];
   if (native.merged) {
-    for (const f of ordered(native.frames, opts)) lines.push(`    ${mixedFrameLine(f)}`);
+    for (const f of ordered(native.frames, opts)) lines.push(`    ${mixedFrameLine(f, opts)}`);
   } else {
     lines.push(`    (native and Python stacks could not be merged: ${native.reason}; both follow)`, '    Python stack:');
     for (const f of orderedFrames(t, opts)) lines.push(`        ${frameLine(f)}`);
     if (!t.frames.length) lines.push('        (no Python frames)');
     lines.push('    Native stack:');
-    for (const f of ordered(native.frames, opts)) lines.push(`        ${mixedFrameLine(f)}`);
+    for (const f of ordered(native.frames, opts)) lines.push(`        ${mixedFrameLine(f, opts)}`);
   }
   if (native.stopped) lines.push(`    (native stack incomplete: ${native.stopped})`);
   return lines;
@@ -70,7 +75,7 @@ function renderNativeThread(t: AnyThread, native: NativeStackInfo, opts: RenderO
 /** One thread: its header, then one line per frame (and its variables under --locals). */
 export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInterpreter = false): string[] {
   if (t.native) return renderNativeThread(t, t.native, opts, showInterpreter);
-  const lines = [threadHeader(t, showInterpreter)];
+  const lines = [threadHeader(t, showInterpreter, opts.traceback)];
   const frames = orderedFrames(t, opts);
   if (t.truncated && opts.outermostFirst) lines.push('    ... (innermost frames left out)');
   for (const f of frames) {

@@ -110,17 +110,20 @@ export const stackModel: CommandModel<StackRequest, StackResults> = {
       return;
     }
     // the file holds what the view shows: text for people, the JSON document with --json
-    const text = req.async ? asyncText(result as StackResults['tasks']) : renderStackText(stackDumpFromJson(result as StackDumpJson));
+    const text = req.async
+      ? asyncText(result as StackResults['tasks'])
+      : renderStackText(stackDumpFromJson(result as StackDumpJson), { traceback: true });
     const saved = saveFile(req.file, ctx.terminal ? text : JSON.stringify(result) + '\n');
-    yield { progress: `wrote the ${req.async ? 'asyncio tasks' : 'stacks'} of process ${req.pid} to ${saved.path}` };
     yield { kind: 'file', data: { pid: req.pid, file: saved.path, ...(saved.notWritten ? { not_written: saved.notWritten } : {}) } };
     const elsewhere = savedElsewhere(saved, 'stack dump');
     if (elsewhere) throw elsewhere;
   },
   textView(_req, out) {
     return (step) => {
-      if (step.kind === 'stacks') out.line(renderStackText(stackDumpFromJson(step.data)).trimEnd());
+      if (step.kind === 'stacks') out.line(renderStackText(stackDumpFromJson(step.data), { traceback: true }).trimEnd());
       else if (step.kind === 'tasks') out.line(asyncText(step.data).trimEnd());
+      // the reference tool's words, which scripts look for
+      else if (step.kind === 'file') out.line(`Write stack to ${step.data.file} successfully!`);
     };
   },
 };

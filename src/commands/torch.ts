@@ -153,7 +153,9 @@ export const torchModel: CommandModel<TorchRequest, TorchResults> = {
     return ({ data: end }) => {
       if (end.path === null) return;
       const during = end.method ? ` of one call of ${end.method} (${ms(end.cost_ms ?? 0)}, thread ${end.thread})` : '';
-      out.line(`wrote ${end.path} (${end.bytes} bytes): ${WHAT[end.kind]}${during}, torch ${end.torch}`);
+      // the reference tool's words first ("torch profile info has been written to ..."), which scripts look for
+      const feature = end.kind === 'trace' ? 'torch profile' : end.method ? 'torch memory record' : 'torch memory snapshot';
+      out.line(`${feature} info has been written to ${end.path} (${end.bytes} bytes): ${WHAT[end.kind]}${during}, torch ${end.torch}`);
       out.line(HOW_TO_OPEN[end.kind]);
     };
   },

@@ -86,6 +86,10 @@ export interface TraceEvent {
   time: number;
   method: string;
   thread: string;
+  /** the calling thread's OS thread id */
+  tid?: number;
+  /** whether it is a daemon thread; null for a thread threading did not start */
+  daemon?: boolean | null;
   cost_ms?: number;
   exception?: { type: string; message: string };
   tree?: TraceNode;
@@ -169,7 +173,11 @@ function printTrace(out: CommandOutput, t: TraceEvent, depth: number | undefined
     return;
   }
   const status = t.exception ? `  raised ${t.exception.message}` : '';
-  out.line(`─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  cost=${ms(t.cost_ms ?? 0)}${status}`);
+  // thread, tid, daemon and cost as the reference tool heads a call
+  const daemon = t.daemon === undefined || t.daemon === null ? '?' : t.daemon ? 'True' : 'False';
+  out.line(
+    `─── ${clockTime(t.time)}  ${t.method}  thread=${t.thread}  tid=${t.tid ?? '?'}  daemon=${daemon}  cost=${ms(t.cost_ms ?? 0)}${status}`,
+  );
   for (const l of treeLines(t.tree as TraceNode)) out.line(l);
   if (t.truncated) out.line(truncatedNote(t.truncated, depth));
 }

@@ -85,6 +85,8 @@ function instancesText(out: CommandOutput, a: InstancesAnswer): void {
     `${a.total} instance${a.total === 1 ? '' : 's'} of ${a.type}${sub}` +
       (shown.length < a.total ? `, showing ${shown.length} (-n -1 for all)` : ''),
   );
+  // INDEX / VALUE columns, as the reference tool heads them
+  if (shown.length) out.line('INDEX  VALUE');
   shown.forEach((inst, i) => {
     const mark = inst.subclass ? `  [subclass ${inst.subclass}]` : '';
     out.line(`[${i}]${mark} ${formatValue(inst.value, '    ')}`);
@@ -93,7 +95,7 @@ function instancesText(out: CommandOutput, a: InstancesAnswer): void {
 
 function gcText(out: CommandOutput, g: GcAnswer): void {
   out.line(
-    `full collection: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` +
+    `full collection done successfully: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` +
       (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''),
   );
   for (const gen of g.generations) out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);

@@ -62,6 +62,8 @@ export function renderCommandList(commands: ShellCommand[], width = DEFAULT_WIDT
   const termWidth = Math.max(...all.map((c) => c.name.length));
   return [
     'COMMANDS:',
+    // column headings as the reference tool's help has them
+    ...formatItem('NAME', 'DESCRIPTION', { width, indent: 2, termWidth }),
     ...all.flatMap((c) => formatItem(c.name, c.summary, { width, indent: 2, termWidth })),
     '',
     ...wrapText('Type `help COMMAND` for its usage, examples and options.', width),

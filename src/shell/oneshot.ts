@@ -7,6 +7,7 @@ import { AgentGoneError } from '../channel/client.js';
 import { stopSignal } from '../run-end.js';
 import { boundedAfterStop, type Silence } from './bounded.js';
 import { connectionLost, runLine } from './dispatch.js';
+import { appendHistory } from './history.js';
 
 export interface OneShotOptions {
   pid: number;
@@ -32,6 +33,9 @@ export async function runOneShot(opts: OneShotOptions): Promise<void> {
     lostReason = why;
     ac.abort();
   });
+  // the command joins the shell's history, as the reference tool keeps one-shot commands:
+  // `--cmd "history -n 1"` shows itself
+  appendHistory(opts.line);
   try {
     const running = runLine({ pid: opts.pid, agent: opts.agent, out: opts.out, signal: ac.signal, cwd: process.cwd() }, opts.line);
     await (opts.unansweredMs ? boundedAfterStop(running, ac.signal, { pid: opts.pid, unansweredMs: opts.unansweredMs }) : running);

@@ -18,12 +18,12 @@ import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 const SCRIPT = join(TARGETS_DIR, 'shell_app.py');
 const LINES = markerLines(SCRIPT);
 
-/** `Thread TID "name" (state)` blocks of the dump/stack text: name -> frame lines. */
+/** `Thread TID "name" (state)` blocks of the dump text (`Traceback for thread ...` in stack's): name -> frame lines. */
 function threadsOf(text: string): Map<string, string[]> {
   const threads = new Map<string, string[]>();
   let frames: string[] | undefined;
   for (const line of text.split('\n')) {
-    const head = /^Thread \d+ "(.*)"/.exec(line);
+    const head = /^(?:Traceback for thread|Thread) \d+ "(.*)"/.exec(line);
     if (head) threads.set(head[1], (frames = []));
     else if (frames && /^ {4}\S/.test(line)) frames.push(line.trim());
   }

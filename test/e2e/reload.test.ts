@@ -53,7 +53,7 @@ describe('reload', { concurrency: true }, () => {
         // the file as loaded: nothing to reload
         let out = await typed('reload reload_mod price');
         assert.equal(out.records[0].changed, false);
-        assert.match(out.lines[0], /^reload_mod\.price is unchanged in .*reload_mod\.py:\d+-\d+: nothing reloaded$/);
+        assert.match(out.lines[0], /^Reload is done: reload_mod\.price is unchanged in .*reload_mod\.py:\d+-\d+, nothing replaced$/);
 
         // a new body: the `from` import taken before the reload runs it; -v shows it
         rewrite('return x * RATE\n', 'return x * RATE + 100\n');

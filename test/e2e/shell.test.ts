@@ -139,9 +139,9 @@ describe('the interactive shell on a terminal', { concurrency: true }, () => {
       await shell.waitFor((s) => s.split('\n').includes(promptLine(pid, '^C')) && last(s) === promptLine(pid), { since });
 
       // stack in the shell: the target's threads and their known frames
-      const stack = await command(shell, pid, 'stack', /Thread \d+ "MainThread"/);
+      const stack = await command(shell, pid, 'stack', /Traceback for thread \d+ "MainThread"/);
       assert.match(stack, new RegExp(`^Process ${pid}: Python ${py.version.replace(/\./g, '\\.')} `, 'm'));
-      for (const name of ['parked-1', 'parked-2', 'caller']) assert.match(stack, new RegExp(`^Thread \\d+ "${name}"`, 'm'));
+      for (const name of ['parked-1', 'parked-2', 'caller']) assert.match(stack, new RegExp(`^Traceback for thread \\d+ "${name}"`, 'm'));
       assert.ok(stack.includes(`park (${SCRIPT}:${PARK_LINE})`), stack);
 
       // a user error is one line (and a hint), and the shell goes on

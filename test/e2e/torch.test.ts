@@ -64,7 +64,10 @@ describe('torch', { concurrency: true }, () => {
     // one forward: two linear layers, not the many of several calls
     const linears = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'aten::linear').length;
     assert.equal(linears, 2, 'exactly the two Linear layers of one forward call');
-    assert.match(out.lines.join('\n'), /wrote .*trace\.json \(\d+ bytes\): Chrome trace of one call of __main__\.Net\.forward/);
+    assert.match(
+      out.lines.join('\n'),
+      /torch profile info has been written to .*trace\.json \(\d+ bytes\): Chrome trace of one call of __main__\.Net\.forward/,
+    );
     assert.match(out.lines.join('\n'), /ui\.perfetto\.dev or chrome:\/\/tracing/);
     assert.deepEqual(readdirSync(dir), ['trace.json'], 'no .part file left');
 

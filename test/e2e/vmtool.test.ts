@@ -34,6 +34,7 @@ describe('vmtool', { concurrency: true }, () => {
           ['99', '__main__.RushOrder'],
         ]);
         assert.match(out.lines[0], /^4 instances of __main__\.Order \(1 of subclasses\)$/);
+        assert.equal(out.lines[1], 'INDEX  VALUE', 'the columns as the reference tool heads them');
         assert.match(
           out.lines.join('\n'),
           /^\[\d\] {2}\[subclass __main__\.RushOrder\] __main__\.RushOrder\(\n\s+oid=99,\n\s+amount=990,/m,
@@ -84,7 +85,7 @@ describe('vmtool', { concurrency: true }, () => {
         assert.ok(g.collected >= 1000, `collected ${g.collected}`);
         assert.ok(g.ms >= 0 && g.generations.every((x: Rec) => x.ms >= 0 && x.ms <= g.ms + 1));
         assert.equal(g.enabled, false);
-        assert.match(out.lines[0], new RegExp(`^full collection: ${g.collected} objects collected in \\d+\\.\\d\\d ms$`));
+        assert.match(out.lines[0], new RegExp(`^full collection done successfully: ${g.collected} objects collected in \\d+\\.\\d\\d ms$`));
         assert.match(out.lines.join('\n'), /automatic collection is disabled in the target/);
         // nothing of it is left for a second collection
         const again = (await t.run(vmtool, '-a forceGc')).records[0] as Rec;

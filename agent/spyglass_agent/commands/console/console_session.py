@@ -144,8 +144,8 @@ class ConsoleSession(code.InteractiveConsole):
                 'output',
                 {
                     'stream': 'stdout',
-                    'text': 'Python %s in process %d (spyglass console; Ctrl-D or exit() leaves it, the target keeps running)\n'
-                    % (sys.version.split()[0], _pid()),
+                    'text': 'Python %s in process %d (spyglass RemoteInteractiveConsole; Ctrl-D or exit() leaves it, the target keeps '
+                    'running)\n' % (sys.version.split()[0], _pid()),
                 },
             )
             more = False

@@ -34,12 +34,20 @@ NAME = 'torch'
 _WAIT_STEP = 0.05
 
 
-def _torch():
+def _feature(ctx, action):
+    """The reference tool's name of what was asked ("torch memory snapshot"), which its
+    "... is not enabled" refusals start with (scripts look for those words)."""
+    if action != 'memory':
+        return 'torch profile'
+    return 'torch memory snapshot' if ctx.arg('snapshot', bool, False) else 'torch memory record'
+
+
+def _torch(feature):
     torch = sys.modules.get('torch')
     if torch is None:
         raise AgentError(
             'TorchNotImported',
-            'torch is not imported in the target process',
+            '%s is not enabled: torch is not imported in the target process' % feature,
             hint='spyglass never imports torch into a process itself; these commands work once the '
             'application has imported it',
         )
@@ -60,12 +68,16 @@ def _api(torch, dotted, needed_for):
     return obj
 
 
+_MEMORY_FEATURE = {'torch memory -s': 'torch memory snapshot', 'torch memory -r': 'torch memory record'}
+
+
 def _require_cuda(torch, what):
     cuda = _api(torch, 'cuda.is_available', what)
     if not cuda():
         raise AgentError(
             'CudaUnavailable',
-            'CUDA is not available in the target (torch %s): %s is about CUDA memory' % (torch.__version__, what),
+            '%s is not enabled: CUDA is not available in the target (torch %s), and it is about CUDA memory'
+            % (_MEMORY_FEATURE[what], torch.__version__),
             hint='`torch profile` works on CPU-only processes',
         )
 
@@ -227,7 +239,7 @@ def _memory(ctx, torch):
 
 def run(ctx):
     action = ctx.arg('action', str, required=True)
-    torch = _torch()
+    torch = _torch(_feature(ctx, action))
     if action == 'profile':
         return _profile(ctx, torch)
     if action == 'memory':

@@ -31,7 +31,7 @@ from ... import observe
 from . import tracer
 from ...errors import AgentError
 from ...expressions import BEFORE_CALL_NAMES
-from ...threadnames import thread_name
+from ...threadnames import thread_info
 
 
 NAME = 'trace'
@@ -70,13 +70,13 @@ def run(ctx):
                     return None
             except Exception as e:
                 passed[0] += 1
-                handoff.put(('filter_error', clock(), thread_name(), observe.error_text(e)))
+                handoff.put(('filter_error', clock(), thread_info(), observe.error_text(e)))
                 return None
         try:
             rec = recorder.begin((code,), suspended=stepwise)
         except tracer.TraceUnavailable as e:
             passed[0] += 1
-            handoff.put(('unavailable', clock(), thread_name(), str(e)))
+            handoff.put(('unavailable', clock(), thread_info(), str(e)))
             return None
         if rec is None:
             return None  # a recursive call: already part of the outer call's tree
@@ -90,7 +90,7 @@ def run(ctx):
         if cost * 1000.0 < entrance_ms or passed[0] >= limit:
             return
         passed[0] += 1
-        handoff.put(('trace', started, thread_name(), (rec, cost, exc)))
+        handoff.put(('trace', started, thread_info(), (rec, cost, exc)))
 
     def on_resume(token):
         if token is not None:
@@ -104,8 +104,8 @@ def run(ctx):
     trees = tracer.TreeBuilder()
 
     def show(batch):
-        for kind, started, thread, detail in batch:
-            event = {'time': started, 'method': target.label, 'thread': thread}
+        for kind, started, (thread, tid, daemon), detail in batch:
+            event = {'time': started, 'method': target.label, 'thread': thread, 'tid': tid, 'daemon': daemon}
             if kind == 'filter_error':
                 event['filter_error'] = {'expr': accept_expr.source, 'error': detail}
             elif kind == 'unavailable':
