@@ -2,13 +2,12 @@
 // innermost frame, under numpy's C code, under the Python caller. Runs on every
 // interpreter that has numpy installed; skipped, saying so, when none has.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { discoverPythons } from '../helpers/pythons.js';
+import { pythonsWith } from '../helpers/pythons.js';
 import { startTarget } from '../helpers/targets.js';
 
-const withNumpy = discoverPythons().filter((py) => spawnSync(py.path, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+const withNumpy = pythonsWith('numpy');
 
 describe('dump --native inside numpy', {
   concurrency: true,

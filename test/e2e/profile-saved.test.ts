@@ -139,5 +139,5 @@ test('dump -f and stack -f: a full disk (/dev/full) or a missing directory, the 
   assert.equal(stack.code, 1, stack.stderr);
   saved.push(savedInstead(stack.stderr, missing, 'stack dump'));
   assert.match(stack.stderr, /ENOENT/);
-  assert.match(readFileSync(saved[1], 'utf8'), /Thread \d+ "parked-2"/);
+  assert.match(readFileSync(saved[1], 'utf8'), /Traceback for thread \d+ "parked-2"/);
 });

@@ -1,7 +1,7 @@
 // Finds every CPython interpreter on this machine that spyglass supports (3.8+), so the
 // end-to-end tests run the whole version matrix: pyenv's shared builds, python3.X on PATH,
 // and Debian's static /usr/bin/python3.11. SPYGLASS_TEST_PYTHONS=path,path limits the set.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -81,4 +81,9 @@ export function discoverPythons(): Interpreter[] {
   found.sort((a, b) => a.label.localeCompare(b.label, undefined, { numeric: true }));
   cached = found;
   return found;
+}
+
+/** The interpreters that can import `module` (numpy: tests that skip, saying so, when none can). */
+export function pythonsWith(module: string): Interpreter[] {
+  return discoverPythons().filter((py) => spawnSync(py.path, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0);
 }

@@ -144,7 +144,7 @@ class ConsoleSession(code.InteractiveConsole):
                 'output',
                 {
                     'stream': 'stdout',
-                    'text': 'Python %s in process %d (spyglass RemoteInteractiveConsole; Ctrl-D or exit() leaves it, the target keeps '
+                    'text': 'Python %s in process %d (spyglass console, a RemoteInteractiveConsole; Ctrl-D or exit() leaves it, the target keeps '
                     'running)\n' % (sys.version.split()[0], _pid()),
                 },
             )
