@@ -4,7 +4,7 @@
 // so it attaches (as `spyglass PID` does) and asks it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NotPythonError, ProcessGoneError } from '../errors.js';
+import { NotPythonError, ProcessGoneError, UsageError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
@@ -160,9 +160,11 @@ export function registerDump(program: Command): void {
         'is read once more while that thread alone is paused (microseconds); --nonblocking never pauses ' +
         'and marks such a thread as torn instead.',
     )
-    .argument('<pid>', 'the Python process', (v: string) => parsePid(v))
+    .argument('[pid]', 'the Python process', (v: string) => parsePid(v))
+    // py-spy's spelling, so `dump --pid PID` works as it does there
+    .option('-p, --pid <pid>', 'the Python process (instead of the argument)', (v: string) => parsePid(v))
     .option('-l, --locals', "show each frame's arguments and local variables")
-    .option('--json', 'print one JSON document')
+    .option('-j, --json', 'print one JSON document')
     .option('-f, --file <file>', 'write to this file instead of stdout')
     .option('--outermost-first', 'print the outermost frame first (like a Python traceback)')
     .option(
@@ -173,12 +175,12 @@ export function registerDump(program: Command): void {
     )
     .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
     .option(
-      '--native',
+      '-n, --native',
       "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)",
     )
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls (call helpers, vectorcall)')
     .option(
-      '--subprocesses',
+      '-s, --subprocesses',
       'also every Python process below it, each headed by its pid and command line (--json: one document per line and process)',
     )
     .addHelpText(
@@ -192,7 +194,11 @@ Examples:
   spyglass dump 4242 --native            # with C/C++ frames ([native] name (module)) merged in
   spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
-    .action(async (pid: number, o: DumpOptions) => {
+    .action(async (arg: number | undefined, o: DumpOptions & { pid?: number }) => {
+      if (arg !== undefined && o.pid !== undefined && arg !== o.pid)
+        throw new UsageError('two different pids given', 'give the pid once: `spyglass dump PID`');
+      const pid = arg ?? o.pid;
+      if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass dump PID (or --pid PID)');
       const text = o.async ? await asyncText(pid, o) : await dumpText(pid, o);
       if (!o.file) {
         writeStdout(text);

@@ -26,22 +26,29 @@ export function registerRecord(program: Command): void {
     )
     .usage('[options] (--pid PID | -- python app.py [args...])')
     .option('-p, --pid <pid>', 'the process to profile', (v: string) => parsePid(v))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('flamegraph'))
+    // "raw" is py-spy's name for collapsed stacks
+    .addOption(
+      new Option('-f, --format <format>', 'output format ("raw": collapsed, as py-spy calls it)')
+        .choices([...FORMATS, 'raw'])
+        .default('flamegraph'),
+    )
     .option(
       '-o, --output <file>',
       'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)',
     )
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parsePositive('--duration'))
-    .option('--idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
-    .option('--gil', 'only samples of threads holding the GIL')
-    .option('--threads', 'a root frame per thread')
-    .option('--subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
+    // the short flags are py-spy's, so that its users' command lines work as they are
+    .option('-i, --idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
+    .option('-g, --gil', 'only samples of threads holding the GIL')
+    .option('-t, --threads', 'a root frame per thread')
+    .option('-s, --subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
     .option('--nolineno', 'ignore line numbers: one frame per function')
-    .option('--function', 'aggregate by function (its first line) rather than by the current line')
+    .option('-F, --function', 'aggregate by function (its first line) rather than by the current line')
     .option('--blocking', 'pause the Python threads (ptrace) while reading each sample: exact, but slows the target')
+    .option('--nonblocking', 'never pause the target (the default; accepted as py-spy spells it)')
     .option(
-      '--native',
+      '-n, --native',
       'merge native (C/C++) frames into each sample; pauses each sampled Python thread while its registers and stack are read (ptrace)',
     )
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls')
@@ -61,6 +68,7 @@ Examples:
       if (o.pid !== undefined && command.length) throw new UsageError('give either --pid or a command after --, not both');
       if (o.pid === undefined && !command.length)
         throw new UsageError('nothing to record', 'give --pid PID, or a command after --: spyglass record -- python app.py');
+      if (o.blocking && o.nonblocking) throw new UsageError('give either --blocking or --nonblocking, not both');
       // loaded when the command runs, not when any command starts (BENCHMARKS.md#dump-start-up)
       const [{ recordProfile, summarizeRecording }, { LiveLine }] = await Promise.all([
         import('../record/record.js'),
@@ -73,7 +81,7 @@ Examples:
         const r = await recordProfile({
           pid: o.pid as number | undefined,
           command: command.length ? command : undefined,
-          format: o.format as Format,
+          format: (o.format === 'raw' ? 'collapsed' : o.format) as Format,
           output: o.output as string | undefined,
           rate: o.rate as number,
           durationSec: o.duration as number | undefined,

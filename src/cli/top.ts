@@ -64,9 +64,11 @@ export function registerTop(program: Command): void {
     // py-spy's spelling, so `top --pid PID` works as it does there
     .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', (v: string) => parsePid(v))
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
-    .option('--idle', 'include idle threads')
-    .option('--gil', 'only threads holding the GIL')
-    .option('--native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
+    // the short flags are py-spy's
+    .option('-i, --idle', 'include idle threads')
+    .option('-g, --gil', 'only threads holding the GIL')
+    .option('--nonblocking', 'never pause the target (the default; accepted as py-spy spells it)')
+    .option('-n, --native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
     .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
       if (arg !== undefined && o.pid !== undefined && arg !== o.pid)

@@ -56,7 +56,7 @@ describe('completions', () => {
       assert.ok(subs.includes(s), s);
     assert.deepEqual(rootOptions.sort(), ['--debug', '--help', '--version']);
     assert.deepEqual(rate, ['--rate']);
-    assert.deepEqual(formats.sort(), ['chrometrace', 'collapsed', 'flamegraph', 'pprof', 'speedscope']);
+    assert.deepEqual(formats.sort(), ['chrometrace', 'collapsed', 'flamegraph', 'pprof', 'raw', 'speedscope']);
     assert.deepEqual(dumpN.sort(), ['--native', '--native-all', '--nonblocking']);
     assert.ok(pidAfterP.includes(String(target.pid)), `pid ${target.pid} in ${pidAfterP}`);
     assert.ok(!pidAfterP.includes(String(process.pid)), 'node is not Python');
