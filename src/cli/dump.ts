@@ -4,8 +4,8 @@
 // so it attaches (as `spyglass PID` does) and asks it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NotPythonError, ProcessGoneError, UsageError } from '../errors.js';
-import { parsePid } from '../commands/args.js';
+import { NotPythonError, ProcessGoneError } from '../errors.js';
+import { parsePid, pidFromArgOrOption } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
 import { openReader, type PythonReader } from '../reader/reader.js';
@@ -195,10 +195,7 @@ Examples:
   spyglass dump 4242 --async             # asyncio tasks (attaches: the agent is loaded)`,
     )
     .action(async (arg: number | undefined, o: DumpOptions & { pid?: number }) => {
-      if (arg !== undefined && o.pid !== undefined && arg !== o.pid)
-        throw new UsageError('two different pids given', 'give the pid once: `spyglass dump PID`');
-      const pid = arg ?? o.pid;
-      if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass dump PID (or --pid PID)');
+      const pid = pidFromArgOrOption('dump', arg, o.pid);
       const text = o.async ? await asyncText(pid, o) : await dumpText(pid, o);
       if (!o.file) {
         writeStdout(text);

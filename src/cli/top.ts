@@ -4,7 +4,7 @@
 // node:readline's keypress events in raw mode.
 import { emitKeypressEvents } from 'node:readline';
 import type { Command } from 'commander';
-import { parsePid } from '../commands/args.js';
+import { parsePid, pidFromArgOrOption } from '../commands/args.js';
 import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { markInterrupted, stopSignal } from '../run-end.js';
@@ -71,10 +71,7 @@ export function registerTop(program: Command): void {
     .option('-n, --native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
     .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
-      if (arg !== undefined && o.pid !== undefined && arg !== o.pid)
-        throw new UsageError('two different pids given', 'give the pid once: `spyglass top PID`');
-      const pid = arg ?? o.pid;
-      if (pid === undefined) throw new UsageError('no process given', 'usage: spyglass top PID (or --pid PID)');
+      const pid = pidFromArgOrOption('top', arg, o.pid);
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       // the sampler (and ptrace under it) loads when the command runs (BENCHMARKS.md#dump-start-up)

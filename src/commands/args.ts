@@ -25,6 +25,18 @@ export function parsePid(word: string, what = '', hint?: string): number {
   return n;
 }
 
+/**
+ * The pid of a command that takes it as its argument or, as py-spy spells it, as --pid
+ * (dump, top): one of the two, or both naming the same process.
+ */
+export function pidFromArgOrOption(command: string, arg: number | undefined, option: number | undefined): number {
+  if (arg !== undefined && option !== undefined && arg !== option)
+    throw new UsageError('two different pids given', `give the pid once: \`spyglass ${command} PID\``);
+  const pid = arg ?? option;
+  if (pid === undefined) throw new UsageError('no process given', `usage: spyglass ${command} PID (or --pid PID)`);
+  return pid;
+}
+
 /** Splits a command line into words: single and double quotes, backslash escapes. */
 export function tokenize(line: string): Words {
   const out: string[] = [];

@@ -321,11 +321,12 @@ export class ObjectReader {
 
 type ScalarReader = [read: (b: Buffer) => string, size: number];
 const signed = (size: 1 | 2 | 4): ScalarReader => [(b) => b.readIntLE(0, size).toString(), size];
+const BOOL: ScalarReader = [(b) => (b[0] ? 'True' : 'False'), 1];
 /** numpy scalar types by name (without "numpy."): how to print their value. Not float16,
  * longdouble or complex (shown as `<numpy.float16 at 0x...>`, as py-spy does). */
 const NUMPY_SCALARS: Record<string, ScalarReader | undefined> = {
-  bool: [(b) => (b[0] ? 'True' : 'False'), 1],
-  bool_: [(b) => (b[0] ? 'True' : 'False'), 1],
+  bool: BOOL,
+  bool_: BOOL,
   int8: signed(1),
   int16: signed(2),
   int32: signed(4),

@@ -68,16 +68,13 @@ def _api(torch, dotted, needed_for):
     return obj
 
 
-_MEMORY_FEATURE = {'torch memory -s': 'torch memory snapshot', 'torch memory -r': 'torch memory record'}
-
-
-def _require_cuda(torch, what):
+def _require_cuda(torch, what, feature):
     cuda = _api(torch, 'cuda.is_available', what)
     if not cuda():
         raise AgentError(
             'CudaUnavailable',
             '%s is not enabled: CUDA is not available in the target (torch %s), and it is about CUDA memory'
-            % (_MEMORY_FEATURE[what], torch.__version__),
+            % (feature, torch.__version__),
             hint='`torch profile` works on CPU-only processes',
         )
 
@@ -208,7 +205,7 @@ def _memory(ctx, torch):
     if snapshot == record:
         raise bad_args('torch memory: give one of -s (snapshot now) or -r module [class] method (record a call)')
     what = 'torch memory -s' if snapshot else 'torch memory -r'
-    _require_cuda(torch, what)
+    _require_cuda(torch, what, _feature(ctx, 'memory'))
     memory = _api(torch, 'cuda.memory', what)
     _api(torch, 'cuda.memory._dump_snapshot', what)
     if snapshot:
