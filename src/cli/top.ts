@@ -5,7 +5,7 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { Command } from 'commander';
 import { parsePid, pidFromArgOrOption } from '../commands/args.js';
-import { UsageError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { markInterrupted, stopSignal } from '../run-end.js';
 import { cachedShortener } from '../sampler/filenames.js';
