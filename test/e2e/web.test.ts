@@ -216,6 +216,8 @@ describe('spyglass web', { skip: chromiumSkip }, () => {
         .trimEnd(),
     );
   const waitForTerminal = async (page: Page, re: RegExp, timeoutMs = 20000): Promise<string> => {
+    // the terminal is made by the page's script after navigation: $eval does not wait for it
+    await page.waitForSelector('.xterm-rows', { timeout: timeoutMs });
     for (const deadline = Date.now() + timeoutMs; ; await page.waitForTimeout(100)) {
       const text = await terminalText(page);
       if (re.test(text)) return text;
