@@ -8,6 +8,12 @@ export const EXIT_INTERNAL = 3;
 export class UserError extends Error {
   readonly hint?: string;
   readonly exitCode: number;
+  /**
+   * A refusal that answers what was asked about the target ("torch profile is not
+   * enabled"): printed on stdout, where the reference tool prints it and its scripts read
+   * it (docs/reference-words.md); other failures go to stderr.
+   */
+  answer = false;
   constructor(message: string, hint?: string, exitCode = EXIT_FAILURE) {
     super(message);
     this.name = 'UserError';

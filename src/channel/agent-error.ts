@@ -3,6 +3,9 @@
 import { UserError } from '../errors.js';
 import type { AgentErrorInfo } from './protocol.js';
 
+/** The agent's refusals that say a feature is off in the target (UserError.answer). */
+const ANSWERS = new Set(['TorchNotImported', 'CudaUnavailable']);
+
 /** A request the agent refused or failed (unknown module, bad expression...). */
 export class AgentCommandError extends UserError {
   readonly type: string;
@@ -12,5 +15,6 @@ export class AgentCommandError extends UserError {
     this.name = 'AgentCommandError';
     this.type = info.type;
     this.detail = info.detail;
+    this.answer = ANSWERS.has(info.type);
   }
 }

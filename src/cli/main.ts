@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (err instanceof UserError) {
-      process.stderr.write(formatUserError(err) + '\n');
+      // (with --json the answer is the JSON line on stdout)
+      (err.answer && !json ? process.stdout : process.stderr).write(formatUserError(err) + '\n');
       if (debug && err.stack) process.stderr.write(err.stack + '\n');
       // the agent's own type (ModuleNotFound, ExpressionFailed...) says more than the class
       if (json) jsonError(err instanceof AgentCommandError ? err.type : err.name, err.message, err.exitCode, err.hint);

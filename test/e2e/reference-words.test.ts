@@ -5,7 +5,8 @@
 // NAME/DESCRIPTION columns, `history -n 1` showing itself, gilstat's report headings,
 // vmtool's VALUE column and "successfully", perf's "Flamegraph data has been
 // successfully", `reload --mod M --func F` answering "Reload is done", and `console`
-// opening with "RemoteInteractiveConsole" (in one-shot mode its lines come from stdin). Scripts written
+// opening with "RemoteInteractiveConsole" (in one-shot mode its lines come from stdin), and
+// torch's "torch profile is not enabled" when the target has no torch. Scripts written
 // for the reference tool keep working (docs/reference-words.md).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,9 @@ describe("the reference tool's words", { concurrency: false }, () => {
     const target = await startTarget(py, 'reference_words.py', [], { cwd: dir, env: { PYTHONPATH: dir } });
     t.after(() => target.stop());
     const history = join(dir, 'history');
-    const run = async (cmd: string, extra: string[] = [], input?: string) => {
+    const run = async (cmd: string, extra: string[] = [], input?: string, code = 0) => {
       const r = await runCli([String(target.pid), '--cmd', cmd, ...extra], { env: { SPYGLASS_HISTORY: history }, timeoutMs: 60000, input });
-      assert.equal(r.code, 0, `${cmd}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, code, `${cmd}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
       return r.stdout.split('\n');
     };
     const has = (lines: string[], ...words: string[]) =>
@@ -64,5 +65,8 @@ describe("the reference tool's words", { concurrency: false }, () => {
     assert.ok(consoleOut.includes('A'), consoleOut.join('\n'));
     writeFileSync(join(dir, 'words_mod.py'), MOD(2));
     has(await run('reload --mod words_mod --func test_func'), 'Reload is done');
+    // a refusal that answers the question (torch is not in this target) is read on stdout too
+    has(await run('torch profile __main__ A hello -f t.json', [], undefined, 1), 'torch profile is not enabled');
+    has(await run('torch memory -s', [], undefined, 1), 'torch memory snapshot is not enabled');
   });
 });
