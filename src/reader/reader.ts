@@ -737,8 +737,7 @@ export class PythonReader {
       throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');
     }
     const ptr = (off: number) => raw.readBigUInt64LE(off);
-    // co_name, as py-spy and Python's own tracebacks name a frame, on every version alike
-    const nameObj = ptr(C.name);
+    const nameObj = ptr(C.qualname ?? C.name);
     const table = o.bytes(ptr(C.lineTable)).data;
     let lastiLimit: number;
     if (C.bytecode !== undefined) {

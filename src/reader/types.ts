@@ -11,7 +11,7 @@ export interface LocalVariable {
 }
 
 export interface StackFrame {
-  /** co_name (`run`, not `Worker.run`), as py-spy and tracebacks print it */
+  /** co_qualname on 3.11+ (e.g. `Worker.run`), co_name before */
   name: string;
   filename: string;
   /** 0 when unknown */

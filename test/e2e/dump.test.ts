@@ -27,6 +27,8 @@ function thread(dump: StackDump, name: string): ThreadStack {
 
 describe('dump reads the known target on every interpreter', { concurrency: true }, () => {
   for (const py of discoverPythons()) {
+    const minor = Number(py.minor.split('.')[1]);
+    const q = (cls: string, fn: string) => (minor >= 11 ? `${cls}.${fn}` : fn);
     test(`${py.label}: threads, frames, lines, tids, locals`, async (t) => {
       const target = await startTarget(py, 'dump_known.py');
       t.after(() => target.stop());
@@ -45,10 +47,10 @@ describe('dump reads the known target on every interpreter', { concurrency: true
         [
           ['leaf_sleep', SCRIPT, LINES.leaf],
           ['middle', SCRIPT, LINES.middle],
-          ['run', SCRIPT, LINES.run],
+          [q('Worker', 'run'), SCRIPT, LINES.run],
         ],
       );
-      assert.equal(sleeper.frames.at(-1)!.name, '_bootstrap');
+      assert.equal(sleeper.frames.at(-1)!.name, q('Thread', '_bootstrap'));
       assert.match(sleeper.frames.at(-1)!.filename, /threading\.py$/);
 
       const main = thread(dump, 'MainThread');
@@ -124,7 +126,7 @@ describe('dump reads the known target on every interpreter', { concurrency: true
         line: LINES.leaf,
         locals: [{ name: 'seconds', value: '1000', argument: true }],
       });
-      assert.equal(sleeper.frames[0].name, '_bootstrap');
+      assert.equal(sleeper.frames[0].name, q('Thread', '_bootstrap'));
 
       const file = join(dir, `${py.label}.txt`);
       const toFile = await runCli(['dump', pid, '--locals', '-f', file]);
