@@ -174,6 +174,7 @@ export function registerDump(program: Command): void {
         'thread; the agent stays loaded, idle',
     )
     .option('--nonblocking', 'never pause a thread: a stack that changed while read is marked torn')
+    .option('--full-filenames', "whole paths (dump's default; accepted as py-spy spells it)")
     .option(
       '-n, --native',
       "merge each thread's native (C/C++) frames into its stack; pauses each Python thread while its registers and stack are read (ptrace)",

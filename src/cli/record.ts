@@ -44,6 +44,7 @@ export function registerRecord(program: Command): void {
     .option('-t, --threads', 'a root frame per thread')
     .option('-s, --subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
     .option('--nolineno', 'ignore line numbers: one frame per function')
+    .option('--full-filenames', 'whole paths in frame labels, not the short form (package/module.py)')
     .option('-F, --function', 'aggregate by function (its first line) rather than by the current line')
     .option('--blocking', 'pause the Python threads (ptrace) while reading each sample: exact, but slows the target')
     .option('--nonblocking', 'never pause the target (the default; accepted as py-spy spells it)')
@@ -90,6 +91,7 @@ Examples:
           threads: !!o.threads,
           subprocesses: !!o.subprocesses,
           nolineno: !!o.nolineno,
+          fullFilenames: !!o.fullFilenames,
           function: !!o.function,
           blocking: !!o.blocking,
           native: o.nativeAll ? 'all' : !!o.native,

@@ -53,6 +53,15 @@ export function renderTop(s: TopScreen): string[] {
   return lines.map((l) => (l.length > s.width ? l.slice(0, s.width) : l));
 }
 
+interface TopOptions {
+  pid?: number;
+  rate: number;
+  idle?: boolean;
+  gil?: boolean;
+  native?: boolean;
+  fullFilenames?: boolean;
+}
+
 export function registerTop(program: Command): void {
   program
     .command('top')
@@ -68,9 +77,10 @@ export function registerTop(program: Command): void {
     .option('-i, --idle', 'include idle threads')
     .option('-g, --gil', 'only threads holding the GIL')
     .option('--nonblocking', 'never pause the target (the default; accepted as py-spy spells it)')
+    .option('--full-filenames', 'whole paths, not the short form (package/module.py)')
     .option('-n, --native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
     .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
-    .action(async (arg: number | undefined, o: { pid?: number; rate: number; idle?: boolean; gil?: boolean; native?: boolean }) => {
+    .action(async (arg: number | undefined, o: TopOptions) => {
       const pid = pidFromArgOrOption('top', arg, o.pid);
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
@@ -80,8 +90,7 @@ export function registerTop(program: Command): void {
         import('../sampler/source.js'),
         import('../sampler/native-source.js'),
       ]);
-      const shorten = cachedShortener(`/proc/${pid}/root`);
-      const stats = new TopStats(o.rate, shorten);
+      const stats = new TopStats(o.rate, o.fullFilenames ? undefined : cachedShortener(`/proc/${pid}/root`));
       // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
       const stop = stopSignal();
       const sampler = new Sampler({

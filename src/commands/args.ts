@@ -18,10 +18,13 @@ export interface Words extends Array<string> {
   spans?: Array<[number, number]>;
 }
 
-/** A process id typed by the user (digits only: no sign, exponent or hex); `what` prefixes the error. */
+/** A process id as typed: decimal digits, or hex with 0x as py-spy takes it; `what` prefixes the error. */
+export const PID_PATTERN = /^(\d+|0[xX][0-9a-fA-F]+)$/;
+
+/** A process id typed by the user (no sign, exponent or fraction); `what` prefixes the error. */
 export function parsePid(word: string, what = '', hint?: string): number {
   const n = Number(word);
-  if (!/^\d+$/.test(word) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what}not a process id: '${word}'`, hint);
+  if (!PID_PATTERN.test(word) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${what}not a process id: '${word}'`, hint);
   return n;
 }
 

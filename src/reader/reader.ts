@@ -737,6 +737,8 @@ export class PythonReader {
       throw new MemoryReadError(addr, C.size, 'frame points at something that is not a code object (torn read)');
     }
     const ptr = (off: number) => raw.readBigUInt64LE(off);
+    // co_qualname where the code object has one (3.11+), as py-spy 0.4.3 names frames
+    // (`Worker.run`), so its users' stacks compare; co_name before (docs/frame-names.md)
     const nameObj = ptr(C.qualname ?? C.name);
     const table = o.bytes(ptr(C.lineTable)).data;
     let lastiLimit: number;

@@ -11,7 +11,7 @@ export interface LocalVariable {
 }
 
 export interface StackFrame {
-  /** co_qualname on 3.11+ (e.g. `Worker.run`), co_name before */
+  /** co_qualname on 3.11+ (e.g. `Worker.run`), co_name before, as py-spy names frames (docs/frame-names.md) */
   name: string;
   filename: string;
   /** 0 when unknown */

@@ -40,6 +40,8 @@ export interface RecordOptions {
   subprocesses?: boolean;
   nolineno?: boolean;
   function?: boolean;
+  /** whole paths in frame labels rather than the short form */
+  fullFilenames?: boolean;
   blocking?: boolean;
   /** merge native frames into every sample (pauses the sampled Python threads); 'all' keeps interpreter plumbing */
   native?: boolean | 'all';
@@ -137,7 +139,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     pid = opts.pid!;
   }
 
-  const shorten = cachedShortener(`/proc/${pid}/root`);
+  const shorten = opts.fullFilenames ? (f: string) => f : cachedShortener(`/proc/${pid}/root`);
   const profile = new StackProfile(
     {
       lineNumbers: !opts.nolineno,

@@ -1,7 +1,8 @@
 // py-spy's own spellings of the shared commands work as they do there, so that its users'
 // command lines and scripts run unchanged: `dump --pid PID` (-p) and -j, `record -f raw`
 // (py-spy's name for collapsed stacks) with -i -t -F -s -g -n, --nonblocking (the
-// default, accepted), `top -i -g`. Wrong combinations are usage errors (exit 2).
+// default, accepted), `top -i -g`, a pid in hex (0x...) and --full-filenames (whole
+// paths in a recording; dump's default). Wrong combinations are usage errors (exit 2).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,13 @@ test(`${py.label}: py-spy's options on dump, record and top`, async (t) => {
   assert.equal(JSON.parse(dump.stdout).pid, target.pid);
   const short = await runCli(['dump', '-p', pid]);
   assert.match(short.stdout, /^ {4}(heavy|light|burn) \(.*profile_split\.py:\d+\)$/m);
+  // py-spy takes a pid "in decimal or hex"
+  const hex = await runCli(['dump', '-p', `0x${target.pid.toString(16)}`, '--full-filenames']);
+  assert.equal(hex.code, 0, hex.stderr);
+  assert.match(hex.stdout, new RegExp(`^Process ${target.pid}:`, 'm'));
+  assert.match(hex.stdout, /^ {4}(heavy|light|burn) \(\/.*\/profile_split\.py:\d+\)$/m);
+  const notPid = await runCli(['dump', '0x']);
+  assert.equal(notPid.code, 2);
 
   const raw = join(dir, 'raw.txt');
   const rec = await runCli(['record', '--pid', pid, '-f', 'raw', '-o', raw, '-d', '1', '-i', '-t', '-F', '-s', '--nonblocking']);
@@ -42,6 +50,13 @@ test(`${py.label}: py-spy's options on dump, record and top`, async (t) => {
     lines.some((l) => l.includes('sleeper (')),
     '-i keeps the idle thread',
   );
+
+  // the short form by default ("profile_split.py"), whole paths with --full-filenames
+  const full = join(dir, 'full.txt');
+  const recFull = await runCli(['record', '-p', pid, '-f', 'raw', '-o', full, '-d', '0.5', '--full-filenames']);
+  assert.equal(recFull.code, 0, recFull.stderr);
+  assert.match(readFileSync(full, 'utf8'), /burn \(\/\S*\/profile_split\.py:\d+\)/);
+  assert.match(readFileSync(raw, 'utf8'), /burn \(profile_split\.py:\d+\)/);
 
   const gil = join(dir, 'gil.txt');
   const recGil = await runCli(['record', '-p', pid, '-f', 'raw', '-o', gil, '-d', '0.5', '-g']);
