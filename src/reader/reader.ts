@@ -495,8 +495,9 @@ export class PythonReader {
         }
       } else if (known !== undefined) known.seen = now;
     }
-    for (const [ts, b] of this.bottoms) if (b.seen !== now) this.bottoms.delete(ts);
-    for (const [ts, p] of this.pthreadTids) if (p.seen !== now) this.pthreadTids.delete(ts);
+    // forEach: no entry array per thread and sample, as for-of makes
+    this.bottoms.forEach((b, ts) => b.seen !== now && this.bottoms.delete(ts));
+    this.pthreadTids.forEach((p, ts) => p.seen !== now && this.pthreadTids.delete(ts));
   }
 
   /** The thread state holding the interpreter's GIL (3.12+), or 0. */

@@ -14,6 +14,8 @@ import { AddressSpace, readMaps } from '../proc/maps.js';
 import { MemoryReadError, type ProcessMemory } from '../proc/memory.js';
 
 const BLOCK = 4096;
+/** how many of a sample's latest segments a lookup scans (cached) */
+const SCANNED = 32;
 /** Bytes one sample may copy into the arena; a larger sample falls back to fresh Buffers. */
 const ARENA_BYTES = 1 << 20;
 const TWO_32 = 2 ** 32;
@@ -53,7 +55,13 @@ export class SnapshotMemory {
   readonly mem: ProcessMemory;
   private space: AddressSpace;
   private mapsRefreshed = false;
-  private blocks = new Map<number, Segment>();
+  /**
+   * the segments read in this sample, newest last: a handful (a thread state, a data-stack
+   * chunk, the code objects' blocks), so a scan beats a map by block, whose keys (block
+   * numbers above 2^31) and regrowth after each clear allocated at every sample
+   */
+  private readonly segs: Segment[] = [];
+  private nsegs = 0;
   /** the segment of the last hit: consecutive reads mostly fall into the same one */
   private last: Segment | undefined;
   private readonly arena = Buffer.allocUnsafe(ARENA_BYTES);
@@ -80,7 +88,7 @@ export class SnapshotMemory {
    * already handed out valid until the next begin(): a re-read within one sample.
    */
   forget(): void {
-    this.blocks.clear();
+    this.nsegs = 0;
     this.last = undefined;
   }
 
@@ -108,11 +116,19 @@ export class SnapshotMemory {
   /** The cached segment holding [addr, addr+len), if any. */
   private cached(addr: number, len: number): Segment | undefined {
     const last = this.last;
-    if (last !== undefined && addr >= last.base && addr + len <= last.end) return last;
-    const seg = this.blocks.get(Math.floor(addr / BLOCK));
-    if (seg === undefined || addr + len > seg.end) return undefined;
-    this.last = seg;
-    return seg;
+    const end = addr + len;
+    if (last !== undefined && addr >= last.base && end <= last.end) return last;
+    // newest first: where two reads overlap, the later one's bytes count; only the last
+    // SCANNED (a sample reads fewer; a walk of many objects re-reads an older page instead)
+    const oldest = Math.max(0, this.nsegs - SCANNED);
+    for (let i = this.nsegs - 1; i >= oldest; i--) {
+      const seg = this.segs[i];
+      if (addr >= seg.base && end <= seg.end) {
+        this.last = seg;
+        return seg;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -154,7 +170,7 @@ export class SnapshotMemory {
     this.mem.readInto(start, buf, at, size);
     if (buf === this.arena) this.arenaUsed += size;
     const seg: Segment = { base: start, end: stop, buf, at };
-    for (let b = start / BLOCK; b < stop / BLOCK; b++) this.blocks.set(b, seg);
+    this.segs[this.nsegs++] = seg;
     this.last = seg;
     return seg;
   }

@@ -55,12 +55,14 @@ export class ThreadStates {
 
   /** Ends a sample: threads not asked for any more have exited (or are not Python's): their files go. */
   end(): void {
-    for (const [tid, file] of this.files) {
+    // forEach rather than for-of: no entry array per thread and sample (deleting the entry
+    // being visited is allowed)
+    this.files.forEach((file, tid) => {
       if (file.asked !== this.samples) {
         closeSync(file.fd);
         this.files.delete(tid);
       }
-    }
+    });
   }
 
   close(): void {
