@@ -4,7 +4,8 @@
 // hold shares, --blocking pauses) or bound how soon an attach lands then run one at a
 // time: on a 2-core machine that also runs a dozen other targets, their threads are
 // descheduled for long enough to move a share by more than any honest tolerance.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -37,13 +38,18 @@ const phases = [
   { name: 'files in parallel', files: files.filter((f) => !isSerial(f)), concurrency },
   { name: 'statistical files, one at a time', files: files.filter(isSerial), concurrency: '1' },
 ].filter((p) => p.files.length);
+// the shells and one-shot commands the tests run keep their history here, not in the
+// user's ~/.spyglass_history (tests of the history set their own file)
+const historyDir = mkdtempSync(join(tmpdir(), 'spyglass-test-history-'));
+const env = { ...process.env, SPYGLASS_HISTORY: process.env.SPYGLASS_HISTORY ?? join(historyDir, 'history') };
 let failed = false;
 for (const [i, phase] of phases.entries()) {
   console.log(`# phase ${i + 1} of ${phases.length}: ${phase.files.length} ${phase.name}`);
-  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${phase.concurrency}`, ...phase.files], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${phase.concurrency}`, ...phase.files], { stdio: 'inherit', env });
   if (r.status !== 0) {
     failed = true;
     console.log(`# phase ${i + 1} failed (exit ${r.status ?? r.signal})`);
   }
 }
+rmSync(historyDir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
