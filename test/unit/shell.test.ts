@@ -206,11 +206,14 @@ test('the shell reading a pipe runs every line in order, then ends at end of inp
   const { out } = commandContext(1);
   input.end('help reset\n\nfrobnicate\nhelp quit\n');
   const dir = mkdtempSync(join(tmpdir(), 'spyglass-history-'));
+  const saved = process.env.SPYGLASS_HISTORY;
   process.env.SPYGLASS_HISTORY = join(dir, 'h');
   try {
     await runShell({ pid: 1, agent: namesAgent([]), out, input, output });
   } finally {
-    delete process.env.SPYGLASS_HISTORY;
+    // restored, not deleted: later tests in this process would write the user's history
+    if (saved === undefined) delete process.env.SPYGLASS_HISTORY;
+    else process.env.SPYGLASS_HISTORY = saved;
     rmSync(dir, { recursive: true, force: true });
   }
   assert.match(out.lines[0], /^USAGE:\n {2}reset$/m);
