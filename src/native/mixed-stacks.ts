@@ -38,7 +38,7 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
   // which threads are Python's, and how busy each is (a paused thread never looks running)
   const before = reader.sample({ threadNames: false });
   const activity = new Map(before.threads.map((t) => [t.tid, t.activity]));
-  const tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
+  let tids = before.threads.flatMap((t) => (t.tid !== undefined ? [t.tid] : []));
   // every module's unwind tables before the pause (each costs about a file read), so that
   // no thread waits for them while stopped (docs/native-unwinding.md §5)
   np.prepare();
@@ -63,6 +63,16 @@ export async function readMixedStacks(reader: PythonReader, np: NativeProcess, o
       // every thread was let go; a thread that was not scheduled in time gets another chance
       if (attempt >= PAUSE_ATTEMPTS)
         throw new UserError(`${e.message} (${PAUSE_ATTEMPTS} tries)`, 'the machine may be overloaded: try again');
+      continue;
+    }
+    // A thread read while paused that the first look did not list (it started since, or
+    // that look found the thread list being changed and stopped short of it: seen with
+    // connections opening and closing) was not paused: its native stack would be missing.
+    // Read again with it paused too.
+    const unpaused = reading.dump.threads.flatMap((t) => (t.tid !== undefined && !reading!.raws.has(t.tid) ? [t.tid] : []));
+    if (unpaused.some((tid) => !tids.includes(tid)) && attempt < PAUSE_ATTEMPTS) {
+      tids = [...new Set([...tids, ...unpaused])];
+      reading = undefined;
     }
   }
   const { dump, raws } = reading;

@@ -161,4 +161,33 @@ describe('--native pauses and always resumes', { concurrency: 2 }, () => {
     assert.deepEqual([...paused].sort(), [...tids].sort());
     assert.deepEqual(stoppedThreads(target.pid), [], 'every thread let go');
   });
+  test(`${py?.label}: a thread the first look missed is paused and unwound all the same`, {
+    skip: !py && 'no interpreter',
+  }, async (t) => {
+    // the first look at the thread list can stop short of a thread (the list was being
+    // changed) or a thread can start after it: the reading is made again with it paused
+    const target = await startTarget(py, 'native_busy.py', [], { notChild: true });
+    t.after(() => target.stop());
+    const reader = await openReader(target.pid);
+    t.after(() => reader.close());
+    const np = new NativeProcess(target.pid);
+    t.after(() => np.close());
+    const sample = reader.sample.bind(reader);
+    let looks = 0;
+    reader.sample = (opts) => {
+      const dump = sample(opts);
+      // the first look (before any pause) loses the main thread
+      return looks++ === 0 ? { ...dump, threads: dump.threads.filter((th) => th.tid !== target.pid) } : dump;
+    };
+    const dump = await readMixedStacks(reader, np);
+    const main = dump.threads.find((th) => th.tid === target.pid);
+    assert.ok(main, 'the main thread is read');
+    assert.ok(main.native && main.native.frames.length > 0, 'and its native stack too');
+    assert.ok(
+      dump.threads.every((th) => th.native !== undefined),
+      'every thread paused and unwound',
+    );
+    assert.ok(looks >= 3, `${looks} looks: the first, a reading without the main thread, a reading with it`);
+    assert.deepEqual(stoppedThreads(target.pid), [], 'every thread let go');
+  });
 });
