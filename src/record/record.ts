@@ -139,7 +139,8 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     pid = opts.pid!;
   }
 
-  const shorten = opts.fullFilenames ? (f: string) => f : cachedShortener(`/proc/${pid}/root`);
+  // without a shortener the profile keeps whole paths (--full-filenames)
+  const shorten = opts.fullFilenames ? undefined : cachedShortener(`/proc/${pid}/root`);
   const profile = new StackProfile(
     {
       lineNumbers: !opts.nolineno,
@@ -147,7 +148,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
       threadRoots: opts.threads,
       processRoots: opts.subprocesses,
       timeline: needsTimeline(format),
-      shorten: (f) => shorten(f),
+      shorten,
     },
     { rate, startedAt: Date.now(), title: opts.command?.join(' ') ?? '' },
   );
