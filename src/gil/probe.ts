@@ -12,6 +12,8 @@ export interface GilThread {
   /** kernel TID; undefined when it could not be mapped (then its waits are not seen) */
   tid?: number;
   name: string;
+  /** false while threading has no name for it (name is then a placeholder) */
+  named: boolean;
 }
 
 export interface GilProbe {
@@ -22,7 +24,8 @@ export interface GilProbe {
   readonly gilAddr: bigint;
   /** fills buf with the GIL struct (one read) */
   readGil(buf: Buffer): void;
-  threads(): GilThread[];
+  /** recheckUnnamed: look up again now the names threading had not registered yet */
+  threads(recheckUnnamed?: boolean): GilThread[];
   /** the ident of the thread whose thread state this is (last_holder points at one) */
   identOf(tstate: bigint): bigint | undefined;
   /** innermost frame first; [] when the thread could not be read */

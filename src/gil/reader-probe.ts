@@ -28,8 +28,8 @@ export async function openGilProbe(pid: number): Promise<GilProbe> {
       version: reader.target.version.text,
       gilAddr,
       readGil: (buf) => void m.readInto(gilAddr, buf, 0, GIL_STRUCT_SIZE),
-      threads(): GilThread[] {
-        const dump = reader.sample({ activity: false, maxDepth: 1 });
+      threads(recheckUnnamed = false): GilThread[] {
+        const dump = reader.sample({ activity: false, maxDepth: 1, recheckUnnamed });
         const main = dump.interpreters[0];
         const out = dump.threads
           .filter((t) => t.interpreterId === main)
@@ -37,6 +37,7 @@ export async function openGilProbe(pid: number): Promise<GilProbe> {
             ident: BigInt(t.threadId),
             tid: t.tid,
             name: t.name ?? (t.tid === pid ? 'MainThread' : `thread-${t.tid ?? t.threadId}`),
+            named: t.name !== undefined,
           }));
         const set = out.map((t) => t.ident).join(',');
         if (set !== lastSet) idents.clear();

@@ -54,8 +54,8 @@ function run(probe: GilProbe): void {
   const wallMs = (t: bigint) => Number((t + wallOffsetNs) / 1_000_000n);
   const gone: GilThreadRow[] = [];
 
-  const refreshThreads = () => {
-    const now = probe.threads();
+  const refreshThreads = (recheckUnnamed = false) => {
+    const now = probe.threads(recheckUnnamed);
     const live = new Set(now.map((t) => t.ident));
     for (const [ts, th] of known) {
       if (!live.has(ts)) {
@@ -95,6 +95,12 @@ function run(probe: GilProbe): void {
   };
 
   const table = (final: boolean) => {
+    // a thread first seen before threading registered it is named again before it is shown
+    for (const th of known.values())
+      if (!th.named) {
+        refreshThreads(true);
+        break;
+      }
     const start = acc.start ?? 0n;
     const end = acc.last ?? start;
     post({

@@ -22,6 +22,11 @@ export interface SampleOptions {
   locals?: boolean;
   /** look up thread names in threading (default true) */
   threadNames?: boolean;
+  /**
+   * look threads without a name up again now instead of trusting a recent miss (a thread
+   * seen before `threading` registered it would keep its placeholder for up to a second)
+   */
+  recheckUnnamed?: boolean;
   /** read each thread's scheduler state from /proc (default true) */
   activity?: boolean;
   /** frames per thread before the rest is left out (default 4096) */
@@ -328,7 +333,7 @@ export class PythonReader {
         interpreterId: t.interpId,
         threadId,
         tid: t.tid,
-        name: opts.threadNames === false || t.notRead ? undefined : this.threadNames.name(t.interp, threadId),
+        name: opts.threadNames === false || t.notRead ? undefined : this.threadNames.name(t.interp, threadId, opts.recheckUnnamed),
         holdsGil: t.holder !== 0 && t.holder === t.ts,
         activity,
         frames: t.notRead ? [] : stack.frames,

@@ -28,14 +28,17 @@ export class ThreadNames {
     private readonly L: Layout,
   ) {}
 
-  /** The name of the thread with this ident in this interpreter, if threading knows it. */
-  name(interp: number, ident: number): string | undefined {
+  /**
+   * The name of the thread with this ident in this interpreter, if threading knows it.
+   * With recheck a recent miss is looked up again (at the cost of re-reading _active).
+   */
+  name(interp: number, ident: number, recheck = false): string | undefined {
     let names = this.names.get(interp);
     if (names === undefined) this.names.set(interp, (names = new Map()));
     const cached = names.get(ident);
     if (cached?.name !== undefined) return cached.name;
     const now = Date.now();
-    if (cached && now - cached.at < NEGATIVE_TTL_MS) return undefined;
+    if (cached && !recheck && now - cached.at < NEGATIVE_TTL_MS) return undefined;
     try {
       this.refresh(interp, names, now);
     } catch (e) {

@@ -48,14 +48,16 @@ export async function startAgentTarget(
   writeFileSync(bootstrapFile, bootstrapSource({ socketPath }));
   const ready = await target.waitFor(/^READY /);
   const stop = target.stop.bind(target);
-  const connect = (o: ConnectOptions = {}) => AgentClient.connect(socketPath, { expectPid: target.pid, ...o });
+  // a loaded 2-core CI machine can keep a freshly started agent from answering within the
+  // product's 5 s handshake wait; the tests give it longer rather than fail their setup
+  const connect = (o: ConnectOptions = {}) => AgentClient.connect(socketPath, { expectPid: target.pid, handshakeTimeoutMs: 20000, ...o });
   return Object.assign(target, {
     socketPath,
     initialGlobals: (JSON.parse(ready.slice(6)) as { globals: string[] }).globals,
     connect,
     async attach(o: ConnectOptions = {}) {
       process.kill(target.pid, 'SIGUSR1');
-      const deadline = Date.now() + 10000;
+      const deadline = Date.now() + 20000;
       for (;;) {
         try {
           return await connect(o);
