@@ -96,6 +96,17 @@ export async function waitRunning(pid: number): Promise<void> {
   throw new Error(`process ${pid} did not start running`);
 }
 
+/**
+ * Waits until the process's main thread sleeps in system call `nr` (/proc/PID/syscall's
+ * first field), e.g. pause() (34 on x86_64) once a program is past its READY write.
+ */
+export async function waitInSyscall(pid: number, nr: number): Promise<void> {
+  for (const until = Date.now() + 10000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+    if (readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === String(nr)) return;
+  }
+  throw new Error(`process ${pid} did not reach system call ${nr}`);
+}
+
 /** Symbol names `nm` lists as defined in file, of the given nm type letters (all when omitted). */
 function definedSymbols(file: string, dynamic: boolean, types?: string): Set<string> {
   const out = execFileSync('nm', [...(dynamic ? ['-D'] : []), '--format=posix', '--defined-only', file], { encoding: 'utf8' });

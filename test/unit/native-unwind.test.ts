@@ -7,9 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { evalExpr } from '../../src/native/dwarf-expr.js';
 import { demangle } from '../../src/native/demangle.js';
 import { NativeProcess } from '../../src/native/native-process.js';
-import { FixtureDir, hasGcc, nativeStackOf, waitRunning } from '../helpers/native-fixture.js';
+import { FixtureDir, hasGcc, nativeStackOf, waitInSyscall, waitRunning } from '../helpers/native-fixture.js';
 
 const OUR_CHAIN = ['level3', 'level2', 'level1', 'main'];
+/** pause(2) on x86_64, where frames.c's wait_here sleeps */
+const SYS_PAUSE = 34;
 
 describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not installed' }, () => {
   let fx: FixtureDir;
@@ -69,6 +71,8 @@ describe('native unwinding of a C program', { skip: !hasGcc() && 'gcc is not ins
       exe,
       ['sleep'],
       async (pid) => {
+        // past its write of READY (a signal during it interrupts the write, not pause)
+        await waitInSyscall(pid, SYS_PAUSE);
         process.kill(pid, 'SIGUSR1');
         await waitRunning(pid);
       },
