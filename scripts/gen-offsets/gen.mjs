@@ -128,6 +128,8 @@ const FIELDS = [
   ['dictKeys.indices', 'offsetof(PyDictKeysObject, dk_indices)', 11, 99],
   ['dictKeys.entrySize', 'sizeof(mirror_PyDictKeyEntry)', 8, 10],
   ['dictKeys.entrySize', 'sizeof(PyDictKeyEntry)', 11, 99],
+  ['dictKeys.entryHash', 'offsetof(mirror_PyDictKeyEntry, me_hash)', 8, 10],
+  ['dictKeys.entryHash', 'offsetof(PyDictKeyEntry, me_hash)', 11, 99],
   ['dictKeys.entryKey', 'offsetof(mirror_PyDictKeyEntry, me_key)', 8, 10],
   ['dictKeys.entryKey', 'offsetof(PyDictKeyEntry, me_key)', 11, 99],
   ['dictKeys.entryValue', 'offsetof(mirror_PyDictKeyEntry, me_value)', 8, 10],

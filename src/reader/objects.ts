@@ -3,6 +3,7 @@
 // from the target is capped, so a torn or hostile object cannot make us read megabytes.
 import type { Layout } from './layouts/types.js';
 import type { SnapshotMemory } from './snapshot.js';
+import type { StrHasher } from './str-hash.js';
 
 /** Longest string we decode (names, filenames, values); longer ones are cut. */
 export const MAX_STRING_CHARS = 4096;
@@ -54,10 +55,15 @@ export const KNOWN_TYPE_SYMBOLS: Record<keyof KnownTypes, string> = {
 export class ObjectReader {
   private readonly typeNames = new Map<bigint, string>();
 
+  /** false once a key the hashed lookup missed was found by comparing keys (see dictGet) */
+  private hashTrusted = true;
+
   constructor(
     readonly m: SnapshotMemory,
     readonly L: Layout,
     readonly types: KnownTypes,
+    /** the target's str hash; without it dicts are searched key by key */
+    private readonly hasher?: StrHasher,
   ) {}
 
   typeOf(obj: bigint): bigint {
@@ -161,10 +167,46 @@ export class ObjectReader {
   dict(obj: bigint, max = Infinity): { items: Array<[bigint, bigint]>; length: number } {
     const D = this.L.dict;
     const length = Number(this.m.i64(obj + BigInt(D.used)));
+    const { keys, valuesArray } = this.dictTables(obj);
+    return { items: this.keyEntries(keys, valuesArray, max), length };
+  }
+
+  /** A dict's keys object and, for a split table, its values array (0n otherwise). */
+  private dictTables(obj: bigint): { keys: bigint; valuesArray: bigint } {
+    const D = this.L.dict;
     const keys = this.m.ptr(obj + BigInt(D.keys));
     const values = this.m.ptr(obj + BigInt(D.values));
-    const valuesArray = values ? values + BigInt(this.L.dictValues?.values ?? 0) : 0n;
-    return { items: this.keyEntries(keys, valuesArray, max), length };
+    return { keys, valuesArray: values ? values + BigInt(this.L.dictValues?.values ?? 0) : 0n };
+  }
+
+  /** The shape of a PyDictKeysObject: its slot count, index width and entry layout. */
+  private keysShape(keys: bigint) {
+    const K = this.L.dictKeys;
+    let slots: number;
+    let indexWidth: number;
+    let keyOff = K.entryKey;
+    let valueOff = K.entryValue;
+    let entrySize = K.entrySize;
+    let hashOff: number | undefined = K.entryHash;
+    const head = this.m.read(keys, K.indices);
+    if (K.log2Size !== undefined) {
+      slots = 2 ** head[K.log2Size];
+      indexWidth = 2 ** head[K.log2IndexBytes!] / slots;
+      if (head[K.kind!] !== 0) {
+        // not DICT_KEYS_GENERAL: PyDictUnicodeEntry without the hash
+        keyOff = K.unicodeEntryKey!;
+        valueOff = K.unicodeEntryValue!;
+        entrySize = K.unicodeEntrySize!;
+        hashOff = undefined;
+      }
+    } else {
+      slots = Number(head.readBigInt64LE(K.size!));
+      indexWidth = slots <= 0xff ? 1 : slots <= 0xffff ? 2 : slots <= 0xffffffff ? 4 : 8;
+    }
+    const nentries = Number(head.readBigInt64LE(K.nentries));
+    if (nentries < 0 || nentries > MAX_CONTAINER || slots > 8 * MAX_CONTAINER || ![1, 2, 4, 8].includes(indexWidth))
+      throw new RangeError('implausible dict keys');
+    return { slots, indexWidth, nentries, entries: keys + BigInt(K.indices + slots * indexWidth), entrySize, keyOff, valueOff, hashOff };
   }
 
   /**
@@ -172,29 +214,10 @@ export class ObjectReader {
    * in that array, indexed like the entries.
    */
   private keyEntries(keys: bigint, valuesArray: bigint, max: number): Array<[bigint, bigint]> {
-    const K = this.L.dictKeys;
-    let indexBytes: number;
-    let keyOff = K.entryKey;
-    let valueOff = K.entryValue;
-    let entrySize = K.entrySize;
-    const head = this.m.read(keys, K.indices);
-    if (K.log2Size !== undefined) {
-      indexBytes = 2 ** head[K.log2IndexBytes!];
-      if (head[K.kind!] !== 0) {
-        // not DICT_KEYS_GENERAL: PyDictUnicodeEntry without the hash
-        keyOff = K.unicodeEntryKey!;
-        valueOff = K.unicodeEntryValue!;
-        entrySize = K.unicodeEntrySize!;
-      }
-    } else {
-      const size = Number(head.readBigInt64LE(K.size!));
-      indexBytes = size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8);
-    }
-    const nentries = Number(head.readBigInt64LE(K.nentries));
-    if (nentries < 0 || nentries > MAX_CONTAINER || indexBytes > 8 * MAX_CONTAINER) throw new RangeError('implausible dict keys');
+    const { nentries, entries: at, entrySize, keyOff, valueOff } = this.keysShape(keys);
     const out: Array<[bigint, bigint]> = [];
     if (!nentries) return out;
-    const entries = this.m.read(keys + BigInt(K.indices + indexBytes), nentries * entrySize);
+    const entries = this.m.read(at, nentries * entrySize);
     const vals = valuesArray ? this.m.read(valuesArray, 8 * nentries) : undefined;
     for (let i = 0; i < nentries && out.length < max; i++) {
       const key = entries.readBigUInt64LE(i * entrySize + keyOff);
@@ -204,9 +227,64 @@ export class ObjectReader {
     return out;
   }
 
-  /** Looks a str key up in a dict by comparing keys (no hashing: the target's hash seed is unknown). */
+  /**
+   * Looks a str key up in a dict: by its hash, probing the slots CPython's own lookup would
+   * (a few reads whatever the dict's size: sys.modules of a large program holds thousands
+   * of keys), else by comparing every key. A key the hashed lookup does not find is looked
+   * for key by key as well; if it is found that way the hash is wrong for this target (a
+   * build with another hash algorithm) and is not used again.
+   */
   dictGet(obj: bigint, key: string): bigint | undefined {
-    return this.lookup(this.dict(obj).items, key);
+    const { keys, valuesArray } = this.dictTables(obj);
+    return this.keysGet(keys, valuesArray, key);
+  }
+
+  /** dictGet on a keys object and (split table) values array. */
+  private keysGet(keys: bigint, valuesArray: bigint, key: string): bigint | undefined {
+    const hash = this.hashTrusted ? this.hasher?.hash(key) : undefined;
+    if (hash !== undefined) {
+      const found = this.probe(keys, valuesArray, key, hash);
+      if (found !== undefined) return found;
+    }
+    const found = this.lookup(this.keyEntries(keys, valuesArray, Infinity), key);
+    if (found !== undefined && hash !== undefined) this.hashTrusted = false;
+    return found;
+  }
+
+  /** CPython's probe sequence over the index (docs/dict-lookup.md); undefined when absent. */
+  private probe(keys: bigint, valuesArray: bigint, key: string, hash: bigint): bigint | undefined {
+    const shape = this.keysShape(keys);
+    const { slots, indexWidth, entries, entrySize, keyOff, valueOff, hashOff } = shape;
+    const indices = keys + BigInt(this.L.dictKeys.indices);
+    const mask = BigInt(slots - 1);
+    let perturb = BigInt.asUintN(64, hash);
+    let i = BigInt.asUintN(64, hash) & mask;
+    // a table being resized under us could hold no empty slot: bound the walk
+    for (let step = 0; step <= slots; step++) {
+      const raw = this.m.read(indices + i * BigInt(indexWidth), indexWidth);
+      const ix =
+        indexWidth === 1
+          ? raw.readInt8(0)
+          : indexWidth === 2
+            ? raw.readInt16LE(0)
+            : indexWidth === 4
+              ? raw.readInt32LE(0)
+              : Number(raw.readBigInt64LE(0));
+      if (ix === -1) return undefined; // DKIX_EMPTY: not in the dict
+      if (ix >= 0 && ix < shape.nentries) {
+        const entry = this.m.read(entries + BigInt(ix * entrySize), entrySize);
+        if (hashOff === undefined || entry.readBigInt64LE(hashOff) === hash) {
+          const k = entry.readBigUInt64LE(keyOff);
+          if (k && this.typeOf(k) === this.types.str && this.str(k, key.length + 1).text === key) {
+            const value = valuesArray ? this.m.ptr(valuesArray + BigInt(8 * ix)) : entry.readBigUInt64LE(valueOff);
+            return value || undefined;
+          }
+        }
+      }
+      perturb >>= 5n; // PERTURB_SHIFT
+      i = (i * 5n + perturb + 1n) & mask;
+    }
+    return undefined;
   }
 
   private lookup(items: Array<[bigint, bigint]>, key: string): bigint | undefined {
@@ -242,7 +320,7 @@ export class ObjectReader {
       if (dict) return this.dictGet(dict, name);
       if (!values) return undefined;
       const keys = this.m.ptr(type + BigInt(T.cachedKeys!));
-      return this.lookup(this.keyEntries(keys, values + BigInt(this.L.dictValues?.values ?? 0), Infinity), name);
+      return this.keysGet(keys, values + BigInt(this.L.dictValues?.values ?? 0), name);
     }
     const offset = Number(this.m.i64(type + BigInt(T.dictoffset)));
     if (offset <= 0) return undefined;

@@ -13,6 +13,7 @@ import { lineFor } from './linetable.js';
 import { locatePython, type PythonTarget } from './locate.js';
 import { KNOWN_TYPE_SYMBOLS, ObjectReader, type KnownTypes } from './objects.js';
 import { i32At, SnapshotMemory, u64At } from './snapshot.js';
+import { StrHasher } from './str-hash.js';
 import { ThreadNames } from './thread-names.js';
 import type { LocalVariable, StackDump, StackFrame, ThreadActivity, ThreadStack } from './types.js';
 import { nowMs } from '../clock.js';
@@ -210,7 +211,11 @@ export class PythonReader {
       this.layout = layoutFor(target.version, debugOffsets);
       const types: KnownTypes = {};
       for (const [key, symbol] of Object.entries(KNOWN_TYPE_SYMBOLS)) types[key as keyof KnownTypes] = target.symbol(symbol);
-      this.objects = new ObjectReader(this.snap, this.layout, types);
+      // the hash secret, for dict lookups by hash (docs/dict-lookup.md); read when first needed
+      const secret = target.symbol('_Py_HashSecret');
+      const mem = this.mem;
+      const hasher = secret ? new StrHasher(() => mem.read(secret, 16), target.version.minor) : undefined;
+      this.objects = new ObjectReader(this.snap, this.layout, types, hasher);
       this.threadNames = new ThreadNames(this.objects, this.layout);
     } catch (e) {
       this.mem.close();

@@ -229,6 +229,7 @@ const EXTRAS_3_13: Extras = {
     nentries: 24,
     indices: 32,
     entrySize: 24,
+    entryHash: 0,
     entryKey: 8,
     entryValue: 16,
     unicodeEntrySize: 16,

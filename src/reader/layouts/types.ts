@@ -141,6 +141,8 @@ export interface Layout {
     nentries: number;
     indices: number;
     entrySize: number;
+    /** me_hash of a PyDictKeyEntry (the general entry; unicode entries have none) */
+    entryHash: number;
     entryKey: number;
     entryValue: number;
     unicodeEntrySize?: number;
