@@ -62,7 +62,7 @@ export interface ProcessInfo {
   pid: number;
   ppid: number;
   uid: number;
-  user: string;
+  readonly user: string;
   /** argv joined by spaces ("" for kernel threads) */
   cmdline: string;
   argv: string[];
@@ -124,7 +124,19 @@ export function processInfo(pid: number): ProcessInfo {
     } catch {
       exe = undefined;
     }
-    return { pid, ppid: stat.ppid, uid, user: userName(uid), cmdline: argv.join(' '), argv, exe, state: stat.state };
+    return {
+      pid,
+      ppid: stat.ppid,
+      uid,
+      // looked up when asked (ps): reading /etc/passwd was a share of every dump's start-up
+      get user() {
+        return userName(uid);
+      },
+      cmdline: argv.join(' '),
+      argv,
+      exe,
+      state: stat.state,
+    };
   } catch (e) {
     throw procError(pid, e, 'inspect');
   }

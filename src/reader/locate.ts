@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { NotPythonError, ProcessGoneError } from '../errors.js';
 import { ElfFile, NotElfError } from '../proc/elf.js';
+import { BinaryFacts, type ElfFacts } from './binary-facts.js';
 import { readMaps, type MapEntry } from '../proc/maps.js';
 import { MemoryReadError, ProcessMemory } from '../proc/memory.js';
 import { isExiting, processExists, processInfo } from '../proc/process.js';
@@ -23,7 +24,7 @@ export interface PythonVersion {
 
 /** A file mapped into the target, with the load bias that turns its link-time addresses into runtime ones. */
 export interface LoadedElf {
-  elf: ElfFile;
+  elf: ElfFacts;
   path: string;
   base: bigint;
 }
@@ -50,13 +51,14 @@ export const MAX_MINOR = 14;
 
 const LIBPYTHON_RE = /^libpython3\.(\d+)([a-z]*)\.so/;
 
-/** Opens a file of the target through /proc/PID/root so that containers (other mount namespaces) work. */
-function openMapped(pid: number, path: string): ElfFile {
+/** A file of the target, through /proc/PID/root so that containers (other mount namespaces) work. */
+function mappedFile(facts: BinaryFacts, pid: number, path: string): ElfFacts {
   const viaRoot = `/proc/${pid}/root${path}`;
-  return ElfFile.open(existsSync(viaRoot) ? viaRoot : path);
+  const file = existsSync(viaRoot) ? viaRoot : path;
+  return facts.file(file, () => ElfFile.open(file));
 }
 
-function loadBias(elf: ElfFile, maps: MapEntry[], path: string): bigint | undefined {
+function loadBias(elf: ElfFacts, maps: MapEntry[], path: string): bigint | undefined {
   const first = maps.filter((m) => m.path === path).sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))[0];
   if (first?.offset !== 0n) return undefined;
   return first.start - elf.firstLoadVaddr;
@@ -157,11 +159,18 @@ function locate(pid: number): PythonTarget {
   const libPath = libMaps[0]?.path;
 
   const files: LoadedElf[] = [];
-  const closeAll = () => files.forEach((f) => f.elf.close());
+  // what was learnt about the files (the symbols the reader asks for after this too) is
+  // kept for the next run when the target is closed
+  const facts = new BinaryFacts();
+  const closeAll = () => {
+    files.forEach((f) => f.elf.close());
+    facts.save();
+  };
   try {
     if (exeMap) {
       try {
-        const elf = ElfFile.open(`/proc/${pid}/exe`);
+        const exeFile = `/proc/${pid}/exe`;
+        const elf = facts.file(exeFile, () => ElfFile.open(exeFile));
         const base = loadBias(elf, maps, exePath);
         if (base !== undefined) files.push({ elf, path: exePath, base });
         else elf.close();
@@ -171,7 +180,7 @@ function locate(pid: number): PythonTarget {
       }
     }
     if (libPath) {
-      const elf = openMapped(pid, libPath);
+      const elf = mappedFile(facts, pid, libPath);
       const base = loadBias(elf, maps, libPath);
       if (base !== undefined) files.push({ elf, path: libPath, base });
       else elf.close();
@@ -197,12 +206,18 @@ function locate(pid: number): PythonTarget {
     const nameMinor = libMatch ? Number(libMatch[1]) : exeMatch ? Number(exeMatch[1]) : undefined;
     const abiFlags = libMatch ? libMatch[2] : exeMatch ? exeMatch[2] : '';
 
-    const mem = ProcessMemory.open(pid);
-    let version: PythonVersion;
-    try {
-      version = detectVersion(mem, pyRuntime, symbol, lookupOrder, nameMinor);
-    } finally {
-      mem.close();
+    // a file's version never changes: kept with the file that holds the symbols
+    const holder = lookupOrder[0].elf;
+    let version = facts.version(holder);
+    if (!version) {
+      const mem = ProcessMemory.open(pid);
+      try {
+        version = detectVersion(mem, pyRuntime, symbol, lookupOrder, nameMinor);
+      } finally {
+        mem.close();
+      }
+      // (not a version guessed from the file name alone: the next run looks again)
+      if (version.releaselevel !== 'unknown') facts.rememberVersion(holder, version);
     }
     // both probes are for names a release build lacks: a miss must not read whole
     // symbol tables. A debug build exports _Py_NegativeRefcount; free-threaded builds

@@ -6,7 +6,7 @@
 import { ProcessGoneError } from '../errors.js';
 import { AddressSpace } from '../proc/maps.js';
 import { MemoryReadError, ProcessMemory } from '../proc/memory.js';
-import { isExiting, listThreads, processInfo, threadState } from '../proc/process.js';
+import { isExiting, listThreads, threadState } from '../proc/process.js';
 import { DEBUG_OFFSETS_MAX_SIZE } from './layouts/debug-offsets.js';
 import { layoutFor, type Layout } from './layouts/index.js';
 import { lineFor } from './linetable.js';
@@ -203,7 +203,7 @@ export class PythonReader {
     this.target = target;
     this.runtime = Number(target.pyRuntime);
     this.info = { version: target.version.text, build: target.build, executable: target.exePath, library: target.libPath };
-    if (processInfo(this.pid).state === 'Z') throw new ProcessGoneError(this.pid, `process ${this.pid} has exited`);
+    if (threadState(this.pid, this.pid) === 'Z') throw new ProcessGoneError(this.pid, `process ${this.pid} has exited`);
     this.mem = ProcessMemory.open(this.pid);
     try {
       this.snap = new SnapshotMemory(this.mem, new AddressSpace(target.maps));
