@@ -146,8 +146,9 @@ export class BinaryFacts {
 
   /** Writes what was learnt, if anything was; a failure (read-only home, full disk) only costs the next run the reads. */
   save(): void {
+    if (!this.changed || !this.store) return;
     const p = storePaths();
-    if (!this.changed || !this.store || !p) return;
+    if (!p) return;
     this.changed = false;
     try {
       mkdirSync(p.dir, { recursive: true, mode: 0o700 });

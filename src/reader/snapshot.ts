@@ -18,6 +18,11 @@ const BLOCK = 4096;
 const SCANNED = 32;
 /** Bytes one sample may copy into the arena; a larger sample falls back to fresh Buffers. */
 const ARENA_BYTES = 1 << 20;
+/**
+ * The arena's first size: a one-shot dump copies a few tens of KB, and making the whole
+ * arena cost a cold start 0.2 ms; a sample that overflows it makes the next one full size.
+ */
+const FIRST_ARENA_BYTES = 64 << 10;
 const TWO_32 = 2 ** 32;
 
 /** The bytes [base, end) of the target, held in buf from offset at. */
@@ -64,7 +69,8 @@ export class SnapshotMemory {
   private nsegs = 0;
   /** the segment of the last hit: consecutive reads mostly fall into the same one */
   private last: Segment | undefined;
-  private readonly arena = Buffer.allocUnsafe(ARENA_BYTES);
+  private arena = Buffer.allocUnsafe(FIRST_ARENA_BYTES);
+  private arenaOverflowed = false;
   private arenaUsed = 0;
 
   constructor(mem: ProcessMemory, space: AddressSpace) {
@@ -79,6 +85,8 @@ export class SnapshotMemory {
   /** Starts a new sample: forgets every cached block and reuses the arena. */
   begin(): void {
     this.forget();
+    if (this.arenaOverflowed && this.arena.length < ARENA_BYTES) this.arena = Buffer.allocUnsafe(ARENA_BYTES);
+    this.arenaOverflowed = false;
     this.arenaUsed = 0;
     this.mapsRefreshed = false;
   }
@@ -166,6 +174,7 @@ export class SnapshotMemory {
     if (at + size > buf.length) {
       buf = Buffer.allocUnsafe(size);
       at = 0;
+      this.arenaOverflowed = true;
     }
     this.mem.readInto(start, buf, at, size);
     if (buf === this.arena) this.arenaUsed += size;
