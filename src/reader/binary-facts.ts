@@ -118,10 +118,11 @@ export class BinaryFacts {
     if (id === undefined) return open(); // nothing to key it by: ask the file itself
     this.store ??= readStore();
     const files = this.store.files;
-    const rec = files[id] && typeof files[id] === 'object' ? files[id] : (files[id] = { used: 0, sym: {}, exp: {}, sec: {} });
-    rec.sym ??= {};
-    rec.exp ??= {};
-    rec.sec ??= {};
+    const isTable = (t: unknown) => typeof t === 'object' && t !== null && !Array.isArray(t);
+    let rec = files[id];
+    if (!isTable(rec) || !isTable(rec.sym) || !isTable(rec.exp) || !isTable(rec.sec) || typeof rec.used !== 'number') {
+      rec = files[id] = { used: 0, sym: {}, exp: {}, sec: {} };
+    }
     // a day's granularity is enough to tell the files in use from those left behind
     const today = Math.floor(Date.now() / 86400000) * 86400000;
     if (rec.used !== today) {

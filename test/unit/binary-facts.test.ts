@@ -150,6 +150,7 @@ describe('binary facts kept between runs', () => {
     rec.entry = '0x1; rm -rf';
     rec.sym[NAMES[0]] = ['zz', '10'];
     rec.exp[NAMES[1]] = 42;
+    rec.sec = 'not a table';
     writeFileSync(store, JSON.stringify(doc), { mode: 0o600 });
     const r = run();
     assert.equal(r.opened, 1);
