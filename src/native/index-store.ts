@@ -13,7 +13,6 @@ import {
   closeSync,
   constants,
   fstatSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -23,8 +22,9 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { cacheRoot, isPrivate, privateDir } from '../cache-dir.js';
 
 const MAGIC = Buffer.from('SPYGLASS-NATIVE-IDX\n', 'latin1');
 /** bumped whenever what module-index.ts writes changes meaning: files of another version are ignored */
@@ -54,20 +54,8 @@ export function indexFileName(name: string): string {
 
 /** The cache's two levels (spyglass/ and spyglass/native/), or undefined without a usable home. */
 function dirs(): { parent: string; dir: string } | undefined {
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && join(process.env.HOME, '.cache'));
-  if (!base || !isAbsolute(base)) return undefined;
-  const parent = join(base, 'spyglass');
-  return { parent, dir: join(parent, 'native') };
-}
-
-/** Ours, and only we may enter (a directory) or write (a file). */
-function isPrivate(st: { uid: number; mode: number }, dir: boolean): boolean {
-  return st.uid === process.getuid!() && (st.mode & (dir ? 0o077 : 0o022)) === 0;
-}
-
-function privateDir(path: string): boolean {
-  const st = lstatSync(path);
-  return st.isDirectory() && isPrivate(st, true);
+  const parent = cacheRoot();
+  return parent === undefined ? undefined : { parent, dir: join(parent, 'native') };
 }
 
 /** The stored body named `name`, or undefined when there is none to trust. */

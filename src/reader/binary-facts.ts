@@ -4,19 +4,9 @@
 // their ELF headers and symbol tables was a third of a `dump`'s own time, so the answers
 // are kept on disk, one record per file, keyed by what identifies the file, and a file is
 // only opened for a question not answered before (docs/binary-facts.md).
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheRoot, isPrivate, privateDir } from '../cache-dir.js';
 import type { ElfFile, ElfSymbol } from '../proc/elf.js';
 import type { PythonVersion } from './locate.js';
 
@@ -60,17 +50,10 @@ const big = (s: string) => BigInt(`0x${s}`);
 /** a value as this module writes it (anything else in the file is asked of the file again) */
 const isHex = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{1,16}$/.test(s);
 
-/** The files of the store, or undefined without a usable home. */
+/** The store's directory and file, or undefined without a usable home. */
 function storePaths(): { dir: string; file: string } | undefined {
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && join(process.env.HOME, '.cache'));
-  if (!base || !isAbsolute(base)) return undefined;
-  const dir = join(base, 'spyglass');
-  return { dir, file: join(dir, `binaries.v${FORMAT}.json`) };
-}
-
-/** Ours, and only we may enter (a directory) or write (a file): the code cache's rule (docs/bundle.md). */
-function isPrivate(st: { uid: number; mode: number }, dir: boolean): boolean {
-  return st.uid === process.getuid!() && (st.mode & (dir ? 0o077 : 0o022)) === 0;
+  const dir = cacheRoot();
+  return dir === undefined ? undefined : { dir, file: join(dir, `binaries.v${FORMAT}.json`) };
 }
 
 function readStore(): Store {
@@ -78,8 +61,7 @@ function readStore(): Store {
   const p = storePaths();
   if (!p) return empty;
   try {
-    const d = lstatSync(p.dir);
-    if (!d.isDirectory() || !isPrivate(d, true)) return empty;
+    if (!privateDir(p.dir)) return empty;
     const fd = openSync(p.file, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const st = fstatSync(fd);
@@ -153,8 +135,7 @@ export class BinaryFacts {
     this.changed = false;
     try {
       mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-      const d = lstatSync(p.dir);
-      if (!d.isDirectory() || !isPrivate(d, true)) return;
+      if (!privateDir(p.dir)) return;
       const entries = Object.entries(this.store.files).sort((a, b) => b[1].used - a[1].used);
       const store: Store = { format: FORMAT, files: Object.fromEntries(entries.slice(0, MAX_FILES)) };
       const tmp = `${p.file}.${process.pid}.tmp`;

@@ -3,21 +3,10 @@
 // file, asked again of a file that changed, and a store that cannot be trusted (not
 // private, a link, garbage, values not written by spyglass) ignored.
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, beforeEach, describe, it } from 'node:test';
+import { tempCacheHome } from '../helpers/cache-home.js';
 import { BinaryFacts } from '../../src/reader/binary-facts.js';
 import { ElfFile } from '../../src/proc/elf.js';
 import type { PythonVersion } from '../../src/reader/locate.js';
@@ -27,23 +16,17 @@ const NODE = process.execPath;
 const NAMES = ['napi_create_object', 'uv_loop_init', 'no_such_symbol_here'];
 
 describe('binary facts kept between runs', () => {
+  const cacheHome = tempCacheHome('spyglass-facts-');
   let home: string;
   let store: string;
   let bin: string;
-  const saved = process.env.XDG_CACHE_HOME;
   before(() => {
-    home = mkdtempSync(join(tmpdir(), 'spyglass-facts-'));
-    process.env.XDG_CACHE_HOME = home;
+    home = cacheHome();
     store = join(home, 'spyglass', 'binaries.v1.json');
     bin = join(home, 'binary');
     copyFileSync(NODE, bin);
   });
   beforeEach(() => rmSync(join(home, 'spyglass'), { recursive: true, force: true }));
-  after(() => {
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = saved;
-    rmSync(home, { recursive: true, force: true });
-  });
 
   /** facts of bin in a new store (a new run), and how many times the file itself was opened */
   function run(path = bin) {

@@ -8,7 +8,6 @@ import {
   chownSync,
   copyFileSync,
   existsSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -17,9 +16,9 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { tempCacheHome } from '../helpers/cache-home.js';
 import { INDEX_FORMAT, indexFileName, loadIndexFile, saveIndexFile } from '../../src/native/index-store.js';
 import { ModuleIndex } from '../../src/native/module-index.js';
 import { loadSymbols } from '../../src/native/symbols.js';
@@ -28,18 +27,12 @@ import { ElfFile } from '../../src/proc/elf.js';
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 
 describe('native index store', () => {
+  const cacheHome = tempCacheHome('spyglass-index-');
   let home: string;
   let dir: string;
-  const saved = process.env.XDG_CACHE_HOME;
   before(() => {
-    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
-    process.env.XDG_CACHE_HOME = home;
+    home = cacheHome();
     dir = join(home, 'spyglass', 'native');
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = saved;
-    rmSync(home, { recursive: true, force: true });
   });
   const body = (n: number, fill = 7) => Buffer.alloc(n, fill);
 
@@ -123,20 +116,14 @@ describe('native index store', () => {
 });
 
 describe('native index of a library', { skip: !existsSync(LIBC) && `${LIBC} is not there` }, () => {
+  const cacheHome = tempCacheHome('spyglass-index-');
   let home: string;
   let elf: ElfFile;
-  const saved = process.env.XDG_CACHE_HOME;
   before(() => {
-    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
-    process.env.XDG_CACHE_HOME = home;
+    home = cacheHome();
     elf = ElfFile.open(LIBC);
   });
-  after(() => {
-    elf.close();
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = saved;
-    rmSync(home, { recursive: true, force: true });
-  });
+  after(() => elf.close());
   const ROWS = { addr: [0x1000, 0x1008, 0x1010, 0x1020], line: [10, 11, 0, 12], file: ['a.c', 'b.h', '', 'a.c'] };
 
   /** A stored index read back from the file, as another run would (under a name this run has not loaded). */

@@ -8,9 +8,9 @@
 // (test/fixtures/native/inlined.cpp) names inlined member functions by their linkage names.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { tempCacheHome } from '../helpers/cache-home.js';
 import { join } from 'node:path';
 import { PooledFile } from '../../src/native/file-pool.js';
 import { indexFileName } from '../../src/native/index-store.js';
@@ -212,23 +212,15 @@ function libpythonPath(py: NonNullable<typeof libpython>): string {
 
 describe('inline chains kept in the native index', { skip: (!hasGcc() || !python) && 'gcc or Python missing' }, () => {
   let fx: FixtureDir;
-  let home: string;
-  const saved = process.env.XDG_CACHE_HOME;
+  const cacheHome = tempCacheHome('spyglass-index-');
   before(() => {
     fx = new FixtureDir();
-    home = mkdtempSync(join(tmpdir(), 'spyglass-index-'));
-    process.env.XDG_CACHE_HOME = home;
   });
-  after(() => {
-    fx.cleanup();
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = saved;
-    rmSync(home, { recursive: true, force: true });
-  });
+  after(() => fx.cleanup());
 
   /** A stored index read back from its file, as the next run does (under a name this run has not loaded). */
   function reread(from: string, identity: string): ModuleIndex {
-    const dir = join(home, 'spyglass', 'native');
+    const dir = join(cacheHome(), 'spyglass', 'native');
     const copy = `b-copy${Math.random().toString(16).slice(2)}`;
     copyFileSync(join(dir, indexFileName(from)), join(dir, indexFileName(copy)));
     return ModuleIndex.open(copy, identity);
