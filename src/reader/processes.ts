@@ -5,6 +5,7 @@ import { NotPythonError, PermissionError, ProcessGoneError } from '../errors.js'
 import { ElfFile } from '../proc/elf.js';
 import { readMaps } from '../proc/maps.js';
 import { listPids, processInfo, type ProcessInfo } from '../proc/process.js';
+import { BinaryFacts } from './binary-facts.js';
 import { locatePython } from './locate.js';
 
 export interface PythonProcess {
@@ -22,14 +23,17 @@ const LIBPYTHON = /\/libpython3\.\d+[a-z]*\.so/;
  * Cheap pre-check before the full locate: libpython is mapped, or the executable (looked
  * at once per file) exports _PyRuntime, which static builds and embedders do.
  */
-function mayBePython(info: ProcessInfo, exeHasRuntime: Map<string, boolean>): boolean {
+function mayBePython(info: ProcessInfo, exeHasRuntime: Map<string, boolean>, facts: BinaryFacts): boolean {
   const maps = readMaps(info.pid);
   if (maps.some((m) => LIBPYTHON.test(m.path))) return true;
   if (!info.exe) return false;
   let has = exeHasRuntime.get(info.exe);
   if (has === undefined) {
+    // the answer is kept between runs (docs/binary-facts.md): node, bash and the rest are
+    // not opened again by the next `ps`
+    const exe = `/proc/${info.pid}/exe`;
     try {
-      const elf = ElfFile.open(`/proc/${info.pid}/exe`);
+      const elf = facts.file(exe, () => ElfFile.open(exe));
       try {
         has = elf.symbol('_PyRuntime') !== undefined;
       } finally {
@@ -46,6 +50,7 @@ function mayBePython(info: ProcessInfo, exeHasRuntime: Map<string, boolean>): bo
 export function listPythonProcesses(): PythonProcess[] {
   const out: PythonProcess[] = [];
   const exeHasRuntime = new Map<string, boolean>();
+  const facts = new BinaryFacts();
   for (const pid of listPids()) {
     if (pid === process.pid) continue;
     let info: ProcessInfo;
@@ -57,7 +62,7 @@ export function listPythonProcesses(): PythonProcess[] {
     if (!info.cmdline || info.state === 'Z') continue; // kernel threads, zombies
     const row = { pid, user: info.user, command: info.cmdline };
     try {
-      if (!mayBePython(info, exeHasRuntime)) continue;
+      if (!mayBePython(info, exeHasRuntime, facts)) continue;
       const t = locatePython(pid);
       t.close();
       out.push({ ...row, version: t.version.text, build: t.build });
@@ -68,5 +73,6 @@ export function listPythonProcesses(): PythonProcess[] {
       } else if (!(e instanceof NotPythonError || e instanceof ProcessGoneError)) throw e;
     }
   }
+  facts.save();
   return out;
 }
