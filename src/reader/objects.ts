@@ -52,6 +52,21 @@ export const KNOWN_TYPE_SYMBOLS: Record<keyof KnownTypes, string> = {
   false: '_Py_FalseStruct',
 };
 
+/** What a PyDictKeysObject's header says of its index and entries (ObjectReader.keysShape). */
+interface KeysShape {
+  slots: number;
+  /** bytes per index slot */
+  indexWidth: number;
+  nentries: number;
+  /** address of the first entry */
+  entries: bigint;
+  entrySize: number;
+  keyOff: number;
+  valueOff: number;
+  /** undefined for entries without a stored hash (3.11+ str-only tables) */
+  hashOff: number | undefined;
+}
+
 export class ObjectReader {
   private readonly typeNames = new Map<bigint, string>();
 
@@ -168,7 +183,7 @@ export class ObjectReader {
     const D = this.L.dict;
     const length = Number(this.m.i64(obj + BigInt(D.used)));
     const { keys, valuesArray } = this.dictTables(obj);
-    return { items: this.keyEntries(keys, valuesArray, max), length };
+    return { items: this.keyEntries(this.keysShape(keys), valuesArray, max), length };
   }
 
   /** A dict's keys object and, for a split table, its values array (0n otherwise). */
@@ -180,7 +195,7 @@ export class ObjectReader {
   }
 
   /** The shape of a PyDictKeysObject: its slot count, index width and entry layout. */
-  private keysShape(keys: bigint) {
+  private keysShape(keys: bigint): KeysShape {
     const K = this.L.dictKeys;
     let slots: number;
     let indexWidth: number;
@@ -204,7 +219,7 @@ export class ObjectReader {
       indexWidth = slots <= 0xff ? 1 : slots <= 0xffff ? 2 : slots <= 0xffffffff ? 4 : 8;
     }
     const nentries = Number(head.readBigInt64LE(K.nentries));
-    if (nentries < 0 || nentries > MAX_CONTAINER || slots > 8 * MAX_CONTAINER || ![1, 2, 4, 8].includes(indexWidth))
+    if (nentries < 0 || nentries > MAX_CONTAINER || ![1, 2, 4, 8].includes(indexWidth) || slots * indexWidth > 8 * MAX_CONTAINER)
       throw new RangeError('implausible dict keys');
     return { slots, indexWidth, nentries, entries: keys + BigInt(K.indices + slots * indexWidth), entrySize, keyOff, valueOff, hashOff };
   }
@@ -213,8 +228,8 @@ export class ObjectReader {
    * Entries of a PyDictKeysObject. With a split table (valuesArray != 0) the values live
    * in that array, indexed like the entries.
    */
-  private keyEntries(keys: bigint, valuesArray: bigint, max: number): Array<[bigint, bigint]> {
-    const { nentries, entries: at, entrySize, keyOff, valueOff } = this.keysShape(keys);
+  private keyEntries(shape: KeysShape, valuesArray: bigint, max: number): Array<[bigint, bigint]> {
+    const { nentries, entries: at, entrySize, keyOff, valueOff } = shape;
     const out: Array<[bigint, bigint]> = [];
     if (!nentries) return out;
     const entries = this.m.read(at, nentries * entrySize);
@@ -241,19 +256,19 @@ export class ObjectReader {
 
   /** dictGet on a keys object and (split table) values array. */
   private keysGet(keys: bigint, valuesArray: bigint, key: string): bigint | undefined {
+    const shape = this.keysShape(keys);
     const hash = this.hashTrusted ? this.hasher?.hash(key) : undefined;
     if (hash !== undefined) {
-      const found = this.probe(keys, valuesArray, key, hash);
+      const found = this.probe(keys, shape, valuesArray, key, hash);
       if (found !== undefined) return found;
     }
-    const found = this.lookup(this.keyEntries(keys, valuesArray, Infinity), key);
+    const found = this.lookup(this.keyEntries(shape, valuesArray, Infinity), key);
     if (found !== undefined && hash !== undefined) this.hashTrusted = false;
     return found;
   }
 
   /** CPython's probe sequence over the index (docs/dict-lookup.md); undefined when absent. */
-  private probe(keys: bigint, valuesArray: bigint, key: string, hash: bigint): bigint | undefined {
-    const shape = this.keysShape(keys);
+  private probe(keys: bigint, shape: KeysShape, valuesArray: bigint, key: string, hash: bigint): bigint | undefined {
     const { slots, indexWidth, entries, entrySize, keyOff, valueOff, hashOff } = shape;
     const indices = keys + BigInt(this.L.dictKeys.indices);
     const mask = BigInt(slots - 1);

@@ -51,6 +51,8 @@ export function siphash(k0: bigint, k1: bigint, data: Uint8Array, c: number, d: 
 export class StrHasher {
   private key: [bigint, bigint] | undefined;
   private readonly rounds: [number, number];
+  /** the names asked for are a few, asked again for every thread and refresh */
+  private readonly known = new Map<string, bigint | undefined>();
 
   constructor(
     /** the 16 bytes of _Py_HashSecret.siphash (k0, k1) */
@@ -62,6 +64,14 @@ export class StrHasher {
 
   /** hash(text) in the target, as a signed 64-bit value; undefined for non-latin-1 text. */
   hash(text: string): bigint | undefined {
+    if (this.known.has(text)) return this.known.get(text);
+    const h = this.compute(text);
+    if (this.known.size >= 64) this.known.clear(); // bounded, whoever asks
+    this.known.set(text, h);
+    return h;
+  }
+
+  private compute(text: string): bigint | undefined {
     if (text.length === 0) return 0n;
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) {
