@@ -338,7 +338,10 @@ export class PythonReader {
         interpreterId: t.interpId,
         threadId,
         tid: t.tid,
-        name: opts.threadNames === false || t.notRead ? undefined : this.threadNames.name(t.interp, threadId, opts.recheckUnnamed),
+        name:
+          opts.threadNames === false || t.notRead
+            ? undefined
+            : this.threadNames.name(t.interp, threadId, this.sampleTime, opts.recheckUnnamed),
         holdsGil: t.holder !== 0 && t.holder === t.ts,
         activity,
         frames: t.notRead ? [] : stack.frames,
@@ -349,6 +352,10 @@ export class PythonReader {
       threads.push(out);
     }
     this.rememberBottoms(read);
+    // CPython keeps both lists newest first; shown oldest first: the main interpreter and
+    // its main thread lead, as in py-spy's dump and in the order the program made them
+    interpreters.reverse();
+    threads.reverse();
     return { pid: this.pid, python: this.info, interpreters, threads };
   }
 

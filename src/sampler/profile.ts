@@ -112,6 +112,8 @@ export class StackProfile {
   /** stack ids in a trie of frame ids, root first: no string key per sample */
   private readonly stackTrie: StackTrieNode = { children: new Map() };
   private readonly processNames = new Map<number, string>();
+  /** each thread's root frame (threadFrameId), by pid, thread id and kernel TID */
+  private readonly threadFrames = new Map<string, { id: number; named: boolean }>();
   private readonly opts: Required<Omit<ProfileOptions, 'shorten'>> & Pick<ProfileOptions, 'shorten'>;
 
   constructor(opts: ProfileOptions = {}, meta: Partial<ProfileMeta> = {}) {
@@ -149,7 +151,7 @@ export class StackProfile {
       ids.push(this.intern('process', cmd ? `process ${s.pid}: "${cmd}"` : `process ${s.pid}`, '', 0, s.pid));
     }
     const t = s.thread;
-    if (this.opts.threadRoots) ids.push(this.intern('thread', threadLabel(t.nativeTid, t.threadId, t.name), '', 0, s.pid));
+    if (this.opts.threadRoots) ids.push(this.threadFrameId(s));
     for (let i = t.frames.length - 1; i >= 0; i--) {
       const f = t.frames[i];
       ids.push(
@@ -230,6 +232,28 @@ export class StackProfile {
     if (f.kind === 'native') return `${f.name} (${nativeLocation(f)})`;
     if (f.kind !== 'python') return f.name;
     return f.line > 0 ? `${f.name} (${f.shortFile}:${f.line})` : `${f.name} (${f.shortFile})`;
+  }
+
+  /**
+   * The root frame of a thread (--threads): one per thread, however its name changed. A
+   * thread is often sampled before `threading` has named it (a program launched by
+   * `record`): the name found later labels all of its samples, not only the later ones.
+   */
+  private threadFrameId(s: ProcessSample): number {
+    const t = s.thread;
+    const key = `${s.pid}:${t.threadId}:${t.nativeTid}`;
+    const known = this.threadFrames.get(key);
+    if (known === undefined) {
+      const id = this.frames.length;
+      this.frames.push({ kind: 'thread', name: threadLabel(t.nativeTid, t.threadId, t.name), filename: '', shortFile: '', line: 0 });
+      this.threadFrames.set(key, { id, named: t.name !== undefined });
+      return id;
+    }
+    if (!known.named && t.name !== undefined) {
+      this.frames[known.id].name = threadLabel(t.nativeTid, t.threadId, t.name);
+      known.named = true;
+    }
+    return known.id;
   }
 
   private lineOf(f: Frame): number {
