@@ -1,6 +1,6 @@
 // `spyglass record`: sample a running Python process (--pid) or a program launched
 // under it (after --) and write a flame graph or another profile format.
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { parsePid } from '../commands/args.js';
 import { FORMATS, type Format } from '../formats/names.js';
@@ -15,6 +15,24 @@ export function parsePositive(what: string): (v: string) => number {
   };
 }
 
+/** --duration: seconds, or py-spy's "unlimited" (its default: until Ctrl-C or the target's exit) as Infinity. */
+function parseDuration(v: string): number {
+  return v.toLowerCase() === 'unlimited' ? Number.POSITIVE_INFINITY : parsePositive('--duration')(v);
+}
+
+/** --format, in any case (py-spy ignores it: `-f SpeedScope`). */
+function formatOption(): Option {
+  const choices = [...FORMATS, 'raw'];
+  return new Option('-f, --format <format>', 'output format ("raw": collapsed, as py-spy calls it)')
+    .choices(choices)
+    .default('flamegraph')
+    .argParser((v: string) => {
+      const f = v.toLowerCase();
+      if (!choices.includes(f)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+      return f;
+    });
+}
+
 export function registerRecord(program: Command): void {
   program
     .command('record')
@@ -27,17 +45,13 @@ export function registerRecord(program: Command): void {
     .usage('[options] (--pid PID | -- python app.py [args...])')
     .option('-p, --pid <pid>', 'the process to profile', (v: string) => parsePid(v))
     // "raw" is py-spy's name for collapsed stacks
-    .addOption(
-      new Option('-f, --format <format>', 'output format ("raw": collapsed, as py-spy calls it)')
-        .choices([...FORMATS, 'raw'])
-        .default('flamegraph'),
-    )
+    .addOption(formatOption())
     .option(
       '-o, --output <file>',
       'file to write (default: flamegraph.html, profile.speedscope.json, profile.collapsed.txt, profile.pb.gz, trace.json in the current directory, numbered rather than overwritten: flamegraph-2.html; a flame graph ending in .svg is an SVG)',
     )
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
-    .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parsePositive('--duration'))
+    .option('-d, --duration <seconds>', 'stop after this many seconds (default: Ctrl-C or the target exiting)', parseDuration)
     // the short flags are py-spy's, so that its users' command lines work as they are
     .option('-i, --idle', 'include idle threads (waiting, sleeping, blocked in I/O)')
     .option('-g, --gil', 'only samples of threads holding the GIL')
@@ -53,6 +67,8 @@ export function registerRecord(program: Command): void {
       'merge native (C/C++) frames into each sample; pauses each sampled Python thread while its registers and stack are read (ptrace)',
     )
     .option('--native-all', 'like --native, and keep the interpreter frames between Python calls')
+    .option('--capture', "launch mode: the program's output goes to a file, printed only if it fails (its stdin is /dev/null)")
+    .option('--hideprogress', 'no live status line while recording')
     .argument('[command...]', 'a program to launch and profile from its start (after --)')
     .addHelpText(
       'after',
@@ -77,15 +93,16 @@ Examples:
       ]);
       // Ctrl-C ends the recording and writes the output (exit 130); a second one quits at once
       const stop = stopSignal();
-      const live = LiveLine.forStderr();
+      const live = o.hideprogress ? undefined : LiveLine.forStderr();
       try {
         const r = await recordProfile({
           pid: o.pid as number | undefined,
           command: command.length ? command : undefined,
+          capture: !!o.capture,
           format: (o.format === 'raw' ? 'collapsed' : o.format) as Format,
           output: o.output as string | undefined,
           rate: o.rate as number,
-          durationSec: o.duration as number | undefined,
+          durationSec: Number.isFinite(o.duration) ? (o.duration as number) : undefined,
           idle: !!o.idle,
           gil: !!o.gil,
           threads: !!o.threads,

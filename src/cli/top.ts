@@ -5,14 +5,13 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { Command } from 'commander';
 import { parsePid, pidFromArgOrOption } from '../commands/args.js';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { processInfo } from '../proc/process.js';
 import { markInterrupted, stopSignal } from '../run-end.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { byColumn, SORT_KEYS, TopStats, type FunctionRow, type SortKey, type WindowSummary } from '../sampler/top-stats.js';
 import { parsePositive } from './record.js';
 
-const REFRESH_MS = 1000;
 const COLUMNS: Array<{ key: SortKey; title: string }> = [
   { key: 'ownPct', title: '%Own' },
   { key: 'totalPct', title: '%Total' },
@@ -56,10 +55,23 @@ export function renderTop(s: TopScreen): string[] {
 interface TopOptions {
   pid?: number;
   rate: number;
+  delay: number;
   idle?: boolean;
   gil?: boolean;
   native?: boolean;
+  subprocesses?: boolean;
   fullFilenames?: boolean;
+}
+
+/** The pid of `top PID` or `top --pid PID`, or the program of `top -- python app.py`. */
+function target(args: string[], o: TopOptions): { pid?: number; command?: string[] } {
+  // a lone number is a pid (`top 4242`); a command is given after -- (`top -- python app.py`)
+  const lonePid = args.length === 1 && /^\d+$/.test(args[0]);
+  if (!lonePid && args.length) {
+    if (o.pid !== undefined) throw new UsageError('give either --pid or a command after --, not both');
+    return { command: args };
+  }
+  return { pid: pidFromArgOrOption('top', lonePid ? parsePid(args[0]) : undefined, o.pid) };
 }
 
 export function registerTop(program: Command): void {
@@ -67,21 +79,30 @@ export function registerTop(program: Command): void {
     .command('top')
     .summary('live view of the functions a Python process spends its time in (like top)')
     .description(
-      'Sample a running Python process and show, refreshed every second, the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.',
+      'Sample a running Python process (or a program launched under it, after --) and show, refreshed every second (--delay), the functions it spends its time in, with GIL and activity shares. Keys: 1-4 sort by column, q quits.',
     )
-    .argument('[pid]', 'the process to watch', (v: string) => parsePid(v))
+    .usage('[options] (PID | --pid PID | -- python app.py [args...])')
+    .argument(
+      '[pid-or-command...]',
+      'the process to watch, or a program to launch and watch (after --; its output is kept and shown if it fails)',
+    )
     // py-spy's spelling, so `top --pid PID` works as it does there
     .option('-p, --pid <pid>', 'the process to watch (instead of the argument)', (v: string) => parsePid(v))
     .option('-r, --rate <hz>', 'samples per second', parsePositive('--rate'), 100)
+    .option('--delay <seconds>', 'seconds between refreshes', parsePositive('--delay'), 1)
     // the short flags are py-spy's
     .option('-i, --idle', 'include idle threads')
     .option('-g, --gil', 'only threads holding the GIL')
     .option('--nonblocking', 'never pause the target (the default; accepted as py-spy spells it)')
+    .option('-s, --subprocesses', 'also sample child Python processes (multiprocessing, gunicorn workers)')
     .option('--full-filenames', 'whole paths, not the short form (package/module.py)')
     .option('-n, --native', 'count native (C/C++) functions too; pauses each sampled Python thread while its stack is read (ptrace)')
-    .addHelpText('after', '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil')
-    .action(async (arg: number | undefined, o: TopOptions) => {
-      const pid = pidFromArgOrOption('top', arg, o.pid);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  spyglass top 4242\n  spyglass top --pid 4242 --rate 500 --gil\n  spyglass top --subprocesses --delay 2 -- python app.py',
+    )
+    .action(async (args: string[], o: TopOptions) => {
+      const which = target(args, o);
       const out = process.stdout;
       if (!out.isTTY) throw new UserError('top needs a terminal', 'use `spyglass record` (or `dump`) when output goes to a file or pipe');
       // the sampler (and ptrace under it) loads when the command runs (BENCHMARKS.md#dump-start-up)
@@ -90,20 +111,32 @@ export function registerTop(program: Command): void {
         import('../sampler/source.js'),
         import('../sampler/native-source.js'),
       ]);
-      const stats = new TopStats(o.rate, o.fullFilenames ? undefined : cachedShortener(`/proc/${pid}/root`));
       // q, Ctrl-C (a key in raw mode, SIGINT otherwise) or a terminal gone away (EIO) stop it
       const stop = stopSignal();
+      // launch mode: its output would scribble over the screen, so it is kept for after
+      const child = which.command
+        ? await (await import('../record/launch.js')).launchProgram(which.command, { capture: true, onEnd: () => stop.abort() })
+        : undefined;
+      const pid = child?.pid ?? which.pid!;
+      const stats = new TopStats(o.rate, o.fullFilenames ? undefined : cachedShortener(`/proc/${pid}/root`));
       const sampler = new Sampler({
         pid,
         rate: o.rate,
         idle: o.idle,
         gil: o.gil,
+        subprocesses: o.subprocesses,
+        waitForInterpreter: child !== undefined,
         openSource: o.native ? (p) => openNativeSource(p) : openPythonSource,
         signal: stop.signal,
         onTick: (t) => stats.add(t),
       });
-      await sampler.openRoot();
-      const cmdline = processInfo(pid).cmdline;
+      try {
+        await sampler.openRoot();
+      } catch (e) {
+        if (child) await child.finish();
+        throw e;
+      }
+      const cmdline = which.command?.join(' ') ?? processInfo(pid).cmdline;
       let sort: SortKey = 'ownPct';
       let last: WindowSummary = stats.summary();
       let lastRows: FunctionRow[] = [];
@@ -149,10 +182,18 @@ export function registerTop(program: Command): void {
       out.write('\x1b[?1049h\x1b[?25l');
       draw();
       const first = setTimeout(refresh, 250);
-      const timer = setInterval(refresh, REFRESH_MS);
+      const timer = setInterval(refresh, o.delay * 1000);
+      // launch mode: the program's status when it ended by itself (not stopped by q or Ctrl-C)
+      let exitCode: number | undefined;
       try {
         await sampler.run();
       } finally {
+        if (child) {
+          // (the sampler may see it gone before Node has been told)
+          const byItself = child.ended() || sampler.stats.targetExited;
+          const code = await child.finish();
+          if (byItself) exitCode = code;
+        }
         clearTimeout(first);
         clearInterval(timer);
         stop.dispose();
@@ -162,7 +203,12 @@ export function registerTop(program: Command): void {
         stdin.pause();
         out.write('\x1b[?25h\x1b[?1049l');
       }
-      if (sampler.stats.targetExited) process.stderr.write(`spyglass: process ${pid} exited\n`);
+      if (exitCode !== undefined) {
+        process.stderr.write(`spyglass: ${cmdline} exited with status ${exitCode}\n`);
+        // what it printed is shown when it failed, as py-spy does
+        if (exitCode) process.stderr.write(child!.captured());
+        process.exitCode = exitCode;
+      } else if (sampler.stats.targetExited) process.stderr.write(`spyglass: process ${pid} exited\n`);
       // after the full-screen view is gone, so the redraws never cover them
       for (const n of sampler.stats.notes) process.stderr.write(`spyglass: note: ${n}\n`);
     });

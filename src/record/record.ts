@@ -2,14 +2,11 @@
 // process (or a program it launches) until Ctrl-C, the duration, or the target's exit,
 // then write the profile in the chosen format. Whatever ends the recording, what was
 // sampled is written.
-import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { reapChild } from '../proc/ptrace.js';
 import { UsageError, UserError } from '../errors.js';
 import type { SavedFile } from '../save-file.js';
-import { hasExited } from '../proc/process.js';
+import type { LaunchedProgram } from './launch.js';
 import { defaultOutput, needsTimeline, openHint, unusedPath, writeProfile, type Format } from '../formats/index.js';
 import { cachedShortener } from '../sampler/filenames.js';
 import { StackProfile } from '../sampler/profile.js';
@@ -24,6 +21,11 @@ export interface RecordOptions {
   pid?: number;
   /** ... or a program to launch and profile from its start: [executable, ...args] */
   command?: string[];
+  /**
+   * launch mode: the program's output goes to a file, shown only if it fails (py-spy's
+   * --capture), rather than to the terminal
+   */
+  capture?: boolean;
   /** samples per second (default 100) */
   rate?: number;
   /** seconds (default: until aborted or the target exits) */
@@ -63,6 +65,8 @@ export interface RecordResult {
   stats: SamplerStats;
   /** launch mode: the program's exit code (128 + signal number when a signal ended it) */
   exitCode?: number;
+  /** launch mode with capture: what the program printed, when it failed */
+  programOutput?: string;
 }
 
 const STATUS_MS = 250;
@@ -79,8 +83,6 @@ const EVENT_LOOP_SLICE_MS = STATUS_MS;
  * the two break even, at 1000 Hz optimized code wins (BENCHMARKS.md#record-cpu-per-sample).
  */
 const BASELINE_CODE_UP_TO_RATE = 200;
-/** a launched program that ignores SIGINT at the end of the recording is killed after this */
-const KILL_AFTER_MS = 3000;
 
 function checkWritable(dir: string): void {
   try {
@@ -110,34 +112,11 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
 
-  let child: ChildProcess | undefined;
-  let childExit: Promise<number> | undefined;
-  let childEnded = false;
-  let pid: number;
-  if (opts.command?.length) {
-    child = (await import('./spawn-program.js')).spawnProgram(opts.command, opts.cwd);
-    childExit = new Promise<number>((res, rej) => {
-      const ended = (code: number) => {
-        childEnded = true;
-        stop.abort();
-        res(code);
-      };
-      child!.once('error', (e) => rej(new UserError(`cannot run ${opts.command![0]}: ${e.message}`)));
-      child!.once('exit', (code, sig) => {
-        // --blocking ptraces the program: libuv takes a stop for its exit. It still runs:
-        // its real end is then awaited here, as libuv no longer will.
-        if (childPid !== undefined && !hasExited(childPid)) awaitEnd(childPid).then(ended);
-        else ended(code ?? 128 + (sig ? constants.signals[sig] : 0));
-      });
-    });
-    const childPid = child.pid;
-    // a spawn failure surfaces on the next tick; the sampler then sees no process
-    childExit.catch(() => stop.abort());
-    if (child.pid === undefined) await childExit;
-    pid = child.pid!;
-  } else {
-    pid = opts.pid!;
-  }
+  // its end ends the recording
+  const child: LaunchedProgram | undefined = opts.command?.length
+    ? await (await import('./launch.js')).launchProgram(opts.command, { cwd: opts.cwd, capture: opts.capture, onEnd: () => stop.abort() })
+    : undefined;
+  const pid = child?.pid ?? opts.pid!;
 
   // without a shortener the profile keeps whole paths (--full-filenames)
   const shorten = opts.fullFilenames ? undefined : cachedShortener(`/proc/${pid}/root`);
@@ -203,7 +182,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     await sampler.openRoot();
     stats = await sampler.run();
   } catch (e) {
-    if (child && child.exitCode === null) child.kill('SIGTERM');
+    if (child && !child.ended()) process.kill(child.pid, 'SIGTERM');
     throw e;
   } finally {
     if (switched) optimizer?.optimizeAgain();
@@ -224,18 +203,10 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     // launch mode: the program's exit or Ctrl-C (which reached it too) ended the recording;
     // when --duration did, the program is stopped as it would be by Ctrl-C (even when the
     // profile could not be saved anywhere)
-    if (child && childExit) {
-      const running = !childEnded;
-      // by pid: libuv may wrongly believe the program ended (see above); it is our unreaped
-      // child, so the pid cannot belong to anyone else yet
-      const signal = (sig: NodeJS.Signals) => child!.pid !== undefined && process.kill(child!.pid, sig);
-      if (running) signal('SIGINT');
-      const kill = running ? setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS) : undefined;
-      exitCode = await childExit;
-      clearTimeout(kill);
-    }
+    if (child) exitCode = await child.finish();
   }
-  return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode };
+  const programOutput = exitCode ? child?.captured() || undefined : undefined;
+  return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode, programOutput };
 }
 
 /** What a finished recording tells the user: the file written, how to open it, and what may be wrong with it. */
@@ -252,14 +223,6 @@ export function summarizeRecording(r: RecordResult): string[] {
   if (s.ticks > 0 && s.samples === 0)
     lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
   for (const n of s.notes) lines.push(`  note: ${n}`);
+  if (r.programOutput) lines.push(`  the program exited with status ${r.exitCode}; what it printed:`, r.programOutput.trimEnd());
   return lines;
-}
-
-/** Polls for the end of a child libuv stopped watching; its exit status when it comes. */
-async function awaitEnd(pid: number): Promise<number> {
-  for (;;) {
-    const code = reapChild(pid);
-    if (code !== undefined) return code;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

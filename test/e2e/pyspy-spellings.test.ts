@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { discoverPythons } from '../helpers/pythons.js';
-import { startTarget } from '../helpers/targets.js';
+import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
 
 const py = discoverPythons().find((p) => p.minor === '3.12') ?? discoverPythons()[0];
 
@@ -75,4 +75,42 @@ test(`${py.label}: py-spy's options on dump, record and top`, async (t) => {
   const top = await runCli(['top', '--help']);
   assert.match(top.stdout, /-i, --idle/);
   assert.match(top.stdout, /-g, --gil/);
+  assert.match(top.stdout, /-s, --subprocesses/);
+  assert.match(top.stdout, /--delay <seconds>/);
+
+  // py-spy takes the format in any case
+  const scope = join(dir, 'scope.json');
+  const recScope = await runCli(['record', '-p', pid, '-f', 'SpeedScope', '-o', scope, '-d', '0.5']);
+  assert.equal(recScope.code, 0, recScope.stderr);
+  assert.equal(JSON.parse(readFileSync(scope, 'utf8')).$schema, 'https://www.speedscope.app/file-format-schema.json');
+});
+
+test(`${py.label}: record --capture -d unlimited --hideprogress -- python app.py (py-spy's spellings)`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spyglass-pyspy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'raw.txt');
+  const program = [py.path, join(TARGETS_DIR, 'profile_split.py'), '1', '3'];
+  // -d unlimited (py-spy's default) records until the program ends by itself
+  const rec = await runCli(['record', '-f', 'raw', '-o', out, '-d', 'unlimited', '--capture', '--hideprogress', '--', ...program]);
+  assert.equal(rec.code, 3, rec.stderr);
+  // captured: not on stdout, and shown after the summary as the program failed
+  assert.doesNotMatch(rec.stdout, /READY/);
+  assert.match(rec.stderr, /the program exited with status 3; what it printed:\nREADY/);
+  assert.match(readFileSync(out, 'utf8'), /heavy \(profile_split\.py:\d+\)/);
+  // a program that succeeds: nothing of its output is shown
+  const ok = await runCli([
+    'record',
+    '-f',
+    'raw',
+    '-o',
+    out,
+    '--capture',
+    '--',
+    py.path,
+    join(TARGETS_DIR, 'profile_split.py'),
+    '0.5',
+    '0',
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.doesNotMatch(ok.stdout + ok.stderr, /READY/);
 });

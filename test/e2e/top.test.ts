@@ -5,12 +5,13 @@
 // there writes the profile.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_MAIN, runCli } from '../helpers/cli.js';
 import { parseCollapsed, READY_TIMEOUT_MS, samplesIn, startProfileTarget, totalSamples } from '../helpers/profiles.js';
 import { discoverPythons } from '../helpers/pythons.js';
+import { TARGETS_DIR } from '../helpers/targets.js';
 import { startTmux } from '../helpers/tmux.js';
 
 const pythons = discoverPythons();
@@ -90,6 +91,37 @@ describe('top on a terminal', { concurrency: true }, () => {
       assert.ok(target.alive());
     });
   }
+});
+
+test('top -- python app.py: the launched program is watched, its output kept and shown when it fails, its status returned', async (t) => {
+  const py = versions.at(-1)!;
+  const program = [py.path, join(TARGETS_DIR, 'profile_split.py'), '4', '3'];
+  const term = await startTmux([process.execPath, CLI_MAIN, 'top', '--delay', '0.5', '--', ...program], { width: 160, height: 30 });
+  t.after(() => term.kill());
+  const screen = await term.waitFor((s) => (row(rowsOf(s), 'heavy')?.totalTime ?? 0) >= 0.5, { timeoutMs: READY_TIMEOUT_MS });
+  assert.match(screen, /spyglass top · pid \d+ · .*profile_split\.py 4 3/);
+  // the program's READY went to a file, not over the table
+  assert.doesNotMatch(screen, /^READY/m);
+  assert.equal(await term.waitForExit(30000), 3);
+  const after = await term.screen();
+  assert.match(after, /spyglass: .*profile_split\.py 4 3 exited with status 3\nREADY/);
+});
+
+test('top -- python app.py, quit with q: the program is stopped, exit 0; --subprocesses counts the workers', async (t) => {
+  const py = versions.at(-1)!;
+  const term = await startTmux(
+    [process.execPath, CLI_MAIN, 'top', '-s', '--delay', '0.5', '--', py.path, join(TARGETS_DIR, 'profile_children.py')],
+    { width: 160, height: 30 },
+  );
+  t.after(() => term.kill());
+  // the parent only waits: what runs is the two workers' child_work
+  const screen = await term.waitFor((s) => (row(rowsOf(s), 'child_work')?.totalTime ?? 0) >= 1, { timeoutMs: READY_TIMEOUT_MS });
+  assert.ok(/Threads: [2-9]/.test(screen), screen);
+  const pid = Number(/spyglass top · pid (\d+)/.exec(screen)![1]);
+  await term.send('q');
+  assert.equal(await term.waitForExit(30000), 0);
+  for (const until = Date.now() + 10000; Date.now() < until && existsSync(`/proc/${pid}`); ) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!existsSync(`/proc/${pid}`), 'the launched program was stopped when top quit');
 });
 
 test('record on a terminal: live status line, Ctrl-C writes the profile, exit 130', async (t) => {
