@@ -249,14 +249,49 @@ function convert(command: string, name: string, spec: OptionSpec, value: string)
 }
 
 /**
- * The reference grammar's `module [class] method`: two words are module + function,
- * three are module + class + method.
+ * The reference grammar's named form of `module [class] name`: `--mod` (`--pkg`, watch's
+ * spelling there), `--cls`, and `--func` (getglobal: `--var`), each instead of its word.
  */
-export function parseMethodTarget(command: string, positionals: string[]): { module: string; cls?: string; method: string } {
-  if (positionals.length === 2) return { module: positionals[0], method: positionals[1] };
-  if (positionals.length === 3) return { module: positionals[0], cls: positionals[1], method: positionals[2] };
-  throw new UsageError(
-    `${command}: expected \`module [class] method\`, got ${positionals.length} word(s)${positionals.length ? ': ' + positionals.join(' ') : ''}`,
-    `e.g. \`${command} __main__ MyClass handle\``,
-  );
+export function locationOptions(last: 'func' | 'var' = 'func'): OptionSpec[] {
+  const what = last === 'func' ? 'function or method' : 'variable';
+  return [
+    { names: ['--mod', '--pkg'], key: 'mod', kind: 'string', metavar: '<module>', description: 'the module (instead of the first word)' },
+    { names: ['--cls'], key: 'cls', kind: 'string', metavar: '<class>', description: 'the class (instead of the middle word)' },
+    { names: [`--${last}`], key: last, kind: 'string', metavar: `<${last}>`, description: `the ${what} (instead of the last word)` },
+  ];
+}
+
+/**
+ * `module [class] name` from the words and the named options (locationOptions), as the
+ * reference tool rewrites them: each part named by its option, the others taken by the
+ * words in order, the class left out when there is one word fewer (`watch __main__ --func
+ * f`, `watch __main__ Cls --func f`, `trace --mod m --cls C --func f`). Two words are module
+ * + name, three are module + class + name.
+ */
+export function parseMethodTarget(
+  command: string,
+  positionals: string[],
+  named: Record<string, unknown> = {},
+  last: 'func' | 'var' = 'func',
+): { module: string; cls?: string; method: string } {
+  const keys = ['mod', 'cls', last];
+  const given = keys.map((k) => (typeof named[k] === 'string' ? (named[k] as string) : undefined));
+  let open = keys.filter((_, i) => given[i] === undefined);
+  if (positionals.length === open.length - 1 && open.includes('cls')) open = open.filter((k) => k !== 'cls');
+  if (positionals.length !== open.length) {
+    const words = positionals.length ? ': ' + positionals.join(' ') : '';
+    throw new UsageError(
+      `${command}: expected \`module [class] ${last === 'func' ? 'method' : 'field'}\`, got ${positionals.length} word(s)${words}` +
+        (given.some((g) => g !== undefined)
+          ? ` besides ${keys
+              .filter((_, i) => given[i] !== undefined)
+              .map((k) => `--${k}`)
+              .join(', ')}`
+          : ''),
+      `e.g. \`${command} __main__ MyClass handle\` or \`${command} --mod __main__ --cls MyClass --${last} handle\``,
+    );
+  }
+  const value = (k: string) => given[keys.indexOf(k)] ?? positionals[open.indexOf(k)];
+  const cls = value('cls');
+  return { module: value('mod'), ...(cls !== undefined ? { cls } : {}), method: value(last) };
 }

@@ -1,7 +1,6 @@
 // `getglobal module [class] field [-e EXPR] [-x N] [-r] [-v]`: a module global or a class
 // attribute of the target, rendered by the agent's shared renderer.
-import { UsageError } from '../errors.js';
-import { parseArgs, type OptionSpec } from './args.js';
+import { locationOptions, parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import { type CommandModel, shellCommand } from './model.js';
 import { RENDER_OPTIONS, type RenderRequest, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
@@ -16,6 +15,8 @@ const OPTIONS: OptionSpec[] = [
     description: "an expression of `target` (the field's value) to show instead, e.g. target.fieldA",
   },
   ...RENDER_OPTIONS,
+  // the reference tool's named form: getglobal --mod m [--cls c] --var v
+  ...locationOptions('var'),
 ];
 
 /** The value, rendered by the agent as a value tree. */
@@ -47,13 +48,7 @@ export const getglobalModel: CommandModel<GetglobalRequest, { value: GetglobalAn
   runsIn: 'agent',
   parse(words) {
     const { positionals, options } = parseArgs('getglobal', words, OPTIONS);
-    if (positionals.length !== 2 && positionals.length !== 3) {
-      throw new UsageError(
-        `getglobal: expected \`module [class] field\`, got ${positionals.length} word(s)`,
-        'e.g. `getglobal __main__ g_list`',
-      );
-    }
-    const [module, cls, field] = positionals.length === 3 ? positionals : [positionals[0], undefined, positionals[1]];
+    const { module, cls, method: field } = parseMethodTarget('getglobal', positionals, options, 'var');
     return { module, cls, field, expr: options.expr as string | undefined, ...renderArgs(options) };
   },
   async *execute(ctx, req) {

@@ -3,9 +3,10 @@
 // one method. The agent counts on the calling thread and summarises on its own.
 import { parseArgs, type OptionSpec } from './args.js';
 import { agentEvents, type CommandModel, shellCommand } from './model.js';
-import { NESTED_OPTION, type MethodTarget, type ObserveStarted, clockTime, methodArgs } from './observe-stream.js';
+import { LOCATION_OPTIONS, NESTED_OPTION, type MethodTarget, type ObserveStarted, clockTime, methodArgs } from './observe-stream.js';
 
 const OPTIONS: OptionSpec[] = [
+  ...LOCATION_OPTIONS,
   NESTED_OPTION,
   {
     names: ['-c', '--cycle'],

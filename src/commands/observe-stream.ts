@@ -2,8 +2,11 @@
 // [-nm NESTED]` arguments, the first and last events of their streams (model.ts runs
 // the stream: Ctrl-C / --timeout cancel it and the agent removes the hook), and the time
 // stamp and cost of each result.
-import { parseMethodTarget, type OptionSpec } from './args.js';
+import { locationOptions, parseMethodTarget, type OptionSpec } from './args.js';
 import type { CommandOutput } from './types.js';
+
+/** The reference's named form of the observed function: --mod (--pkg), --cls, --func. */
+export const LOCATION_OPTIONS = locationOptions('func');
 
 export const NESTED_OPTION: OptionSpec = {
   names: ['-nm', '--nested-method'],
@@ -27,9 +30,9 @@ export function limitOption(defaultLimit: number, what: string): OptionSpec {
 
 export type Options = Record<string, string | number | boolean | undefined>;
 
-/** The agent arguments naming the observed function. */
+/** The agent arguments naming the observed function (by words, or by locationOptions()). */
 export function methodArgs(command: string, positionals: string[], o: Options): MethodTarget {
-  const { module, cls, method } = parseMethodTarget(command, positionals);
+  const { module, cls, method } = parseMethodTarget(command, positionals, o);
   return { module, cls, method, nested: o.nested as string | undefined };
 }
 

@@ -2,8 +2,7 @@
 // source file as it is on disk now, replaces the code of the live function in place
 // (agent/spyglass_agent/commands/reload/ has the rules and the refusals); `--undo` puts the
 // previous code back. Watch, trace, tt and monitor hooks on it stay.
-import { UsageError } from '../errors.js';
-import { parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
+import { locationOptions, parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import { type CommandModel, shellCommand } from './model.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -16,9 +15,7 @@ const OPTIONS: OptionSpec[] = [
   },
   { names: ['--undo'], key: 'undo', kind: 'flag', default: false, description: 'put back the code the method ran before its last reload' },
   // the reference tool's named form of the three words: reload --mod m [--cls c] --func f
-  { names: ['--mod'], key: 'mod', kind: 'string', metavar: '<module>', description: 'the module (instead of the first word)' },
-  { names: ['--cls'], key: 'cls', kind: 'string', metavar: '<class>', description: 'the class (instead of the middle word)' },
-  { names: ['--func'], key: 'func', kind: 'string', metavar: '<method>', description: 'the function or method (instead of the last word)' },
+  ...locationOptions('func'),
 ];
 
 export interface ReloadAnswer {
@@ -73,15 +70,7 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
   runsIn: 'agent',
   parse(words) {
     const { positionals, options: o } = parseArgs('reload', words, OPTIONS);
-    const named = [o.mod, o.cls, o.func].some((v) => v !== undefined);
-    if (named && positionals.length)
-      throw new UsageError(`reload: name the method either by words or by --mod/--cls/--func, not both (got ${positionals.join(' ')})`);
-    if (named && (o.mod === undefined || o.func === undefined))
-      throw new UsageError('reload: --mod and --func are both needed', 'e.g. `reload --mod __main__ --func handle`');
-    const target = named
-      ? { module: o.mod as string, ...(o.cls !== undefined ? { cls: o.cls as string } : {}), method: o.func as string }
-      : parseMethodTarget('reload', positionals);
-    return { ...target, undo: o.undo as boolean, verbose: o.verbose as boolean };
+    return { ...parseMethodTarget('reload', positionals, o), undo: o.undo as boolean, verbose: o.verbose as boolean };
   },
   async *execute(ctx, req) {
     const { verbose: _verbose, ...args } = req;

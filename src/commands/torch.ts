@@ -7,7 +7,7 @@ import { type SavedFile, savedElsewhere } from '../save-file.js';
 import { parseArgs, type OptionSpec } from './args.js';
 import { type FileChunk, FileReceiver, outputPath } from './file-receive.js';
 import { type CommandModel, type ExecuteContext, type StepOf, agentEvents, shellCommand } from './model.js';
-import { type MethodTarget, NESTED_OPTION, type Options, methodArgs, ms } from './observe-stream.js';
+import { type MethodTarget, LOCATION_OPTIONS, NESTED_OPTION, type Options, methodArgs, ms } from './observe-stream.js';
 
 const OPTIONS: OptionSpec[] = [
   { names: ['-s', '--snapshot'], key: 'snapshot', kind: 'flag', default: false, description: 'memory: a snapshot of the CUDA memory now' },
@@ -18,6 +18,7 @@ const OPTIONS: OptionSpec[] = [
     default: false,
     description: 'memory: followed by `module [class] method`: record CUDA allocations during its next call',
   },
+  ...LOCATION_OPTIONS,
   NESTED_OPTION,
   {
     names: ['-f', '--filepath'],

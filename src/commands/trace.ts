@@ -7,6 +7,7 @@
 import { parseArgs, type OptionSpec } from './args.js';
 import { agentEvents, type CommandModel, shellCommand } from './model.js';
 import {
+  LOCATION_OPTIONS,
   NESTED_OPTION,
   type MethodTarget,
   type ObserveEnd,
@@ -29,6 +30,7 @@ const OPTIONS: OptionSpec[] = [
     metavar: '<value>',
     description: 'hide inner calls cheaper than this many ms of wall time (default 0.1; a kept call always keeps its callers)',
   },
+  ...LOCATION_OPTIONS,
   NESTED_OPTION,
   {
     names: ['-et', '--entrance_time'],

@@ -4,7 +4,17 @@
 // own; this module only prints (agent/spyglass_agent/commands/watch.py has the semantics).
 import { parseArgs, type OptionSpec } from './args.js';
 import { agentEvents, type CommandModel, shellCommand } from './model.js';
-import { NESTED_OPTION, type ObserveEnd, type ObserveStarted, clockTime, endNote, limitOption, methodArgs, ms } from './observe-stream.js';
+import {
+  LOCATION_OPTIONS,
+  NESTED_OPTION,
+  type ObserveEnd,
+  type ObserveStarted,
+  clockTime,
+  endNote,
+  limitOption,
+  methodArgs,
+  ms,
+} from './observe-stream.js';
 import type { CommandOutput } from './types.js';
 import { RENDER_OPTIONS, formatValue, renderArgs } from './value-text.js';
 import type { RenderedNode } from '../channel/protocol.js';
@@ -20,6 +30,7 @@ const OPTIONS: OptionSpec[] = [
     description:
       'what to show: expression(s) of target, return_obj, cost, args (positional parameters as bound), kwargs (keyword-only and **kwargs); `a,b` or `{a,b}` shows each item (default args,kwargs)',
   },
+  ...LOCATION_OPTIONS,
   NESTED_OPTION,
   {
     names: ['-e', '--exception'],

@@ -1,7 +1,8 @@
 // The reference tool's documented command lines typed verbatim, on every interpreter:
 // expressions without shell quoting (-f, --expr with a space, -e), its long spellings
 // (--filter_expr, --time_tunnel, --limit) and unambiguous prefixes (--entrance, --exp),
-// -x up to 6 and -1, `trace -d N` without -i, and `--cmd ""` refused. Each line goes
+// -x up to 6 and -1, `trace -d N` without -i, the named form of `module [class] method`
+// (--pkg/--mod, --cls, --func, --var), and `--cmd ""` refused. Each line goes
 // through the shell's own dispatch (runLine), as typed at the prompt.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -120,6 +121,21 @@ describe('reference grammar', { concurrency: true }, () => {
           hidden = tree.children.length === 0;
         }
         assert.ok(hidden, 'the inner call was never hidden by the default -i 0.1');
+
+        // the named form the reference's parsers rewrite to: --pkg (watch) / --mod, --cls,
+        // --func (getglobal: --var), alone or after the words they do not replace
+        out = await typed(t, 'watch --pkg __main__ --cls Service --func process -n 1');
+        assert.equal((out.records.find((r) => r.event === 'call') as Rec).method, '__main__.Service.process');
+        out = await typed(t, 'watch __main__ Service --func process -n 1');
+        assert.equal((out.records.find((r) => r.event === 'call') as Rec).method, '__main__.Service.process');
+        out = await typed(t, 'trace __main__ --func handle -n 1');
+        assert.equal((out.records.find((r) => r.event === 'trace') as Rec).method, '__main__.handle');
+        out = await typed(t, 'getglobal --mod __main__ --var CONFIG -e target["db"]["port"]');
+        assert.equal(((out.records[0] as Rec).value as RenderedNode).repr, '5432');
+        await assert.rejects(
+          typed(t, 'watch __main__ Service process --func other'),
+          /got 3 word\(s\): __main__ Service process besides --func/,
+        );
 
         // an ambiguous prefix is a usage error naming the candidates
         await assert.rejects(typed(t, 'watch __main__ handle --ex 2'), /ambiguous option --ex could be --expr, --exception, --expand/);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgs, parseMethodTarget, tokenize, type OptionSpec } from '../../src/commands/args.js';
+import { locationOptions, parseArgs, parseMethodTarget, tokenize, type OptionSpec } from '../../src/commands/args.js';
 import { UsageError } from '../../src/errors.js';
 
 const WATCH: OptionSpec[] = [
@@ -46,6 +46,25 @@ test('parseMethodTarget maps 2 or 3 words to module [class] method', () => {
   assert.deepEqual(parseMethodTarget('watch', ['m', 'f']), { module: 'm', method: 'f' });
   assert.deepEqual(parseMethodTarget('watch', ['m', 'C', 'f']), { module: 'm', cls: 'C', method: 'f' });
   assert.throws(() => parseMethodTarget('watch', ['m']), /module \[class\] method/);
+});
+
+test("parseMethodTarget takes the reference's --mod/--pkg, --cls, --func (--var) in place of words", () => {
+  const parse = (line: string, last: 'func' | 'var' = 'func') => {
+    const { positionals, options } = parseArgs('watch', tokenize(line), [...WATCH, ...locationOptions(last)]);
+    return parseMethodTarget('watch', positionals, options, last);
+  };
+  assert.deepEqual(parse('--pkg m --cls C --func f'), { module: 'm', cls: 'C', method: 'f' });
+  assert.deepEqual(parse('--mod m --func f -n 3'), { module: 'm', method: 'f' });
+  assert.deepEqual(parse('m --cls C --func f'), { module: 'm', cls: 'C', method: 'f' });
+  assert.deepEqual(parse('m C --func f'), { module: 'm', cls: 'C', method: 'f' });
+  assert.deepEqual(parse('m --func f'), { module: 'm', method: 'f' });
+  assert.deepEqual(parse('m C f'), { module: 'm', cls: 'C', method: 'f' });
+  assert.deepEqual(parse('--mod m C v', 'var'), { module: 'm', cls: 'C', method: 'v' });
+  assert.deepEqual(parse('--mod m --var v', 'var'), { module: 'm', method: 'v' });
+  // a part given twice, or missing
+  assert.throws(() => parse('m C f --func g'), /got 3 word\(s\): m C f besides --func/);
+  assert.throws(() => parse('--cls C --func f'), /got 0 word\(s\)/);
+  assert.throws(() => parse('--mod m'), /got 0 word\(s\)/);
 });
 
 const EXPR: OptionSpec[] = [
