@@ -51,7 +51,8 @@ const OPTIONS: OptionSpec[] = [
     kind: 'string',
     metavar: '<value>',
     expression: true,
-    description: 'record only calls for which this expression of target, return_obj, cost, args, kwargs is true',
+    description:
+      'record only calls for which this expression of target, return_obj, cost, args, kwargs is true; with -l, list only the records it holds for',
   },
   {
     names: ['-m', '--method'],
@@ -192,7 +193,7 @@ export interface TtList {
 
 export type TtRequest =
   | ({ action: 'record'; limit: number; filter?: string; maxMem?: number } & MethodTarget)
-  | { action: 'list'; method?: string }
+  | { action: 'list'; method?: string; filter?: string }
   | ({ action: 'show' | 'play'; index: number } & RenderRequest)
   | { action: 'delete'; index: number }
   | { action: 'delete_all' };
@@ -306,7 +307,7 @@ export const ttModel: CommandModel<TtRequest, TtResults> = {
           maxMem: o.maxMem as number | undefined,
         };
       case 'list':
-        return { action: 'list', method: o.method as string | undefined };
+        return { action: 'list', method: o.method as string | undefined, filter: o.filter as string | undefined };
       case 'show':
       case 'play':
         return { action: mode, index: o.index as number, ...renderArgs(o) };
@@ -360,10 +361,10 @@ export const ttModel: CommandModel<TtRequest, TtResults> = {
           return recordEndNotes(out, step.data);
         case 'list': {
           const l = step.data;
-          const method = req.action === 'list' ? req.method : undefined;
+          const which = req.action === 'list' ? [req.method, req.filter && `-f ${req.filter}`].filter(Boolean).join(' ') : '';
           if (!l.records.length)
             out.line(
-              l.total ? `no records of ${method} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)',
+              l.total ? `no records of ${which} (${l.total} in all)` : 'no records (record some with `tt -t module [class] method`)',
             );
           else for (const line of table(l.records)) out.line(line);
           const mib = (n: number) => (n / 1048576).toFixed(1);
@@ -376,9 +377,10 @@ export const ttModel: CommandModel<TtRequest, TtResults> = {
         case 'detail':
           return detail(out, step.data);
         case 'deleted':
-          return out.line(`deleted record ${step.data.deleted}; ${step.data.left} left`);
+          // the reference's words first, which scripts look for
+          return out.line(`Index ${step.data.deleted} is deleted successfully; ${step.data.left} record(s) left`);
         case 'deleted_all':
-          return out.line(`deleted ${step.data.deleted} record(s)`);
+          return out.line(`deleted ${step.data.deleted} record(s); the next is numbered 1000`);
       }
     };
   },

@@ -1,9 +1,10 @@
-// tt on every interpreter: -t (with -n, -f, -nm), -l (-m), -i (-x, -r, -v), -p (a method
-// whose argument the caller mutated after the call, an async def), -d, -da, indexes from
-// 1000, records kept in the agent for every client (across detach, reset and two one-shot
-// runs) until -d/-da, MODULE/CLASS/METHOD and ARGS/KWARGS, a -f that raises told at once,
-// hooks removed when recording ends, the memory cap holding under a flood of large calls,
-// and -n honoured when calls come faster than records can be streamed.
+// tt on every interpreter: -t (with -n, -f, -nm), -l (-m, -f), -i (-x, -r, -v), -p (a
+// method whose argument the caller mutated after the call, an async def), -d, -da
+// (numbering from 1000 again), indexes from 1000, records kept in the agent for every
+// client (across detach, reset and two one-shot runs) until -d/-da, MODULE/CLASS/METHOD
+// and ARGS/KWARGS, a -f that raises told at once, hooks removed when recording ends, the
+// memory cap holding under a flood of large calls, and -n honoured when calls come faster
+// than records can be streamed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { tokenize } from '../../src/commands/args.js';
@@ -183,19 +184,30 @@ describe('tt', { concurrency: true }, () => {
         assert.equal(l.total, 10);
         out = await t.run(tt, '-l -m __main__.handle');
         assert.match(out.lines.join('\n'), /^1007 +\S+ \S+ +\d+\.\d{3} +true +false +__main__ +- +handle$/m);
+        // -l -f: the records the expression holds for, over the recorded values (the two
+        // handle calls were one 'hello' and one 'other'; process records raise: not listed)
+        const byFilter = async (f: string) => (await list(t, `-f ${f}`)).records.map((r: Rec) => r.index);
+        const hello = await byFilter(`args[0]['query']=='hello'`);
+        const notHello = await byFilter(`args[0]['query']=='other'`);
+        assert.deepEqual([...hello, ...notHello].sort(), [1007, 1008]);
+        assert.deepEqual(await byFilter(`return_obj['success']==True and cost>=0`), hello);
+        assert.equal((await byFilter('cost>=0')).length, 10);
+        out = await t.run(tt, '-l -f cost<0');
+        assert.match(out.lines.join('\n'), /^no records of -f cost<0 \(10 in all\)$/m);
 
         // -d one, -d a missing one, then -da
         out = await t.run(tt, '-d 1001');
         assert.deepEqual(out.records[0], { deleted: 1001, left: 9 });
+        assert.equal(out.lines[0], 'Index 1001 is deleted successfully; 9 record(s) left');
         await assert.rejects(t.run(tt, '-d 1001'), /no record 1001/);
         await assert.rejects(t.run(tt, '-i 1001'), /no record 1001/);
         assert.ok(!(await list(t)).records.some((r: Rec) => r.index === 1001));
         out = await t.run(tt, '-da');
         assert.equal(out.records[0].deleted, 9);
         assert.equal((await list(t)).total, 0);
-        // indexes go on from where they were
+        // numbered from 1000 again, as the reference's -da does
         out = await t.run(tt, '-t __main__ handle -n 1');
-        assert.equal(recorded(out)[0].index, 1010);
+        assert.equal(recorded(out)[0].index, 1000);
 
         // records belong to the agent: another client sees them and adds to them; they stay
         // when it detaches, and when this one resets (which removes hooks only)
@@ -203,7 +215,7 @@ describe('tt', { concurrency: true }, () => {
         try {
           assert.deepEqual(
             ((await t.run(tt, '-l', { client: other })).records[0] as Rec).records.map((r: Rec) => r.index),
-            [1010],
+            [1000],
           );
           await t.run(tt, '-t __main__ handle -n 1', { client: other });
         } finally {
@@ -211,15 +223,15 @@ describe('tt', { concurrency: true }, () => {
         }
         assert.deepEqual(
           (await list(t)).records.map((r: Rec) => r.index),
-          [1010, 1011],
+          [1000, 1001],
         );
         await t.run(resetCommand, '');
         assert.deepEqual(
           (await list(t)).records.map((r: Rec) => r.index),
-          [1010, 1011],
+          [1000, 1001],
         );
-        d = await show(t, '-i 1011 -p');
-        assert.equal(d.replay_of, 1011);
+        d = await show(t, '-i 1001 -p');
+        assert.equal(d.replay_of, 1001);
         await t.run(tt, '-da');
         assert.equal((await list(t)).total, 0);
 

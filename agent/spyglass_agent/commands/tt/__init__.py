@@ -8,6 +8,7 @@ detach remove hooks, not records. The hook goes when the `-t` request ends (its 
 limit reached, Ctrl-C, cancel, the client gone).
 """
 
+import sys
 import threading
 
 from ... import observe, render
@@ -38,7 +39,7 @@ def run(ctx):
         return _record(ctx)
     store = _store(ctx)
     if action == 'list':
-        return _list(store, ctx.arg('method', str))
+        return _list(store, ctx.arg('method', str), _list_filter(ctx))
     if action == 'show':
         return _show(ctx, store, _index(ctx, store))
     if action == 'play':
@@ -178,8 +179,31 @@ def _summary(rec):
     }
 
 
-def _list(store, method_path):
+def _list_filter(ctx):
+    """tt -l -f: the records whose call the expression holds true for, over the values recorded."""
+    compiled = observe.compile_option(ctx, 'filter', '-f', AFTER_CALL_NAMES)
+    if compiled is None:
+        return None
+    bound = {}
+
+    def check(rec):
+        # evaluated in the recorded function's module, as at record time
+        fn = bound.get(rec.module)
+        if fn is None:
+            module = sys.modules.get(rec.module)
+            fn = bound[rec.module] = run_filter(compiled.bind(getattr(module, '__dict__', {})))[0]
+        own = rec.args[1:] if rec.is_method else rec.args
+        target = rec.args[0].value if rec.is_method and rec.args else None
+        result = rec.result.value if rec.result is not None else None
+        return fn(target, result, rec.cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in rec.kwargs.items()))
+
+    return check
+
+
+def _list(store, method_path, check=None):
     recs = store.list(method_path)
+    if check is not None:
+        recs = [r for r in recs if check(r)]
     return {
         'records': [_summary(r) for r in recs],
         'total': len(store),

@@ -261,10 +261,12 @@ class RecordStore(object):
             return rec is not None
 
     def clear(self):
+        """Deletes every record; the next one is numbered from 1000 again, as the reference's -da does."""
         with self._lock:
             n = len(self._records)
             self._records.clear()
             self._bytes = 0
+            self._next = FIRST_INDEX
             return n
 
     def __len__(self):
