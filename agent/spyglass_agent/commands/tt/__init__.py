@@ -195,7 +195,9 @@ def _list_filter(ctx):
         own = rec.args[1:] if rec.is_method else rec.args
         target = rec.args[0].value if rec.is_method and rec.args else None
         result = rec.result.value if rec.result is not None else None
-        return fn(target, result, rec.cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in rec.kwargs.items()))
+        return fn(
+            target, result, rec.cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in rec.kwargs.items())
+        )
 
     return check
 
