@@ -13,10 +13,10 @@ const OPTIONS: OptionSpec[] = [
     names: ['--limit', '-n'],
     key: 'limit',
     kind: 'int',
-    default: 15,
+    default: 10,
     min: 1,
     metavar: '<value>',
-    description: 'how many rows to show (default 15)',
+    description: 'how many rows to show (default 10)',
   },
   {
     names: ['--order', '-o'],

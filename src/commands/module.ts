@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { parseArgs } from './args.js';
+import { parseArgs, type OptionSpec } from './args.js';
 import { type CommandModel, shellCommand } from './model.js';
 
 interface ModuleMatch {
@@ -42,6 +42,11 @@ export interface ModuleFound {
   same_basename: ModuleMatch[];
 }
 
+// the reference's spelling of the path word
+const OPTIONS: OptionSpec[] = [
+  { names: ['--filepath'], key: 'filepath', kind: 'string', metavar: '<path>', description: 'the file (instead of the path word)' },
+];
+
 export const moduleModel: CommandModel<{ pid: number; path: string; client_path: string }, { module: ModuleFound }> = {
   name: 'module',
   summary: 'Show the module name a source file is loaded under in the target (or that it is not loaded).',
@@ -51,14 +56,15 @@ export const moduleModel: CommandModel<{ pid: number; path: string; client_path:
     { command: 'module app/handlers.py', comment: "relative to this directory (or the target's)" },
     { command: 'module /srv/app/not_imported.py', comment: 'a file the target has not imported: "not loaded"' },
   ],
-  options: [],
+  options: OPTIONS,
   runsIn: 'agent',
   parse(words, at) {
-    const { positionals } = parseArgs('module', words, []);
-    if (positionals.length !== 1) {
-      throw new UsageError(`module: expected one file path, got ${positionals.length}`, 'e.g. `module ./app/server.py`');
+    const { positionals, options } = parseArgs('module', words, OPTIONS);
+    const paths = [...positionals, ...(options.filepath !== undefined ? [options.filepath as string] : [])];
+    if (paths.length !== 1) {
+      throw new UsageError(`module: expected one file path, got ${paths.length}`, 'e.g. `module ./app/server.py`');
     }
-    return { pid: at.pid, path: positionals[0], client_path: clientPath(positionals[0], at.cwd) };
+    return { pid: at.pid, path: paths[0], client_path: clientPath(paths[0], at.cwd) };
   },
   async *execute(ctx, req) {
     const { pid: _pid, ...args } = req;

@@ -34,10 +34,11 @@ const OPTIONS: OptionSpec[] = [
     names: ['-d', '--duration'],
     key: 'duration',
     kind: 'float',
-    min: 0.001,
     metavar: '<value>',
-    description: 'seconds to sample (default: until Ctrl-C)',
+    description: 'seconds to sample (default, or -1 and 0 as the reference takes them: until Ctrl-C)',
   },
+  // the reference's spelling of the pid word
+  { names: ['--pid'], key: 'pid', kind: 'string', metavar: '<pid>', description: 'the process to sample (instead of the pid word)' },
 ];
 
 /** "~/x.svg" as a shell would read it: the shell's words are not expanded by any other shell. */
@@ -90,14 +91,17 @@ export const perfModel: CommandModel<PerfRequest, PerfResults> = {
   runsIn: 'outside',
   parse(words, at) {
     const { positionals, options } = parseArgs('perf', words, OPTIONS);
-    if (positionals.length > 1) throw new UsageError(`perf: at most one pid, got ${positionals.join(' ')}`);
-    const pid = positionals.length ? parsePid(positionals[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : at.pid;
+    const pids = [...positionals, ...(options.pid !== undefined ? [options.pid as string] : [])];
+    if (pids.length > 1) throw new UsageError(`perf: at most one pid, got ${pids.join(' ')}`);
+    const pid = pids.length ? parsePid(pids[0], 'perf: ', 'perf [pid] [-f <file>] [-r <rate>] [-d <seconds>]') : at.pid;
     const file = options.file as string | undefined;
+    const duration = options.duration as number | undefined;
     return {
       pid,
       file: file === undefined ? undefined : expandHome(file),
       rate: options.rate as number,
-      duration: options.duration as number | undefined,
+      // the reference's default is -1, "unlimited"; 0 reads the same
+      duration: duration !== undefined && duration > 0 ? duration : undefined,
     };
   },
   async *execute(ctx, req) {

@@ -2,6 +2,7 @@
 // source file as it is on disk now, replaces the code of the live function in place
 // (agent/spyglass_agent/commands/reload/ has the rules and the refusals); `--undo` puts the
 // previous code back. Watch, trace, tt and monitor hooks on it stay.
+import { UserError } from '../errors.js';
 import { locationOptions, parseArgs, parseMethodTarget, type OptionSpec } from './args.js';
 import { type CommandModel, shellCommand } from './model.js';
 
@@ -11,7 +12,7 @@ const OPTIONS: OptionSpec[] = [
     key: 'verbose',
     kind: 'flag',
     default: false,
-    description: 'print the new source of the method (over 20 lines: its first and last 10)',
+    description: 'print the whole new source of the method (without -v: over 20 lines, its first and last 10)',
   },
   { names: ['--undo'], key: 'undo', kind: 'flag', default: false, description: 'put back the code the method ran before its last reload' },
   // the reference tool's named form of the three words: reload --mod m [--cls c] --func f
@@ -74,7 +75,14 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
   },
   async *execute(ctx, req) {
     const { verbose: _verbose, ...args } = req;
-    yield { kind: 'reload', data: (await ctx.agent.call('reload', args)) as ReloadAnswer };
+    const a = (await ctx.agent.call('reload', args)) as ReloadAnswer;
+    // the reference's words, and its verdict: an error, nothing was replaced
+    if (a.changed === false)
+      throw new UserError(
+        `Method source has not changed: ${a.target} is as ${a.file}:${a.first_line}-${a.last_line} defines it, nothing replaced`,
+        'save the new code to that file first',
+      );
+    yield { kind: 'reload', data: a };
   },
   textView(req, out) {
     return ({ data: a }) => {
@@ -87,13 +95,15 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
         return;
       }
       const where = `${a.file}:${a.first_line}-${a.last_line}`;
-      // "Reload is done": the reference tool's words, which scripts look for
-      if (!a.changed) out.line(`Reload is done: ${a.target} is unchanged in ${where}, nothing replaced`);
-      else
-        out.line(
-          `Reload is done: reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
-        );
-      if (req.verbose && a.source !== undefined) for (const l of shortenSource(a.source)) out.line(`    ${l}`);
+      // the reference tool's words and fields first, which scripts look for
+      out.line(
+        `Reload is done successfully: reloaded ${a.target} from ${where} (${(a.last_line ?? a.first_line) - a.first_line + 1} lines)${hooks}; \`reload --undo\` puts the previous code back`,
+      );
+      out.line(`Located file path: ${a.file}`);
+      if (a.source === undefined) return;
+      out.line('Extracted method source:');
+      const lines = req.verbose ? a.source.replace(/\n$/, '').split('\n') : shortenSource(a.source);
+      for (const l of lines) out.line(`    ${l}`);
     };
   },
 };

@@ -39,7 +39,7 @@ const OPTIONS: OptionSpec[] = [
     default: 10,
     min: -1,
     metavar: '<value>',
-    description: 'how many instances to show (default 10, -1 for all)',
+    description: 'how many instances to show (default 10, -1 for all, 0 for the count only)',
   },
   ...RENDER_OPTIONS,
 ];
@@ -94,9 +94,10 @@ function instancesText(out: CommandOutput, a: InstancesAnswer): void {
 }
 
 function gcText(out: CommandOutput, g: GcAnswer): void {
+  // the reference's sentence first (scripts look for it), then what it leaves out
   out.line(
-    `full collection done successfully: ${g.collected} object${g.collected === 1 ? '' : 's'} collected in ${g.ms.toFixed(2)} ms` +
-      (g.uncollectable ? `, ${g.uncollectable} uncollectable in gc.garbage` : ''),
+    `Gc execute successfully, totally ${g.collected} unreachable objects are freed (a full collection in ${g.ms.toFixed(2)} ms` +
+      (g.uncollectable ? `; ${g.uncollectable} uncollectable in gc.garbage)` : ')'),
   );
   for (const gen of g.generations) out.line(`  generation ${gen.generation}: ${gen.collected} collected, ${gen.ms.toFixed(2)} ms`);
   out.line(
@@ -130,8 +131,8 @@ export const vmtoolModel: CommandModel<VmtoolRequest, VmtoolResults> = {
       );
     }
     const [module, cls] = positionals;
+    // -n 0 counts them and shows none, as the reference's check_limit allows
     const limit = options.limit as number;
-    if (limit === 0) throw new UsageError('vmtool: -n must be -1 (all) or at least 1');
     return { action: 'getInstances', module, cls, limit, expr: options.expr as string | undefined, ...renderArgs(options) };
   },
   async *execute(ctx, req) {

@@ -50,20 +50,28 @@ describe('reload', { concurrency: true }, () => {
       const lineOf = (text: string) => readFileSync(file, 'utf8').split('\n').indexOf(text) + 1;
       try {
         assert.equal(await value('held_price(3)'), '6');
-        // the file as loaded: nothing to reload
-        let out = await typed('reload reload_mod price');
-        assert.equal(out.records[0].changed, false);
-        assert.match(out.lines[0], /^Reload is done: reload_mod\.price is unchanged in .*reload_mod\.py:\d+-\d+, nothing replaced$/);
+        // the file as loaded: nothing to reload, an error in the reference's words
+        await assert.rejects(
+          typed('reload reload_mod price'),
+          /Method source has not changed: reload_mod\.price is as .*reload_mod\.py:\d+-\d+ defines it, nothing replaced$/,
+        );
 
-        // a new body: the `from` import taken before the reload runs it; -v shows it
+        // a new body: the `from` import taken before the reload runs it; shown as the
+        // reference shows it (the located file and the extracted source)
         rewrite('return x * RATE\n', 'return x * RATE + 100\n');
-        out = await typed('reload reload_mod price -v');
+        let out = await typed('reload reload_mod price -v');
         const a = out.records[0] as Rec;
         assert.deepEqual(
           [a.changed, a.first_line, a.last_line, a.file],
           [true, lineOf('def price(x):'), lineOf('def price(x):') + 1, file],
         );
-        assert.deepEqual(out.lines.slice(1), ['    def price(x):', '        return x * RATE + 100']);
+        assert.match(out.lines[0], /^Reload is done successfully: reloaded reload_mod\.price from /);
+        assert.deepEqual(out.lines.slice(1), [
+          `Located file path: ${file}`,
+          'Extracted method source:',
+          '    def price(x):',
+          '        return x * RATE + 100',
+        ]);
         assert.equal(await value('held_price(3)'), '106');
         assert.equal(await value('reload_mod.price(3)'), '106');
         // --undo: the code before, then nothing left to undo
@@ -133,8 +141,14 @@ describe('reload', { concurrency: true }, () => {
 
         // refused, the code left as it was: a missing method, a syntax error (shown),
         // a file that no longer defines it, a built-in, new free variables
-        await assert.rejects(typed('reload reload_mod nosuch'), /module reload_mod has no function nosuch/);
-        await assert.rejects(typed('reload reload_mod Shop nosuch'), /class reload_mod\.Shop has no method nosuch/);
+        await assert.rejects(
+          typed('reload reload_mod nosuch'),
+          /Cannot locate method reload_mod\.nosuch: module reload_mod has no function nosuch/,
+        );
+        await assert.rejects(
+          typed('reload reload_mod Shop nosuch'),
+          /Cannot locate method reload_mod\.Shop\.nosuch: class reload_mod\.Shop has no method nosuch/,
+        );
         rewrite('return x * RATE + 1000\n', 'return x * (RATE +\n');
         await assert.rejects(
           typed('reload reload_mod price'),

@@ -66,7 +66,10 @@ describe('vmtool', { concurrency: true }, () => {
         await assert.rejects(t.run(vmtool, '-a getInstances -c __main__ Ordr'), /no class 'Ordr'.*did you mean: Order/);
         await assert.rejects(t.run(vmtool, '-a getInstances -c __mian__ Order'), /did you mean: __main__/);
         await assert.rejects(t.run(vmtool, '-a getInstances -c __main__ Order -e "instances["'), /-e/);
-        await assert.rejects(t.run(vmtool, '-a getInstances -c __main__ Order -n 0'), /-n must be -1/);
+        // -n 0: the count, no instance (the reference's check_limit takes 0)
+        const counted = (await t.run(vmtool, '-a getInstances -c __main__ Order -n 0')).records[0] as Rec;
+        assert.deepEqual([counted.total, counted.instances.length], [4, 0]);
+        await assert.rejects(t.run(vmtool, '-a getInstances -c __main__ Order -n -2'), /-n must be at least -1/);
         await assert.rejects(t.run(vmtool, '-a getInstances -c __main__'), /needs `-c module class`/);
         await assert.rejects(t.run(vmtool, '-c __main__ Order'), /-a <action> is required/);
 
@@ -85,7 +88,12 @@ describe('vmtool', { concurrency: true }, () => {
         assert.ok(g.collected >= 1000, `collected ${g.collected}`);
         assert.ok(g.ms >= 0 && g.generations.every((x: Rec) => x.ms >= 0 && x.ms <= g.ms + 1));
         assert.equal(g.enabled, false);
-        assert.match(out.lines[0], new RegExp(`^full collection done successfully: ${g.collected} objects collected in \\d+\\.\\d\\d ms$`));
+        assert.match(
+          out.lines[0],
+          new RegExp(
+            `^Gc execute successfully, totally ${g.collected} unreachable objects are freed \\(a full collection in \\d+\\.\\d\\d ms\\)$`,
+          ),
+        );
         assert.match(out.lines.join('\n'), /automatic collection is disabled in the target/);
         // nothing of it is left for a second collection
         const again = (await t.run(vmtool, '-a forceGc')).records[0] as Rec;

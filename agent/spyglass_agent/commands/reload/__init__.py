@@ -124,6 +124,10 @@ def _function(module_name, cls_name, method):
     try:
         fn, where = names.find_function(module_name, cls_name, method)
     except AgentError as e:
+        if e.type in ('ModuleNotFound', 'ClassNotFound', 'MethodNotFound'):
+            # the reference's words first, which scripts look for
+            label = '.'.join(n for n in (module_name, cls_name, method) if n)
+            raise AgentError(e.type, 'Cannot locate method %s: %s' % (label, e.message), hint=e.hint)
         if e.type != 'NotHookable':
             raise
         raise AgentError('NotReloadable', '%s: only a Python function can be reloaded' % e.message.split(' (')[0])
