@@ -79,7 +79,9 @@ function loopHeader(l: AsyncLoop): string {
 
 /** The text of the answer: loops, then each loop's task tree with every task's await chain. */
 export function renderAsyncTasks(pid: number, a: AsyncTasksAnswer): string {
-  if (!a.asyncio) return `process ${pid} has not imported asyncio: it has no event loops and no tasks\n`;
+  // the reference's heading and words, which scripts look for
+  if (!a.asyncio)
+    return `Async Coroutine/Task Stacks\nNo active coroutines/async tasks found: process ${pid} has not imported asyncio (no event loops, no tasks)\n`;
   const loops = a.loops ?? [];
   // the first line is the reference tool's heading, which scripts look for
   const out = [

@@ -12,9 +12,11 @@ import { UserError } from '../errors.js';
 import { saveWith, type SavedFile } from '../save-file.js';
 
 /** -f PATH as the user meant it: ~ expanded, relative to the directory spyglass runs in. */
-export function outputPath(cwd: string, given: string): string {
+export function outputPath(cwd: string, given: string, defaultName?: string): string {
   const path = given === '~' ? homedir() : given.startsWith('~/') ? join(homedir(), given.slice(2)) : given;
-  const full = isAbsolute(path) ? path : resolve(cwd, path);
+  let full = isAbsolute(path) ? path : resolve(cwd, path);
+  // a directory given: the default name in it, as the reference's complete_full_path does
+  if (defaultName !== undefined && existsSync(full) && statSync(full).isDirectory()) full = join(full, defaultName);
   const dir = dirname(full);
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(`cannot write ${full}: the directory ${dir} does not exist`, 'create it, or give another path with -f');

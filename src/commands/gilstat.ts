@@ -58,7 +58,9 @@ function pct(part: number, whole: number): string {
   return whole ? ((100 * part) / whole).toFixed(1) : '0.0';
 }
 
+/** s in a column of w characters; one that does not fit still ends with a space before the next column. */
 function pad(s: string, w: number, left = false): string {
+  if (s.length >= w) return left ? `${s} ` : ` ${s}`;
   return left ? s.padEnd(w) : s.padStart(w);
 }
 
@@ -118,7 +120,7 @@ export function renderTable(t: Omit<GilTable, 'type'>, pid: number, version: str
 const EVENT_HEADER = [
   pad('time', 25, true),
   pad('thread_id', 16, true),
-  pad('thread_name', 16, true),
+  pad('thread_name', 24, true),
   pad('event', 10, true),
   pad('cost(ns)', 14, true),
   pad('threshold(ns)', 15, true),
@@ -132,7 +134,7 @@ export function renderReport(r: Omit<GilReport, 'type'>, withHeader: boolean): s
   const row = [
     pad(wallTime(r.time_ms), 25, true),
     pad(threadId(r.ident), 16, true),
-    pad(r.thread_name, 16, true),
+    pad(r.thread_name, 24, true),
     pad(r.kind === 'hold' ? 'hold_gil' : 'take_gil', 10, true),
     pad(String(r.duration_ns), 14, true),
     pad(String(r.threshold_ns), 15, true),

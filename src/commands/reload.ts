@@ -76,12 +76,16 @@ export const reloadModel: CommandModel<ReloadRequest, { reload: ReloadAnswer }> 
   async *execute(ctx, req) {
     const { verbose: _verbose, ...args } = req;
     const a = (await ctx.agent.call('reload', args)) as ReloadAnswer;
-    // the reference's words, and its verdict: an error, nothing was replaced
-    if (a.changed === false)
-      throw new UserError(
+    // the reference's words, and its verdict: an error, nothing was replaced; an answer
+    // about the target, so on stdout where its scripts read it (docs/reference-words.md)
+    if (a.changed === false) {
+      const e = new UserError(
         `Method source has not changed: ${a.target} is as ${a.file}:${a.first_line}-${a.last_line} defines it, nothing replaced`,
         'save the new code to that file first',
       );
+      e.answer = true;
+      throw e;
+    }
     yield { kind: 'reload', data: a };
   },
   textView(req, out) {

@@ -118,12 +118,12 @@ export const stackModel: CommandModel<StackRequest, StackResults> = {
     const elsewhere = savedElsewhere(saved, 'stack dump');
     if (elsewhere) throw elsewhere;
   },
-  textView(_req, out) {
+  textView(req, out) {
     return (step) => {
       if (step.kind === 'stacks') out.line(renderStackText(stackDumpFromJson(step.data), { traceback: true }).trimEnd());
       else if (step.kind === 'tasks') out.line(asyncText(step.data).trimEnd());
       // the reference tool's words, which scripts look for
-      else if (step.kind === 'file') out.line(`Write stack to ${step.data.file} successfully!`);
+      else if (step.kind === 'file') out.line(`Write ${req.async ? 'coroutine stacks' : 'stack'} to ${step.data.file} successfully!`);
     };
   },
 };

@@ -100,7 +100,7 @@ async function* fetchFile(ctx: ExecuteContext, req: TorchRequest): AsyncGenerato
 
 function parseProfile(positionals: string[], o: Options, cwd: string): TorchRequest {
   if (o.snapshot || o.record) throw new UsageError('torch profile takes no -s/-r (they belong to `torch memory`)');
-  const path = outputPath(cwd, (o.file as string | undefined) ?? 'trace.json');
+  const path = outputPath(cwd, (o.file as string | undefined) ?? 'trace.json', 'trace.json');
   return { args: { action: 'profile' }, target: methodArgs('torch profile', positionals, o), path };
 }
 
@@ -110,7 +110,7 @@ function parseMemory(positionals: string[], o: Options, cwd: string): TorchReque
       'torch memory: give one of -s (snapshot now) or -r module [class] method (record one call)',
       'e.g. `torch memory -s`',
     );
-  const path = outputPath(cwd, (o.file as string | undefined) ?? 'snapshot.pickle');
+  const path = outputPath(cwd, (o.file as string | undefined) ?? 'snapshot.pickle', 'snapshot.pickle');
   if (o.snapshot) {
     if (positionals.length || o.nested) throw new UsageError('torch memory -s takes no method (it snapshots now); -r records a call');
     return { args: { action: 'memory', snapshot: true }, path };

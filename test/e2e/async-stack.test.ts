@@ -113,7 +113,10 @@ describe('stack -a', { concurrency: true }, () => {
         const { ctx, out } = commandContext(target.pid, { agent: client });
         await runLine(ctx, 'stack -a');
         assert.deepEqual(out.records[0], { pid: target.pid, asyncio: false });
-        assert.deepEqual(out.lines, [`process ${target.pid} has not imported asyncio: it has no event loops and no tasks`]);
+        assert.deepEqual(out.lines.join('\n').split('\n'), [
+          'Async Coroutine/Task Stacks',
+          `No active coroutines/async tasks found: process ${target.pid} has not imported asyncio (no event loops, no tasks)`,
+        ]);
         assert.equal(((await client.call('eval', { expr: "'asyncio' in sys.modules" })) as RenderedNode).repr, 'False');
         await assert.rejects(runLine(ctx, 'stack 1 -a'), /stack -a reads the attached process only/);
       } finally {

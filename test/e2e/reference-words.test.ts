@@ -3,8 +3,9 @@
 // `stack`, "(C)" before a native frame, "Write stack to F successfully!", the
 // "Async Coroutine/Task Stacks" heading, trace's "thread= tid= daemon= cost=", help's
 // NAME/DESCRIPTION columns, `history -n 1` showing itself, gilstat's report headings,
-// vmtool's VALUE column and "successfully", perf's "Flamegraph data has been
-// successfully", `reload --mod M --func F` answering "Reload is done", and `console`
+// vmtool's VALUE column and "Gc execute successfully", perf's "Flamegraph data has been
+// successfully", `reload --mod M --func F` answering "Reload is done successfully" (and
+// "Method source has not changed" when there is nothing new), `stack -a -f`, and `console`
 // opening with "RemoteInteractiveConsole" (in one-shot mode its lines come from stdin), and
 // torch's "torch profile is not enabled" when the target has no torch. Scripts written
 // for the reference tool keep working (docs/reference-words.md).
@@ -47,12 +48,14 @@ describe("the reference tool's words", { concurrency: false }, () => {
     const tasks = await run('stack -a');
     has(tasks, 'Async Coroutine/Task Stacks');
     has(tasks, 'WordsTask');
+    const taskFile = join(dir, 'tasks.log');
+    has(await run(`stack -a -f ${taskFile}`), `Write coroutine stacks to ${taskFile} successfully!`);
     has(await run('trace __main__ A hello -n 1'), 'thread=MainThread', 'tid=', 'daemon=False', 'cost=');
     has(await run('help'), 'NAME', 'DESCRIPTION');
     has(await run('help watch'), 'USAGE');
     has(await run('history -n 1'), 'history -n 1');
     has(await run('vmtool -a getInstances -c __main__ A'), 'VALUE');
-    has(await run('vmtool -a forceGc'), 'successfully');
+    has(await run('vmtool -a forceGc'), 'Gc execute successfully, totally');
     const gil = await run('gilstat on 1 1 1', ['--timeout', '3']);
     has(gil, 'gil statistics report:');
     has(gil, 'gil warning report:');
@@ -64,7 +67,11 @@ describe("the reference tool's words", { concurrency: false }, () => {
     has(consoleOut, '42');
     assert.ok(consoleOut.includes('A'), consoleOut.join('\n'));
     writeFileSync(join(dir, 'words_mod.py'), MOD(2));
-    has(await run('reload --mod words_mod --func test_func'), 'Reload is done');
+    const reloaded = await run('reload --mod words_mod --func test_func');
+    has(reloaded, 'Reload is done successfully');
+    has(reloaded, 'Located file path:');
+    has(reloaded, 'Extracted method source:');
+    has(await run('reload words_mod test_func', [], undefined, 1), 'Method source has not changed');
     // a refusal that answers the question (torch is not in this target) is read on stdout too
     has(await run('torch profile __main__ A hello -f t.json', [], undefined, 1), 'torch profile is not enabled');
     has(await run('torch memory -s', [], undefined, 1), 'torch memory snapshot is not enabled');
