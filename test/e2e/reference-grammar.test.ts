@@ -105,8 +105,9 @@ describe('reference grammar', { concurrency: true }, () => {
         const tr = out.records.find((r) => r.event === 'trace') as Rec;
         assert.equal(tr.filter_error, undefined);
         assert.equal(tr.method, '__main__.handle');
-        // trace -d 1 without -i: every call one level down, even one of a microsecond
-        out = await typed(t, 'trace __main__ outer -d 1 -n 1');
+        // trace -d 2 without -i: every call one level down, even one of a microsecond (the
+        // reference counts the traced call as level 1)
+        out = await typed(t, 'trace __main__ outer -d 2 -n 1');
         let tree = (out.records.find((r) => r.event === 'trace') as Rec).tree as TraceNode;
         assert.equal(tree.children.length, 1);
         assert.match(tree.children[0].name, /(^|\.)inner$/);

@@ -103,8 +103,12 @@ describeObserved('trace', (o, py) => {
     );
   });
 
-  test('-d limits depth, and the trace says how many calls it left out; with -i 0 it shows the call path', async () => {
-    const out1 = await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`);
+  test('-d limits depth (the traced call is level 1, as the reference counts), and the trace says how many calls it left out; with -i 0 it shows the call path', async () => {
+    // -d 1: the traced call alone
+    const t0 = events(await trace(o, `trace __main__ handle -i 0 -d 1 -n 1 ${NOT_PROFILED}`), 'trace')[0];
+    assert.deepEqual((t0.tree as TraceNode).children, []);
+    assert.ok((t0.truncated?.below_depth ?? 0) >= 3, JSON.stringify(t0.truncated));
+    const out1 = await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`);
     const t1 = events(out1, 'trace')[0];
     const d1 = t1.tree as TraceNode;
     assert.deepEqual(
@@ -112,10 +116,10 @@ describeObserved('trace', (o, py) => {
       ['parse', 'query', 'render_page'],
     );
     assert.equal(depth(d1), 1);
-    // str.strip, time.sleep and str.join lie below -d 1
+    // str.strip, time.sleep and str.join lie below -d 2
     assert.deepEqual(t1.truncated, { below_depth: 3 });
-    assert.ok(out1.lines.includes('(incomplete: 3 call(s) below -d 1 not shown)'), out1.lines.join('\n'));
-    const t2 = events(await trace(o, `trace __main__ handle -i 0 -d 2 -n 1 ${NOT_PROFILED}`), 'trace')[0];
+    assert.ok(out1.lines.includes('(incomplete: 3 call(s) below -d 2 not shown)'), out1.lines.join('\n'));
+    const t2 = events(await trace(o, `trace __main__ handle -i 0 -d 3 -n 1 ${NOT_PROFILED}`), 'trace')[0];
     const d2 = t2.tree as TraceNode;
     assert.equal(t2.truncated, undefined);
     assert.equal(depth(d2), 2);

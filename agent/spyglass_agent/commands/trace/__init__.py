@@ -50,7 +50,8 @@ def run(ctx):
     binds_first = target.binds_first
     stepwise = target.is_async or target.is_generator
     try:
-        recorder = tracer.make_tracer(interval_ms / 1000.0, depth)
+        # -d N shows N levels, the traced call's own included, as the reference counts them
+        recorder = tracer.make_tracer(interval_ms / 1000.0, None if depth is None else depth - 1)
     except tracer.TraceUnavailable as e:
         raise AgentError('TraceUnavailable', str(e))
     ctx.owner.add('trace recorder', recorder.close)
