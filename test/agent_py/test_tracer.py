@@ -258,29 +258,6 @@ class OwnFramesAndLines(unittest.TestCase):
             owner.release_all()
 
 
-def first_import():
-    sys.modules.pop('colorsys', None)
-    import colorsys  # noqa: F401
-
-    return len('x')
-
-
-class ImportMachinery(unittest.TestCase):
-    """A first import's frames of importlib's bootstrap (traced on 3.8-3.11) are left out
-    of the tree, as the reference leaves them out; what the call does besides stays."""
-
-    def test_no_bootstrap_frames(self):
-        tree = trace(first_import, first_import, 0)
-
-        def paths(node):
-            yield node['path']
-            for c in node['children']:
-                yield from paths(c)
-
-        self.assertFalse([p for p in paths(tree) if p.startswith('<frozen importlib')])
-        self.assertEqual([c['name'] for c in tree['children'] if c['kind'] == 'c'][-1:], ['len'])
-
-
 class CutShort(unittest.TestCase):
     """A recording that lacks calls says what it lacks; a whole one says nothing."""
 

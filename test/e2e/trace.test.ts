@@ -3,7 +3,8 @@
 // child, -d, -i 0 -d as the call path, -et, -f on target/args, -n, an async call, only the
 // traced thread recorded, and the target's own profiler, tracer and sys.monitoring tool
 // working throughout (3.8-3.11 use sys.setprofile on the calling thread, 3.12+
-// sys.monitoring with a tool id of spyglass's own).
+// sys.monitoring with a tool id of spyglass's own). And, on test/targets/first_import.py,
+// a first import's bootstrap frames left out of the tree.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,9 @@ import {
   runCommand,
   type Observed,
 } from '../helpers/observe.js';
-import { TARGETS_DIR } from '../helpers/targets.js';
+import { runCli } from '../helpers/cli.js';
+import { discoverPythons } from '../helpers/pythons.js';
+import { startTarget, TARGETS_DIR } from '../helpers/targets.js';
 
 const trace = (o: Observed, line: string, opts = {}) => runCommand(traceCommand, o, line, opts);
 /** handle is also called under cProfile on 3.8-3.11, where those calls cannot be traced */
@@ -243,3 +246,16 @@ describeObserved('trace', (o, py) => {
     assertOutputUnchanged(o.target);
   });
 });
+
+// the reference leaves importlib's frozen bootstrap out of its trees; 3.8-3.11 trace into it
+for (const py of discoverPythons().filter((p) => ['3.8', '3.11', '3.12'].includes(p.minor))) {
+  test(`a first import's bootstrap frames are left out of the tree (${py.label})`, async (t) => {
+    const target = await startTarget(py, 'first_import.py');
+    t.after(() => target.stop());
+    const r = await runCli([String(target.pid), '--cmd', 'trace __main__ do_import -i 0 -n 1'], { timeoutMs: 60000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\[[\d.]+ms\] do_import {2}first_import\.py:\d+$/m);
+    assert.match(r.stdout, /^└─ \[[\d.]+ms [\d.]+%\] len {2}first_import\.py:\d+$/m);
+    assert.doesNotMatch(r.stdout, /importlib|_find_and_load/);
+  });
+}
