@@ -514,6 +514,96 @@ def install(owner, fn, on_enter, on_exit, nested=None, where=None, on_resume=Non
     return handle
 
 
+# ---- a built-in function reached through a module attribute -------------------------
+#
+# A C function has no code object to swap, so its module attribute is replaced by a Python
+# wrapper while it is hooked, as the reference tool does: calls that look the attribute up
+# (`pickle.loads(b)`) are observed, a reference taken before (`from pickle import loads`)
+# is not. The attribute is put back when the last hook goes, unless someone else replaced
+# it meanwhile.
+
+_attribute_patches = {}  # (id(module), name) -> _AttributePatch, while hooked
+
+
+class _AttributePatch(object):
+    def __init__(self, module, name, original):
+        self.module = module
+        self.name = name
+        self.original = original
+        self.hooks = ()
+        self.wrapper = self._build()
+
+    def _build(self):
+        original = self.original
+        patch = self
+
+        def wrapper(*args, **kwargs):
+            hooks = patch.hooks
+            if not hooks or _in_callback():
+                return original(*args, **kwargs)
+            tokens = _enter(hooks, args, kwargs, None)
+            start = _clock()
+            try:
+                value = original(*args, **kwargs)
+            except BaseException as e:
+                _exit(hooks, tokens, None, e, _clock() - start)
+                raise
+            _exit(hooks, tokens, value, None, _clock() - start)
+            return value
+
+        for attr in ('__module__', '__name__', '__qualname__', '__doc__'):
+            try:
+                setattr(wrapper, attr, getattr(original, attr))
+            except (AttributeError, TypeError):
+                pass
+        wrapper.__wrapped__ = original
+        return wrapper
+
+
+class _AttributeHandle(object):
+    def __init__(self, patch, hook):
+        self._patch = patch
+        self.hook = hook
+        self._forget = None
+        self.removed = False
+
+    def remove(self):
+        with _lock:
+            if self.removed:
+                return
+            self.removed = True
+            patch = self._patch
+            patch.hooks = tuple(h for h in patch.hooks if h is not self.hook)
+            if not patch.hooks:
+                if vars(patch.module).get(patch.name) is patch.wrapper:
+                    setattr(patch.module, patch.name, patch.original)
+                else:
+                    log.error('%s.%s was replaced by someone else; leaving it' % (patch.module.__name__, patch.name))
+                _attribute_patches.pop((id(patch.module), patch.name), None)
+        if self._forget is not None:
+            self._forget()
+
+
+def install_attribute(owner, module, name, on_enter, on_exit, where):
+    """Hooks calls of the built-in function ``module.name`` made through the attribute
+    (see above); the hook belongs to ``owner``. Returns a handle with remove()."""
+    hook = Hook(on_enter, on_exit)
+    with _lock:
+        key = (id(module), name)
+        patch = _attribute_patches.get(key)
+        current = vars(module).get(name)
+        if patch is None or current is not patch.wrapper:
+            if not callable(current) or isinstance(current, (type, types.FunctionType)):
+                raise AgentError('NotHookable', '%s is not a built-in function' % where)
+            patch = _attribute_patches[key] = _AttributePatch(module, name, current)
+        patch.hooks = patch.hooks + (hook,)
+        if vars(module).get(name) is not patch.wrapper:
+            setattr(module, name, patch.wrapper)
+        handle = _AttributeHandle(patch, hook)
+    handle._forget = owner.add('hook ' + where, handle.remove)
+    return handle
+
+
 def original_code(fn):
     """The code fn runs apart from hooks: under a hook ``fn.__code__`` is the wrapper."""
     with _lock:
@@ -567,6 +657,8 @@ def active():
             n = len(p.site.hooks) if p.site is not None else 0
             n += sum(len(np.site.hooks) for ps in p.nested.values() for np in ps[:1])
             out.append((p.fn.__module__ + '.' + p.fn.__qualname__, n))
+        for p in _attribute_patches.values():
+            out.append((p.module.__name__ + '.' + p.name, len(p.hooks)))
         return out
 
 

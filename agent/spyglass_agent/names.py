@@ -130,7 +130,8 @@ def _unwrap(raw, where):
         )
     raise AgentError(
         'NotHookable',
-        '%s is a %s, not a Python function (built-in and C functions cannot be hooked)' % (where, type(raw).__name__),
+        '%s is a %s, not a Python function (only a built-in function of a module can be watched, through its attribute)'
+        % (where, type(raw).__name__),
     )
 
 

@@ -48,13 +48,62 @@ class MethodTarget(object):
         return hooks.install(ctx.owner, self.fn, on_enter, on_exit, nested=self.nested, where=self.label, **steps)
 
 
+class BuiltinTarget(object):
+    """A resolved `module function` that is a built-in (C) function: observed through its
+    module attribute (hooks.install_attribute), as the reference tool observes it."""
+
+    binds_first = False
+    nested = None
+    code = None
+    is_async = False
+    is_generator = False
+
+    def __init__(self, module, name, fn, label):
+        self.module = module
+        self.name = name
+        self.fn = fn
+        self.label = label
+        self.globals = vars(module)
+
+    def location(self):
+        return {'file': '<built-in>', 'line': 0}
+
+    def install(self, ctx, on_enter, on_exit, **steps):
+        if steps:
+            raise AgentError(
+                'NotHookable',
+                '%s is a built-in function: there are no Python calls inside it to trace' % self.label,
+                hint='watch or tt it instead',
+            )
+        return hooks.install_attribute(ctx.owner, self.module, self.name, on_enter, on_exit, self.label)
+
+
+def _builtin_target(module_name, method, nested):
+    """The BuiltinTarget of a module attribute that is a built-in function, or None."""
+    module = names.find_module(module_name)
+    raw = vars(module).get(method)
+    if not isinstance(raw, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        return None
+    label = '%s.%s' % (module_name, method)
+    if nested:
+        raise AgentError('NestedNotFound', '%s is a built-in function: nothing is defined inside it' % label)
+    return BuiltinTarget(module, method, raw, label)
+
+
 def resolve(ctx):
-    """The MethodTarget named by the request's module/cls/method/nested arguments."""
+    """The MethodTarget named by the request's module/cls/method/nested arguments (a
+    BuiltinTarget for a built-in function of a module)."""
     module_name = ctx.arg('module', str, required=True)
     cls_name = ctx.arg('cls', str)
     method = ctx.arg('method', str, required=True)
     nested = ctx.arg('nested', str)
-    fn, where = names.find_function(module_name, cls_name, method)
+    try:
+        fn, where = names.find_function(module_name, cls_name, method)
+    except AgentError as e:
+        builtin = _builtin_target(module_name, method, nested) if e.type == 'NotHookable' and not cls_name else None
+        if builtin is None:
+            raise
+        return builtin
     binds_first = False
     if cls_name and not nested:
         klass = names.find_class(names.find_module(module_name), cls_name)

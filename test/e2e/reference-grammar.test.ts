@@ -2,7 +2,8 @@
 // expressions without shell quoting (-f, --expr with a space, -e), its long spellings
 // (--filter_expr, --time_tunnel, --limit) and unambiguous prefixes (--entrance, --exp),
 // -x up to 6 and -1, `trace -d N` without -i, the named form of `module [class] method`
-// (--pkg/--mod, --cls, --func, --var), and `--cmd ""` refused. Each line goes
+// (--pkg/--mod, --cls, --func, --var), a built-in function watched (time.sleep), and
+// `--cmd ""` refused. Each line goes
 // through the shell's own dispatch (runLine), as typed at the prompt.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -136,6 +137,25 @@ describe('reference grammar', { concurrency: true }, () => {
         await assert.rejects(
           typed(t, 'watch __main__ Service process --func other'),
           /got 3 word\(s\): __main__ Service process besides --func/,
+        );
+
+        // a built-in function, watched through its module attribute as the reference does
+        // (its test watches pickle.loads); the attribute is the built-in again afterwards
+        out = await typed(t, 'watch time sleep --expr args -n 2');
+        calls = out.records.filter((r) => r.event === 'call');
+        assert.equal(calls.length, 2);
+        for (const c of calls as Rec[]) {
+          assert.equal(c.method, 'time.sleep');
+          assert.match((c.values[0].value as RenderedNode).repr, /^\(0\.0[15],\)$/);
+        }
+        const sleepType = async () => ((await t.client.call('eval', { expr: 'type(time.sleep).__name__' })) as RenderedNode).repr;
+        assert.equal(await sleepType(), "'builtin_function_or_method'");
+        out = await typed(t, 'tt -t time sleep -n 1');
+        assert.equal((out.records.find((r) => typeof r.index === 'number') as Rec).method, 'time.sleep');
+        assert.equal(await sleepType(), "'builtin_function_or_method'");
+        await assert.rejects(
+          typed(t, 'trace time sleep -n 1'),
+          /time\.sleep is a built-in function: there are no Python calls inside it to trace/,
         );
 
         // an ambiguous prefix is a usage error naming the candidates
