@@ -102,11 +102,13 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
 export function renderStackText(dump: AnyDump, opts: RenderOptions = {}): string {
   const p = dump.python;
   const multi = dump.interpreters.length > 1;
-  // one line, whatever the command line holds (python -c 'a\nb')
-  const cmd = opts.cmdline !== undefined ? ` (${opts.cmdline.replace(/\n/g, '\\n')})` : '';
+  // "Process PID:" opens the heading, as py-spy's does (its users' scripts count those
+  // lines); the command line, when given, on a line of its own, whatever it holds
+  // (python -c 'a\nb')
   const out = [
-    `Process ${dump.pid}${cmd}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`,
+    `Process ${dump.pid}: Python ${p.version} (${p.build === 'shared' ? `shared ${p.library ?? 'libpython'}` : `static ${p.executable}`})`,
   ];
+  if (opts.cmdline !== undefined) out.push(`Command: ${opts.cmdline.replace(/\n/g, '\\n')}`);
   if (multi) out.push(`Interpreters: ${dump.interpreters.join(', ')}`);
   for (const t of dump.threads) out.push('', ...renderThreadText(t, opts, multi));
   if (!dump.threads.length) out.push('', '(no Python threads)');

@@ -40,15 +40,17 @@ describe('dump --subprocesses', { concurrency: 2 }, () => {
       assert.ok(!pids.includes(zombie), 'the zombie is passed over');
       // each process's own function, under its own heading
       const section = (pid: number) => {
-        const text = run.stdout.slice(run.stdout.indexOf(`Process ${pid} `));
+        const text = run.stdout.slice(run.stdout.indexOf(`Process ${pid}: `));
         const next = text.indexOf('\nProcess ', 1);
         return next < 0 ? text : text.slice(0, next);
       };
       assert.match(section(target.pid), new RegExp(`main_sleep \\(${SCRIPT}:${LINES.main}\\)`));
       for (const w of [w1, w2]) assert.match(section(w), new RegExp(`pool_task \\(${SCRIPT}:${LINES.pool}\\)`));
       assert.match(section(child), /child_sleep \(<string>:4\)/);
-      assert.match(section(target.pid), /^Process \d+ \(.*process_tree\.py\): Python /);
-      assert.match(section(child), /^Process \d+ \(.*-c import time\\ndef child_sleep/);
+      // py-spy's heading, "Process PID:", which its users' scripts count; the command line below
+      assert.match(section(target.pid), /^Process \d+: Python .*\nCommand: .*process_tree\.py\n/);
+      assert.match(section(child), /^Process \d+: Python .*\nCommand: .*-c import time\\ndef child_sleep/);
+      for (const pid of pids) assert.equal(headings.filter((h) => h.startsWith(`Process ${pid}:`)).length, 1);
 
       const json = await runCli(['dump', String(target.pid), '--subprocesses', '--json'], { timeoutMs: 60000 });
       assert.equal(json.code, 0, json.stderr);
@@ -64,7 +66,7 @@ describe('dump --subprocesses', { concurrency: 2 }, () => {
       assert.equal(shell.code, 0, shell.stderr);
       assert.match(
         shell.stdout,
-        new RegExp(`^Process ${target.pid} `, 'm'),
+        new RegExp(`^Process ${target.pid}: `, 'm'),
         'the test runner (node) is not Python; its Python children are',
       );
     });
