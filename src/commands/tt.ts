@@ -198,29 +198,34 @@ export type TtRequest =
   | { action: 'delete'; index: number }
   | { action: 'delete_all' };
 
+/** the width of tt -i's labels, the reference's longest (RAISE-EXCEPTION) and a space */
+const LABEL_WIDTH = 16;
+
 function showValue(out: CommandOutput, label: string, v: ShownValue) {
   const mark = v.copied ? '' : `  [${v.kept ?? 'kept by reference'}]`;
-  out.line(`${label.padEnd(12)}${formatValue(v.value, ' '.repeat(12))}${mark}`);
+  out.line(`${label.padEnd(LABEL_WIDTH)}${formatValue(v.value, ' '.repeat(LABEL_WIDTH))}${mark}`);
 }
 
+/** tt -i: one record, labelled as the reference labels it (GMT-CREATE, IS_RETURN, RETURN_OBJ...). */
 function detail(out: CommandOutput, d: TtDetail) {
-  out.line(`INDEX       ${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
-  out.line(`MODULE      ${d.module}`);
-  out.line(`CLASS       ${d.class ?? '-'}`);
-  out.line(`METHOD      ${d.function}`);
-  out.line(`TIMESTAMP   ${stamp(d.timestamp)}  (thread ${d.thread})`);
-  out.line(`COST(ms)    ${d.cost_ms.toFixed(3)}`);
-  out.line(`IS-RETURN   ${d.is_return}`);
-  out.line(`IS-EXCEPTION ${d.is_exception}`);
-  if (d.values_dropped) out.line('VALUES      not kept (the call was over the memory cap)');
+  const field = (label: string, text: string) => out.line(`${label.padEnd(LABEL_WIDTH)}${text}`.trimEnd());
+  field('INDEX', `${d.index}${d.replay_of ? ` (replay of ${d.replay_of})` : ''}`);
+  field('GMT-CREATE', `${stamp(d.timestamp)}  (thread ${d.thread})`);
+  field('COST(ms)', d.cost_ms.toFixed(3));
+  field('MODULE', d.module);
+  field('CLASS', d.class ?? '-');
+  field('METHOD', d.function);
+  field('IS_RETURN', String(d.is_return));
+  field('IS_EXCEPTION', String(d.is_exception));
+  if (d.values_dropped) field('VALUES', 'not kept (the call was over the memory cap)');
   // positional parameters (as bound, self first) and keyword-only / **kwargs, each by name
-  out.line(`ARGS        ${d.args.length ? '' : '()'}`.trimEnd());
+  field('ARGS', d.args.length ? '' : '()');
   d.args.forEach((a) => showValue(out, `  ${a.name}`, a));
-  out.line(`KWARGS      ${d.kwargs.length ? '' : '{}'}`.trimEnd());
+  field('KWARGS', d.kwargs.length ? '' : '{}');
   d.kwargs.forEach((a) => showValue(out, `  ${a.name}`, a));
-  if (d.result) showValue(out, 'RETURN-OBJ', d.result);
+  if (d.result) showValue(out, 'RETURN_OBJ', d.result);
   if (d.exception) {
-    out.line(`EXCEPTION   ${d.exception.type}: ${d.exception.message}`);
+    field('RAISE-EXCEPTION', `${d.exception.type}: ${d.exception.message}`);
     for (const l of d.exception.traceback.trimEnd().split('\n')) out.line(`  ${l}`);
   }
   if (d.dropped?.length) out.note(`memory cap reached: dropped the oldest record(s) ${d.dropped.join(', ')}`);

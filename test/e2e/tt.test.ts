@@ -102,6 +102,10 @@ describe('tt', { concurrency: true }, () => {
         out = await t.run(tt, '-i 1000 -x 2');
         const text = out.lines.join('\n');
         assert.match(text, /^MODULE +__main__\nCLASS +Service\nMETHOD +process$/m);
+        // the reference's labels
+        assert.match(text, /^INDEX +1000\nGMT-CREATE +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} {2}\(thread .+\)\nCOST\(ms\) +\d+\.\d{3}$/m);
+        assert.match(text, /^IS_RETURN +true\nIS_EXCEPTION +false$/m);
+        assert.match(text, /^RETURN_OBJ +\{$/m);
         assert.match(
           text,
           new RegExp(
@@ -127,6 +131,7 @@ describe('tt', { concurrency: true }, () => {
         assert.deepEqual([fail.index, fail.is_return, fail.is_exception], [1004, false, true]);
         assert.match(fail.result, /^ValueError: bad order \d+$/);
         d = await show(t, '-i 1004');
+        assert.match((await t.run(tt, '-i 1004')).lines.join('\n'), /^RAISE-EXCEPTION ValueError: bad order \d+$/m);
         assert.equal(d.exception.type, 'ValueError');
         assert.match(d.exception.traceback, /in fail\n/);
         assert.doesNotMatch(d.exception.traceback, /spyglass_agent/);
