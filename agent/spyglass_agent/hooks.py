@@ -144,6 +144,22 @@ def _exit(hooks, tokens, value, exc, cost):
         _guard.active = False
 
 
+def _call_observed(hooks, fn, args, kwargs):
+    """fn(*args, **kwargs) with each hook told of the call before and after it (a plain
+    call when there is none, or when the caller is a hook itself)."""
+    if not hooks or _in_callback():
+        return fn(*args, **kwargs)
+    tokens = _enter(hooks, args, kwargs, fn)
+    start = _clock()
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as e:
+        _exit(hooks, tokens, None, e, _clock() - start)
+        raise
+    _exit(hooks, tokens, value, None, _clock() - start)
+    return value
+
+
 class _Site(object):
     """Where a wrapper lands: the hooks of one code object and how to run the original."""
 
@@ -181,19 +197,7 @@ class _Site(object):
         return types.FunctionType(self.code, self.globals, self.name, None, tuple(closure[i] for i in self._cell_order))
 
     def call(self, args, kwargs, cells):
-        fn = self._target(cells)
-        hooks = self.hooks
-        if not hooks or _in_callback():
-            return fn(*args, **kwargs)
-        tokens = _enter(hooks, args, kwargs, fn)
-        start = _clock()
-        try:
-            value = fn(*args, **kwargs)
-        except BaseException as e:
-            _exit(hooks, tokens, None, e, _clock() - start)
-            raise
-        _exit(hooks, tokens, value, None, _clock() - start)
-        return value
+        return _call_observed(self.hooks, self._target(cells), args, kwargs)
 
     async def call_async(self, args, kwargs, cells):
         fn = self._target(cells)
@@ -538,18 +542,8 @@ class _AttributePatch(object):
         patch = self
 
         def wrapper(*args, **kwargs):
-            hooks = patch.hooks
-            if not hooks or _in_callback():
-                return original(*args, **kwargs)
-            tokens = _enter(hooks, args, kwargs, None)
-            start = _clock()
-            try:
-                value = original(*args, **kwargs)
-            except BaseException as e:
-                _exit(hooks, tokens, None, e, _clock() - start)
-                raise
-            _exit(hooks, tokens, value, None, _clock() - start)
-            return value
+            # (no hook here asks for the call's code: install_attribute makes none with_code)
+            return _call_observed(patch.hooks, original, args, kwargs)
 
         for attr in ('__module__', '__name__', '__qualname__', '__doc__'):
             try:

@@ -14,7 +14,7 @@ import threading
 from ... import observe, render
 from ...errors import AgentError, bad_args
 from ...expressions import AFTER_CALL_NAMES
-from .timetunnel import CallSpec, current_function, record_advice, replay, run_filter
+from .timetunnel import CallSpec, current_function, filter_values, record_advice, replay, run_filter
 from .tt_records import RecordStore
 
 NAME = 'tt'
@@ -192,12 +192,8 @@ def _list_filter(ctx):
         if fn is None:
             module = sys.modules.get(rec.module)
             fn = bound[rec.module] = run_filter(compiled.bind(getattr(module, '__dict__', {})))[0]
-        own = rec.args[1:] if rec.is_method else rec.args
-        target = rec.args[0].value if rec.is_method and rec.args else None
         result = rec.result.value if rec.result is not None else None
-        return fn(
-            target, result, rec.cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in rec.kwargs.items())
-        )
+        return fn(*filter_values(rec.args, rec.kwargs, rec.is_method, result, rec.cost_ms))
 
     return check
 

@@ -58,13 +58,8 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
             return
         started, args, kwargs = token
         cost_ms = cost * 1000.0
-        if filter_fn is not None:
-            own = args[1:] if spec.binds_first else args
-            target = args[0].value if spec.binds_first and args else None
-            if not filter_fn(
-                target, value, cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in kwargs.items())
-            ):
-                return
+        if filter_fn is not None and not filter_fn(*filter_values(args, kwargs, spec.binds_first, value, cost_ms)):
+            return
         with lock:
             if state['count'] >= limit:
                 return
@@ -179,6 +174,14 @@ def replay(store, index, timeout=None):
         replay_of=index,
         thread=worker.name,
     )
+
+
+def filter_values(args, kwargs, binds_first, value, cost_ms):
+    """(target, return_obj, cost, args, kwargs) of a call from its snapshots: what -f sees,
+    at record time and in `tt -l -f`."""
+    own = args[1:] if binds_first else args
+    target = args[0].value if binds_first and args else None
+    return target, value, cost_ms, tuple(s.value for s in own), dict((k, s.value) for k, s in kwargs.items())
 
 
 def run_filter(fn):
