@@ -13,9 +13,11 @@ test('ThreadStates: running and sleeping threads, gone threads left out, files c
   const states = new ThreadStates(process.pid);
   t.after(() => states.close());
   const before = new Set(listThreads(process.pid));
-  // a worker that sleeps (blocked in Atomics.wait) until told to end
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker('const { workerData: c } = require("node:worker_threads"); Atomics.wait(c, 0, 0);', {
+  // a worker that sleeps (blocked in Atomics.wait) until told to end; it says when its
+  // start-up is over (cell[1]): while starting it sleeps now and then too (seen: found
+  // sleeping, then running at the next read), so it is looked for only after that
+  const cell = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker('const { workerData: c } = require("node:worker_threads"); Atomics.store(c, 1, 1); Atomics.wait(c, 0, 0);', {
     eval: true,
     workerData: cell,
   });
@@ -23,6 +25,7 @@ test('ThreadStates: running and sleeping threads, gone threads left out, files c
   let sleeper: number | undefined;
   for (let i = 0; i < 200 && sleeper === undefined; i++) {
     await new Promise((r) => setTimeout(r, 50));
+    if (Atomics.load(cell, 1) !== 1) continue;
     const fresh = listThreads(process.pid).filter((tid) => !before.has(tid));
     // the worker's thread is the new one that sleeps
     sleeper = fresh.find((tid) => states.read([tid]).get(tid) === 'S');
