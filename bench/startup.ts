@@ -3,7 +3,8 @@
 //     build's bundled bin (dist/bin/spyglass.js), when given an earlier build's entry file
 //     (the "before", e.g. this build's unbundled dist/src/cli/main.js), and `py-spy dump`;
 //  2. `spyglass record -d 5` at 100 and 1000 Hz against `py-spy record --nonblocking`
-//     on the same target: the whole process's CPU (user + system).
+//     on the same target: the whole process's CPU (user + system), and at 100 Hz the
+//     floor of any sampler written for Node (bench/record-floor.ts) on a 3.11+ target.
 // With --before, the earlier build's `record` is run too (the start-up fix of a commit
 // shows in both). Run with
 //   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/startup.js [--before path/to/old/dist/src/cli/main.js] [--py-spy path] [--runs N] [--record-runs N]
@@ -13,6 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { openReader } from '../src/reader/reader.js';
+import type { FloorArgs } from './record-floor.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
 
@@ -51,6 +54,36 @@ function timed(argv: string[]): Times {
   return { wall, cpu: 60 * Number(m[1]) + Number(m[2]) + 60 * Number(m[3]) + Number(m[4]) };
 }
 
+/** The addresses and offsets record-floor.ts walks with, from spyglass's layout of the target (3.11+). */
+async function floorArgs(pid: number, seconds: number, rate: number): Promise<FloorArgs | undefined> {
+  const reader = await openReader(pid);
+  try {
+    const L = reader.layout;
+    if (!L.iframe) return undefined;
+    return {
+      pid,
+      seconds,
+      rate,
+      interpretersHead: Number(reader.target.pyRuntime) + L.runtime.interpretersHead,
+      threadsHead: L.interp.threadsHead,
+      tstateSize: L.tstate.size,
+      tstateNext: L.tstate.next,
+      nativeThreadId: L.tstate.nativeThreadId!,
+      cframe: L.tstate.cframe,
+      cframeCurrent: L.cframe?.currentFrame,
+      currentFrame: L.tstate.currentFrame,
+      previous: L.iframe.previous,
+      code: L.iframe.code,
+      instr: L.iframe.instr,
+      owner: L.iframe.owner,
+      skipOwnerFrom: L.iframe.skipOwnerFrom,
+      codeAdaptive: L.code.codeAdaptive!,
+    };
+  } finally {
+    reader.close();
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -86,6 +119,13 @@ async function main(): Promise<void> {
     const rec: Record<string, string[]> = {};
     /** a 5 s recording of the busy target at this rate, written to dir/name */
     const recording = (rate: number, name: string) => ['-p', String(busy.pid), '-d', '5', '-r', String(rate), '-o', join(dir, name)];
+    const floor = await floorArgs(busy.pid, 5, 100);
+    if (floor)
+      rec['bare Node sampling loop -d 5 -r 100 (bench/record-floor.ts)'] = [
+        process.execPath,
+        join(PACKAGE_ROOT, 'dist', 'bench', 'record-floor.js'),
+        JSON.stringify(floor),
+      ];
     for (const rate of [100, 1000]) {
       rec[`spyglass record -d 5 -r ${rate}`] = [process.execPath, CLI, 'record', ...recording(rate, `s${rate}.txt`), '-f', 'collapsed'];
       if (before)
