@@ -106,6 +106,8 @@ def current_function(rec):
         raise AgentError(
             'NotFound', 'cannot replay %d: %s no longer has %s' % (rec.index, rec.cls or rec.module, rec.method)
         )
+    if isinstance(raw, property):
+        return raw.fget  # what the hook was on (names.find_function): the getter is the call
     return raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
 
 
