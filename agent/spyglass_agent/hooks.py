@@ -8,14 +8,22 @@ sees it; it is removed by assigning the original code object back (same identity
 The wrapper is generated from source for each signature:
 
     def f(a, b=1, *args, c, **kw):
-        return "<site>".call((a, b, *args), {'c': c, **kw}, <cells>)
+        _spyglass_a, _spyglass_k = (a, b, *args), {'c': c, **kw}
+        _spyglass_f, _spyglass_s = "<site>".enter(_spyglass_a, _spyglass_k, <cells>)
+        ... _spyglass_f(*_spyglass_a, **_spyglass_k) ... "<site>".exit(_spyglass_s, ...)
 
 and the placeholder string constant is then replaced, in ``co_consts``, by the *site*
-object that runs the callbacks and the original code. Its dependencies therefore travel
-as a constant: nothing is written into the target module's globals (the reference tool
-writes helper names into them), and no bytecode is rewritten, so the trick works
-unchanged on 3.8-3.14. Coroutine and generator functions get an ``async def`` /
+object that runs the callbacks and hands back the original code's function. Its
+dependencies therefore travel as a constant: nothing is written into the target module's
+globals (the reference tool writes helper names into them), and no bytecode is
+rewritten, so the trick works unchanged on 3.8-3.14. Coroutine and generator functions get an ``async def`` /
 generator wrapper so ``inspect.iscoroutinefunction`` and friends keep their answer.
+
+The plain wrapper calls that function itself: a hooked call is two frames deep (the
+wrapper's and the original's), so a hooked recursive function reaches the interpreter's
+recursion limit at half the depth it reaches unhooked. A wrapper that called through the
+site would need four, and a recursion 300 deep, well within the limit, would raise
+RecursionError into the target as soon as it is watched.
 
 A function with a closure must keep its free variables: the wrapper declares the same
 free variables and hands a ``lambda`` that captures them to the site, whose
@@ -144,19 +152,31 @@ def _exit(hooks, tokens, value, exc, cost):
         _guard.active = False
 
 
-def _call_observed(hooks, fn, args, kwargs):
-    """fn(*args, **kwargs) with each hook told of the call before and after it (a plain
-    call when there is none, or when the caller is a hook itself)."""
+def _begin(hooks, args, kwargs, fn):
+    """Tells each hook that fn(*args, **kwargs) is about to run; returns the state _end
+    needs, or None when the call is not observed (no hook, or the caller is a hook)."""
     if not hooks or _in_callback():
-        return fn(*args, **kwargs)
+        return None
     tokens = _enter(hooks, args, kwargs, fn)
-    start = _clock()
+    return hooks, tokens, _clock()
+
+
+def _end(state, value, exc):
+    hooks, tokens, start = state
+    _exit(hooks, tokens, value, exc, _clock() - start)
+
+
+def _call_observed(hooks, fn, args, kwargs):
+    """fn(*args, **kwargs) with each hook told of the call before and after it."""
+    state = _begin(hooks, args, kwargs, fn)
+    if state is None:
+        return fn(*args, **kwargs)
     try:
         value = fn(*args, **kwargs)
     except BaseException as e:
-        _exit(hooks, tokens, None, e, _clock() - start)
+        _end(state, None, e)
         raise
-    _exit(hooks, tokens, value, None, _clock() - start)
+    _end(state, value, None)
     return value
 
 
@@ -196,8 +216,14 @@ class _Site(object):
         closure = cells.__closure__
         return types.FunctionType(self.code, self.globals, self.name, None, tuple(closure[i] for i in self._cell_order))
 
-    def call(self, args, kwargs, cells):
-        return _call_observed(self.hooks, self._target(cells), args, kwargs)
+    def enter(self, args, kwargs, cells):
+        """(the function to call, the state for exit or None): the plain wrapper's first
+        step; it makes the call itself (see the module's docstring)."""
+        fn = self._target(cells)
+        return fn, _begin(self.hooks, args, kwargs, fn)
+
+    def exit(self, state, value, exc):
+        _end(state, value, exc)
 
     async def call_async(self, args, kwargs, cells):
         fn = self._target(cells)
@@ -330,7 +356,9 @@ def _build_wrapper(code, site):
     elif flags & (CO_GENERATOR | CO_ITERABLE_COROUTINE):
         body = 'def _spyglass_wrapper(%s):\n        return (yield from %s)' % (params, call % 'call_gen')
     else:
-        body = 'def _spyglass_wrapper(%s):\n        return %s' % (params, call % 'call')
+        body = _PLAIN_BODY.format(
+            params=params, pos=pos_src, kw=kw_src, cells=cells_src, site=repr(_PLACEHOLDER), v=_local_prefix(code)
+        )
     # the outer function only exists to make the original's free variables free in the
     # wrapper too (its code must have as many as the function has closure cells)
     source = 'def _spyglass_outer():\n    %s\n    %s\n' % (' = '.join(free) + ' = None' if free else 'pass', body)
@@ -353,6 +381,30 @@ def _build_wrapper(code, site):
         lam = _const_code(wrapper, '<lambda>')
         order = tuple(lam.co_freevars.index(name) for name in wrapper.co_freevars)
     return wrapper, order
+
+
+# the plain wrapper: the site's enter and exit around the call it makes itself; {v} is a
+# prefix of local names that none of the function's own names starts with
+_PLAIN_BODY = """def _spyglass_wrapper({params}):
+        {v}a, {v}k = {pos}, {kw}
+        {v}f, {v}s = {site}.enter({v}a, {v}k, {cells})
+        if {v}s is None:
+            return {v}f(*{v}a, **{v}k)
+        try:
+            {v}r = {v}f(*{v}a, **{v}k)
+        except BaseException as {v}e:
+            {site}.exit({v}s, None, {v}e)
+            raise
+        {site}.exit({v}s, {v}r, None)
+        return {v}r"""
+
+
+def _local_prefix(code):
+    prefix = '_spyglass_'
+    own = code.co_varnames + code.co_freevars
+    while any(n.startswith(prefix) for n in own):
+        prefix += '_'
+    return prefix
 
 
 def _const_code(code, name):

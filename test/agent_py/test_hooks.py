@@ -3,6 +3,8 @@ removal in any order, and nothing of ours leaking into the target."""
 
 import asyncio
 import inspect
+import math
+import sys
 import threading
 import unittest
 
@@ -191,6 +193,22 @@ class HookTest(unittest.TestCase):
         self.hook(rec)
         self.assertEqual(rec(4), 24)
         self.assertEqual([c[1] for c in self.rec.calls], [1, 2, 6, 24])
+
+    def test_hooked_recursion_goes_half_as_deep_as_unhooked(self):
+        # a hooked call is two frames (the wrapper's and the original's): a recursion that
+        # uses 45% of the room left under the limit unhooked still fits hooked
+        depth = (sys.getrecursionlimit() - len(inspect.stack(0))) * 45 // 100
+        self.hook(rec)
+        self.assertEqual(rec(depth), math.factorial(depth))
+        self.assertEqual(len(self.rec.calls), depth)
+
+    def test_parameters_named_like_the_wrappers_locals(self):
+        def clash(_spyglass_a, _spyglass_f=2, *_spyglass_k, _spyglass_s, **_spyglass_r):
+            return (_spyglass_a, _spyglass_f, _spyglass_k, _spyglass_s, _spyglass_r)
+
+        self.hook(clash)
+        self.assertEqual(clash(1, 3, 4, _spyglass_s=5, z=6), (1, 3, (4,), 5, {'z': 6}))
+        self.assertEqual(self.rec.calls[0][0], ((1, 3, 4), {'_spyglass_s': 5, 'z': 6}))
 
     def test_nested_functions_live_and_future(self):
         keep = outer_returning(3)  # a closure made before the hook
