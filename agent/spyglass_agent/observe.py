@@ -151,20 +151,23 @@ def error_text(exc):
     return '%s: %s' % (type(exc).__name__, _cut(_safe_str(exc), 500))
 
 
-def exception_info(exc):
-    """type, message and traceback of an exception the observed call raised."""
+def exception_info(exc, tb):
+    """type, message and traceback of an exception the observed call raised; ``tb`` is
+    its ``__traceback__`` taken when the call ended: the exception's own grows a frame at
+    each caller it goes on through, so read later it would also name the target's frames
+    up to where it was caught, as many as it had got through by then."""
     return {
         'type': type(exc).__name__,
         'message': _cut(_safe_str(exc), 2000),
-        'traceback': _cut(''.join(_user_traceback(exc).format()), 8000, keep_end=True),
+        'traceback': _cut(''.join(_user_traceback(exc, tb).format()), 8000, keep_end=True),
     }
 
 
-def _user_traceback(exc):
+def _user_traceback(exc, tb):
     """The exception's traceback (and its causes') without the agent's own frames: the
     swapped-in hook code and the engine's call of the original function say nothing about
     the user's code and would only suggest that the agent raised."""
-    root = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    root = traceback.TracebackException(type(exc), exc, tb)
     te, seen = root, set()
     while te is not None and id(te) not in seen:
         seen.add(id(te))

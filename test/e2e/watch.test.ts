@@ -68,6 +68,9 @@ describeObserved('watch', (o) => {
       assert.equal(n % 3, 0);
       assert.equal(reprs(c).args, `(${n},)`);
       assert.match(c.exception.traceback, /in risky\n.*raise ValueError/s);
+      // as the call ended: from risky down, whatever the caller (one_round, which catches
+      // it) has done with the exception before the agent's thread shows the call
+      assert.match(c.exception.traceback, /^Traceback \(most recent call last\):\n {2}File "[^"]+", line \d+, in risky\n/);
       assert.doesNotMatch(c.exception.traceback, /spyglass_agent/, "the hook engine's own frame is left out");
     }
     assert.match(out.lines.join('\n'), /EXCEPTION {3}ValueError: bad n \d+/);

@@ -64,6 +64,8 @@ def run(ctx):
         if passed[0] >= limit or (only_exceptions and exc is None):
             return
         args, kwargs = token
+        # shown later, with its traceback as it is now (observe.exception_info)
+        raised = None if exc is None else (exc, exc.__traceback__)
         if binds_first and args:
             this, args = args[0], args[1:]
         else:
@@ -75,7 +77,7 @@ def run(ctx):
                     return
             except Exception as e:
                 passed[0] += 1
-                handoff.put((clock(), cost_ms, thread_name(), exc, None, observe.error_text(e)))
+                handoff.put((clock(), cost_ms, thread_name(), raised, None, observe.error_text(e)))
                 return
         passed[0] += 1
         values = []
@@ -84,15 +86,15 @@ def run(ctx):
                 values.append((label, fn(this, value, cost_ms, args, kwargs), None))
             except Exception as e:  # this call's error; the target's call is unaffected
                 values.append((label, None, observe.error_text(e)))
-        handoff.put((clock(), cost_ms, thread_name(), exc, values, None))
+        handoff.put((clock(), cost_ms, thread_name(), raised, values, None))
 
     shown = [0]
 
     def show(batch):
-        for started, cost_ms, thread, exc, values, filter_error in batch:
+        for started, cost_ms, thread, raised, values, filter_error in batch:
             event = {'time': started, 'method': target.label, 'thread': thread, 'cost_ms': cost_ms}
-            if exc is not None:
-                event['exception'] = observe.exception_info(exc)
+            if raised is not None:
+                event['exception'] = observe.exception_info(*raised)
             if filter_error is not None:
                 event['filter_error'] = {'expr': filter_expr.source, 'error': filter_error}
             else:

@@ -88,7 +88,7 @@ def record_advice(store, spec, limit, filter_fn, on_record, on_limit):
 def _exception_info(exc):
     if exc is None:
         return None
-    info = observe.exception_info(exc)
+    info = observe.exception_info(exc, exc.__traceback__)  # taken as the call ends
     info['value'] = snapshot(exc, 'exception object')
     return info
 
