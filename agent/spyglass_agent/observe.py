@@ -32,7 +32,7 @@ class MethodTarget(object):
         self.binds_first = binds_first  # args[0] is self/cls: shown as `target`
         self.nested = nested
         self.globals = fn.__globals__
-        code = fn.__code__
+        code = hooks.original_code(fn)  # not the wrapper of a hook another command has on it
         if nested:
             code = next((c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == nested), code)
         self.code = code

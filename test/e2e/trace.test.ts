@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { traceCommand, type TraceNode } from '../../src/commands/trace.js';
+import { watchCommand } from '../../src/commands/watch.js';
 import {
   assertOutputUnchanged,
   assertRestored,
@@ -18,6 +19,7 @@ import {
   events,
   runCommand,
   type Observed,
+  waitUntil,
 } from '../helpers/observe.js';
 import { runCli } from '../helpers/cli.js';
 import { discoverPythons } from '../helpers/pythons.js';
@@ -138,6 +140,34 @@ describeObserved('trace', (o, py) => {
       child(d2, 'render_page').children.map((c) => c.name),
       ['str.join'],
     );
+  });
+
+  test("a function another command has hooked meanwhile: where it is and its tree are its own, not the hook's", async () => {
+    let traced!: () => void;
+    const done = new Promise<void>((r) => (traced = r));
+    const watching = Promise.all(
+      ['handle', 'outer'].map((f) => runCommand(watchCommand, o, `watch __main__ ${f} -n 100000`, { stopWhen: done })),
+    );
+    try {
+      await waitUntil(o, 'handle.__code__ is not ORIGINAL_CODE[0] and outer.__code__ is not ORIGINAL_CODE[5]');
+      const out = await trace(o, `trace __main__ handle -n 1 ${NOT_PROFILED}`);
+      const started = events(out, 'started')[0];
+      assert.deepEqual([started.file, started.line], [join(TARGETS_DIR, 'observe_app.py'), lineOf('def handle(')]);
+      const root = events(out, 'trace')[0].tree as TraceNode;
+      assert.deepEqual([root.name, root.file, root.line], ['handle', 'observe_app.py', lineOf('def handle(')]);
+      assert.equal(child(root, 'query').call_line, lineOf('rows = query(q)'));
+      // a function defined inside it: found in its own code, not in the hook's
+      const nested = await trace(o, 'trace __main__ outer -nm inner -i 0 -n 1');
+      const at = events(nested, 'started')[0];
+      assert.deepEqual([at.file, at.line], [join(TARGETS_DIR, 'observe_app.py'), lineOf('def inner(')]);
+      const tree = events(nested, 'trace')[0].tree as TraceNode;
+      assert.match(tree.name, /(^|\.)inner$/); // outer.<locals>.inner where code has a qualified name (3.11+)
+      assert.deepEqual([tree.file, tree.line], ['observe_app.py', lineOf('def inner(')]);
+    } finally {
+      traced();
+      await watching;
+    }
+    await assertRestored(o);
   });
 
   test('-et: only calls slower than it are shown', async () => {
