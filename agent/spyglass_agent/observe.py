@@ -104,11 +104,28 @@ def resolve(ctx):
         if builtin is None:
             raise
         return builtin
+    if nested:
+        fn = _defining(fn, nested)
     binds_first = False
     if cls_name and not nested:
         klass = names.find_class(names.find_module(module_name), cls_name)
         binds_first = not isinstance(inspect.getattr_static(klass, method), staticmethod)
     return MethodTarget(fn, where + ('.' + nested if nested else ''), binds_first, nested)
+
+
+def _defining(fn, nested):
+    """The function whose body defines ``nested``: fn, or for a decorated function the one
+    its decorator's wrapper wraps (``functools.wraps`` sets ``__wrapped__``), the body the
+    user reads in the source. fn when none does (the hook then says what fn defines)."""
+    f = fn
+    for _ in range(100):  # a __wrapped__ cycle must not hold the request
+        code = hooks.original_code(f)
+        if any(isinstance(c, types.CodeType) and c.co_name == nested for c in code.co_consts):
+            return f
+        f = getattr(f, '__wrapped__', None)
+        if not isinstance(f, types.FunctionType):
+            break
+    return fn
 
 
 def split_args(args, binds_first):

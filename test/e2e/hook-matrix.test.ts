@@ -74,6 +74,14 @@ const SHAPES: Shape[] = [
   { words: '__main__ unwrapped_func', label: '__main__.unwrapped_func', name: 'plain_wrapper', key: 'unwrapped_func', argIsX: true },
   { words: '__main__ Derived method', label: '__main__.Shape.method', name: 'method', key: 'inherited', argIsX: true },
   { words: '__main__ recursive', label: '__main__.recursive', name: 'recursive', key: 'recursive', argIsX: true },
+  // -nm inside a decorated function: the function its decorator's wrapper wraps defines it
+  {
+    words: '__main__ wrapped_outer -nm nested_in_wrapped',
+    label: '__main__.wrapped_outer.nested_in_wrapped',
+    name: 'nested_in_wrapped',
+    key: 'nested_in_wrapped',
+    argIsX: true,
+  },
 ];
 
 interface Session {

@@ -136,18 +136,25 @@ def recursive(x, depth=3):
     return x * 15 + 14 if depth == 0 else recursive(x, depth - 1)
 
 
+@with_wraps
+def wrapped_outer(x):
+    def nested_in_wrapped(v):  # -nm finds it in the decorated function, not in wrapper
+        return v * 16 + 15
+    return nested_in_wrapped(x)
+
+
 # name -> (K, T): shape(i) == i * K + T
 SHAPES = {
     'mod_func': (2, 1), 'method': (3, 2), 'cmeth': (4, 3), 'smeth': (5, 4), 'prop': (6, 5),
     'nested_in_method': (7, 6), 'nested_in_cmeth': (8, 7), 'async_func': (9, 8), 'gen_func': (10, 9),
     'nested_in_func': (11, 10), 'nested_in_async': (12, 11), 'wrapped_func': (13, 12),
-    'unwrapped_func': (14, 13), 'recursive': (15, 14), 'inherited': (3, 2),
+    'unwrapped_func': (14, 13), 'recursive': (15, 14), 'inherited': (3, 2), 'nested_in_wrapped': (16, 15),
 }
 
 # every function object a hook may touch: each must run its original code afterwards
 FUNCTIONS = (mod_func, Shape.method, Shape.cmeth.__func__, Shape.smeth, Shape.prop.fget, Shape.outer_method,
              Shape.outer_cmeth.__func__, async_func, gen_func, outer_func, outer_async, wrapped_func,
-             wrapped_func.__wrapped__, unwrapped_func, recursive)
+             wrapped_func.__wrapped__, unwrapped_func, recursive, wrapped_outer, wrapped_outer.__wrapped__)
 ORIGINAL_CODE = tuple(f.__code__ for f in FUNCTIONS)
 
 
@@ -168,7 +175,7 @@ def one_round(i, loop, shape, derived):
     got = [mod_func(i), shape.method(i), Shape.cmeth(i), Shape.smeth(i), shape.prop, shape.outer_method(i),
            Shape.outer_cmeth(i), loop.run_until_complete(async_func(i)), drain(gen_func(i)), outer_func(i),
            loop.run_until_complete(outer_async(i)), wrapped_func(i), unwrapped_func(i), recursive(i),
-           derived.method(i)]
+           derived.method(i), wrapped_outer(i)]
     want = [i * k + t for k, t in SHAPES.values()]
     if got != want:
         print('WRONG round %d: %r != %r' % (i, got, want))
