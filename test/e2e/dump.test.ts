@@ -90,6 +90,12 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       assert.deepEqual(vars.many, ['[0, 1, 2, 3, 4, 5, ... (1000 items)]', false]);
       assert.match(String(vars.long_text[0]), /^'x{200}'\.\.\. \(1000 chars\)$/);
       assert.match(String(vars.obj[0]), /^<Worker at 0x[0-9a-f]+>$/);
+      assert.deepEqual(vars.captured, ["'in a cell'", false]);
+      // arguments first, in their order, a captured one (a_float) among them
+      assert.deepEqual(
+        top.locals!.filter((v) => v.argument).map((v) => v.name),
+        ['an_int', 'a_float', 'a_str', 'rest', 'options'],
+      );
 
       // a second sample reuses the caches: few reads
       const before = reader.readCount;

@@ -33,6 +33,13 @@ def show_locals(an_int, a_float, *rest, a_str="h\u00e9llo w\u00f6rld", **options
     many = list(range(1000))
     long_text = "x" * 1000
     obj = Worker()
+    # an argument and a local captured by a closure live in cells (before 3.11 the
+    # argument's own slot is cleared when the call starts)
+    captured = "in a cell"
+
+    def inner():
+        return a_float, captured
+
     while True:
         time.sleep(1000)  # LINE:locals
 
