@@ -30,6 +30,7 @@ def show_locals(an_int, a_float, *rest, a_str="h\u00e9llo w\u00f6rld", **options
     items = [1, "two", 3.0]
     single = (1,)
     mapping = {"k": "v"}
+    nested = [[1, ["deep", [2]]], {"k": {"j": 3}}]
     many = list(range(1000))
     long_text = "x" * 1000
     obj = Worker()
