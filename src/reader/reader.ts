@@ -682,25 +682,27 @@ export class PythonReader {
     for (let i = 0; i < n; i++) {
       let value = raw.readBigUInt64LE(8 * info.slots[i]);
       if (value === 0n) continue; // not bound yet (or deleted)
-      let text: string;
+      let text: string | undefined;
       if (tagged && (value & 3n) === 3n)
         text = String(BigInt.asIntN(64, value) >> 2n); // 3.14 tagged small int
       else {
         if (tagged) value &= ~3n;
         text = this.valueRepr(value);
+        if (text === undefined) continue; // an empty cell: not bound yet either
       }
       out.push({ name: info.names[i], value: text, argument: info.argument[i] });
     }
     return out;
   }
 
-  private valueRepr(obj: bigint): string {
+  /** The repr of a local's value; undefined for an empty cell, which f_locals leaves out too. */
+  private valueRepr(obj: bigint): string | undefined {
     try {
       const o = this.objects;
-      // a cell (a local captured by a closure, 3.11+) shows the value it holds
+      // a cell (a local captured by a closure) shows the value it holds
       if (o.types.cell && o.typeOf(obj) === o.types.cell) {
         const inner = this.snap.ptr(obj + BigInt(this.layout.cell.ref));
-        return inner ? o.repr(inner) : '<empty cell>';
+        return inner ? o.repr(inner) : undefined;
       }
       return o.repr(obj);
     } catch (e) {

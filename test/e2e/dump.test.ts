@@ -93,6 +93,7 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       assert.match(String(vars.long_text[0]), /^'x{200}'\.\.\. \(1000 chars\)$/);
       assert.match(String(vars.obj[0]), /^<Worker at 0x[0-9a-f]+>$/);
       assert.deepEqual(vars.captured, ["'in a cell'", false]);
+      assert.ok(!('bound_later' in vars), 'an empty cell is left out, like an unbound local');
       // arguments first, in their order, a captured one (a_float) among them
       assert.deepEqual(
         top.locals!.filter((v) => v.argument).map((v) => v.name),

@@ -39,10 +39,11 @@ def show_locals(an_int, a_float, *rest, a_str="h\u00e9llo w\u00f6rld", **options
     captured = "in a cell"
 
     def inner():
-        return a_float, captured
+        return a_float, captured, bound_later
 
     while True:
         time.sleep(1000)  # LINE:locals
+    bound_later = 1  # a captured local not bound yet: its cell is empty
 
 
 def sort_forever():
