@@ -88,6 +88,7 @@ const FIELDS = [
   ['code.lineTable', 'offsetof(PyCodeObject, co_lnotab)', 8, 9],
   ['code.lineTable', 'offsetof(PyCodeObject, co_linetable)', 10, 99],
   ['code.varnames', 'offsetof(PyCodeObject, co_varnames)', 8, 10],
+  ['code.cellvars', 'offsetof(PyCodeObject, co_cellvars)', 8, 10],
   ['code.bytecode', 'offsetof(PyCodeObject, co_code)', 8, 10],
   ['code.localsplusnames', 'offsetof(PyCodeObject, co_localsplusnames)', 11, 99],
   ['code.localspluskinds', 'offsetof(PyCodeObject, co_localspluskinds)', 11, 99],

@@ -77,7 +77,10 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
   if (t.native) return renderNativeThread(t, t.native, opts, showInterpreter);
   const lines = [threadHeader(t, showInterpreter, opts.traceback)];
   const frames = orderedFrames(t, opts);
-  if (t.truncated && opts.outermostFirst) lines.push('    ... (innermost frames left out)');
+  // the walk starts at the innermost frame, so a cut stack lacks its outermost frames,
+  // whichever order they are printed in
+  const cut = '    ... (outermost frames left out)';
+  if (t.truncated && opts.outermostFirst) lines.push(cut);
   for (const f of frames) {
     lines.push(`    ${frameLine(f)}`);
     if (!f.locals?.length) continue;
@@ -86,7 +89,7 @@ export function renderThreadText(t: AnyThread, opts: RenderOptions = {}, showInt
     if (args.length) lines.push('        Arguments:', ...args.map((v) => `            ${v.name} = ${v.value}`));
     if (locals.length) lines.push('        Locals:', ...locals.map((v) => `            ${v.name} = ${v.value}`));
   }
-  if (t.truncated && !opts.outermostFirst) lines.push('    ... (outermost frames left out)');
+  if (t.truncated && !opts.outermostFirst) lines.push(cut);
   // shown where the stack is cut: after the innermost frames read, or before them when outermost-first
   if (t.torn !== undefined)
     lines.splice(

@@ -345,7 +345,8 @@ export class ObjectReader {
 
   /**
    * A short repr for `--locals`: exact for None, bool, int, float, str, bytes; a few items
-   * of list/tuple/dict; `<type at 0x...>` for anything else.
+   * of list/tuple/dict, three levels deep (a deeper container is `<list at 0x...>`, a
+   * deeper scalar still its value); `<type at 0x...>` for anything else.
    */
   repr(obj: bigint, depth = 0): string {
     const t = this.types;
@@ -371,18 +372,20 @@ export class ObjectReader {
       }
       case t.list:
       case t.tuple: {
+        if (depth > 2) return this.shortRepr(obj);
         const isTuple = type === t.tuple;
         const limit = depth ? 3 : 6;
         const { items, length } = this.sequence(obj, isTuple, limit);
-        const parts = items.map((p) => (depth >= 2 ? this.shortRepr(p) : this.repr(p, depth + 1)));
+        const parts = items.map((p) => this.repr(p, depth + 1));
         if (length > items.length) parts.push(`... (${length} items)`);
         const body = parts.join(', ') + (isTuple && length === 1 ? ',' : '');
         return isTuple ? `(${body})` : `[${body}]`;
       }
       case t.dict: {
+        if (depth > 2) return this.shortRepr(obj);
         const limit = depth ? 3 : 6;
         const { items, length } = this.dict(obj, limit);
-        const parts = items.map(([k, v]) => `${this.repr(k, 2)}: ${depth >= 2 ? this.shortRepr(v) : this.repr(v, depth + 1)}`);
+        const parts = items.map(([k, v]) => `${this.repr(k, 2)}: ${this.repr(v, depth + 1)}`);
         if (length > items.length) parts.push(`... (${length} items)`);
         return `{${parts.join(', ')}}`;
       }

@@ -144,8 +144,9 @@ interface CodeInfo {
    */
   frames: Map<number, StackFrame>;
   /** where the local variable names are; read on the first --locals use */
-  localsFrom?: { names: bigint; kinds?: bigint; nlocals?: number; argCount: number };
-  locals?: { names: string[]; include: boolean[]; argCount: number };
+  localsFrom?: { names: bigint; kinds?: bigint; nlocals?: number; cellvars?: bigint; argCount: number };
+  /** the variables shown, in order: each one's name, its slot in localsplus, whether it is an argument */
+  locals?: { names: string[]; slots: number[]; argument: boolean[]; slotCount: number };
 }
 
 /** Opens a reader on a live CPython process; throws a UserError when that is not possible. */
@@ -676,31 +677,32 @@ export class PythonReader {
   private locals(info: NonNullable<CodeInfo['locals']>, addr: bigint, tagged: boolean): LocalVariable[] {
     const n = info.names.length;
     if (!n) return [];
-    const raw = this.snap.read(addr, 8 * n);
+    const raw = this.snap.read(addr, 8 * info.slotCount);
     const out: LocalVariable[] = [];
     for (let i = 0; i < n; i++) {
-      if (!info.include[i]) continue;
-      let value = raw.readBigUInt64LE(8 * i);
+      let value = raw.readBigUInt64LE(8 * info.slots[i]);
       if (value === 0n) continue; // not bound yet (or deleted)
-      let text: string;
+      let text: string | undefined;
       if (tagged && (value & 3n) === 3n)
         text = String(BigInt.asIntN(64, value) >> 2n); // 3.14 tagged small int
       else {
         if (tagged) value &= ~3n;
         text = this.valueRepr(value);
+        if (text === undefined) continue; // an empty cell: not bound yet either
       }
-      out.push({ name: info.names[i], value: text, argument: i < info.argCount });
+      out.push({ name: info.names[i], value: text, argument: info.argument[i] });
     }
     return out;
   }
 
-  private valueRepr(obj: bigint): string {
+  /** The repr of a local's value; undefined for an empty cell, which f_locals leaves out too. */
+  private valueRepr(obj: bigint): string | undefined {
     try {
       const o = this.objects;
-      // a cell (a local captured by a closure, 3.11+) shows the value it holds
+      // a cell (a local captured by a closure) shows the value it holds
       if (o.types.cell && o.typeOf(obj) === o.types.cell) {
         const inner = this.snap.ptr(obj + BigInt(this.layout.cell.ref));
-        return inner ? o.repr(inner) : '<empty cell>';
+        return inner ? o.repr(inner) : undefined;
       }
       return o.repr(obj);
     } catch (e) {
@@ -782,7 +784,7 @@ export class PythonReader {
       (flags & C.flagVarkeywords ? 1 : 0);
     info.localsFrom =
       C.varnames !== undefined
-        ? { names: ptr(C.varnames), nlocals: raw.readInt32LE(C.nlocals!), argCount }
+        ? { names: ptr(C.varnames), nlocals: raw.readInt32LE(C.nlocals!), cellvars: ptr(C.cellvars!), argCount }
         : { names: ptr(C.localsplusnames!), kinds: ptr(C.localspluskinds!), argCount };
     return info;
   }
@@ -793,17 +795,45 @@ export class PythonReader {
     const C = this.layout.code;
     const from = code.localsFrom!;
     const o = this.objects;
-    let names = o.stringTuple(from.names);
-    let include: boolean[];
+    const all = o.stringTuple(from.names);
+    const names: string[] = [];
+    const slots: number[] = [];
+    const argument: boolean[] = [];
+    let slotCount: number;
     if (from.kinds === undefined) {
-      names = names.slice(0, from.nlocals);
-      include = names.map(() => true);
+      // f_localsplus holds the co_nlocals fast locals, then one cell per co_cellvars name
+      // (a variable captured by an inner function), then the free variables (the outer
+      // function's). An argument that is captured lives in its cell, its fast slot
+      // cleared when the call starts: show it from the cell, in its argument's place,
+      // as 3.11+ does, rather than dropping it.
+      const nlocals = from.nlocals!;
+      const cells = o.stringTuple(from.cellvars!);
+      slotCount = nlocals + cells.length;
+      for (let i = 0; i < nlocals; i++) {
+        const cell = i < from.argCount ? cells.indexOf(all[i]) : -1;
+        names.push(all[i]);
+        slots.push(cell < 0 ? i : nlocals + cell);
+        argument.push(i < from.argCount);
+      }
+      const args = all.slice(0, from.argCount);
+      cells.forEach((name, i) => {
+        if (args.includes(name)) return; // shown above
+        names.push(name);
+        slots.push(nlocals + i);
+        argument.push(false);
+      });
     } else {
       const kinds = o.bytes(from.kinds).data;
+      slotCount = all.length;
       // locals and cells (locals captured by an inner function); free variables belong to the outer function
-      include = names.map((_, i) => (kinds[i] & (C.kindLocal! | C.kindCell!)) !== 0);
+      all.forEach((name, i) => {
+        if ((kinds[i] & (C.kindLocal! | C.kindCell!)) === 0) return;
+        names.push(name);
+        slots.push(i);
+        argument.push(i < from.argCount);
+      });
     }
-    code.locals = { names, include, argCount: from.argCount };
+    code.locals = { names, slots, argument, slotCount };
     return code.locals;
   }
 }

@@ -87,9 +87,18 @@ describe('dump reads the known target on every interpreter', { concurrency: true
       assert.deepEqual(vars.items, ["[1, 'two', 3.0]", false]);
       assert.deepEqual(vars.single, ['(1,)', false]);
       assert.deepEqual(vars.mapping, ["{'k': 'v'}", false]);
+      // three levels of containers; a value below them is still shown exactly
+      assert.match(String(vars.nested[0]), /^\[\[1, \['deep', <list at 0x[0-9a-f]+>\]\], \{'k': \{'j': 3\}\}\]$/);
       assert.deepEqual(vars.many, ['[0, 1, 2, 3, 4, 5, ... (1000 items)]', false]);
       assert.match(String(vars.long_text[0]), /^'x{200}'\.\.\. \(1000 chars\)$/);
       assert.match(String(vars.obj[0]), /^<Worker at 0x[0-9a-f]+>$/);
+      assert.deepEqual(vars.captured, ["'in a cell'", false]);
+      assert.ok(!('bound_later' in vars), 'an empty cell is left out, like an unbound local');
+      // arguments first, in their order, a captured one (a_float) among them
+      assert.deepEqual(
+        top.locals!.filter((v) => v.argument).map((v) => v.name),
+        ['an_int', 'a_float', 'a_str', 'rest', 'options'],
+      );
 
       // a second sample reuses the caches: few reads
       const before = reader.readCount;

@@ -30,11 +30,20 @@ def show_locals(an_int, a_float, *rest, a_str="h\u00e9llo w\u00f6rld", **options
     items = [1, "two", 3.0]
     single = (1,)
     mapping = {"k": "v"}
+    nested = [[1, ["deep", [2]]], {"k": {"j": 3}}]
     many = list(range(1000))
     long_text = "x" * 1000
     obj = Worker()
+    # an argument and a local captured by a closure live in cells (before 3.11 the
+    # argument's own slot is cleared when the call starts)
+    captured = "in a cell"
+
+    def inner():
+        return a_float, captured, bound_later
+
     while True:
         time.sleep(1000)  # LINE:locals
+    bound_later = 1  # a captured local not bound yet: its cell is empty
 
 
 def sort_forever():

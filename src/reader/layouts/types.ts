@@ -104,6 +104,8 @@ export interface Layout {
     lineTableFormat: 'lnotab' | 'linetable' | 'locations';
     /** co_varnames (<= 3.10) */
     varnames?: number;
+    /** co_cellvars (<= 3.10): the cells that follow the co_nlocals fast locals in f_localsplus */
+    cellvars?: number;
     /** co_code, the bytecode bytes object (<= 3.10) */
     bytecode?: number;
     localsplusnames?: number;
