@@ -230,7 +230,7 @@ export class StackProfile {
   label(frame: number): string {
     const f = this.frames[frame];
     if (f.kind === 'native') return `${f.name} (${nativeLocation(f)})`;
-    if (f.kind !== 'python') return f.name;
+    if (f.kind !== 'python' || !f.shortFile) return f.name;
     return f.line > 0 ? `${f.name} (${f.shortFile}:${f.line})` : `${f.name} (${f.shortFile})`;
   }
 

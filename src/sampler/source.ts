@@ -5,6 +5,7 @@ import { openReader } from '../reader/reader.js';
 import type { ThreadStack } from '../reader/types.js';
 import type { SampleOptions, SampleSource, ThreadSample } from './types.js';
 import { ThreadStates } from './thread-states.js';
+import { LEFT_OUT_FRAME } from './validate.js';
 
 /**
  * Top frames that mean "waiting" even while the kernel reports the thread running (it
@@ -41,7 +42,7 @@ export function toThreadSample(t: ThreadStack, states?: Map<number, string>): Th
     holdsGil: t.holdsGil,
     active: running,
     // the reader's frames (read without locals) are frozen and shared between samples: passed on as they are
-    frames: t.frames,
+    frames: t.truncated ? [...t.frames, LEFT_OUT_FRAME] : t.frames,
   };
   if (t.torn !== undefined) s.torn = t.torn;
   if (s.active && looksIdle(s)) s.active = false;

@@ -24,11 +24,19 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/;
  */
 const soundFrames = new WeakSet<Frame>();
 
+/**
+ * The root of a stack the reader cut at its depth limit (MAX_DEPTH): the frames read are
+ * the innermost, so a profile's stacks would otherwise root at some call in the middle
+ * of the recursion and pass for complete ones. It has no file: labelled by its name alone.
+ */
+export const LEFT_OUT_FRAME: Frame = Object.freeze({ name: '(outermost frames left out)', filename: '', line: 0 });
+soundFrames.add(LEFT_OUT_FRAME);
+
 /** Why a sample cannot be trusted, or undefined when it looks sound. */
 export function tornReason(threads: ThreadSample[]): string | undefined {
   if (threads.length > MAX_THREADS) return `more than ${MAX_THREADS} threads`;
   for (const t of threads) {
-    if (t.frames.length > MAX_DEPTH) return `stack deeper than ${MAX_DEPTH}`;
+    if (t.frames.length - (t.frames.at(-1) === LEFT_OUT_FRAME ? 1 : 0) > MAX_DEPTH) return `stack deeper than ${MAX_DEPTH}`;
     for (const f of t.frames) {
       if (soundFrames.has(f)) continue;
       const why = frameFault(f);

@@ -1,7 +1,10 @@
 // A stack deeper than the frames spyglass reads of one thread (4096): the innermost
-// frames are read and the outermost left out, and the text says so in either order.
+// frames are read and the outermost left out, and the text says so in either order; a
+// recording roots such stacks at a frame that says so, not at a call in the recursion.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverPythons } from '../helpers/pythons.js';
 import { markerLines, startTarget, TARGETS_DIR } from '../helpers/targets.js';
@@ -37,6 +40,30 @@ describe('dump of a stack deeper than it reads', { concurrency: true }, () => {
       const traceback = (await runCli(['dump', pid, '--outermost-first'])).stdout.trimEnd().split('\n');
       assert.equal(traceback[3], cut, 'outermost first: the cut comes first, and it is still the outermost frames');
       assert.equal(traceback.at(-1), sleep);
+    });
+  }
+});
+
+describe('record of a stack deeper than it reads', { concurrency: true }, () => {
+  for (const py of discoverPythons()) {
+    test(py.label, async (t) => {
+      const target = await startTarget(py, 'deep_sleep.py', [String(DEPTH), 'busy']);
+      const dir = mkdtempSync(join(tmpdir(), 'spyglass-deep-'));
+      t.after(async () => {
+        await target.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const out = join(dir, 'deep.txt');
+      const run = await runCli(['record', '-p', String(target.pid), '-d', '1', '-r', '50', '-f', 'collapsed', '-o', out]);
+      assert.equal(run.code, 0, run.stderr);
+      const stacks = readFileSync(out, 'utf8').trim().split('\n');
+      assert.ok(stacks.length > 0, 'samples were kept');
+      for (const line of stacks) {
+        const frames = line.slice(0, line.lastIndexOf(' ')).split(';');
+        assert.equal(frames[0], '(outermost frames left out)', line.slice(0, 200));
+        assert.equal(frames.length, 4097, 'the 4096 frames read under it');
+        assert.match(frames.at(-1)!, new RegExp(`^recurse \\(.*deep_sleep\\.py:${LINES.busy}\\)$`));
+      }
     });
   }
 });
