@@ -157,8 +157,9 @@ export class Sampler {
     for (const pid of descendants(this.opts.pid)) {
       if (this.sources.has(pid)) continue;
       let exe = '';
+      let cmdline = '';
       try {
-        exe = processInfo(pid).exe ?? '';
+        ({ exe = '', cmdline } = processInfo(pid));
       } catch {
         continue;
       }
@@ -169,6 +170,9 @@ export class Sampler {
         this.notPython.delete(pid);
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
+        // one that may not be read (another user's, one that made itself undumpable) is
+        // left out, and said so: it may be a Python process missing from the profile
+        if (e instanceof PermissionError) this.stats.notes.add(`left out process ${pid} (${cmdline}): ${e.message}`);
         this.notPython.set(pid, exe);
       }
     }
