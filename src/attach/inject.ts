@@ -14,7 +14,7 @@ import { ElfFile } from '../proc/elf.js';
 import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState, tracerOf } from '../proc/process.js';
 import { gilLocked } from '../reader/gil.js';
-import type { PythonTarget } from '../reader/locate.js';
+import { mappedFilePath, type PythonTarget } from '../reader/locate.js';
 import {
   EPERM,
   ESRCH,
@@ -95,7 +95,7 @@ function symbols(target: PythonTarget): Symbols {
   };
   // the size of _PyRuntime tells which futexes belong to the interpreter itself (the GIL,
   // the pending-calls lock...): a thread waiting on one of those must not be re-entered
-  const elf = ElfFile.open(target.libPath ? `/proc/${target.pid}/root${target.libPath}` : `/proc/${target.pid}/exe`);
+  const elf = ElfFile.open(target.libPath ? mappedFilePath(target.pid, target.maps, target.libPath) : `/proc/${target.pid}/exe`);
   let size: bigint;
   try {
     size = elf.symbol('_PyRuntime')?.size ?? 0n;
