@@ -6,7 +6,7 @@
 // attach/detach cycles on a busy target without leaks; a value only the target knows read
 // through the agent with the target's own output unchanged; reuse and a second client; a
 // C call that holds the GIL reported after a bounded wait; a target that is our own
-// child; and bad input for `spyglass PID`, one clear line each.
+// child; and bad input for `spyglass PID` (a stopped target too), one clear line each.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -337,6 +337,25 @@ describe(`attach: bad input gets one clear line (${stuckPython?.label})`, { conc
     t.after(() => target.stop());
     const r = await runCli([String(target.pid), '--cmd', 'stack', '--attach-timeout', '30']);
     expectOneLine(r, 1, new RegExp(`^spyglass: process ${target.pid} exited while spyglass was attaching`));
+  });
+
+  test('a stopped process (SIGSTOP): said at once, and it is left stopped and untouched', async (t) => {
+    const target = await startTarget(stuckPython, 'attach_sleep.py', ['60'], { notChild: true });
+    t.after(async () => {
+      process.kill(target.pid, 'SIGCONT');
+      await target.stop();
+    });
+    process.kill(target.pid, 'SIGSTOP');
+    const state = () => readFileSync(`/proc/${target.pid}/stat`, 'utf8').split(') ')[1][0];
+    while (state() !== 'T') await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    // it once waited the whole attach timeout, then blamed a C call holding the GIL
+    const r = await runCli([String(target.pid), '--cmd', 'stack', '--attach-timeout', '30']);
+    expectOneLine(r, 1, new RegExp(`^spyglass: process ${target.pid} is stopped \\(SIGSTOP or Ctrl-Z\\)`));
+    assert.match(r.stderr, new RegExp(`hint: continue it \\(kill -CONT ${target.pid}`));
+    assert.ok(Date.now() - started < 20000, `took ${Date.now() - started} ms`);
+    assert.equal(state(), 'T');
+    assert.equal(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))?.[1], '0');
   });
 
   test('permission denied (run as nobody)', async (t) => {
