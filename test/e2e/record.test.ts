@@ -2,8 +2,8 @@
 // profiles it writes: the known 3:1 split on every interpreter, idle threads left out
 // unless --idle, --gil keeping only the GIL holder, each format's content, -r, --nolineno,
 // --function, default file names that never overwrite, launch mode, Ctrl-C, the target
-// exiting, a program that exec()s another Python, --subprocesses and --blocking. (The
-// live status on a terminal: top.test.ts.)
+// exiting, a program that exec()s another Python or runs none, --subprocesses and
+// --blocking. (The live status on a terminal: top.test.ts.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -368,6 +368,20 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     assert.ok(samplesIn(stacks, 'before_exec') > 10, run.stderr);
     assert.ok(samplesIn(stacks, 'after_exec') > 10, `nothing sampled after the exec: ${run.stderr}`);
     assert.doesNotMatch(run.stderr, /processes/, 'one process, opened again after its exec');
+  });
+
+  test('launch mode: a program in which no Python ran says so, and points a launcher to --subprocesses', async () => {
+    // an empty profile said nothing of why before
+    const plain = await spyglass(['record', '-f', 'collapsed', '-o', outFile('shell.txt'), '--', 'sh', '-c', 'sleep 0.5']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(
+      plain.stderr,
+      /^ {2}no Python interpreter was found in process \d+ \(a shell script or a launcher\? --subprocesses samples the Python processes it starts\)$/m,
+    );
+    const tree = await spyglass(['record', '-s', '-f', 'collapsed', '-o', outFile('shell-s.txt'), '--', 'sh', '-c', 'sleep 0.5']);
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.match(tree.stderr, /^ {2}no Python interpreter was found in process \d+ or below it$/m);
+    assert.doesNotMatch(tree.stderr, /no thread was running Python code/);
   });
 
   test('Ctrl-C (SIGINT) ends the recording and writes the output, exit 130', async (t) => {
