@@ -16,7 +16,7 @@ import { attach, type AttachedSession } from '../../src/attach/attach.js';
 import { UserError } from '../../src/errors.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 import { processResources } from '../helpers/agent-target.js';
 import { injectPython } from '../../src/attach/inject.js';
 import { locatePython } from '../../src/reader/locate.js';
@@ -282,6 +282,30 @@ test(`a C call holding the GIL: attach gives up after a bounded wait and leaves 
   await target.waitFor(/^AFTER$/, 10000);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(target.stderr(), '');
+});
+
+// A direct attach borrows the sleeping main thread for calls that end in an int3 the
+// tracer catches: spyglass ending while one runs left the thread to hit it untraced, and
+// SIGTRAP killed the target. Here PyGILState_Ensure waits seconds for a thread holding the
+// GIL in a C call: SIGTERM to spyglass meanwhile must wait for the thread to be put back.
+test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
+  const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
+  t.after(() => target.stop());
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+  const ended = new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code))));
+  // once the main thread is borrowed (traced), well before the hog lets it have the GIL
+  for (const until = Date.now() + 5000; tracer(target.pid) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+  assert.notEqual(tracer(target.pid), 0, 'the attach did not start in time');
+  cli.kill('SIGTERM');
+  // held until the thread is put back, then acted on
+  assert.equal(await ended, 'SIGTERM');
+  await target.waitFor(/^HOG DONE$/, 30000);
+  await target.waitFor(/^AFTER$/, 30000);
+  assert.ok(target.alive(), `the target died (${target.stderr()})`);
+  assert.equal(tracer(target.pid), 0);
 });
 
 // Node reaps its own children with waitpid, which also takes their ptrace stops: the
