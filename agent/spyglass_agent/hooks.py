@@ -708,6 +708,48 @@ def active():
         return out
 
 
+def _ignore(*args):
+    return None
+
+
+def _silence(hook_list):
+    for h in hook_list:
+        h.on_enter = h.on_exit = _ignore
+        if h.on_resume is not None:
+            h.on_resume = h.on_suspend = _ignore
+
+
+def _forget_in_child():
+    """After os.fork(), in the child: the hooks came along, the agent's threads and clients
+    did not, and no client will ever remove them there (a worker forked during a watch
+    would run the hook on every call for good). Every hook is taken off at once, so the
+    child runs the original code; a hooked call under way at the fork (the function that
+    forked) ends without telling anyone."""
+    global _lock
+    # another thread may have held it at the fork: in the child it would stay held
+    _lock = threading.RLock()
+    for patch in list(_patches.values()):
+        nested = [p for ps in patch.nested.values() for p in ps]
+        for site in [patch.site] + [p.site for p in nested]:
+            while site is not None:
+                _silence(site.hooks)
+                site.hooks = ()
+                site = site.successor
+        for p in nested:
+            p.restore_live()
+        patch.apply()
+    _patches.clear()
+    for patch in list(_attribute_patches.values()):
+        _silence(patch.hooks)
+        patch.hooks = ()
+        if vars(patch.module).get(patch.name) is patch.wrapper:
+            setattr(patch.module, patch.name, patch.original)
+    _attribute_patches.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def is_agent_file(filename):
     """Whether code from ``filename`` is the agent's own (its modules or a hook wrapper)."""
     return filename == WRAPPER_FILENAME or filename.startswith(AGENT_DIR + os.sep)

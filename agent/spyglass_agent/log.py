@@ -15,6 +15,15 @@ _lock = threading.Lock()
 _state = {'fd': None, 'written': 0}
 
 
+def _reset_lock_in_child():
+    # another thread may have held it at os.fork(): in the child it would stay held
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
 def open_file(path):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with _lock:

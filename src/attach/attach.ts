@@ -111,6 +111,14 @@ export async function attach(pid: number, opts: AttachOptions = {}): Promise<Att
   const deadline = started + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   if (!processExists(pid)) throw new ProcessGoneError(pid);
   const info = processInfo(pid);
+  // stopped (SIGSTOP, Ctrl-Z), it runs no code until continued, an agent's thread neither:
+  // said at once rather than after waiting the whole timeout for the attach code
+  if (info.state === 'T') {
+    throw new UserError(
+      `process ${pid} is stopped (SIGSTOP or Ctrl-Z): it runs no code, spyglass's included, until it is continued`,
+      `continue it (kill -CONT ${pid}, or fg in its shell) and attach again; \`spyglass dump ${pid}\` reads a stopped process`,
+    );
+  }
   const target = locatePython(pid);
   const version = target.version.text;
   try {

@@ -14,7 +14,7 @@ import { ElfFile } from '../proc/elf.js';
 import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState, tracerOf } from '../proc/process.js';
 import { gilLocked } from '../reader/gil.js';
-import type { PythonTarget } from '../reader/locate.js';
+import { mappedFilePath, type PythonTarget } from '../reader/locate.js';
 import {
   EPERM,
   ESRCH,
@@ -95,7 +95,7 @@ function symbols(target: PythonTarget): Symbols {
   };
   // the size of _PyRuntime tells which futexes belong to the interpreter itself (the GIL,
   // the pending-calls lock...): a thread waiting on one of those must not be re-entered
-  const elf = ElfFile.open(target.libPath ? `/proc/${target.pid}/root${target.libPath}` : `/proc/${target.pid}/exe`);
+  const elf = ElfFile.open(target.libPath ? mappedFilePath(target.pid, target.maps, target.libPath) : `/proc/${target.pid}/exe`);
   let size: bigint;
   try {
     size = elf.symbol('_PyRuntime')?.size ?? 0n;
@@ -259,6 +259,27 @@ function otherThreadRunning(pid: number): boolean {
 /** How long a started call may take before the attach reports it (the call itself is never abandoned). */
 const CALL_GRACE_MS = 5000;
 
+/** what ends spyglass from outside: a kill, a closed terminal, Ctrl-C */
+const TERMINATING: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+
+/**
+ * While the main thread is hijacked, spyglass must not die: the thread would return from
+ * an injected call into the scratch code's int3 untraced, and SIGTRAP kills the target.
+ * These signals are held until release(), then acted on: by the command's own handlers
+ * (they are told at once), or, if it has none, by their default action.
+ */
+function holdTerminatingSignals(): { release(): void } {
+  const got = new Set<NodeJS.Signals>();
+  const hold = (sig: NodeJS.Signals) => got.add(sig);
+  for (const sig of TERMINATING) process.on(sig, hold);
+  return {
+    release() {
+      for (const sig of TERMINATING) process.off(sig, hold);
+      for (const sig of got) if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    },
+  };
+}
+
 /**
  * Gets `source` executed once inside the target. With 'direct' it has run when this
  * returns; with 'pending' it is queued and runs at the main thread's next eval-breaker
@@ -272,11 +293,13 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   const pageSize = BigInt(Math.ceil(payload.length / PAGE) * PAGE);
 
   const mem = ProcessMemory.open(pid, { write: true });
+  const signals = holdTerminatingSignals();
   let tracee: Tracee;
   let pendingSignal: number;
   try {
     ({ tracee, pendingSignal } = await Tracee.seize(pid, opts.deadline));
   } catch (e) {
+    signals.release();
     mem.close();
     if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
     if (e instanceof StopTimeoutError)
@@ -287,6 +310,40 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
     throw seizeError(pid, e);
   }
   const started = Date.now();
+  // The calls are awaited however long they take: a thread given up on inside one would
+  // return into the int3 with no tracer and die of SIGTRAP. The attach reports a call
+  // slower than CALL_GRACE_MS and goes on; this process (its event loop kept alive by the
+  // wait) puts the thread back and detaches once it returns, holding the signals till then.
+  const work = hijack(target, sym, payload, pageSize, mem, tracee, pendingSignal, opts, started);
+  work.catch(() => {}).finally(() => signals.release());
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((res) => {
+    timer = setTimeout(() => res('late'), Math.max(opts.deadline, Date.now()) + CALL_GRACE_MS - Date.now());
+  });
+  try {
+    const r = await Promise.race([work, late]);
+    if (r !== 'late') return r;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new UserError(
+    `cannot attach to process ${pid}: an injected call has not returned after ${CALL_GRACE_MS / 1000} s; spyglass puts its main thread back once it does`,
+    'a C call may be holding the GIL; `spyglass dump ' + pid + '` shows where the threads are',
+  );
+}
+
+async function hijack(
+  target: PythonTarget,
+  sym: Symbols,
+  payload: Buffer,
+  pageSize: bigint,
+  mem: ProcessMemory,
+  tracee: Tracee,
+  pendingSignal: number,
+  opts: InjectOptions,
+  started: number,
+): Promise<InjectResult> {
+  const pid = target.pid;
   let saved: Regs | undefined;
   let fp: ReturnType<Tracee['getFpState']> | undefined;
   let original: Buffer | undefined;
@@ -296,7 +353,7 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
     fp = tracee.getFpState();
     original = mem.read(target.entryAddr, SCRATCH.length);
     mem.write(target.entryAddr, SCRATCH);
-    h = new Hijack(tracee, target.entryAddr, saved, Math.max(opts.deadline, Date.now()) + CALL_GRACE_MS);
+    h = new Hijack(tracee, target.entryAddr, saved, Number.POSITIVE_INFINITY);
 
     let reason = notBlockedReason(mem, saved, sym);
     if (reason === undefined && (await h.call(sym.check)) !== 0n) reason = 'main thread holds the GIL inside a system call';
@@ -331,16 +388,10 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
     return { strategy, tid: pid, stoppedMs: Date.now() - started, reason };
   } catch (e) {
     if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
-    if (e instanceof StopTimeoutError) {
-      throw new UserError(
-        `cannot attach to process ${pid}: an injected call has not returned after ${CALL_GRACE_MS / 1000} s; its main thread is left to finish it`,
-        'a C call may be holding the GIL; `spyglass dump ' + pid + '` shows where the threads are',
-      );
-    }
     throw e;
   } finally {
-    // a thread still inside an injected call returns to the scratch code: it must stay
-    // there, so nothing is restored under it (the kernel detaches it when we exit)
+    // a thread still inside an injected call (an error of ours while it ran) returns to
+    // the scratch code: nothing is restored under it
     if (!h?.inFlight) {
       try {
         if (original) mem.write(target.entryAddr, original);

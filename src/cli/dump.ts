@@ -4,7 +4,7 @@
 // so it attaches (as `spyglass PID` does) and asks it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NotPythonError, ProcessGoneError } from '../errors.js';
+import { NotPythonError, PermissionError, ProcessGoneError } from '../errors.js';
 import { parsePid, pidFromArgOrOption } from '../commands/args.js';
 import { renderStackText, stackDumpJson } from '../commands/render-stack.js';
 import { processInfo } from '../proc/process.js';
@@ -115,10 +115,13 @@ function renderDump(dump: StackDump, o: DumpOptions, cmdline?: string): string {
  * --subprocesses: pid and every Python process below it, each once (the tree is walked by
  * parent pid, so a fork server's or a pool's children are met once), headed by its pid and
  * command line. A zombie, an exiting process, one that ends while read and one that is not
- * Python are passed over; the root may be a shell or a launcher.
+ * Python are passed over; the root may be a shell or a launcher. One below it that may not
+ * be read (another user's, or one that made itself undumpable, as ssh-agent does) is left
+ * out, said on stderr, rather than hiding the others.
  */
 async function dumpTree(pid: number, o: DumpOptions): Promise<string> {
   const parts: string[] = [];
+  const refused: { pid: number; cmdline: string; error: PermissionError }[] = [];
   for (const p of [pid, ...descendants(pid)]) {
     let cmdline: string;
     try {
@@ -129,22 +132,24 @@ async function dumpTree(pid: number, o: DumpOptions): Promise<string> {
       if (p === pid) throw e;
       continue; // gone meanwhile
     }
-    let reader: PythonReader;
+    let reader: PythonReader | undefined;
     try {
       reader = await openReader(p);
-    } catch (e) {
-      if (e instanceof NotPythonError || e instanceof ProcessGoneError) continue;
-      throw e;
-    }
-    try {
       parts.push(renderDump(await readOnce(reader, o), o, cmdline));
     } catch (e) {
-      if (!(e instanceof ProcessGoneError)) throw e;
+      if (e instanceof NotPythonError || e instanceof ProcessGoneError) continue;
+      if (p === pid || !(e instanceof PermissionError)) throw e;
+      refused.push({ pid: p, cmdline, error: e });
     } finally {
-      reader.close();
+      reader?.close();
     }
   }
-  if (!parts.length) throw new NotPythonError(`neither process ${pid} nor any process below it is a CPython process (yet)`);
+  if (!parts.length) {
+    if (refused.length) throw refused[0].error;
+    throw new NotPythonError(`neither process ${pid} nor any process below it is a CPython process (yet)`);
+  }
+  for (const r of refused) process.stderr.write(`spyglass: left out process ${r.pid} (${r.cmdline}): ${r.error.message}\n`);
+  if (refused.length) process.stderr.write(`  hint: ${refused[0].error.hint}\n`);
   return parts.join(o.json ? '' : '\n');
 }
 

@@ -4,7 +4,7 @@
 // the distribution (docs/cpython-layouts.md §1–2).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { NotPythonError, ProcessGoneError } from '../errors.js';
+import { NotPythonError, ProcessGoneError, UserError } from '../errors.js';
 import { ElfFile, NotElfError } from '../proc/elf.js';
 import { BinaryFacts, type ElfFacts } from './binary-facts.js';
 import { readMaps, type MapEntry } from '../proc/maps.js';
@@ -51,11 +51,40 @@ export const MAX_MINOR = 14;
 
 const LIBPYTHON_RE = /^libpython3\.(\d+)([a-z]*)\.so/;
 
-/** A file of the target, through /proc/PID/root so that containers (other mount namespaces) work. */
-function mappedFile(facts: BinaryFacts, pid: number, path: string): ElfFacts {
+/** how /proc/PID/maps names a file deleted (or replaced: an upgrade) since it was mapped */
+const DELETED = ' (deleted)';
+
+/**
+ * The file to open for one mapped into the target: through /proc/PID/root so that
+ * containers (other mount namespaces) work; one deleted or replaced since it was loaded (a
+ * package upgrade, a rebuilt virtualenv) through /proc/PID/map_files (root only), as the
+ * file at its path, if any, is another one.
+ */
+export function mappedFilePath(pid: number, maps: MapEntry[], path: string): string {
+  if (path.endsWith(DELETED)) {
+    const m = maps.find((x) => x.path === path && x.offset === 0n) ?? maps.find((x) => x.path === path);
+    if (m) return `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`;
+  }
   const viaRoot = `/proc/${pid}/root${path}`;
-  const file = existsSync(viaRoot) ? viaRoot : path;
-  return facts.file(file, () => ElfFile.open(file));
+  return existsSync(viaRoot) ? viaRoot : path;
+}
+
+/** The interpreter's file, opened; a file that may not be read is the user's error, said in one line. */
+function mappedFile(facts: BinaryFacts, pid: number, maps: MapEntry[], path: string): ElfFacts {
+  const file = mappedFilePath(pid, maps, path);
+  try {
+    return facts.file(file, () => ElfFile.open(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOENT') throw e;
+    if (!processExists(pid)) throw new ProcessGoneError(pid);
+    throw new UserError(
+      `cannot read ${path}, the Python of process ${pid}: ${code}`,
+      path.endsWith(DELETED)
+        ? 'it was deleted or replaced since the process started (an upgrade?): only root may read it then (through /proc/PID/map_files)'
+        : 'run as root or as a user that may read that file',
+    );
+  }
 }
 
 function loadBias(elf: ElfFacts, maps: MapEntry[], path: string): bigint | undefined {
@@ -180,7 +209,7 @@ function locate(pid: number): PythonTarget {
       }
     }
     if (libPath) {
-      const elf = mappedFile(facts, pid, libPath);
+      const elf = mappedFile(facts, pid, maps, libPath);
       const base = loadBias(elf, maps, libPath);
       if (base !== undefined) files.push({ elf, path: libPath, base });
       else elf.close();

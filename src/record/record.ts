@@ -67,6 +67,8 @@ export interface RecordResult {
   exitCode?: number;
   /** launch mode with capture: what the program printed, when it failed */
   programOutput?: string;
+  /** its child processes were sampled too */
+  subprocesses?: boolean;
 }
 
 const STATUS_MS = 250;
@@ -206,7 +208,7 @@ export async function recordProfile(opts: RecordOptions): Promise<RecordResult> 
     if (child) exitCode = await child.finish();
   }
   const programOutput = exitCode ? child?.captured() || undefined : undefined;
-  return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode, programOutput };
+  return { path: saved.path, notWritten: saved.notWritten, format, pid, stats, exitCode, programOutput, subprocesses: opts.subprocesses };
 }
 
 /** What a finished recording tells the user: the file written, how to open it, and what may be wrong with it. */
@@ -218,9 +220,17 @@ export function summarizeRecording(r: RecordResult): string[] {
     `  ${openHint(r.format, r.path)}`,
   ];
   if (s.targetExited) lines.push(`  process ${r.pid} exited during the recording`);
+  // launch mode (or --subprocesses from a launcher): nothing was sampled, and why is not
+  // plain from an empty profile
+  if (s.processes === 0)
+    lines.push(
+      r.subprocesses
+        ? `  no Python interpreter was found in process ${r.pid} or below it`
+        : `  no Python interpreter was found in process ${r.pid} (a shell script or a launcher? --subprocesses samples the Python processes it starts)`,
+    );
   if (s.errors) lines.push(`  dropped samples: ${[...s.errorKinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (s.behind) lines.push(`  the sampler fell behind and skipped ${s.behind} samples; results may be inaccurate (try a lower --rate)`);
-  if (s.ticks > 0 && s.samples === 0)
+  if (s.ticks > 0 && s.samples === 0 && s.processes > 0)
     lines.push('  no thread was running Python code while sampled (idle threads are left out unless --idle)');
   for (const n of s.notes) lines.push(`  note: ${n}`);
   if (r.programOutput) lines.push(`  the program exited with status ${r.exitCode}; what it printed:`, r.programOutput.trimEnd());

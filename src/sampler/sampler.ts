@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { NotPythonError, PermissionError, ProcessGoneError, UserError } from '../errors.js';
 import { MemoryReadError } from '../proc/memory.js';
-import { listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
+import { hasExited, isExiting, listThreads, parseStat, processExists, processInfo } from '../proc/process.js';
 import { descendants } from './children.js';
 import { PAUSE_DEADLINE_MS, PauseFailedError, whilePaused } from '../proc/pause.js';
 import { PoissonTimer, sleepUntil } from './timer.js';
@@ -104,6 +104,8 @@ export class Sampler {
   private readonly sources = new Map<number, SampleSource>();
   /** processes that have given a good sample: failures before that are start-up, not errors */
   private readonly started = new Set<number>();
+  /** every process sampled so far (one that exec()s another Python is opened again, counted once) */
+  private readonly seen = new Set<number>();
   /** child processes that are not Python, by the executable they had then */
   private readonly notPython = new Map<number, string>();
   private timer: PoissonTimer;
@@ -135,7 +137,8 @@ export class Sampler {
   private async addSource(pid: number): Promise<void> {
     const src = await this.opts.openSource(pid);
     this.sources.set(pid, src);
-    this.stats.processes++;
+    if (!this.seen.has(pid)) this.stats.processes++;
+    this.seen.add(pid);
     let cmdline = '';
     try {
       cmdline = processInfo(pid).cmdline;
@@ -154,8 +157,9 @@ export class Sampler {
     for (const pid of descendants(this.opts.pid)) {
       if (this.sources.has(pid)) continue;
       let exe = '';
+      let cmdline = '';
       try {
-        exe = processInfo(pid).exe ?? '';
+        ({ exe = '', cmdline } = processInfo(pid));
       } catch {
         continue;
       }
@@ -166,6 +170,9 @@ export class Sampler {
         this.notPython.delete(pid);
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
+        // one that may not be read (another user's, one that made itself undumpable) is
+        // left out, and said so: it may be a Python process missing from the profile
+        if (e instanceof PermissionError) this.stats.notes.add(`left out process ${pid} (${cmdline}): ${e.message}`);
         this.notPython.set(pid, exe);
       }
     }
@@ -213,7 +220,11 @@ export class Sampler {
       if (threads === undefined) {
         this.close(src);
         this.sources.delete(pid);
-        if (pid === this.opts.pid) this.stats.targetExited = true;
+        this.started.delete(pid);
+        // the memory read through the source is gone, the process is not: it exec()d
+        // another program (os.execv, a launcher), which is opened afresh like a process
+        // starting up (run, scanChildren) rather than taken for the process's end
+        if (pid === this.opts.pid && isExiting(pid)) this.stats.targetExited = true;
         continue;
       }
       const torn = tornReason(threads);
@@ -262,8 +273,9 @@ export class Sampler {
         const now = nowMs();
         const scanDue = this.opts.subprocesses && now >= nextChildScan;
         if (!this.sources.has(this.opts.pid)) {
-          // launch mode: the interpreter appears some milliseconds after exec
-          if (!processExists(this.opts.pid)) {
+          // launch mode: the interpreter appears some milliseconds after exec (as after
+          // the root exec()s another program); a zombie will never have one
+          if (hasExited(this.opts.pid)) {
             this.stats.targetExited = true;
             break;
           }

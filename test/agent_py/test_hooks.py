@@ -3,15 +3,19 @@ removal in any order, and nothing of ours leaking into the target."""
 
 import asyncio
 import inspect
+import json
 import math
+import os
 import sys
 import threading
+import time
 import unittest
+import warnings
 
 from _load import agent_package
 
 agent_package()
-from _spyglass_agent import hooks  # noqa: E402
+from _spyglass_agent import hooks, log  # noqa: E402
 from _spyglass_agent.errors import AgentError  # noqa: E402
 from _spyglass_agent.scope import Scope  # noqa: E402
 
@@ -104,6 +108,10 @@ def rec(n):
 
 async def agen():
     yield 1
+
+
+def fork_inside():
+    return os.fork()
 
 
 class Recorder(object):
@@ -363,6 +371,69 @@ class HookTest(unittest.TestCase):
         self.owner.close()
         self.hook(rec)
         self.assertIs(rec.__code__, original)
+
+    def test_a_forked_child_runs_without_the_hooks(self):
+        # no client will ever remove them in the child: the agent's threads stayed behind
+        keep = outer_returning(3)
+        originals = (plain.__code__, outer_returning.__code__, keep.__code__)
+        self.hook(plain)
+        self.hook(outer_returning, nested='inner')
+        self.hook(fork_inside)
+        # the engine's and the log's locks held by another thread at the fork (a hook being
+        # installed elsewhere) would stay held in the child for good
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with hooks._lock, log._lock:
+                held.set()
+                release.wait()
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait()
+        read_end, write_end = os.pipe()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', DeprecationWarning)  # 3.12+: forking with threads
+                pid = fork_inside()  # a hooked call under way at the fork: it ends quietly there
+            if pid == 0:
+                try:
+                    calls = len(self.rec.calls)
+                    plain(1, c=2)
+                    keep(2)
+                    outer_returning(4)(2)
+                    log.error('no deadlock')
+                    hooks.install(Scope('child'), rec, self.rec.enter, self.rec.exit).remove()
+                    report = {
+                        'codes': [
+                            a is b for a, b in zip((plain.__code__, outer_returning.__code__, keep.__code__), originals)
+                        ],
+                        'active': hooks.active(),
+                        'observed': len(self.rec.calls) - calls,
+                    }
+                    os.write(write_end, json.dumps(report).encode())
+                finally:
+                    os._exit(0)
+        finally:
+            release.set()
+            holder.join()
+        os.close(write_end)
+        for _ in range(1000):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            time.sleep(0.01)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            self.fail('the forked child hung')
+        with os.fdopen(read_end, 'rb') as f:
+            report = json.loads(f.read().decode() or 'null')
+        self.assertEqual(report, {'codes': [True, True, True], 'active': [], 'observed': 0})
+        # the parent keeps its hooks
+        self.assertEqual(len(self.rec.calls), 1)
+        self.assertIsNot(plain.__code__, originals[0])
+        plain(1, c=2)
+        self.assertEqual(len(self.rec.calls), 2)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
 // attach/detach cycles on a busy target without leaks; a value only the target knows read
 // through the agent with the target's own output unchanged; reuse and a second client; a
 // C call that holds the GIL reported after a bounded wait; a target that is our own
-// child; and bad input for `spyglass PID`, one clear line each.
+// child; and bad input for `spyglass PID` (a stopped target too), one clear line each.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ import { attach, type AttachedSession } from '../../src/attach/attach.js';
 import { UserError } from '../../src/errors.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { startTarget, type Target } from '../helpers/targets.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 import { processResources } from '../helpers/agent-target.js';
 import { injectPython } from '../../src/attach/inject.js';
 import { locatePython } from '../../src/reader/locate.js';
@@ -284,6 +284,30 @@ test(`a C call holding the GIL: attach gives up after a bounded wait and leaves 
   assert.equal(target.stderr(), '');
 });
 
+// A direct attach borrows the sleeping main thread for calls that end in an int3 the
+// tracer catches: spyglass ending while one runs left the thread to hit it untraced, and
+// SIGTRAP killed the target. Here PyGILState_Ensure waits seconds for a thread holding the
+// GIL in a C call: SIGTERM to spyglass meanwhile must wait for the thread to be put back.
+test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
+  const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
+  t.after(() => target.stop());
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+  const ended = new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code))));
+  // once the main thread is borrowed (traced), well before the hog lets it have the GIL
+  for (const until = Date.now() + 5000; tracer(target.pid) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+  assert.notEqual(tracer(target.pid), 0, 'the attach did not start in time');
+  cli.kill('SIGTERM');
+  // held until the thread is put back, then acted on
+  assert.equal(await ended, 'SIGTERM');
+  await target.waitFor(/^HOG DONE$/, 30000);
+  await target.waitFor(/^AFTER$/, 30000);
+  assert.ok(target.alive(), `the target died (${target.stderr()})`);
+  assert.equal(tracer(target.pid), 0);
+});
+
 // Node reaps its own children with waitpid, which also takes their ptrace stops: the
 // injection must still see each stop (ptrace.ts reads it from /proc and the siginfo)
 test(`a target that is this test process's own child (${stuckPython?.label})`, async (t) => {
@@ -337,6 +361,25 @@ describe(`attach: bad input gets one clear line (${stuckPython?.label})`, { conc
     t.after(() => target.stop());
     const r = await runCli([String(target.pid), '--cmd', 'stack', '--attach-timeout', '30']);
     expectOneLine(r, 1, new RegExp(`^spyglass: process ${target.pid} exited while spyglass was attaching`));
+  });
+
+  test('a stopped process (SIGSTOP): said at once, and it is left stopped and untouched', async (t) => {
+    const target = await startTarget(stuckPython, 'attach_sleep.py', ['60'], { notChild: true });
+    t.after(async () => {
+      process.kill(target.pid, 'SIGCONT');
+      await target.stop();
+    });
+    process.kill(target.pid, 'SIGSTOP');
+    const state = () => readFileSync(`/proc/${target.pid}/stat`, 'utf8').split(') ')[1][0];
+    while (state() !== 'T') await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    // it once waited the whole attach timeout, then blamed a C call holding the GIL
+    const r = await runCli([String(target.pid), '--cmd', 'stack', '--attach-timeout', '30']);
+    expectOneLine(r, 1, new RegExp(`^spyglass: process ${target.pid} is stopped \\(SIGSTOP or Ctrl-Z\\)`));
+    assert.match(r.stderr, new RegExp(`hint: continue it \\(kill -CONT ${target.pid}`));
+    assert.ok(Date.now() - started < 20000, `took ${Date.now() - started} ms`);
+    assert.equal(state(), 'T');
+    assert.equal(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))?.[1], '0');
   });
 
   test('permission denied (run as nobody)', async (t) => {

@@ -2,9 +2,13 @@
 // two workers of its multiprocessing.Pool and a subprocess child are each dumped once,
 // headed by pid and command line, each in its own known function; the zombie child is
 // passed over; --json prints one document per process; a root that is not Python (a
-// shell) is dumped through its Python descendants. On every interpreter.
+// shell) is dumped through its Python descendants. On every interpreter. A process below
+// it that the user may not read is left out and said so, by dump and by record.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { runCli } from '../helpers/cli.js';
 import { discoverPythons } from '../helpers/pythons.js';
 import { markerLines, startTarget, TARGETS_DIR } from '../helpers/targets.js';
@@ -71,4 +75,50 @@ describe('dump --subprocesses', { concurrency: 2 }, () => {
       );
     });
   }
+});
+
+describe('--subprocesses with a process below it that the user may not read', () => {
+  const NOBODY = 65534;
+  const script = join(TARGETS_DIR, 'undumpable_child.py');
+  // the target becomes nobody: its interpreter and script must be nobody's to run and read
+  const asNobody = (args: string[]) =>
+    spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...args], { stdio: 'ignore', cwd: '/' }).status === 0;
+  const py = process.getuid?.() === 0 ? discoverPythons().find((p) => asNobody([p.path, script, '--check'])) : undefined;
+
+  test('dump and record leave it out, say so, and show the others', {
+    skip: !py && 'needs root and a Python that user nobody may run',
+  }, async (t) => {
+    const target = await startTarget(py!, 'undumpable_child.py');
+    let child = 0;
+    t.after(async () => {
+      if (child) process.kill(child, 'SIGKILL');
+      await target.stop();
+    });
+    child = Number((await target.waitFor(/^READY /)).split(' ')[1]);
+    const leftOut = new RegExp(
+      `^spyglass: left out process ${child} \\(.*undumpable_child\\.py\\): permission denied: cannot read the memory map of process ${child}$`,
+      'm',
+    );
+
+    // it once failed whole, for the one process it could not read
+    const dump = await runCli(['dump', String(target.pid), '--subprocesses'], { uid: NOBODY });
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.match(dump.stdout, new RegExp(`^Process ${target.pid}: `, 'm'));
+    assert.match(dump.stdout, /parent_sleep \(/);
+    assert.doesNotMatch(dump.stdout, new RegExp(`^Process ${child}: `, 'm'));
+    assert.match(dump.stderr, leftOut);
+    assert.match(dump.stderr, /^ {2}hint: /m);
+
+    const dir = mkdtempSync(join(tmpdir(), 'spyglass-undumpable-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o777);
+    const out = join(dir, 'profile.txt');
+    const record = await runCli(['record', '-p', String(target.pid), '-s', '-i', '-d', '1', '-f', 'collapsed', '-o', out], {
+      uid: NOBODY,
+      timeoutMs: 60000,
+    });
+    assert.equal(record.code, 0, record.stderr);
+    assert.match(record.stderr, new RegExp(`^  note: ${leftOut.source.slice(1).replace('spyglass: ', '')}`, 'm'));
+    assert.match(readFileSync(out, 'utf8'), /parent_sleep \(/);
+  });
 });

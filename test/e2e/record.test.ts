@@ -2,7 +2,8 @@
 // profiles it writes: the known 3:1 split on every interpreter, idle threads left out
 // unless --idle, --gil keeping only the GIL holder, each format's content, -r, --nolineno,
 // --function, default file names that never overwrite, launch mode, Ctrl-C, the target
-// exiting, --subprocesses and --blocking. (The live status on a terminal: top.test.ts.)
+// exiting, a program that exec()s another Python or runs none, --subprocesses and
+// --blocking. (The live status on a terminal: top.test.ts.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -355,6 +356,32 @@ describe('record: launch mode, Ctrl-C, target exit, subprocesses, blocking', { c
     const seconds = Number(/in (\d+\.\d) s, /.exec(run.stderr)?.[1]);
     assert.ok(seconds >= 3.5, `recorded ${seconds} s of a 4 s program:\n${run.stderr}`);
     assert.ok(samplesIn(parseCollapsed(readFileSync(out, 'utf8')), 'heavy') > 10);
+  });
+
+  test('launch mode: a program that exec()s another Python is followed to its end, not stopped at the exec', async () => {
+    const out = outFile('exec.txt');
+    const run = await spyglass(['record', '-f', 'collapsed', '-o', out, '--', py.path, join(TARGETS_DIR, 'exec_python.py'), '2']);
+    // its own exit status: the exec was once taken for its end, and the program still
+    // running then stopped with SIGINT (130)
+    assert.equal(run.code, 3, run.stderr);
+    const stacks = parseCollapsed(readFileSync(out, 'utf8'));
+    assert.ok(samplesIn(stacks, 'before_exec') > 10, run.stderr);
+    assert.ok(samplesIn(stacks, 'after_exec') > 10, `nothing sampled after the exec: ${run.stderr}`);
+    assert.doesNotMatch(run.stderr, /processes/, 'one process, opened again after its exec');
+  });
+
+  test('launch mode: a program in which no Python ran says so, and points a launcher to --subprocesses', async () => {
+    // an empty profile said nothing of why before
+    const plain = await spyglass(['record', '-f', 'collapsed', '-o', outFile('shell.txt'), '--', 'sh', '-c', 'sleep 0.5']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(
+      plain.stderr,
+      /^ {2}no Python interpreter was found in process \d+ \(a shell script or a launcher\? --subprocesses samples the Python processes it starts\)$/m,
+    );
+    const tree = await spyglass(['record', '-s', '-f', 'collapsed', '-o', outFile('shell-s.txt'), '--', 'sh', '-c', 'sleep 0.5']);
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.match(tree.stderr, /^ {2}no Python interpreter was found in process \d+ or below it$/m);
+    assert.doesNotMatch(tree.stderr, /no thread was running Python code/);
   });
 
   test('Ctrl-C (SIGINT) ends the recording and writes the output, exit 130', async (t) => {
