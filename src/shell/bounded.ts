@@ -26,8 +26,10 @@ export async function boundedAfterStop<T>(running: Promise<T>, signal: AbortSign
       if (silent < STOP_GRACE_MS) timer = setTimeout(check, STOP_GRACE_MS - silent);
       else agentNotAnswering(silence.pid, silent).then(reject, reject);
     };
+    // an abort after the command ended (the one-shot's connection closing at detach) must
+    // start no timer: nothing would clear it, and it kept the process alive 2 s at exit
     const onAbort = (): void => {
-      timer = setTimeout(check, STOP_GRACE_MS);
+      if (!settled) timer = setTimeout(check, STOP_GRACE_MS);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });

@@ -282,7 +282,9 @@ for (const py of discoverPythons().filter((p) => ['3.8', '3.11', '3.12'].include
   test(`a first import's bootstrap frames are left out of the tree (${py.label})`, async (t) => {
     const target = await startTarget(py, 'first_import.py');
     t.after(() => target.stop());
-    const r = await runCli([String(target.pid), '--cmd', 'trace __main__ do_import -i 0 -n 1'], { timeoutMs: 60000 });
+    const r = await runCli([String(target.pid), '--attach-timeout', '30', '--cmd', 'trace __main__ do_import -i 0 -n 1'], {
+      timeoutMs: 60000,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\[[\d.]+ms\] do_import {2}first_import\.py:\d+$/m);
     assert.match(r.stdout, /^└─ \[[\d.]+ms [\d.]+%\] len {2}first_import\.py:\d+$/m);

@@ -72,3 +72,12 @@ test('stopped, with an agent still talking: waited for until it falls silent', a
   silentSince = Date.now();
   await assert.rejects(running, AgentNotAnsweringError);
 });
+
+test('aborted after the command ended (the one-shot closing its connection): no timer is left to keep the process alive', async () => {
+  const ac = new AbortController();
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  assert.equal(await boundedAfterStop(Promise.resolve('done'), ac.signal, { pid: process.pid, unansweredMs: () => 1e9 }), 'done');
+  ac.abort();
+  assert.equal(timers(), before);
+});
