@@ -605,6 +605,14 @@ class _AttributePatch(object):
         wrapper.__wrapped__ = original
         return wrapper
 
+    def put_back(self):
+        """The module's attribute is the original again, unless someone else replaced our
+        wrapper meanwhile (theirs is left); returns whether it was put back."""
+        if vars(self.module).get(self.name) is not self.wrapper:
+            return False
+        setattr(self.module, self.name, self.original)
+        return True
+
 
 class _AttributeHandle(object):
     def __init__(self, patch, hook):
@@ -621,9 +629,7 @@ class _AttributeHandle(object):
             patch = self._patch
             patch.hooks = tuple(h for h in patch.hooks if h is not self.hook)
             if not patch.hooks:
-                if vars(patch.module).get(patch.name) is patch.wrapper:
-                    setattr(patch.module, patch.name, patch.original)
-                else:
+                if not patch.put_back():
                     log.error('%s.%s was replaced by someone else; leaving it' % (patch.module.__name__, patch.name))
                 _attribute_patches.pop((id(patch.module), patch.name), None)
         if self._forget is not None:
@@ -742,8 +748,7 @@ def _forget_in_child():
     for patch in list(_attribute_patches.values()):
         _silence(patch.hooks)
         patch.hooks = ()
-        if vars(patch.module).get(patch.name) is patch.wrapper:
-            setattr(patch.module, patch.name, patch.original)
+        patch.put_back()
     _attribute_patches.clear()
 
 
