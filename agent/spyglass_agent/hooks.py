@@ -407,11 +407,16 @@ def _local_prefix(code):
     return prefix
 
 
+def nested_codes(code, name):
+    """The code objects of the functions named ``name`` that ``code``'s body defines."""
+    return [c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == name]
+
+
 def _const_code(code, name):
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType) and c.co_name == name:
-            return c
-    raise AssertionError('no code object %s in %s' % (name, code.co_name))
+    codes = nested_codes(code, name)
+    if not codes:
+        raise AssertionError('no code object %s in %s' % (name, code.co_name))
+    return codes[0]
 
 
 def is_wrapper(code):
@@ -526,7 +531,7 @@ def _patch_for(fn):
 def _nested_patches(patch, name):
     patches = patch.nested.get(name)
     if patches is None:
-        codes = [c for c in patch.orig_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name]
+        codes = nested_codes(patch.orig_code, name)
         if not codes:
             raise AgentError(
                 'NestedNotFound',

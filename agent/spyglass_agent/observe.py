@@ -34,7 +34,7 @@ class MethodTarget(object):
         self.globals = fn.__globals__
         code = hooks.original_code(fn)  # not the wrapper of a hook another command has on it
         if nested:
-            code = next((c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == nested), code)
+            code = (hooks.nested_codes(code, nested) or [code])[0]
         self.code = code
         self.is_async = bool(code.co_flags & hooks.CO_COROUTINE)
         self.is_generator = bool(code.co_flags & (hooks.CO_GENERATOR | hooks.CO_ITERABLE_COROUTINE))
@@ -120,7 +120,7 @@ def _defining(fn, nested):
     f = fn
     for _ in range(100):  # a __wrapped__ cycle must not hold the request
         code = hooks.original_code(f)
-        if any(isinstance(c, types.CodeType) and c.co_name == nested for c in code.co_consts):
+        if hooks.nested_codes(code, nested):
             return f
         f = getattr(f, '__wrapped__', None)
         if not isinstance(f, types.FunctionType):
