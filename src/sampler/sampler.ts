@@ -137,8 +137,8 @@ export class Sampler {
   private async addSource(pid: number): Promise<void> {
     const src = await this.opts.openSource(pid);
     this.sources.set(pid, src);
-    if (!this.seen.has(pid)) this.stats.processes++;
     this.seen.add(pid);
+    this.stats.processes = this.seen.size;
     let cmdline = '';
     try {
       cmdline = processInfo(pid).cmdline;
