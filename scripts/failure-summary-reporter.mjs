@@ -6,7 +6,8 @@
 // error are grouped under one entry.
 import { relative } from 'node:path';
 
-const MAX_LINES = 12;
+// enough for a failed setup's diagnostics (agent-target.ts whyNoAgent: a dump of every thread)
+const MAX_LINES = 80;
 
 function reason(error) {
   const inner = error?.cause ?? error;

@@ -73,6 +73,6 @@ for (const [i, phase] of phases.entries()) {
   const summary = existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8').trim() : '';
   if (summary) summaries.push(`# phase ${i + 1}:\n${summary}`);
 }
-if (summaries.length) console.log(`\n# what failed, and why (first lines of each distinct error)\n${summaries.join('\n\n')}`);
+if (summaries.length) console.log(`\n# what failed, and why (the first lines of each distinct error)\n${summaries.join('\n\n')}`);
 rmSync(historyDir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);

@@ -1,6 +1,7 @@
 // Runs a piece of Python source inside a CPython 3.8–3.13 process with ptrace (no gdb, no
 // compiler, no helper binary). Only the main thread is stopped, for milliseconds; every
-// register, the vector state and the patched scratch bytes are restored on every exit path.
+// register, the vector state and the patched scratch bytes are restored on every exit path,
+// and a thread left borrowed by a spyglass that died puts itself back (self-restore.ts).
 //
 // Two ways to get the code run (docs/attach.md §3):
 //  direct  — the main thread sleeps in a system call with the GIL released (time.sleep,
@@ -15,17 +16,19 @@ import { ProcessMemory } from '../proc/memory.js';
 import { listThreads, threadState, tracerOf } from '../proc/process.js';
 import { gilLocked } from '../reader/gil.js';
 import { mappedFilePath, type PythonTarget } from '../reader/locate.js';
+import { readMaps } from '../proc/maps.js';
+import { EPERM, ESRCH, PtraceError, type Regs, StopTimeoutError, Tracee, TraceeExitedError, type RegName } from '../proc/ptrace.js';
 import {
-  EPERM,
-  ESRCH,
-  PtraceError,
-  type Regs,
-  SIGTRAP,
-  StopTimeoutError,
-  Tracee,
-  TraceeExitedError,
-  type RegName,
-} from '../proc/ptrace.js';
+  buildSignalFrame,
+  CALL_AT,
+  directRoutine,
+  quietSignal,
+  SCRATCH,
+  type SignalFrame,
+  STOP_AT,
+  SYSCALL_AT,
+  tailRegisters,
+} from './self-restore.js';
 
 export type Strategy = 'direct' | 'pending';
 
@@ -49,15 +52,13 @@ export interface InjectOptions {
 }
 
 const SYS_MMAP = 9n;
+const SYS_MPROTECT = 10n;
 const SYS_MUNMAP = 11n;
 const SYS_FUTEX = 202;
 const PAGE = 4096;
-/** `syscall; int3` at +0, `call *%rax; int3` at +3 */
-const SCRATCH = Buffer.from([0x0f, 0x05, 0xcc, 0xff, 0xd0, 0xcc]);
-const SYSCALL_AT = 0n;
-const CALL_AT = 3n;
-/** below the interrupted frame's 128-byte red zone, with slack */
-const STACK_GAP = 512n;
+const PROT_READ = 1n;
+const PROT_WRITE = 2n;
+const PROT_EXEC = 4n;
 
 /**
  * The text PyRun_SimpleString runs. It executes in __main__'s namespace, so it binds no
@@ -121,40 +122,43 @@ export class DirectUnavailableError extends Error {
   }
 }
 
-/** One seized thread with the scratch code in place: runs syscalls and calls on it. */
+/**
+ * One seized thread with the scratch code and the signal frame in place: runs syscalls
+ * and calls on it. Each step ends at the tail's tgkill, whose signal stops the thread;
+ * the step's result is then in rbx.
+ */
 class Hijack {
-  readonly saved: Regs;
-  private readonly stepsBase: Regs;
   /** true while the thread runs injected code: then it must neither be restored nor detached */
   inFlight = false;
+  private readonly tail: Partial<Record<RegName, bigint>>;
   constructor(
     readonly tracee: Tracee,
     readonly scratch: bigint,
-    saved: Regs,
-    readonly deadline: number,
+    private readonly saved: Regs,
+    frame: SignalFrame,
+    pid: number,
+    private readonly signal: number,
   ) {
-    this.saved = saved;
-    this.stepsBase = saved.clone();
+    this.tail = tailRegisters(frame, pid, tracee.tid, signal);
   }
 
-  private async run(rip: bigint, set: Partial<Record<RegName, bigint>>, deadline: number): Promise<Regs> {
-    const r = this.stepsBase.clone();
-    for (const [k, v] of Object.entries(set)) r.set(k as RegName, v as bigint);
+  private async run(rip: bigint, set: Partial<Record<RegName, bigint>>): Promise<bigint> {
+    const r = this.saved.clone();
+    for (const [k, v] of Object.entries({ ...set, ...this.tail })) r.set(k as RegName, v as bigint);
     r.set('rip', rip);
     // not a syscall any more: otherwise the kernel backs rip up by 2 to restart it
     r.set('orig_rax', -1n);
-    r.set('rsp', (this.saved.get('rsp') - STACK_GAP) & ~15n);
     this.tracee.setRegs(r);
     this.tracee.cont();
     this.inFlight = true;
-    const trapAt = rip + 3n; // int3 after the 2-byte instruction, rip is past it
+    const stopAt = this.scratch + STOP_AT;
     for (;;) {
-      const stop = await this.tracee.waitStop(deadline);
+      // no deadline: a thread given up on mid-call would run on unobserved (see injectPython)
+      const stop = await this.tracee.waitStop(Number.POSITIVE_INFINITY);
       this.inFlight = false;
-      if (stop.sig === SIGTRAP && stop.event === 0) {
+      if (stop.event === 0 && stop.sig === this.signal) {
         const now = this.tracee.getRegs();
-        if (now.get('rip') === trapAt) return now;
-        throw new Error(`unexpected SIGTRAP at 0x${now.get('rip').toString(16)} during injection`);
+        if (now.get('rip') === stopAt) return now.signed('rbx');
       }
       // another signal arrived meanwhile: deliver it (Python's C handler only sets a flag)
       this.tracee.cont(stop.event === 0 ? stop.sig : 0);
@@ -162,18 +166,18 @@ class Hijack {
     }
   }
 
-  async syscall(nr: bigint, args: bigint[] = []): Promise<bigint> {
+  syscall(nr: bigint, args: bigint[] = []): Promise<bigint> {
     const names: RegName[] = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
     const set: Partial<Record<RegName, bigint>> = { rax: nr };
     args.forEach((a, i) => (set[names[i]] = a));
-    return (await this.run(this.scratch + SYSCALL_AT, set, this.deadline)).signed('rax');
+    return this.run(this.scratch + SYSCALL_AT, set);
   }
 
-  async call(fn: bigint, args: bigint[] = [], deadline = this.deadline): Promise<bigint> {
+  call(fn: bigint, args: bigint[] = []): Promise<bigint> {
     const names: RegName[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
     const set: Partial<Record<RegName, bigint>> = { rax: fn };
     args.forEach((a, i) => (set[names[i]] = a));
-    return (await this.run(this.scratch + CALL_AT, set, deadline)).signed('rax');
+    return this.run(this.scratch + CALL_AT, set);
   }
 }
 
@@ -263,8 +267,9 @@ const CALL_GRACE_MS = 5000;
 const TERMINATING: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
 /**
- * While the main thread is hijacked, spyglass must not die: the thread would return from
- * an injected call into the scratch code's int3 untraced, and SIGTRAP kills the target.
+ * While the main thread is hijacked, spyglass waits to put it back itself: the thread's
+ * own way back (self-restore.ts) turns a system call it was stopped in that would have been
+ * restarted through restart_syscall into EINTR, and leaves its scratch bytes in place.
  * These signals are held until release(), then acted on: by the command's own handlers
  * (they are told at once), or, if it has none, by their default action.
  */
@@ -290,7 +295,6 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   const sym = symbols(target);
   if (target.entryAddr === 0n) throw new Error(`no entry point found for the executable of process ${pid}`);
   const payload = Buffer.from(wrapPayload(source, opts.expiresAt) + '\0', 'utf8');
-  const pageSize = BigInt(Math.ceil(payload.length / PAGE) * PAGE);
 
   const mem = ProcessMemory.open(pid, { write: true });
   const signals = holdTerminatingSignals();
@@ -310,11 +314,11 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
     throw seizeError(pid, e);
   }
   const started = Date.now();
-  // The calls are awaited however long they take: a thread given up on inside one would
-  // return into the int3 with no tracer and die of SIGTRAP. The attach reports a call
+  // The calls are awaited however long they take, so that the thread is put back exactly
+  // (a thread given up on puts itself back, but less exactly). The attach reports a call
   // slower than CALL_GRACE_MS and goes on; this process (its event loop kept alive by the
   // wait) puts the thread back and detaches once it returns, holding the signals till then.
-  const work = hijack(target, sym, payload, pageSize, mem, tracee, pendingSignal, opts, started);
+  const work = hijack(target, sym, payload, mem, tracee, pendingSignal, opts, started);
   work.catch(() => {}).finally(() => signals.release());
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((res) => {
@@ -332,11 +336,18 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   );
 }
 
+/** The signal frame's bytes must land in the thread's own mapped, writable stack. */
+function checkStackRoom(pid: number, frame: SignalFrame): void {
+  const end = frame.start + BigInt(frame.bytes.length);
+  const region = readMaps(pid).find((m) => m.start <= frame.start && end <= m.end);
+  if (!region?.perms.startsWith('rw'))
+    throw new UserError(`cannot attach to process ${pid}: its main thread's stack has no room below the stack pointer`);
+}
+
 async function hijack(
   target: PythonTarget,
   sym: Symbols,
   payload: Buffer,
-  pageSize: bigint,
   mem: ProcessMemory,
   tracee: Tracee,
   pendingSignal: number,
@@ -351,9 +362,19 @@ async function hijack(
   try {
     saved = tracee.getRegs();
     fp = tracee.getFpState();
+    const quiet = quietSignal(pid, tracee.tid);
+    if (!quiet)
+      throw new UserError(
+        `cannot attach to process ${pid}: it handles or blocks every signal spyglass could stop its main thread with`,
+        'SIGPIPE, SIGXFSZ, SIGURG, SIGWINCH and SIGCHLD are all caught or blocked',
+      );
+    // the frame first: from the first step on, a thread left running puts itself back
+    const frame = buildSignalFrame(saved, fp, quiet.blocked);
+    checkStackRoom(pid, frame);
+    mem.write(frame.start, frame.bytes);
     original = mem.read(target.entryAddr, SCRATCH.length);
     mem.write(target.entryAddr, SCRATCH);
-    h = new Hijack(tracee, target.entryAddr, saved, Number.POSITIVE_INFINITY);
+    h = new Hijack(tracee, target.entryAddr, saved, frame, pid, quiet.signal);
 
     let reason = notBlockedReason(mem, saved, sym);
     if (reason === undefined && (await h.call(sym.check)) !== 0n) reason = 'main thread holds the GIL inside a system call';
@@ -368,17 +389,19 @@ async function hijack(
       strategy = 'pending';
     }
 
-    const page = await h.syscall(SYS_MMAP, [0n, pageSize, 3n /* RW */, 0x22n /* PRIVATE|ANON */, -1n, 0n]);
+    // direct: the routine that runs Ensure, the payload and Release as one step, then the
+    // payload; made executable (and read-only) before it runs
+    const code = strategy === 'direct' ? directRoutine(sym.ensure, sym.runString, sym.release) : Buffer.alloc(0);
+    const textAt = BigInt(Math.ceil(code.length / 16) * 16);
+    const pageSize = BigInt(Math.ceil((Number(textAt) + payload.length) / PAGE) * PAGE);
+    const page = await h.syscall(SYS_MMAP, [0n, pageSize, PROT_READ | PROT_WRITE, 0x22n /* PRIVATE|ANON */, -1n, 0n]);
     if (page < 0n && page > -4096n) throw new Error(`mmap in the target failed: errno ${-page}`);
-    mem.write(page, payload);
+    mem.write(page, Buffer.concat([code, Buffer.alloc(Number(textAt) - code.length), payload]));
 
     if (strategy === 'direct') {
-      const gil = await h.call(sym.ensure);
-      try {
-        await h.call(sym.runString, [page]);
-      } finally {
-        await h.call(sym.release, [gil]);
-      }
+      const rc = await h.syscall(SYS_MPROTECT, [page, pageSize, PROT_READ | PROT_EXEC]);
+      if (rc !== 0n) throw new Error(`mprotect in the target failed: errno ${-rc}`);
+      await h.call(page, [page + textAt]);
       await h.syscall(SYS_MUNMAP, [page, pageSize]);
     } else {
       // the page is leaked on purpose: the queued call reads it whenever it runs
@@ -390,16 +413,18 @@ async function hijack(
     if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
     throw e;
   } finally {
-    // a thread still inside an injected call (an error of ours while it ran) returns to
-    // the scratch code: nothing is restored under it
+    // a thread still inside an injected call (an error of ours while it ran) is left to
+    // finish it: the scratch code's tail then puts it back by itself
     if (!h?.inFlight) {
       try {
-        if (original) mem.write(target.entryAddr, original);
         if (fp) tracee.setFpState(fp);
         if (saved) {
           shortenRestartedTimeout(mem, saved, Date.now() - started);
           tracee.setRegs(saved);
         }
+        // only once the registers point back into the thread's own code: resumed at the
+        // stop (spyglass killed now), the thread still runs the tail of the scratch code
+        if (original) mem.write(target.entryAddr, original);
       } catch {
         // the thread has gone: nothing left to restore
       }

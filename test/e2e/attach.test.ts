@@ -20,6 +20,7 @@ import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 import { processResources } from '../helpers/agent-target.js';
 import { injectPython } from '../../src/attach/inject.js';
 import { locatePython } from '../../src/reader/locate.js';
+import { tracerOf } from '../../src/proc/process.js';
 
 const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: Target, readyAt: number) => Promise<void> }> = [
   {
@@ -292,6 +293,7 @@ test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPy
   const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
   const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
   t.after(() => target.stop());
+  await target.waitFor(/^HOG START$/);
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
@@ -307,6 +309,76 @@ test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPy
   assert.ok(target.alive(), `the target died (${target.stderr()})`);
   assert.equal(tracer(target.pid), 0);
 });
+
+// SIGKILL cannot be held: spyglass killed while the borrowed main thread is inside
+// PyGILState_Ensure (waiting seconds for the hog's GIL) leaves that thread untraced in the
+// middle of the injected code. It must finish the code, put itself back (self-restore.ts)
+// and sleep to its end as if nothing happened; it used to die of SIGTRAP.
+test(`SIGKILL of spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
+  const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
+  const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(status(pid))?.[1]);
+  const running = (pid: number) => /^State:\s+S/m.test(status(pid));
+  const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
+  t.after(() => target.stop());
+  await target.waitFor(/^HOG START$/);
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+  t.after(() => cli.kill('SIGKILL'));
+  const ended = new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code))));
+  // traced and not stopped (state S, not t) on three polls in a row: inside the call
+  let inCall = 0;
+  for (const until = Date.now() + 5000; inCall < 3 && Date.now() < until; ) {
+    inCall = tracer(target.pid) !== 0 && running(target.pid) ? inCall + 1 : 0;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(inCall, 3, 'the injected call did not start in time');
+  cli.kill('SIGKILL');
+  assert.equal(await ended, 'SIGKILL');
+  assert.equal(tracer(target.pid), 0);
+  await target.waitFor(/^HOG DONE$/, 30000);
+  const started = Date.now();
+  await target.waitFor(/^AFTER$/, 30000);
+  assert.equal(target.stderr(), '');
+  // the sleep (9 s from READY) was neither cut short nor lengthened by much
+  assert.ok(Date.now() - started < 6000, 'the main thread slept on for too long');
+});
+
+// The windows between steps: spyglass killed at a random moment of a first attach (the
+// thread stopped with redirected registers, in an injected call, or being put back), on
+// a target caught running Python (pending) and one caught asleep (direct). Each must live
+// on and carry on: progress after the kill, no tracer left.
+// (a pending call is queued within a few milliseconds of the stop; a direct one runs the
+// bootstrap for tens of milliseconds)
+for (const [script, args, opts, maxDelayMs] of [
+  ['attach_cpu.py', [], { progress: /^TICK/ }, 4],
+  ['attach_sleep.py', ['1000'], { heartbeat: true }, 30],
+] as const) {
+  test(`SIGKILL of spyglass at random moments of an attach: ${script} lives on (${stuckPython?.label})`, async () => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    let killedTraced = 0;
+    for (let round = 0; round < 8; round++) {
+      const target = await startTarget(stuckPython, script, [...args], { notChild: true, ...opts });
+      try {
+        const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+        const ended = new Promise((res) => cli.on('exit', res));
+        for (const until = Date.now() + 10000; tracerOf(target.pid) === 0 && Date.now() < until; )
+          await new Promise((r) => setImmediate(r));
+        // a busy wait: a timer's granularity would skip the shortest windows
+        for (const until = performance.now() + Math.random() * maxDelayMs; performance.now() < until; );
+        if (tracerOf(target.pid) !== 0) killedTraced++;
+        cli.kill('SIGKILL');
+        await ended;
+        assert.equal(tracerOf(target.pid), 0);
+      } finally {
+        // alive and progressing, or this fails
+        await target.stop();
+      }
+    }
+    assert.ok(killedTraced >= 4, `only ${killedTraced} of 8 kills landed while the target was traced`);
+  });
+}
 
 // Node reaps its own children with waitpid, which also takes their ptrace stops: the
 // injection must still see each stop (ptrace.ts reads it from /proc and the siginfo)

@@ -2,13 +2,14 @@
 // (test/targets/agent_host.py) runs the real bootstrap source on SIGUSR1, on its main
 // thread between bytecodes as PyRun_SimpleString would, so everything after the
 // injector's hand-off is exercised for real.
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrapSource } from '../../src/attach/bootstrap.js';
 import { AgentClient, AgentGoneError, type ConnectOptions } from '../../src/channel/client.js';
 import { agentSocketPath } from '../../src/channel/socket-path.js';
+import { runCli } from './cli.js';
 import type { Interpreter } from './pythons.js';
 import { startTarget, type Target } from './targets.js';
 
@@ -62,7 +63,8 @@ export async function startAgentTarget(
         try {
           return await connect(o);
         } catch (e) {
-          if (!(e instanceof AgentGoneError) || Date.now() > deadline) throw e;
+          if (!(e instanceof AgentGoneError)) throw e;
+          if (Date.now() > deadline) throw await whyNoAgent(e, target, socketPath);
         }
         await sleep(10);
       }
@@ -76,6 +78,21 @@ export async function startAgentTarget(
       }
     },
   });
+}
+
+/**
+ * The agent did not come up: the error, with what says why (the bootstrap's own report,
+ * the target's stderr, and where each of its threads is, from a dump read from outside).
+ */
+async function whyNoAgent(e: Error, target: Target, socketPath: string): Promise<Error> {
+  const errFile = join(socketPath, '..', 'bootstrap.err');
+  const report = existsSync(errFile) ? readFileSync(errFile, 'utf8') : '(no bootstrap.err)';
+  const dump = await runCli(['dump', String(target.pid)]).then(
+    (r) => r.stdout + r.stderr,
+    (d: unknown) => `dump failed: ${String(d)}`,
+  );
+  e.message += `\n--- bootstrap.err:\n${report}\n--- target stderr:\n${target.stderr().slice(-2000)}\n--- dump:\n${dump}`;
+  return e;
 }
 
 /** Threads and open file descriptors of a live process (for leak checks). */
