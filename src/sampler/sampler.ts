@@ -102,7 +102,8 @@ export class Sampler {
     notes: new Set(),
   };
   private readonly sources = new Map<number, SampleSource>();
-  /** processes that have given a good sample: failures before that are start-up, not errors */
+  /** processes past start-up (an attached root from the first sample, the others once they
+   * gave a good one): a failed read of a process still starting up is not an error */
   private readonly started = new Set<number>();
   /** every process sampled so far (one that exec()s another Python is opened again, counted once) */
   private readonly seen = new Set<number>();
@@ -126,6 +127,10 @@ export class Sampler {
     if (this.opts.waitForInterpreter) return;
     try {
       await this.addSource(this.opts.pid);
+      // a process that was running before the recording is not starting up: a read that
+      // fails or tears from the first sample on is an error (a recording of only torn
+      // samples said 0 samples, 0 errors)
+      this.started.add(this.opts.pid);
     } catch (e) {
       // --subprocesses from a process that is not Python (a shell script, a launcher):
       // its Python descendants are sampled, and it is looked at again now and then (run)
