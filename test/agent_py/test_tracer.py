@@ -3,11 +3,14 @@ generator calls as one node across their steps, tasks followed, the agent's fram
 in a tree, and nothing left on the thread afterwards."""
 
 import asyncio
+import json
 import linecache
+import os
 import sys
 import threading
 import time
 import unittest
+import warnings
 
 from _load import agent_package
 
@@ -370,6 +373,42 @@ class CodeOfTheCall(unittest.TestCase):
             owner.release_all()
         self.assertEqual(len(ran), 1)
         self.assertIs(told[0], ran[0])
+
+
+class ForkedChild(unittest.TestCase):
+    """A child forked from inside a traced call keeps nothing of the trace: no command
+    will ever end it there (a worker forked inside the call would record for good)."""
+
+    def test_the_child_runs_without_the_tracer(self):
+        read_end, write_end = os.pipe()
+
+        def forks():
+            helper(1)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', DeprecationWarning)  # 3.12+: forking with threads
+                pid = os.fork()
+            if pid == 0:
+                try:
+                    if tracer.HAS_MONITORING:
+                        left = [i for i in range(6) if sys.monitoring.get_tool(i) == 'spyglass-trace']
+                    else:
+                        left = [] if sys.getprofile() is None else [repr(sys.getprofile())]
+                    helper(2)
+                    os.write(write_end, json.dumps(left).encode())
+                finally:
+                    os._exit(0)
+            helper(3)
+            return pid
+
+        pids = []
+        tree = trace(forks, lambda: pids.append(forks()), interval_ms=0)
+        os.close(write_end)
+        os.waitpid(pids[0], 0)
+        with os.fdopen(read_end) as f:
+            self.assertEqual(json.loads(f.read()), [])
+        # the parent's trace went on: the calls before and after the fork are in its tree
+        self.assertEqual(sum(c['count'] for c in tree['children'] if c['name'].endswith('helper')), 2)
+        self.assertIsNone(sys.getprofile())
 
 
 if __name__ == '__main__':

@@ -57,6 +57,7 @@ import dis
 import os
 import sys
 import types
+import weakref
 from time import perf_counter
 
 from ... import hooks, log
@@ -680,6 +681,17 @@ class _ProfileBackend(object):
                 elif state.unused():
                     self._restore(state)
 
+    def forget_in_child(self):
+        """After os.fork(), in the child (only the forking thread is left): a traced call
+        it was inside would record into a tree nobody reads for as long as it runs (a
+        worker forked from inside the call: for good). Our function comes off now."""
+        state = self._threads.get(get_ident())
+        if state is not None:
+            state.current = state.armed = None
+            state.followed.clear()
+            self._restore(state)
+        self.close()
+
     def close(self):
         # a thread that still has our function (a traced call that never ended) takes it
         # off at its next call
@@ -997,6 +1009,12 @@ class _MonitoringBackend(object):
                 self._followed.pop(frame, None)
         _finish(rec)
 
+    def forget_in_child(self):
+        """After os.fork(), in the child: no command will end this trace there; the tool
+        id and its events would stay registered for the child's whole life."""
+        self._active.clear()
+        self.close()
+
     def close(self):
         if self.tool is None:
             return
@@ -1031,8 +1049,25 @@ def make_tracer(interval_s, max_depth=None):
     ``close()`` at the end of the command. An async call is begun ``suspended=True`` and
     each step of the coroutine runs between ``resume()`` and ``pause()``."""
     depth = sys.maxsize if max_depth is None else max_depth
-    backend = _MonitoringBackend if HAS_MONITORING else _ProfileBackend
-    return backend(interval_s, depth)
+    backend = (_MonitoringBackend if HAS_MONITORING else _ProfileBackend)(interval_s, depth)
+    _open_backends.add(backend)
+    return backend
+
+
+# the backends of the trace commands running now (a closed one is collected)
+_open_backends = weakref.WeakSet()
+
+
+def _forget_in_child():
+    for backend in list(_open_backends):
+        try:
+            backend.forget_in_child()
+        except Exception:
+            pass  # nothing of ours may fail the target's fork
+    _open_backends.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 # ---- agent thread: records -> tree -------------------------------------------------
