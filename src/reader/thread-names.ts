@@ -13,6 +13,9 @@ import { MemoryReadError } from '../proc/memory.js';
 import type { Layout } from './layouts/types.js';
 import type { ObjectReader } from './objects.js';
 
+/** a longer thread name is shown cut, with an ellipsis */
+const MAX_NAME_CHARS = 256;
+
 const FIRST_RETRY_MS = 25;
 const MAX_RETRY_MS = 1000;
 const NAME_TTL_MS = 1000;
@@ -84,8 +87,10 @@ export class ThreadNames {
       const ident = o.long(k, 3);
       if (ident === undefined) continue;
       const nameObj = o.attribute(thread, '_name');
-      if (nameObj && o.typeOf(nameObj) === o.types.str)
-        names.set(Number(ident), { name: o.str(nameObj, 256).text, at: now, wait: NAME_TTL_MS });
+      if (nameObj && o.typeOf(nameObj) === o.types.str) {
+        const { text, length } = o.str(nameObj, MAX_NAME_CHARS);
+        names.set(Number(ident), { name: length > text.length ? `${text}…` : text, at: now, wait: NAME_TTL_MS });
+      }
     }
   }
 

@@ -40,6 +40,15 @@ describe('thread names and order', () => {
       assert.match(heads.at(-1) ?? '', new RegExp(`"worker-${WORKERS - 1}"`));
     });
 
+    test(`${py.label}: a name longer than 256 characters is shown cut, and says so`, async (t) => {
+      const target = await startTarget(py, 'named_threads.py', ['long'], { readyTimeoutMs: READY_TIMEOUT_MS });
+      t.after(() => target.stop());
+      const json = await runCli(['dump', String(target.pid), '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const names = JSON.parse(json.stdout).threads.map((th: { name: string | null }) => th.name);
+      assert.deepEqual(names, ['MainThread', `long-${'x'.repeat(251)}…`]);
+    });
+
     test(`${py.label}: record of a launched program names every thread (speedscope profiles, --threads roots)`, async () => {
       const out = join(dir, `${py.label.replace(/\W+/g, '_')}.speedscope.json`);
       const run = await runCli(

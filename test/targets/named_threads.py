@@ -5,6 +5,7 @@
 #   named_threads.py reuse     one thread at a time, each named "gen-K" and living 2 s;
 #                              glibc gives each the ident (pthread_t) of the one before.
 #                              Prints "GEN gen-K <ident>" as each starts.
+#   named_threads.py long      one sleeping thread named "long-" and 400 x's.
 import sys
 import threading
 import time
@@ -23,6 +24,10 @@ mode = sys.argv[1] if len(sys.argv) > 1 else "start"
 if mode == "start":
     for i in range(int(sys.argv[2]) if len(sys.argv) > 2 else 10):
         threading.Thread(target=sleep_forever, name="worker-%d" % i, daemon=True).start()
+    print("READY", flush=True)
+    sleep_forever()
+elif mode == "long":
+    threading.Thread(target=sleep_forever, name="long-" + "x" * 400, daemon=True).start()
     print("READY", flush=True)
     sleep_forever()
 else:
