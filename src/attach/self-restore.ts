@@ -11,131 +11,70 @@
 import { readFileSync } from 'node:fs';
 import type { Regs } from '../proc/ptrace.js';
 
+/** Machine code written as one instruction per line: its bytes in hex, and what it does. */
+type Asm = Array<[hex: string, what: string]>;
+const assemble = (lines: Asm): Buffer => Buffer.from(lines.map(([hex]) => hex.replaceAll(' ', '')).join(''), 'hex');
+/** where in the assembled code the instruction at index i starts */
+const offsetOf = (lines: Asm, i: number): number => assemble(lines.slice(0, i)).length;
+
 /**
  * The scratch code written over the executable's entry point (`_start`, 34 bytes in every
  * glibc build of CPython looked at; it only runs at start-up). Entered at SYSCALL_AT or
  * CALL_AT with rsp at the signal frame (SignalFrame.stackPointer), r12..r15 holding
  * tgkill's number and arguments (kept across the call: callee-saved).
  */
-export const SCRATCH = Buffer.from([
-  0x0f,
-  0x05, //                syscall
-  0xeb,
-  0x02, //                jmp +2 (to the tail)
-  0xff,
-  0xd0, //                call *%rax
-  0x48,
-  0x89,
-  0xc3, //          mov %rax,%rbx        the result, for the tracer
-  0x4c,
-  0x89,
-  0xe0, //          mov %r12,%rax        SYS_tgkill
-  0x4c,
-  0x89,
-  0xef, //          mov %r13,%rdi        the process id
-  0x4c,
-  0x89,
-  0xf6, //          mov %r14,%rsi        the thread id
-  0x4c,
-  0x89,
-  0xfa, //          mov %r15,%rdx        a signal the target ignores
-  0x0f,
-  0x05, //                syscall              the tracer's stop
-  0xb8,
-  0x0f,
-  0x00,
-  0x00,
-  0x00, // mov $15,%eax        SYS_rt_sigreturn
-  0x0f,
-  0x05, //                syscall              back where the thread was
-]);
-export const SYSCALL_AT = 0n;
-export const CALL_AT = 4n;
+const SCRATCH_ASM: Asm = [
+  ['0f 05', 'syscall'],
+  ['eb 02', 'jmp +2 (to the tail)'],
+  ['ff d0', 'call *%rax'],
+  ['48 89 c3', 'mov %rax,%rbx: the result, for the tracer'],
+  ['4c 89 e0', 'mov %r12,%rax: SYS_tgkill'],
+  ['4c 89 ef', 'mov %r13,%rdi: the process id'],
+  ['4c 89 f6', 'mov %r14,%rsi: the thread id'],
+  ['4c 89 fa', 'mov %r15,%rdx: a signal the target ignores'],
+  ['0f 05', "syscall: the tracer's stop"],
+  ['b8 0f 00 00 00', 'mov $15,%eax: SYS_rt_sigreturn'],
+  ['0f 05', 'syscall: back where the thread was'],
+];
+export const SCRATCH = assemble(SCRATCH_ASM);
+export const SYSCALL_AT = BigInt(offsetOf(SCRATCH_ASM, 0));
+export const CALL_AT = BigInt(offsetOf(SCRATCH_ASM, 2));
 /** where rip is at the tracer's stop: just past tgkill's syscall instruction */
-export const STOP_AT = 23n;
+export const STOP_AT = BigInt(offsetOf(SCRATCH_ASM, 9));
 const SYS_TGKILL = 234n;
 
 /**
  * Three calls that must not be separated: PyGILState_Ensure, PyRun_SimpleString(rdi),
  * PyGILState_Release. A thread put back between the first and the last would hold the
  * GIL in a system call and freeze every other thread. Position-independent; the three
- * addresses are patched into its movabs immediates. Returns PyRun_SimpleString's result.
+ * addresses go into its movabs immediates. Returns PyRun_SimpleString's result.
  */
-const DIRECT_ROUTINE = Buffer.from([
-  0x53, //                      push %rbx
-  0x41,
-  0x54, //                push %r12
-  0x48,
-  0x83,
-  0xec,
-  0x08, //    sub $8,%rsp          16-byte aligned at each call
-  0x48,
-  0x89,
-  0xfb, //          mov %rdi,%rbx        the source text
-  0x48,
-  0xb8,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0, // movabs $PyGILState_Ensure,%rax
-  0xff,
-  0xd0, //                call *%rax
-  0x41,
-  0x89,
-  0xc4, //          mov %eax,%r12d       the GIL state to give back
-  0x48,
-  0x89,
-  0xdf, //          mov %rbx,%rdi
-  0x48,
-  0xb8,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0, // movabs $PyRun_SimpleString,%rax
-  0xff,
-  0xd0, //                call *%rax
-  0x44,
-  0x89,
-  0xe7, //          mov %r12d,%edi
-  0x48,
-  0x89,
-  0xc3, //          mov %rax,%rbx
-  0x48,
-  0xb8,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0, // movabs $PyGILState_Release,%rax
-  0xff,
-  0xd0, //                call *%rax
-  0x48,
-  0x89,
-  0xd8, //          mov %rbx,%rax
-  0x48,
-  0x83,
-  0xc4,
-  0x08, //    add $8,%rsp
-  0x41,
-  0x5c, //                pop %r12
-  0x5b, //                      pop %rbx
-  0xc3, //                      ret
-]);
-const DIRECT_IMMEDIATES = [12, 30, 48];
+const DIRECT_ASM: Asm = [
+  ['53', 'push %rbx'],
+  ['41 54', 'push %r12'],
+  ['48 83 ec 08', 'sub $8,%rsp: 16-byte aligned at each call'],
+  ['48 89 fb', 'mov %rdi,%rbx: the source text'],
+  ['48 b8 0000000000000000', 'movabs $PyGILState_Ensure,%rax'],
+  ['ff d0', 'call *%rax'],
+  ['41 89 c4', 'mov %eax,%r12d: the GIL state to give back'],
+  ['48 89 df', 'mov %rbx,%rdi'],
+  ['48 b8 0000000000000000', 'movabs $PyRun_SimpleString,%rax'],
+  ['ff d0', 'call *%rax'],
+  ['44 89 e7', 'mov %r12d,%edi'],
+  ['48 89 c3', 'mov %rax,%rbx'],
+  ['48 b8 0000000000000000', 'movabs $PyGILState_Release,%rax'],
+  ['ff d0', 'call *%rax'],
+  ['48 89 d8', 'mov %rbx,%rax'],
+  ['48 83 c4 08', 'add $8,%rsp'],
+  ['41 5c', 'pop %r12'],
+  ['5b', 'pop %rbx'],
+  ['c3', 'ret'],
+];
+/** the immediates of the three movabs (2 bytes of opcode before each) */
+const DIRECT_IMMEDIATES = [4, 8, 12].map((i) => offsetOf(DIRECT_ASM, i) + 2);
 
 export function directRoutine(ensure: bigint, runString: bigint, release: bigint): Buffer {
-  const code = Buffer.from(DIRECT_ROUTINE);
+  const code = assemble(DIRECT_ASM);
   [ensure, runString, release].forEach((addr, i) => code.writeBigUInt64LE(addr, DIRECT_IMMEDIATES[i]));
   return code;
 }
@@ -162,7 +101,11 @@ const has = (mask: bigint, sig: number) => ((mask >> BigInt(sig - 1)) & 1n) === 
  * rt_sigreturn restores. Undefined when there is none such (the program caught them all).
  */
 export function quietSignal(pid: number, tid: number): { signal: number; blocked: bigint } | undefined {
-  const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+  return quietSignalOf(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+}
+
+/** quietSignal, from the text of the thread's /proc status */
+export function quietSignalOf(status: string): { signal: number; blocked: bigint } | undefined {
   const blocked = maskOf(status, 'SigBlk');
   const ignored = maskOf(status, 'SigIgn');
   const caught = maskOf(status, 'SigCgt');

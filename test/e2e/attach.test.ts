@@ -5,11 +5,13 @@
 // the borrowed call; a pending call that never runs followed by a direct one; 50
 // attach/detach cycles on a busy target without leaks; a value only the target knows read
 // through the agent with the target's own output unchanged; reuse and a second client; a
-// C call that holds the GIL reported after a bounded wait; a target that is our own
-// child; and bad input for `spyglass PID` (a stopped target too), one clear line each.
-import { describe, test } from 'node:test';
+// C call that holds the GIL reported after a bounded wait; spyglass ended (SIGTERM) or
+// killed (SIGKILL, at random moments too) while it borrows the main thread, which lives
+// on; a target that is our own child; and bad input for `spyglass PID` (a stopped target
+// too), one clear line each.
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { attach, type AttachedSession } from '../../src/attach/attach.js';
@@ -20,7 +22,7 @@ import { CLI_MAIN, runCli, type CliRun } from '../helpers/cli.js';
 import { processResources } from '../helpers/agent-target.js';
 import { injectPython } from '../../src/attach/inject.js';
 import { locatePython } from '../../src/reader/locate.js';
-import { tracerOf } from '../../src/proc/process.js';
+import { threadState, tracerOf } from '../../src/proc/process.js';
 
 const CASES: Array<{ script: string; args: string[]; how: string[]; after: (t: Target, readyAt: number) => Promise<void> }> = [
   {
@@ -285,29 +287,36 @@ test(`a C call holding the GIL: attach gives up after a bounded wait and leaves 
   assert.equal(target.stderr(), '');
 });
 
-// A direct attach borrows the sleeping main thread for calls that end in an int3 the
-// tracer catches: spyglass ending while one runs left the thread to hit it untraced, and
-// SIGTRAP killed the target. Here PyGILState_Ensure waits seconds for a thread holding the
-// GIL in a C call: SIGTERM to spyglass meanwhile must wait for the thread to be put back.
-test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
-  const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+/** `spyglass PID --cmd stack` started as a user starts it, and how it ended (its signal or exit code) */
+function spawnAttach(pid: number): { cli: ChildProcess; ended: Promise<string> } {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const cli = spawn(process.execPath, [CLI_MAIN, String(pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+  return { cli, ended: new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code)))) };
+}
+
+/** gil_hog.py once its hog holds the GIL: a direct attach's PyGILState_Ensure waits 6 s in the borrowed main thread */
+async function hogTarget(t: TestContext): Promise<Target> {
   const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
   t.after(() => target.stop());
   await target.waitFor(/^HOG START$/);
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
-  const ended = new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code))));
+  return target;
+}
+
+// spyglass put back the borrowed thread itself (exactly) before it acts on SIGTERM
+test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
+  const target = await hogTarget(t);
+  const { cli, ended } = spawnAttach(target.pid);
   // once the main thread is borrowed (traced), well before the hog lets it have the GIL
-  for (const until = Date.now() + 5000; tracer(target.pid) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
-  assert.notEqual(tracer(target.pid), 0, 'the attach did not start in time');
+  for (const until = Date.now() + 5000; tracerOf(target.pid) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+  assert.notEqual(tracerOf(target.pid), 0, 'the attach did not start in time');
   cli.kill('SIGTERM');
   // held until the thread is put back, then acted on
   assert.equal(await ended, 'SIGTERM');
   await target.waitFor(/^HOG DONE$/, 30000);
   await target.waitFor(/^AFTER$/, 30000);
   assert.ok(target.alive(), `the target died (${target.stderr()})`);
-  assert.equal(tracer(target.pid), 0);
+  assert.equal(tracerOf(target.pid), 0);
 });
 
 // SIGKILL cannot be held: spyglass killed while the borrowed main thread is inside
@@ -315,27 +324,19 @@ test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPy
 // middle of the injected code. It must finish the code, put itself back (self-restore.ts)
 // and sleep to its end as if nothing happened; it used to die of SIGTRAP.
 test(`SIGKILL of spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
-  const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
-  const tracer = (pid: number) => Number(/^TracerPid:\s+(\d+)/m.exec(status(pid))?.[1]);
-  const running = (pid: number) => /^State:\s+S/m.test(status(pid));
-  const target = await startTarget(stuckPython, 'gil_hog.py', ['6', '9'], { notChild: true });
-  t.after(() => target.stop());
-  await target.waitFor(/^HOG START$/);
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
+  const target = await hogTarget(t);
+  const { cli, ended } = spawnAttach(target.pid);
   t.after(() => cli.kill('SIGKILL'));
-  const ended = new Promise<string>((res) => cli.on('exit', (code, sig) => res(sig ?? String(code))));
   // traced and not stopped (state S, not t) on three polls in a row: inside the call
   let inCall = 0;
   for (const until = Date.now() + 5000; inCall < 3 && Date.now() < until; ) {
-    inCall = tracer(target.pid) !== 0 && running(target.pid) ? inCall + 1 : 0;
+    inCall = tracerOf(target.pid) !== 0 && threadState(target.pid, target.pid) === 'S' ? inCall + 1 : 0;
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(inCall, 3, 'the injected call did not start in time');
   cli.kill('SIGKILL');
   assert.equal(await ended, 'SIGKILL');
-  assert.equal(tracer(target.pid), 0);
+  assert.equal(tracerOf(target.pid), 0);
   await target.waitFor(/^HOG DONE$/, 30000);
   const started = Date.now();
   await target.waitFor(/^AFTER$/, 30000);
@@ -355,14 +356,11 @@ for (const [script, args, opts, maxDelayMs] of [
   ['attach_sleep.py', ['1000'], { heartbeat: true }, 30],
 ] as const) {
   test(`SIGKILL of spyglass at random moments of an attach: ${script} lives on (${stuckPython?.label})`, async () => {
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
     let killedTraced = 0;
     for (let round = 0; round < 8; round++) {
       const target = await startTarget(stuckPython, script, [...args], { notChild: true, ...opts });
       try {
-        const cli = spawn(process.execPath, [CLI_MAIN, String(target.pid), '--cmd', 'stack'], { env, stdio: 'ignore' });
-        const ended = new Promise((res) => cli.on('exit', res));
+        const { cli, ended } = spawnAttach(target.pid);
         for (const until = Date.now() + 10000; tracerOf(target.pid) === 0 && Date.now() < until; )
           await new Promise((r) => setImmediate(r));
         // a busy wait: a timer's granularity would skip the shortest windows
