@@ -1,7 +1,8 @@
 // Benchmark of attach latency: from the start of attach(pid) to a connected agent that
 // answered the handshake, median over fresh targets (each run attaches to a new process,
 // so every run injects), on an idle target (main thread in time.sleep) and a CPU-bound one,
-// for every installed interpreter. Then, on 3.11.7, the whole one-shot command
+// for every installed interpreter; and what one injection of an empty payload costs the
+// idle target's main thread (the ptrace steps alone, no agent). Then, on 3.11.7, the whole one-shot command
 // `spyglass PID --cmd stack` side by side with the reference tool's `flight_profiler PID
 // --cmd stack`, same targets, same run (the reference tool is pip-installed into a
 // throwaway virtualenv, /tmp/bench-venv-fp; skipped with a note when that fails).
@@ -13,6 +14,8 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { attach } from '../src/attach/attach.js';
+import { injectPython } from '../src/attach/inject.js';
+import { locatePython } from '../src/reader/locate.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { discoverPythons } from '../test/helpers/pythons.js';
 import { startTarget } from '../test/helpers/targets.js';
@@ -46,6 +49,29 @@ async function attachLatency(python: string, c: (typeof CASES)[number], runs: nu
     }
   }
   return { ms, hows };
+}
+
+/** injectPython('pass') on one idle target, `runs` times: its wall time and how long the main thread was stopped. */
+async function injectionCost(python: string, runs: number): Promise<{ totalMs: number[]; stoppedMs: number[]; hows: Set<string> }> {
+  const c = CASES[0];
+  const target = await startTarget(python, c.script, c.args, { notChild: true, readyTimeoutMs: 60000 });
+  const totalMs: number[] = [];
+  const stoppedMs: number[] = [];
+  const hows = new Set<string>();
+  try {
+    const located = await locatePython(target.pid);
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await injectPython(located, 'pass', { deadline: Date.now() + 5000, expiresAt: Date.now() + 5000 });
+      totalMs.push(performance.now() - t0);
+      stoppedMs.push(r.stoppedMs);
+      hows.add(r.strategy);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await target.stop();
+  }
+  return { totalMs, stoppedMs, hows };
 }
 
 /** Wall time of a whole one-shot command against `runs` fresh targets started with `python`. */
@@ -98,6 +124,16 @@ async function main(): Promise<void> {
       cells.push(`${median(ms).toFixed(0)} ms (${Math.min(...ms)}-${Math.max(...ms)}; ${[...hows].join('/')})`);
     }
     console.log(`| ${py.label} | ${cells.join(' | ')} |`);
+  }
+
+  console.log(`\none injection of an empty payload on an idle target (the ptrace steps alone), median of ${runs}\n`);
+  console.log('| Python | injectPython wall time | main thread stopped |');
+  console.log('|---|---|---|');
+  for (const py of discoverPythons()) {
+    const { totalMs, stoppedMs, hows } = await injectionCost(py.path, runs);
+    console.log(
+      `| ${py.label} | ${median(totalMs).toFixed(1)} ms (${[...hows].join('/')}) | ${median(stoppedMs).toFixed(0)} ms (max ${Math.max(...stoppedMs)}) |`,
+    );
   }
 
   const ref = referenceTool();
