@@ -114,6 +114,14 @@ function symbols(target: PythonTarget): Symbols {
   };
 }
 
+/** A step given up on: its thread was let go to put itself back (Hijack.handOff). */
+class HandedOffError extends Error {
+  constructor() {
+    super('the borrowed thread was let go to put itself back');
+    this.name = 'HandedOffError';
+  }
+}
+
 /** The direct strategy was asked for and the main thread is not where it can take it. */
 export class DirectUnavailableError extends Error {
   constructor(readonly reason: string) {
@@ -130,6 +138,9 @@ export class DirectUnavailableError extends Error {
 class Hijack {
   /** true while the thread runs injected code: then it must neither be restored nor detached */
   inFlight = false;
+  /** the thread was let go in the middle of a step: it puts itself back, nothing more is done to it */
+  handedOff = false;
+  private handOffAsked = false;
   private readonly tail: Partial<Record<RegName, bigint>>;
   constructor(
     readonly tracee: Tracee,
@@ -138,11 +149,23 @@ class Hijack {
     frame: SignalFrame,
     pid: number,
     private readonly signal: number,
+    private readonly pendingSignal: number,
   ) {
     this.tail = tailRegisters(frame, pid, tracee.tid, signal);
   }
 
+  /**
+   * Gives up waiting for the step under way: the thread is stopped (PTRACE_INTERRUPT) and
+   * let go where it is, to finish the step and put itself back (self-restore.ts). Between
+   * steps, the next step is not started and the thread is restored as usual.
+   */
+  handOff(): void {
+    this.handOffAsked = true;
+    if (this.inFlight) this.tracee.interrupt();
+  }
+
   private async run(rip: bigint, set: Partial<Record<RegName, bigint>>): Promise<bigint> {
+    if (this.handOffAsked) throw new HandedOffError();
     const r = this.saved.clone();
     for (const [k, v] of Object.entries({ ...set, ...this.tail })) r.set(k as RegName, v as bigint);
     r.set('rip', rip);
@@ -153,13 +176,17 @@ class Hijack {
     this.inFlight = true;
     const stopAt = this.scratch + STOP_AT;
     for (;;) {
-      // no deadline: a thread given up on mid-call would run on unobserved (see injectPython)
+      // no deadline here: a step that takes too long is handed over (handOff, injectPython)
       const stop = await this.tracee.waitStop(Number.POSITIVE_INFINITY);
       this.inFlight = false;
-      if (stop.event === 0 && stop.sig === this.signal) {
-        const now = this.tracee.getRegs();
-        if (now.get('rip') === stopAt) return now.signed('rbx');
+      const atEnd = stop.event === 0 && stop.sig === this.signal && this.tracee.getRegs().get('rip') === stopAt;
+      if (this.handOffAsked) {
+        // stopped by the interrupt, at the step's end, or for a signal of its own (passed on)
+        this.tracee.detach(stop.event === 0 && !atEnd ? stop.sig : this.pendingSignal);
+        this.handedOff = true;
+        throw new HandedOffError();
       }
+      if (atEnd) return this.tracee.getRegs().signed('rbx');
       // another signal arrived meanwhile: deliver it (Python's C handler only sets a flag)
       this.tracee.cont(stop.event === 0 ? stop.sig : 0);
       this.inFlight = true;
@@ -260,22 +287,27 @@ function otherThreadRunning(pid: number): boolean {
   return listThreads(pid).some((tid) => tid !== pid && threadState(pid, tid) === 'R');
 }
 
-/** How long a started call may take before the attach reports it (the call itself is never abandoned). */
+/** How long a started call may take before the attach hands the thread over to its own way back and reports it. */
 const CALL_GRACE_MS = 5000;
 
 /** what ends spyglass from outside: a kill, a closed terminal, Ctrl-C */
 const TERMINATING: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 
 /**
- * While the main thread is hijacked, spyglass waits to put it back itself: the thread's
+ * While the main thread is hijacked, spyglass prefers to put it back itself: the thread's
  * own way back (self-restore.ts) turns a system call it was stopped in that would have been
  * restarted through restart_syscall into EINTR, and leaves its scratch bytes in place.
- * These signals are held until release(), then acted on: by the command's own handlers
- * (they are told at once), or, if it has none, by their default action.
+ * These signals are held until release(), so that a step that ends now is restored
+ * exactly; `onSignal` hands a longer one over (the thread is let go at once). Then they
+ * are acted on: by the command's own handlers (they are told at once), or, if it has
+ * none, by their default action.
  */
-function holdTerminatingSignals(): { release(): void } {
+function holdTerminatingSignals(onSignal: () => void): { release(): void } {
   const got = new Set<NodeJS.Signals>();
-  const hold = (sig: NodeJS.Signals) => got.add(sig);
+  const hold = (sig: NodeJS.Signals) => {
+    got.add(sig);
+    onSignal();
+  };
   for (const sig of TERMINATING) process.on(sig, hold);
   return {
     release() {
@@ -297,7 +329,14 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   const payload = Buffer.from(wrapPayload(source, opts.expiresAt) + '\0', 'utf8');
 
   const mem = ProcessMemory.open(pid, { write: true });
-  const signals = holdTerminatingSignals();
+  const handOff: HandOff = {
+    asked: false,
+    ask() {
+      this.asked = true;
+      this.hijack?.handOff();
+    },
+  };
+  const signals = holdTerminatingSignals(() => handOff.ask());
   let tracee: Tracee;
   let pendingSignal: number;
   try {
@@ -314,11 +353,10 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
     throw seizeError(pid, e);
   }
   const started = Date.now();
-  // The calls are awaited however long they take, so that the thread is put back exactly
-  // (a thread given up on puts itself back, but less exactly). The attach reports a call
-  // slower than CALL_GRACE_MS and goes on; this process (its event loop kept alive by the
-  // wait) puts the thread back and detaches once it returns, holding the signals till then.
-  const work = hijack(target, sym, payload, mem, tracee, pendingSignal, opts, started);
+  // A call slower than CALL_GRACE_MS (PyGILState_Ensure waiting for a GIL a C call holds)
+  // is handed over: the thread finishes it and puts itself back, and the attach reports
+  // it at once instead of keeping spyglass (and the user's Ctrl-C) waiting for it.
+  const work = hijack(target, sym, payload, mem, tracee, pendingSignal, opts, started, handOff);
   work.catch(() => {}).finally(() => signals.release());
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((res) => {
@@ -327,13 +365,25 @@ export async function injectPython(target: PythonTarget, source: string, opts: I
   try {
     const r = await Promise.race([work, late]);
     if (r !== 'late') return r;
+  } catch (e) {
+    if (!(e instanceof HandedOffError)) throw e;
+    throw new UserError(`cannot attach to process ${pid}: interrupted before the agent was loaded; its main thread goes on as before`);
   } finally {
     clearTimeout(timer);
   }
+  handOff.ask();
   throw new UserError(
-    `cannot attach to process ${pid}: an injected call has not returned after ${CALL_GRACE_MS / 1000} s; spyglass puts its main thread back once it does`,
+    `cannot attach to process ${pid}: an injected call has not returned after ${CALL_GRACE_MS / 1000} s; its main thread finishes it and puts itself back`,
     'a C call may be holding the GIL; `spyglass dump ' + pid + '` shows where the threads are',
   );
+}
+
+/** Asked (a terminating signal, a call slower than CALL_GRACE_MS) to let the borrowed thread put itself back. */
+interface HandOff {
+  asked: boolean;
+  /** set once the thread is hijacked */
+  hijack?: Hijack;
+  ask(): void;
 }
 
 /** The signal frame's bytes must land in the thread's own mapped, writable stack. */
@@ -353,6 +403,7 @@ async function hijack(
   pendingSignal: number,
   opts: InjectOptions,
   started: number,
+  handOff: HandOff,
 ): Promise<InjectResult> {
   const pid = target.pid;
   let saved: Regs | undefined;
@@ -374,7 +425,9 @@ async function hijack(
     mem.write(frame.start, frame.bytes);
     original = mem.read(target.entryAddr, SCRATCH.length);
     mem.write(target.entryAddr, SCRATCH);
-    h = new Hijack(tracee, target.entryAddr, saved, frame, pid, quiet.signal);
+    h = new Hijack(tracee, target.entryAddr, saved, frame, pid, quiet.signal, pendingSignal);
+    handOff.hijack = h;
+    if (handOff.asked) h.handOff();
 
     let reason = notBlockedReason(mem, saved, sym);
     if (reason === undefined && (await h.call(sym.check)) !== 0n) reason = 'main thread holds the GIL inside a system call';
@@ -413,9 +466,9 @@ async function hijack(
     if (e instanceof TraceeExitedError) throw new ProcessGoneError(pid);
     throw e;
   } finally {
-    // a thread still inside an injected call (an error of ours while it ran) is left to
-    // finish it: the scratch code's tail then puts it back by itself
-    if (!h?.inFlight) {
+    // a thread let go in a step, or still inside one (an error of ours while it ran),
+    // finishes it: the scratch code's tail then puts it back by itself
+    if (!h?.inFlight && !h?.handedOff) {
       try {
         if (fp) tracee.setFpState(fp);
         if (saved) {

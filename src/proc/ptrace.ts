@@ -277,6 +277,11 @@ export class Tracee {
     }
   }
 
+  /** Asks a running thread to stop (PTRACE_INTERRUPT); waitStop sees the stop. Never throws. */
+  interrupt(): void {
+    if (this.attached) libc().ptraceVal(PTRACE_INTERRUPT, this.tid, 0n, 0n);
+  }
+
   /** Resumes the thread, delivering sig (0: none). */
   cont(sig = 0): void {
     check(libc().ptraceVal(PTRACE_CONT, this.tid, 0n, BigInt(sig)), 'PTRACE_CONT');

@@ -303,7 +303,8 @@ async function hogTarget(t: TestContext): Promise<Target> {
   return target;
 }
 
-// spyglass put back the borrowed thread itself (exactly) before it acts on SIGTERM
+// SIGTERM (Ctrl-C alike) while the borrowed thread waits seconds inside a call: spyglass
+// lets it go at once, to finish the call and put itself back, and ends by the signal
 test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPython?.label})`, async (t) => {
   const target = await hogTarget(t);
   const { cli, ended } = spawnAttach(target.pid);
@@ -311,12 +312,30 @@ test(`SIGTERM to spyglass while the main thread runs an injected call (${stuckPy
   for (const until = Date.now() + 5000; tracerOf(target.pid) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
   assert.notEqual(tracerOf(target.pid), 0, 'the attach did not start in time');
   cli.kill('SIGTERM');
-  // held until the thread is put back, then acted on
   assert.equal(await ended, 'SIGTERM');
+  assert.doesNotMatch(target.stdout(), /HOG DONE/, 'spyglass waited for the call to return');
+  assert.equal(tracerOf(target.pid), 0);
   await target.waitFor(/^HOG DONE$/, 30000);
   await target.waitFor(/^AFTER$/, 30000);
   assert.ok(target.alive(), `the target died (${target.stderr()})`);
   assert.equal(tracerOf(target.pid), 0);
+});
+
+// A borrowed call still waiting when the attach's time is up (the hog holds the GIL for
+// 9 s; --attach-timeout 1, then 5 s of grace): spyglass says so and exits, the thread
+// finishes the call later and puts itself back
+test(`an injected call that outlasts the attach: reported, and the thread left to put itself back (${stuckPython?.label})`, async (t) => {
+  const target = await startTarget(stuckPython, 'gil_hog.py', ['9', '12'], { notChild: true });
+  t.after(() => target.stop());
+  await target.waitFor(/^HOG START$/);
+  const r = await runCli([String(target.pid), '--attach-timeout', '1', '--cmd', 'stack'], { timeoutMs: 20000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /an injected call has not returned after 5 s; its main thread finishes it and puts itself back/);
+  assert.doesNotMatch(target.stdout(), /HOG DONE/, 'spyglass waited for the call to return');
+  assert.equal(tracerOf(target.pid), 0);
+  await target.waitFor(/^HOG DONE$/, 30000);
+  await target.waitFor(/^AFTER$/, 30000);
+  assert.equal(target.stderr(), '');
 });
 
 // SIGKILL cannot be held: spyglass killed while the borrowed main thread is inside
