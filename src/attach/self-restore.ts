@@ -1,13 +1,15 @@
-// What lets a borrowed thread put itself back when spyglass dies (docs/attach.md §7).
+// What lets a borrowed thread put itself back when spyglass dies, or lets it go in the
+// middle of a slow step (docs/attach.md §7).
 //
 // Every step of an injection ends in the scratch code's tail: tgkill() of the thread
 // itself with a signal the target ignores, then rt_sigreturn from a signal frame that
 // holds the thread's saved registers. With spyglass tracing, the signal stops the thread
 // (ptrace reports even ignored signals) and spyglass reads the result, then restores the
-// registers itself; the tail never runs past that stop. With spyglass gone (SIGKILL, the
-// OOM killer), the ignored signal is dropped by the kernel and rt_sigreturn puts every
-// register, the vector state and the signal mask back: the thread carries on where it
-// was stopped instead of dying of the SIGTRAP an int3 would raise untraced.
+// registers itself; the tail does not run past that stop. With spyglass gone (SIGKILL,
+// the OOM killer) or detached mid-step, the ignored signal is dropped by the kernel and
+// rt_sigreturn puts every register, the vector state and the signal mask back: the
+// thread carries on where it was stopped instead of dying of the SIGTRAP an int3 would
+// raise untraced.
 import { readFileSync } from 'node:fs';
 import type { Regs } from '../proc/ptrace.js';
 
