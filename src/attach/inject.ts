@@ -23,6 +23,7 @@ import {
   CALL_AT,
   directRoutine,
   quietSignal,
+  RESTART_CODES,
   SCRATCH,
   type SignalFrame,
   STOP_AT,
@@ -179,14 +180,15 @@ class Hijack {
       // no deadline here: a step that takes too long is handed over (handOff, injectPython)
       const stop = await this.tracee.waitStop(Number.POSITIVE_INFINITY);
       this.inFlight = false;
-      const atEnd = stop.event === 0 && stop.sig === this.signal && this.tracee.getRegs().get('rip') === stopAt;
+      const regs = stop.event === 0 && stop.sig === this.signal ? this.tracee.getRegs() : undefined;
+      const atEnd = regs?.get('rip') === stopAt;
       if (this.handOffAsked) {
         // stopped by the interrupt, at the step's end, or for a signal of its own (passed on)
         this.tracee.detach(stop.event === 0 && !atEnd ? stop.sig : this.pendingSignal);
         this.handedOff = true;
         throw new HandedOffError();
       }
-      if (atEnd) return this.tracee.getRegs().signed('rbx');
+      if (regs && atEnd) return regs.signed('rbx');
       // another signal arrived meanwhile: deliver it (Python's C handler only sets a flag)
       this.tracee.cont(stop.event === 0 ? stop.sig : 0);
       this.inFlight = true;
@@ -266,8 +268,6 @@ const RESTARTED_TIMEOUT_ARG: Record<number, { reg: RegName; unitsPerSecond: bigi
   270: { reg: 'r8', unitsPerSecond: 1_000_000_000n }, // pselect6: struct timespec
   271: { reg: 'rdx', unitsPerSecond: 1_000_000_000n }, // ppoll: struct timespec
 };
-/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: the kernel will re-issue the call */
-const RESTART_CODES = new Set([-512n, -513n, -514n]);
 
 function shortenRestartedTimeout(mem: ProcessMemory, regs: Regs, borrowedMs: number): void {
   const arg = RESTARTED_TIMEOUT_ARG[Number(regs.signed('orig_rax'))];

@@ -159,7 +159,8 @@ const FP_XSTATE_MAGIC2 = 0x46505845;
 /** the interrupted frame's 128-byte red zone, with slack */
 const RED_ZONE = 256n;
 
-const RESTART_AGAIN = new Set([-512n /* ERESTARTSYS */, -513n /* ERESTARTNOINTR */, -514n /* ERESTARTNOHAND */]);
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND in rax: the kernel re-issues the interrupted call */
+export const RESTART_CODES = new Set([-512n, -513n, -514n]);
 const ERESTART_RESTARTBLOCK = -516n;
 const EINTR = -4n;
 
@@ -175,7 +176,7 @@ function resumedRegisters(saved: Regs): Regs {
   const r = saved.clone();
   if (saved.signed('orig_rax') < 0n) return r;
   const rc = saved.signed('rax');
-  if (RESTART_AGAIN.has(rc)) {
+  if (RESTART_CODES.has(rc)) {
     r.set('rax', saved.get('orig_rax'));
     r.set('rip', saved.get('rip') - 2n);
   } else if (rc === ERESTART_RESTARTBLOCK) {
