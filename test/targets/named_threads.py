@@ -2,7 +2,7 @@
 #   named_threads.py start N   N threads "worker-0".."worker-(N-1)" started at once, in
 #                              that order, before READY; all sleep. Launched by `record`,
 #                              its first samples come before `import threading` is done.
-#   named_threads.py reuse     one thread at a time, each named "gen-K" and living 2 s;
+#   named_threads.py reuse     one thread at a time, each named "gen-K" and living 3 s;
 #                              glibc gives each the ident (pthread_t) of the one before.
 #                              Prints "GEN gen-K <ident>" as each starts.
 #   named_threads.py long      one sleeping thread named "long-" and 400 x's.
@@ -34,7 +34,7 @@ else:
     print("READY", flush=True)
     k = 0
     while True:
-        th = threading.Thread(target=live_a_while, args=(2,), name="gen-%d" % k)
+        th = threading.Thread(target=live_a_while, args=(3,), name="gen-%d" % k)
         th.start()
         print("GEN gen-%d %d" % (k, th.ident), flush=True)
         th.join()
